@@ -1,15 +1,12 @@
 package codec_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/vectors"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -20,35 +17,10 @@ type vtMessage interface {
 	codec.Unmarshaler
 }
 
-// loadVectors reads testdata/vectors.txt: "name hex" lines, '#' comments.
+// loadVectors returns the golden frames of internal/vectors.
 func loadVectors(tb testing.TB) map[string][]byte {
 	tb.Helper()
-	f, err := os.Open("testdata/vectors.txt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string][]byte{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, hx, ok := strings.Cut(line, " ")
-		if !ok {
-			tb.Fatalf("bad vector line %q", line)
-		}
-		b, err := hex.DecodeString(strings.TrimSpace(hx))
-		if err != nil {
-			tb.Fatalf("vector %s: %v", name, err)
-		}
-		out[name] = b
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return out
+	return vectors.All()
 }
 
 func host(ip string, port int32) *pb.HostInfo {

@@ -1,0 +1,104 @@
+package lb
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is an injected clock that moves only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// hostN returns the n-th test host, 10.0.0.n:8000+n.
+func hostN(n int) Host { return Host{IP: 10<<24 | int32(n), Port: 8000 + int32(n)} }
+
+const (
+	tmod = 1
+	tcmd = 2
+)
+
+// newStatic returns a static table with the given settings (zero: defaults) holding
+// key (tmod, tcmd) with hosts.
+func newStatic(t testing.TB, clk *fakeClock, s Settings, hosts ...Host) *Table {
+	t.Helper()
+	tbl := NewTable(Config{Settings: s, Clock: clk.Now, Static: true})
+	tbl.ReplaceRoutes(map[Key][]Host{{tmod, tcmd}: hosts})
+	return tbl
+}
+
+// hostInfo returns the state of host h of key (tmod, tcmd).
+func hostInfo(t testing.TB, tbl *Table, h Host) HostInfo {
+	t.Helper()
+	ki, ok := keyInfo(tbl, Key{tmod, tcmd})
+	if !ok {
+		t.Fatalf("key %d/%d not in table", tmod, tcmd)
+	}
+	for _, hi := range ki.Hosts {
+		if hi.Host == h {
+			return hi
+		}
+	}
+	t.Fatalf("host %v not in key", h)
+	return HostInfo{}
+}
+
+func keyInfo(tbl *Table, k Key) (KeyInfo, bool) {
+	for _, ki := range tbl.Snapshot() {
+		if ki.Key == k {
+			return ki, true
+		}
+	}
+	return KeyInfo{}, false
+}
+
+// report sends n reports of retcode for h on key (tmod, tcmd).
+func report(tbl *Table, h Host, retcode int32, n int) {
+	for range n {
+		tbl.Report(tmod, tcmd, h, retcode)
+	}
+}
+
+// drainPulls returns the pulls queued so far.
+func drainPulls(tbl *Table) []Key {
+	var out []Key
+	for {
+		select {
+		case k := <-tbl.Pulls():
+			out = append(out, k)
+		default:
+			return out
+		}
+	}
+}
+
+// drainStatuses returns the statuses queued so far.
+func drainStatuses(tbl *Table) []Status {
+	var out []Status
+	for {
+		select {
+		case s := <-tbl.Statuses():
+			out = append(out, s)
+		default:
+			return out
+		}
+	}
+}

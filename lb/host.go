@@ -1,0 +1,161 @@
+package lb
+
+import (
+	"strconv"
+
+	"github.com/larsgo/lars/codec"
+)
+
+// Host is one server of a key as the wire names it.
+type Host struct {
+	// IP is the wire int32 form of an IPv4 address: 127.0.0.1 is 2130706433, and
+	// addresses from 128.0.0.0 up are negative.
+	IP int32
+	// Port is the wire port; the table does not check its range.
+	Port int32
+}
+
+// String returns "a.b.c.d:port".
+func (h Host) String() string {
+	return string(h.AppendTo(nil))
+}
+
+// AppendTo appends "a.b.c.d:port" to dst.
+func (h Host) AppendTo(dst []byte) []byte {
+	dst = codec.AppendIPv4(dst, h.IP)
+	dst = append(dst, ':')
+	return strconv.AppendInt(dst, int64(h.Port), 10)
+}
+
+// pack orders hosts for the sorted host arrays of a key.
+func (h Host) pack() uint64 { return uint64(uint32(h.IP))<<32 | uint64(uint32(h.Port)) }
+
+// Key names a route: a (modid, cmdid) pair.
+type Key struct {
+	Modid, Cmdid int32
+}
+
+// Pack returns PackKey(k.Modid, k.Cmdid).
+func (k Key) Pack() uint64 { return PackKey(k.Modid, k.Cmdid) }
+
+// PackKey packs a (modid, cmdid) pair into the uint64 the table is keyed by: modid in
+// the high 32 bits.
+func PackKey(modid, cmdid int32) uint64 {
+	return uint64(uint32(modid))<<32 | uint64(uint32(cmdid))
+}
+
+// UnpackKey is the inverse of PackKey.
+func UnpackKey(k uint64) (modid, cmdid int32) {
+	return int32(uint32(k >> 32)), int32(uint32(k))
+}
+
+// hostState is one host of one key with its balancing counters. Host never changes
+// after the hostState is published; every other field is guarded by the owning
+// keyState's mu.
+type hostState struct {
+	Host
+	vsucc, verr           uint32
+	rsucc, rerr           uint32
+	continSucc, continErr uint32
+	overloaded            bool
+	since                 int64 // table time (ns) the host entered its state
+}
+
+// setIdle makes h idle with fresh counters, its window starting at now.
+func (h *hostState) setIdle(s *params, now int64) {
+	*h = hostState{Host: h.Host, vsucc: s.initSucc, since: now}
+}
+
+// setOverloaded makes h overloaded with init_err_cnt virtual failures, since now.
+func (h *hostState) setOverloaded(s *params, now int64) {
+	*h = hostState{Host: h.Host, verr: s.initErr, overloaded: true, since: now}
+}
+
+// report applies one call result to h following the report rules of LB-SEMANTICS.md
+// and reports whether h changed state (the caller then publishes new host sets).
+func (h *hostState) report(s *params, succ bool, now int64) bool {
+	// Rule 1: count.
+	if succ {
+		h.vsucc++
+		h.rsucc++
+		h.continSucc++
+		h.continErr = 0
+	} else {
+		h.verr++
+		h.rerr++
+		h.continErr++
+		h.continSucc = 0
+	}
+	// Rule 2: an idle host after a failure.
+	if !h.overloaded && !succ {
+		if float64(h.verr)/(float64(h.vsucc)+float64(h.verr)) > s.errRate || h.continErr >= s.continErrLimit {
+			h.setOverloaded(s, now)
+			return true
+		}
+	}
+	// Rule 3: an overloaded host after a success.
+	if h.overloaded && succ {
+		if float64(h.vsucc)/(float64(h.vsucc)+float64(h.verr)) > s.succRate || h.continSucc >= s.continSuccLimit {
+			h.setIdle(s, now)
+			return true
+		}
+	}
+	// Rule 4: windows and overload timeout.
+	return h.timeouts(s, now)
+}
+
+// timeouts applies rule 4 alone (the end of an idle window, the overload timeout) and
+// reports whether h changed state. A window ending without enough failures resets
+// the counters but is not a state change.
+func (h *hostState) timeouts(s *params, now int64) bool {
+	if h.overloaded {
+		if now-h.since >= s.overloadTimeout {
+			h.setIdle(s, now)
+			return true
+		}
+		return false
+	}
+	if now-h.since >= s.idleTimeout {
+		if total := float64(h.rsucc) + float64(h.rerr); total > 0 && float64(h.rerr)/total >= s.windowErrRate {
+			h.setOverloaded(s, now)
+			return true
+		}
+		h.setIdle(s, now)
+	}
+	return false
+}
+
+// params is Settings converted once for the hot path.
+type params struct {
+	probe           uint64 // probe_num + 1: the access_cnt cycle length
+	initSucc        uint32
+	initErr         uint32
+	errRate         float64
+	succRate        float64
+	continErrLimit  uint32
+	continSuccLimit uint32
+	windowErrRate   float64
+	idleTimeout     int64
+	overloadTimeout int64
+	updateTimeout   int64
+	pullTimeout     int64
+	reportInterval  int64
+}
+
+func newParams(s Settings) params {
+	return params{
+		probe:           uint64(s.ProbeNum) + 1,
+		initSucc:        uint32(s.InitSuccCnt),
+		initErr:         uint32(s.InitErrCnt),
+		errRate:         s.ErrRate,
+		succRate:        s.SuccRate,
+		continErrLimit:  uint32(s.ContinErrLimit),
+		continSuccLimit: uint32(s.ContinSuccLimit),
+		windowErrRate:   s.WindowErrRate,
+		idleTimeout:     int64(s.IdleTimeout),
+		overloadTimeout: int64(s.OverloadTimeout),
+		updateTimeout:   int64(s.UpdateTimeout),
+		pullTimeout:     int64(s.PullTimeout),
+		reportInterval:  int64(s.ReportInterval),
+	}
+}

@@ -1,0 +1,128 @@
+package lb
+
+import (
+	"cmp"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// counters are the table's event counts; see Stats for their meaning.
+type counters struct {
+	pullsQueued    atomic.Uint64
+	pullsDropped   atomic.Uint64
+	pullRetries    atomic.Uint64
+	statusEmitted  atomic.Uint64
+	statusDropped  atomic.Uint64
+	refused        atomic.Uint64
+	reportsIgnored atomic.Uint64
+	answersIgnored atomic.Uint64
+}
+
+// Stats are the table's gauges and counters, for metrics.
+type Stats struct {
+	Keys            int64 // keys in the table, with or without hosts
+	HostsIdle       int64 // idle hosts over every key
+	HostsOverloaded int64 // overloaded hosts over every key
+
+	PullsQueued    uint64 // pulls put on the Pulls queue, retries included
+	PullsDropped   uint64 // pulls that found the queue full (queued again by Sweep)
+	PullRetries    uint64 // pulls queued again after pull_timeout or by Reconnected
+	StatusEmitted  uint64 // statuses put on the Statuses queue
+	StatusDropped  uint64 // statuses that found the queue full
+	UnknownRefused uint64 // gets for unknown keys not created (static table or MaxKeys)
+	ReportsIgnored uint64 // reports for an unknown key or a host the key does not have
+	AnswersIgnored uint64 // route answers for a key not in the table
+}
+
+// Stats returns the current gauges and counters. Each is read atomically; together
+// they are not one snapshot.
+func (t *Table) Stats() Stats {
+	c := &t.counters
+	return Stats{
+		Keys:            t.keys.Load(),
+		HostsIdle:       t.hostsIdle.Load(),
+		HostsOverloaded: t.hostsOver.Load(),
+		PullsQueued:     c.pullsQueued.Load(),
+		PullsDropped:    c.pullsDropped.Load(),
+		PullRetries:     c.pullRetries.Load(),
+		StatusEmitted:   c.statusEmitted.Load(),
+		StatusDropped:   c.statusDropped.Load(),
+		UnknownRefused:  c.refused.Load(),
+		ReportsIgnored:  c.reportsIgnored.Load(),
+		AnswersIgnored:  c.answersIgnored.Load(),
+	}
+}
+
+// KeyInfo describes one key of the table, for the admin endpoint.
+type KeyInfo struct {
+	Key
+	Hosts     []HostInfo // sorted by address
+	Updated   time.Time  // last route answer (or creation)
+	Pulling   bool       // a pull is in flight or waiting for room in the queue
+	AccessCnt uint64     // access_cnt: calls since the last probe, while some host is overloaded
+}
+
+// HostInfo describes one host of a key and its balancing counters.
+type HostInfo struct {
+	Host       Host
+	Overloaded bool
+	Since      time.Time // when the host entered its state (for idle hosts: its window start)
+	VSucc      uint32
+	VErr       uint32
+	RSucc      uint32
+	RErr       uint32
+	ContinSucc uint32
+	ContinErr  uint32
+}
+
+// Walk calls f for every key of the table, in no particular order. Each KeyInfo is
+// consistent for its key; keys added or removed during the walk may be missed. f runs
+// without any of the table's locks held.
+func (t *Table) Walk(f func(KeyInfo)) {
+	for i := range t.shards {
+		t.shards[i].each(func(ks *keyState) {
+			if ki, ok := t.info(ks); ok {
+				f(ki)
+			}
+		})
+	}
+}
+
+// Snapshot returns every key of the table, sorted by modid then cmdid.
+func (t *Table) Snapshot() []KeyInfo {
+	var out []KeyInfo
+	t.Walk(func(ki KeyInfo) { out = append(out, ki) })
+	slices.SortFunc(out, func(a, b KeyInfo) int {
+		if c := cmp.Compare(a.Modid, b.Modid); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Cmdid, b.Cmdid)
+	})
+	return out
+}
+
+func (t *Table) info(ks *keyState) (KeyInfo, bool) {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.removed {
+		return KeyInfo{}, false
+	}
+	modid, cmdid := UnpackKey(ks.key)
+	s := ks.sets.Load()
+	ki := KeyInfo{
+		Key:       Key{modid, cmdid},
+		Hosts:     make([]HostInfo, len(s.state)),
+		Updated:   t.timeOf(ks.updated.Load()),
+		Pulling:   ks.pull.Load() != pullNone,
+		AccessCnt: ks.access.Load() % t.p.probe,
+	}
+	for i, h := range s.state {
+		ki.Hosts[i] = HostInfo{
+			Host: h.Host, Overloaded: h.overloaded, Since: t.timeOf(h.since),
+			VSucc: h.vsucc, VErr: h.verr, RSucc: h.rsucc, RErr: h.rerr,
+			ContinSucc: h.continSucc, ContinErr: h.continErr,
+		}
+	}
+	return ki, true
+}

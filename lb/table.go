@@ -1,0 +1,415 @@
+// Package lb is the load-balancing core of the agent: the per-key balancer of
+// LB-SEMANTICS.md and the sharded lock-free route table, with no I/O.
+package lb
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+)
+
+// Config configures a Table. Its zero value works: a table fed by a route service,
+// with the Lars settings.
+type Config struct {
+	// Settings are the balancing parameters. The zero value means DefaultSettings();
+	// anything else must pass Settings.Validate or NewTable panics.
+	Settings Settings
+	// Shards is the number of key shards, rounded up to a power of two. Default 64.
+	Shards int
+	// Clock returns the current time. Default time.Now. The hot path (GetHost,
+	// GetRoute, Report) does not call it: it uses the time of the last Tick, Sweep or
+	// route update, so the agent's Sweep period is the resolution of every timeout.
+	Clock func() time.Time
+	// Static says routes come only from ReplaceRoutes (a routes file): unknown keys
+	// are not created and no pull is ever queued. Default false: an unknown key is
+	// created empty and one pull is queued for it.
+	Static bool
+	// MaxKeys bounds the keys created on demand; beyond it unknown keys are refused
+	// and counted (garbage keys from the network must not grow the table without
+	// bound). ReplaceRoutes is not bounded by it. Default 1,000,000.
+	MaxKeys int
+	// PullQueue is the capacity of the Pulls channel. Default 1024.
+	PullQueue int
+	// StatusQueue is the capacity of the Statuses channel. Default 1024.
+	StatusQueue int
+}
+
+// Defaults of Config.
+const (
+	DefaultShards      = 64
+	DefaultMaxKeys     = 1_000_000
+	DefaultPullQueue   = 1024
+	DefaultStatusQueue = 1024
+)
+
+// Table is the route table: every key the agent knows with its hosts and their
+// balancing state. GetHost, GetRoute and lookups never lock and never allocate once a
+// key exists; Report locks only its key. All methods are safe for concurrent use.
+type Table struct {
+	p         params
+	shards    []shard
+	shardMask uint64
+	shardBits uint
+	clock     func() time.Time
+	base      time.Time    // Clock() at creation: table time 0
+	now       atomic.Int64 // coarse table time (ns since base), see Config.Clock
+	static    bool
+	maxKeys   int64
+
+	pulls    chan Key
+	statuses chan Status
+
+	replaceMu sync.Mutex // serializes ReplaceRoutes
+
+	keys      atomic.Int64
+	hostsIdle atomic.Int64
+	hostsOver atomic.Int64
+	counters  counters
+}
+
+// NewTable returns an empty table.
+func NewTable(cfg Config) *Table {
+	s := cfg.Settings
+	if s == (Settings{}) {
+		s = DefaultSettings()
+	}
+	if err := s.Validate(); err != nil {
+		panic(fmt.Sprintf("lb: NewTable: %v", err))
+	}
+	n := cfg.Shards
+	if n <= 0 {
+		n = DefaultShards
+	}
+	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
+	t := &Table{
+		p:         newParams(s),
+		shards:    make([]shard, n),
+		shardMask: uint64(n - 1),
+		shardBits: uint(bits.TrailingZeros(uint(n))),
+		clock:     cfg.Clock,
+		static:    cfg.Static,
+		maxKeys:   int64(orDefault(cfg.MaxKeys, DefaultMaxKeys)),
+		pulls:     make(chan Key, orDefault(cfg.PullQueue, DefaultPullQueue)),
+		statuses:  make(chan Status, orDefault(cfg.StatusQueue, DefaultStatusQueue)),
+	}
+	if t.clock == nil {
+		t.clock = time.Now
+	}
+	t.base = t.clock()
+	for i := range t.shards {
+		t.shards[i].idx.Store(newIndex(minSlots))
+	}
+	return t
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Settings returns the settings in use.
+func (t *Table) Settings() Settings {
+	p := &t.p
+	return Settings{
+		ProbeNum:        int(p.probe - 1),
+		InitSuccCnt:     int(p.initSucc),
+		InitErrCnt:      int(p.initErr),
+		ErrRate:         p.errRate,
+		SuccRate:        p.succRate,
+		ContinErrLimit:  int(p.continErrLimit),
+		ContinSuccLimit: int(p.continSuccLimit),
+		WindowErrRate:   p.windowErrRate,
+		IdleTimeout:     time.Duration(p.idleTimeout),
+		OverloadTimeout: time.Duration(p.overloadTimeout),
+		UpdateTimeout:   time.Duration(p.updateTimeout),
+		PullTimeout:     time.Duration(p.pullTimeout),
+		ReportInterval:  time.Duration(p.reportInterval),
+	}
+}
+
+// Tick reads Config.Clock into the coarse clock the hot path uses. Sweep and the
+// route writers tick too; an agent that wants a finer clock than its Sweep period
+// may call Tick more often.
+func (t *Table) Tick() {
+	t.tick()
+}
+
+// tick advances the coarse clock (never backwards) and returns it.
+func (t *Table) tick() int64 {
+	now := int64(t.clock().Sub(t.base))
+	for {
+		old := t.now.Load()
+		if now <= old {
+			return old
+		}
+		if t.now.CompareAndSwap(old, now) {
+			return now
+		}
+	}
+}
+
+// timeOf converts table time to wall time.
+func (t *Table) timeOf(ns int64) time.Time { return t.base.Add(time.Duration(ns)) }
+
+func (t *Table) shardOf(h uint64) *shard { return &t.shards[h&t.shardMask] }
+
+// lookup returns the state of a packed key, or nil. Lock-free, allocation-free.
+func (t *Table) lookup(key uint64) *keyState {
+	h := hashKey(key)
+	return t.shardOf(h).idx.Load().get(key, h>>t.shardBits)
+}
+
+// GetHost chooses a host of the key by the get_host rules: round-robin over the idle
+// hosts, every (probe_num+1)-th call to an overloaded host while there is one, and
+// RetOverload when every host is overloaded and the call is not a probe. A key
+// without hosts answers RetNoExist; an unknown key is created and pulled (see
+// Config.Static and Config.MaxKeys). A key older than update_timeout is pulled again
+// in the background while it keeps answering.
+func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
+	key := PackKey(modid, cmdid)
+	ks := t.lookup(key)
+	if ks == nil {
+		t.miss(key)
+		return Host{}, codec.RetNoExist
+	}
+	t.maybeRefresh(ks)
+	return ks.pick(&t.p)
+}
+
+// GetRoute appends every host of the key to dst and returns it; it allocates only if
+// dst is too small. An unknown key appends nothing and is created and pulled as by
+// GetHost; a stale one is refreshed in the background.
+func (t *Table) GetRoute(modid, cmdid int32, dst []Host) []Host {
+	key := PackKey(modid, cmdid)
+	ks := t.lookup(key)
+	if ks == nil {
+		t.miss(key)
+		return dst
+	}
+	t.maybeRefresh(ks)
+	return append(dst, ks.sets.Load().hosts...)
+}
+
+// Report records the result of a call to host h of the key: retcode 0 is a success,
+// anything else a failure. It applies the report rules (counts, state changes,
+// windows, overload_timeout). A report for an unknown key or a host the key does not
+// have is ignored and counted.
+func (t *Table) Report(modid, cmdid int32, h Host, retcode int32) {
+	ks := t.lookup(PackKey(modid, cmdid))
+	if ks == nil || !ks.report(t, h, retcode == 0, t.now.Load()) {
+		t.counters.reportsIgnored.Add(1)
+	}
+}
+
+// maybeRefresh queues a pull for a key older than update_timeout.
+func (t *Table) maybeRefresh(ks *keyState) {
+	if t.static || ks.pull.Load() != pullNone {
+		return
+	}
+	now := t.now.Load()
+	if now-ks.updated.Load() >= t.p.updateTimeout && ks.pull.CompareAndSwap(pullNone, pullInFlight) {
+		t.sendPull(ks, now)
+	}
+}
+
+// miss handles a get for an unknown key: create it and queue its pull, or refuse.
+func (t *Table) miss(key uint64) {
+	if t.static {
+		t.counters.refused.Add(1)
+		return
+	}
+	ks, created := t.getOrCreate(key, false)
+	if ks == nil {
+		t.counters.refused.Add(1)
+		return
+	}
+	if created {
+		t.sendPull(ks, ks.pullAt.Load())
+	}
+}
+
+// getOrCreate returns the key's state, creating it if needed. A key created on
+// demand (!static) starts with its pull in flight, and counts against MaxKeys unless
+// force. It returns nil when MaxKeys refuses the key.
+func (t *Table) getOrCreate(key uint64, force bool) (ks *keyState, created bool) {
+	h := hashKey(key)
+	sh := t.shardOf(h)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if ks := sh.idx.Load().get(key, h>>t.shardBits); ks != nil {
+		return ks, false
+	}
+	if n := t.keys.Add(1); n > t.maxKeys && !force {
+		t.keys.Add(-1)
+		return nil, false
+	}
+	now := t.now.Load()
+	ks = &keyState{key: key, hash: h >> t.shardBits}
+	ks.sets.Store(emptySets)
+	ks.updated.Store(now)
+	ks.lastStatus.Store(math.MinInt64 / 2)
+	if !force {
+		ks.pull.Store(pullInFlight)
+		ks.pullAt.Store(now)
+	}
+	sh.insert(ks, ks.hash)
+	return ks, true
+}
+
+// removeKey takes the key out of the table. The caller holds ks.mu.
+func (t *Table) removeKey(ks *keyState) {
+	ks.publish(t, emptySets)
+	ks.removed = true
+	ks.pull.Store(pullNone)
+	sh := t.shardOf(hashKey(ks.key))
+	sh.mu.Lock()
+	if sh.remove(ks, ks.hash) {
+		t.keys.Add(-1)
+	}
+	sh.mu.Unlock()
+}
+
+// ApplyRoute installs an answer (or a push) of the route service for a key: hosts
+// new to the key join the idle set with fresh counters, hosts gone leave, hosts kept
+// keep their state and counters. An empty list removes the key. An answer for a key
+// not in the table (never asked for) is ignored and counted. The key's pull is
+// answered and its route fresh. hosts is not retained.
+func (t *Table) ApplyRoute(modid, cmdid int32, hosts []Host) {
+	now := t.tick()
+	ks := t.lookup(PackKey(modid, cmdid))
+	if ks == nil {
+		t.counters.answersIgnored.Add(1)
+		return
+	}
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.removed {
+		t.counters.answersIgnored.Add(1)
+		return
+	}
+	ks.updated.Store(now)
+	ks.pull.Store(pullNone)
+	if len(hosts) == 0 {
+		t.removeKey(ks)
+		return
+	}
+	ks.apply(t, hosts, now)
+}
+
+// ReplaceRoutes makes routes the whole table, as a routes file read at start or on
+// reload: keys in routes are applied with ApplyRoute's keep/add/remove rules
+// (created if needed, whatever MaxKeys), keys absent or with no hosts are removed.
+// routes is not retained.
+func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
+	t.replaceMu.Lock()
+	defer t.replaceMu.Unlock()
+	now := t.tick()
+	for k, hosts := range routes {
+		if len(hosts) == 0 {
+			continue
+		}
+		for {
+			ks, _ := t.getOrCreate(k.Pack(), true)
+			ks.mu.Lock()
+			if ks.removed { // removed meanwhile by an empty answer: create it again
+				ks.mu.Unlock()
+				continue
+			}
+			ks.updated.Store(now)
+			ks.apply(t, hosts, now)
+			ks.mu.Unlock()
+			break
+		}
+	}
+	var gone []*keyState
+	for i := range t.shards {
+		t.shards[i].each(func(ks *keyState) {
+			modid, cmdid := UnpackKey(ks.key)
+			if len(routes[Key{modid, cmdid}]) == 0 {
+				gone = append(gone, ks)
+			}
+		})
+	}
+	for _, ks := range gone {
+		ks.mu.Lock()
+		if !ks.removed {
+			t.removeKey(ks)
+		}
+		ks.mu.Unlock()
+	}
+}
+
+// Reconnected tells the table the route service connection was (re)established:
+// every key whose pull was in flight (or dropped) is queued again.
+func (t *Table) Reconnected() {
+	now := t.tick()
+	if t.static {
+		return
+	}
+	for i := range t.shards {
+		t.shards[i].each(func(ks *keyState) {
+			if ks.pull.Load() != pullNone {
+				ks.pull.Store(pullInFlight)
+				t.counters.pullRetries.Add(1)
+				t.sendPull(ks, now)
+			}
+		})
+	}
+}
+
+// Sweep is the table's periodic work, to be called by the agent every so often
+// (e.g. every 100ms; its period is the resolution of every timeout). It ticks the
+// clock, queues again pulls that are unanswered after pull_timeout or were dropped
+// by a full queue, moves hosts overloaded for overload_timeout back to idle even
+// without reports, and queues the status of every key with new reports whose last
+// status is at least report_interval old.
+func (t *Table) Sweep() {
+	now := t.tick()
+	for i := range t.shards {
+		t.shards[i].each(func(ks *keyState) { t.sweepKey(ks, now) })
+	}
+}
+
+func (t *Table) sweepKey(ks *keyState, now int64) {
+	if !t.static {
+		switch ks.pull.Load() {
+		case pullWanted:
+			if ks.pull.CompareAndSwap(pullWanted, pullInFlight) {
+				t.sendPull(ks, now)
+			}
+		case pullInFlight:
+			if now-ks.pullAt.Load() >= t.p.pullTimeout {
+				t.counters.pullRetries.Add(1)
+				t.sendPull(ks, now)
+			}
+		}
+	}
+	expire := len(ks.sets.Load().over) > 0
+	report := ks.dirty.Load() && now-ks.lastStatus.Load() >= t.p.reportInterval
+	if !expire && !report {
+		return
+	}
+	ks.mu.Lock()
+	if ks.removed {
+		ks.mu.Unlock()
+		return
+	}
+	if expire {
+		ks.expireOverloads(t, now)
+	}
+	if !report {
+		ks.mu.Unlock()
+		return
+	}
+	st := ks.status()
+	ks.lastStatus.Store(now)
+	ks.mu.Unlock()
+	t.sendStatus(st)
+}

@@ -1,0 +1,133 @@
+package batchio
+
+import (
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// connSys drives recvmmsg and sendmmsg through the socket's RawConn. The callbacks are
+// method values created once in init: a closure made per call would allocate, so the
+// callbacks take their arguments from, and leave their results in, the fields below.
+type connSys struct {
+	rc     syscall.RawConn
+	recvFn func(fd uintptr) bool
+	sendFn func(fd uintptr) bool
+
+	// Owned by the ReadBatch in progress.
+	rHdrs  []unix.Mmsghdr
+	rN     int
+	rErrno syscall.Errno
+
+	// Owned by the WriteBatch in progress.
+	wHdrs  []unix.Mmsghdr
+	wOff   int // first header not yet sent nor skipped
+	wSent  int
+	wErrno syscall.Errno // first errno met
+}
+
+func (s *connSys) init(c *Conn) error {
+	rc, err := c.uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	s.rc = rc
+	s.recvFn = s.recv
+	s.sendFn = s.send
+	return nil
+}
+
+// recv is the RawConn.Read callback: one non-blocking recvmmsg. It returns false on
+// EAGAIN so that the netpoller parks the goroutine until the socket is readable.
+func (s *connSys) recv(fd uintptr) bool {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd,
+			uintptr(unsafe.Pointer(unsafe.SliceData(s.rHdrs))), uintptr(len(s.rHdrs)),
+			unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			s.rN = int(r)
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		s.rErrno = e
+		return true
+	}
+}
+
+// send is the RawConn.Write callback: sendmmsg until every header is sent or skipped.
+// A header the kernel rejects is skipped after recording the first errno. It returns
+// false on EAGAIN so that the netpoller parks the goroutine until the socket is
+// writable; the next call resumes at wOff.
+func (s *connSys) send(fd uintptr) bool {
+	for s.wOff < len(s.wHdrs) {
+		rest := s.wHdrs[s.wOff:]
+		r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd,
+			uintptr(unsafe.Pointer(unsafe.SliceData(rest))), uintptr(len(rest)),
+			unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			s.wOff += int(r)
+			s.wSent += int(r)
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			if s.wErrno == 0 {
+				s.wErrno = e
+			}
+			s.wOff++
+		}
+	}
+	return true
+}
+
+func (c *Conn) readBatch(b *Batch) (int, error) {
+	n := len(b.Msgs)
+	b.prepareRead(n)
+	s := &c.sys
+	s.rHdrs, s.rN, s.rErrno = b.sys.hdrs[:n], 0, 0
+	err := s.rc.Read(s.recvFn)
+	s.rHdrs = nil
+	if err != nil {
+		return 0, err
+	}
+	if s.rErrno != 0 {
+		return 0, c.syscallError("read", "recvmmsg", s.rErrno)
+	}
+	b.finishRead(s.rN)
+	return s.rN, nil
+}
+
+func (c *Conn) writeBatch(b *Batch, n int) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	b.prepareWrite(n, c.connected)
+	s := &c.sys
+	s.wHdrs, s.wOff, s.wSent, s.wErrno = b.sys.hdrs[:n], 0, 0, 0
+	err := s.rc.Write(s.sendFn)
+	s.wHdrs = nil
+	b.finishWrite(n)
+	if err == nil && s.wErrno != 0 {
+		err = c.syscallError("write", "sendmmsg", s.wErrno)
+	}
+	return s.wSent, err
+}
+
+// syscallError wraps an errno from a batched system call like the net package does.
+func (c *Conn) syscallError(op, call string, errno syscall.Errno) error {
+	return &net.OpError{
+		Op:     op,
+		Net:    "udp",
+		Source: c.uc.LocalAddr(),
+		Addr:   c.uc.RemoteAddr(),
+		Err:    os.NewSyscallError(call, errno),
+	}
+}

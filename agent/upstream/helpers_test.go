@@ -1,0 +1,118 @@
+package upstream
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/lb"
+)
+
+// wait bounds every wait of these tests; none takes more than a fraction of it.
+const wait = 5 * time.Second
+
+var (
+	quiet = slog.New(slog.DiscardHandler)
+	h1    = lb.Host{IP: 10<<24 | 1, Port: 8001}
+	h2    = lb.Host{IP: 10<<24 | 2, Port: 8002}
+	h3    = lb.Host{IP: -1 << 31, Port: 8003} // 128.0.0.0: negative on the wire
+)
+
+// fakeClock is an injected clock that moves only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// run starts run in a goroutine and returns a function that cancels it and checks it
+// returns nil promptly; the test's cleanup calls it too if the test did not.
+func run(t *testing.T, run func(context.Context) error) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run returned %v, want nil", err)
+				}
+			case <-time.After(wait):
+				t.Errorf("Run did not return within %v of cancel", wait)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// eventually polls cond until it holds, failing the test after wait.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, wait)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// routeOf returns the sorted hosts the table has for the key, and whether it has the
+// key, without creating it.
+func routeOf(tbl *lb.Table, k lb.Key) ([]lb.Host, bool) {
+	for _, ki := range tbl.Snapshot() {
+		if ki.Key == k {
+			var hosts []lb.Host
+			for _, hi := range ki.Hosts {
+				hosts = append(hosts, hi.Host)
+			}
+			slices.SortFunc(hosts, cmpHost)
+			return hosts, true
+		}
+	}
+	return nil, false
+}
+
+func cmpHost(a, b lb.Host) int {
+	if a.IP != b.IP {
+		return int(int64(a.IP) - int64(b.IP))
+	}
+	return int(a.Port - b.Port)
+}
+
+func sorted(hosts ...lb.Host) []lb.Host {
+	hosts = slices.Clone(hosts)
+	slices.SortFunc(hosts, cmpHost)
+	return hosts
+}
+
+// hasRoute reports whether the table's route of the key is exactly hosts.
+func hasRoute(tbl *lb.Table, k lb.Key, hosts ...lb.Host) func() bool {
+	return func() bool {
+		got, ok := routeOf(tbl, k)
+		return ok && slices.Equal(got, sorted(hosts...))
+	}
+}

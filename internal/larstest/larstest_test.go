@@ -1,0 +1,205 @@
+package larstest
+
+import (
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/lb"
+)
+
+const wait = 5 * time.Second
+
+var (
+	h1 = lb.Host{IP: 10<<24 | 1, Port: 8001}
+	h2 = lb.Host{IP: -1 << 31, Port: 8002} // 128.0.0.0: negative on the wire
+)
+
+// client is a raw protocol client of a fake.
+type client struct {
+	t    *testing.T
+	conn net.Conn
+	sr   *codec.StreamReader
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &client{t: t, conn: conn, sr: codec.NewStreamReader(conn, 0)}
+}
+
+func (c *client) send(id codec.MsgID, m codec.Marshaler) {
+	c.t.Helper()
+	b, err := codec.AppendFrame(nil, id, m)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.conn.Write(b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *client) ask(modid, cmdid int32) {
+	c.t.Helper()
+	c.send(codec.MsgGetRouteRequest, &larspb.GetRouteRequest{Modid: modid, Cmdid: cmdid})
+}
+
+// answer reads the next GetRouteResponse.
+func (c *client) answer() (lb.Key, []lb.Host) {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(wait))
+	id, body, err := c.sr.Next()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if id != codec.MsgGetRouteResponse {
+		c.t.Fatalf("msgid %d, want 2", id)
+	}
+	var resp larspb.GetRouteResponse
+	if err := resp.UnmarshalVT(body); err != nil {
+		c.t.Fatal(err)
+	}
+	var hosts []lb.Host
+	for _, h := range resp.Host {
+		hosts = append(hosts, lb.Host{IP: h.Ip, Port: h.Port})
+	}
+	return lb.Key{Modid: resp.Modid, Cmdid: resp.Cmdid}, hosts
+}
+
+func (c *client) wantAnswer(k lb.Key, hosts ...lb.Host) {
+	c.t.Helper()
+	gk, gh := c.answer()
+	if gk != k || !slices.Equal(gh, hosts) {
+		c.t.Fatalf("answer %v %v, want %v %v", gk, gh, k, hosts)
+	}
+}
+
+func TestRouteServiceAnswersAndPushes(t *testing.T) {
+	CheckGoroutines(t, wait)
+	s := NewRouteService(t)
+	s.SetRoute(1, 2, h1, h2)
+	c := dial(t, s.Addr())
+	c.ask(1, 2)
+	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h1, h2)
+	c.ask(7, 7)
+	c.wantAnswer(lb.Key{Modid: 7, Cmdid: 7}) // unknown: empty
+
+	s.SetRoute(1, 2, h2)
+	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h2)
+	s.SetRoute(9, 9, h1) // never asked: not pushed
+	s.RemoveRoute(1, 2)
+	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2})
+	if n := s.Push(7, 7); n != 1 {
+		t.Fatalf("Push reached %d connections, want 1", n)
+	}
+	c.wantAnswer(lb.Key{Modid: 7, Cmdid: 7})
+
+	s.SetSilent(true)
+	c.ask(3, 4)
+	if err := s.WaitRequestCount(3, 4, 1, wait); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSilent(false)
+	c.ask(9, 9)
+	c.wantAnswer(lb.Key{Modid: 9, Cmdid: 9}, h1) // the silent request got nothing
+	want := []lb.Key{{Modid: 1, Cmdid: 2}, {Modid: 7, Cmdid: 7}, {Modid: 3, Cmdid: 4}, {Modid: 9, Cmdid: 9}}
+	if got, err := s.WaitRequests(4, wait); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("requests %v (%v), want %v", got, err, want)
+	}
+
+	c.send(codec.MsgReportStatusRequest, &larspb.ReportStatusRequest{}) // wrong msgid
+	if err := s.Wait(wait, func() bool { return s.BadFrames() == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if s.Accepted() != 1 || s.Active() != 1 {
+		t.Fatalf("accepted %d active %d, want 1 1", s.Accepted(), s.Active())
+	}
+}
+
+func TestRouteServiceRestart(t *testing.T) {
+	CheckGoroutines(t, wait)
+	s := NewRouteService(t)
+	s.SetRoute(1, 2, h1)
+	addr := s.Addr()
+	c := dial(t, addr)
+	c.ask(1, 2)
+	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.conn.SetReadDeadline(time.Now().Add(wait))
+	if _, _, err := c.sr.Next(); err == nil {
+		t.Fatal("connection still open after Close")
+	}
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr() != addr {
+		t.Fatalf("restarted on %s, want %s", s.Addr(), addr)
+	}
+	c = dial(t, addr)
+	c.ask(1, 2)
+	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h1) // routes survive a restart
+	if err := s.WaitAccepted(2, wait); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restart(); err == nil {
+		t.Fatal("Restart of a running fake succeeded")
+	}
+	s.CloseConns()
+	if err := s.WaitActive(0, wait); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRouteServiceProtocolErrorClosesConn(t *testing.T) {
+	CheckGoroutines(t, wait)
+	s := NewRouteService(t)
+	c := dial(t, s.Addr())
+	if err := s.WaitActive(1, wait); err != nil {
+		t.Fatal(err)
+	}
+	c.conn.Write([]byte{1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}) // msglen -1
+	if err := s.WaitActive(0, wait); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReportServiceRecords(t *testing.T) {
+	CheckGoroutines(t, wait)
+	s := NewReportService(t)
+	c := dial(t, s.Addr())
+	msg := &larspb.ReportStatusRequest{Modid: 1, Cmdid: 2, Caller: 3, Ts: 4,
+		Results: []*larspb.HostCallResult{{Ip: h2.IP, Port: h2.Port, Succ: 5, Err: 6, Overload: true}}}
+	before := time.Now()
+	c.send(codec.MsgReportStatusRequest, msg)
+	c.send(codec.MsgGetRouteRequest, &larspb.GetRouteRequest{}) // wrong msgid
+	c.send(codec.MsgReportStatusRequest, msg)
+	got, err := s.WaitReports(2, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range got {
+		if !r.Msg.EqualVT(msg) || r.At.Before(before) {
+			t.Fatalf("report %v at %v, want %v after %v", r.Msg, r.At, msg, before)
+		}
+	}
+	if s.BadFrames() != 1 {
+		t.Fatalf("bad frames %d, want 1", s.BadFrames())
+	}
+	s.Close()
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	dial(t, s.Addr())
+	if err := s.WaitAccepted(2, wait); err != nil {
+		t.Fatal(err)
+	}
+}

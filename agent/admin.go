@@ -1,0 +1,149 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/pprof"
+)
+
+// AdminHandler returns the admin endpoint: /metrics (Prometheus text), /routes (JSON),
+// /healthz and /debug/pprof/. Bind it to a loopback address: it exposes the routes and
+// profiles.
+func (a *Agent) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		a.WriteMetrics(w)
+		metrics.WriteProcessMetrics(w)
+	})
+	mux.HandleFunc("/routes", a.serveRoutes)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+	})
+	pprof.Register(mux, pprof.DefaultOptions)
+	return mux
+}
+
+// WriteMetrics writes the agent's own metrics in Prometheus text format.
+func (a *Agent) WriteMetrics(w io.Writer) {
+	c := a.Counters()
+	for id := codec.MsgID(0); id < numMsgIDs; id++ {
+		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_requests_total{msgid="%d",type="%s"}`, id, id), c.Requests[id])
+	}
+	for rc := codec.RetCode(0); rc < numRetCodes; rc++ {
+		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_get_host_answers_total{retcode="%s"}`, rc), c.Answers[rc])
+	}
+	for r := DropReason(0); r < numDropReasons; r++ {
+		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_drops_total{reason="%s"}`, r), c.Drops[r])
+	}
+	metrics.WriteCounterUint64(w, "lars_agent_datagrams_total", c.Datagrams)
+	metrics.WriteCounterUint64(w, "lars_agent_route_hosts_sent_total", c.RouteHosts)
+	var cum, batches uint64
+	for i, n := range c.Batches {
+		cum += n
+		le := "+Inf"
+		if i < len(batchBuckets) {
+			le = fmt.Sprint(batchBuckets[i])
+		}
+		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_batch_size_bucket{le="%s"}`, le), cum)
+	}
+	batches = cum
+	metrics.WriteCounterUint64(w, "lars_agent_batch_size_sum", c.Datagrams)
+	metrics.WriteCounterUint64(w, "lars_agent_batch_size_count", batches)
+
+	s := a.table.Stats()
+	metrics.WriteGaugeUint64(w, "lars_agent_keys", uint64(s.Keys))
+	metrics.WriteGaugeUint64(w, `lars_agent_hosts{state="idle"}`, uint64(s.HostsIdle))
+	metrics.WriteGaugeUint64(w, `lars_agent_hosts{state="overloaded"}`, uint64(s.HostsOverloaded))
+	metrics.WriteCounterUint64(w, "lars_agent_route_pulls_total", s.PullsQueued)
+	metrics.WriteCounterUint64(w, "lars_agent_route_pulls_dropped_total", s.PullsDropped)
+	metrics.WriteCounterUint64(w, "lars_agent_route_pull_retries_total", s.PullRetries)
+	metrics.WriteCounterUint64(w, "lars_agent_route_answers_ignored_total", s.AnswersIgnored)
+	metrics.WriteCounterUint64(w, "lars_agent_unknown_keys_refused_total", s.UnknownRefused)
+	metrics.WriteCounterUint64(w, "lars_agent_reports_ignored_total", s.ReportsIgnored)
+	metrics.WriteCounterUint64(w, "lars_agent_status_emitted_total", s.StatusEmitted)
+	metrics.WriteCounterUint64(w, "lars_agent_status_dropped_total", s.StatusDropped)
+	metrics.WriteCounterUint64(w, "lars_agent_routes_reloads_total", a.reloads.Load())
+	metrics.WriteCounterUint64(w, "lars_agent_routes_reload_errors_total", a.reloadErr.Load())
+
+	if a.routes != nil {
+		rs := a.routes.Stats()
+		metrics.WriteGaugeUint64(w, "lars_agent_route_service_connected", b2u(rs.Connected))
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_connects_total", rs.Connects)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_reconnects_total", rs.Disconnects)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_dial_errors_total", rs.DialErrors)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_pulls_sent_total", rs.PullsSent)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_answers_applied_total", rs.AnswersApplied)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_bad_frames_total", rs.BadFrames)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_protocol_errors_total", rs.ProtocolErrors)
+	}
+	if a.report != nil {
+		rs := a.report.Stats()
+		metrics.WriteGaugeUint64(w, "lars_agent_report_service_connected", b2u(rs.Connected))
+		metrics.WriteCounterUint64(w, "lars_agent_report_service_connects_total", rs.Connects)
+		metrics.WriteCounterUint64(w, "lars_agent_report_service_reconnects_total", rs.Disconnects)
+		metrics.WriteCounterUint64(w, "lars_agent_report_service_dial_errors_total", rs.DialErrors)
+		metrics.WriteCounterUint64(w, "lars_agent_report_service_sent_total", rs.Sent)
+		metrics.WriteCounterUint64(w, "lars_agent_report_drops_total", rs.Dropped)
+	}
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// routeJSON is one key of /routes.
+type routeJSON struct {
+	Modid     int32      `json:"modid"`
+	Cmdid     int32      `json:"cmdid"`
+	Updated   time.Time  `json:"updated"`
+	Pulling   bool       `json:"pulling"`
+	AccessCnt uint64     `json:"access_cnt"`
+	Hosts     []hostJSON `json:"hosts"`
+}
+
+// hostJSON is one host of a key in /routes.
+type hostJSON struct {
+	Addr       string    `json:"addr"`
+	State      string    `json:"state"`
+	Since      time.Time `json:"since"`
+	VSucc      uint32    `json:"vsucc"`
+	VErr       uint32    `json:"verr"`
+	RSucc      uint32    `json:"rsucc"`
+	RErr       uint32    `json:"rerr"`
+	ContinSucc uint32    `json:"contin_succ"`
+	ContinErr  uint32    `json:"contin_err"`
+}
+
+func (a *Agent) serveRoutes(w http.ResponseWriter, _ *http.Request) {
+	out := []routeJSON{}
+	a.table.Walk(func(k lb.KeyInfo) {
+		r := routeJSON{Modid: k.Modid, Cmdid: k.Cmdid, Updated: k.Updated, Pulling: k.Pulling,
+			AccessCnt: k.AccessCnt, Hosts: make([]hostJSON, 0, len(k.Hosts))}
+		for _, h := range k.Hosts {
+			state := "idle"
+			if h.Overloaded {
+				state = "overloaded"
+			}
+			r.Hosts = append(r.Hosts, hostJSON{Addr: h.Host.String(), State: state, Since: h.Since,
+				VSucc: h.VSucc, VErr: h.VErr, RSucc: h.RSucc, RErr: h.RErr,
+				ContinSucc: h.ContinSucc, ContinErr: h.ContinErr})
+		}
+		out = append(out, r)
+	})
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}

@@ -1,0 +1,282 @@
+// Package agent is the Lars load-balancing agent as a library: batched UDP serving of
+// get_host, report and get_route, route sources (a routes file or the Lars route
+// service), the report service client, the admin endpoint and the lifecycle.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/larsgo/lars/agent/upstream"
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/lb"
+)
+
+// maxTooLargeLogged bounds the keys remembered for "route too large" logging.
+const maxTooLargeLogged = 10000
+
+// Agent is a running Lars agent. Create it with New, start it with Start, stop it with
+// Shutdown. Its methods are safe for concurrent use.
+type Agent struct {
+	cfg     Config
+	log     *slog.Logger
+	table   *lb.Table
+	workers []*worker
+	stats   []workerStats
+	addrs   []netip.AddrPort
+
+	routes *upstream.RouteClient  // nil when routes are static
+	report *upstream.ReportClient // nil without a report service
+
+	cancel    context.CancelFunc
+	serveWG   sync.WaitGroup // serving goroutines
+	bgWG      sync.WaitGroup // sweeper and upstream clients
+	started   atomic.Bool
+	stopOnce  sync.Once
+	reloads   atomic.Uint64
+	reloadErr atomic.Uint64
+
+	tooLargeMu     sync.Mutex
+	tooLargeLogged map[lb.Key]bool
+}
+
+// New binds the agent's sockets and loads its routes; nothing is served until Start.
+// A bad configuration or routes file is reported as an error, and nothing is left open.
+func New(cfg Config) (*Agent, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, log: cfg.Logger, tooLargeLogged: map[lb.Key]bool{}}
+	a.table = lb.NewTable(cfg.Table)
+	switch {
+	case cfg.Routes != nil:
+		a.table.ReplaceRoutes(cfg.Routes)
+	case cfg.RoutesFile != "":
+		routes, err := LoadRoutesFile(cfg.RoutesFile)
+		if err != nil {
+			return nil, err
+		}
+		a.table.ReplaceRoutes(routes)
+	}
+	if err := a.bind(); err != nil {
+		a.closeSockets()
+		return nil, err
+	}
+	if !cfg.static() {
+		a.routes = upstream.NewRouteClient(upstream.RouteClientConfig{
+			Addr: cfg.RouteService, Table: a.table, Logger: a.log.With("link", "route_service"),
+		})
+	}
+	if cfg.ReportService != "" {
+		caller, _ := codec.IPv4FromAddr(cfg.Caller) // validated by withDefaults
+		a.report = upstream.NewReportClient(upstream.ReportClientConfig{
+			Addr: cfg.ReportService, Statuses: a.table.Statuses(), Caller: caller,
+			Logger: a.log.With("link", "report_service"),
+		})
+	}
+	return a, nil
+}
+
+// bind opens SocketsPerPort sockets on every port. With port 0, the first socket picks
+// an ephemeral port and the others join it.
+func (a *Agent) bind() error {
+	opts := batchio.ListenOptions{ReusePort: true}
+	if a.cfg.SocketBuffer > 0 {
+		opts.RecvBuf, opts.SendBuf = a.cfg.SocketBuffer, a.cfg.SocketBuffer
+	}
+	n := len(a.cfg.Ports) * a.cfg.SocketsPerPort
+	a.stats = make([]workerStats, n)
+	for _, port := range a.cfg.Ports {
+		for range a.cfg.SocketsPerPort {
+			addr := net.JoinHostPort(a.cfg.Listen, strconv.Itoa(port))
+			uc, err := batchio.ListenUDP("udp", addr, opts)
+			if err != nil {
+				return fmt.Errorf("cannot listen on udp %s: %w", addr, err)
+			}
+			ap := uc.LocalAddr().(*net.UDPAddr).AddrPort()
+			port = int(ap.Port())
+			conn, err := batchio.NewConn(uc)
+			if err != nil {
+				uc.Close()
+				return fmt.Errorf("cannot use udp %s: %w", addr, err)
+			}
+			s := &a.stats[len(a.workers)]
+			a.workers = append(a.workers, &worker{
+				conn:  conn,
+				recv:  batchio.NewBatch(a.cfg.BatchSize, batchio.DefaultSlotSize),
+				send:  batchio.NewBatch(a.cfg.BatchSize, batchio.DefaultSlotSize),
+				h:     newHandler(a.table, s, a.routeTooLarge),
+				stats: s,
+			})
+		}
+		a.addrs = append(a.addrs, a.workers[len(a.workers)-1].conn.UDPConn().LocalAddr().(*net.UDPAddr).AddrPort())
+	}
+	return nil
+}
+
+// Start starts serving, the periodic sweep and the links to the route and report
+// services. It returns at once.
+func (a *Agent) Start() {
+	if !a.started.CompareAndSwap(false, true) {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	for _, w := range a.workers {
+		a.serveWG.Add(1)
+		go func() {
+			defer a.serveWG.Done()
+			if err := w.serve(); err != nil {
+				a.log.Error("serving stopped", "addr", w.conn.UDPConn().LocalAddr(), "err", err)
+			}
+		}()
+	}
+	a.bgWG.Add(1)
+	go func() {
+		defer a.bgWG.Done()
+		a.sweep(ctx)
+	}()
+	if a.routes != nil {
+		a.bgWG.Add(1)
+		go func() {
+			defer a.bgWG.Done()
+			_ = a.routes.Run(ctx)
+		}()
+	}
+	if a.report != nil {
+		a.bgWG.Add(1)
+		go func() {
+			defer a.bgWG.Done()
+			_ = a.report.Run(ctx)
+		}()
+	} else {
+		a.bgWG.Add(1)
+		go func() {
+			defer a.bgWG.Done()
+			a.discardStatuses(ctx)
+		}()
+	}
+	a.log.Info("agent serving", "addrs", a.addrs, "sockets", len(a.workers), "static_routes", a.cfg.static(),
+		"route_service", a.cfg.RouteService, "report_service", a.cfg.ReportService)
+}
+
+// sweep runs the table's periodic work until ctx is done.
+func (a *Agent) sweep(ctx context.Context) {
+	t := time.NewTicker(a.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.table.Sweep()
+		}
+	}
+}
+
+// discardStatuses empties the status queue when there is no report service, so the
+// table does not count every status as dropped.
+func (a *Agent) discardStatuses(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.table.Statuses():
+		}
+	}
+}
+
+// Shutdown stops reading datagrams, lets the report service client flush what is
+// queued, closes every connection and waits for every goroutine, or until ctx is done.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	var err error
+	a.stopOnce.Do(func() {
+		a.closeSockets()
+		if !a.started.Load() {
+			return
+		}
+		done := make(chan struct{})
+		go func() {
+			a.serveWG.Wait()
+			a.table.Sweep() // last statuses for the report service
+			a.cancel()
+			a.bgWG.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			a.cancel()
+			err = fmt.Errorf("agent shutdown: %w", ctx.Err())
+		}
+	})
+	return err
+}
+
+// Close is Shutdown with a 2-second limit.
+func (a *Agent) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return a.Shutdown(ctx)
+}
+
+func (a *Agent) closeSockets() {
+	for _, w := range a.workers {
+		w.conn.Close()
+	}
+}
+
+// Reload re-reads the routes file and applies it: hosts kept keep their state, hosts
+// and keys gone are removed. On error the routes in force stay and the error says why.
+func (a *Agent) Reload() error {
+	if a.cfg.RoutesFile == "" {
+		return errors.New("no routes file to reload")
+	}
+	routes, err := LoadRoutesFile(a.cfg.RoutesFile)
+	if err != nil {
+		a.reloadErr.Add(1)
+		return err
+	}
+	a.table.ReplaceRoutes(routes)
+	a.reloads.Add(1)
+	return nil
+}
+
+// Addrs returns the address of each served port, in the order of Config.Ports.
+func (a *Agent) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil), a.addrs...) }
+
+// Table returns the agent's route table.
+func (a *Agent) Table() *lb.Table { return a.table }
+
+// Counters sums the serving goroutines' counters.
+func (a *Agent) Counters() Counters {
+	var c Counters
+	for i := range a.stats {
+		c.add(&a.stats[i])
+	}
+	return c
+}
+
+// routeTooLarge logs, once per key, that a route did not fit in one datagram.
+func (a *Agent) routeTooLarge(modid, cmdid int32, hosts int) {
+	k := lb.Key{Modid: modid, Cmdid: cmdid}
+	a.tooLargeMu.Lock()
+	first := !a.tooLargeLogged[k] && len(a.tooLargeLogged) < maxTooLargeLogged
+	if first {
+		a.tooLargeLogged[k] = true
+	}
+	a.tooLargeMu.Unlock()
+	if first {
+		a.log.Warn("route too large for one datagram, answered empty", "modid", modid, "cmdid", cmdid, "hosts", hosts)
+	}
+}

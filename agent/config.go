@@ -1,0 +1,137 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/lb"
+)
+
+// Defaults of Config.
+const (
+	DefaultListen        = "127.0.0.1"
+	DefaultRouteService  = "127.0.0.1:7778"
+	DefaultSweepInterval = 100 * time.Millisecond
+	DefaultSocketBuffer  = 4 << 20
+)
+
+// DefaultPorts are the UDP ports of a Lars agent; the Lars API sends key (modid, cmdid)
+// to DefaultPorts[(modid+cmdid)%3].
+var DefaultPorts = []int{8888, 8889, 8890}
+
+// Config configures an Agent. Its zero value is an agent on 127.0.0.1:8888-8890 pulling
+// routes from a route service on 127.0.0.1:7778 with the Lars balancing settings.
+type Config struct {
+	// Listen is the address the UDP sockets bind. Default 127.0.0.1: Lars binds every
+	// interface, which lets any host mark a service's hosts overloaded with forged
+	// reports, so another address must be asked for.
+	Listen string
+	// Ports are the UDP ports served; every port answers every key. Default 8888,
+	// 8889, 8890. Port 0 binds an ephemeral port (tests).
+	Ports []int
+	// SocketsPerPort is the number of SO_REUSEPORT sockets, each with its own serving
+	// goroutine, per port. Default GOMAXPROCS.
+	SocketsPerPort int
+	// BatchSize is the number of datagrams read (recvmmsg) and answered (sendmmsg) per
+	// system call. Default 64.
+	BatchSize int
+	// SocketBuffer sets SO_RCVBUF and SO_SNDBUF of each socket (the kernel caps it).
+	// Default 4 MiB; negative keeps the system default.
+	SocketBuffer int
+
+	// Routes, when not nil, makes the agent serve these routes and nothing else: no
+	// route service is used. RoutesFile does the same from a file (see ParseRoutes),
+	// re-read by Reload.
+	Routes     map[lb.Key][]lb.Host
+	RoutesFile string
+	// RouteService is the Lars route service's TCP address, used when neither Routes
+	// nor RoutesFile is set. Default 127.0.0.1:7778.
+	RouteService string
+	// ReportService is the Lars report service's TCP address. Empty: no report
+	// service; the statistics are on the admin endpoint only.
+	ReportService string
+	// Caller is this machine's IPv4 address as the report service sees it. Default:
+	// the first non-loopback IPv4 address of the machine, else 127.0.0.1.
+	Caller netip.Addr
+
+	// Table configures the route table: balancing settings, shards, key limit, queue
+	// sizes. Static is set by the agent from the route source.
+	Table lb.Config
+	// SweepInterval is how often timeouts, pull retries and status reports are checked;
+	// it is the resolution of every timeout of the balancing settings. Default 100ms.
+	SweepInterval time.Duration
+
+	// Logger receives the agent's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// static reports whether the routes come from a file or the caller, not a route service.
+func (c *Config) static() bool { return c.Routes != nil || c.RoutesFile != "" }
+
+// withDefaults returns the configuration with every zero field set to its default,
+// or an error naming the first invalid field.
+func (c Config) withDefaults() (Config, error) {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if _, err := netip.ParseAddr(c.Listen); err != nil {
+		return c, fmt.Errorf("invalid listen address %q: %w", c.Listen, err)
+	}
+	if len(c.Ports) == 0 {
+		c.Ports = DefaultPorts
+	}
+	for _, p := range c.Ports {
+		if p < 0 || p > 65535 {
+			return c, fmt.Errorf("invalid port %d: want 0..65535", p)
+		}
+	}
+	if c.SocketsPerPort == 0 {
+		c.SocketsPerPort = runtime.GOMAXPROCS(0)
+	}
+	if c.SocketsPerPort < 0 || c.SocketsPerPort > 256 {
+		return c, fmt.Errorf("invalid sockets per port %d: want 1..256", c.SocketsPerPort)
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = batchio.DefaultBatchSize
+	}
+	if c.BatchSize < 0 || c.BatchSize > 1024 {
+		return c, fmt.Errorf("invalid batch size %d: want 1..1024", c.BatchSize)
+	}
+	if c.SocketBuffer == 0 {
+		c.SocketBuffer = DefaultSocketBuffer
+	}
+	if c.Routes != nil && c.RoutesFile != "" {
+		return c, errors.New("routes and a routes file are exclusive")
+	}
+	if !c.static() && c.RouteService == "" {
+		c.RouteService = DefaultRouteService
+	}
+	if c.SweepInterval == 0 {
+		c.SweepInterval = DefaultSweepInterval
+	}
+	if c.SweepInterval < 0 {
+		return c, fmt.Errorf("invalid sweep interval %v", c.SweepInterval)
+	}
+	if c.Table.Settings == (lb.Settings{}) {
+		c.Table.Settings = lb.DefaultSettings()
+	}
+	if err := c.Table.Settings.Validate(); err != nil {
+		return c, err
+	}
+	c.Table.Static = c.static()
+	if !c.Caller.IsValid() {
+		c.Caller = localIPv4()
+	}
+	if !c.Caller.Unmap().Is4() {
+		return c, fmt.Errorf("invalid caller address %s: want IPv4", c.Caller)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}

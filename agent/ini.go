@@ -1,0 +1,114 @@
+package agent
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/larsgo/lars/lb"
+	"gopkg.in/ini.v1"
+)
+
+// LoadINI applies a Lars agent configuration file to cfg: the report service from
+// [reporter] ip and port, the route service from [dnsserver] ip and port, and the
+// balancing settings from [loadbalance] with Lars's keys (probe_num, init_succ_cnt,
+// init_err_cnt, err_rate, succ_rate, contin_err_limit, contin_succ_limit,
+// window_err_rate, idle_timeout, overload_timeout, update_timeout) plus this agent's
+// pull_timeout, report_interval and local_ip (the caller address of status reports).
+// Timeouts are whole seconds as in Lars, or Go durations ("1.5s", "200ms"). Keys that
+// are absent leave cfg as it is; an unknown key in [loadbalance] is an error, so a
+// typo does not silently keep a default.
+func LoadINI(path string, cfg *Config) error {
+	f, err := ini.Load(path)
+	if err != nil {
+		return fmt.Errorf("cannot read config %s: %w", path, err)
+	}
+	if err := applyINI(f, cfg); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+func applyINI(f *ini.File, cfg *Config) error {
+	if addr, ok, err := hostPort(f.Section("reporter")); err != nil {
+		return fmt.Errorf("[reporter]: %w", err)
+	} else if ok {
+		cfg.ReportService = addr
+	}
+	if addr, ok, err := hostPort(f.Section("dnsserver")); err != nil {
+		return fmt.Errorf("[dnsserver]: %w", err)
+	} else if ok {
+		cfg.RouteService = addr
+	}
+	if cfg.Table.Settings == (lb.Settings{}) && len(f.Section("loadbalance").Keys()) > 0 {
+		cfg.Table.Settings = lb.DefaultSettings()
+	}
+	s := &cfg.Table.Settings
+	for _, k := range f.Section("loadbalance").Keys() {
+		v := strings.TrimSpace(k.Value())
+		var err error
+		switch k.Name() {
+		case "probe_num":
+			s.ProbeNum, err = strconv.Atoi(v)
+		case "init_succ_cnt":
+			s.InitSuccCnt, err = strconv.Atoi(v)
+		case "init_err_cnt":
+			s.InitErrCnt, err = strconv.Atoi(v)
+		case "err_rate":
+			s.ErrRate, err = strconv.ParseFloat(v, 64)
+		case "succ_rate":
+			s.SuccRate, err = strconv.ParseFloat(v, 64)
+		case "contin_err_limit":
+			s.ContinErrLimit, err = strconv.Atoi(v)
+		case "contin_succ_limit":
+			s.ContinSuccLimit, err = strconv.Atoi(v)
+		case "window_err_rate":
+			s.WindowErrRate, err = strconv.ParseFloat(v, 64)
+		case "idle_timeout":
+			s.IdleTimeout, err = seconds(v)
+		case "overload_timeout":
+			s.OverloadTimeout, err = seconds(v)
+		case "update_timeout":
+			s.UpdateTimeout, err = seconds(v)
+		case "pull_timeout":
+			s.PullTimeout, err = seconds(v)
+		case "report_interval":
+			s.ReportInterval, err = seconds(v)
+		case "local_ip":
+			cfg.Caller, err = netip.ParseAddr(v)
+		default:
+			return fmt.Errorf("[loadbalance]: unknown key %q", k.Name())
+		}
+		if err != nil {
+			return fmt.Errorf("[loadbalance] %s = %q: %w", k.Name(), v, err)
+		}
+	}
+	return nil
+}
+
+// hostPort reads "ip" and "port" of a section; ok is false when the section has neither.
+func hostPort(sec *ini.Section) (addr string, ok bool, err error) {
+	ip, port := strings.TrimSpace(sec.Key("ip").String()), strings.TrimSpace(sec.Key("port").String())
+	if ip == "" && port == "" {
+		return "", false, nil
+	}
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return "", false, fmt.Errorf("port %q is not in 1..65535", port)
+	}
+	return net.JoinHostPort(ip, port), true, nil
+}
+
+// seconds parses a Lars timeout: whole seconds, or a Go duration.
+func seconds(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(v)
+}

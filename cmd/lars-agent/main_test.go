@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
+)
+
+// buildAgent compiles the binary once per test run.
+var buildAgent = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "lars-agent-test")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "lars-agent")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", &exec.ExitError{Stderr: out}
+	}
+	return bin, nil
+})
+
+// freeUDPPort returns a UDP port of 127.0.0.1 that was free a moment ago.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startBinary(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	bin, err := buildAgent()
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, &logs
+}
+
+// getHost asks the agent on port for key (modid, cmdid), retrying while it starts.
+func getHost(t *testing.T, port int, modid, cmdid int32) *pb.GetHostResponse {
+	t.Helper()
+	c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	frame, _ := codec.AppendFrame(nil, codec.MsgGetHostRequest, &pb.GetHostRequest{Seq: 7, Modid: modid, Cmdid: cmdid})
+	buf := make([]byte, 2048)
+	for range 100 {
+		c.Write(frame)
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		n, err := c.Read(buf)
+		if err != nil { // not listening yet (refused) or slow: try again
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		_, body, r := codec.ParseDatagram(buf[:n])
+		var m pb.GetHostResponse
+		if r != codec.ReasonOK || m.UnmarshalVT(body) != nil {
+			t.Fatalf("bad answer %x", buf[:n])
+		}
+		return &m
+	}
+	t.Fatalf("agent on port %d did not answer", port)
+	return nil
+}
+
+func TestBinaryServesReloadsAndStops(t *testing.T) {
+	dir := t.TempDir()
+	routes := filepath.Join(dir, "routes.txt")
+	os.WriteFile(routes, []byte("# demo\n1 1 127.0.0.1 7000\n"), 0o644)
+	port := freeUDPPort(t)
+	cmd, logs := startBinary(t, "-routes", routes, "-ports", strconv.Itoa(port), "-sockets", "1")
+
+	m := getHost(t, port, 1, 1)
+	if m.Retcode != 0 || m.Host.GetPort() != 7000 {
+		t.Fatalf("answer %v", m)
+	}
+	if m := getHost(t, port, 2, 2); m.Retcode != int32(codec.RetNoExist) {
+		t.Fatalf("unknown key answered %v", m)
+	}
+
+	// A good reload adds key (2,2); a bad one keeps it.
+	os.WriteFile(routes, []byte("1 1 127.0.0.1 7000\n2 2 127.0.0.1 7100\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(3 * time.Second)
+	for getHost(t, port, 2, 2).Retcode != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("reload not applied; logs:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	os.WriteFile(routes, []byte("1 1 127.0.0.1 notaport\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	for !strings.Contains(logs.String(), "reload failed") {
+		if time.Now().After(deadline.Add(2 * time.Second)) {
+			t.Fatalf("bad reload not logged; logs:\n%s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m := getHost(t, port, 2, 2); m.Retcode != 0 {
+		t.Fatalf("bad reload dropped the routes: %v", m)
+	}
+
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v; logs:\n%s", err, logs)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v to stop", d)
+	}
+}
+
+func TestBinaryBadInputExitsTwo(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte("1 1 127.0.0.1 7000\n\n1 x 127.0.0.1 7000\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad routes file", []string{"-routes", bad}, "line 3"},
+		{"missing routes file", []string{"-routes", filepath.Join(dir, "none")}, "cannot open routes file"},
+		{"unknown flag", []string{"-nope"}, "flag provided but not defined"},
+		{"bad ports", []string{"-ports", "88,x"}, "invalid -ports"},
+		{"bad log format", []string{"-log-format", "xml"}, "invalid -log-format"},
+		{"bad dns", []string{"-dns", "nohostport"}, "invalid -dns"},
+		{"bad listen", []string{"-listen", "not-an-ip", "-routes", bad}, ""},
+		{"extra argument", []string{"extra"}, "unexpected argument"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd, logs := startBinary(t, c.args...)
+			err := cmd.Wait()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 2 {
+				t.Fatalf("exit %v, want code 2; stderr:\n%s", err, logs)
+			}
+			if !strings.Contains(logs.String(), c.want) {
+				t.Fatalf("stderr lacks %q:\n%s", c.want, logs)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"-h"}, &out, nil); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-dns", "-reporter", "-admin", "-log-format"} {
+		if !strings.Contains(out.String(), f) {
+			t.Errorf("-h lacks %s", f)
+		}
+	}
+}
+

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/larsgo/lars/agent"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the agent failed while running
+	exitUsage = 2 // bad flags, configuration or routes file
+)
+
+// shutdownLimit is how long a stop signal leaves the agent to flush and close.
+const shutdownLimit = 2 * time.Second
+
+// options are the command-line flags.
+type options struct {
+	config, routes, listen, ports, dns, reporter, admin, logFormat, logLevel string
+	sockets, batch                                                           int
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("lars-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.config, "config", "", "Lars agent INI file: [reporter], [dnsserver] and [loadbalance] sections; flags override it")
+	fs.StringVar(&o.routes, "routes", "", "routes file, one \"modid cmdid ip port\" per line; serves these routes only (no route service), reloaded on SIGHUP")
+	fs.StringVar(&o.listen, "listen", agent.DefaultListen, "address the UDP ports bind")
+	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
+	fs.IntVar(&o.sockets, "sockets", 0, "SO_REUSEPORT sockets (and serving goroutines) per port (default GOMAXPROCS)")
+	fs.IntVar(&o.batch, "batch", 0, "datagrams per recvmmsg/sendmmsg call (default 64)")
+	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
+	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
+	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: lars-agent [flags]\n\nThe Lars load-balancing agent.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, fs, nil
+}
+
+// buildConfig turns the flags (over the INI file, when given) into an agent.Config.
+func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, *slog.Logger, error) {
+	var cfg agent.Config
+	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg.Logger = logger
+	if o.config != "" {
+		if err := agent.LoadINI(o.config, &cfg); err != nil {
+			return cfg, nil, err
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg.Listen = o.listen
+	if cfg.Ports, err = parsePorts(o.ports); err != nil {
+		return cfg, nil, err
+	}
+	if o.sockets < 0 {
+		return cfg, nil, fmt.Errorf("invalid -sockets %d: want at least 1", o.sockets)
+	}
+	cfg.SocketsPerPort, cfg.BatchSize = o.sockets, o.batch
+	cfg.RoutesFile = o.routes
+	if set["dns"] {
+		if err := checkHostPort("-dns", o.dns); err != nil {
+			return cfg, nil, err
+		}
+		cfg.RouteService = o.dns
+	}
+	if set["reporter"] {
+		if o.reporter != "" {
+			if err := checkHostPort("-reporter", o.reporter); err != nil {
+				return cfg, nil, err
+			}
+		}
+		cfg.ReportService = o.reporter
+	}
+	if o.admin != "" {
+		if err := checkHostPort("-admin", o.admin); err != nil {
+			return cfg, nil, err
+		}
+	}
+	return cfg, logger, nil
+}
+
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid -log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid -log-format %q: want text or json", format)
+}
+
+func parsePorts(s string) ([]int, error) {
+	var ports []int
+	for _, f := range strings.Split(s, ",") {
+		p, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("invalid -ports %q: want comma-separated ports in 1..65535", s)
+		}
+		ports = append(ports, p)
+	}
+	return ports, nil
+}
+
+func checkHostPort(flagName, v string) error {
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		return fmt.Errorf("invalid %s %q: want HOST:PORT", flagName, v)
+	}
+	return nil
+}
+
+// run is the whole command: it returns the exit code once a stop signal arrives or the
+// agent fails. SIGHUP reloads the routes file.
+func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
+	o, fs, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-agent: %v\n", err)
+		return exitUsage
+	}
+	cfg, log, err := buildConfig(o, fs, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-agent: %v\n", err)
+		return exitUsage
+	}
+	a, err := agent.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-agent: %v\n", err)
+		return exitUsage
+	}
+	var admin *http.Server
+	if o.admin != "" {
+		ln, err := net.Listen("tcp", o.admin)
+		if err != nil {
+			a.Close()
+			fmt.Fprintf(stderr, "lars-agent: cannot listen on admin address: %v\n", err)
+			return exitUsage
+		}
+		admin = &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go admin.Serve(ln)
+		log.Info("admin endpoint", "addr", ln.Addr().String())
+	}
+	a.Start()
+	for s := range signals {
+		if s == syscall.SIGHUP {
+			if err := a.Reload(); err != nil {
+				log.Error("routes reload failed, keeping the routes in force", "err", err)
+			} else {
+				log.Info("routes reloaded", "file", cfg.RoutesFile)
+			}
+			continue
+		}
+		log.Info("stopping", "signal", s.String())
+		break
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownLimit)
+	defer cancel()
+	code := exitOK
+	if admin != nil {
+		_ = admin.Shutdown(ctx)
+	}
+	if err := a.Shutdown(ctx); err != nil {
+		log.Error("shutdown", "err", err)
+		code = exitError
+	}
+	log.Info("stopped")
+	return code
+}

@@ -1,0 +1,165 @@
+package agent_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/agent"
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/larstest"
+	"github.com/larsgo/lars/lb"
+)
+
+// fastSettings are the Lars settings with the timeouts the tests wait for shortened.
+func fastSettings() lb.Settings {
+	s := lb.DefaultSettings()
+	s.UpdateTimeout = 300 * time.Millisecond
+	s.PullTimeout = 200 * time.Millisecond
+	s.ReportInterval = 250 * time.Millisecond
+	return s
+}
+
+var (
+	h1 = lb.Host{IP: ip("10.1.0.1"), Port: 9001}
+	h2 = lb.Host{IP: ip("10.1.0.2"), Port: 9002}
+	h3 = lb.Host{IP: ip("10.1.0.3"), Port: 9003}
+)
+
+func startWithRouteService(t *testing.T, dns *larstest.FakeRouteService) (*agent.Agent, *client) {
+	t.Helper()
+	a := startAgent(t, agent.Config{RouteService: dns.Addr(), SweepInterval: 10 * time.Millisecond,
+		Table: lb.Config{Settings: fastSettings()}})
+	return a, dial(t, a.Addrs()[0])
+}
+
+// waitRoute polls get_route until it lists exactly want, in any order.
+func waitRoute(t *testing.T, c *client, modid, cmdid int32, want ...lb.Host) {
+	t.Helper()
+	eventually(t, 5*time.Second, "route "+lb.Host{}.String(), func() bool {
+		return slices.Equal(hostSet(c.getRoute(modid, cmdid)), hostSet(want))
+	})
+}
+
+func TestRouteServicePullPushRemove(t *testing.T) {
+	larstest.CheckGoroutines(t, 5*time.Second)
+	dns := larstest.NewRouteService(t)
+	dns.SetRoute(1, 1, h1, h2)
+	a, c := startWithRouteService(t, dns)
+
+	// Unknown key: RET_NOEXIST, one pull, then the hosts.
+	if m := c.getHost(1, 1, 1); m.Retcode != int32(codec.RetNoExist) {
+		t.Fatalf("first answer %v, want RET_NOEXIST", m)
+	}
+	eventually(t, 5*time.Second, "hosts after the pull", func() bool { return c.getHost(2, 1, 1).Retcode == 0 })
+	waitRoute(t, c, 1, 1, h1, h2)
+	if n := dns.RequestCount(1, 1); n < 1 {
+		t.Fatalf("%d pulls", n)
+	}
+
+	// A pushed change: h1 leaves, h3 joins. h1 is never chosen again.
+	dns.SetRoute(1, 1, h2, h3)
+	waitRoute(t, c, 1, 1, h2, h3)
+	for i := range 20 {
+		m := c.getHost(uint32(10+i), 1, 1)
+		if got := (lb.Host{IP: m.Host.GetIp(), Port: m.Host.GetPort()}); got == h1 {
+			t.Fatal("removed host chosen")
+		}
+	}
+
+	// Removal of the key: no hosts any more.
+	dns.RemoveRoute(1, 1)
+	eventually(t, 5*time.Second, "key removed", func() bool { return c.getHost(40, 1, 1).Retcode == int32(codec.RetNoExist) })
+	if got := c.getRoute(1, 1); len(got) != 0 {
+		t.Fatalf("route %v after removal", got)
+	}
+	_ = a
+}
+
+func TestRouteServiceRestartAndDown(t *testing.T) {
+	larstest.CheckGoroutines(t, 5*time.Second)
+	dns := larstest.NewRouteService(t)
+	dns.SetRoute(1, 1, h1)
+	_, c := startWithRouteService(t, dns)
+	c.getHost(1, 1, 1)
+	waitRoute(t, c, 1, 1, h1)
+
+	// Down: the last known routes keep being served.
+	if err := dns.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if m := c.getHost(uint32(i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+			t.Fatalf("stale route not served while the service is down: %v", m)
+		}
+		time.Sleep(20 * time.Millisecond) // past update_timeout: refresh pulls go nowhere
+	}
+
+	// Back: the agent reconnects, pulls again, and sees the new route.
+	dns.SetRoute(1, 1, h2)
+	if err := dns.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := dns.WaitAccepted(2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitRoute(t, c, 1, 1, h2)
+}
+
+func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
+	larstest.CheckGoroutines(t, 5*time.Second)
+	rep := larstest.NewReportService(t)
+	routes := map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {h1, h2}, {Modid: 2, Cmdid: 2}: {h3}}
+	a := startAgent(t, agent.Config{Routes: routes, ReportService: rep.Addr(), SweepInterval: 10 * time.Millisecond,
+		Table: lb.Config{Settings: fastSettings()}})
+	c := dial(t, a.Addrs()[0])
+	// 1 s of reports on key (1,1) only: h1 succeeds, h2 fails once per round.
+	start := time.Now()
+	succ, errs := 0, 0
+	for time.Since(start) < time.Second {
+		c.report(1, 1, h1, 0)
+		c.report(1, 1, h2, 1)
+		succ++
+		errs++
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.getHost(1, 1, 1) // the reports before it have been handled
+	time.Sleep(400 * time.Millisecond)
+	reports := rep.Reports()
+	if len(reports) < 2 {
+		t.Fatalf("%d status messages in 1.4 s, want several", len(reports))
+	}
+	var last time.Time
+	for i, r := range reports {
+		if r.Msg.Modid != 1 || r.Msg.Cmdid != 1 {
+			t.Fatalf("status for key (%d,%d) that had no reports", r.Msg.Modid, r.Msg.Cmdid)
+		}
+		if i > 0 && r.At.Sub(last) < 200*time.Millisecond {
+			t.Fatalf("two statuses %v apart, interval is 250ms", r.At.Sub(last))
+		}
+		last = r.At
+		if r.Msg.Caller == 0 || r.Msg.Ts == 0 || len(r.Msg.Results) != 2 {
+			t.Fatalf("status %v", r.Msg)
+		}
+	}
+	// The window's counts of the last status are every report sent (idle_timeout 15 s).
+	final := reports[len(reports)-1].Msg
+	for _, res := range final.Results {
+		h := lb.Host{IP: res.Ip, Port: res.Port}
+		switch h {
+		case h1:
+			if int(res.Succ) != succ || res.Err != 0 {
+				t.Errorf("h1 counts %d/%d, want %d/0", res.Succ, res.Err, succ)
+			}
+		case h2:
+			if int(res.Err) != errs && !res.Overload {
+				t.Errorf("h2 counts %d/%d, want 0/%d or overloaded", res.Succ, res.Err, errs)
+			}
+			if !res.Overload {
+				t.Errorf("h2 failed %d times in a row but is not overloaded", errs)
+			}
+		default:
+			t.Errorf("unknown host %v in status", h)
+		}
+	}
+}

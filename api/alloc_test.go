@@ -1,0 +1,93 @@
+//go:build !race
+
+package api_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/codec"
+)
+
+// The allocation counts are process-wide, so they cover the client's reader goroutines
+// and the fake agent's serving loop too.
+
+// warmCalls is how many calls run before measuring: they fill the sync.Pools and grow
+// the runtime's internal tables.
+const warmCalls = 200
+
+func TestGetHostNoAlloc(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, time.Second)
+	a.SetRoute(1, 1, hostFor(1, 1), hostFor(1, 2))
+	ctx := context.Background()
+	call := func() {
+		if _, err := c.GetHost(ctx, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range warmCalls {
+		call()
+	}
+	if n := testing.AllocsPerRun(1000, call); n != 0 {
+		t.Errorf("GetHost: %v allocations per call, want 0", n)
+	}
+}
+
+func TestGetHostWithDeadlineNoAlloc(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, time.Second)
+	a.SetRoute(1, 1, hostFor(1, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	call := func() {
+		if _, err := c.GetHost(ctx, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range warmCalls {
+		call()
+	}
+	if n := testing.AllocsPerRun(1000, call); n != 0 {
+		t.Errorf("GetHost with a deadline: %v allocations per call, want 0", n)
+	}
+}
+
+func TestGetHostErrorNoAlloc(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, time.Second)
+	a.SetRetcode(1, 1, 1)
+	call := func() {
+		if _, err := c.GetHost(context.Background(), 1, 1); err != api.ErrOverload {
+			t.Fatal(err)
+		}
+	}
+	for range warmCalls {
+		call()
+	}
+	if n := testing.AllocsPerRun(1000, call); n != 0 {
+		t.Errorf("GetHost overloaded: %v allocations per call, want 0", n)
+	}
+}
+
+func TestReportNoAlloc(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, time.Second)
+	h := hostFor(1, 1)
+	call := func() {
+		if err := c.Report(1, 1, h, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range warmCalls {
+		call()
+	}
+	if !a.WaitCount(codec.MsgReportRequest, warmCalls, 5*time.Second) {
+		t.Fatal("reports did not arrive")
+	}
+	if n := testing.AllocsPerRun(1000, call); n != 0 {
+		t.Errorf("Report: %v allocations per call, want 0", n)
+	}
+}

@@ -1,0 +1,163 @@
+package apitest
+
+import (
+	"time"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
+)
+
+// server is one socket's serving loop state, allocated once.
+type server struct {
+	a      *Agent
+	i      int // socket index
+	in     []byte
+	out    []byte
+	ghReq  pb.GetHostRequest
+	ghResp pb.GetHostResponse
+	host   pb.HostInfo
+	rep    pb.ReportRequest
+	repH   pb.HostInfo
+	grReq  pb.GetRouteRequest
+	grResp pb.GetRouteResponse
+	hosts  []pb.HostInfo
+}
+
+// serve answers the requests arriving on socket i until Close.
+func (a *Agent) serve(i int) {
+	defer a.wg.Done()
+	s := &server{a: a, i: i, in: make([]byte, codec.MaxFrameSize+1), out: make([]byte, 0, 256)}
+	conn := a.conns[i]
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(s.in)
+		if err != nil {
+			if errClosed(err) {
+				return
+			}
+			continue
+		}
+		out, delay, ok := s.handle(s.in[:n])
+		switch {
+		case !ok:
+		case delay > 0:
+			b := append([]byte(nil), out...)
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				time.Sleep(delay)
+				conn.WriteToUDPAddrPort(b, from)
+			}()
+		default:
+			conn.WriteToUDPAddrPort(out, from)
+		}
+	}
+}
+
+// handle records one datagram and returns the answer to send, if any, and its delay.
+func (s *server) handle(b []byte) (out []byte, delay time.Duration, ok bool) {
+	id, body, r := codec.ParseDatagram(b)
+	if r != codec.ReasonOK {
+		s.a.bad.Add(1)
+		return nil, 0, false
+	}
+	switch id {
+	case codec.MsgGetHostRequest:
+		return s.getHost(body)
+	case codec.MsgReportRequest:
+		s.report(body)
+		return nil, 0, false
+	case codec.MsgAPIGetRouteRequest:
+		return s.getRoute(body)
+	}
+	s.a.bad.Add(1)
+	return nil, 0, false
+}
+
+func (s *server) port() uint16 { return s.a.ports[s.i] }
+
+func (s *server) getHost(body []byte) ([]byte, time.Duration, bool) {
+	q := &s.ghReq
+	q.ResetVT()
+	if q.UnmarshalVT(body) != nil {
+		s.a.bad.Add(1)
+		return nil, 0, false
+	}
+	resp := &s.ghResp
+	resp.Reset()
+	resp.Seq, resp.Modid, resp.Cmdid = q.Seq, q.Modid, q.Cmdid
+
+	a := s.a
+	a.mu.Lock()
+	drop, delay := a.record(Request{Port: s.port(), MsgID: codec.MsgGetHostRequest,
+		Seq: q.Seq, Modid: q.Modid, Cmdid: q.Cmdid})
+	ks := a.key(q.Modid, q.Cmdid)
+	n := ks.calls
+	ks.calls++
+	code := ks.forced
+	if code == 0 && a.retcodeFn != nil {
+		code = a.retcodeFn(q.Modid, q.Cmdid, n)
+	}
+	switch {
+	case code != 0:
+		resp.Retcode = code
+	case len(ks.hosts) == 0:
+		resp.Retcode = int32(codec.RetNoExist)
+	default:
+		h := ks.hosts[n%len(ks.hosts)]
+		s.host.Ip, s.host.Port = h.IP, h.Port
+		resp.Host = &s.host
+	}
+	a.mu.Unlock()
+	if drop {
+		return nil, 0, false
+	}
+	var err error
+	s.out, err = codec.AppendFrame(s.out[:0], codec.MsgGetHostResponse, resp)
+	return s.out, delay, err == nil
+}
+
+func (s *server) report(body []byte) {
+	m := &s.rep
+	m.Reset()
+	s.repH.Reset()
+	m.Host = &s.repH
+	if m.UnmarshalVT(body) != nil {
+		s.a.bad.Add(1)
+		return
+	}
+	s.a.mu.Lock()
+	s.a.record(Request{Port: s.port(), MsgID: codec.MsgReportRequest, Modid: m.Modid,
+		Cmdid: m.Cmdid, Host: api.Host{IP: s.repH.Ip, Port: s.repH.Port}, Retcode: m.Retcode})
+	s.a.mu.Unlock()
+}
+
+func (s *server) getRoute(body []byte) ([]byte, time.Duration, bool) {
+	q := &s.grReq
+	q.ResetVT()
+	if q.UnmarshalVT(body) != nil {
+		s.a.bad.Add(1)
+		return nil, 0, false
+	}
+	resp := &s.grResp
+	resp.Reset()
+	resp.Modid, resp.Cmdid = q.Modid, q.Cmdid
+	a := s.a
+	a.mu.Lock()
+	drop, delay := a.record(Request{Port: s.port(), MsgID: codec.MsgAPIGetRouteRequest,
+		Modid: q.Modid, Cmdid: q.Cmdid})
+	s.hosts = s.hosts[:0]
+	for _, h := range a.key(q.Modid, q.Cmdid).hosts {
+		s.hosts = append(s.hosts, pb.HostInfo{Ip: h.IP, Port: h.Port})
+	}
+	a.mu.Unlock()
+	if drop {
+		return nil, 0, false
+	}
+	for i := range s.hosts {
+		resp.Host = append(resp.Host, &s.hosts[i])
+	}
+	var err error
+	s.out, err = codec.AppendFrame(s.out[:0], codec.MsgAPIGetRouteResponse, resp)
+	return s.out, delay, err == nil
+}

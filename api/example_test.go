@@ -1,0 +1,108 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/api/apitest"
+)
+
+// The life of a caller: pull the route once, then for every call ask for a host, call
+// it, and report how it went.
+func Example() {
+	agent, err := apitest.Start(3) // a fake agent on 3 loopback ports; a real one listens on 8888..8890
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer agent.Close()
+	backend, _ := api.ParseHost("10.0.0.1:8080")
+	agent.SetRoute(10001, 1, backend)
+
+	client, err := api.New(agent.Config()) // api.New(api.Config{}) for the agent on 127.0.0.1:8888..8890
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	ctx := context.Background()
+	if err := client.RegInit(ctx, 10001, 1); err != nil {
+		log.Fatal(err)
+	}
+	host, err := client.GetHost(ctx, 10001, 1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("calling", host)
+	// ... call host, then report: retcode 0 when the call succeeded, 1 when it failed.
+	if err := client.Report(10001, 1, host, 0); err != nil {
+		log.Fatal(err)
+	}
+	// Output: calling 10.0.0.1:8080
+}
+
+// GetHost's errors say why there is no host to call.
+func ExampleClient_GetHost() {
+	agent, err := apitest.Start(3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer agent.Close()
+	agent.SetRetcode(1, 1, 1) // every host of key (1, 1) is overloaded
+
+	client, err := api.New(agent.Config())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	for _, cmdid := range []int32{1, 2} {
+		_, err := client.GetHost(context.Background(), 1, cmdid)
+		switch {
+		case errors.Is(err, api.ErrOverload):
+			fmt.Println(cmdid, "overloaded: back off")
+		case errors.Is(err, api.ErrNoExist):
+			fmt.Println(cmdid, "no host known: RegInit first, or a wrong key")
+		case errors.Is(err, api.ErrTimeout), errors.Is(err, api.ErrAgentUnreachable):
+			fmt.Println(cmdid, "agent down")
+		}
+	}
+	// Output:
+	// 1 overloaded: back off
+	// 2 no host known: RegInit first, or a wrong key
+}
+
+func ExampleClient_GetRoute() {
+	agent, err := apitest.Start(3)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer agent.Close()
+	agent.SetRoute(7, 3, api.Host{IP: 0x0a000001, Port: 9000})
+
+	client, err := api.New(agent.Config())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	hosts, err := client.GetRoute(context.Background(), 7, 3, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(hosts), "host:", hosts[0])
+	// Output: 1 host: 10.0.0.1:9000
+}
+
+func ExamplePortIndex() {
+	ports := api.DefaultPorts()
+	for _, key := range [][2]int32{{10001, 1}, {10001, 2}, {-1, 0}} {
+		fmt.Println(key, "->", ports[api.PortIndex(key[0], key[1], len(ports))])
+	}
+	// Output:
+	// [10001 1] -> 8888
+	// [10001 2] -> 8889
+	// [-1 0] -> 8890
+}

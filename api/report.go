@@ -1,0 +1,45 @@
+package api
+
+import (
+	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
+)
+
+// Report tells the agent how a call to host h for key (modid, cmdid) went: retcode 0
+// for success, anything else for failure, as the Lars API's report. Nothing comes
+// back; the error only says whether the datagram could be sent (ErrAgentUnreachable
+// when the agent's port refused an earlier datagram). It does not allocate in steady
+// state.
+func (c *Client) Report(modid, cmdid int32, h Host, retcode int32) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	p := PortIndex(modid, cmdid, len(c.conns))
+	var i uint32
+	select {
+	case i = <-c.free: // borrow a free slot's buffers; its state stays 0
+	default:
+		return c.reportUnpooled(p, modid, cmdid, h, retcode)
+	}
+	s := &c.slots[i]
+	s.rep.Modid, s.rep.Cmdid, s.rep.Retcode = modid, cmdid, retcode
+	s.repHost.Ip, s.repHost.Port = h.IP, h.Port
+	var err error
+	s.buf, err = codec.AppendFrame(s.buf[:0], codec.MsgReportRequest, &s.rep)
+	if err == nil {
+		err = c.send(p, s.buf)
+	}
+	c.release(i)
+	return err
+}
+
+// reportUnpooled is Report when every slot is taken: it allocates its message.
+func (c *Client) reportUnpooled(p int, modid, cmdid int32, h Host, retcode int32) error {
+	m := &pb.ReportRequest{Modid: modid, Cmdid: cmdid, Retcode: retcode,
+		Host: &pb.HostInfo{Ip: h.IP, Port: h.Port}}
+	buf, err := codec.AppendFrame(nil, codec.MsgReportRequest, m)
+	if err != nil {
+		return err
+	}
+	return c.send(p, buf)
+}

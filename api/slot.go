@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	pb "github.com/larsgo/lars/codec/larspb"
+)
+
+// A slot is one GetHost caller's waiting place, reused call after call so that a call
+// allocates nothing. Whoever received the slot's index from Client.free owns every
+// field but state and ch, which the readers touch:
+//
+//   - state is 0 while nobody waits. The owner stores stateWaiting|port<<32|seq before
+//     sending; the reader that gets the answer for that seq on that port (or a refusal
+//     or Close) swaps in the same value|stateDelivered and then, and only then, sends
+//     one answer on ch. The owner ends its wait by receiving that answer, or by
+//     swapping its state back to 0 (after which no answer can come) and, if that swap
+//     fails, receiving the answer already committed.
+//   - ch has capacity 1 and is empty whenever state is 0.
+type slot struct {
+	state   atomic.Uint64
+	ch      chan answer
+	timer   *time.Timer // stopped between calls
+	buf     []byte      // encoded request
+	req     pb.GetHostRequest
+	rep     pb.ReportRequest
+	repHost pb.HostInfo
+}
+
+// Bits of slot.state above the 32-bit seq and the 16-bit port index.
+const (
+	stateWaiting   uint64 = 1 << 48
+	stateDelivered uint64 = 1 << 49
+)
+
+// waitState returns the slot state of a caller waiting for seq on port index p.
+func waitState(p int, seq uint32) uint64 { return stateWaiting | uint64(p)<<32 | uint64(seq) }
+
+// statePort returns the port index of a slot state.
+func statePort(st uint64) int { return int(st >> 32 & 0xffff) }
+
+func (s *slot) init() {
+	s.ch = make(chan answer, 1)
+	s.timer = time.NewTimer(time.Hour)
+	s.timer.Stop()
+	s.buf = make([]byte, 0, 64)
+	s.rep.Host = &s.repHost
+}
+
+// answerCode says where a slot's answer came from.
+type answerCode uint8
+
+const (
+	answerAgent   answerCode = iota // the agent answered; the other fields hold it
+	answerRefused                   // the agent's port refused a datagram
+	answerClosed                    // the client was closed
+)
+
+// err returns the error for an answer that is not the agent's.
+func (a answerCode) err() error {
+	switch a {
+	case answerRefused:
+		return ErrAgentUnreachable
+	case answerClosed:
+		return ErrClosed
+	}
+	return nil
+}
+
+// answer is what a reader hands a waiting GetHost caller, by value.
+type answer struct {
+	code                  answerCode
+	modid, cmdid, retcode int32
+	host                  Host
+}
+
+// acquire returns the index of a free slot, now owned by the caller, waiting up to d
+// when all are taken (which allocates a timer: MaxInFlight callers already wait).
+func (c *Client) acquire(ctx context.Context, d time.Duration) (uint32, error) {
+	select {
+	case i := <-c.free:
+		return i, nil
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case i := <-c.free:
+		return i, nil
+	case <-t.C:
+		c.stats.timeouts.Add(1)
+		return 0, ErrTimeout
+	case <-ctx.Done():
+		c.stats.timeouts.Add(1)
+		return 0, ctxErr(ctx.Err())
+	case <-c.closing:
+		return 0, ErrClosed
+	}
+}
+
+// release gives slot i back; its state must be 0 and its channel empty.
+func (c *Client) release(i uint32) { c.free <- i }
+
+// nextSeq returns a fresh seq for slot i: an increasing generation above the slot
+// index, so that the reader finds the slot from the seq alone and a late answer for an
+// earlier use of the slot does not match.
+func (c *Client) nextSeq(i uint32) uint32 { return c.gen.Add(1)<<c.shift | i }
+
+// wait waits up to d, or until ctx is done, for the answer to the request the slot's
+// owner sent in state st, and leaves the slot's state 0.
+func (c *Client) wait(ctx context.Context, s *slot, st uint64, d time.Duration) (answer, error) {
+	s.timer.Reset(d)
+	var err error
+	select {
+	case a := <-s.ch:
+		s.timer.Stop()
+		s.state.Store(0)
+		return a, nil
+	case <-s.timer.C:
+		err = ErrTimeout
+	case <-ctx.Done():
+		s.timer.Stop()
+		err = ctxErr(ctx.Err())
+	}
+	if a, ok := abandon(s, st); ok {
+		return a, nil // the answer raced the timeout and won
+	}
+	c.stats.timeouts.Add(1)
+	return answer{}, err
+}
+
+// abandon ends the owner's wait in state st. When a reader already committed to an
+// answer, abandon receives it and returns it with true.
+func abandon(s *slot, st uint64) (answer, bool) {
+	if s.state.CompareAndSwap(st, 0) {
+		return answer{}, false
+	}
+	a := <-s.ch
+	s.state.Store(0)
+	return a, true
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/codec"
+)
+
+var getHostCmd = &command{
+	name:    "get-host",
+	args:    "MODID CMDID",
+	summary: "ask the agent which host to call for the key; prints ip:port",
+	run: func(e *env, _ any, args []string) error {
+		if err := wantArgs(args, 2); err != nil {
+			return err
+		}
+		modid, cmdid, err := parseKey(args)
+		if err != nil {
+			return err
+		}
+		c, err := e.client()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := e.regInit(c, modid, cmdid); err != nil {
+			return err
+		}
+		h, err := c.GetHost(context.Background(), modid, cmdid)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, h)
+		return nil
+	},
+}
+
+var getRouteCmd = &command{
+	name:    "get-route",
+	args:    "MODID CMDID",
+	summary: "print every host of the key, one ip:port per line in address order, then \"N hosts\"",
+	run: func(e *env, _ any, args []string) error {
+		if err := wantArgs(args, 2); err != nil {
+			return err
+		}
+		modid, cmdid, err := parseKey(args)
+		if err != nil {
+			return err
+		}
+		c, err := e.client()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := e.regInit(c, modid, cmdid); err != nil {
+			return err
+		}
+		hosts, err := c.GetRoute(context.Background(), modid, cmdid, nil)
+		if err != nil {
+			return err
+		}
+		sortHosts(hosts)
+		for _, h := range hosts {
+			fmt.Fprintln(e.stdout, h)
+		}
+		fmt.Fprintf(e.stdout, "%d hosts\n", len(hosts))
+		if len(hosts) == 0 {
+			return api.ErrNoExist
+		}
+		return nil
+	},
+}
+
+var reportCmd = &command{
+	name:    "report",
+	args:    "MODID CMDID IP PORT 0|1",
+	summary: "report a call to host IP:PORT for the key: 0 it succeeded, 1 it failed",
+	run: func(e *env, _ any, args []string) error {
+		if err := wantArgs(args, 5); err != nil {
+			return err
+		}
+		modid, cmdid, err := parseKey(args)
+		if err != nil {
+			return err
+		}
+		ip, err := codec.ParseIPv4(args[2])
+		if err != nil {
+			return usagef("IP %q: not an IPv4 address", args[2])
+		}
+		port, err := strconv.ParseUint(args[3], 10, 16)
+		if err != nil {
+			return usagef("PORT %q: not a port number", args[3])
+		}
+		if args[4] != "0" && args[4] != "1" {
+			return usagef("result %q: want 0 (success) or 1 (failure)", args[4])
+		}
+		retcode := int32(args[4][0] - '0')
+		c, err := e.client()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return c.Report(modid, cmdid, api.Host{IP: ip, Port: int32(port)}, retcode)
+	},
+}
+
+// sortHosts sorts hosts by address, then port.
+func sortHosts(hosts []api.Host) {
+	slices.SortFunc(hosts, func(a, b api.Host) int {
+		return cmp.Or(cmp.Compare(uint32(a.IP), uint32(b.IP)), cmp.Compare(a.Port, b.Port))
+	})
+}

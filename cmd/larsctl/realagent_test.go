@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/larsgo/lars/agent"
+	"github.com/larsgo/lars/lb"
+)
+
+// TestSimulateRealAgentOverload runs simulate with a high error rate against the real
+// agent: its hosts get overloaded, and the refused calls show in the output.
+func TestSimulateRealAgentOverload(t *testing.T) {
+	routes := map[lb.Key][]lb.Host{{Modid: 7, Cmdid: 1}: {
+		{IP: 10<<24 | 1, Port: 80}, {IP: 10<<24 | 2, Port: 80}}}
+	a, err := agent.New(agent.Config{Routes: routes, Ports: []int{0, 0, 0}, SocketsPerPort: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	defer a.Close()
+	var ports []string
+	for _, ap := range a.Addrs() {
+		ports = append(ports, fmt.Sprint(ap.Port()))
+	}
+	var out, errOut bytes.Buffer
+	code := run([]string{"-ports", strings.Join(ports, ","), "-timeout", "2s",
+		"simulate", "-n", "300", "-err-rate", "0.9", "-seed", "1", "7", "1"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var overload, total int
+	for _, line := range strings.Split(out.String(), "\n") {
+		var h string
+		var s, e int
+		if n, _ := fmt.Sscanf(line, "host %s succ %d err %d", &h, &s, &e); n == 3 {
+			total += s + e
+		}
+		fmt.Sscanf(line, "overload %d", &overload)
+	}
+	if overload == 0 || total == 0 || total+overload != 300 {
+		t.Fatalf("with 90%% failures: %d calls with a host, %d refused as overloaded:\n%s", total, overload, out.String())
+	}
+	if a.Table().Stats().HostsOverloaded == 0 {
+		t.Fatal("the agent has no overloaded host")
+	}
+}

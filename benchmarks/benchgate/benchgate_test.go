@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+goarch: amd64
+pkg: github.com/larsgo/lars/codec
+cpu: Intel(R) Xeon(R) Processor
+,old.txt,,new.txt,,,
+,sec/op,CI,sec/op,CI,vs base,P
+DecodeGetHost-2,3.3e-08,1%,3.4e-08,2%,~,p=0.310 n=10
+EncodeRoute10-2,2.0e-07,1%,3.0e-07,2%,+50.00%,p=0.000 n=10
+EncodeGetHost-2,2.0e-07,1%,2.2e-07,2%,+10.00%,p=0.000 n=10
+StreamReader-2,2.0e-07,1%,1.0e-07,2%,-50.00%,p=0.000 n=10
+geomean,9.8e-08,,8.8e-08,,-10.39%,
+
+,old.txt,,new.txt,,,
+,allocs/op,CI,allocs/op,CI,vs base,P
+DecodeGetHost-2,0,0%,1,0%,+Inf%,p=0.000 n=10
+EncodeRoute10-2,0,0%,0,0%,~,p=1.000 n=10
+geomean,,,,,+0.00%,
+
+pkg: github.com/larsgo/lars/benchmarks
+,old.txt,,new.txt,,,
+,req/s,CI,req/s,CI,vs base,P
+E2E/GetHost-2,300000,3%,200000,3%,-33.33%,p=0.001 n=10
+E2E/GetRoute10-2,300000,3%,290000,3%,-3.33%,p=0.001 n=10
+,old.txt,,new.txt,,,
+,echo-req/s,CI,echo-req/s,CI,vs base,P
+E2E/GetHost-2,300000,3%,100000,3%,-66.67%,p=0.001 n=10
+,old.txt,,new.txt,,,
+,allocs/req,CI,allocs/req,CI,vs base,P
+E2E/GetHost-2,0,0%,0.0002,0%,~,p=0.100 n=10
+E2E/GetRoute10-2,0,0%,0.5,0%,~,p=0.100 n=10
+`
+
+func TestRegressionsFound(t *testing.T) {
+	var out bytes.Buffer
+	code := run(strings.NewReader(sample), &out, 25, 0.05)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"codec EncodeRoute10-2: sec/op +50.0%",        // slower beyond the threshold
+		"codec DecodeGetHost-2: 1 allocs/op",          // allocates over a zero baseline
+		"benchmarks E2E/GetHost-2: req/s -33.3%",      // lower rate beyond the threshold
+		"benchmarks E2E/GetRoute10-2: 0.5 allocs/req", // allocates per request
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{
+		"EncodeGetHost",           // +10%: within the threshold
+		"StreamReader",            // faster
+		"echo-req/s",              // the baseline's own figure is not judged
+		"E2E/GetHost-2: 0.0002",   // within the allocation tolerance
+		"DecodeGetHost-2: sec/op", // not significant
+	} {
+		if strings.Contains(got, not) {
+			t.Errorf("output wrongly flags %q:\n%s", not, got)
+		}
+	}
+}
+
+func TestNoRegression(t *testing.T) {
+	in := ",a,,b,,,\n,sec/op,CI,sec/op,CI,vs base,P\nX-2,1e-08,1%,1.1e-08,1%,+10.00%,p=0.000 n=10\n"
+	var out bytes.Buffer
+	if code := run(strings.NewReader(in), &out, 25, 0.05); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+}

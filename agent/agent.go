@@ -170,17 +170,42 @@ func (a *Agent) Start() {
 		"route_service", a.cfg.RouteService, "report_service", a.cfg.ReportService)
 }
 
-// sweep runs the table's periodic work until ctx is done.
+// dropLogInterval is how often, at most, dropped datagrams are logged.
+const dropLogInterval = 10 * time.Second
+
+// sweep runs the table's periodic work until ctx is done, and logs dropped datagrams
+// by reason at most once per dropLogInterval: the serving loops only count them.
 func (a *Agent) sweep(ctx context.Context) {
 	t := time.NewTicker(a.cfg.SweepInterval)
 	defer t.Stop()
+	var logged [numDropReasons]uint64
+	lastLog := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
 			a.table.Sweep()
+			if now.Sub(lastLog) >= dropLogInterval {
+				lastLog = now
+				a.logDrops(&logged)
+			}
 		}
+	}
+}
+
+// logDrops logs the drops counted since the last call, if any, and remembers the totals.
+func (a *Agent) logDrops(logged *[numDropReasons]uint64) {
+	c := a.Counters()
+	var attrs []any
+	for r := DropReason(0); r < numDropReasons; r++ {
+		if n := c.Drops[r] - logged[r]; n > 0 {
+			attrs = append(attrs, r.String(), n)
+		}
+		logged[r] = c.Drops[r]
+	}
+	if len(attrs) > 0 {
+		a.log.Warn("datagrams dropped in the last interval", append(attrs, "interval", dropLogInterval.String())...)
 	}
 }
 

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/pprof"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitMissed = 1 // the objective was missed, or the run failed
+	exitUsage  = 2 // bad arguments
+)
+
+// run is the whole command. SIGINT or SIGTERM ends the run early; the report of what
+// was sent so far is still written.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, fs, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stderr, fs)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+		usage(stderr, fs)
+		return exitUsage
+	}
+	// With -json -, the JSON is the only thing on stdout: the table goes to stderr.
+	textOut := stdout
+	if o.jsonPath == "-" {
+		textOut = stderr
+	}
+	if !o.quiet {
+		o.cfg.Live = stderr
+	}
+	if o.doSweep {
+		return runSweep(ctx, o, stdout, textOut, stderr)
+	}
+
+	var prof chan error
+	profCtx, cancelProf := context.WithCancel(context.Background())
+	defer cancelProf()
+	if o.profile != "" {
+		prof = startProfile(profCtx, o)
+	}
+	rep, err := loadgen.Run(ctx, o.cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+		return exitMissed
+	}
+	if o.slo != nil {
+		rep.SLO = o.slo.Check(rep)
+	}
+	code := exitOK
+	if err := loadgen.WriteText(textOut, rep); err != nil {
+		code = exitMissed
+	}
+	if err := writeOutputs(o, stdout, rep, nil); err != nil {
+		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+		code = exitMissed
+	}
+	if prof != nil {
+		if ctx.Err() != nil {
+			cancelProf() // interrupted: the profile would take its full span
+		}
+		if err := <-prof; err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: cannot capture the CPU profile: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "lars-loadgen: CPU profile of the agent written to %s\n", o.profOut)
+		}
+	}
+	if rep.SLO != nil && !rep.SLO.Met {
+		code = exitMissed
+	}
+	return code
+}
+
+// startProfile fetches the agent's CPU profile for the run's span in the background;
+// the channel delivers the outcome.
+func startProfile(ctx context.Context, o *options) chan error {
+	done := make(chan error, 1)
+	span := o.cfg.Warmup + o.cfg.Duration
+	if span <= 0 {
+		span = loadgen.DefaultDuration
+	}
+	seconds := int(math.Ceil(span.Seconds()))
+	f, err := os.Create(o.profOut)
+	if err != nil {
+		done <- err
+		return done
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, time.Duration(seconds)*time.Second+30*time.Second)
+		defer cancel()
+		err := pprof.Fetch(ctx, o.profile, "profile", seconds, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		done <- err
+	}()
+	return done
+}
+
+func runSweep(ctx context.Context, o *options, stdout, textOut, stderr io.Writer) int {
+	sc := o.sweep
+	sc.Load = o.cfg
+	sc.Load.Live = nil
+	if !o.quiet {
+		sc.OnStep = func(st loadgen.SweepStep) {
+			r := st.Report
+			verdict := "met"
+			if !st.Met {
+				verdict = "missed: " + st.Reason
+			}
+			fmt.Fprintf(stderr, "step %9.0f/s  achieved %9.0f/s  p50 %8.1fus  p99 %8.1fus  p99.9 %8.1fus  loss %.4f%%  %s\n",
+				st.TargetRate, r.Rate, r.LatencyUS.P50, r.LatencyUS.P99, r.LatencyUS.P999, r.Loss*100, verdict)
+		}
+	}
+	sw, err := loadgen.Sweep(ctx, sc)
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+		return exitMissed
+	}
+	code := exitOK
+	if err := loadgen.WriteSweepText(textOut, sw); err != nil {
+		code = exitMissed
+	}
+	if err := writeOutputs(o, stdout, nil, sw); err != nil {
+		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+		code = exitMissed
+	}
+	if !sw.Found {
+		code = exitMissed
+	}
+	return code
+}
+
+// writeOutputs writes the -json, -csv and -html files of a run (rep) or a sweep (sw).
+func writeOutputs(o *options, stdout io.Writer, rep *loadgen.Report, sw *loadgen.SweepReport) error {
+	if o.jsonPath != "" {
+		var v any = rep
+		if sw != nil {
+			v = sw
+		}
+		if err := writeTo(o.jsonPath, stdout, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(v)
+		}); err != nil {
+			return fmt.Errorf("cannot write -json: %w", err)
+		}
+	}
+	if o.csvPath != "" {
+		if err := writeTo(o.csvPath, stdout, func(w io.Writer) error {
+			if sw != nil {
+				return loadgen.WriteSweepCSV(w, sw)
+			}
+			return loadgen.WriteCSV(w, rep.Seconds)
+		}); err != nil {
+			return fmt.Errorf("cannot write -csv: %w", err)
+		}
+	}
+	if o.htmlPath != "" {
+		if err := writeTo(o.htmlPath, stdout, func(w io.Writer) error {
+			if sw != nil {
+				return loadgen.WriteSweepHTML(w, sw)
+			}
+			return loadgen.WriteHTML(w, rep)
+		}); err != nil {
+			return fmt.Errorf("cannot write -html: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeTo writes to path, or to stdout when path is "-".
+func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,158 @@
+package loadgen
+
+import (
+	"math"
+	"slices"
+
+	"github.com/montanaflynn/stats"
+)
+
+// report builds the Report once every goroutine of the run has stopped.
+func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
+	cfg := &r.cfg
+	var t tally
+	t.addCounters(&r.sc)
+	for _, l := range r.lanes {
+		t.addCounters(&l.c)
+	}
+	m := &t[phaseMeasured]
+	rep := &Report{
+		Schema:      SchemaVersion,
+		Mode:        "closed",
+		Concurrency: cfg.Concurrency,
+		Start:       r.start,
+		WarmupS:     cfg.Warmup.Seconds(),
+		Interrupted: interrupted,
+		Seconds:     mon.seconds,
+	}
+	if cfg.openLoop() {
+		rep.Mode, rep.TargetRate, rep.Concurrency = "open", cfg.Rate, 0
+	}
+	if rep.Seconds == nil {
+		rep.Seconds = []Second{}
+	}
+	// The measured span ends with the last request's intended send time, or, when the
+	// run ended by duration, at the end of that duration.
+	last := r.endSend.Load()
+	if cfg.Duration > 0 && !interrupted && cfg.Requests == 0 {
+		last = r.measureFrom + int64(cfg.Duration)
+	}
+	last = min(max(last, r.measureFrom), end)
+	span := float64(last-r.measureFrom) / 1e9
+	rep.DurationS = span
+	perSec := func(n uint64) float64 {
+		if span <= 0 {
+			return 0
+		}
+		return float64(n) / span
+	}
+
+	var all []float64
+	var allHist hist
+	allExact := true
+	for k := range answered {
+		ts := TypeStats{
+			Sent:       m[fSent+k],
+			Received:   m[fReceived+k],
+			Timeouts:   m[fTimeouts+k],
+			Late:       m[fLate+k],
+			Duplicates: m[fDuplicates+k],
+		}
+		ts.Rate = perSec(ts.Received)
+		var h hist
+		var samples []float64
+		exact := true
+		for _, l := range r.lanes {
+			l.hist[phaseMeasured][k].addTo(&h)
+			samples = l.samples[k].appendTo(samples)
+			exact = exact && l.samples[k].dropped.Load() == 0
+		}
+		ts.LatencyUS = summarize(samples, &h, exact)
+		allHist.merge(&h)
+		all = append(all, samples...)
+		allExact = allExact && exact
+		rep.Sent += ts.Sent
+		rep.Received += ts.Received
+		rep.Timeouts += ts.Timeouts
+		rep.Late += ts.Late
+		rep.Duplicates += ts.Duplicates
+		if k == int(KindGetHost) {
+			rc := Retcodes{
+				Succ:        m[fRetcodes+retSucc],
+				Overload:    m[fRetcodes+retOverload],
+				SystemError: m[fRetcodes+retSystemError],
+				NoExist:     m[fRetcodes+retNoExist],
+				Other:       m[fRetcodes+retOther],
+			}
+			rep.Retcodes = rc
+			ts.Retcodes = &rc
+			rep.ByType.GetHost = ts
+		} else {
+			rep.ByType.GetRoute = ts
+		}
+	}
+	rep.LatencyUS = summarize(all, &allHist, allExact)
+	rep.Histogram = allHist.buckets()
+	rep.ReportsSent = m[fSent+int(KindReport)]
+	rep.ByType.Report = TypeStats{Sent: rep.ReportsSent, Rate: perSec(rep.ReportsSent), ReportsAfter: m[fReportsAfter]}
+	rep.Rate = perSec(rep.Received)
+	rep.SendRate = perSec(rep.Sent + rep.ReportsSent)
+	if rep.Sent > 0 {
+		rep.Loss = float64(rep.Timeouts) / float64(rep.Sent)
+	}
+	rep.Malformed = m[fMalformed]
+	rep.WrongKey = m[fWrongKey]
+	rep.Refused = m[fRefused]
+	rep.SendErrors = m[fSendErrors]
+	rep.RingFull = m[fRingFull]
+	rep.SendLagUS = Lag{P50: r.sendLag.quantile(0.5) / 1e3, P99: r.sendLag.quantile(0.99) / 1e3, Max: r.sendLag.max() / 1e3}
+	return rep
+}
+
+// summarize computes the statistics of samples (microseconds) with the stats package
+// when exact, else from the histogram h (nanoseconds).
+func summarize(samples []float64, h *hist, exact bool) Latency {
+	if !exact {
+		n := h.count()
+		if n == 0 {
+			return Latency{}
+		}
+		return Latency{
+			Count: n,
+			Mean:  h.mean() / 1e3,
+			Min:   h.quantile(0) / 1e3,
+			P50:   h.quantile(0.5) / 1e3,
+			P90:   h.quantile(0.9) / 1e3,
+			P99:   h.quantile(0.99) / 1e3,
+			P999:  h.quantile(0.999) / 1e3,
+			P9999: h.quantile(0.9999) / 1e3,
+			Max:   h.max() / 1e3,
+		}
+	}
+	if len(samples) == 0 {
+		return Latency{Exact: true}
+	}
+	slices.Sort(samples) // the stats functions copy and sort; sorted input sorts fast
+	d := stats.Float64Data(samples)
+	l := Latency{Count: uint64(len(samples)), Exact: true}
+	l.Min, _ = d.Min()
+	l.Max, _ = d.Max()
+	l.Mean, _ = d.Mean()
+	l.Stddev, _ = d.StandardDeviation()
+	l.P50 = nearestRank(d, 50)
+	l.P90 = nearestRank(d, 90)
+	l.P99 = nearestRank(d, 99)
+	l.P999 = nearestRank(d, 99.9)
+	l.P9999 = nearestRank(d, 99.99)
+	return l
+}
+
+// nearestRank returns the percentile by nearest rank: the smallest sample with at
+// least p% of the samples at or below it, an actual sample.
+func nearestRank(d stats.Float64Data, p float64) float64 {
+	v, err := d.PercentileNearestRank(p)
+	if err != nil || math.IsNaN(v) {
+		return 0
+	}
+	return v
+}

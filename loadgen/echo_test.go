@@ -1,0 +1,62 @@
+package loadgen
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/echo"
+)
+
+func startEcho(t testing.TB) *echo.Server {
+	t.Helper()
+	srv, err := echo.Start("127.0.0.1:0", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func TestEchoClosedLoop(t *testing.T) {
+	srv := startEcho(t)
+	cfg := Config{Ports: []int{int(srv.Addr().Port())}, Echo: true, Duration: 300 * time.Millisecond, Warmup: 130 * time.Millisecond,
+		Concurrency: 16, Mix: Mix{KindGetHost: 8, KindGetRoute: 1, KindReport: 1}, Modids: Range{1, 100}}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIdentities(t, rep)
+	if rep.Received == 0 || rep.Timeouts != 0 {
+		t.Errorf("received %d, timeouts %d", rep.Received, rep.Timeouts)
+	}
+	t.Logf("rate %.0f/s p50 %.1fus p99 %.1fus", rep.Rate, rep.LatencyUS.P50, rep.LatencyUS.P99)
+}
+
+// checkIdentities asserts the identities Report documents.
+func checkIdentities(t *testing.T, rep *Report) {
+	t.Helper()
+	for _, ts := range []TypeStats{rep.ByType.GetHost, rep.ByType.GetRoute} {
+		if ts.Sent != ts.Received+ts.Timeouts {
+			t.Errorf("type: sent %d != received %d + timeouts %d", ts.Sent, ts.Received, ts.Timeouts)
+		}
+		if ts.LatencyUS.Count != ts.Received {
+			t.Errorf("latency count %d != received %d", ts.LatencyUS.Count, ts.Received)
+		}
+	}
+	if rep.Sent != rep.Received+rep.Timeouts {
+		t.Errorf("sent %d != received %d + timeouts %d", rep.Sent, rep.Received, rep.Timeouts)
+	}
+	if rep.Retcodes.Sum() != rep.ByType.GetHost.Received {
+		t.Errorf("retcodes sum %d != get_host received %d", rep.Retcodes.Sum(), rep.ByType.GetHost.Received)
+	}
+	var s Second
+	for _, x := range rep.Seconds {
+		s.Sent += x.Sent
+		s.Received += x.Received
+		s.Timeouts += x.Timeouts
+	}
+	if s.Sent != rep.Sent || s.Received != rep.Received || s.Timeouts != rep.Timeouts {
+		t.Errorf("series sums sent %d received %d timeouts %d, totals %d %d %d", s.Sent, s.Received, s.Timeouts, rep.Sent, rep.Received, rep.Timeouts)
+	}
+}

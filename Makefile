@@ -1,13 +1,29 @@
 # The commands a user types. `make help` lists them.
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -ec
 GO          ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHSTAT   := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: help build test test-race test-alloc lint proto proto-check fuzz bench
+# Benchmarks: which (BENCH regexp), how often, and the regression gate of bench-compare.
+BENCH           ?= .
+BENCH_COUNT     ?= 10
+BENCH_PKGS      ?= ./...
+BENCH_THRESHOLD ?= 25
+BASELINE        := benchmarks/baseline/bench.txt
+
+.PHONY: help demo profile build test test-race test-alloc lint proto proto-check fuzz bench bench-save bench-compare bench-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+demo: ## agent on the bundled routes, loadgen against it for DEMO_SECONDS (5), a readable report
+	./scripts/demo.sh
+
+profile: ## agent under loadgen for PROFILE_SECONDS (10): CPU, allocs, heap, mutex, block profiles and their top entries
+	./scripts/profile.sh
 
 build: ## build every package and binary
 	$(GO) build $(PKGS)
@@ -44,5 +60,18 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  done; \
 	done
 
-bench: ## run every benchmark (count 10) into bench.txt
-	$(GO) test -run '^$$' -bench . -benchmem -count 10 $(PKGS) | tee bench.txt
+bench: ## run the benchmarks (BENCH, BENCH_COUNT=10, BENCH_PKGS) into bench.txt
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -timeout 60m $(BENCH_PKGS) | tee bench.txt
+
+bench-save: bench ## run the benchmarks and keep the result as the baseline
+	mkdir -p $(dir $(BASELINE))
+	cp bench.txt $(BASELINE)
+	@echo "baseline saved in $(BASELINE)"
+
+bench-compare: bench ## run the benchmarks, compare with the baseline, fail on a significant regression
+	@test -f $(BASELINE) || { echo "no baseline: run make bench-save first"; exit 1; }
+	$(GO) run $(BENCHSTAT) $(BASELINE) bench.txt
+	$(GO) run $(BENCHSTAT) -format csv $(BASELINE) bench.txt 2>/dev/null | $(GO) run ./benchmarks/benchgate -threshold $(BENCH_THRESHOLD)
+
+bench-ci: ## run every benchmark once, so none rots (no timing is judged)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m $(PKGS)

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,10 +27,13 @@ type hostSets struct {
 	over  []Host       // overloaded hosts, in hosts order
 	hosts []Host       // every host, sorted by Host.pack; GetRoute and Report lookups
 	state []*hostState // state[i] belongs to hosts[i]
+
+	inlineState [inlineHosts / 2]*hostState // backing array of state when it fits
 }
 
 // inlineHosts is the room for hosts inside a hostSets: every host twice (idle and
-// over, then hosts), so 12 hosts per key fit; 192 bytes.
+// over, then hosts), so 12 hosts per key fit; 192 bytes. Their states fit too, so
+// that a Report reads the snapshot then the host's state, with no array between.
 const inlineHosts = 24
 
 // emptySets is the snapshot of a key without hosts.
@@ -58,6 +62,10 @@ func (s *hostSets) find(h Host) int {
 func group(hosts []Host, state []*hostState) *hostSets {
 	s := &hostSets{state: state}
 	n := len(hosts)
+	if n <= len(s.inlineState) {
+		s.state = s.inlineState[:n:n]
+		copy(s.state, state)
+	}
 	var buf []Host
 	if 2*n <= len(s.inline) {
 		buf = s.inline[: 2*n : 2*n]
@@ -87,38 +95,76 @@ func group(hosts []Host, state []*hostState) *hostSets {
 	return s
 }
 
-// keyState is one key of the route table. Pickers read sets and move the atomics
-// without a lock; reporters and route writers serialize on mu.
+// keyState is one key of the route table. Pickers read sets (or the copy of its
+// idle set in the key's index slot) and move the atomics without a lock; reporters
+// and route writers serialize on mu. A pick of a key whose hosts are all idle reads
+// only the key's slot (see slot); the keyState is for the other cases, Report and
+// the writers.
 type keyState struct {
-	// The fields a pick reads or moves come first, within one cache line: keyState
-	// is 128 bytes, so its allocations are 128-byte aligned.
-	key    uint64
 	sets   atomic.Pointer[hostSets] // never nil once published
-	idleRR atomic.Uint64            // picks from the idle set so far
 	access atomic.Uint64            // access_cnt as a running count: a call probes when it reaches a multiple of probe_num+1
 	overRR atomic.Uint64            // picks from the overloaded set so far
 	pull   atomic.Uint32            // pullNone, pullInFlight or pullWanted
 	dirty  atomic.Bool              // reports arrived since the last status
 
-	updated    atomic.Int64 // table time of the last route answer (or creation)
-	pullAt     atomic.Int64 // table time the last pull was queued
-	lastStatus atomic.Int64 // table time of the last status
+	key        uint64       // the packed key
 	hash       uint64       // hashKey(key) past the shard bits: the slot hash in the shard index
+	refreshAt  atomic.Int64 // table time from which a get queues a refresh pull; math.MaxInt64: never. Written under mu, copied to the slot
+	updated    atomic.Int64 // table time of the last route answer (or creation)
+	pullAt     atomic.Int64 // table time the last pull was queued (or found still queued)
+	lastStatus atomic.Int64 // table time of the last status
+	pullSeq    uint64       // position of the key's last copy in the Pulls queue; guarded by Table.pullMu
 
-	mu      sync.Mutex // guards the hostStates of sets, removed, and publishing sets
-	removed bool       // the key left the table; answers for it are ignored
-	_       [36]byte   // pads keyState to 128 bytes
+	mu       sync.Mutex  // guards the hostStates of sets, removed, and publishing sets
+	removed  bool        // the key left the table; answers for it are ignored
+	negative atomic.Bool // the route service answered no hosts; kept until refreshAt (Config.NegativeTTL); written under mu
+	_        [20]byte    // pads keyState to 128 bytes: one size class, aligned
 }
 
-// pick chooses a host by the get_host rules of LB-SEMANTICS.md. Lock-free.
-func (ks *keyState) pick(p *params) (Host, codec.RetCode) {
+// unpackHost is the inverse of Host.pack.
+func unpackHost(w uint64) Host { return Host{IP: int32(uint32(w >> 32)), Port: int32(uint32(w))} }
+
+// fastMod returns x % n for 1 <= n <= inlineIdle and x < 1<<60 (Lemire's direct
+// remainder: exact while x*(magic*n - 2^64) < 2^64), without a division. Whatever x,
+// the result is below n.
+func fastMod(x, n uint64) uint64 {
+	hi, _ := bits.Mul64(fastModMagic[n]*x, n)
+	return hi
+}
+
+// fastModMagic[n] is ^uint64(0)/n + 1, which wraps to 0 for n == 1 (as it should).
+var fastModMagic = func() (m [inlineIdle + 1]uint64) {
+	for n := 1; n <= inlineIdle; n++ {
+		m[n] = ^uint64(0)/uint64(n) + 1
+	}
+	return m
+}()
+
+// pick chooses a host by the get_host rules of LB-SEMANTICS.md. sl is the key's slot
+// in an index (current or recently replaced). Lock-free.
+func (ks *keyState) pick(sl *slot, p *params) (Host, codec.RetCode) {
+	if w := sl.fast.Load(); uint32(w) != 0 {
+		// Rule 2 from the slot's copy: idle hosts only, access_cnt unchanged. The
+		// counter stays far below 1<<60 (1e18 picks of one key).
+		i := fastMod(sl.rr.Add(1)-1, uint64(uint32(w)))
+		h := sl.inline[i].Load()
+		if sl.fast.Load() == w {
+			return unpackHost(h), codec.RetSucc
+		}
+		// A writer changed the key meanwhile: take its snapshot.
+	}
+	return ks.pickSnapshot(sl, p)
+}
+
+// pickSnapshot is pick from the published snapshot, whatever its sets.
+func (ks *keyState) pickSnapshot(sl *slot, p *params) (Host, codec.RetCode) {
 	s := ks.sets.Load()
 	if len(s.over) == 0 {
 		// Rule 2: idle hosts only; access_cnt unchanged.
 		if len(s.idle) == 0 {
 			return Host{}, codec.RetNoExist
 		}
-		return s.idle[(ks.idleRR.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
+		return s.idle[(sl.rr.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
 	}
 	// Rules 1 and 3: "if access_cnt >= probe_num reset it and probe, else increment
 	// it" makes every (probe_num+1)-th call a probe; a running count taken modulo
@@ -129,7 +175,7 @@ func (ks *keyState) pick(p *params) (Host, codec.RetCode) {
 	if len(s.idle) == 0 {
 		return Host{}, codec.RetOverload
 	}
-	return s.idle[(ks.idleRR.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
+	return s.idle[(sl.rr.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
 }
 
 // report applies one call result to host h and reports whether the key has h.
@@ -171,6 +217,7 @@ func (ks *keyState) expireOverloads(t *Table, now int64) {
 // holds mu.
 func (ks *keyState) publish(t *Table, s *hostSets) {
 	old := ks.sets.Swap(s)
+	t.mirror(ks)
 	if old != nil {
 		t.hostsIdle.Add(int64(len(s.idle) - len(old.idle)))
 		t.hostsOver.Add(int64(len(s.over) - len(old.over)))
@@ -182,8 +229,9 @@ func (ks *keyState) publish(t *Table, s *hostSets) {
 
 // apply installs a non-empty route answer: new hosts join idle with fresh counters,
 // hosts gone leave, kept hosts keep their state and counters. hosts is not retained.
-// The caller holds mu.
-func (ks *keyState) apply(t *Table, hosts []Host, now int64) {
+// It reports whether it published (and so mirrored) a new snapshot. The caller holds
+// mu.
+func (ks *keyState) apply(t *Table, hosts []Host, now int64) bool {
 	hs := slices.Clone(hosts)
 	slices.SortFunc(hs, func(a, b Host) int {
 		pa, pb := a.pack(), b.pack()
@@ -198,7 +246,7 @@ func (ks *keyState) apply(t *Table, hosts []Host, now int64) {
 	hs = slices.Compact(hs)
 	old := ks.sets.Load()
 	if slices.Equal(hs, old.hosts) {
-		return // a refresh that changes nothing: keep the snapshot
+		return false // a refresh that changes nothing: keep the snapshot
 	}
 	state := make([]*hostState, len(hs))
 	fresh := 0
@@ -221,6 +269,7 @@ func (ks *keyState) apply(t *Table, hosts []Host, now int64) {
 		}
 	}
 	ks.publish(t, group(hs, state))
+	return true
 }
 
 // status builds the key's status message and clears dirty. The caller holds mu.

@@ -17,9 +17,11 @@ type HostStatus struct {
 }
 
 // Pulls returns the queue of keys the agent should ask the route service for. At
-// most one pull per key is in flight; Sweep queues one again after pull_timeout,
-// Reconnected after a reconnection. The queue is bounded (Config.PullQueue): a pull
-// that does not fit is dropped, counted, and queued again by the next Sweep.
+// most one pull per key is in flight, and a key is never in the queue twice: Sweep
+// queues one again after pull_timeout, Reconnected after a reconnection, only once
+// the consumer has taken the previous copy. The queue is bounded (Config.PullQueue):
+// a pull that does not fit is dropped, counted, and queued again by the next Sweep.
+// The table is the only sender; the order of the queue is the order of sending.
 func (t *Table) Pulls() <-chan Key { return t.pulls }
 
 // Statuses returns the queue of key statuses for the report service, filled by
@@ -27,18 +29,42 @@ func (t *Table) Pulls() <-chan Key { return t.pulls }
 // dropped and counted.
 func (t *Table) Statuses() <-chan Status { return t.statuses }
 
-// sendPull queues the key's pull without blocking. The caller has set the key's pull
-// state to pullInFlight; a full queue turns it into pullWanted.
-func (t *Table) sendPull(ks *keyState, now int64) {
+// sendPull queues the key's pull without blocking, unless its previous copy is still
+// in the queue (then the pull is in flight already and its timer restarts: it will
+// be sent when the consumer takes that copy). The caller has set the key's pull state
+// to pullInFlight; a full queue turns it into pullWanted. retry counts PullRetries.
+func (t *Table) sendPull(ks *keyState, now int64, retry bool) {
 	ks.pullAt.Store(now)
 	modid, cmdid := UnpackKey(ks.key)
+	t.pullMu.Lock()
+	if t.queued(ks) {
+		t.pullMu.Unlock()
+		t.counters.pullsSkipped.Add(1)
+		return
+	}
 	select {
 	case t.pulls <- Key{modid, cmdid}:
+		t.pullsSent++
+		ks.pullSeq = t.pullsSent
+		t.pullMu.Unlock()
 		t.counters.pullsQueued.Add(1)
+		if retry {
+			t.counters.pullRetries.Add(1)
+		}
 	default:
+		t.pullMu.Unlock()
 		ks.pull.CompareAndSwap(pullInFlight, pullWanted)
 		t.counters.pullsDropped.Add(1)
 	}
+}
+
+// queued reports whether the key's last queued copy is still waiting in the Pulls
+// queue. The queue is FIFO and fed only under pullMu, in the order of pullsSent, so
+// its consumers have taken the first pullsSent-len(pulls) copies. A consumer taking
+// copies meanwhile only makes the answer stale towards true: the copy was then taken
+// by a consumer, which sends it. The caller holds pullMu.
+func (t *Table) queued(ks *keyState) bool {
+	return ks.pullSeq > t.pullsSent-uint64(len(t.pulls))
 }
 
 // sendStatus queues a status without blocking.

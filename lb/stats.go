@@ -12,6 +12,7 @@ type counters struct {
 	pullsQueued    atomic.Uint64
 	pullsDropped   atomic.Uint64
 	pullRetries    atomic.Uint64
+	pullsSkipped   atomic.Uint64
 	statusEmitted  atomic.Uint64
 	statusDropped  atomic.Uint64
 	refused        atomic.Uint64
@@ -28,6 +29,7 @@ type Stats struct {
 	PullsQueued    uint64 // pulls put on the Pulls queue, retries included
 	PullsDropped   uint64 // pulls that found the queue full (queued again by Sweep)
 	PullRetries    uint64 // pulls queued again after pull_timeout or by Reconnected
+	PullsSkipped   uint64 // retries not queued because the key was still waiting in the queue
 	StatusEmitted  uint64 // statuses put on the Statuses queue
 	StatusDropped  uint64 // statuses that found the queue full
 	UnknownRefused uint64 // gets for unknown keys not created (static table or MaxKeys)
@@ -46,6 +48,7 @@ func (t *Table) Stats() Stats {
 		PullsQueued:     c.pullsQueued.Load(),
 		PullsDropped:    c.pullsDropped.Load(),
 		PullRetries:     c.pullRetries.Load(),
+		PullsSkipped:    c.pullsSkipped.Load(),
 		StatusEmitted:   c.statusEmitted.Load(),
 		StatusDropped:   c.statusDropped.Load(),
 		UnknownRefused:  c.refused.Load(),
@@ -60,6 +63,7 @@ type KeyInfo struct {
 	Hosts     []HostInfo // sorted by address
 	Updated   time.Time  // last route answer (or creation)
 	Pulling   bool       // a pull is in flight or waiting for room in the queue
+	Negative  bool       // answered with no hosts and kept for Config.NegativeTTL
 	AccessCnt uint64     // access_cnt: calls since the last probe, while some host is overloaded
 }
 
@@ -115,6 +119,7 @@ func (t *Table) info(ks *keyState) (KeyInfo, bool) {
 		Hosts:     make([]HostInfo, len(s.state)),
 		Updated:   t.timeOf(ks.updated.Load()),
 		Pulling:   ks.pull.Load() != pullNone,
+		Negative:  ks.negative.Load(),
 		AccessCnt: ks.access.Load() % t.p.probe,
 	}
 	for i, h := range s.state {

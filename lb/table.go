@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,13 @@ type Config struct {
 	PullQueue int
 	// StatusQueue is the capacity of the Statuses channel. Default 1024.
 	StatusQueue int
+	// NegativeTTL is how long a key the route service answered with no hosts is kept,
+	// without hosts and without pulls: gets answer RetNoExist (GetRoute nothing) and
+	// queue no pull until it has passed; the first get after it pulls the key again
+	// (the key stays, answering nothing, until the answer), and a Sweep after it
+	// removes a key nobody asked for. Default 0: an empty answer removes the key at
+	// once, and the next get creates and pulls it again (Lars).
+	NegativeTTL time.Duration
 }
 
 // Defaults of Config.
@@ -60,9 +68,16 @@ type Table struct {
 	now       atomic.Int64 // coarse table time (ns since base), see Config.Clock
 	static    bool
 	maxKeys   int64
+	negTTL    int64 // Config.NegativeTTL in ns; 0: off
 
 	pulls    chan Key
 	statuses chan Status
+
+	// pullMu serializes sends on pulls, so that the order of the queue is the order
+	// of pullsSent: the copy a key last queued (keyState.pullSeq) is still waiting
+	// while pullSeq > pullsSent - len(pulls). See queued.
+	pullMu    sync.Mutex
+	pullsSent uint64 // keys ever put on pulls; guarded by pullMu
 
 	replaceMu sync.Mutex // serializes ReplaceRoutes
 
@@ -94,6 +109,7 @@ func NewTable(cfg Config) *Table {
 		clock:     cfg.Clock,
 		static:    cfg.Static,
 		maxKeys:   int64(orDefault(cfg.MaxKeys, DefaultMaxKeys)),
+		negTTL:    max(int64(cfg.NegativeTTL), 0),
 		pulls:     make(chan Key, orDefault(cfg.PullQueue, DefaultPullQueue)),
 		statuses:  make(chan Status, orDefault(cfg.StatusQueue, DefaultStatusQueue)),
 	}
@@ -162,8 +178,25 @@ func (t *Table) shardOf(h uint64) *shard { return &t.shards[h&t.shardMask] }
 
 // lookup returns the state of a packed key, or nil. Lock-free, allocation-free.
 func (t *Table) lookup(key uint64) *keyState {
+	_, ks := t.lookupSlot(key)
+	return ks
+}
+
+// lookupSlot returns the index slot and state of a packed key, or nil, nil.
+func (t *Table) lookupSlot(key uint64) (*slot, *keyState) {
 	h := hashKey(key)
 	return t.shardOf(h).idx.Load().get(key, h>>t.shardBits)
+}
+
+// mirror copies the key's refreshAt and idle set into its index slot, after a change
+// of either. The caller holds ks.mu.
+func (t *Table) mirror(ks *keyState) {
+	sh := t.shardOf(hashKey(ks.key))
+	sh.mu.Lock()
+	if sl := sh.idx.Load().slotOf(ks); sl != nil {
+		sl.load(ks)
+	}
+	sh.mu.Unlock()
 }
 
 // GetHost chooses a host of the key by the get_host rules: round-robin over the idle
@@ -174,13 +207,15 @@ func (t *Table) lookup(key uint64) *keyState {
 // in the background while it keeps answering.
 func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
 	key := PackKey(modid, cmdid)
-	ks := t.lookup(key)
+	sl, ks := t.lookupSlot(key)
 	if ks == nil {
 		t.miss(key)
 		return Host{}, codec.RetNoExist
 	}
-	t.maybeRefresh(ks)
-	return ks.pick(&t.p)
+	if now := t.now.Load(); now >= sl.refreshAt.Load() {
+		t.refresh(ks, now)
+	}
+	return ks.pick(sl, &t.p)
 }
 
 // GetRoute appends every host of the key to dst and returns it; it allocates only if
@@ -188,13 +223,38 @@ func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
 // GetHost; a stale one is refreshed in the background.
 func (t *Table) GetRoute(modid, cmdid int32, dst []Host) []Host {
 	key := PackKey(modid, cmdid)
-	ks := t.lookup(key)
+	sl, ks := t.lookupSlot(key)
 	if ks == nil {
 		t.miss(key)
 		return dst
 	}
-	t.maybeRefresh(ks)
+	if now := t.now.Load(); now >= sl.refreshAt.Load() {
+		t.refresh(ks, now)
+	}
+	if w := sl.fast.Load(); uint32(w) != 0 {
+		// Every host idle: the slot's copy is the whole route, in hosts order.
+		n, m := len(dst), int(uint32(w))
+		dst = slices.Grow(dst, m)
+		out := dst[n : n+m]
+		for i := range out {
+			out[i] = unpackHost(sl.inline[i].Load())
+		}
+		if sl.fast.Load() == w {
+			return dst[:n+len(out)]
+		}
+		// A writer changed the key meanwhile: take its snapshot.
+	}
 	return append(dst, ks.sets.Load().hosts...)
+}
+
+// Lookup returns the state of the key, as Walk would give it, without creating the
+// key or queuing any pull: false if the table does not hold the key.
+func (t *Table) Lookup(modid, cmdid int32) (KeyInfo, bool) {
+	ks := t.lookup(PackKey(modid, cmdid))
+	if ks == nil {
+		return KeyInfo{}, false
+	}
+	return t.info(ks)
 }
 
 // Report records the result of a call to host h of the key: retcode 0 is a success,
@@ -208,15 +268,27 @@ func (t *Table) Report(modid, cmdid int32, h Host, retcode int32) {
 	}
 }
 
-// maybeRefresh queues a pull for a key older than update_timeout.
-func (t *Table) maybeRefresh(ks *keyState) {
-	if t.static || ks.pull.Load() != pullNone {
-		return
+// refresh queues a pull for a key past its refreshAt (older than update_timeout, or
+// a negative key past NegativeTTL) unless one is outstanding.
+func (t *Table) refresh(ks *keyState, now int64) {
+	if now < ks.refreshAt.Load() {
+		return // the slot's copy was stale (an answer, or the key removed, meanwhile)
 	}
-	now := t.now.Load()
-	if now-ks.updated.Load() >= t.p.updateTimeout && ks.pull.CompareAndSwap(pullNone, pullInFlight) {
-		t.sendPull(ks, now)
+	if ks.pull.Load() == pullNone && ks.pull.CompareAndSwap(pullNone, pullInFlight) {
+		t.sendPull(ks, now, false)
 	}
+}
+
+// setUpdated records a route answer (or creation) at now with the route valid for
+// ttl: the key is refreshed from now+ttl on, never in a static table. The caller
+// holds ks.mu, and mirrors ks if the key is in the index.
+func (t *Table) setUpdated(ks *keyState, now, ttl int64) {
+	ks.updated.Store(now)
+	at := int64(math.MaxInt64)
+	if !t.static && now <= math.MaxInt64-ttl {
+		at = now + ttl
+	}
+	ks.refreshAt.Store(at)
 }
 
 // miss handles a get for an unknown key: create it and queue its pull, or refuse.
@@ -231,7 +303,7 @@ func (t *Table) miss(key uint64) {
 		return
 	}
 	if created {
-		t.sendPull(ks, ks.pullAt.Load())
+		t.sendPull(ks, ks.pullAt.Load(), false)
 	}
 }
 
@@ -243,7 +315,7 @@ func (t *Table) getOrCreate(key uint64, force bool) (ks *keyState, created bool)
 	sh := t.shardOf(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if ks := sh.idx.Load().get(key, h>>t.shardBits); ks != nil {
+	if _, ks := sh.idx.Load().get(key, h>>t.shardBits); ks != nil {
 		return ks, false
 	}
 	if n := t.keys.Add(1); n > t.maxKeys && !force {
@@ -253,24 +325,25 @@ func (t *Table) getOrCreate(key uint64, force bool) (ks *keyState, created bool)
 	now := t.now.Load()
 	ks = &keyState{key: key, hash: h >> t.shardBits}
 	ks.sets.Store(emptySets)
-	ks.updated.Store(now)
+	t.setUpdated(ks, now, t.p.updateTimeout)
 	ks.lastStatus.Store(math.MinInt64 / 2)
 	if !force {
 		ks.pull.Store(pullInFlight)
 		ks.pullAt.Store(now)
 	}
-	sh.insert(ks, ks.hash)
+	sh.insert(ks)
 	return ks, true
 }
 
 // removeKey takes the key out of the table. The caller holds ks.mu.
 func (t *Table) removeKey(ks *keyState) {
+	ks.refreshAt.Store(math.MaxInt64) // a get still holding ks must not pull it
 	ks.publish(t, emptySets)
 	ks.removed = true
 	ks.pull.Store(pullNone)
 	sh := t.shardOf(hashKey(ks.key))
 	sh.mu.Lock()
-	if sh.remove(ks, ks.hash) {
+	if sh.remove(ks) {
 		t.keys.Add(-1)
 	}
 	sh.mu.Unlock()
@@ -294,13 +367,23 @@ func (t *Table) ApplyRoute(modid, cmdid int32, hosts []Host) {
 		t.counters.answersIgnored.Add(1)
 		return
 	}
-	ks.updated.Store(now)
 	ks.pull.Store(pullNone)
 	if len(hosts) == 0 {
-		t.removeKey(ks)
+		if t.negTTL == 0 {
+			t.removeKey(ks)
+			return
+		}
+		// Negative cache: keep the key without hosts, pull it again after NegativeTTL.
+		ks.negative.Store(true)
+		t.setUpdated(ks, now, t.negTTL)
+		ks.publish(t, emptySets) // mirrors refreshAt too
 		return
 	}
-	ks.apply(t, hosts, now)
+	ks.negative.Store(false)
+	t.setUpdated(ks, now, t.p.updateTimeout)
+	if !ks.apply(t, hosts, now) {
+		t.mirror(ks)
+	}
 }
 
 // ReplaceRoutes makes routes the whole table, as a routes file read at start or on
@@ -322,8 +405,11 @@ func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
 				ks.mu.Unlock()
 				continue
 			}
-			ks.updated.Store(now)
-			ks.apply(t, hosts, now)
+			ks.negative.Store(false)
+			t.setUpdated(ks, now, t.p.updateTimeout)
+			if !ks.apply(t, hosts, now) {
+				t.mirror(ks)
+			}
 			ks.mu.Unlock()
 			break
 		}
@@ -347,7 +433,12 @@ func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
 }
 
 // Reconnected tells the table the route service connection was (re)established:
-// every key whose pull was in flight (or dropped) is queued again.
+// every key whose pull was in flight (or dropped) is queued again, except the keys
+// still waiting in the Pulls queue, which the consumer has not taken yet and will
+// send on the new connection: a key is never in the queue twice. A consumer may
+// drain the queue before calling Reconnected (the drained keys are then queued
+// again) but must not read it concurrently: a key it takes during the call may be
+// counted as still queued, and is then retried only by Sweep after pull_timeout.
 func (t *Table) Reconnected() {
 	now := t.tick()
 	if t.static {
@@ -355,19 +446,40 @@ func (t *Table) Reconnected() {
 	}
 	for i := range t.shards {
 		t.shards[i].each(func(ks *keyState) {
-			if ks.pull.Load() != pullNone {
-				ks.pull.Store(pullInFlight)
-				t.counters.pullRetries.Add(1)
-				t.sendPull(ks, now)
+			for {
+				switch st := ks.pull.Load(); st {
+				case pullNone:
+					return
+				case pullWanted:
+					if !ks.pull.CompareAndSwap(st, pullInFlight) {
+						continue
+					}
+				}
+				t.sendPull(ks, now, true)
+				return
 			}
 		})
 	}
 }
 
+// expireNegative removes a negative key past NegativeTTL that nobody asked for since,
+// and reports whether it did.
+func (t *Table) expireNegative(ks *keyState, now int64) bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.removed || !ks.negative.Load() || now < ks.refreshAt.Load() || ks.pull.Load() != pullNone {
+		return false
+	}
+	t.removeKey(ks)
+	return true
+}
+
 // Sweep is the table's periodic work, to be called by the agent every so often
 // (e.g. every 100ms; its period is the resolution of every timeout). It ticks the
 // clock, queues again pulls that are unanswered after pull_timeout or were dropped
-// by a full queue, moves hosts overloaded for overload_timeout back to idle even
+// by a full queue (a pull still waiting in the queue, never taken by the consumer,
+// is not queued twice: its pull_timeout starts again instead), removes negative keys
+// past NegativeTTL, moves hosts overloaded for overload_timeout back to idle even
 // without reports, and queues the status of every key with new reports whose last
 // status is at least report_interval old.
 func (t *Table) Sweep() {
@@ -382,12 +494,15 @@ func (t *Table) sweepKey(ks *keyState, now int64) {
 		switch ks.pull.Load() {
 		case pullWanted:
 			if ks.pull.CompareAndSwap(pullWanted, pullInFlight) {
-				t.sendPull(ks, now)
+				t.sendPull(ks, now, false)
 			}
 		case pullInFlight:
 			if now-ks.pullAt.Load() >= t.p.pullTimeout {
-				t.counters.pullRetries.Add(1)
-				t.sendPull(ks, now)
+				t.sendPull(ks, now, true)
+			}
+		case pullNone:
+			if ks.negative.Load() && now >= ks.refreshAt.Load() && t.expireNegative(ks, now) {
+				return
 			}
 		}
 	}

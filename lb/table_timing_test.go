@@ -2,6 +2,7 @@ package lb
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -57,19 +58,50 @@ func measureTable(n, hostsPer int) (perKey float64, total uint64) {
 	return float64(total) / float64(n), total
 }
 
+// benchTables caches the tables of benchTable, so that each size is built once per
+// process (the million-key table takes seconds and a GiB).
 var benchTables sync.Map // key count -> *Table
 
-func benchTable(n int) *Table {
+func benchTable(b *testing.B, n int) *Table {
 	if tbl, ok := benchTables.Load(n); ok {
 		return tbl.(*Table)
 	}
+	b.StopTimer() // b.Loop restarts it
 	tbl := NewTable(Config{Clock: newFakeClock().Now})
 	buildKeys(tbl, n, 10)
 	benchTables.Store(n, tbl)
+	b.StartTimer()
 	return tbl
 }
 
-var benchSizes = []int{1000, 100_000}
+// benchOrders caches benchOrder.
+var benchOrders sync.Map // key count -> []int32
+
+// benchOrder returns the keys 0..n-1 in a fixed random order. The benchmarks visit
+// keys in that order rather than k, k+1, ...: keys are created in that sequence, so
+// their states lie in memory in that order and a sequential walk is a stream the
+// hardware prefetcher follows, which no real mix of requests is. The order is
+// computed once, so that the loop only reads it sequentially (4 bytes a call).
+func benchOrder(n int) []int32 {
+	if o, ok := benchOrders.Load(n); ok {
+		return o.([]int32)
+	}
+	o := make([]int32, n)
+	for i := range o {
+		o[i] = int32(i)
+	}
+	r := rand.New(rand.NewPCG(uint64(n), 42))
+	r.Shuffle(n, func(i, j int) { o[i], o[j] = o[j], o[i] })
+	benchOrders.Store(n, o)
+	return o
+}
+
+// benchSizes are the key counts of the table benchmarks; 1,000,000 only for the
+// single-threaded runs, and not with -short.
+var benchSizes = []int{1000, 100_000, 1_000_000}
+
+// parallelMaxKeys bounds the key counts of the parallel table benchmarks.
+const parallelMaxKeys = 100_000
 
 // sinkMu guards the sinks when parallel benchmark goroutines store their last result.
 var sinkMu sync.Mutex
@@ -81,15 +113,41 @@ type benchOp interface {
 	sink()
 }
 
-// benchKeys runs the ops made by newOp over the keys of tables of every size:
-// single-threaded; in parallel with each goroutine on its own keys (keys k with
-// k % goroutines == its number: independent keys, what scales with cores); and in
-// parallel with every goroutine walking every key from its own start ("shared": the
-// per-key round-robin counters then move between cores on every call).
+// benchKeys runs the ops made by newOp over the keys of tables of every size, with
+// the keys in a fixed random order (see benchOrder):
+//
+//   - keys=N: single-threaded;
+//   - keys=N/seq: single-threaded in creation order, the easy case for the caches;
+//   - keys=N/parallel: each goroutine on its own keys (every g-th key of the order):
+//     independent keys, what must scale with cores;
+//   - keys=N/parallel-shared: every goroutine on every key, from its own start. This
+//     one cannot scale: exact round-robin per key means every call moves the key's
+//     counter, so two cores on the same keys pass the counters' cache lines back and
+//     forth. It shows the cost of that sharing, not a defect to fix.
 func benchKeys(b *testing.B, newOp func() benchOp) {
 	for _, n := range benchSizes {
-		tbl := benchTable(n)
+		if n > 100_000 && testing.Short() {
+			continue
+		}
+		order := benchOrder(n)
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			tbl := benchTable(b, n)
+			b.ReportAllocs()
+			op := newOp()
+			i := 0
+			for b.Loop() {
+				op.run(tbl, order[i])
+				if i++; i == n {
+					i = 0
+				}
+			}
+			op.sink()
+		})
+		if n > parallelMaxKeys {
+			continue
+		}
+		b.Run(fmt.Sprintf("keys=%d/seq", n), func(b *testing.B) {
+			tbl := benchTable(b, n)
 			b.ReportAllocs()
 			op := newOp()
 			k := int32(0)
@@ -102,32 +160,34 @@ func benchKeys(b *testing.B, newOp func() benchOp) {
 			op.sink()
 		})
 		b.Run(fmt.Sprintf("keys=%d/parallel", n), func(b *testing.B) {
+			tbl := benchTable(b, n)
 			b.ReportAllocs()
-			g := int32(runtime.GOMAXPROCS(0)) // RunParallel's goroutines at parallelism 1
+			g := runtime.GOMAXPROCS(0) // RunParallel's goroutines at parallelism 1
 			var id atomic.Int32
 			b.RunParallel(func(pb *testing.PB) {
 				op := newOp()
-				first := (id.Add(1) - 1) % g
-				k := first
+				first := int(id.Add(1)-1) % g
+				i := first
 				for pb.Next() {
-					op.run(tbl, k)
-					if k += g; int(k) >= n {
-						k = first
+					op.run(tbl, order[i])
+					if i += g; i >= n {
+						i = first
 					}
 				}
 				op.sink()
 			})
 		})
 		b.Run(fmt.Sprintf("keys=%d/parallel-shared", n), func(b *testing.B) {
+			tbl := benchTable(b, n)
 			b.ReportAllocs()
 			var start atomic.Int32
 			b.RunParallel(func(pb *testing.PB) {
 				op := newOp()
-				k := start.Add(int32(n/7+1)) % int32(n)
+				i := int(start.Add(int32(n/7+1))) % n
 				for pb.Next() {
-					op.run(tbl, k)
-					if k++; int(k) == n {
-						k = 0
+					op.run(tbl, order[i])
+					if i++; i == n {
+						i = 0
 					}
 				}
 				op.sink()
@@ -136,9 +196,14 @@ func benchKeys(b *testing.B, newOp func() benchOp) {
 	}
 }
 
+// The ops that keep results are padded to 128 bytes (their size class, so aligned):
+// two goroutines' ops must not share a cache line, or every call of a parallel
+// benchmark would bounce that line between cores and measure the benchmark itself.
+
 type getHostOp struct {
 	h   Host
 	ret codec.RetCode
+	_   [128 - 12]byte
 }
 
 func (o *getHostOp) run(tbl *Table, k int32) { o.h, o.ret = tbl.GetHost(k, k+1) }
@@ -151,7 +216,10 @@ func (reportOp) run(tbl *Table, k int32) {
 }
 func (reportOp) sink() {}
 
-type getRouteOp struct{ dst []Host }
+type getRouteOp struct {
+	dst []Host
+	_   [128 - 24]byte
+}
 
 func (o *getRouteOp) run(tbl *Table, k int32) { o.dst = tbl.GetRoute(k, k+1, o.dst[:0]) }
 func (o *getRouteOp) sink()                   { sinkMu.Lock(); sinkRoute = o.dst; sinkMu.Unlock() }
@@ -169,13 +237,13 @@ func BenchmarkGetRoute(b *testing.B) {
 }
 
 // BenchmarkGetHostBaseline is the obvious design to compare GetHost with: one map
-// behind a RWMutex, and a round-robin counter per key.
+// behind a RWMutex, and a round-robin counter per key; same key orders as GetHost.
 func BenchmarkGetHostBaseline(b *testing.B) {
 	type entry struct {
 		hosts []Host
 		rr    atomic.Uint64
 	}
-	for _, n := range benchSizes {
+	for _, n := range benchSizes[:2] {
 		var mu sync.RWMutex
 		m := make(map[uint64]*entry, n)
 		for i := range int32(n) {
@@ -187,8 +255,19 @@ func BenchmarkGetHostBaseline(b *testing.B) {
 			mu.RUnlock()
 			return e.hosts[(e.rr.Add(1)-1)%uint64(len(e.hosts))]
 		}
+		order := benchOrder(n)
 
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				sinkHost = get(order[i])
+				if i++; i == n {
+					i = 0
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("keys=%d/seq", n), func(b *testing.B) {
 			b.ReportAllocs()
 			k := int32(0)
 			for b.Loop() {
@@ -202,18 +281,71 @@ func BenchmarkGetHostBaseline(b *testing.B) {
 			b.ReportAllocs()
 			var start atomic.Int32
 			b.RunParallel(func(pb *testing.PB) {
-				k := start.Add(int32(n/7+1)) % int32(n)
+				i := int(start.Add(int32(n/7+1))) % n
 				var h Host
 				for pb.Next() {
-					h = get(k)
-					if k++; int(k) == n {
-						k = 0
+					h = get(order[i])
+					if i++; i == n {
+						i = 0
 					}
 				}
 				sinkMu.Lock()
 				sinkHost = h
 				sinkMu.Unlock()
 			})
+		})
+	}
+}
+
+// oneKeyHosts are the host counts of BenchmarkOneKey.
+var oneKeyHosts = []int{1, 10, 100, 1000}
+
+// BenchmarkOneKey runs GetHost, GetRoute and Report on a single key of 1 to 1000
+// hosts, all idle: the cost of the host count alone, with everything in cache.
+// Report names every host in turn, all successes (no state change).
+func BenchmarkOneKey(b *testing.B) {
+	for _, hosts := range oneKeyHosts {
+		tbl := NewTable(Config{Clock: newFakeClock().Now})
+		buildKeys(tbl, 1, hosts)
+		route := tbl.GetRoute(0, 1, nil)
+		b.Run(fmt.Sprintf("GetHost/hosts=%d", hosts), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkHost, sinkRet = tbl.GetHost(0, 1)
+			}
+		})
+		b.Run(fmt.Sprintf("GetRoute/hosts=%d", hosts), func(b *testing.B) {
+			b.ReportAllocs()
+			dst := make([]Host, 0, hosts)
+			for b.Loop() {
+				dst = tbl.GetRoute(0, 1, dst[:0])
+			}
+			sinkRoute = dst
+		})
+		b.Run(fmt.Sprintf("Report/hosts=%d", hosts), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				tbl.Report(0, 1, route[i], 0)
+				if i++; i == len(route) {
+					i = 0
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMemoryPerKey reports the heap per key of tables of 10,000 keys of 1, 10
+// and 100 hosts each (keyState, host snapshot, host states and index).
+func BenchmarkMemoryPerKey(b *testing.B) {
+	for _, hosts := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("hosts=%d", hosts), func(b *testing.B) {
+			var perKey float64
+			for b.Loop() {
+				perKey, _ = measureTable(10_000, hosts)
+			}
+			b.ReportMetric(perKey, "bytes/key")
+			b.ReportMetric(perKey/float64(hosts), "bytes/host")
 		})
 	}
 }

@@ -18,6 +18,10 @@ const (
 	DefaultRouteService  = "127.0.0.1:7778"
 	DefaultSweepInterval = 100 * time.Millisecond
 	DefaultSocketBuffer  = 4 << 20
+	// DefaultNegativeTTL is how long a key the route service answered empty is kept
+	// without pulls, so that callers asking for a service that does not exist do not
+	// send the route service one pull per call.
+	DefaultNegativeTTL = time.Second
 )
 
 // DefaultPorts are the UDP ports of a Lars agent; the Lars API sends key (modid, cmdid)
@@ -60,7 +64,9 @@ type Config struct {
 	Caller netip.Addr
 
 	// Table configures the route table: balancing settings, shards, key limit, queue
-	// sizes. Static is set by the agent from the route source.
+	// sizes. Static is set by the agent from the route source. NegativeTTL defaults
+	// to DefaultNegativeTTL here; a negative value gives Lars's behaviour (an empty
+	// answer removes the key and the next get pulls it again).
 	Table lb.Config
 	// SweepInterval is how often timeouts, pull retries and status reports are checked;
 	// it is the resolution of every timeout of the balancing settings. Default 100ms.
@@ -124,6 +130,12 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Table.Static = c.static()
+	switch {
+	case c.Table.NegativeTTL == 0:
+		c.Table.NegativeTTL = DefaultNegativeTTL
+	case c.Table.NegativeTTL < 0:
+		c.Table.NegativeTTL = 0 // Lars: an empty answer removes the key, the next get pulls again
+	}
 	if !c.Caller.IsValid() {
 		c.Caller = localIPv4()
 	}

@@ -163,3 +163,24 @@ func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownServiceNotPulledPerCall: the route service answers a key with no hosts;
+// calls for it within the negative TTL (default 1 s) do not pull it again.
+func TestUnknownServiceNotPulledPerCall(t *testing.T) {
+	larstest.CheckGoroutines(t, 5*time.Second)
+	dns := larstest.NewRouteService(t)
+	_, c := startWithRouteService(t, dns)
+	c.getHost(1, 5, 5)
+	if err := dns.WaitRequestCount(5, 5, 1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the empty answer is applied
+	for i := range 30 {
+		if m := c.getHost(uint32(i), 5, 5); m.Retcode != int32(codec.RetNoExist) {
+			t.Fatalf("answer %v", m)
+		}
+	}
+	if n := dns.RequestCount(5, 5); n != 1 {
+		t.Fatalf("%d pulls for a key the service does not have, want 1 within the negative TTL", n)
+	}
+}

@@ -49,9 +49,13 @@ type slot struct {
 	key       atomic.Uint64
 	ks        atomic.Pointer[keyState]
 	fast      atomic.Uint64 // version<<32 | n, see above
-	rr        atomic.Uint64 // picks from the key's idle set so far
 	refreshAt atomic.Int64  // copy of keyState.refreshAt
 	inline    [inlineIdle]atomic.Uint64
+	// rr, the picks from the key's idle set so far, is the one word every pick writes.
+	// It sits in the slot's second cache line, away from key and ks, which lookups of
+	// other keys read when their probes pass this slot: on the first line, those reads
+	// would keep pulling the line away from the core that picks this key.
+	rr atomic.Uint64
 }
 
 // inlineIdle is the number of idle hosts a slot holds (Host.pack): as many as fill

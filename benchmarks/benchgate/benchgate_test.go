@@ -75,3 +75,25 @@ func TestNoRegression(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
 }
+
+// TestMachineDrift: a whole run 40% slower (another tenant on the machine) is a
+// warning, not a regression; one benchmark 2x slower within it still fails.
+func TestMachineDrift(t *testing.T) {
+	in := "pkg: p\n,a,,b,,,\n,sec/op,CI,sec/op,CI,vs base,P\n" +
+		"A-2,1e-08,1%,1.4e-08,1%,+40.00%,p=0.000 n=10\n" +
+		"B-2,1e-08,1%,1.38e-08,1%,+38.00%,p=0.000 n=10\n" +
+		"C-2,1e-08,1%,1.42e-08,1%,+42.00%,p=0.000 n=10\n" +
+		"D-2,1e-08,1%,1.41e-08,1%,+41.00%,p=0.000 n=10\n"
+	var out bytes.Buffer
+	if code := run(strings.NewReader(in), &out, 25, 0.05); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "warning: p: the whole run's sec/op moved +40.5%") {
+		t.Fatalf("no drift warning:\n%s", out.String())
+	}
+	in += "E-2,1e-08,1%,2.8e-08,1%,+180.00%,p=0.000 n=10\n"
+	out.Reset()
+	if code := run(strings.NewReader(in), &out, 25, 0.05); code != 1 || !strings.Contains(out.String(), "p E-2: sec/op +180.0%") {
+		t.Fatalf("exit %d, want E-2 flagged:\n%s", code, out.String())
+	}
+}

@@ -1,7 +1,9 @@
 // Command benchgate reads benchstat's CSV comparison of a baseline and a new run
 // (benchstat -format csv OLD NEW) on standard input and fails when a benchmark got
 // worse beyond a threshold with statistical significance, or allocates where the
-// baseline did not.
+// baseline did not. A benchmark's change is taken relative to the median change of its
+// package's benchmarks in the same unit (the machine's drift between the two runs, on
+// a shared machine often tens of percent), when the package has at least four.
 package main
 
 import (
@@ -30,7 +32,10 @@ func run(in io.Reader, out io.Writer, threshold, alpha float64) int {
 		fmt.Fprintf(out, "benchgate: %v\n", err)
 		return 2
 	}
-	failures := check(rows, threshold, alpha)
+	failures, warnings := check(rows, threshold, alpha)
+	for _, w := range warnings {
+		fmt.Fprintln(out, "warning:", w)
+	}
 	for _, f := range failures {
 		fmt.Fprintln(out, "REGRESSION:", f)
 	}

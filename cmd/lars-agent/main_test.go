@@ -201,4 +201,3 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		}
 	}
 }
-

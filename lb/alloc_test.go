@@ -75,4 +75,9 @@ func TestKeyStateLayout(t *testing.T) {
 	if n := unsafe.Sizeof(slot{}); n != 128 {
 		t.Errorf("slot is %d bytes, want 128: a pick reads one 128-byte aligned pair of lines", n)
 	}
+	for n := minSlots; n <= 1<<13; n *= 2 {
+		if p := uintptr(unsafe.Pointer(&newIndex(n).slots[0])); p%128 != 0 {
+			t.Errorf("an index of %d slots starts at %#x, not 128-byte aligned", n, p)
+		}
+	}
 }

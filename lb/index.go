@@ -1,8 +1,10 @@
 package lb
 
 import (
+	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // index is one shard's open-addressing hash table of keys with linear probing. Its
@@ -11,9 +13,38 @@ import (
 // needs more room builds a larger index and publishes it; readers still on the old one
 // may miss a key inserted since (they then take the slow path, which looks again under
 // the lock) or find one deleted since (it is marked removed and answers nothing).
+//
+// Probes walk tags, not slots: tags[i] is a fingerprint of the hash of the key in
+// slots[i] (tagEmpty for an empty slot, tagDeleted for a tombstone), so a lookup reads
+// a slot only where the fingerprint matches, its key's slot and, once in 2^32 probe
+// steps, another's. Probing the slots themselves would read the first line of every
+// slot passed, and the CPU's adjacent-line prefetch would then pull the slot's other
+// line, holding the rr every pick of that key writes, away from the core picking it.
+// tags is written only under the shard's mu (insert, delete) or before publishing, so
+// its lines stay shared in every core's cache; 4 bytes a slot, 600 KB at 100,000 keys.
+//
+// A slot's key and ks are stored before its tag is, so a reader that sees a key's tag
+// finds the key and ks that go with it.
 type index struct {
+	tags  []atomic.Uint32
 	slots []slot
 	mask  uint64
+}
+
+// Tags of empty and deleted slots; tagOf never returns them.
+const (
+	tagEmpty   = 0
+	tagDeleted = 1
+)
+
+// tagOf returns the fingerprint of a slot hash (hashKey past the shard bits): its
+// high 32 bits after a multiply that mixes every bit of h into them.
+func tagOf(h uint64) uint32 {
+	t := uint32((h * 0x9e3779b97f4a7c15) >> 32)
+	if t <= tagDeleted {
+		t += 2
+	}
+	return t
 }
 
 // slot is one entry of an index: a key, its keyState, and the state a pick needs,
@@ -25,7 +56,8 @@ type index struct {
 //
 // key is stored before ks and never changes once ks is non-nil (deletion stores the
 // tombstone into ks and keeps key), so a reader that loads a non-nil ks then reads the
-// key that goes with it; probes compare keys without dereferencing anything.
+// key that goes with it; probes compare keys without dereferencing anything, and only
+// in slots whose tag (index.tags) matches the key's.
 //
 // rr is the key's idle round-robin counter itself; refreshAt and the inline idle set
 // are copies of the keyState's, written under the shard's mu by Table.mirror after
@@ -40,11 +72,10 @@ type index struct {
 // the old copy meanwhile, which only a pick concurrent with the creation of another
 // key of the shard can do: the next pick on the new index may then repeat a host.
 //
-// rr is in the first line with everything a pick of up to 3 hosts reads: the locked
-// add waits for the line, and a second line there would be a second serial miss
-// (measured 10-15% slower at 100,000 keys). The price: a core's next-line prefetch
-// of a neighbouring slot can pull this line away from the core picking this key,
-// which shows on small, cache-resident tables picked from two cores.
+// rr stays in the slot's 128-byte aligned pair of lines (makeSlots aligns them), which
+// the CPU fetches together: a separate pair for it would be a second serial miss, the
+// locked add waiting for it (measured 2.7 times slower at 100,000 keys). The pair is
+// this key's alone: probes read index.tags, so no other key's lookup fetches it.
 type slot struct {
 	key       atomic.Uint64
 	ks        atomic.Pointer[keyState]
@@ -52,9 +83,8 @@ type slot struct {
 	refreshAt atomic.Int64  // copy of keyState.refreshAt
 	inline    [inlineIdle]atomic.Uint64
 	// rr, the picks from the key's idle set so far, is the one word every pick writes.
-	// It sits in the slot's second cache line, away from key and ks, which lookups of
-	// other keys read when their probes pass this slot: on the first line, those reads
-	// would keep pulling the line away from the core that picks this key.
+	// Lookups of other keys probe index.tags, not this slot, so they do not pull its
+	// lines away from the core that picks this key (but on a fingerprint collision).
 	rr atomic.Uint64
 }
 
@@ -90,33 +120,75 @@ func hashKey(k uint64) uint64 {
 }
 
 func newIndex(n int) *index {
-	return &index{slots: make([]slot, n), mask: uint64(n - 1)}
+	return &index{tags: make([]atomic.Uint32, n), slots: makeSlots(n), mask: uint64(n - 1)}
+}
+
+// slotAlign is the alignment of an index's slots: a slot is one 128-byte aligned pair
+// of cache lines.
+const slotAlign = unsafe.Sizeof(slot{})
+
+// makeSlots returns n zero slots, 128-byte aligned if it can. A slot holds a pointer,
+// and the runtime puts an 8-byte header in front of such an object of 512 bytes to
+// 32 KiB: make([]slot, n) then starts 8 bytes past a 128-byte boundary, every slot
+// straddles two pairs of lines, and a slot's rr shares a line with the next slot's key.
+// Such an array is allocated behind a leading pad instead, as a type the collector
+// scans like the slots it holds.
+func makeSlots(n int) []slot {
+	s := make([]slot, n)
+	mis := uintptr(unsafe.Pointer(&s[0])) % slotAlign
+	if mis == 0 {
+		return s
+	}
+	pad := slotAlign - mis
+	t := reflect.StructOf([]reflect.StructField{
+		{Name: "Pad", Type: reflect.ArrayOf(int(pad), reflect.TypeFor[byte]())},
+		{Name: "Slots", Type: reflect.ArrayOf(n, reflect.TypeFor[slot]())},
+	})
+	p := unsafe.Add(reflect.New(t).UnsafePointer(), t.Field(1).Offset)
+	if uintptr(p)%slotAlign != 0 {
+		return s // another allocator layout: correct, only slower
+	}
+	return unsafe.Slice((*slot)(p), n)
 }
 
 // get returns the key's slot and state, or nil, nil. h is hashKey(key) already
 // shifted past the shard bits. Lock-free.
 func (ix *index) get(key, h uint64) (*slot, *keyState) {
+	tag := tagOf(h)
 	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
-		sl := &ix.slots[i]
-		ks := sl.ks.Load()
-		if ks == nil {
+		switch ix.tags[i].Load() {
+		case tag:
+			sl := &ix.slots[i]
+			if ks := sl.ks.Load(); sl.key.Load() == key && ks != tombstone && ks != nil {
+				return sl, ks
+			}
+		case tagEmpty:
 			return nil, nil
-		}
-		if sl.key.Load() == key && ks != tombstone {
-			return sl, ks
 		}
 	}
 }
 
 // slotOf returns the slot holding ks, or nil. The caller holds the shard's mu.
 func (ix *index) slotOf(ks *keyState) *slot {
+	i, ok := ix.find(ks)
+	if !ok {
+		return nil
+	}
+	return &ix.slots[i]
+}
+
+// find returns the position of the slot holding ks, and whether there is one. The
+// caller holds the shard's mu.
+func (ix *index) find(ks *keyState) (uint64, bool) {
+	tag := tagOf(ks.hash)
 	for i := ks.hash & ix.mask; ; i = (i + 1) & ix.mask {
-		sl := &ix.slots[i]
-		switch sl.ks.Load() {
-		case nil:
-			return nil
-		case ks:
-			return sl
+		switch ix.tags[i].Load() {
+		case tag:
+			if ix.slots[i].ks.Load() == ks {
+				return i, true
+			}
+		case tagEmpty:
+			return 0, false
 		}
 	}
 }
@@ -126,12 +198,13 @@ func (ix *index) slotOf(ks *keyState) *slot {
 // it) and ks.mu or owns ks.
 func (ix *index) put(ks *keyState, rr uint64) {
 	for i := ks.hash & ix.mask; ; i = (i + 1) & ix.mask {
-		sl := &ix.slots[i]
-		if sl.ks.Load() == nil {
+		if ix.tags[i].Load() == tagEmpty {
+			sl := &ix.slots[i]
 			sl.key.Store(ks.key)
 			sl.rr.Store(rr)
 			sl.load(ks)
 			sl.ks.Store(ks)
+			ix.tags[i].Store(tagOf(ks.hash)) // publishes the slot to probes
 			return
 		}
 	}
@@ -167,17 +240,14 @@ func (sh *shard) insert(ks *keyState) {
 // sh.mu.
 func (sh *shard) remove(ks *keyState) bool {
 	ix := sh.idx.Load()
-	for i := ks.hash & ix.mask; ; i = (i + 1) & ix.mask {
-		p := ix.slots[i].ks.Load()
-		if p == nil {
-			return false
-		}
-		if p == ks {
-			ix.slots[i].ks.Store(tombstone)
-			sh.live--
-			return true
-		}
+	i, ok := ix.find(ks)
+	if !ok {
+		return false
 	}
+	ix.slots[i].ks.Store(tombstone) // a reader that saw the tag finds the slot deleted
+	ix.tags[i].Store(tagDeleted)
+	sh.live--
+	return true
 }
 
 // rebuild publishes a new index holding the live keys with room for want keys at a
@@ -186,7 +256,8 @@ func (sh *shard) remove(ks *keyState) bool {
 // Indexes grow at a load of three quarters to a load of at most a half: with the key
 // inline in its slot, a probe past a colliding key reads the next slot, adjacent in
 // memory, never the colliding key's state; and the denser the index, the more of it
-// stays in the CPU caches and TLB. A slot is 128 bytes, 1.3 to 2.7 slots a key.
+// stays in the CPU caches and TLB. A slot is 128 bytes and a tag 4, 1.3 to 2.7 slots
+// a key.
 func (sh *shard) rebuild(want int) *index {
 	n := minSlots
 	for n < want*2 {

@@ -16,21 +16,15 @@ var getHostCmd = &command{
 	args:    "MODID CMDID",
 	summary: "ask the agent which host to call for the key; prints ip:port",
 	run: func(e *env, _ any, args []string) error {
-		if err := wantArgs(args, 2); err != nil {
-			return err
-		}
-		modid, cmdid, err := parseKey(args)
+		modid, cmdid, err := keyArgs(args, 2)
 		if err != nil {
 			return err
 		}
-		c, err := e.client()
+		c, err := e.keyClient(modid, cmdid)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if err := e.regInit(c, modid, cmdid); err != nil {
-			return err
-		}
 		h, err := c.GetHost(context.Background(), modid, cmdid)
 		if err != nil {
 			return err
@@ -45,21 +39,15 @@ var getRouteCmd = &command{
 	args:    "MODID CMDID",
 	summary: "print every host of the key, one ip:port per line in address order, then \"N hosts\"",
 	run: func(e *env, _ any, args []string) error {
-		if err := wantArgs(args, 2); err != nil {
-			return err
-		}
-		modid, cmdid, err := parseKey(args)
+		modid, cmdid, err := keyArgs(args, 2)
 		if err != nil {
 			return err
 		}
-		c, err := e.client()
+		c, err := e.keyClient(modid, cmdid)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if err := e.regInit(c, modid, cmdid); err != nil {
-			return err
-		}
 		hosts, err := c.GetRoute(context.Background(), modid, cmdid, nil)
 		if err != nil {
 			return err
@@ -81,10 +69,7 @@ var reportCmd = &command{
 	args:    "MODID CMDID IP PORT 0|1",
 	summary: "report a call to host IP:PORT for the key: 0 it succeeded, 1 it failed",
 	run: func(e *env, _ any, args []string) error {
-		if err := wantArgs(args, 5); err != nil {
-			return err
-		}
-		modid, cmdid, err := parseKey(args)
+		modid, cmdid, err := keyArgs(args, 5)
 		if err != nil {
 			return err
 		}

@@ -125,6 +125,28 @@ func (e *env) client() (*api.Client, error) {
 	return api.New(api.Config{Agent: e.agent, Ports: e.ports, Timeout: e.timeout})
 }
 
+// keyClient returns a client of the agent with, under -reg, the key's route pulled
+// first (see regInit). The caller closes it.
+func (e *env) keyClient(modid, cmdid int32) (*api.Client, error) {
+	c, err := e.client()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.regInit(c, modid, cmdid); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// keyArgs checks that there are exactly n arguments, the key first, and parses the key.
+func keyArgs(args []string, n int) (modid, cmdid int32, err error) {
+	if err := wantArgs(args, n); err != nil {
+		return 0, 0, err
+	}
+	return parseKey(args)
+}
+
 // regInit runs RegInit for the key when -reg is on. A route that stays empty is left
 // for the call that follows to report.
 func (e *env) regInit(c *api.Client, modid, cmdid int32) error {

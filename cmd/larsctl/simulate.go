@@ -26,10 +26,7 @@ var simulateCmd = &command{
 		return s
 	},
 	run: func(e *env, opts any, args []string) error {
-		if err := wantArgs(args, 2); err != nil {
-			return err
-		}
-		modid, cmdid, err := parseKey(args)
+		modid, cmdid, err := keyArgs(args, 2)
 		if err != nil {
 			return err
 		}
@@ -40,14 +37,11 @@ var simulateCmd = &command{
 		if sim.errRate < 0 || sim.errRate > 1 {
 			return usagef("-err-rate %v: must be between 0 and 1", sim.errRate)
 		}
-		c, err := e.client()
+		c, err := e.keyClient(modid, cmdid)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		if err := e.regInit(c, modid, cmdid); err != nil {
-			return err
-		}
 		res, err := sim.run(c, modid, cmdid)
 		res.print(e.stdout)
 		return err

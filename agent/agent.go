@@ -74,14 +74,14 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if !cfg.static() {
 		a.routes = upstream.NewRouteClient(upstream.RouteClientConfig{
-			Addr: cfg.RouteService, Table: a.table, Logger: a.log.With("link", "route_service"),
+			Addr: cfg.RouteService, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service")},
 		})
 	}
 	if cfg.ReportService != "" {
 		caller, _ := codec.IPv4FromAddr(cfg.Caller) // validated by withDefaults
 		a.report = upstream.NewReportClient(upstream.ReportClientConfig{
 			Addr: cfg.ReportService, Statuses: a.table.Statuses(), Caller: caller,
-			Logger: a.log.With("link", "report_service"),
+			Link: upstream.Link{Logger: a.log.With("link", "report_service")},
 		})
 	}
 	return a, nil

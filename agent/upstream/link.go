@@ -20,6 +20,40 @@ const (
 )
 
 // linkConfig is what both clients need to keep one TCP connection up.
+// Link are the connection settings both clients share. Its zero value is the defaults.
+type Link struct {
+	// Logger receives connection events, throttled. Default slog.Default().
+	Logger *slog.Logger
+	// DialTimeout bounds one connection attempt. Default 1s.
+	DialTimeout time.Duration
+	// MinBackoff is the first delay between reconnection attempts; it doubles on each
+	// failure up to MaxBackoff and is jittered (EqualJitter). Default 100ms.
+	MinBackoff time.Duration
+	// MaxBackoff caps the delay between reconnection attempts. Default 5s.
+	MaxBackoff time.Duration
+	// ResetAfter is how long a connection must have lived for the backoff to start
+	// over from MinBackoff when it is lost. Default 10s.
+	ResetAfter time.Duration
+	// WriteTimeout bounds one write; a service that does not read for that long is
+	// taken as gone and the connection is closed. Default 5s.
+	WriteTimeout time.Duration
+}
+
+// config returns the link configuration for the service name at addr, with every zero
+// setting at its default.
+func (l Link) config(name, addr string) linkConfig {
+	return linkConfig{
+		name:         name,
+		addr:         addr,
+		logger:       l.Logger,
+		dialTimeout:  orDuration(l.DialTimeout, DefaultDialTimeout),
+		writeTimeout: orDuration(l.WriteTimeout, DefaultWriteTimeout),
+		resetAfter:   orDuration(l.ResetAfter, DefaultResetAfter),
+		backoff: NewBackoff(orDuration(l.MinBackoff, DefaultMinBackoff),
+			orDuration(l.MaxBackoff, DefaultMaxBackoff), EqualJitter, nil),
+	}
+}
+
 type linkConfig struct {
 	name         string // "route service" or "report service", for logs
 	addr         string

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -22,24 +21,11 @@ type ReportClientConfig struct {
 	Caller int32
 	// Clock gives the ts of each report (unix seconds). Default time.Now.
 	Clock func() time.Time
-	// Logger receives connection events, throttled. Default slog.Default().
-	Logger *slog.Logger
-	// DialTimeout bounds one connection attempt. Default 1s.
-	DialTimeout time.Duration
-	// MinBackoff is the first delay between reconnection attempts; it doubles on each
-	// failure up to MaxBackoff and is jittered (EqualJitter). Default 100ms.
-	MinBackoff time.Duration
-	// MaxBackoff caps the delay between reconnection attempts. Default 5s.
-	MaxBackoff time.Duration
-	// ResetAfter is how long a connection must have lived for the backoff to start
-	// over from MinBackoff when it is lost. Default 10s.
-	ResetAfter time.Duration
-	// WriteTimeout bounds one write; a report service that does not read for that long
-	// is taken as gone and the connection is closed. Default 5s.
-	WriteTimeout time.Duration
 	// FlushTimeout bounds the time Run spends, once ctx is done, writing the statuses
 	// still queued to the open connection. Default 1s.
 	FlushTimeout time.Duration
+	// Link are the connection settings: logger, timeouts, backoff.
+	Link
 }
 
 // ReportClientStats are a ReportClient's counters, for metrics.
@@ -100,18 +86,9 @@ func NewReportClient(cfg ReportClientConfig) *ReportClient {
 		statuses:     cfg.Statuses,
 		clock:        cfg.Clock,
 		flushTimeout: orDuration(cfg.FlushTimeout, DefaultFlushTimeout),
-		link: newLink(linkConfig{
-			name:         "report service",
-			addr:         cfg.Addr,
-			logger:       cfg.Logger,
-			dialTimeout:  orDuration(cfg.DialTimeout, DefaultDialTimeout),
-			writeTimeout: orDuration(cfg.WriteTimeout, DefaultWriteTimeout),
-			resetAfter:   orDuration(cfg.ResetAfter, DefaultResetAfter),
-			backoff: NewBackoff(orDuration(cfg.MinBackoff, DefaultMinBackoff),
-				orDuration(cfg.MaxBackoff, DefaultMaxBackoff), EqualJitter, nil),
-		}),
-		enc:   statusEncoder{caller: cfg.Caller},
-		batch: make([]lb.Status, 0, maxStatusBatch),
+		link:         newLink(cfg.Link.config("report service", cfg.Addr)),
+		enc:          statusEncoder{caller: cfg.Caller},
+		batch:        make([]lb.Status, 0, maxStatusBatch),
 	}
 }
 

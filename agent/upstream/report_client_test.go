@@ -17,8 +17,8 @@ const caller = 10<<24 | 1<<16 | 2<<8 | 3 // 10.1.2.3
 // statuses, stamping them with clk, with short backoffs.
 func newReportClient(addr string, statuses <-chan lb.Status, clk *fakeClock) *ReportClient {
 	return NewReportClient(ReportClientConfig{
-		Addr: addr, Statuses: statuses, Caller: caller, Clock: clk.Now, Logger: quiet,
-		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Addr: addr, Statuses: statuses, Caller: caller, Clock: clk.Now,
+		Link: Link{Logger: quiet, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond},
 	})
 }
 

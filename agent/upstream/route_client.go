@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
@@ -21,21 +20,8 @@ type RouteClientConfig struct {
 	// Table is the route table the client feeds: it sends the table's pulls and
 	// applies every answer and push to it. Required.
 	Table *lb.Table
-	// Logger receives connection events, throttled. Default slog.Default().
-	Logger *slog.Logger
-	// DialTimeout bounds one connection attempt. Default 1s.
-	DialTimeout time.Duration
-	// MinBackoff is the first delay between reconnection attempts; it doubles on each
-	// failure up to MaxBackoff and is jittered (EqualJitter). Default 100ms.
-	MinBackoff time.Duration
-	// MaxBackoff caps the delay between reconnection attempts. Default 5s.
-	MaxBackoff time.Duration
-	// ResetAfter is how long a connection must have lived for the backoff to start
-	// over from MinBackoff when it is lost. Default 10s.
-	ResetAfter time.Duration
-	// WriteTimeout bounds one write of pulls; a route service that does not read for
-	// that long is taken as gone and the connection is closed. Default 5s.
-	WriteTimeout time.Duration
+	// Link are the connection settings: logger, timeouts, backoff.
+	Link
 }
 
 // RouteClientStats are a RouteClient's counters, for metrics.
@@ -88,16 +74,7 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 	}
 	return &RouteClient{
 		table: cfg.Table,
-		link: newLink(linkConfig{
-			name:         "route service",
-			addr:         cfg.Addr,
-			logger:       cfg.Logger,
-			dialTimeout:  orDuration(cfg.DialTimeout, DefaultDialTimeout),
-			writeTimeout: orDuration(cfg.WriteTimeout, DefaultWriteTimeout),
-			resetAfter:   orDuration(cfg.ResetAfter, DefaultResetAfter),
-			backoff: NewBackoff(orDuration(cfg.MinBackoff, DefaultMinBackoff),
-				orDuration(cfg.MaxBackoff, DefaultMaxBackoff), EqualJitter, nil),
-		}),
+		link:  newLink(cfg.Link.config("route service", cfg.Addr)),
 		batch: make([]lb.Key, 0, maxPullBatch),
 	}
 }

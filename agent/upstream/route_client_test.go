@@ -17,8 +17,8 @@ var k12 = lb.Key{Modid: 1, Cmdid: 2}
 func newRouteClient(addr string) (*RouteClient, *lb.Table) {
 	tbl := lb.NewTable(lb.Config{})
 	return NewRouteClient(RouteClientConfig{
-		Addr: addr, Table: tbl, Logger: quiet,
-		DialTimeout: time.Second, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Addr: addr, Table: tbl,
+		Link: Link{Logger: quiet, DialTimeout: time.Second, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond},
 	}), tbl
 }
 
@@ -180,8 +180,8 @@ func TestRouteClientCancelDuringLongBackoff(t *testing.T) {
 	dns := larstest.NewRouteService(t)
 	dns.Close() // nothing listens there
 	c := NewRouteClient(RouteClientConfig{
-		Addr: dns.Addr(), Table: lb.NewTable(lb.Config{}), Logger: quiet,
-		MinBackoff: time.Minute, MaxBackoff: time.Hour,
+		Addr: dns.Addr(), Table: lb.NewTable(lb.Config{}),
+		Link: Link{Logger: quiet, MinBackoff: time.Minute, MaxBackoff: time.Hour},
 	})
 	stop := run(t, c.Run)
 	eventually(t, "first dial failed", func() bool { return c.Stats().DialErrors == 1 })

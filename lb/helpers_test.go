@@ -1,32 +1,13 @@
 package lb
 
 import (
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/larsgo/lars/internal/fakeclock"
 )
 
-// fakeClock is an injected clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock returns an injected clock that moves only when told.
+func newFakeClock() *fakeclock.Clock { return fakeclock.New() }
 
 // hostN returns the n-th test host, 10.0.0.n:8000+n.
 func hostN(n int) Host { return Host{IP: 10<<24 | int32(n), Port: 8000 + int32(n)} }
@@ -38,7 +19,7 @@ const (
 
 // newStatic returns a static table with the given settings (zero: defaults) holding
 // key (tmod, tcmd) with hosts.
-func newStatic(t testing.TB, clk *fakeClock, s Settings, hosts ...Host) *Table {
+func newStatic(t testing.TB, clk *fakeclock.Clock, s Settings, hosts ...Host) *Table {
 	t.Helper()
 	tbl := NewTable(Config{Settings: s, Clock: clk.Now, Static: true})
 	tbl.ReplaceRoutes(map[Key][]Host{{tmod, tcmd}: hosts})

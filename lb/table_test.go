@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/fakeclock"
 )
 
 // newDynamic returns a table fed by a route service.
-func newDynamic(clk *fakeClock, cfg Config) *Table {
+func newDynamic(clk *fakeclock.Clock, cfg Config) *Table {
 	cfg.Clock = clk.Now
 	return NewTable(cfg)
 }

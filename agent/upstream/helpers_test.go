@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -21,27 +22,8 @@ var (
 	h3    = lb.Host{IP: -1 << 31, Port: 8003} // 128.0.0.0: negative on the wire
 )
 
-// fakeClock is an injected clock that moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock returns an injected clock that moves only when told.
+func newFakeClock() *fakeclock.Clock { return fakeclock.New() }
 
 // run starts run in a goroutine and returns a function that cancels it and checks it
 // returns nil promptly; the test's cleanup calls it too if the test did not.

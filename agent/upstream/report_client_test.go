@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
 )
@@ -15,7 +16,7 @@ const caller = 10<<24 | 1<<16 | 2<<8 | 3 // 10.1.2.3
 
 // newReportClient returns a report client for the report service at addr, reading
 // statuses, stamping them with clk, with short backoffs.
-func newReportClient(addr string, statuses <-chan lb.Status, clk *fakeClock) *ReportClient {
+func newReportClient(addr string, statuses <-chan lb.Status, clk *fakeclock.Clock) *ReportClient {
 	return NewReportClient(ReportClientConfig{
 		Addr: addr, Statuses: statuses, Caller: caller, Clock: clk.Now,
 		Link: Link{Logger: quiet, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond},
@@ -23,7 +24,7 @@ func newReportClient(addr string, statuses <-chan lb.Status, clk *fakeClock) *Re
 }
 
 // reportTable returns a table with key k12 of hosts h1, h2, h3 on clk.
-func reportTable(clk *fakeClock) *lb.Table {
+func reportTable(clk *fakeclock.Clock) *lb.Table {
 	tbl := lb.NewTable(lb.Config{Clock: clk.Now})
 	tbl.ReplaceRoutes(map[lb.Key][]lb.Host{k12: {h1, h2, h3}})
 	return tbl

@@ -1,0 +1,22 @@
+package fakeclock
+
+import (
+	"testing"
+	"time"
+)
+
+func TestClockMovesOnlyWhenTold(t *testing.T) {
+	c := New()
+	if !c.Now().Equal(Start) {
+		t.Fatalf("new clock shows %v", c.Now())
+	}
+	time.Sleep(time.Millisecond)
+	if !c.Now().Equal(Start) {
+		t.Fatal("clock moved by itself")
+	}
+	c.Advance(1500 * time.Millisecond)
+	c.Advance(time.Second)
+	if got := c.Now().Sub(Start); got != 2500*time.Millisecond {
+		t.Fatalf("advanced by %v, want 2.5s", got)
+	}
+}

@@ -140,23 +140,10 @@ var fastModMagic = func() (m [inlineIdle + 1]uint64) {
 	return m
 }()
 
-// pick chooses a host by the get_host rules of LB-SEMANTICS.md. sl is the key's slot
-// in an index (current or recently replaced). Lock-free.
-func (ks *keyState) pick(sl *slot, p *params) (Host, codec.RetCode) {
-	if w := sl.fast.Load(); uint32(w) != 0 {
-		// Rule 2 from the slot's copy: idle hosts only, access_cnt unchanged. The
-		// counter stays far below 1<<60 (1e18 picks of one key).
-		i := fastMod(sl.rr.Add(1)-1, uint64(uint32(w)))
-		h := sl.inline[i].Load()
-		if sl.fast.Load() == w {
-			return unpackHost(h), codec.RetSucc
-		}
-		// A writer changed the key meanwhile: take its snapshot.
-	}
-	return ks.pickSnapshot(sl, p)
-}
-
-// pickSnapshot is pick from the published snapshot, whatever its sets.
+// pickSnapshot chooses a host by the get_host rules of LB-SEMANTICS.md from the
+// key's published snapshot, whatever its sets: GetHost's way when the slot's copy of
+// the idle set does not serve. sl is the key's slot in an index (current or recently
+// replaced). Lock-free.
 func (ks *keyState) pickSnapshot(sl *slot, p *params) (Host, codec.RetCode) {
 	s := ks.sets.Load()
 	if len(s.over) == 0 {

@@ -36,6 +36,14 @@ E2E/GetHost-2,300000,3%,100000,3%,-66.67%,p=0.001 n=10
 ,allocs/req,CI,allocs/req,CI,vs base,P
 E2E/GetHost-2,0,0%,0.0002,0%,~,p=0.100 n=10
 E2E/GetRoute10-2,0,0%,0.5,0%,~,p=0.100 n=10
+
+pkg: github.com/larsgo/lars/lb
+,old.txt,,new.txt,,,
+,sec/miss,CI,sec/miss,CI,vs base,P
+GetHostPerMiss-2,1.5e-07,3%,2.1e-07,3%,+40.00%,p=0.000 n=10
+,old.txt,,new.txt,,,
+,x-miss,CI,x-miss,CI,vs base,P
+GetHostPerMiss-2,0.7,3%,0.95,3%,+35.71%,p=0.000 n=10
 `
 
 func TestRegressionsFound(t *testing.T) {
@@ -50,6 +58,7 @@ func TestRegressionsFound(t *testing.T) {
 		"codec DecodeGetHost-2: 1 allocs/op",          // allocates over a zero baseline
 		"benchmarks E2E/GetHost-2: req/s -33.3%",      // lower rate beyond the threshold
 		"benchmarks E2E/GetRoute10-2: 0.5 allocs/req", // allocates per request
+		"lb GetHostPerMiss-2: x-miss +35.7%",          // a pick costs more misses
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
@@ -59,6 +68,7 @@ func TestRegressionsFound(t *testing.T) {
 		"EncodeGetHost",           // +10%: within the threshold
 		"StreamReader",            // faster
 		"echo-req/s",              // the baseline's own figure is not judged
+		"sec/miss",                // nor the memory latency of the lb baseline
 		"E2E/GetHost-2: 0.0002",   // within the allocation tolerance
 		"DecodeGetHost-2: sec/op", // not significant
 	} {

@@ -7,10 +7,11 @@ import (
 )
 
 // direction says whether a unit is better higher (+1) or lower (-1); 0 means the unit
-// is not judged (the echo baseline's own figures, the loss count).
+// is not judged (the baselines' own figures: the echo server's and the memory
+// latency of lb's BenchmarkGetHostPerMiss; the loss count).
 func direction(unit string) int {
 	switch {
-	case strings.HasPrefix(unit, "echo-"), unit == "lost":
+	case strings.HasPrefix(unit, "echo-"), unit == "sec/miss", unit == "lost":
 		return 0
 	case unit == "B/s", strings.HasSuffix(unit, "req/s"), unit == "x-echo-rate":
 		return +1

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/larsgo/lars/agent/upstream"
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/pprof"
@@ -76,10 +77,7 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 
 	if a.routes != nil {
 		rs := a.routes.Stats()
-		metrics.WriteGaugeUint64(w, "lars_agent_route_service_connected", b2u(rs.Connected))
-		metrics.WriteCounterUint64(w, "lars_agent_route_service_connects_total", rs.Connects)
-		metrics.WriteCounterUint64(w, "lars_agent_route_service_reconnects_total", rs.Disconnects)
-		metrics.WriteCounterUint64(w, "lars_agent_route_service_dial_errors_total", rs.DialErrors)
+		writeLinkMetrics(w, "route_service", rs.LinkStats)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_pulls_sent_total", rs.PullsSent)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_answers_applied_total", rs.AnswersApplied)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_bad_frames_total", rs.BadFrames)
@@ -87,13 +85,20 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	}
 	if a.report != nil {
 		rs := a.report.Stats()
-		metrics.WriteGaugeUint64(w, "lars_agent_report_service_connected", b2u(rs.Connected))
-		metrics.WriteCounterUint64(w, "lars_agent_report_service_connects_total", rs.Connects)
-		metrics.WriteCounterUint64(w, "lars_agent_report_service_reconnects_total", rs.Disconnects)
-		metrics.WriteCounterUint64(w, "lars_agent_report_service_dial_errors_total", rs.DialErrors)
+		writeLinkMetrics(w, "report_service", rs.LinkStats)
 		metrics.WriteCounterUint64(w, "lars_agent_report_service_sent_total", rs.Sent)
 		metrics.WriteCounterUint64(w, "lars_agent_report_drops_total", rs.Dropped)
 	}
+}
+
+// writeLinkMetrics writes the connection metrics of the link to a service, named
+// lars_agent_<service>_...
+func writeLinkMetrics(w io.Writer, service string, ls upstream.LinkStats) {
+	p := "lars_agent_" + service
+	metrics.WriteGaugeUint64(w, p+"_connected", b2u(ls.Connected))
+	metrics.WriteCounterUint64(w, p+"_connects_total", ls.Connects)
+	metrics.WriteCounterUint64(w, p+"_reconnects_total", ls.Disconnects)
+	metrics.WriteCounterUint64(w, p+"_dial_errors_total", ls.DialErrors)
 }
 
 func b2u(b bool) uint64 {

@@ -1,7 +1,9 @@
 package agent_test
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +185,43 @@ func TestUnknownServiceNotPulledPerCall(t *testing.T) {
 	if n := dns.RequestCount(5, 5); n != 1 {
 		t.Fatalf("%d pulls for a key the service does not have, want 1 within the negative TTL", n)
 	}
+}
+
+// TestAdminLinkMetrics: /metrics shows each upstream link's state and counters under
+// the service's name, and follows a lost connection.
+func TestAdminLinkMetrics(t *testing.T) {
+	larstest.CheckGoroutines(t, 5*time.Second)
+	dns := larstest.NewRouteService(t)
+	rep := larstest.NewReportService(t)
+	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
+	metricsHave := func(lines ...string) bool {
+		var buf bytes.Buffer
+		a.WriteMetrics(&buf)
+		for _, l := range lines {
+			if !strings.Contains(buf.String(), l+"\n") {
+				return false
+			}
+		}
+		return true
+	}
+	eventually(t, 5*time.Second, "both links connected", func() bool {
+		return metricsHave(
+			"lars_agent_route_service_connected 1",
+			"lars_agent_route_service_connects_total 1",
+			"lars_agent_route_service_reconnects_total 0",
+			"lars_agent_route_service_dial_errors_total 0",
+			"lars_agent_report_service_connected 1",
+			"lars_agent_report_service_connects_total 1",
+			"lars_agent_report_service_reconnects_total 0",
+			"lars_agent_report_service_dial_errors_total 0",
+		)
+	})
+	dns.Close()
+	eventually(t, 5*time.Second, "route link lost", func() bool {
+		return metricsHave(
+			"lars_agent_route_service_connected 0",
+			"lars_agent_route_service_reconnects_total 1",
+			"lars_agent_report_service_connected 1",
+		)
+	})
 }

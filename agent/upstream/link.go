@@ -64,6 +64,25 @@ type linkConfig struct {
 	backoff      *Backoff
 }
 
+// LinkStats are the connection counters of a client's link, part of both clients'
+// stats.
+type LinkStats struct {
+	Connected   bool   // a connection is up
+	Connects    uint64 // connections established
+	Disconnects uint64 // connections lost (closed by the peer, failed, or closed on bad input)
+	DialErrors  uint64 // failed connection attempts
+}
+
+// stats returns the link's counters, each read atomically.
+func (l *link) stats() LinkStats {
+	return LinkStats{
+		Connected:   l.connected.Load(),
+		Connects:    l.connects.Load(),
+		Disconnects: l.disconnects.Load(),
+		DialErrors:  l.dialErrors.Load(),
+	}
+}
+
 // link keeps the connection state and counters both clients share, and dials with
 // throttled logging. Its methods are called from the client's Run goroutine, except
 // the counters, which are atomics read by Stats.

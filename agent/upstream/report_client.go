@@ -30,10 +30,7 @@ type ReportClientConfig struct {
 
 // ReportClientStats are a ReportClient's counters, for metrics.
 type ReportClientStats struct {
-	Connected   bool   // a connection is up
-	Connects    uint64 // connections established
-	Disconnects uint64 // connections lost
-	DialErrors  uint64 // failed connection attempts
+	LinkStats
 	Sent        uint64 // statuses written (a status of over 1024 hosts takes several messages)
 	Dropped     uint64 // statuses dropped: no connection, or their write failed
 	WriteErrors uint64 // writes that failed (the connection is then closed)
@@ -95,12 +92,8 @@ func NewReportClient(cfg ReportClientConfig) *ReportClient {
 // Stats returns the client's counters. Each is read atomically; together they are not
 // one snapshot.
 func (c *ReportClient) Stats() ReportClientStats {
-	l := c.link
 	return ReportClientStats{
-		Connected:   l.connected.Load(),
-		Connects:    l.connects.Load(),
-		Disconnects: l.disconnects.Load(),
-		DialErrors:  l.dialErrors.Load(),
+		LinkStats:   c.link.stats(),
 		Sent:        c.sent.Load(),
 		Dropped:     c.dropped.Load(),
 		WriteErrors: c.writeErrors.Load(),

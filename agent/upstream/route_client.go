@@ -26,10 +26,7 @@ type RouteClientConfig struct {
 
 // RouteClientStats are a RouteClient's counters, for metrics.
 type RouteClientStats struct {
-	Connected      bool   // a connection is up
-	Connects       uint64 // connections established
-	Disconnects    uint64 // connections lost (closed by the peer, failed, or closed on a protocol error)
-	DialErrors     uint64 // failed connection attempts
+	LinkStats
 	PullsSent      uint64 // GetRouteRequests written
 	AnswersApplied uint64 // GetRouteResponses (answers and pushes) applied to the table
 	BadFrames      uint64 // frames dropped: unknown msgid or a body that does not decode
@@ -82,12 +79,8 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 // Stats returns the client's counters. Each is read atomically; together they are not
 // one snapshot.
 func (c *RouteClient) Stats() RouteClientStats {
-	l := c.link
 	return RouteClientStats{
-		Connected:      l.connected.Load(),
-		Connects:       l.connects.Load(),
-		Disconnects:    l.disconnects.Load(),
-		DialErrors:     l.dialErrors.Load(),
+		LinkStats:      c.link.stats(),
 		PullsSent:      c.pullsSent.Load(),
 		AnswersApplied: c.answersApplied.Load(),
 		BadFrames:      c.badFrames.Load(),

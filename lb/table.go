@@ -222,8 +222,8 @@ func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
 		// Rule 2 from the slot's copy: idle hosts only, access_cnt unchanged. The
 		// counter stays far below 1<<60 (1e18 picks of one key).
 		i := fastMod(sl.rr.Add(1)-1, uint64(uint32(w)))
-		if h := sl.inline[i].Load(); sl.fast.Load() == w {
-			return unpackHost(h), codec.RetSucc
+		if packed := sl.inline[i].Load(); sl.fast.Load() == w {
+			return unpackHost(packed), codec.RetSucc
 		}
 		// A writer changed the key meanwhile: take its snapshot.
 	}

@@ -184,12 +184,14 @@ func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
 func TestUnknownServiceNotPulledPerCall(t *testing.T) {
 	larstest.CheckGoroutines(t, 5*time.Second)
 	dns := larstest.NewRouteService(t)
-	_, c := startWithRouteService(t, dns)
+	a, c := startWithRouteService(t, dns)
 	c.getHost(1, 5, 5)
 	if err := dns.WaitRequestCount(5, 5, 1, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the empty answer is applied
+	eventually(t, 5*time.Second, "the empty answer applied", func() bool {
+		return hasMetrics(a, "lars_agent_route_service_answers_applied_total 1")
+	})
 	for i := range 30 {
 		if m := c.getHost(uint32(i), 5, 5); m.Retcode != int32(codec.RetNoExist) {
 			t.Fatalf("answer %v", m)
@@ -207,18 +209,8 @@ func TestAdminLinkMetrics(t *testing.T) {
 	dns := larstest.NewRouteService(t)
 	rep := larstest.NewReportService(t)
 	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
-	metricsHave := func(lines ...string) bool {
-		var buf bytes.Buffer
-		a.WriteMetrics(&buf)
-		for _, l := range lines {
-			if !strings.Contains(buf.String(), l+"\n") {
-				return false
-			}
-		}
-		return true
-	}
 	eventually(t, 5*time.Second, "both links connected", func() bool {
-		return metricsHave(
+		return hasMetrics(a,
 			"lars_agent_route_service_connected 1",
 			"lars_agent_route_service_connects_total 1",
 			"lars_agent_route_service_reconnects_total 0",
@@ -231,10 +223,22 @@ func TestAdminLinkMetrics(t *testing.T) {
 	})
 	dns.Close()
 	eventually(t, 5*time.Second, "route link lost", func() bool {
-		return metricsHave(
+		return hasMetrics(a,
 			"lars_agent_route_service_connected 0",
 			"lars_agent_route_service_reconnects_total 1",
 			"lars_agent_report_service_connected 1",
 		)
 	})
+}
+
+// hasMetrics reports whether the agent's /metrics holds every one of lines, whole.
+func hasMetrics(a *agent.Agent, lines ...string) bool {
+	var buf bytes.Buffer
+	a.WriteMetrics(&buf)
+	for _, l := range lines {
+		if !strings.Contains(buf.String(), l+"\n") {
+			return false
+		}
+	}
+	return true
 }

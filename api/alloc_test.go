@@ -9,6 +9,7 @@ import (
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/alloctest"
 )
 
 // The allocation counts are process-wide, so they cover the client's reader goroutines
@@ -17,6 +18,15 @@ import (
 // warmCalls is how many calls run before measuring: they fill the sync.Pools and grow
 // the runtime's internal tables.
 const warmCalls = 200
+
+// warmThenNoAllocs runs call warmCalls times, then fails t if it allocates at all.
+func warmThenNoAllocs(t *testing.T, name string, call func()) {
+	t.Helper()
+	for range warmCalls {
+		call()
+	}
+	alloctest.Zero(t, name, 1000, call)
+}
 
 func TestGetHostNoAlloc(t *testing.T) {
 	a := startAgent(t)
@@ -28,12 +38,7 @@ func TestGetHostNoAlloc(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for range warmCalls {
-		call()
-	}
-	if n := testing.AllocsPerRun(1000, call); n != 0 {
-		t.Errorf("GetHost: %v allocations per call, want 0", n)
-	}
+	warmThenNoAllocs(t, "GetHost", call)
 }
 
 func TestGetHostWithDeadlineNoAlloc(t *testing.T) {
@@ -47,12 +52,7 @@ func TestGetHostWithDeadlineNoAlloc(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for range warmCalls {
-		call()
-	}
-	if n := testing.AllocsPerRun(1000, call); n != 0 {
-		t.Errorf("GetHost with a deadline: %v allocations per call, want 0", n)
-	}
+	warmThenNoAllocs(t, "GetHost with a deadline", call)
 }
 
 func TestGetHostErrorNoAlloc(t *testing.T) {
@@ -64,12 +64,7 @@ func TestGetHostErrorNoAlloc(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for range warmCalls {
-		call()
-	}
-	if n := testing.AllocsPerRun(1000, call); n != 0 {
-		t.Errorf("GetHost overloaded: %v allocations per call, want 0", n)
-	}
+	warmThenNoAllocs(t, "GetHost overloaded", call)
 }
 
 func TestReportNoAlloc(t *testing.T) {
@@ -87,7 +82,5 @@ func TestReportNoAlloc(t *testing.T) {
 	if !a.WaitCount(codec.MsgReportRequest, warmCalls, 5*time.Second) {
 		t.Fatal("reports did not arrive")
 	}
-	if n := testing.AllocsPerRun(1000, call); n != 0 {
-		t.Errorf("Report: %v allocations per call, want 0", n)
-	}
+	alloctest.Zero(t, "Report", 1000, call)
 }

@@ -8,14 +8,13 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/alloctest"
 )
 
-// assertNoAllocs fails when f allocates at all, averaged over many runs.
+// assertNoAllocs fails when f allocates at all, averaged over 1,000 runs.
 func assertNoAllocs(t *testing.T, name string, f func()) {
 	t.Helper()
-	if n := testing.AllocsPerRun(1000, f); n != 0 {
-		t.Errorf("%s: %v allocations per run, want 0", name, n)
-	}
+	alloctest.Zero(t, name, 1000, f)
 }
 
 func TestNoAllocDecodeGetHost(t *testing.T) {

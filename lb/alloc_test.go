@@ -5,6 +5,8 @@ package lb
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/larsgo/lars/internal/alloctest"
 )
 
 // allocTable returns a dynamic table with 1,000 keys of 10 hosts, one of them
@@ -24,9 +26,7 @@ func allocTable(t testing.TB) *Table {
 
 func wantNoAllocs(t *testing.T, name string, f func()) {
 	t.Helper()
-	if n := testing.AllocsPerRun(1000, f); n != 0 {
-		t.Errorf("%s: %v allocations per run, want 0", name, n)
-	}
+	alloctest.Zero(t, name, 1000, f)
 }
 
 func TestZeroAllocs(t *testing.T) {

@@ -3,8 +3,6 @@ package api_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/internal/agenttest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -26,17 +25,7 @@ func realAgent(t *testing.T, timeout time.Duration) (*agent.Agent, *api.Client) 
 				lb.Host{IP: 10<<24 | k<<8 | (i + 1), Port: 9000 + k})
 		}
 	}
-	a, err := agent.New(agent.Config{Routes: routes, Ports: []int{0, 0, 0}, SocketsPerPort: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	t.Cleanup(func() { a.Close() })
-	var ports []uint16
-	for _, ap := range a.Addrs() {
-		ports = append(ports, ap.Port())
-	}
+	a, ports := agenttest.Start(t, routes, 3)
 	c, err := api.New(api.Config{Ports: ports, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)

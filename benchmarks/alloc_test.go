@@ -3,13 +3,12 @@
 package benchmarks
 
 import (
-	"io"
-	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/larsgo/lars/agent"
+	"github.com/larsgo/lars/internal/agenttest"
 )
 
 // TestEndToEndNoAlloc drives every end-to-end workload at an agent in this process,
@@ -22,13 +21,7 @@ func TestEndToEndNoAlloc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Config{Routes: routes, Ports: []int{0}, SocketsPerPort: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	defer a.Close()
+	a, _ := agenttest.Start(t, routes, 1)
 	for _, w := range workloads() {
 		t.Run(w.name, func(t *testing.T) {
 			c, err := newBatchClient(a.Addrs()[0].String())

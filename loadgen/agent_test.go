@@ -2,14 +2,13 @@ package loadgen
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/agenttest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -21,16 +20,10 @@ func TestAgent(t *testing.T) {
 	for m := int32(1); m <= 10; m++ {
 		routes[lb.Key{Modid: m, Cmdid: 1}] = []lb.Host{{IP: ip, Port: 7000}, {IP: ip, Port: 7001}}
 	}
-	a, err := agent.New(agent.Config{Routes: routes, Ports: []int{0, 0, 0}, SocketsPerPort: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	defer a.Close()
+	a, agentPorts := agenttest.Start(t, routes, 3)
 	var ports []int
-	for _, ap := range a.Addrs() {
-		ports = append(ports, int(ap.Port()))
+	for _, p := range agentPorts {
+		ports = append(ports, int(p))
 	}
 	cfg := Config{
 		Ports:       ports,

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/larsgo/lars/agent"
+	"github.com/larsgo/lars/internal/agenttest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -17,16 +15,10 @@ import (
 func TestSimulateRealAgentOverload(t *testing.T) {
 	routes := map[lb.Key][]lb.Host{{Modid: 7, Cmdid: 1}: {
 		{IP: 10<<24 | 1, Port: 80}, {IP: 10<<24 | 2, Port: 80}}}
-	a, err := agent.New(agent.Config{Routes: routes, Ports: []int{0, 0, 0}, SocketsPerPort: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Start()
-	defer a.Close()
+	a, agentPorts := agenttest.Start(t, routes, 3)
 	var ports []string
-	for _, ap := range a.Addrs() {
-		ports = append(ports, fmt.Sprint(ap.Port()))
+	for _, p := range agentPorts {
+		ports = append(ports, fmt.Sprint(p))
 	}
 	var out, errOut bytes.Buffer
 	code := run([]string{"-ports", strings.Join(ports, ","), "-timeout", "2s",

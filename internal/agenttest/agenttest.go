@@ -1,0 +1,31 @@
+// Package agenttest starts a real lars agent for the tests of the packages that talk
+// to one (api, larsctl, loadgen, benchmarks).
+package agenttest
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/larsgo/lars/agent"
+	"github.com/larsgo/lars/lb"
+)
+
+// Start runs an agent serving routes on ports free loopback ports (one socket each),
+// logging nowhere, and closes it when the test ends. It returns the agent and its
+// ports in order.
+func Start(tb testing.TB, routes map[lb.Key][]lb.Host, ports int) (*agent.Agent, []uint16) {
+	tb.Helper()
+	a, err := agent.New(agent.Config{Routes: routes, Ports: make([]int, ports), SocketsPerPort: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a.Start()
+	tb.Cleanup(func() { a.Close() })
+	var ps []uint16
+	for _, ap := range a.Addrs() {
+		ps = append(ps, ap.Port())
+	}
+	return a, ps
+}

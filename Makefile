@@ -14,7 +14,7 @@ BENCH_PKGS      ?= ./...
 BENCH_THRESHOLD ?= 25
 BASELINE        := benchmarks/baseline/bench.txt
 
-.PHONY: help demo profile build test test-race test-alloc lint proto proto-check fuzz bench bench-save bench-compare bench-ci
+.PHONY: help demo profile build test test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,12 +25,17 @@ demo: ## agent on the bundled routes, loadgen against it for DEMO_SECONDS (5), a
 profile: ## agent under loadgen for PROFILE_SECONDS (10): CPU, allocs, heap, mutex, block profiles and their top entries
 	./scripts/profile.sh
 
+.PHONY: mariadb
+mariadb: ## start a private MariaDB for the tests (scripts/mariadb.sh) and print the env lines to export
+	@./scripts/mariadb.sh start
+	@./scripts/mariadb.sh env
+
 build: ## build every package and binary
 	$(GO) build $(PKGS)
 
 test: ## vet, every test under the race detector, then the zero-allocation tests
 	$(GO) vet $(PKGS)
-	$(MAKE) test-race test-alloc
+	$(MAKE) test-race test-alloc test-outage
 
 test-race:
 	$(GO) test -race -timeout 15m $(PKGS)
@@ -39,6 +44,12 @@ test-race:
 # in a second, race-free pass; each one's name contains "Alloc".
 test-alloc:
 	$(GO) test -count=1 -timeout 10m -run 'Alloc' $(PKGS)
+
+# The outage tests stop and start the shared MariaDB (LARS_TEST_MYSQL_DSN/_CTL), so they
+# run alone, one package at a time, after every other test; each name contains "Outage".
+# Without a MariaDB they run their SQLite parts only.
+test-outage:
+	LARS_TEST_MYSQL_OUTAGE=1 $(GO) test -race -p 1 -count=1 -timeout 10m -run 'Outage' $(PKGS)
 
 lint: ## gofmt check, go vet, staticcheck (pinned)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/larsgo/lars/lb"
+)
+
+// The int unsigned columns hold uint32(x) of the wire int32 x; reading converts back
+// with int32(uint32), so addresses from 128.0.0.0 up (negative on the wire) round-trip.
+
+// col32 returns x as the value of an int unsigned column.
+func col32(x int32) int64 { return int64(uint32(x)) }
+
+// wire32 scans an int unsigned column (or a signed one) into a wire int32 without
+// allocating: SQLite hands int64, MySQL []byte (text protocol) or int64/uint64 (binary
+// protocol).
+type wire32 struct{ dst *int32 }
+
+// errNotInt32 is wrapped by wire32.Scan for values outside both int32 and uint32.
+var errNotInt32 = errors.New("value is not a 32-bit integer")
+
+// Scan implements sql.Scanner.
+func (w wire32) Scan(src any) error {
+	var v int64
+	switch s := src.(type) {
+	case int64:
+		v = s
+	case uint64:
+		if s > math.MaxUint32 {
+			return fmt.Errorf("%w: %d", errNotInt32, s)
+		}
+		v = int64(s)
+	case []byte:
+		var err error
+		if v, err = parseInt64(s); err != nil {
+			return err
+		}
+	case string:
+		var err error
+		if v, err = parseInt64([]byte(s)); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: %T", errNotInt32, src)
+	}
+	if v < math.MinInt32 || v > math.MaxUint32 {
+		return fmt.Errorf("%w: %d", errNotInt32, v)
+	}
+	*w.dst = int32(uint32(v))
+	return nil
+}
+
+// parseInt64 parses a decimal integer without the string conversion strconv needs.
+func parseInt64(b []byte) (int64, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, fmt.Errorf("%w: %q", errNotInt32, b)
+	}
+	var v int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: %q", errNotInt32, b)
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// compareHosts orders hosts by (uint32(IP), uint32(Port)), the order lb keeps.
+func compareHosts(a, b lb.Host) int {
+	if c := cmp.Compare(uint32(a.IP), uint32(b.IP)); c != 0 {
+		return c
+	}
+	return cmp.Compare(uint32(a.Port), uint32(b.Port))
+}
+
+// compareKeys orders keys by (uint32(Modid), uint32(Cmdid)), as lb.Key.Pack does.
+func compareKeys(a, b lb.Key) int { return cmp.Compare(a.Pack(), b.Pack()) }
+
+// normalizeHosts sorts hosts and removes duplicates in place.
+func normalizeHosts(hosts []lb.Host) []lb.Host {
+	slices.SortFunc(hosts, compareHosts)
+	return slices.Compact(hosts)
+}
+
+// hostSetDiff returns the hosts of old missing from want (removed) and of want missing
+// from old (added). Both must be normalised.
+func hostSetDiff(old, want []lb.Host) (removed, added []lb.Host) {
+	i, j := 0, 0
+	for i < len(old) || j < len(want) {
+		switch {
+		case j == len(want) || (i < len(old) && compareHosts(old[i], want[j]) < 0):
+			removed = append(removed, old[i])
+			i++
+		case i == len(old) || compareHosts(old[i], want[j]) > 0:
+			added = append(added, want[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return removed, added
+}

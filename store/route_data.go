@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/larsgo/lars/lb"
+)
+
+// RouteData: one row per (key, host).
+
+// keyHost is one RouteData row without its id.
+type keyHost struct {
+	key  lb.Key
+	host lb.Host
+}
+
+// ScanRoutes calls fn with every RouteData row, streamed from the database in no
+// particular order, duplicates included. fn must not use db: on MySQL the rows hold
+// their connection until the scan ends.
+func (db *DB) ScanRoutes(ctx context.Context, fn func(lb.Key, lb.Host)) error {
+	rows, err := db.db.QueryContext(ctx, "SELECT modid, cmdid, serverip, serverport FROM RouteData")
+	if err != nil {
+		return fmt.Errorf("cannot read RouteData: %w", err)
+	}
+	defer rows.Close()
+	var (
+		k lb.Key
+		h lb.Host
+		// The scan targets are built once: Scan then allocates nothing per row.
+		dst = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&h.IP}, wire32{&h.Port}}
+	)
+	for rows.Next() {
+		if err := rows.Scan(dst...); err != nil {
+			return fmt.Errorf("cannot read RouteData: %w", err)
+		}
+		fn(k, h)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("cannot read RouteData: %w", err)
+	}
+	return nil
+}
+
+// AllRoutes returns the hosts of every key in RouteData, each key's hosts sorted by
+// (uint32(IP), Port) without duplicates.
+func (db *DB) AllRoutes(ctx context.Context) (map[lb.Key][]lb.Host, error) {
+	routes := make(map[lb.Key][]lb.Host)
+	err := db.ScanRoutes(ctx, func(k lb.Key, h lb.Host) {
+		routes[k] = append(routes[k], h)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, hosts := range routes {
+		routes[k] = normalizeHosts(hosts)
+	}
+	return routes, nil
+}
+
+// Routes returns the hosts of the given keys, sorted and deduplicated as AllRoutes
+// does. A key without rows is absent from the map. Any number of keys may be asked
+// for: they are read in batches.
+func (db *DB) Routes(ctx context.Context, keys []lb.Key) (map[lb.Key][]lb.Host, error) {
+	return db.d.readHosts(ctx, db.db, keys, false)
+}
+
+// readHosts reads the RouteData hosts of keys, normalised, in batches of
+// maxTuplesPerIn keys; lock adds the engine's locking clause (inside a write
+// transaction).
+func (d *dialect) readHosts(ctx context.Context, q querier, keys []lb.Key, lock bool) (map[lb.Key][]lb.Host, error) {
+	routes := make(map[lb.Key][]lb.Host)
+	if len(keys) == 0 {
+		return routes, nil
+	}
+	keys = slices.Clone(keys)
+	slices.SortFunc(keys, compareKeys)
+	keys = slices.Compact(keys)
+	var (
+		k    lb.Key
+		h    lb.Host
+		dst  = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&h.IP}, wire32{&h.Port}}
+		args = make([]any, 0, 2*maxTuplesPerIn)
+	)
+	for batch := range slices.Chunk(keys, maxTuplesPerIn) {
+		var b strings.Builder
+		b.WriteString("SELECT modid, cmdid, serverip, serverport FROM RouteData WHERE ")
+		d.appendInTuples(&b, "modid, cmdid", 2, len(batch))
+		if lock {
+			b.WriteString(d.forUpdate)
+		}
+		args = args[:0]
+		for _, k := range batch {
+			args = append(args, col32(k.Modid), col32(k.Cmdid))
+		}
+		rows, err := q.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read RouteData: %w", err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(dst...); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("cannot read RouteData: %w", err)
+			}
+			routes[k] = append(routes[k], h)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("cannot read RouteData: %w", err)
+		}
+	}
+	for k, hosts := range routes {
+		routes[k] = normalizeHosts(hosts)
+	}
+	return routes, nil
+}
+
+// deleteHosts deletes every RouteData row of each (key, host) in rows, duplicates
+// included.
+func (d *dialect) deleteHosts(ctx context.Context, q querier, rows []keyHost) error {
+	args := make([]any, 0, 4*maxTuplesPerIn)
+	for batch := range slices.Chunk(rows, maxTuplesPerIn) {
+		var b strings.Builder
+		b.WriteString("DELETE FROM RouteData WHERE ")
+		d.appendInTuples(&b, "modid, cmdid, serverip, serverport", 4, len(batch))
+		args = args[:0]
+		for _, r := range batch {
+			args = append(args, col32(r.key.Modid), col32(r.key.Cmdid), col32(r.host.IP), col32(r.host.Port))
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("cannot delete from RouteData: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertHosts inserts one RouteData row per element of rows, in multi-row INSERTs.
+func (d *dialect) insertHosts(ctx context.Context, q querier, rows []keyHost) error {
+	args := make([]any, 0, 4*maxRowsPerInsert)
+	for batch := range slices.Chunk(rows, maxRowsPerInsert) {
+		var b strings.Builder
+		b.WriteString("INSERT INTO RouteData (modid, cmdid, serverip, serverport) VALUES ")
+		appendPlaceholderRows(&b, 4, len(batch))
+		args = args[:0]
+		for _, r := range batch {
+			args = append(args, col32(r.key.Modid), col32(r.key.Cmdid), col32(r.host.IP), col32(r.host.Port))
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("cannot insert into RouteData: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/lb"
+)
+
+func TestRoutesOfManyKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openT(t, dsn)
+		ctx := testContext(t)
+		routes := bigRoutes(1200, 2, 0)
+		if _, err := db.ReplaceKeys(ctx, routes); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{0, 1, 1200} {
+			var keys []lb.Key
+			for k := range routes {
+				if len(keys) == n {
+					break
+				}
+				keys = append(keys, k)
+			}
+			// Unknown keys and repeats are allowed; unknown keys stay absent.
+			asked := append(slices.Clone(keys), lb.Key{Modid: 999, Cmdid: 999})
+			if n > 0 {
+				asked = append(asked, keys[0])
+			}
+			got, err := db.Routes(ctx, asked)
+			if err != nil {
+				t.Fatalf("%d keys: %v", n, err)
+			}
+			if len(got) != n {
+				t.Errorf("%d keys: got %d", n, len(got))
+			}
+			for _, k := range keys {
+				if want := normalizeHosts(slices.Clone(routes[k])); !slices.Equal(got[k], want) {
+					t.Errorf("%v: %v, want %v", k, got[k], want)
+				}
+			}
+		}
+		if got, err := db.Routes(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("Routes(nil) = %v, %v", got, err)
+		}
+	})
+}
+
+func TestScanRoutesStreamsEveryRow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openT(t, dsn)
+		ctx := testContext(t)
+		if _, err := db.SQL().ExecContext(ctx, "INSERT INTO RouteData (modid, cmdid, serverip, serverport) VALUES (1, 2, 4294967295, 1), (1, 2, 4294967295, 1), (3, 4, 0, 65535)"); err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		err := db.ScanRoutes(ctx, func(k lb.Key, h lb.Host) { rows = append(rows, fmt.Sprint(k, h)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(rows)
+		if want := []string{"{1 2} 255.255.255.255:1", "{1 2} 255.255.255.255:1", "{3 4} 0.0.0.0:65535"}; !slices.Equal(rows, want) {
+			t.Errorf("rows %q, want %q (duplicates included)", rows, want)
+		}
+	})
+}
+
+func TestUpsertSQL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openT(t, dsn)
+		ctx := testContext(t)
+		cols := []string{"modid", "cmdid", "ip", "port", "caller", "succ_cnt", "err_cnt", "ts", "overload"}
+		key := []string{"modid", "cmdid", "ip", "port", "caller"}
+		upsert := func(rows ...[]any) {
+			t.Helper()
+			var args []any
+			for _, r := range rows {
+				args = append(args, r...)
+			}
+			if _, err := db.SQL().ExecContext(ctx, db.UpsertSQL("ServerCallStatus", cols, key, len(rows)), args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		upsert([]any{1, 1, 3232235777, 80, 7, 10, 1, 100, "0"}, []any{1, 1, 3232235777, 81, 7, 5, 0, 100, "0"})
+		upsert([]any{1, 1, 3232235777, 80, 7, 20, 9, 200, "1"})
+		var succ, errs, ts int64
+		var overload string
+		err := db.SQL().QueryRowContext(ctx, "SELECT succ_cnt, err_cnt, ts, overload FROM ServerCallStatus WHERE port = 80").Scan(&succ, &errs, &ts, &overload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if succ != 20 || errs != 9 || ts != 200 || overload != "1" {
+			t.Errorf("row after upsert: %d %d %d %q, want the latest counts", succ, errs, ts, overload)
+		}
+		if n := countRows(t, db, "ServerCallStatus"); n != 2 {
+			t.Errorf("%d rows, want 2", n)
+		}
+	})
+}
+
+func TestHostSetDiff(t *testing.T) {
+	h := func(ips ...int32) []lb.Host {
+		var hs []lb.Host
+		for _, ip := range ips {
+			hs = append(hs, lb.Host{IP: ip, Port: 1})
+		}
+		return hs
+	}
+	f := func(old, want, removed, added []lb.Host) {
+		t.Helper()
+		r, a := hostSetDiff(old, want)
+		if !slices.Equal(r, removed) || !slices.Equal(a, added) {
+			t.Errorf("hostSetDiff(%v, %v) = %v, %v; want %v, %v", old, want, r, a, removed, added)
+		}
+	}
+	f(nil, nil, nil, nil)
+	f(h(1, 2), h(1, 2), nil, nil)
+	f(nil, h(1), nil, h(1))
+	f(h(1), nil, h(1), nil)
+	f(h(1, 3, 5), h(2, 3, 6), h(1, 5), h(2, 6))
+	f(h(1, -1), h(-1), h(1), nil) // -1 is 255.255.255.255, sorted last
+}
+
+func TestNormalizeHostsOrdersUnsigned(t *testing.T) {
+	got := normalizeHosts([]lb.Host{{IP: -1, Port: 2}, {IP: 1, Port: 2}, {IP: -1, Port: 1}, {IP: 1, Port: 2}})
+	want := []lb.Host{{IP: 1, Port: 2}, {IP: -1, Port: 1}, {IP: -1, Port: 2}}
+	if !slices.Equal(got, want) {
+		t.Errorf("normalizeHosts = %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/larsgo/lars/lb"
+)
+
+// AddHost adds h to the hosts of k. changed is false if k already had h.
+func (db *DB) AddHost(ctx context.Context, k lb.Key, h lb.Host) (changed bool, err error) {
+	keys, err := db.write(ctx, "add host", []lb.Key{k}, func(_ lb.Key, old []lb.Host) []lb.Host {
+		return normalizeHosts(append(slices.Clone(old), h))
+	})
+	return len(keys) > 0, err
+}
+
+// DelHost removes h (every row of it) from the hosts of k. changed is false if k did
+// not have h.
+func (db *DB) DelHost(ctx context.Context, k lb.Key, h lb.Host) (changed bool, err error) {
+	keys, err := db.write(ctx, "delete host", []lb.Key{k}, func(_ lb.Key, old []lb.Host) []lb.Host {
+		return slices.DeleteFunc(slices.Clone(old), func(x lb.Host) bool { return x == h })
+	})
+	return len(keys) > 0, err
+}
+
+// SetHosts replaces the hosts of k with hosts (duplicates ignored); no hosts drops the
+// key. changed is false if k had exactly those hosts.
+func (db *DB) SetHosts(ctx context.Context, k lb.Key, hosts []lb.Host) (changed bool, err error) {
+	want := normalizeHosts(slices.Clone(hosts))
+	keys, err := db.write(ctx, "set hosts", []lb.Key{k}, func(lb.Key, []lb.Host) []lb.Host { return want })
+	return len(keys) > 0, err
+}
+
+// DropKey removes every host of k. changed is false if k had none.
+func (db *DB) DropKey(ctx context.Context, k lb.Key) (changed bool, err error) {
+	keys, err := db.write(ctx, "drop key", []lb.Key{k}, func(lb.Key, []lb.Host) []lb.Host { return nil })
+	return len(keys) > 0, err
+}
+
+// ReplaceKeys sets the hosts of every key in routes (an empty list drops the key) in
+// one transaction, leaving other keys alone, and returns the keys whose host set
+// changed, sorted by (uint32(Modid), uint32(Cmdid)).
+func (db *DB) ReplaceKeys(ctx context.Context, routes map[lb.Key][]lb.Host) (changed []lb.Key, err error) {
+	want := make(map[lb.Key][]lb.Host, len(routes))
+	for k, hosts := range routes {
+		want[k] = normalizeHosts(slices.Clone(hosts))
+	}
+	keys := slices.SortedFunc(maps.Keys(want), compareKeys)
+	return db.write(ctx, "replace keys", keys, func(k lb.Key, _ []lb.Host) []lb.Host { return want[k] })
+}
+
+// write runs one write transaction in Lars's convention over keys (sorted, distinct):
+// lock the version, read the keys' hosts, ask want for each key's new host set (given
+// the current one, normalised; want returns a normalised set), write the difference to
+// RouteData, insert one RouteChange row per changed key and set the version to
+// nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
+// order of keys.
+func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k lb.Key, old []lb.Host) []lb.Host) (changed []lb.Key, err error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot %s: cannot begin a transaction: %w", op, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	current, err := db.d.lockVersion(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	old, err := db.d.readHosts(ctx, tx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	var removed, added []keyHost
+	for _, k := range keys {
+		r, a := hostSetDiff(old[k], want(k, old[k]))
+		if len(r) == 0 && len(a) == 0 {
+			continue
+		}
+		changed = append(changed, k)
+		for _, h := range r {
+			removed = append(removed, keyHost{k, h})
+		}
+		for _, h := range a {
+			added = append(added, keyHost{k, h})
+		}
+	}
+	if len(changed) == 0 {
+		return nil, tx.Rollback()
+	}
+	version := nextVersion(current, db.now())
+	if err := db.d.deleteHosts(ctx, tx, removed); err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if err := db.d.insertHosts(ctx, tx, added); err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if err := insertChanges(ctx, tx, changed, version); err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if err := setVersion(ctx, tx, version); err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("cannot %s: cannot commit: %w", op, err)
+	}
+	return changed, nil
+}

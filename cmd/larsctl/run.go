@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ type env struct {
 	ports   []uint16
 	timeout time.Duration
 	reg     bool
+	db      string // the route store's DSN: -db, else -config's [mysql]
+	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
 }
@@ -34,20 +37,30 @@ type command struct {
 	// they fill, which run receives as opts.
 	flags func(fs *flag.FlagSet) any
 	run   func(e *env, opts any, args []string) error
+	// subcommands, if set, makes this a group (route): its first argument names
+	// the subcommand to run, and of the group's other fields only name is used.
+	subcommands []*command
 }
 
-var commands = []*command{getHostCmd, getRouteCmd, reportCmd, simulateCmd}
+var commands = []*command{getHostCmd, getRouteCmd, reportCmd, simulateCmd, routeCmd}
 
 // run is larsctl: it parses args (without the program name), runs the subcommand and
 // returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	return runWithStdin(args, os.Stdin, stdout, stderr)
+}
+
+// runWithStdin is run reading "-" files (route import -) from stdin.
+func runWithStdin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("larsctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	agent := fs.String("agent", "127.0.0.1", "agent `address` (IPv4 or IPv6)")
 	ports := fs.String("ports", "8888,8889,8890", "agent UDP `ports`, comma-separated; a key's requests go to ports[(modid+cmdid) mod count]")
 	fs.DurationVar(&e.timeout, "timeout", api.DefaultTimeout, "how long to wait for each answer")
 	fs.BoolVar(&e.reg, "reg", true, "pull the key's route first, as the Lars API's reg_init (3 tries, 50ms apart), before get-host, get-route and simulate")
+	fs.StringVar(&e.db, "db", defaultDB, "route store of the route commands, a `DSN`: sqlite:PATH (created if missing) or user:pass@tcp(host:port)/dbname (MySQL, MariaDB); wins over -config")
+	config := fs.String("config", "", "Lars conf `file` (lars_dns.conf) whose [mysql] section names the route store when -db is not given")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -67,25 +80,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
+	if e.db, err = storeDSN(fs, e.db, *config); err != nil {
+		fmt.Fprintf(stderr, "larsctl: %v\n", err) // one line: the usage would hide it
+		return exitUsage
+	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "larsctl: no command")
 		fs.Usage()
 		return exitUsage
 	}
 	name, rest := fs.Arg(0), fs.Args()[1:]
-	for _, c := range commands {
-		if c.name == name {
-			return e.runCommand(c, rest)
-		}
+	if c := findCommand(commands, name); c != nil {
+		return e.runCommand(c, rest)
 	}
 	fmt.Fprintf(stderr, "larsctl: unknown command %q\n", name)
 	fs.Usage()
 	return exitUsage
 }
 
+// findCommand returns the command of cmds called name, nil if none is.
+func findCommand(cmds []*command, name string) *command {
+	for _, c := range cmds {
+		if c.name == name || strings.HasSuffix(c.name, " "+name) {
+			return c
+		}
+	}
+	return nil
+}
+
 // runCommand parses a subcommand's flags, which may come before, between or after its
 // arguments, and runs it.
 func (e *env) runCommand(c *command, args []string) int {
+	if c.subcommands != nil {
+		return e.runGroup(c, args)
+	}
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var opts any
@@ -118,6 +146,26 @@ func (e *env) runCommand(c *command, args []string) int {
 		return fail(e.stderr, c.name, err)
 	}
 	return exitOK
+}
+
+// runGroup runs the subcommand of group c that args[0] names.
+func (e *env) runGroup(c *command, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		if len(args) == 0 {
+			fmt.Fprintf(e.stderr, "larsctl %s: no subcommand\n", c.name)
+		}
+		groupUsage(e.stderr, c)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if sub := findCommand(c.subcommands, args[0]); sub != nil {
+		return e.runCommand(sub, args[1:])
+	}
+	fmt.Fprintf(e.stderr, "larsctl %s: unknown subcommand %q\n", c.name, args[0])
+	groupUsage(e.stderr, c)
+	return exitUsage
 }
 
 // client returns a client of the agent the global flags name.

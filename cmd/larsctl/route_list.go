@@ -1,0 +1,146 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+// listOptions are route list's flags.
+type listOptions struct{ json bool }
+
+var routeListCmd = &command{
+	name: "route list",
+	args: "[MODID [CMDID]] [-json]",
+	summary: "print the routes in the route store, all or those of MODID (and CMDID): a table\n" +
+		"\"MODID CMDID HOST\", one host per line in key then address order, then \"N keys, M hosts\";\n" +
+		"exit 4 when MODID (CMDID) has no hosts",
+	flags: func(fs *flag.FlagSet) any {
+		o := &listOptions{}
+		fs.BoolVar(&o.json, "json", false, "print a JSON array of {\"modid\", \"cmdid\", \"hosts\": [{\"ip\", \"port\"}]} instead")
+		return o
+	},
+	run: func(e *env, opts any, args []string) error {
+		if len(args) > 2 {
+			return usagef("want at most MODID CMDID, got %d arguments", len(args))
+		}
+		var filter []int32
+		for i, a := range args {
+			id, err := parseID([]string{"MODID", "CMDID"}[i], a)
+			if err != nil {
+				return err
+			}
+			filter = append(filter, id)
+		}
+		return e.withStore(func(ctx context.Context, db *store.DB) error {
+			routes, err := readRoutes(ctx, db, filter)
+			if err != nil {
+				return err
+			}
+			if opts.(*listOptions).json {
+				err = writeRoutesJSON(e.stdout, routes)
+			} else {
+				err = writeRoutesTable(e.stdout, routes)
+			}
+			if err == nil && len(filter) > 0 && len(routes) == 0 {
+				err = noRoutesError{filter}
+			}
+			return err
+		})
+	},
+}
+
+// noRoutesError says that the key (or modid) route list asked for has no hosts; it
+// exits 4 as a key without hosts does in get-route.
+type noRoutesError struct{ ids []int32 }
+
+func (e noRoutesError) Error() string {
+	if len(e.ids) == 1 {
+		return fmt.Sprintf("modid %d has no hosts", e.ids[0])
+	}
+	return fmt.Sprintf("%d/%d has no hosts", e.ids[0], e.ids[1])
+}
+
+func (e noRoutesError) Is(target error) bool { return target == api.ErrNoExist }
+
+// readRoutes reads every route, those of modid filter[0], or the key filter[0]/filter[1].
+func readRoutes(ctx context.Context, db *store.DB, filter []int32) (map[lb.Key][]lb.Host, error) {
+	if len(filter) == 2 {
+		return db.Routes(ctx, []lb.Key{{Modid: filter[0], Cmdid: filter[1]}})
+	}
+	routes, err := db.AllRoutes(ctx)
+	if err != nil || len(filter) == 0 {
+		return routes, err
+	}
+	maps.DeleteFunc(routes, func(k lb.Key, _ []lb.Host) bool { return k.Modid != filter[0] })
+	return routes, nil
+}
+
+// sortedKeys returns the keys of routes in (modid, cmdid) order.
+func sortedKeys(routes map[lb.Key][]lb.Host) []lb.Key {
+	return slices.SortedFunc(maps.Keys(routes), func(a, b lb.Key) int { return cmp.Compare(a.Pack(), b.Pack()) })
+}
+
+// sortedHosts returns hosts in address, then port order.
+func sortedHosts(hosts []lb.Host) []lb.Host {
+	return slices.SortedFunc(slices.Values(hosts), func(a, b lb.Host) int {
+		return cmp.Or(cmp.Compare(uint32(a.IP), uint32(b.IP)), cmp.Compare(a.Port, b.Port))
+	})
+}
+
+// writeRoutesTable writes route list's table.
+func writeRoutesTable(w io.Writer, routes map[lb.Key][]lb.Host) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODID\tCMDID\tHOST")
+	hosts := 0
+	for _, k := range sortedKeys(routes) {
+		for _, h := range sortedHosts(routes[k]) {
+			fmt.Fprintf(tw, "%d\t%d\t%v\n", k.Modid, k.Cmdid, h)
+			hosts++
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d keys, %s\n", len(routes), countHosts(hosts))
+	return err
+}
+
+// jsonRoute is one key of route list -json.
+type jsonRoute struct {
+	Modid int32      `json:"modid"`
+	Cmdid int32      `json:"cmdid"`
+	Hosts []jsonHost `json:"hosts"`
+}
+
+// jsonHost is one host of route list -json.
+type jsonHost struct {
+	IP   string `json:"ip"`
+	Port int32  `json:"port"`
+}
+
+// writeRoutesJSON writes route list -json's array, in the table's order.
+func writeRoutesJSON(w io.Writer, routes map[lb.Key][]lb.Host) error {
+	out := make([]jsonRoute, 0, len(routes))
+	for _, k := range sortedKeys(routes) {
+		r := jsonRoute{Modid: k.Modid, Cmdid: k.Cmdid}
+		for _, h := range sortedHosts(routes[k]) {
+			r.Hosts = append(r.Hosts, jsonHost{IP: codec.FormatIPv4(h.IP), Port: h.Port})
+		}
+		out = append(out, r)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,27 +9,15 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/agent/upstream"
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/lb"
-	"github.com/larsgo/lars/pprof"
 )
 
 // AdminHandler returns the admin endpoint: /metrics (Prometheus text), /routes (JSON),
 // /healthz and /debug/pprof/. Bind it to a loopback address: it exposes the routes and
 // profiles.
 func (a *Agent) AdminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		a.WriteMetrics(w)
-		metrics.WriteProcessMetrics(w)
-	})
-	mux.HandleFunc("/routes", a.serveRoutes)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "ok\n")
-	})
-	pprof.Register(mux, pprof.DefaultOptions)
-	return mux
+	return admin.Mux(admin.Handlers{Metrics: a.WriteMetrics, Routes: a.routesJSON})
 }
 
 // WriteMetrics writes the agent's own metrics in Prometheus text format.
@@ -78,10 +65,15 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	if a.routes != nil {
 		rs := a.routes.Stats()
 		writeLinkMetrics(w, "route_service", rs.LinkStats)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_failovers_total", rs.Failovers)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_pulls_sent_total", rs.PullsSent)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_answers_applied_total", rs.AnswersApplied)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_bad_frames_total", rs.BadFrames)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_protocol_errors_total", rs.ProtocolErrors)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_resubscriptions_total", rs.Resubscribes)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_resubscribed_keys_total", rs.ResubscribedKeys)
+		metrics.WriteGaugeUint64(w, "lars_agent_route_service_resubscribe_pending_keys", rs.ResubscribePending)
+		metrics.WriteGaugeFloat64(w, "lars_agent_route_service_resubscribe_last_seconds", rs.LastResubscribe.Seconds())
 	}
 	if a.report != nil {
 		rs := a.report.Stats()
@@ -92,12 +84,16 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 }
 
 // writeLinkMetrics writes the connection metrics of the link to a service, named
-// lars_agent_<service>_...
+// lars_agent_<service>_...: one connected gauge per address of the service (1 for the
+// address connected to, if any), and the counts of connections established, lost and
+// failed to establish.
 func writeLinkMetrics(w io.Writer, service string, ls upstream.LinkStats) {
 	p := "lars_agent_" + service
-	metrics.WriteGaugeUint64(w, p+"_connected", b2u(ls.Connected))
+	for _, addr := range ls.Addrs {
+		metrics.WriteGaugeUint64(w, fmt.Sprintf(`%s_connected{addr=%q}`, p, addr), b2u(ls.Connected && ls.Addr == addr))
+	}
 	metrics.WriteCounterUint64(w, p+"_connects_total", ls.Connects)
-	metrics.WriteCounterUint64(w, p+"_reconnects_total", ls.Disconnects)
+	metrics.WriteCounterUint64(w, p+"_disconnects_total", ls.Disconnects)
 	metrics.WriteCounterUint64(w, p+"_dial_errors_total", ls.DialErrors)
 }
 
@@ -131,7 +127,8 @@ type hostJSON struct {
 	ContinErr  uint32    `json:"contin_err"`
 }
 
-func (a *Agent) serveRoutes(w http.ResponseWriter, _ *http.Request) {
+// routesJSON is /routes: every key of the table with its hosts' state.
+func (a *Agent) routesJSON() any {
 	out := []routeJSON{}
 	a.table.Walk(func(k lb.KeyInfo) {
 		r := routeJSON{Modid: k.Modid, Cmdid: k.Cmdid, Updated: k.Updated, Pulling: k.Pulling,
@@ -147,8 +144,5 @@ func (a *Agent) serveRoutes(w http.ResponseWriter, _ *http.Request) {
 		}
 		out = append(out, r)
 	})
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(out)
+	return out
 }

@@ -73,8 +73,9 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	if !cfg.static() {
+		addrs, _ := SplitAddrs(cfg.RouteService) // validated by withDefaults
 		a.routes = upstream.NewRouteClient(upstream.RouteClientConfig{
-			Addr: cfg.RouteService, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service")},
+			Addrs: addrs, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service")},
 		})
 	}
 	if cfg.ReportService != "" {

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/larsgo/lars/internal/batchio"
@@ -53,8 +55,10 @@ type Config struct {
 	// re-read by Reload.
 	Routes     map[lb.Key][]lb.Host
 	RoutesFile string
-	// RouteService is the Lars route service's TCP address, used when neither Routes
-	// nor RoutesFile is set. Default 127.0.0.1:7778.
+	// RouteService is the Lars route service's TCP address, host:port, used when
+	// neither Routes nor RoutesFile is set; or a comma-separated list of them, tried in
+	// order: the agent fails over to the next when one cannot be reached or its
+	// connection is lost. Default 127.0.0.1:7778.
 	RouteService string
 	// ReportService is the Lars report service's TCP address. Empty: no report
 	// service; the statistics are on the admin endpoint only.
@@ -114,8 +118,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Routes != nil && c.RoutesFile != "" {
 		return c, errors.New("routes and a routes file are exclusive")
 	}
-	if !c.static() && c.RouteService == "" {
-		c.RouteService = DefaultRouteService
+	if !c.static() {
+		if c.RouteService == "" {
+			c.RouteService = DefaultRouteService
+		}
+		if _, err := SplitAddrs(c.RouteService); err != nil {
+			return c, fmt.Errorf("invalid route service: %w", err)
+		}
 	}
 	if c.SweepInterval == 0 {
 		c.SweepInterval = DefaultSweepInterval
@@ -146,4 +155,24 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.Default()
 	}
 	return c, nil
+}
+
+// SplitAddrs splits a comma-separated list of host:port addresses (spaces around
+// each allowed), as RouteService takes it. Every element must be a host:port with a
+// port; an empty element or a duplicate is an error.
+func SplitAddrs(list string) ([]string, error) {
+	var addrs []string
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(a)
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return nil, fmt.Errorf("%q is not HOST:PORT in %q", a, list)
+		}
+		for _, b := range addrs {
+			if a == b {
+				return nil, fmt.Errorf("%s listed twice in %q", a, list)
+			}
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs, nil
 }

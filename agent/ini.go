@@ -13,7 +13,8 @@ import (
 )
 
 // LoadINI applies a Lars agent configuration file to cfg: the report service from
-// [reporter] ip and port, the route service from [dnsserver] ip and port, and the
+// [reporter] ip and port, the route service from [dnsserver] ip and port (ip may be a
+// comma-separated list of hosts on that port, tried in order), and the
 // balancing settings from [loadbalance] with Lars's keys (probe_num, init_succ_cnt,
 // init_err_cnt, err_rate, succ_rate, contin_err_limit, contin_succ_limit,
 // window_err_rate, idle_timeout, overload_timeout, update_timeout) plus this agent's
@@ -38,10 +39,10 @@ func applyINI(f *ini.File, cfg *Config) error {
 	} else if ok {
 		cfg.ReportService = addr
 	}
-	if addr, ok, err := hostPort(f.Section("dnsserver")); err != nil {
+	if addrs, ok, err := hostPorts(f.Section("dnsserver")); err != nil {
 		return fmt.Errorf("[dnsserver]: %w", err)
 	} else if ok {
-		cfg.RouteService = addr
+		cfg.RouteService = addrs
 	}
 	if cfg.Table.Settings == (lb.Settings{}) && len(f.Section("loadbalance").Keys()) > 0 {
 		cfg.Table.Settings = lb.DefaultSettings()
@@ -95,14 +96,41 @@ func hostPort(sec *ini.Section) (addr string, ok bool, err error) {
 	if ip == "" && port == "" {
 		return "", false, nil
 	}
+	addr, err = joinHostPort(ip, port)
+	return addr, err == nil, err
+}
+
+// hostPorts is hostPort where ip may be a comma-separated list of hosts sharing the
+// port, tried in order: "10.0.0.5, 10.0.0.6" gives "10.0.0.5:7778,10.0.0.6:7778".
+func hostPorts(sec *ini.Section) (addrs string, ok bool, err error) {
+	ips, port := strings.TrimSpace(sec.Key("ip").String()), strings.TrimSpace(sec.Key("port").String())
+	if !strings.Contains(ips, ",") {
+		return hostPort(sec)
+	}
+	var list []string
+	for _, ip := range strings.Split(ips, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			return "", false, fmt.Errorf("ip %q has an empty element", ips)
+		}
+		addr, err := joinHostPort(ip, port)
+		if err != nil {
+			return "", false, err
+		}
+		list = append(list, addr)
+	}
+	return strings.Join(list, ","), true, nil
+}
+
+// joinHostPort checks port and returns ip:port, ip defaulting to 127.0.0.1.
+func joinHostPort(ip, port string) (string, error) {
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
 	p, err := strconv.ParseUint(port, 10, 16)
 	if err != nil || p == 0 {
-		return "", false, fmt.Errorf("port %q is not in 1..65535", port)
+		return "", fmt.Errorf("port %q is not in 1..65535", port)
 	}
-	return net.JoinHostPort(ip, port), true, nil
+	return net.JoinHostPort(ip, port), nil
 }
 
 // seconds parses a Lars timeout: whole seconds, or a Go duration.

@@ -50,6 +50,8 @@ func TestLoadINIErrors(t *testing.T) {
 		"[loadbalance]\nidle_timeout=soon\n": "idle_timeout",
 		"[reporter]\nip=127.0.0.1\nport=0\n": "[reporter]",
 		"[dnsserver]\nport=99999\n":          "[dnsserver]",
+		"[dnsserver]\nip=a,,b\nport=7778\n":  "empty element",
+		"[dnsserver]\nip=a,b\nport=x\n":      "[dnsserver]",
 		"[loadbalance]\nlocal_ip=nowhere\n":  "local_ip",
 	}
 	for text, want := range cases {
@@ -64,6 +66,18 @@ func TestLoadINIErrors(t *testing.T) {
 	var cfg Config
 	if err := LoadINI("/nonexistent.ini", &cfg); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+func TestLoadINIRouteServiceList(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.ini")
+	os.WriteFile(path, []byte("[dnsserver]\nip = 10.0.0.5, 10.0.0.6\nport = 7778\n"), 0o644)
+	var cfg Config
+	if err := LoadINI(path, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RouteService != "10.0.0.5:7778,10.0.0.6:7778" {
+		t.Fatalf("route service %q", cfg.RouteService)
 	}
 }
 
@@ -87,6 +101,7 @@ func FuzzApplyINI(f *testing.F) {
 	f.Add(example)
 	f.Add([]byte("[loadbalance]\nprobe_num=3\n"))
 	f.Add([]byte("[reporter]\nport=x\n"))
+	f.Add([]byte("[dnsserver]\nip=10.0.0.5,10.0.0.6\nport=7778\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ini.Load(data)
 		if err != nil {

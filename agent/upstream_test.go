@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"bytes"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -211,24 +212,80 @@ func TestAdminLinkMetrics(t *testing.T) {
 	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
 	eventually(t, 5*time.Second, "both links connected", func() bool {
 		return hasMetrics(a,
-			"lars_agent_route_service_connected 1",
+			`lars_agent_route_service_connected{addr="`+dns.Addr()+`"} 1`,
 			"lars_agent_route_service_connects_total 1",
-			"lars_agent_route_service_reconnects_total 0",
+			"lars_agent_route_service_disconnects_total 0",
 			"lars_agent_route_service_dial_errors_total 0",
-			"lars_agent_report_service_connected 1",
+			"lars_agent_route_service_failovers_total 0",
+			"lars_agent_route_service_resubscriptions_total 1",
+			"lars_agent_route_service_resubscribed_keys_total 0",
+			"lars_agent_route_service_resubscribe_pending_keys 0",
+			`lars_agent_report_service_connected{addr="`+rep.Addr()+`"} 1`,
 			"lars_agent_report_service_connects_total 1",
-			"lars_agent_report_service_reconnects_total 0",
+			"lars_agent_report_service_disconnects_total 0",
 			"lars_agent_report_service_dial_errors_total 0",
 		)
 	})
 	dns.Close()
 	eventually(t, 5*time.Second, "route link lost", func() bool {
 		return hasMetrics(a,
-			"lars_agent_route_service_connected 0",
-			"lars_agent_route_service_reconnects_total 1",
-			"lars_agent_report_service_connected 1",
+			`lars_agent_route_service_connected{addr="`+dns.Addr()+`"} 0`,
+			"lars_agent_route_service_connects_total 1",
+			"lars_agent_route_service_disconnects_total 1",
+			`lars_agent_report_service_connected{addr="`+rep.Addr()+`"} 1`,
 		)
 	})
+	eventually(t, 5*time.Second, "dial errors counted", func() bool {
+		return !hasMetrics(a, "lars_agent_route_service_dial_errors_total 0")
+	})
+}
+
+// TestRouteServiceFailover: the agent is given two route services; the first is
+// closed and the agent fails over to the second, keeps serving, and pulls every key
+// it knows again there, so the second's pushes reach it.
+func TestRouteServiceFailover(t *testing.T) {
+	larstest.CheckGoroutines(t, 5*time.Second)
+	first, second := larstest.NewRouteService(t), larstest.NewRouteService(t)
+	for _, s := range []*larstest.FakeRouteService{first, second} {
+		s.SetRoute(1, 1, h1)
+		s.SetRoute(2, 2, h2)
+	}
+	s := fastSettings()
+	s.UpdateTimeout = time.Hour // routes change by pushes only
+	a := startAgent(t, agent.Config{RouteService: first.Addr() + ", " + second.Addr(), SweepInterval: 10 * time.Millisecond,
+		Table: lb.Config{Settings: s}})
+	c := dial(t, a.Addrs()[0])
+	c.getHost(1, 1, 1)
+	c.getHost(2, 2, 2)
+	waitRoute(t, c, 1, 1, h1)
+	waitRoute(t, c, 2, 2, h2)
+	if first.Subscribed(1, 1) != 1 || second.Accepted() != 0 {
+		t.Fatalf("first subscribed %d, second accepted %d: want the first address", first.Subscribed(1, 1), second.Accepted())
+	}
+
+	first.Close()
+	for i := range 20 { // serving goes on
+		if m := c.getHost(uint32(10+i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+			t.Fatalf("answer while failing over: %v", m)
+		}
+	}
+	if err := second.WaitSubscriptions(2, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "connected to the second address", func() bool {
+		return hasMetrics(a,
+			`lars_agent_route_service_connected{addr="`+first.Addr()+`"} 0`,
+			`lars_agent_route_service_connected{addr="`+second.Addr()+`"} 1`,
+			"lars_agent_route_service_failovers_total 1",
+			"lars_agent_route_service_resubscriptions_total 2",
+		)
+	})
+	pulls := second.RequestTotal()
+	second.SetRoute(2, 2, h3)
+	waitRoute(t, c, 2, 2, h3)
+	if n := second.RequestCount(2, 2); n != 1 || second.RequestTotal() != pulls {
+		t.Fatalf("key 2/2 pulled %d times from the second address, want 1: the change must come by push", n)
+	}
 }
 
 // hasMetrics reports whether the agent's /metrics holds every one of lines, whole.
@@ -241,4 +298,38 @@ func hasMetrics(a *agent.Agent, lines ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestReadmeListsEveryMetric keeps the README's metric list in step with /metrics.
+func TestReadmeListsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns := larstest.NewRouteService(t)
+	rep := larstest.NewReportService(t)
+	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
+	var buf bytes.Buffer
+	a.WriteMetrics(&buf)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		name, _, _ = strings.Cut(name, "{")
+		name = strings.TrimPrefix(name, "lars_agent_")
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base, ok := strings.CutSuffix(name, suffix); ok && strings.HasPrefix(base, "batch_size") {
+				name = base
+			}
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if !strings.Contains(string(readme), "`"+name+"`") && !strings.Contains(string(readme), "`"+name+"{") {
+			t.Errorf("README.md does not list metric lars_agent_%s", name)
+		}
+	}
+	if len(seen) < 20 {
+		t.Fatalf("only %d metrics written: %v", len(seen), seen)
+	}
 }

@@ -81,3 +81,19 @@ func TestKeyStateLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkPullingAlloc(t *testing.T) {
+	tbl := NewTable(Config{Clock: newFakeClock().Now})
+	for i := range int32(100) {
+		tbl.GetHost(1, i)
+	}
+	keys := tbl.Reconnected(nil)
+	buf := make([]Key, len(keys))
+	alloctest.Zero(t, "MarkPulling", 100, func() {
+		copy(buf, keys)
+		tbl.MarkPulling(buf)
+	})
+	alloctest.Zero(t, "Reconnected into a large enough dst", 100, func() {
+		keys = tbl.Reconnected(keys[:0])
+	})
+}

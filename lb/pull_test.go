@@ -20,34 +20,109 @@ func sortKeys(ks []Key) []Key {
 	return ks
 }
 
-func TestReconnectedSkipsKeysStillQueued(t *testing.T) {
+func TestReconnectedListsEveryKeyOutstandingFirst(t *testing.T) {
+	clk := newFakeClock()
+	tbl := newDynamic(clk, Config{PullQueue: 2, NegativeTTL: time.Minute})
+	for i := range int32(5) {
+		tbl.GetHost(1, i) // (1,0) and (1,1) queued, (1,2)..(1,4) wanted: the queue is full
+	}
+	for i := range int32(3) {
+		tbl.ApplyRoute(1, i, []Host{hostN(1)}) // (1,2) was wanted: an answer still counts
+	}
+	tbl.GetHost(2, 0)         // finds the queue full
+	tbl.ApplyRoute(2, 0, nil) // negative: known, no hosts
+	drainPulls(tbl)
+	// Outstanding: (1,3) and (1,4) wanted. Known, answered: (1,0), (1,1), (1,2), (2,0).
+	clk.Advance(5 * time.Second)
+	got := tbl.Reconnected([]Key{{9, 9}})
+	if got[0] != (Key{9, 9}) {
+		t.Fatalf("dst not appended to: %v", got)
+	}
+	if first := sortKeys(slices.Clone(got[1:3])); !slices.Equal(first, []Key{{1, 3}, {1, 4}}) {
+		t.Fatalf("outstanding keys first: %v", got)
+	}
+	if rest := sortKeys(slices.Clone(got[3:])); !slices.Equal(rest, []Key{{1, 0}, {1, 1}, {1, 2}, {2, 0}}) {
+		t.Fatalf("the other known keys: %v", got)
+	}
+	// The outstanding keys are in flight from now: Sweep leaves them to the caller
+	// until pull_timeout (1 s), and no key was queued.
+	tbl.Sweep()
+	if q := drainPulls(tbl); len(q) != 0 {
+		t.Fatalf("Sweep queued %v right after Reconnected", q)
+	}
+	for _, k := range []Key{{1, 3}, {1, 4}} {
+		if ki, _ := tbl.Lookup(k.Modid, k.Cmdid); !ki.Pulling {
+			t.Fatalf("%v not in flight: %+v", k, ki)
+		}
+	}
+	if ki, _ := tbl.Lookup(1, 0); ki.Pulling {
+		t.Fatalf("answered key in flight before MarkPulling: %+v", ki)
+	}
+	clk.Advance(time.Second)
+	tbl.Sweep()
+	if q := sortKeys(drainPulls(tbl)); !slices.Equal(q, []Key{{1, 3}}) && !slices.Equal(q, []Key{{1, 3}, {1, 4}}) {
+		t.Fatalf("retries after pull_timeout: %v", q) // (1,4) may find the queue full
+	}
+}
+
+func TestReconnectedLeavesQueuedPullsToTheQueue(t *testing.T) {
 	clk := newFakeClock()
 	tbl := newDynamic(clk, Config{})
 	tbl.GetHost(1, 1)
-	tbl.GetHost(2, 2)
-	tbl.GetHost(3, 3)
-	tbl.Reconnected() // all three still waiting in the queue: nothing to add
-	if st := tbl.Stats(); st.PullsQueued != 3 || st.PullRetries != 0 || st.PullsSkipped != 3 {
-		t.Fatalf("stats after Reconnected with a full queue: %+v", st)
-	}
-	// The consumer takes one (and loses it with the connection); the others wait.
-	if k := <-tbl.Pulls(); k != (Key{1, 1}) {
-		t.Fatalf("first pull %v", k)
-	}
-	tbl.Reconnected()
-	if got := drainPulls(tbl); !slices.Equal(sortKeys(got), []Key{{1, 1}, {2, 2}, {3, 3}}) {
-		t.Fatalf("pulls after Reconnected: %v, want each key once", got)
-	}
-	if st := tbl.Stats(); st.PullsQueued != 4 || st.PullRetries != 1 {
-		t.Fatalf("stats %+v", st)
-	}
-	// The route client's way: drain, then Reconnected; every in-flight key once.
-	tbl.ApplyRoute(2, 2, []Host{hostN(1)})
-	tbl.Reconnected()
+	tbl.ApplyRoute(1, 1, []Host{hostN(1)})
 	drainPulls(tbl)
-	tbl.Reconnected()
-	if got := drainPulls(tbl); !slices.Equal(sortKeys(got), []Key{{1, 1}, {3, 3}}) {
-		t.Fatalf("pulls after drain and Reconnected: %v", got)
+	tbl.GetHost(2, 2) // queued after the drain: the consumer sends it from the queue
+	if got := tbl.Reconnected(nil); !slices.Equal(got, []Key{{1, 1}}) {
+		t.Fatalf("listed %v, want (1,1) only", got)
+	}
+	// (1,1) goes stale and is refreshed through the queue before its batch is
+	// written: MarkPulling leaves it to the queue too.
+	keys := tbl.Reconnected(nil)
+	clk.Advance(15 * time.Second)
+	tbl.Tick()
+	tbl.GetHost(1, 1)
+	if got := tbl.MarkPulling(keys); len(got) != 0 {
+		t.Fatalf("MarkPulling kept %v, waiting in the queue", got)
+	}
+	if q := sortKeys(drainPulls(tbl)); !slices.Equal(q, []Key{{1, 1}, {2, 2}}) {
+		t.Fatalf("queue %v", q)
+	}
+}
+
+func TestMarkPullingPutsKeysInFlight(t *testing.T) {
+	clk := newFakeClock()
+	tbl := newDynamic(clk, Config{})
+	for i := range int32(3) {
+		tbl.GetHost(1, i)
+		tbl.ApplyRoute(1, i, []Host{hostN(1)})
+	}
+	drainPulls(tbl)
+	keys := tbl.Reconnected(nil)
+	tbl.ApplyRoute(1, 1, nil) // removed before its pull is written
+	keys = tbl.MarkPulling(keys)
+	if got := sortKeys(keys); !slices.Equal(got, []Key{{1, 0}, {1, 2}}) {
+		t.Fatalf("keys to write: %v", got)
+	}
+	for _, k := range keys {
+		if ki, _ := tbl.Lookup(k.Modid, k.Cmdid); !ki.Pulling {
+			t.Fatalf("%v not in flight", k)
+		}
+	}
+	// A refresh does not pull a key in flight; an unanswered one is retried after
+	// pull_timeout; an answered one is done.
+	tbl.ApplyRoute(1, 0, []Host{hostN(2)})
+	clk.Advance(15 * time.Second)
+	tbl.Tick()
+	tbl.GetHost(1, 2)
+	if q := drainPulls(tbl); len(q) != 0 {
+		t.Fatalf("refresh of a key in flight queued %v", q)
+	}
+	tbl.Sweep()
+	if q := drainPulls(tbl); !slices.Equal(q, []Key{{1, 2}}) {
+		t.Fatalf("retries %v, want the unanswered key", q)
+	}
+	if st := tbl.Stats(); st.PullRetries != 1 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
@@ -102,8 +177,8 @@ func TestRefreshDoesNotDuplicateQueuedPull(t *testing.T) {
 }
 
 func TestPullQueueOrderAfterWrap(t *testing.T) {
-	// Many keys through a small queue, taken one at a time: each Reconnected queues
-	// exactly the keys taken and not answered.
+	// Many keys through a small queue, taken a round at a time: a retry after the
+	// queue wrapped queues exactly the keys taken and not answered.
 	clk := newFakeClock()
 	tbl := newDynamic(clk, Config{PullQueue: 4})
 	for round := range int32(50) {
@@ -121,8 +196,9 @@ func TestPullQueueOrderAfterWrap(t *testing.T) {
 	tbl.GetHost(99, 1)
 	tbl.GetHost(99, 2)
 	<-tbl.Pulls()
-	tbl.Reconnected()
-	if got := drainPulls(tbl); !slices.Equal(sortKeys(got), []Key{{99, 1}, {99, 2}}) {
+	clk.Advance(time.Second)
+	tbl.Sweep() // (99,1) taken and unanswered: retried; (99,2) still queued: not
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{99, 2}, {99, 1}}) {
 		t.Fatalf("pulls %v", got)
 	}
 }

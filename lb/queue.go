@@ -18,8 +18,8 @@ type HostStatus struct {
 
 // Pulls returns the queue of keys the agent should ask the route service for. At
 // most one pull per key is in flight, and a key is never in the queue twice: Sweep
-// queues one again after pull_timeout, Reconnected after a reconnection, only once
-// the consumer has taken the previous copy. The queue is bounded (Config.PullQueue):
+// queues one again after pull_timeout only once the consumer has taken the previous
+// copy. After a reconnection the consumer pulls every key itself (Reconnected). The queue is bounded (Config.PullQueue):
 // a pull that does not fit is dropped, counted, and queued again by the next Sweep.
 // The table is the only sender; the order of the queue is the order of sending.
 func (t *Table) Pulls() <-chan Key { return t.pulls }

@@ -28,7 +28,7 @@ type Stats struct {
 
 	PullsQueued    uint64 // pulls put on the Pulls queue, retries included
 	PullsDropped   uint64 // pulls that found the queue full (queued again by Sweep)
-	PullRetries    uint64 // pulls queued again after pull_timeout or by Reconnected
+	PullRetries    uint64 // pulls queued again after pull_timeout
 	PullsSkipped   uint64 // retries not queued because the key was still waiting in the queue
 	StatusEmitted  uint64 // statuses put on the Statuses queue
 	StatusDropped  uint64 // statuses that found the queue full

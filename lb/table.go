@@ -444,36 +444,6 @@ func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
 	}
 }
 
-// Reconnected tells the table the route service connection was (re)established:
-// every key whose pull was in flight (or dropped) is queued again, except the keys
-// still waiting in the Pulls queue, which the consumer has not taken yet and will
-// send on the new connection: a key is never in the queue twice. A consumer may
-// drain the queue before calling Reconnected (the drained keys are then queued
-// again) but must not read it concurrently: a key it takes during the call may be
-// counted as still queued, and is then retried only by Sweep after pull_timeout.
-func (t *Table) Reconnected() {
-	now := t.tick()
-	if t.static {
-		return
-	}
-	for i := range t.shards {
-		t.shards[i].each(func(ks *keyState) {
-			for {
-				switch st := ks.pull.Load(); st {
-				case pullNone:
-					return
-				case pullWanted:
-					if !ks.pull.CompareAndSwap(st, pullInFlight) {
-						continue
-					}
-				}
-				t.sendPull(ks, now, true)
-				return
-			}
-		})
-	}
-}
-
 // expireNegative removes a negative key past NegativeTTL that nobody asked for since,
 // and reports whether it did.
 func (t *Table) expireNegative(ks *keyState, now int64) bool {

@@ -123,22 +123,6 @@ func TestPullRetryAfterPullTimeout(t *testing.T) {
 	}
 }
 
-func TestReconnectedRequeuesInFlightPulls(t *testing.T) {
-	clk := newFakeClock()
-	tbl := newDynamic(clk, Config{})
-	tbl.GetHost(1, 1)
-	tbl.GetHost(2, 2)
-	tbl.GetHost(3, 3)
-	drainPulls(tbl)
-	tbl.ApplyRoute(2, 2, []Host{hostN(1)})
-	tbl.Reconnected()
-	got := drainPulls(tbl)
-	slices.SortFunc(got, func(a, b Key) int { return int(a.Modid - b.Modid) })
-	if !slices.Equal(got, []Key{{1, 1}, {3, 3}}) {
-		t.Fatalf("pulls after Reconnected: %v", got)
-	}
-}
-
 func TestRouteAnswerAddKeepRemove(t *testing.T) {
 	clk := newFakeClock()
 	tbl := newDynamic(clk, Config{})
@@ -224,7 +208,9 @@ func TestStaticNeverCreatesKeys(t *testing.T) {
 	}
 	clk.Advance(time.Hour)
 	tbl.Sweep()
-	tbl.Reconnected()
+	if got := tbl.Reconnected(nil); len(got) != 0 {
+		t.Fatalf("static table lists %v to pull", got)
+	}
 	tbl.GetHost(tmod, tcmd)
 	if st := tbl.Stats(); st.Keys != 1 || st.UnknownRefused != 6 || st.PullsQueued != 0 {
 		t.Fatalf("stats %+v", st)

@@ -19,7 +19,6 @@ const (
 	DefaultMaxBackoff   = 5 * time.Second        // cap of that delay
 )
 
-// linkConfig is what both clients need to keep one TCP connection up.
 // Link are the connection settings both clients share. Its zero value is the defaults.
 type Link struct {
 	// Logger receives connection events, throttled. Default slog.Default().
@@ -39,12 +38,12 @@ type Link struct {
 	WriteTimeout time.Duration
 }
 
-// config returns the link configuration for the service name at addr, with every zero
-// setting at its default.
-func (l Link) config(name, addr string) linkConfig {
+// config returns the link configuration for the service name at addrs (tried in
+// order), with every zero setting at its default.
+func (l Link) config(name string, addrs []string) linkConfig {
 	return linkConfig{
 		name:         name,
-		addr:         addr,
+		addrs:        addrs,
 		logger:       l.Logger,
 		dialTimeout:  orDuration(l.DialTimeout, DefaultDialTimeout),
 		writeTimeout: orDuration(l.WriteTimeout, DefaultWriteTimeout),
@@ -54,9 +53,10 @@ func (l Link) config(name, addr string) linkConfig {
 	}
 }
 
+// linkConfig is what both clients need to keep one TCP connection up.
 type linkConfig struct {
-	name         string // "route service" or "report service", for logs
-	addr         string
+	name         string   // "route service" or "report service", for logs
+	addrs        []string // the service's addresses, at least one, tried in order
 	logger       *slog.Logger
 	dialTimeout  time.Duration
 	writeTimeout time.Duration
@@ -67,86 +67,130 @@ type linkConfig struct {
 // LinkStats are the connection counters of a client's link, part of both clients'
 // stats.
 type LinkStats struct {
-	Connected   bool   // a connection is up
-	Connects    uint64 // connections established
-	Disconnects uint64 // connections lost (closed by the peer, failed, or closed on bad input)
-	DialErrors  uint64 // failed connection attempts
+	Connected   bool     // a connection is up
+	Addr        string   // the address connected to; "" while disconnected
+	Addrs       []string // the service's addresses, in the order they are tried; shared, read only
+	Connects    uint64   // connections established
+	Disconnects uint64   // connections lost (closed by the peer, failed, or closed on bad input)
+	DialErrors  uint64   // failed connection attempts
+	Failovers   uint64   // moves to another address after a failed dial or a lost connection
 }
 
 // stats returns the link's counters, each read atomically.
 func (l *link) stats() LinkStats {
-	return LinkStats{
-		Connected:   l.connected.Load(),
+	st := LinkStats{
+		Addrs:       l.addrs,
 		Connects:    l.connects.Load(),
 		Disconnects: l.disconnects.Load(),
 		DialErrors:  l.dialErrors.Load(),
+		Failovers:   l.failovers.Load(),
 	}
+	if i := l.connectedTo.Load(); i >= 0 {
+		st.Connected, st.Addr = true, l.addrs[i]
+	}
+	return st
 }
 
 // link keeps the connection state and counters both clients share, and dials with
 // throttled logging. Its methods are called from the client's Run goroutine, except
 // the counters, which are atomics read by Stats.
+//
+// With several addresses, a failed dial or a lost connection moves the link to the
+// next address at once (wrapping around); the backoff delay comes between rounds, once
+// every address has failed in a row (see failed), so failing over costs no delay while
+// a service down everywhere is tried no more often than a single address would be.
 type link struct {
 	linkConfig
 	dialLog throttle // failed dials
 	errLog  throttle // lost connections and bad input
+	moveLog throttle // failovers
 
-	connected   atomic.Bool
+	connectedTo atomic.Int32 // index in addrs of the connection up, -1 if none
 	connects    atomic.Uint64
 	disconnects atomic.Uint64
 	dialErrors  atomic.Uint64
-	upSince     time.Time // when the current connection was established; Run goroutine only
+	failovers   atomic.Uint64
+
+	// Run goroutine only:
+	cur      int       // index in addrs of the address to dial next, or connected to
+	failures int       // failed dials and lost connections since the last healthy connection
+	upSince  time.Time // when the current connection was established
 }
 
 func newLink(c linkConfig) *link {
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
-	c.logger = c.logger.With("peer", c.name, "addr", c.addr)
-	return &link{linkConfig: c, dialLog: throttle{every: logEvery}, errLog: throttle{every: logEvery}}
+	c.logger = c.logger.With("peer", c.name)
+	l := &link{linkConfig: c, dialLog: throttle{every: logEvery}, errLog: throttle{every: logEvery},
+		moveLog: throttle{every: logEvery}}
+	l.connectedTo.Store(-1)
+	return l
 }
 
-// dial makes one connection attempt. Failures are counted and logged, throttled;
-// an attempt cut short by ctx is neither.
+// addr returns the address the link dials next, or is connected to.
+func (l *link) addr() string { return l.addrs[l.cur] }
+
+// dial makes one connection attempt to the current address. Failures are counted and
+// logged, throttled; an attempt cut short by ctx is neither.
 func (l *link) dial(ctx context.Context) (net.Conn, error) {
 	d := net.Dialer{Timeout: l.dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", l.addr)
+	conn, err := d.DialContext(ctx, "tcp", l.addr())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		l.dialErrors.Add(1)
 		if ok, held := l.dialLog.allow(time.Now()); ok {
-			l.logger.Warn("cannot connect", "err", err, "failed_since_last_log", held)
+			l.logger.Warn("cannot connect", "addr", l.addr(), "err", err, "failed_since_last_log", held)
 		}
 		return nil, err
 	}
 	return conn, nil
 }
 
-// up records a new connection.
+// up records a new connection to the current address.
 func (l *link) up() {
 	l.upSince = time.Now()
 	l.connects.Add(1)
-	l.connected.Store(true)
+	l.connectedTo.Store(int32(l.cur))
 	l.dialLog.reset()
-	l.logger.Info("connected")
+	l.moveLog.reset()
+	l.logger.Info("connected", "addr", l.addr())
 }
 
-// down records the loss of the connection, cause being why (nil at shutdown), and
-// resets the backoff when the connection had lived long enough to count as healthy.
+// down records the loss of the connection, cause being why (nil at shutdown). A
+// connection that lived ResetAfter counts as healthy: the backoff and the count of
+// failures start over.
 func (l *link) down(cause error) {
-	l.connected.Store(false)
+	l.connectedTo.Store(-1)
 	if cause == nil {
 		return
 	}
 	l.disconnects.Add(1)
 	if time.Since(l.upSince) >= l.resetAfter {
 		l.backoff.Reset()
+		l.failures = 0
 	}
 	if ok, held := l.errLog.allow(time.Now()); ok {
-		l.logger.Warn("connection lost", "err", cause, "lost_since_last_log", held)
+		l.logger.Warn("connection lost", "addr", l.addr(), "err", cause, "lost_since_last_log", held)
 	}
+}
+
+// failed records a failed dial or a lost connection and moves to the next address. It
+// returns whether a whole round of addresses has now failed in a row, after which the
+// caller waits before dialling again.
+func (l *link) failed() (roundDone bool) {
+	l.failures++
+	if len(l.addrs) > 1 {
+		from := l.addr()
+		l.cur = (l.cur + 1) % len(l.addrs)
+		l.failovers.Add(1)
+		if ok, held := l.moveLog.allow(time.Now()); ok {
+			l.logger.Info("failing over", "from", from, "to", l.addr(), "failovers_since_last_log", held)
+		}
+	}
+	return l.failures%len(l.addrs) == 0
 }
 
 // wait sleeps for the next backoff delay; it returns false if ctx ended first.

@@ -83,7 +83,7 @@ func NewReportClient(cfg ReportClientConfig) *ReportClient {
 		statuses:     cfg.Statuses,
 		clock:        cfg.Clock,
 		flushTimeout: orDuration(cfg.FlushTimeout, DefaultFlushTimeout),
-		link:         newLink(cfg.Link.config("report service", cfg.Addr)),
+		link:         newLink(cfg.Link.config("report service", []string{cfg.Addr})),
 		enc:          statusEncoder{caller: cfg.Caller},
 		batch:        make([]lb.Status, 0, maxStatusBatch),
 	}

@@ -226,14 +226,17 @@ func TestReportClientShutdownWhileDownDrops(t *testing.T) {
 
 func TestReportClientDefaults(t *testing.T) {
 	c := NewReportClient(ReportClientConfig{Statuses: make(chan lb.Status)})
-	if c.link.addr != DefaultReportAddr || c.enc.caller != localhost || c.flushTimeout != DefaultFlushTimeout {
-		t.Fatalf("defaults: addr %s caller %d flush %v", c.link.addr, c.enc.caller, c.flushTimeout)
+	if c.link.addr() != DefaultReportAddr || c.enc.caller != localhost || c.flushTimeout != DefaultFlushTimeout {
+		t.Fatalf("defaults: addr %s caller %d flush %v", c.link.addr(), c.enc.caller, c.flushTimeout)
 	}
 	if want, _ := codec.ParseIPv4("127.0.0.1"); localhost != want {
 		t.Fatalf("localhost %d, want %d", localhost, want)
 	}
 	r := NewRouteClient(RouteClientConfig{Table: lb.NewTable(lb.Config{})})
-	if r.link.addr != DefaultRouteAddr || r.link.dialTimeout != DefaultDialTimeout || r.link.writeTimeout != DefaultWriteTimeout {
+	if !slices.Equal(r.link.addrs, []string{DefaultRouteAddr}) || r.link.dialTimeout != DefaultDialTimeout || r.link.writeTimeout != DefaultWriteTimeout {
 		t.Fatalf("route defaults: %+v", r.link.linkConfig)
+	}
+	if r.resubRate != DefaultResubscribeRate || r.resubBatch != DefaultResubscribeBatch || r.resubPeriod != 10*time.Millisecond {
+		t.Fatalf("re-subscription defaults: %d keys/s, %d a batch, every %v", r.resubRate, r.resubBatch, r.resubPeriod)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -15,23 +16,46 @@ import (
 
 // RouteClientConfig configures a RouteClient. Its zero value works but for Table.
 type RouteClientConfig struct {
-	// Addr is the route service's host:port. Default DefaultRouteAddr, 127.0.0.1:7778.
-	Addr string
+	// Addrs are the route service's addresses, host:port each, tried in order: when
+	// the current one cannot be dialled or its connection is lost, the client moves to
+	// the next (wrapping around), waiting the backoff delay only once every address
+	// has failed in a row. It stays on an address that works. Default
+	// [DefaultRouteAddr], 127.0.0.1:7778.
+	Addrs []string
 	// Table is the route table the client feeds: it sends the table's pulls and
 	// applies every answer and push to it. Required.
 	Table *lb.Table
+	// ResubscribeRate is how many keys a second the client pulls again after each
+	// connection is established (see RouteClient). Default 50,000: a table of 100,000
+	// keys in 2 s.
+	ResubscribeRate int
+	// ResubscribeBatch is how many of those keys go into one write, one write every
+	// ResubscribeBatch/ResubscribeRate seconds. Default 500 (every 10 ms at the
+	// default rate).
+	ResubscribeBatch int
 	// Link are the connection settings: logger, timeouts, backoff.
 	Link
 }
 
+// Defaults of RouteClientConfig.
+const (
+	DefaultResubscribeRate  = 50_000
+	DefaultResubscribeBatch = 500
+)
+
 // RouteClientStats are a RouteClient's counters, for metrics.
 type RouteClientStats struct {
 	LinkStats
-	PullsSent      uint64 // GetRouteRequests written
+	PullsSent      uint64 // GetRouteRequests written, re-subscriptions included
 	AnswersApplied uint64 // GetRouteResponses (answers and pushes) applied to the table
 	BadFrames      uint64 // frames dropped: unknown msgid or a body that does not decode
 	ProtocolErrors uint64 // connections closed for a bad frame length
 	WriteErrors    uint64 // writes that failed (the connection is then closed)
+
+	Resubscribes       uint64        // re-subscriptions completed: every known key pulled again on a new connection
+	ResubscribedKeys   uint64        // keys pulled by re-subscriptions (part of PullsSent)
+	ResubscribePending uint64        // keys of the current connection's re-subscription not written yet
+	LastResubscribe    time.Duration // how long the last completed re-subscription took, from the connection to its last write
 }
 
 // maxPullBatch bounds how many queued pulls go into one write.
@@ -39,26 +63,44 @@ const maxPullBatch = 128
 
 // RouteClient keeps the agent's connection to the route service: it sends the keys the
 // table asks for (msgid 1) and applies every answer or push (msgid 2) to the table.
-// While disconnected it reconnects with capped, jittered exponential backoff; pulls
-// wait in the table's queue meanwhile and the table keeps serving the routes it has.
+// While disconnected it reconnects with capped, jittered exponential backoff, failing
+// over between the service's addresses; pulls wait in the table's queue meanwhile and
+// the table keeps serving the routes it has.
+//
+// Subscriptions belong to a connection: the route service pushes a key's changes only
+// to the connections that asked for it. So on every connection established the client
+// pulls every key the table knows again (lb.Table.Reconnected), those whose pull was
+// outstanding first. It writes them itself, straight to the connection, in batches of
+// ResubscribeBatch keys paced at ResubscribeRate, between the table's own pulls, which
+// go out as they come: the bounded Pulls queue is not in the way, nothing is dropped,
+// and the route service is not flooded when many agents reconnect at once. A
+// connection lost midway loses nothing: the next one lists every key again.
 type RouteClient struct {
-	table *lb.Table
-	link  *link
+	table       *lb.Table
+	link        *link
+	resubRate   int
+	resubBatch  int
+	resubPeriod time.Duration // between two batches: resubBatch/resubRate
 
-	pullsSent      atomic.Uint64
-	answersApplied atomic.Uint64
-	badFrames      atomic.Uint64
-	protocolErrors atomic.Uint64
-	writeErrors    atomic.Uint64
+	pullsSent        atomic.Uint64
+	answersApplied   atomic.Uint64
+	badFrames        atomic.Uint64
+	protocolErrors   atomic.Uint64
+	writeErrors      atomic.Uint64
+	resubscribes     atomic.Uint64
+	resubscribedKeys atomic.Uint64
+	resubPending     atomic.Uint64
+	lastResubscribe  atomic.Int64 // time.Duration
 
 	// Owned by Run: the reader goroutine of the current connection uses sr, resp and
-	// hosts; the Run goroutine uses batch and req. Reused from one connection to the
-	// next, the previous reader having ended.
+	// hosts; the Run goroutine uses batch, req and resub. Reused from one connection
+	// to the next, the previous reader having ended.
 	sr    *codec.StreamReader
 	resp  larspb.GetRouteResponse
 	hosts []lb.Host
 	batch []lb.Key
 	req   larspb.GetRouteRequest
+	resub resubscription
 }
 
 // NewRouteClient returns a client for cfg; Run starts it. It panics if cfg.Table is nil.
@@ -66,13 +108,25 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 	if cfg.Table == nil {
 		panic("upstream: RouteClientConfig.Table is nil")
 	}
-	if cfg.Addr == "" {
-		cfg.Addr = DefaultRouteAddr
+	addrs := slices.Clone(cfg.Addrs)
+	if len(addrs) == 0 {
+		addrs = []string{DefaultRouteAddr}
+	}
+	rate := cfg.ResubscribeRate
+	if rate <= 0 {
+		rate = DefaultResubscribeRate
+	}
+	batch := cfg.ResubscribeBatch
+	if batch <= 0 {
+		batch = DefaultResubscribeBatch
 	}
 	return &RouteClient{
-		table: cfg.Table,
-		link:  newLink(cfg.Link.config("route service", cfg.Addr)),
-		batch: make([]lb.Key, 0, maxPullBatch),
+		table:       cfg.Table,
+		link:        newLink(cfg.Link.config("route service", addrs)),
+		resubRate:   rate,
+		resubBatch:  batch,
+		resubPeriod: max(time.Duration(float64(batch)/float64(rate)*float64(time.Second)), time.Millisecond),
+		batch:       make([]lb.Key, 0, maxPullBatch),
 	}
 }
 
@@ -80,19 +134,22 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 // one snapshot.
 func (c *RouteClient) Stats() RouteClientStats {
 	return RouteClientStats{
-		LinkStats:      c.link.stats(),
-		PullsSent:      c.pullsSent.Load(),
-		AnswersApplied: c.answersApplied.Load(),
-		BadFrames:      c.badFrames.Load(),
-		ProtocolErrors: c.protocolErrors.Load(),
-		WriteErrors:    c.writeErrors.Load(),
+		LinkStats:          c.link.stats(),
+		PullsSent:          c.pullsSent.Load(),
+		AnswersApplied:     c.answersApplied.Load(),
+		BadFrames:          c.badFrames.Load(),
+		ProtocolErrors:     c.protocolErrors.Load(),
+		WriteErrors:        c.writeErrors.Load(),
+		Resubscribes:       c.resubscribes.Load(),
+		ResubscribedKeys:   c.resubscribedKeys.Load(),
+		ResubscribePending: c.resubPending.Load(),
+		LastResubscribe:    time.Duration(c.lastResubscribe.Load()),
 	}
 }
 
 // Run connects to the route service and serves the link until ctx is done, then
 // closes the connection and returns nil once every goroutine it started has ended.
-// Each connection established calls Table.Reconnected, so pulls left unanswered by a
-// previous connection are sent again. Run must not be called twice at once.
+// Run must not be called twice at once.
 func (c *RouteClient) Run(ctx context.Context) error {
 	if c.sr == nil {
 		c.sr = codec.NewStreamReader(nil, 0)
@@ -107,7 +164,10 @@ func (c *RouteClient) Run(ctx context.Context) error {
 			}
 			c.link.down(err)
 		}
-		if ctx.Err() != nil || !c.link.wait(ctx) {
+		if ctx.Err() != nil {
+			break
+		}
+		if c.link.failed() && !c.link.wait(ctx) {
 			break
 		}
 	}
@@ -123,7 +183,7 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 	c.sr.Reset(conn)
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.readLoop() }()
-	c.requeue()
+	c.startResubscription()
 
 	readerDone, err := c.writeLoop(ctx, conn, readErr)
 	conn.Close()
@@ -133,28 +193,29 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 		}
 	}
 	c.sr.Reset(nil)
+	c.resubPending.Store(0) // the next connection lists every key again
 	return err
 }
 
-// requeue gets the table to queue again every pull in flight, for the new connection.
-// The pulls waiting in the queue are discarded first: each is in flight in the table,
-// so Reconnected queues it again, and keeping both would send it twice.
-func (c *RouteClient) requeue() {
-	pulls := c.table.Pulls()
-	for range len(pulls) {
-		select {
-		case <-pulls:
-		default:
-		}
-	}
-	c.table.Reconnected()
-}
-
-// writeLoop sends the table's pulls until ctx is done (nil), a write fails (its
-// error), or the reader ends (readerDone, and its error).
+// writeLoop sends the table's pulls as they come and the connection's re-subscription
+// at its pace, until ctx is done (nil), a write fails (its error), or the reader ends
+// (readerDone, and its error).
 func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-chan error) (readerDone bool, err error) {
 	pulls := c.table.Pulls()
+	var tick <-chan time.Time
+	if !c.resub.done() {
+		ticker := time.NewTicker(c.resubPeriod)
+		defer ticker.Stop()
+		tick = ticker.C
+	}
+	// The first batch at once: the keys whose pull was outstanding come first.
+	if err := c.resubscribeDue(conn, time.Now()); err != nil {
+		return false, err
+	}
 	for {
+		if c.resub.done() {
+			tick = nil
+		}
 		select {
 		case <-ctx.Done():
 			return false, nil
@@ -167,7 +228,11 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 			}
 			c.batch = append(c.batch[:0], k)
 			c.fillBatch(pulls)
-			if err := c.writePulls(conn); err != nil {
+			if err := c.writePulls(conn, c.batch); err != nil {
+				return false, err
+			}
+		case now := <-tick:
+			if err := c.resubscribeDue(conn, now); err != nil {
 				return false, err
 			}
 		}
@@ -175,7 +240,7 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 }
 
 // fillBatch adds to the batch the pulls already queued, up to maxPullBatch, skipping
-// duplicates (a pull queued between requeue's drain and Reconnected comes twice).
+// duplicates (the table never queues a key twice; this only guards the write).
 func (c *RouteClient) fillBatch(pulls <-chan lb.Key) {
 	for len(c.batch) < maxPullBatch {
 		select {
@@ -201,13 +266,16 @@ func containsKey(keys []lb.Key, k lb.Key) bool {
 	return false
 }
 
-// writePulls encodes the batch as GetRouteRequest frames and writes them at once. A
-// failed write loses the batch from the queue, not from the table: the keys stay in
-// flight there and the next connection's Reconnected queues them again.
-func (c *RouteClient) writePulls(conn net.Conn) error {
+// writePulls encodes keys as GetRouteRequest frames and writes them at once. A failed
+// write loses them from the queue, not from the table: the keys stay in flight there
+// and the next connection pulls every key again.
+func (c *RouteClient) writePulls(conn net.Conn, keys []lb.Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
 	buf := bufPool.Get()
 	defer bufPool.Put(buf)
-	for _, k := range c.batch {
+	for _, k := range keys {
 		c.req.Modid, c.req.Cmdid = k.Modid, k.Cmdid
 		buf.B, _ = codec.AppendFrame(buf.B, codec.MsgGetRouteRequest, &c.req) // a few bytes: never too large
 	}
@@ -215,7 +283,7 @@ func (c *RouteClient) writePulls(conn net.Conn) error {
 		c.writeErrors.Add(1)
 		return err
 	}
-	c.pullsSent.Add(uint64(len(c.batch)))
+	c.pullsSent.Add(uint64(len(keys)))
 	return nil
 }
 

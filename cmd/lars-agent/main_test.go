@@ -15,6 +15,8 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/larstest"
+	"github.com/larsgo/lars/lb"
 )
 
 // buildAgent compiles the binary once per test run.
@@ -172,6 +174,11 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 		{"bad ports", []string{"-ports", "88,x"}, "invalid -ports"},
 		{"bad log format", []string{"-log-format", "xml"}, "invalid -log-format"},
 		{"bad dns", []string{"-dns", "nohostport"}, "invalid -dns"},
+		{"bad dns in a list", []string{"-dns", "127.0.0.1:7778,nohostport"}, `invalid -dns "127.0.0.1:7778,nohostport"`},
+		{"empty dns list element", []string{"-dns", "127.0.0.1:7778,,127.0.0.1:7779"}, "invalid -dns"},
+		{"trailing comma in dns", []string{"-dns", "127.0.0.1:7778,"}, "invalid -dns"},
+		{"dns listed twice", []string{"-dns", "127.0.0.1:7778,127.0.0.1:7778"}, "listed twice"},
+		{"empty dns", []string{"-dns", ""}, "invalid -dns"},
 		{"bad listen", []string{"-listen", "not-an-ip", "-routes", bad}, ""},
 		{"extra argument", []string{"extra"}, "unexpected argument"},
 	}
@@ -186,7 +193,38 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 			if !strings.Contains(logs.String(), c.want) {
 				t.Fatalf("stderr lacks %q:\n%s", c.want, logs)
 			}
+			if strings.Contains(c.name, "dns") && strings.Count(logs.String(), "\n") != 1 {
+				t.Fatalf("stderr is not one line:\n%s", logs)
+			}
 		})
+	}
+}
+
+// TestBinaryDNSListFailsOver: -dns lists two route services; the first is down, the
+// agent pulls from the second.
+func TestBinaryDNSListFailsOver(t *testing.T) {
+	first, second := larstest.NewRouteService(t), larstest.NewRouteService(t)
+	first.Close()
+	second.SetRoute(3, 3, lb.Host{IP: 2130706433, Port: 7300})
+	port := freeUDPPort(t)
+	cmd, logs := startBinary(t, "-dns", first.Addr()+","+second.Addr(), "-ports", strconv.Itoa(port), "-sockets", "1")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m := getHost(t, port, 3, 3)
+		if m.Retcode == 0 && m.Host.GetPort() == 7300 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no route from the second route service: %v; logs:\n%s", m, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "addr="+second.Addr()) {
+		t.Fatalf("logs do not name the address connected to:\n%s", logs)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v; logs:\n%s", err, logs)
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -16,13 +14,15 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/agent"
+	"github.com/larsgo/lars/internal/admin"
+	"github.com/larsgo/lars/internal/cli"
 )
 
-// Exit codes.
+// Exit codes: bad flags, configuration or routes file are exitUsage.
 const (
-	exitOK    = 0
-	exitError = 1 // the agent failed while running
-	exitUsage = 2 // bad flags, configuration or routes file
+	exitOK    = cli.ExitOK
+	exitError = cli.ExitError
+	exitUsage = cli.ExitUsage
 )
 
 // shutdownLimit is how long a stop signal leaves the agent to flush and close.
@@ -44,7 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
 	fs.IntVar(&o.sockets, "sockets", 0, "SO_REUSEPORT sockets (and serving goroutines) per port (default GOMAXPROCS)")
 	fs.IntVar(&o.batch, "batch", 0, "datagrams per recvmmsg/sendmmsg call (default 64)")
-	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
+	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -65,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 // buildConfig turns the flags (over the INI file, when given) into an agent.Config.
 func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, *slog.Logger, error) {
 	var cfg agent.Config
-	logger, err := newLogger(o.logFormat, o.logLevel, stderr)
+	logger, err := cli.NewLogger(o.logFormat, o.logLevel, stderr)
 	if err != nil {
 		return cfg, nil, err
 	}
@@ -87,40 +87,26 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 	cfg.SocketsPerPort, cfg.BatchSize = o.sockets, o.batch
 	cfg.RoutesFile = o.routes
 	if set["dns"] {
-		if err := checkHostPort("-dns", o.dns); err != nil {
-			return cfg, nil, err
+		addrs, err := agent.SplitAddrs(o.dns)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("invalid -dns %q: want HOST:PORT[,HOST:PORT...]: %w", o.dns, err)
 		}
-		cfg.RouteService = o.dns
+		cfg.RouteService = strings.Join(addrs, ",")
 	}
 	if set["reporter"] {
 		if o.reporter != "" {
-			if err := checkHostPort("-reporter", o.reporter); err != nil {
+			if err := cli.CheckHostPort("-reporter", o.reporter, false); err != nil {
 				return cfg, nil, err
 			}
 		}
 		cfg.ReportService = o.reporter
 	}
 	if o.admin != "" {
-		if err := checkHostPort("-admin", o.admin); err != nil {
+		if err := cli.CheckHostPort("-admin", o.admin, true); err != nil {
 			return cfg, nil, err
 		}
 	}
 	return cfg, logger, nil
-}
-
-func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("invalid -log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("invalid -log-format %q: want text or json", format)
 }
 
 func parsePorts(s string) ([]int, error) {
@@ -133,13 +119,6 @@ func parsePorts(s string) ([]int, error) {
 		ports = append(ports, p)
 	}
 	return ports, nil
-}
-
-func checkHostPort(flagName, v string) error {
-	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		return fmt.Errorf("invalid %s %q: want HOST:PORT", flagName, v)
-	}
-	return nil
 }
 
 // run is the whole command: it returns the exit code once a stop signal arrives or the
@@ -163,17 +142,13 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 		fmt.Fprintf(stderr, "lars-agent: %v\n", err)
 		return exitUsage
 	}
-	var admin *http.Server
+	var adm *admin.Server
 	if o.admin != "" {
-		ln, err := net.Listen("tcp", o.admin)
-		if err != nil {
+		if adm, err = admin.Start(o.admin, a.AdminHandler(), log); err != nil {
 			a.Close()
-			fmt.Fprintf(stderr, "lars-agent: cannot listen on admin address: %v\n", err)
+			fmt.Fprintf(stderr, "lars-agent: %v\n", err)
 			return exitUsage
 		}
-		admin = &http.Server{Handler: a.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
-		go admin.Serve(ln)
-		log.Info("admin endpoint", "addr", ln.Addr().String())
 	}
 	a.Start()
 	for s := range signals {
@@ -191,8 +166,8 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownLimit)
 	defer cancel()
 	code := exitOK
-	if admin != nil {
-		_ = admin.Shutdown(ctx)
+	if adm != nil {
+		_ = adm.Shutdown(ctx)
 	}
 	if err := a.Shutdown(ctx); err != nil {
 		log.Error("shutdown", "err", err)

@@ -159,6 +159,32 @@ func TestRouteServiceRestart(t *testing.T) {
 	}
 }
 
+func TestRouteServiceSubscriptionsFollowConnections(t *testing.T) {
+	CheckGoroutines(t, wait)
+	s := NewRouteService(t)
+	a, b := dial(t, s.Addr()), dial(t, s.Addr())
+	a.ask(1, 2)
+	a.wantAnswer(lb.Key{Modid: 1, Cmdid: 2})
+	a.ask(3, 4)
+	a.wantAnswer(lb.Key{Modid: 3, Cmdid: 4})
+	b.ask(1, 2)
+	b.wantAnswer(lb.Key{Modid: 1, Cmdid: 2})
+	if err := s.WaitSubscriptions(3, wait); err != nil {
+		t.Fatal(err)
+	}
+	if n, m, total := s.Subscribed(1, 2), s.Subscribed(3, 4), s.RequestTotal(); n != 2 || m != 1 || total != 3 {
+		t.Fatalf("subscribed (1,2) %d (3,4) %d, %d requests; want 2 1 3", n, m, total)
+	}
+	// A connection's subscriptions end with it; the requests stay counted.
+	s.CloseConns()
+	if err := s.WaitActive(0, wait); err != nil {
+		t.Fatal(err)
+	}
+	if n, total := s.Subscriptions(), s.RequestTotal(); n != 0 || total != 3 || s.Subscribed(1, 2) != 0 {
+		t.Fatalf("%d subscriptions, %d requests after the connections closed; want 0 3", n, total)
+	}
+}
+
 func TestRouteServiceProtocolErrorClosesConn(t *testing.T) {
 	CheckGoroutines(t, wait)
 	s := NewRouteService(t)

@@ -138,9 +138,51 @@ func (s *FakeRouteService) RequestCount(modid, cmdid int32) int {
 	return n
 }
 
+// RequestTotal returns how many requests have arrived in all, restarts included:
+// len(Requests()) without the copy.
+func (s *FakeRouteService) RequestTotal() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// Subscribed returns how many open connections asked for the key: the connections a
+// change of the key is pushed to.
+func (s *FakeRouteService) Subscribed(modid, cmdid int32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, keys := range s.asked {
+		if _, ok := keys[lb.Key{Modid: modid, Cmdid: cmdid}]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Subscriptions returns the number of keys asked for over every open connection, a
+// key asked on two connections counting twice. Its cost does not grow with the keys.
+func (s *FakeRouteService) Subscriptions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, keys := range s.asked {
+		n += len(keys)
+	}
+	return n
+}
+
+// WaitSubscriptions waits until Subscriptions is at least n.
+func (s *FakeRouteService) WaitSubscriptions(n int, timeout time.Duration) error {
+	if err := s.Wait(timeout, func() bool { return s.Subscriptions() >= n }); err != nil {
+		return fmt.Errorf("%d subscriptions, want %d: %w", s.Subscriptions(), n, err)
+	}
+	return nil
+}
+
 // WaitRequests waits until at least n requests have arrived in all and returns them.
 func (s *FakeRouteService) WaitRequests(n int, timeout time.Duration) ([]lb.Key, error) {
-	err := s.Wait(timeout, func() bool { return len(s.Requests()) >= n })
+	err := s.Wait(timeout, func() bool { return s.RequestTotal() >= n })
 	got := s.Requests()
 	if err != nil {
 		return got, fmt.Errorf("%d route requests, want %d: %w", len(got), n, err)

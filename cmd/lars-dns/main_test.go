@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	badConf := filepath.Join(dir, "bad.conf")
+	os.WriteFile(badConf, []byte("[reactor]\nport = seventy\n"), 0o600)
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":     {[]string{"-nope"}, "flag provided but not defined"},
+		"bad listen":       {[]string{"-listen", "127.0.0.1"}, "-listen"},
+		"bad admin":        {[]string{"-admin", "localhost"}, "-admin"},
+		"bad poll":         {[]string{"-poll", "0s"}, "-poll"},
+		"bad reload":       {[]string{"-reload", "-1s"}, "-reload"},
+		"bad retention":    {[]string{"-retention", "-1s"}, "-retention"},
+		"bad max-conns":    {[]string{"-max-conns", "0"}, "-max-conns"},
+		"bad log format":   {[]string{"-log-format", "xml"}, "-log-format"},
+		"missing conf":     {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
+		"bad conf value":   {[]string{"-config", badConf}, "port"},
+		"extra argument":   {[]string{"serve"}, "unexpected argument"},
+		"empty db":         {[]string{"-db", ""}, "-db"},
+		"unknown db kind":  {[]string{"-db", "postgres://u:secret@h/db"}, "postgres"},
+		"bad sqlite path":  {[]string{"-db", "sqlite:"}, "sqlite"},
+		"bad mysql dsn":    {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
+		"bad conf section": {[]string{"-config", writeConf(t, "[mysql]\ndb_port = 0\n")}, "db_port"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(c.args, &stderr, make(chan os.Signal))
+			out := stderr.String()
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", code, out)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Fatalf("stderr %q does not mention %q", out, c.want)
+			}
+			if strings.Contains(out, "secret") {
+				t.Fatalf("stderr shows the password: %q", out)
+			}
+			if name != "unknown flag" && strings.Count(strings.TrimSpace(out), "\n") != 0 {
+				t.Fatalf("more than one line: %q", out)
+			}
+		})
+	}
+}
+
+func writeConf(t *testing.T, text string) string {
+	p := filepath.Join(t.TempDir(), "lars_dns.conf")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfFileAndFlagsOverIt(t *testing.T) {
+	conf := writeConf(t, "[reactor]\nip = 127.0.0.1\nport = 17778\nmaxConn = 77\n[mysql]\ndb_host = 127.0.0.1\ndb_port = 3306\ndb_user = lars\ndb_passwd = secret\ndb_name = lars_dns\n")
+	var stderr bytes.Buffer
+	o, fs, err := parseFlags([]string{"-config", conf, "-max-conns", "5"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := buildSettings(o, fs, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.Listen != "127.0.0.1:17778" || s.cfg.MaxConns != 5 || !strings.HasPrefix(s.dsn, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
+		t.Fatalf("settings from the conf: listen %s, max conns %d, dsn %s", s.cfg.Listen, s.cfg.MaxConns, s.dsn)
+	}
+	o, fs, _ = parseFlags([]string{"-config", conf, "-listen", "127.0.0.1:1", "-db", "sqlite:x.db", "-retention", "0"}, &stderr)
+	if s, err = buildSettings(o, fs, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.Listen != "127.0.0.1:1" || s.dsn != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 {
+		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.dsn)
+	}
+}
+
+func TestStartsAndStopsOnSignal(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
+	sig := make(chan os.Signal, 1)
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}, &stderr, sig)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "serving") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving within 10s: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sig <- os.Interrupt
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no exit within 3s of the signal")
+	}
+}

@@ -1,0 +1,43 @@
+//go:build !race
+
+package routesvc
+
+import (
+	"net"
+	"testing"
+
+	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/alloctest"
+	"github.com/larsgo/lars/lb"
+)
+
+// TestPullAnswerZeroAlloc: answering a pull of a 10-host key the connection already
+// subscribed to (the agent's refresh and every re-pull) queues the snapshot's frame
+// without allocating.
+func TestPullAnswerZeroAlloc(t *testing.T) {
+	svc, err := New(Config{Store: nopStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := lb.Key{Modid: 10, Cmdid: 1}
+	svc.table.set(key, manyHosts(10, 80))
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := newConn(svc, a)
+	req := larspb.GetRouteRequest{Modid: 10, Cmdid: 1}
+	body, _ := req.MarshalVT()
+	if err := c.handle(1, body); err != nil { // the first pull subscribes
+		t.Fatal(err)
+	}
+	c.queue = c.queue[:0]
+	alloctest.Zero(t, "pull answer", 1000, func() {
+		if err := c.handle(1, body); err != nil {
+			t.Fatal(err)
+		}
+		c.queue, c.queued = c.queue[:0], 0
+	})
+	if len(svc.table.get(key, false).subs) != 1 {
+		t.Fatal("not subscribed")
+	}
+}

@@ -1,0 +1,99 @@
+package routesvc
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultListen        = "127.0.0.1:7778"
+	DefaultPoll          = time.Second
+	DefaultReload        = time.Minute
+	DefaultRetention     = 10 * time.Minute
+	DefaultMaxConns      = 65536
+	DefaultMaxQueueBytes = 4 << 20
+	DefaultWriteTimeout  = 5 * time.Second
+	DefaultMaxBackoff    = 30 * time.Second
+)
+
+// Store is what the service reads from the route store; *store.DB implements it.
+type Store interface {
+	Stamp(ctx context.Context) (store.Stamp, error)
+	ScanRoutes(ctx context.Context, fn func(lb.Key, lb.Host)) error
+	Routes(ctx context.Context, keys []lb.Key) (map[lb.Key][]lb.Host, error)
+	ChangesAfter(ctx context.Context, afterID uint64, limit int) ([]store.Change, error)
+	DeleteChangesBefore(ctx context.Context, version uint64) (int64, error)
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Config configures a Service. Its zero value works but for Store.
+type Config struct {
+	// Store is the route store. Required.
+	Store Store
+	// Listen is the TCP address agents connect to. Default 127.0.0.1:7778.
+	Listen string
+	// Poll is how often the store's version and newest change id are read. Default 1s.
+	Poll time.Duration
+	// Reload is how often every route is read again and compared with what is served,
+	// to catch writers that changed routes without RouteChange rows. Default 1m.
+	Reload time.Duration
+	// Retention is how long RouteChange rows are kept (by their version, a Unix time in
+	// Lars's convention) before this service deletes them; every instance on the store
+	// sees a change as long as it polls more often than that. Negative: never delete.
+	// Default 10m.
+	Retention time.Duration
+	// MaxConns bounds the open agent connections; more are closed at once and counted.
+	// Default 65536.
+	MaxConns int
+	// MaxQueueBytes bounds each connection's queue of frames to write. A push that
+	// would overflow it closes the connection (counted as slow): the agent reconnects
+	// and pulls again. Default 4 MiB.
+	MaxQueueBytes int
+	// WriteTimeout is how long one write may block before its connection is closed as
+	// slow. Default 5s.
+	WriteTimeout time.Duration
+	// MaxBackoff caps the delay between attempts while the store is unreachable (it
+	// starts at Poll and doubles). Default 30s.
+	MaxBackoff time.Duration
+	// Logger receives the service's events. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	c.Poll = orDuration(c.Poll, DefaultPoll)
+	c.Reload = orDuration(c.Reload, DefaultReload)
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = DefaultMaxQueueBytes
+	}
+	c.WriteTimeout = orDuration(c.WriteTimeout, DefaultWriteTimeout)
+	c.MaxBackoff = orDuration(c.MaxBackoff, DefaultMaxBackoff)
+	if c.MaxBackoff < c.Poll {
+		c.MaxBackoff = c.Poll
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func orDuration(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,229 @@
+package routesvc
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/lb"
+	"github.com/valyala/bytebufferpool"
+)
+
+// readBufferSize is each connection's read buffer. Agents send only GetRouteRequests of
+// a few bytes each, so a small buffer holds many; a frame that does not fit is refused
+// (maxRequestFrame), which keeps 10,000 connections from costing 64 KiB each.
+const readBufferSize = 2048
+
+// maxRequestFrame is the largest frame the service reads: a GetRouteRequest is at most
+// 8 + 22 bytes; anything larger is not one, and is a bad frame.
+const maxRequestFrame = readBufferSize
+
+// writeChunk is how many queued bytes the writer gathers into one write.
+const writeChunk = 64 << 10
+
+// errBadFrame ends a connection that sent a frame the route service does not take.
+var errBadFrame = errors.New("bad frame")
+
+// conn is one agent's connection. Its reader goroutine reads pulls, subscribes and
+// queues their answers; its writer goroutine writes whatever is queued: answers and
+// pushes. The queue is bounded in bytes: a pull waits while the queue is over half the
+// bound (the agent is slowed by TCP, nobody else), and a push that would overflow it
+// closes the connection as too slow, so that no connection ever delays the others.
+type conn struct {
+	svc *Service
+	nc  net.Conn
+	br  *bufio.Reader
+	req larspb.GetRouteRequest
+	// keys are the entries this connection subscribed to: appended by the reader
+	// goroutine under the entry's lock, read by unsubscribeAll after the reader ended.
+	keys []*entry
+
+	mu     sync.Mutex // guards queue, queued and closed
+	queue  [][]byte   // frames to write, in order; each is immutable and shared
+	queued int        // bytes in queue
+	closed bool
+
+	spare [][]byte      // writer goroutine only: the queue's other buffer
+	wake  chan struct{} // one token: frames were queued
+	room  chan struct{} // one token: the writer took the queue
+	done  chan struct{} // closed by close
+}
+
+func newConn(svc *Service, nc net.Conn) *conn {
+	return &conn{
+		svc:  svc,
+		nc:   nc,
+		br:   bufio.NewReaderSize(nc, readBufferSize),
+		wake: make(chan struct{}, 1),
+		room: make(chan struct{}, 1),
+		done: make(chan struct{}),
+	}
+}
+
+// enqueue queues frame for writing. A push that would take the queue past its bound
+// closes the connection (counted as slow); it reports whether the frame was queued.
+// It never blocks: it is called under entry locks.
+func (c *conn) enqueue(frame []byte, push bool) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	if c.queued+len(frame) > c.svc.cfg.MaxQueueBytes && (push || c.queued > 0) {
+		c.mu.Unlock()
+		c.svc.stats.slowClosed.Add(1)
+		c.close()
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// close closes the connection once; both goroutines then end.
+func (c *conn) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	close(c.done)
+	c.nc.Close()
+}
+
+// waitRoom blocks until the queue is at most half full; false if the connection closed.
+func (c *conn) waitRoom() bool {
+	limit := c.svc.cfg.MaxQueueBytes / 2
+	for {
+		c.mu.Lock()
+		queued, closed := c.queued, c.closed
+		c.mu.Unlock()
+		if closed {
+			return false
+		}
+		if queued <= limit {
+			return true
+		}
+		select {
+		case <-c.room:
+		case <-c.done:
+			return false
+		}
+	}
+}
+
+// readLoop serves pulls until the connection fails or sends a bad frame, and returns why.
+func (c *conn) readLoop() error {
+	for {
+		id, body, size, err := readFrame(c.br)
+		if err != nil {
+			return err
+		}
+		if err := c.handle(id, body); err != nil {
+			return err
+		}
+		c.br.Discard(size)
+	}
+}
+
+// handle serves one frame: a pull subscribes the connection to its key and queues the
+// key's route. It does not allocate once the connection has subscribed to the key.
+func (c *conn) handle(id codec.MsgID, body []byte) error {
+	if id != codec.MsgGetRouteRequest {
+		return errBadFrame
+	}
+	c.req.ResetVT()
+	if err := c.req.UnmarshalVT(body); err != nil {
+		return errBadFrame
+	}
+	if !c.waitRoom() {
+		return net.ErrClosed
+	}
+	c.svc.stats.pulls.Add(1)
+	if !c.svc.table.subscribe(c, lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}) {
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// readFrame returns the next frame of br without consuming it: its id, body (valid
+// until the caller discards size bytes) and whole size. A frame with a bad length, or
+// larger than maxRequestFrame, is a bad frame.
+func readFrame(br *bufio.Reader) (id codec.MsgID, body []byte, size int, err error) {
+	hdr, err := br.Peek(codec.HeaderSize)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	id, n := codec.ReadHeader(hdr)
+	if codec.CheckBodyLen(n) != codec.ReasonOK || codec.HeaderSize+int(n) > maxRequestFrame {
+		return id, nil, 0, errBadFrame
+	}
+	size = codec.HeaderSize + int(n)
+	frame, err := br.Peek(size)
+	if err != nil {
+		return id, nil, 0, err
+	}
+	return id, frame[codec.HeaderSize:], size, nil
+}
+
+// writeLoop writes what is queued until the connection closes or a write fails (a
+// write blocked for WriteTimeout closes the connection as slow).
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.wake:
+		case <-c.done:
+			return
+		}
+		c.mu.Lock()
+		frames := c.queue
+		c.queue, c.queued = c.spare[:0], 0
+		c.mu.Unlock()
+		select {
+		case c.room <- struct{}{}:
+		default:
+		}
+		err := c.write(frames)
+		clear(frames)
+		c.spare = frames[:0]
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				c.svc.stats.slowClosed.Add(1)
+			}
+			c.close()
+			return
+		}
+	}
+}
+
+// write writes frames, gathered into chunks of up to writeChunk bytes.
+func (c *conn) write(frames [][]byte) error {
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	for i, f := range frames {
+		buf.B = append(buf.B, f...)
+		if len(buf.B) >= writeChunk || i == len(frames)-1 {
+			if err := c.nc.SetWriteDeadline(time.Now().Add(c.svc.cfg.WriteTimeout)); err != nil {
+				return err
+			}
+			if _, err := c.nc.Write(buf.B); err != nil {
+				return err
+			}
+			c.svc.lastWrite.Store(time.Now().UnixNano())
+			buf.B = buf.B[:0]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package routesvc
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/lb"
+)
+
+// emptyService starts a service on an empty SQLite store.
+func emptyService(t *testing.T, cfg Config) *Service {
+	t.Helper()
+	return startService(t, openStore(t, storetest.SQLiteDSN(t)), cfg)
+}
+
+// manyHosts returns n hosts whose ports start at base.
+func manyHosts(n int, base int32) []lb.Host {
+	hosts := make([]lb.Host, n)
+	for i := range hosts {
+		hosts[i] = lb.Host{IP: int32(0x0A000000 + i), Port: base}
+	}
+	return hosts
+}
+
+func TestSlowConnectionClosedWithoutDelayingOthers(t *testing.T) {
+	svc := emptyService(t, Config{MaxQueueBytes: 256 << 10, WriteTimeout: time.Hour})
+	key := lb.Key{Modid: 3, Cmdid: 3}
+	slow, fast := dial(t, svc), dial(t, svc)
+	slow.pull(3, 3)
+	fast.pull(3, 3)
+	slow.next(pushWithin) // then never reads again
+	fast.next(pushWithin)
+
+	// Push 1,000-host routes (about 12 KiB each) until the slow connection's queue
+	// overflows; the fast one must receive every push as it comes.
+	deadline := time.Now().Add(30 * time.Second)
+	var i int32
+	for svc.Stats().SlowClosed == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("slow connection not closed after %d pushes: %+v", i, svc.Stats())
+		}
+		i++
+		hosts := manyHosts(1000, i)
+		start := time.Now()
+		svc.table.set(key, hosts)
+		fast.waitFor(key, hosts, pushWithin)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("push %d reached the reading connection after %v", i, d)
+		}
+	}
+	if !slow.closedWithin(5 * time.Second) {
+		t.Fatalf("the slow connection is still open: %+v", svc.Stats())
+	}
+	waitUntil(t, 5*time.Second, "slow connection unsubscribed", func() bool { return svc.Stats().Connections == 1 })
+	hosts := manyHosts(2, 99)
+	svc.table.set(key, hosts)
+	fast.waitFor(key, hosts, pushWithin)
+}
+
+func TestBadFramesCloseOnlyTheirConnection(t *testing.T) {
+	svc := emptyService(t, Config{})
+	good := dial(t, svc)
+	good.pull(1, 1)
+	good.next(pushWithin)
+	cases := map[string][]byte{
+		"unknown msgid":      {9, 0, 0, 0, 0, 0, 0, 0},
+		"get_host over tcp":  {4, 0, 0, 0, 2, 0, 0, 0, 0x08, 0x01},
+		"negative length":    {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff},
+		"oversized length":   {1, 0, 0, 0, 0xff, 0xff, 0, 0},
+		"undecodable body":   {1, 0, 0, 0, 2, 0, 0, 0, 0x08, 0x80},
+		"larger than a pull": append([]byte{1, 0, 0, 0, 0x00, 0x10, 0, 0}, make([]byte, 4096)...),
+	}
+	n := uint64(0)
+	for name, frame := range cases {
+		bad := dial(t, svc)
+		bad.pull(2, 2)
+		bad.next(pushWithin)
+		if _, err := bad.nc.Write(frame); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bad.closedWithin(5 * time.Second) {
+			t.Fatalf("%s: connection not closed", name)
+		}
+		n++
+		waitUntil(t, 5*time.Second, name+": counted", func() bool { return svc.Stats().BadFrames == n })
+	}
+	good.pull(1, 2)
+	if m := good.next(pushWithin); m.Key != key12 {
+		t.Fatalf("the good connection got %+v", m)
+	}
+	waitUntil(t, 5*time.Second, "bad connections gone", func() bool {
+		st := svc.Stats()
+		return st.Connections == 1 && st.Subscriptions == 2
+	})
+}
+
+func TestPullsOfOneConnectionArriveInOrderUnderBackpressure(t *testing.T) {
+	// A queue of a few frames: pulls wait for room instead of closing the agent.
+	svc := emptyService(t, Config{MaxQueueBytes: 64})
+	a := dial(t, svc)
+	const n = 2000
+	go func() {
+		for i := range int32(n) {
+			a.pull(i, 1)
+		}
+	}()
+	for i := range int32(n) {
+		if m := a.next(pushWithin); m.Key.Modid != i {
+			t.Fatalf("answer %d is for %+v", i, m.Key)
+		}
+	}
+	if st := svc.Stats(); st.SlowClosed != 0 || st.Subscriptions != n {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestMaxConns(t *testing.T) {
+	svc := emptyService(t, Config{MaxConns: 2})
+	a, b := dial(t, svc), dial(t, svc)
+	a.pull(1, 1)
+	b.pull(1, 1)
+	a.next(pushWithin)
+	b.next(pushWithin)
+	c := dial(t, svc)
+	if !c.closedWithin(5 * time.Second) {
+		t.Fatal("a third connection was kept open")
+	}
+	if st := svc.Stats(); st.Refused != 1 || st.Connections != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestShutdownClosesConnections(t *testing.T) {
+	db := openStore(t, storetest.SQLiteDSN(t))
+	svc, err := New(Config{Store: db, Listen: "127.0.0.1:0", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	<-svc.Ready()
+	a := dial(t, svc)
+	a.pull(1, 1)
+	a.next(pushWithin)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return within 2s")
+	}
+	if !a.closedWithin(time.Second) {
+		t.Fatal("connection open after shutdown")
+	}
+	t.Logf("shutdown took %v", time.Since(start))
+}

@@ -1,0 +1,87 @@
+package routesvc
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// counters are the service's own counts; the table keeps its gauges.
+type counters struct {
+	conns             atomic.Int64  // open connections
+	accepted          atomic.Uint64 // connections accepted
+	refused           atomic.Uint64 // connections closed at once: MaxConns reached
+	pulls             atomic.Uint64 // GetRouteRequests served
+	badFrames         atomic.Uint64 // connections closed for a bad frame
+	slowClosed        atomic.Uint64 // connections closed because they could not keep up
+	polls             atomic.Uint64
+	pollErrors        atomic.Uint64 // failed rounds against the store
+	fullLoads         atomic.Uint64
+	changeRows        atomic.Uint64 // RouteChange rows applied
+	keysChanged       atomic.Uint64 // keys whose hosts changed (pushed)
+	changeRowsDeleted atomic.Uint64
+
+	fullLoadSeconds   *metrics.Histogram
+	changeLoadSeconds *metrics.Histogram
+	fanoutSeconds     *metrics.Histogram
+}
+
+// Stats are a service's figures at one moment, each read atomically.
+type Stats struct {
+	Connections       int64  // open agent connections
+	Accepted          uint64 // connections accepted since start
+	Refused           uint64 // connections closed at once because MaxConns were open
+	Subscriptions     int64  // (connection, key) pairs
+	Keys              int64  // keys with at least one host
+	Routes            int64  // hosts over all keys: the RouteData rows served
+	Pulls             uint64 // GetRouteRequests answered
+	Pushes            uint64 // frames queued to subscribers because their key changed
+	BadFrames         uint64 // connections closed for a bad frame
+	SlowClosed        uint64 // connections closed because they could not keep up
+	Polls             uint64 // polls of the store's stamp
+	PollErrors        uint64 // failed rounds against the store
+	FullLoads         uint64 // reads of every route (first load and reloads)
+	ChangeRows        uint64 // RouteChange rows applied
+	KeysChanged       uint64 // keys whose hosts changed
+	ChangeRowsDeleted uint64 // RouteChange rows deleted past the retention
+	TooLarge          uint64 // routes too large for one frame, answered empty
+	Version           uint64 // the store's version as of the last poll
+	LastChange        uint64 // the newest RouteChange id applied
+}
+
+// health is what /healthz tells: whether the first load is done and when the store
+// last answered.
+type health struct {
+	mu       sync.Mutex
+	loaded   bool
+	lastSync time.Time // the last successful round
+	downAt   time.Time // the first failed round since then; zero while the store answers
+	lastErr  string
+}
+
+func (h *health) synced(now time.Time) {
+	h.mu.Lock()
+	h.loaded, h.lastSync, h.downAt, h.lastErr = true, now, time.Time{}, ""
+	h.mu.Unlock()
+}
+
+func (h *health) failed(now time.Time, err error) {
+	h.mu.Lock()
+	if h.downAt.IsZero() {
+		h.downAt = now
+	}
+	h.lastErr = err.Error()
+	h.mu.Unlock()
+}
+
+// Health is the service's state for /healthz.
+type Health struct {
+	Loaded      bool          // the first complete load is done: the service accepts agents
+	StoreUp     bool          // the last round against the store succeeded
+	LastSync    time.Time     // when the store last answered a round
+	DownSince   time.Time     // the first failed round since then (zero while StoreUp)
+	LastError   string        // the last round's error (empty while StoreUp)
+	SnapshotAge time.Duration // time since LastSync: how stale the served routes may be
+}

@@ -42,15 +42,20 @@ type conn struct {
 	// goroutine under the entry's lock, read by unsubscribeAll after the reader ended.
 	keys []*entry
 
-	mu     sync.Mutex // guards queue, queued and closed
+	mu     sync.Mutex // guards queue, queued, closed and writing
 	queue  [][]byte   // frames to write, in order; each is immutable and shared
 	queued int        // bytes in queue
 	closed bool
+	// writing is set while one goroutine (the reader or the writer) has taken the
+	// queue and writes it: the other then leaves the queue alone, so frames go out in
+	// the order they were queued.
+	writing bool
 
-	spare [][]byte      // writer goroutine only: the queue's other buffer
-	wake  chan struct{} // one token: frames were queued
-	room  chan struct{} // one token: the writer took the queue
-	done  chan struct{} // closed by close
+	spare    [][]byte      // the queue's other buffer; owned by whoever is writing
+	deadline time.Time     // the write deadline set last; owned by whoever is writing
+	wake     chan struct{} // one token: frames were queued
+	room     chan struct{} // one token: the writer took the queue
+	done     chan struct{} // closed by close
 }
 
 func newConn(svc *Service, nc net.Conn) *conn {
@@ -82,9 +87,11 @@ func (c *conn) enqueue(frame []byte, push bool) bool {
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if push { // a pull's answer is written by the reader itself (readLoop, waitRoom)
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
 	return true
 }
@@ -102,7 +109,8 @@ func (c *conn) close() {
 	c.nc.Close()
 }
 
-// waitRoom blocks until the queue is at most half full; false if the connection closed.
+// waitRoom blocks until the queue is at most half full, writing it itself when the
+// writer goroutine is idle; false if the connection closed.
 func (c *conn) waitRoom() bool {
 	limit := c.svc.cfg.MaxQueueBytes / 2
 	for {
@@ -115,6 +123,14 @@ func (c *conn) waitRoom() bool {
 		if queued <= limit {
 			return true
 		}
+		if frames := c.takeQueue(); frames != nil {
+			err := c.write(frames)
+			c.doneWriting(frames)
+			if c.writeFailed(err) != nil {
+				return false
+			}
+			continue
+		}
 		select {
 		case <-c.room:
 		case <-c.done:
@@ -123,7 +139,10 @@ func (c *conn) waitRoom() bool {
 	}
 }
 
-// readLoop serves pulls until the connection fails or sends a bad frame, and returns why.
+// readLoop serves pulls until the connection fails or sends a bad frame, and returns
+// why. Once it has served every pull it has read, it writes their answers itself when
+// the writer goroutine is idle, as a request-response server would: one write for the
+// batch, and no wake-up of another goroutine.
 func (c *conn) readLoop() error {
 	for {
 		id, body, size, err := readFrame(c.br)
@@ -134,6 +153,11 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		c.br.Discard(size)
+		if c.br.Buffered() == 0 {
+			if err := c.flush(); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -177,8 +201,54 @@ func readFrame(br *bufio.Reader) (id codec.MsgID, body []byte, size int, err err
 	return id, frame[codec.HeaderSize:], size, nil
 }
 
-// writeLoop writes what is queued until the connection closes or a write fails (a
-// write blocked for WriteTimeout closes the connection as slow).
+// takeQueue takes the queued frames for writing, unless another goroutine is writing
+// or nothing is queued (nil). The caller must then call doneWriting.
+func (c *conn) takeQueue() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writing || len(c.queue) == 0 {
+		return nil
+	}
+	c.writing = true
+	frames := c.queue
+	c.queue, c.queued = c.spare[:0], 0
+	return frames
+}
+
+// doneWriting ends a takeQueue, keeping frames' array for the next swap, and wakes the
+// writer goroutine when more was queued meanwhile.
+func (c *conn) doneWriting(frames [][]byte) {
+	clear(frames)
+	c.mu.Lock()
+	c.spare = frames[:0]
+	c.writing = false
+	more := len(c.queue) > 0
+	c.mu.Unlock()
+	select {
+	case c.room <- struct{}{}:
+	default:
+	}
+	if more {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flush writes what is queued from the calling goroutine, unless the writer goroutine
+// is at it.
+func (c *conn) flush() error {
+	frames := c.takeQueue()
+	if frames == nil {
+		return nil
+	}
+	err := c.write(frames)
+	c.doneWriting(frames)
+	return c.writeFailed(err)
+}
+
+// writeLoop writes what is queued until the connection closes or a write fails.
 func (c *conn) writeLoop() {
 	for {
 		select {
@@ -186,44 +256,65 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		}
-		c.mu.Lock()
-		frames := c.queue
-		c.queue, c.queued = c.spare[:0], 0
-		c.mu.Unlock()
-		select {
-		case c.room <- struct{}{}:
-		default:
+		frames := c.takeQueue()
+		if frames == nil {
+			continue
 		}
 		err := c.write(frames)
-		clear(frames)
-		c.spare = frames[:0]
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				c.svc.stats.slowClosed.Add(1)
-			}
-			c.close()
+		c.doneWriting(frames)
+		if c.writeFailed(err) != nil {
 			return
 		}
 	}
 }
 
-// write writes frames, gathered into chunks of up to writeChunk bytes.
+// writeFailed closes the connection after a failed write, counting it as slow when the
+// write timed out (blocked for WriteTimeout), and returns err.
+func (c *conn) writeFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.svc.stats.slowClosed.Add(1)
+	}
+	c.close()
+	return err
+}
+
+// write writes frames: a single one as it is, more gathered into chunks of up to
+// writeChunk bytes. Each write may block for WriteTimeout at most.
 func (c *conn) write(frames [][]byte) error {
+	if len(frames) == 1 {
+		return c.writeChunk(frames[0])
+	}
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
 	for i, f := range frames {
 		buf.B = append(buf.B, f...)
 		if len(buf.B) >= writeChunk || i == len(frames)-1 {
-			if err := c.nc.SetWriteDeadline(time.Now().Add(c.svc.cfg.WriteTimeout)); err != nil {
+			if err := c.writeChunk(buf.B); err != nil {
 				return err
 			}
-			if _, err := c.nc.Write(buf.B); err != nil {
-				return err
-			}
-			c.svc.lastWrite.Store(time.Now().UnixNano())
 			buf.B = buf.B[:0]
 		}
 	}
+	return nil
+}
+
+// writeChunk writes b. The write deadline is moved only when less than half of
+// WriteTimeout is left of it, which spares a timer update on most writes.
+func (c *conn) writeChunk(b []byte) error {
+	now := time.Now()
+	if c.deadline.Sub(now) < c.svc.cfg.WriteTimeout/2 {
+		c.deadline = now.Add(c.svc.cfg.WriteTimeout)
+		if err := c.nc.SetWriteDeadline(c.deadline); err != nil {
+			return err
+		}
+	}
+	if _, err := c.nc.Write(b); err != nil {
+		return err
+	}
+	c.svc.lastWrite.Store(time.Now().UnixNano())
 	return nil
 }

@@ -104,6 +104,7 @@ func benchFanout(b *testing.B, conns, keysPerConn int) {
 	svc.mu.Lock()
 	ncs := make([]net.Conn, 0, len(svc.conns))
 	for c := range svc.conns {
+		c.nc.SetWriteDeadline(time.Time{}) // the service's, set for its own writes
 		ncs = append(ncs, c.nc)
 	}
 	svc.mu.Unlock()

@@ -1,0 +1,113 @@
+package reportsvc
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/larsgo/lars/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultListen       = "127.0.0.1:7779"
+	DefaultWorkers      = 2
+	DefaultQueueSize    = 100_000
+	DefaultBatchSize    = 1000
+	DefaultMaxConns     = 65536
+	DefaultRetries      = 3
+	DefaultRetryBackoff = 50 * time.Millisecond
+	DefaultMaxBackoff   = 2 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultFlushTimeout = 2 * time.Second
+)
+
+// Store is where the service writes call status; *store.DB implements it.
+type Store interface {
+	UpsertCallStatus(ctx context.Context, rows []store.CallStatus) error
+}
+
+var _ Store = (*store.DB)(nil)
+
+// Config configures a Service. Its zero value works but for Store.
+type Config struct {
+	// Store receives the ServerCallStatus upserts. Required.
+	Store Store
+	// Listen is the TCP address agents connect to. Default 127.0.0.1:7779.
+	Listen string
+	// Workers is the number of database writers (Lars's db_thread_cnt). Each owns the
+	// rows whose key hashes to it, so one row is always written by one writer, in
+	// order, and two writers never upsert the same row at once. Default 2. At most
+	// QueueSize.
+	Workers int
+	// QueueSize bounds the rows waiting to be written, over all workers (each holds
+	// its share). A result for a queued row replaces it; a result for a new row when
+	// the worker's share is full drops that share's oldest row, counted. Default
+	// 100,000.
+	QueueSize int
+	// BatchSize is the most rows one statement writes. Default 1000.
+	BatchSize int
+	// MaxConns bounds the open agent connections; more are closed at once and counted.
+	// Default 65536.
+	MaxConns int
+	// Retries is how many times a failed batch is tried again, with backoff, before
+	// its rows are put back in the queue (those that still fit and were not replaced
+	// meanwhile by newer results) or dropped, counted. Default 3; negative: none.
+	Retries int
+	// RetryBackoff is the first pause after a failed write; it doubles up to
+	// MaxBackoff and starts over after a success. Default 50ms.
+	RetryBackoff time.Duration
+	// MaxBackoff caps the pause between attempts while the store fails. Default 2s.
+	MaxBackoff time.Duration
+	// WriteTimeout bounds one statement. Default 10s.
+	WriteTimeout time.Duration
+	// FlushTimeout bounds the writing of what is queued once Run's context ends; rows
+	// still queued after it are dropped, counted. Default 2s.
+	FlushTimeout time.Duration
+	// Now is the clock that stamps results whose report carries no ts. Default
+	// time.Now.
+	Now func() time.Time
+	// Logger receives the service's events. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	c.QueueSize = orInt(c.QueueSize, DefaultQueueSize)
+	c.Workers = min(orInt(c.Workers, DefaultWorkers), c.QueueSize)
+	c.BatchSize = orInt(c.BatchSize, DefaultBatchSize)
+	c.MaxConns = orInt(c.MaxConns, DefaultMaxConns)
+	switch {
+	case c.Retries == 0:
+		c.Retries = DefaultRetries
+	case c.Retries < 0:
+		c.Retries = 0
+	}
+	c.RetryBackoff = orDuration(c.RetryBackoff, DefaultRetryBackoff)
+	c.MaxBackoff = max(orDuration(c.MaxBackoff, DefaultMaxBackoff), c.RetryBackoff)
+	c.WriteTimeout = orDuration(c.WriteTimeout, DefaultWriteTimeout)
+	c.FlushTimeout = orDuration(c.FlushTimeout, DefaultFlushTimeout)
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+func orInt(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func orDuration(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,77 @@
+package reportsvc
+
+import (
+	"errors"
+	"net"
+	"sync"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/codec/larspb"
+)
+
+// errBadFrame ends a connection that sent a frame the report service does not take:
+// a bad length, another message id than ReportStatusRequest, or a body that does not
+// decode.
+var errBadFrame = errors.New("bad frame")
+
+// maxKeptResults bounds the decoded results a connection keeps for reuse: an agent
+// sends at most 1024 hosts per report, so a larger report (legal, but unusual) is
+// decoded into a message that is dropped afterwards rather than kept for the life of
+// the connection.
+const maxKeptResults = 1024
+
+// conn is one agent's connection: one goroutine reads its frames and queues their
+// results; nothing is ever written back. Its memory is the shared stream framer's
+// buffer, codec.MaxFrameSize (64 KiB, the smallest that holds any legal frame), plus
+// the decoded report it reuses.
+type conn struct {
+	svc *Service
+	nc  net.Conn
+	sr  *codec.StreamReader
+	req *larspb.ReportStatusRequest
+
+	closeOnce sync.Once
+}
+
+func newConn(svc *Service, nc net.Conn) *conn {
+	return &conn{svc: svc, nc: nc, sr: codec.NewStreamReader(nc, 0), req: &larspb.ReportStatusRequest{}}
+}
+
+// close closes the connection once; its reader then ends.
+func (c *conn) close() {
+	c.closeOnce.Do(func() { c.nc.Close() })
+}
+
+// readLoop queues the results of every frame until the connection fails or sends a
+// bad frame, and returns why.
+func (c *conn) readLoop() error {
+	for {
+		id, body, err := c.sr.Next()
+		if err != nil {
+			if errors.Is(err, codec.ErrProtocol) {
+				return errBadFrame
+			}
+			return err
+		}
+		if err := c.handle(id, body); err != nil {
+			return err
+		}
+	}
+}
+
+// handle decodes one frame and queues its results. It does not allocate once the
+// connection has decoded a report of as many results.
+func (c *conn) handle(id codec.MsgID, body []byte) error {
+	if id != codec.MsgReportStatusRequest {
+		return errBadFrame
+	}
+	c.req.ResetVT()
+	if err := c.req.UnmarshalVT(body); err != nil {
+		return errBadFrame
+	}
+	c.svc.enqueueReport(c.req)
+	if cap(c.req.Results) > maxKeptResults {
+		c.req = &larspb.ReportStatusRequest{}
+	}
+	return nil
+}

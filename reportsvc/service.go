@@ -1,0 +1,252 @@
+package reportsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+// Service is a report service. New makes one; Run serves until its context ends.
+type Service struct {
+	cfg    Config
+	queue  *queue
+	stats  counters
+	set    *metrics.Set
+	health health
+
+	ready chan struct{} // closed once Run listens
+	addr  net.Addr      // set before ready is closed
+
+	// writeCtx is the context of every statement; cancelled when the flush at
+	// shutdown runs out of time.
+	writeCtx    context.Context
+	cancelWrite context.CancelFunc
+	draining    chan struct{} // closed once no reader is left: workers write what is queued, then end
+
+	mu    sync.Mutex // guards conns
+	conns map[*conn]struct{}
+	wg    sync.WaitGroup // connection goroutines
+}
+
+// New returns a service for cfg.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("reportsvc: Config.Store is nil")
+	}
+	cfg = cfg.withDefaults()
+	s := &Service{
+		cfg:      cfg,
+		queue:    newQueue(cfg.Workers, cfg.QueueSize),
+		set:      metrics.NewSet(),
+		ready:    make(chan struct{}),
+		draining: make(chan struct{}),
+		conns:    make(map[*conn]struct{}),
+	}
+	s.writeCtx, s.cancelWrite = context.WithCancel(context.Background())
+	s.stats.batchSeconds = s.set.NewHistogram("lars_reporter_batch_seconds")
+	return s, nil
+}
+
+// Ready is closed once the service listens.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the address the service listens on; valid once Ready is closed.
+func (s *Service) Addr() net.Addr { return s.addr }
+
+// Run listens, reads agents' reports and writes them to the store until ctx ends.
+// Then it closes every connection, writes what is queued within FlushTimeout, drops
+// (counted) what is left, and returns nil once its goroutines have ended. It returns an
+// error only if it cannot listen. Run is called once.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.cancelWrite()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.addr = ln.Addr()
+	close(s.ready)
+	s.cfg.Logger.Info("serving", "addr", s.addr.String(), "workers", s.cfg.Workers, "queue", s.cfg.QueueSize)
+
+	var workers sync.WaitGroup
+	for _, sh := range s.queue.shards {
+		workers.Add(1)
+		go func() { defer workers.Done(); s.newWorker(sh).run() }()
+	}
+	accepting := make(chan struct{})
+	go func() { defer close(accepting); s.accept(ln) }()
+	<-ctx.Done()
+	ln.Close()
+	<-accepting
+	s.closeAll()
+	s.wg.Wait() // no reader is left: nothing more is queued
+	s.flush(&workers)
+	return nil
+}
+
+// flush lets the workers write what is queued, for FlushTimeout at most, then stops
+// them and counts the rows left as dropped.
+func (s *Service) flush(workers *sync.WaitGroup) {
+	queued := s.queue.depth()
+	start := time.Now()
+	close(s.draining)
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	t := time.NewTimer(s.cfg.FlushTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.cancelWrite()
+		<-done
+	}
+	var left int
+	for _, sh := range s.queue.shards {
+		left += sh.discard()
+	}
+	s.stats.droppedShutdown.Add(uint64(left))
+	if left > 0 {
+		s.cfg.Logger.Warn("flush incomplete: rows dropped", "queued", queued, "dropped", left,
+			"took", time.Since(start).Round(time.Millisecond).String())
+	} else {
+		s.cfg.Logger.Info("flushed", "rows", queued, "took", time.Since(start).Round(time.Millisecond).String())
+	}
+}
+
+// accept accepts connections until ln is closed.
+func (s *Service) accept(ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.cfg.Logger.Warn("accept failed", "err", err)
+			time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
+			continue
+		}
+		if s.stats.conns.Load() >= int64(s.cfg.MaxConns) {
+			s.stats.refused.Add(1)
+			nc.Close()
+			continue
+		}
+		s.serve(newConn(s, nc))
+	}
+}
+
+// serve starts c's reader, or closes c when the service is shutting down.
+func (s *Service) serve(c *conn) {
+	s.mu.Lock()
+	if s.conns == nil {
+		s.mu.Unlock()
+		c.nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.stats.conns.Add(1)
+	s.stats.accepted.Add(1)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		if err := c.readLoop(); errors.Is(err, errBadFrame) {
+			s.stats.badFrames.Add(1)
+		}
+		c.close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.stats.conns.Add(-1)
+	}()
+}
+
+// closeAll closes every connection and refuses new ones.
+func (s *Service) closeAll() {
+	s.mu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.mu.Unlock()
+	for c := range conns {
+		c.close()
+	}
+}
+
+// enqueueReport queues one ServerCallStatus row per result of req. A report without
+// ts is stamped with the time it was read.
+func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
+	s.stats.frames.Add(1)
+	if len(req.Results) == 0 {
+		return
+	}
+	s.stats.results.Add(uint64(len(req.Results)))
+	ts := int64(req.Ts)
+	if ts == 0 {
+		ts = s.cfg.Now().Unix()
+	}
+	var coalesced, dropped uint64
+	for _, r := range req.Results {
+		row := store.CallStatus{
+			Key:    lb.Key{Modid: req.Modid, Cmdid: req.Cmdid},
+			Host:   lb.Host{IP: r.Ip, Port: r.Port},
+			Caller: req.Caller,
+			Succ:   r.Succ,
+			Err:    r.Err,
+			TS:     ts,
+			// Overload is stored as Lars's char(1) by the store.
+			Overload: r.Overload,
+		}
+		switch s.queue.shardOf(&row).push(&row) {
+		case pushCoalesced:
+			coalesced++
+		case pushDroppedOld:
+			dropped++
+		}
+	}
+	if coalesced > 0 {
+		s.stats.coalesced.Add(coalesced)
+	}
+	if dropped > 0 {
+		s.stats.droppedQueueFull.Add(dropped)
+	}
+}
+
+// Stats returns the service's figures.
+func (s *Service) Stats() Stats {
+	return Stats{
+		Connections:      s.stats.conns.Load(),
+		Accepted:         s.stats.accepted.Load(),
+		Refused:          s.stats.refused.Load(),
+		BadFrames:        s.stats.badFrames.Load(),
+		Frames:           s.stats.frames.Load(),
+		Results:          s.stats.results.Load(),
+		Coalesced:        s.stats.coalesced.Load(),
+		RowsWritten:      s.stats.rowsWritten.Load(),
+		Batches:          s.stats.batches.Load(),
+		DBErrors:         s.stats.dbErrors.Load(),
+		QueueRows:        s.queue.depth(),
+		QueueCapacity:    s.cfg.QueueSize,
+		DroppedQueueFull: s.stats.droppedQueueFull.Load(),
+		DroppedDBError:   s.stats.droppedDBError.Load(),
+		DroppedShutdown:  s.stats.droppedShutdown.Load(),
+	}
+}
+
+// Health returns whether the store takes the service's writes.
+func (s *Service) Health() Health {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	return Health{
+		StoreUp:   s.health.downAt.IsZero(),
+		LastWrite: s.health.lastWrite,
+		DownSince: s.health.downAt,
+		LastError: s.health.lastErr,
+	}
+}

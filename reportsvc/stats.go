@@ -1,0 +1,92 @@
+package reportsvc
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// counters are the service's counts, updated atomically.
+type counters struct {
+	conns     atomic.Int64  // open connections
+	accepted  atomic.Uint64 // connections accepted
+	refused   atomic.Uint64 // connections closed at once: MaxConns reached
+	badFrames atomic.Uint64 // connections closed for a bad frame
+	frames    atomic.Uint64 // ReportStatusRequests read
+	results   atomic.Uint64 // HostCallResults read
+	coalesced atomic.Uint64 // results that replaced a queued row
+
+	rowsWritten atomic.Uint64
+	batches     atomic.Uint64 // statements that succeeded
+	dbErrors    atomic.Uint64 // statements that failed
+
+	droppedQueueFull atomic.Uint64 // oldest rows dropped for a new one
+	droppedDBError   atomic.Uint64 // rows of failed batches that could not be put back
+	droppedShutdown  atomic.Uint64 // rows still queued when the flush at shutdown ended
+
+	batchSeconds *metrics.Histogram // time of each successful statement
+}
+
+// Stats are a service's figures at one moment, each read atomically.
+type Stats struct {
+	Connections      int64  // open agent connections
+	Accepted         uint64 // connections accepted since start
+	Refused          uint64 // connections closed at once because MaxConns were open
+	BadFrames        uint64 // connections closed for a bad frame
+	Frames           uint64 // ReportStatusRequests read
+	Results          uint64 // HostCallResults read
+	Coalesced        uint64 // results that replaced a queued, not yet written row
+	RowsWritten      uint64 // rows written to the store
+	Batches          uint64 // upsert statements that succeeded
+	DBErrors         uint64 // upsert statements that failed
+	QueueRows        int64  // rows queued now
+	QueueCapacity    int    // the most rows queued at once (Config.QueueSize)
+	DroppedQueueFull uint64 // rows dropped, oldest first, because the queue was full
+	DroppedDBError   uint64 // rows dropped after their batch failed and did not fit back
+	DroppedShutdown  uint64 // rows still queued when the flush at shutdown ended
+}
+
+// Dropped returns the rows dropped for any reason.
+func (s Stats) Dropped() uint64 {
+	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown
+}
+
+// health is what /healthz tells: whether the store takes writes, and since when not.
+type health struct {
+	mu        sync.Mutex
+	lastWrite time.Time // the last successful statement
+	downAt    time.Time // the first failure since then; zero while writes succeed
+	lastErr   string
+}
+
+// succeeded records a successful write and reports whether the store was down.
+func (h *health) succeeded(now time.Time) (wasDown bool) {
+	h.mu.Lock()
+	wasDown = !h.downAt.IsZero()
+	h.lastWrite, h.downAt, h.lastErr = now, time.Time{}, ""
+	h.mu.Unlock()
+	return wasDown
+}
+
+// failed records a failed write and reports whether it is the first since the last
+// success.
+func (h *health) failed(now time.Time, err error) (first bool) {
+	h.mu.Lock()
+	first = h.downAt.IsZero()
+	if first {
+		h.downAt = now
+	}
+	h.lastErr = err.Error()
+	h.mu.Unlock()
+	return first
+}
+
+// Health is the service's state for /healthz.
+type Health struct {
+	StoreUp   bool      // the last write succeeded (or none was tried)
+	LastWrite time.Time // when a write last succeeded; zero before the first
+	DownSince time.Time // the first failed write since then (zero while StoreUp)
+	LastError string    // the last failed write's error (empty while StoreUp)
+}

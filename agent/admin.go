@@ -90,18 +90,11 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 func writeLinkMetrics(w io.Writer, service string, ls upstream.LinkStats) {
 	p := "lars_agent_" + service
 	for _, addr := range ls.Addrs {
-		metrics.WriteGaugeUint64(w, fmt.Sprintf(`%s_connected{addr=%q}`, p, addr), b2u(ls.Connected && ls.Addr == addr))
+		metrics.WriteGaugeUint64(w, fmt.Sprintf(`%s_connected{addr=%q}`, p, addr), admin.Bool(ls.Connected && ls.Addr == addr))
 	}
 	metrics.WriteCounterUint64(w, p+"_connects_total", ls.Connects)
 	metrics.WriteCounterUint64(w, p+"_disconnects_total", ls.Disconnects)
 	metrics.WriteCounterUint64(w, p+"_dial_errors_total", ls.DialErrors)
-}
-
-func b2u(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // routeJSON is one key of /routes.

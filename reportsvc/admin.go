@@ -47,13 +47,6 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="queue_full"}`, st.DroppedQueueFull)
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="db_error"}`, st.DroppedDBError)
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="shutdown"}`, st.DroppedShutdown)
-	metrics.WriteGaugeUint64(w, "lars_reporter_store_up", b2u(h.StoreUp))
+	metrics.WriteGaugeUint64(w, "lars_reporter_store_up", admin.Bool(h.StoreUp))
 	s.set.WritePrometheus(w)
-}
-
-func b2u(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
 }

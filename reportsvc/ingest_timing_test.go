@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
@@ -99,7 +100,7 @@ func BenchmarkIngest(b *testing.B) {
 		for i := range rounds {
 			rounds[i] = benchFrames(uint32(i + 2))
 		}
-		cpu0 := processCPU()
+		cpu0 := proctest.ProcessCPU()
 		b.ResetTimer()
 		frames := (b.N + benchHosts - 1) / benchHosts
 		perRound := benchRows / benchHosts
@@ -120,7 +121,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(baseline, "row-at-a-time/s")
 		b.ReportMetric(rate/baseline, "x-row-at-a-time")
 		if st.Results > 0 {
-			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(st.Results), "cpu-ns/result")
+			b.ReportMetric(float64((proctest.ProcessCPU()-cpu0).Nanoseconds())/float64(st.Results), "cpu-ns/result")
 			b.ReportMetric(float64(st.RowsWritten)/float64(max(st.Batches, 1)), "rows/batch")
 		}
 		if st.Coalesced != 0 || st.Dropped() != 0 {
@@ -175,7 +176,7 @@ func BenchmarkIngestReadOnly(b *testing.B) {
 	svc := startService(b, nopStore{}, Config{})
 	conns := []net.Conn{dial(b, svc.Service).nc, dial(b, svc.Service).nc}
 	frames := benchFrames(1)
-	cpu0 := processCPU()
+	cpu0 := proctest.ProcessCPU()
 	b.ResetTimer()
 	for sent := 0; sent < b.N; sent += benchRows {
 		sendSplit(b, conns, frames)
@@ -187,7 +188,7 @@ func BenchmarkIngestReadOnly(b *testing.B) {
 	b.StopTimer()
 	st := svc.Stats()
 	b.ReportMetric(float64(st.Results)/b.Elapsed().Seconds(), "results/s")
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(st.Results), "cpu-ns/result")
+	b.ReportMetric(float64((proctest.ProcessCPU()-cpu0).Nanoseconds())/float64(st.Results), "cpu-ns/result")
 }
 
 // BenchmarkReportIntoQueue is decoding one report of 10 results whose rows are queued

@@ -59,16 +59,9 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_dns_change_rows_applied_total", st.ChangeRows)
 	metrics.WriteCounterUint64(w, "lars_dns_keys_changed_total", st.KeysChanged)
 	metrics.WriteCounterUint64(w, "lars_dns_change_rows_deleted_total", st.ChangeRowsDeleted)
-	metrics.WriteGaugeUint64(w, "lars_dns_store_up", b2u(h.StoreUp && h.Loaded))
+	metrics.WriteGaugeUint64(w, "lars_dns_store_up", admin.Bool(h.StoreUp && h.Loaded))
 	metrics.WriteGaugeFloat64(w, "lars_dns_snapshot_age_seconds", h.SnapshotAge.Seconds())
 	s.set.WritePrometheus(w)
-}
-
-func b2u(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // routeJSON is one key of /routes.

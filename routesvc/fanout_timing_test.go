@@ -17,6 +17,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -260,7 +261,7 @@ func pullLoad(b *testing.B, addr string, conns, rounds int) (rate, cpuPerAnswer 
 	}
 	var answers atomic.Int64
 	var wg sync.WaitGroup
-	cpu0 := processCPU()
+	cpu0 := proctest.ProcessCPU()
 	start := time.Now()
 	for i, c := range cs {
 		wg.Add(1)
@@ -282,7 +283,7 @@ func pullLoad(b *testing.B, addr string, conns, rounds int) (rate, cpuPerAnswer 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := processCPU() - cpu0
+	cpu := proctest.ProcessCPU() - cpu0
 	n := answers.Load()
 	if n != int64(conns*rounds) {
 		b.Fatalf("%d answers, want %d", n, conns*rounds)

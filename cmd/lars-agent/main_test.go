@@ -16,6 +16,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/larstest"
+	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -44,32 +45,14 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func startBinary(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer) {
+func startBinary(t *testing.T, args ...string) (*exec.Cmd, *proctest.Buffer) {
 	t.Helper()
 	bin, err := buildAgent()
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
 	cmd := exec.Command(bin, args...)
-	var logs syncBuffer
+	var logs proctest.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -30,8 +30,9 @@ const shutdownLimit = 2 * time.Second
 
 // options are the command-line flags.
 type options struct {
-	config, routes, listen, ports, dns, reporter, admin, logFormat, logLevel string
-	sockets, batch                                                           int
+	config, routes, listen, ports, dns, reporter, admin string
+	sockets, batch                                      int
+	log                                                 cli.LogFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -47,8 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-agent [flags]\n\nThe Lars load-balancing agent.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -65,7 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 // buildConfig turns the flags (over the INI file, when given) into an agent.Config.
 func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, *slog.Logger, error) {
 	var cfg agent.Config
-	logger, err := cli.NewLogger(o.logFormat, o.logLevel, stderr)
+	logger, err := o.log.Logger(stderr)
 	if err != nil {
 		return cfg, nil, err
 	}

@@ -18,9 +18,10 @@ const DefaultDB = "sqlite:lars.db"
 
 // options are the command-line flags.
 type options struct {
-	config, listen, db, admin, logFormat, logLevel string
-	poll, reload, retention                        time.Duration
-	maxConns                                       int
+	config, listen, db, admin string
+	poll, reload, retention   time.Duration
+	maxConns                  int
+	log                       cli.LogFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -35,8 +36,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.DurationVar(&o.retention, "retention", routesvc.DefaultRetention, "how long change rows are kept before this service deletes them (0: never)")
 	fs.IntVar(&o.maxConns, "max-conns", routesvc.DefaultMaxConns, "most agent connections open at once; more are closed and counted")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /routes, /debug/pprof/ (default off; keep it on loopback)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-dns [flags]\n\nThe Lars route service: serves the route store to agents and pushes its changes.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -61,7 +61,7 @@ type settings struct {
 // buildSettings checks the flags, reads the conf file when given, and lets every flag
 // set on the command line override it.
 func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, error) {
-	logger, err := cli.NewLogger(o.logFormat, o.logLevel, stderr)
+	logger, err := o.log.Logger(stderr)
 	if err != nil {
 		return nil, err
 	}

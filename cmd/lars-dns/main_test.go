@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/internal/proctest"
 )
 
 func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
@@ -89,7 +91,7 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 func TestStartsAndStopsOnSignal(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
 	sig := make(chan os.Signal, 1)
-	var stderr syncBuffer
+	var stderr proctest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}, &stderr, sig)

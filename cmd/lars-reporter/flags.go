@@ -17,8 +17,9 @@ const DefaultDB = "sqlite:lars.db"
 
 // options are the command-line flags.
 type options struct {
-	config, listen, db, admin, logFormat, logLevel string
-	workers, queue, maxConns                       int
+	config, listen, db, admin string
+	workers, queue, maxConns  int
+	log                       cli.LogFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -32,8 +33,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.IntVar(&o.queue, "queue", reportsvc.DefaultQueueSize, "most rows waiting to be written; the latest status of a row replaces a queued one, and when full the oldest are dropped")
 	fs.IntVar(&o.maxConns, "max-conns", reportsvc.DefaultMaxConns, "most agent connections open at once; more are closed and counted")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-reporter [flags]\n\nThe Lars report service: stores the call status agents report in ServerCallStatus.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -58,7 +58,7 @@ type settings struct {
 // buildSettings checks the flags, reads the conf file when given, and lets every flag
 // set on the command line override it.
 func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, error) {
-	logger, err := cli.NewLogger(o.logFormat, o.logLevel, stderr)
+	logger, err := o.log.Logger(stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,14 @@ func Mux(h Handlers) *http.ServeMux {
 	return mux
 }
 
+// Bool is a boolean as a gauge's value: 1 or 0.
+func Bool(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Server is a running admin endpoint.
 type Server struct {
 	srv *http.Server

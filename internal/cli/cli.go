@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,20 @@ const (
 	ExitError = 1 // the daemon failed while running
 	ExitUsage = 2 // bad flags or configuration
 )
+
+// LogFlags are the -log-format and -log-level flags every daemon has.
+type LogFlags struct {
+	Format, Level string
+}
+
+// Register declares the flags on fs.
+func (l *LogFlags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&l.Format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&l.Level, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// Logger returns the logger the flags ask for, writing to w.
+func (l *LogFlags) Logger(w io.Writer) (*slog.Logger, error) { return NewLogger(l.Format, l.Level, w) }
 
 // NewLogger returns the logger -log-format (text or json) and -log-level (debug, info,
 // warn or error) ask for, writing to w.

@@ -14,13 +14,16 @@ BENCH_PKGS      ?= ./...
 BENCH_THRESHOLD ?= 25
 BASELINE        := benchmarks/baseline/bench.txt
 
-.PHONY: help demo profile build test test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
+.PHONY: help demo demo-routes profile build test test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-demo: ## agent on the bundled routes, loadgen against it for DEMO_SECONDS (5), a readable report
+demo: ## the whole system on one SQLite file: routes, lars-dns, lars-reporter, agent, loadgen for DEMO_SECONDS (5), checked
 	./scripts/demo.sh
+
+demo-routes: ## agent on the bundled routes file alone, loadgen against it for DEMO_SECONDS (5), a readable report
+	./scripts/demo-routes.sh
 
 profile: ## agent under loadgen for PROFILE_SECONDS (10): CPU, allocs, heap, mutex, block profiles and their top entries
 	./scripts/profile.sh

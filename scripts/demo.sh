@@ -1,39 +1,170 @@
 #!/usr/bin/env bash
-# make demo: lars-agent on the bundled routes file, lars-loadgen against it for a few
-# seconds with production-like traffic, then the loadgen's report and the agent's view.
+# make demo: the whole system on one machine and one SQLite file in a temporary folder.
+# The routes of examples/routes.txt are imported with larsctl; lars-dns serves them,
+# lars-agent pulls them from it (no routes file) and reports call status to
+# lars-reporter, which stores it; lars-loadgen runs production-like traffic against the
+# agent, with one host failing every call. During the run a host is added to service
+# 1/1 with larsctl route add and the agent serves it; at the end larsctl status shows
+# the failing host overloaded, as lars-reporter stored it. Everything started is
+# stopped, and the folder removed, on exit or Ctrl-C.
+#
+# The script exits 1 unless the added host was served by the agent and larsctl status
+# shows the failing host overloaded, so CI can run it as a check.
+#
+# Knobs: DEMO_SECONDS (5, the measured span of the load), PORTS (agent UDP ports,
+# 8888,8889,8890), DNS_LISTEN (127.0.0.1:17778), REPORTER_LISTEN (127.0.0.1:17779),
+# ADMIN (the agent's admin, 127.0.0.1:16061), DNS_ADMIN (127.0.0.1:16062),
+# REPORTER_ADMIN (127.0.0.1:16063).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${DEMO_SECONDS:-5}
 ports=${PORTS:-8888,8889,8890}
+dns=${DNS_LISTEN:-127.0.0.1:17778}
+reporter=${REPORTER_LISTEN:-127.0.0.1:17779}
 admin=${ADMIN:-127.0.0.1:16061}
-mkdir -p bin
-go build -o bin/ ./cmd/lars-agent ./cmd/lars-loadgen
+dns_admin=${DNS_ADMIN:-127.0.0.1:16062}
+reporter_admin=${REPORTER_ADMIN:-127.0.0.1:16063}
+failing=10.0.1.1:8001 # every call to it fails (lars-loadgen -fail-hosts)
+added_ip=10.0.1.11 added_port=8011
 
-echo "== starting lars-agent on 127.0.0.1 ports $ports with examples/routes.txt (101 services)"
-bin/lars-agent -routes examples/routes.txt -ports "$ports" -admin "$admin" -log-level warn &
-agent=$!
-trap 'kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -sf "http://$admin/healthz" >/dev/null 2>&1 && break
-  kill -0 "$agent" 2>/dev/null || { echo "lars-agent did not start (ports $ports busy? set PORTS=...)"; exit 1; }
+mkdir -p bin
+go build -o bin/ ./cmd/larsctl ./cmd/lars-dns ./cmd/lars-reporter ./cmd/lars-agent ./cmd/lars-loadgen
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/lars-demo.XXXXXX")
+db="sqlite:$dir/lars.db"
+pids=()
+# cleanup stops what was started, newest first (the agent before the services it
+# uses), and removes the folder.
+cleanup() {
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'echo; echo "interrupted"; exit 130' INT TERM
+
+# start CMD...: runs CMD in the background, in a session of its own so that Ctrl-C
+# reaches only this script, which then stops everything in order.
+start() {
+  if command -v setsid >/dev/null; then setsid "$@" & else "$@" & fi
+  pids+=($!)
+}
+
+larsctl() { bin/larsctl -db "$db" -ports "$ports" "$@"; }
+
+# wait_up NAME PID URL: waits until URL answers 200 (at most 10 s), failing if NAME exits.
+wait_up() {
+  local i
+  for i in $(seq 100); do
+    curl -sf "$3" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$2" 2>/dev/null; then
+      echo "$1 did not start (an address in use? see the knobs at the top of scripts/demo.sh)"
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "$1 is not ready after 10 s ($3)"
+  exit 1
+}
+
+# elapsed START: seconds since START (an $EPOCHREALTIME), one decimal.
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+echo "== the route store: $db"
+echo "\$ larsctl route import examples/routes.txt"
+larsctl route import examples/routes.txt
+
+echo "== lars-dns on $dns, lars-reporter on $reporter (admin endpoints $dns_admin, $reporter_admin)"
+start bin/lars-dns -db "$db" -listen "$dns" -admin "$dns_admin" -log-level warn
+wait_up lars-dns "${pids[-1]}" "http://$dns_admin/healthz"
+start bin/lars-reporter -db "$db" -listen "$reporter" -admin "$reporter_admin" -log-level warn
+wait_up lars-reporter "${pids[-1]}" "http://$reporter_admin/healthz"
+
+echo "== lars-agent on UDP ports $ports: routes from lars-dns, status to lars-reporter every 1s"
+start bin/lars-agent -dns "$dns" -reporter "$reporter" -ports "$ports" -admin "$admin" -log-level warn
+wait_up lars-agent "${pids[-1]}" "http://$admin/healthz"
+
+echo "== lars-loadgen: ${seconds}s closed loop after 1s warm-up, 64 in flight, 90% get_host / 5% get_route /"
+echo "   5% report, services 1-100 (zipf), a report after every get_host, host $failing failing every call"
+start bin/lars-loadgen -target 127.0.0.1 -ports "$ports" -modids 1-100 -cmdids 1 -spread zipf \
+  -mix get_host=90,get_route=5,report=5 -fail-hosts "$failing" \
+  -concurrency 64 -duration "${seconds}s" -warmup 1s -quiet >"$dir/loadgen.txt" 2>&1
+loadgen=${pids[-1]}
+
+# The agent pulls a key on its first request for it (the warm-up absorbs those
+# answers); once it holds service 1/1, a host is added to it in the store.
+for _ in $(seq 100); do
+  larsctl -reg=false get-route 1 1 >/dev/null 2>&1 && break
   sleep 0.1
 done
+echo
+echo "== during the run: a host added to service 1/1 in the route store"
+echo "\$ larsctl route add 1 1 $added_ip $added_port"
+larsctl route add 1 1 "$added_ip" "$added_port"
+added_at=$EPOCHREALTIME
+served=
+for _ in $(seq 100); do
+  if larsctl -reg=false get-route 1 1 >"$dir/route.txt" 2>/dev/null &&
+    grep -qx "$added_ip:$added_port" "$dir/route.txt"; then
+    served=$(elapsed "$added_at")
+    break
+  fi
+  sleep 0.1
+done
+if [ -n "$served" ]; then
+  echo "   the agent serves it ${served}s later: lars-dns saw the change and pushed the new host set"
+  echo "\$ larsctl get-route 1 1"
+  echo "   ..."
+  tail -n 3 "$dir/route.txt" | sed 's/^/   /'
+else
+  echo "   the agent did not serve $added_ip:$added_port within 10 s"
+fi
 
-echo "== lars-loadgen: ${seconds}s closed loop, 64 in flight, 90% get_host / 5% get_route / 5% report,"
-echo "   services 1-100 (zipf), a report after every get_host, host 10.0.1.1:8001 failing every call"
-bin/lars-loadgen -target 127.0.0.1 -ports "$ports" -modids 1-100 -cmdids 1 -spread zipf \
-  -mix get_host=90,get_route=5,report=5 -fail-hosts 10.0.1.1:8001 \
-  -concurrency 64 -duration "${seconds}s" -warmup 1s -quiet
+status=0
+wait "$loadgen" || status=$?
+echo
+echo "== lars-loadgen's report"
+awk 'NF { for (; blank > 0; blank--) print ""; print; next } { blank++ }' "$dir/loadgen.txt" # no trailing blank lines
+if [ "$status" != 0 ]; then
+  echo "lars-loadgen failed (exit $status)"
+  exit 1
+fi
+
+# The agent reports each key's status at most once a second; wait for the last one.
+# has_status HOST AWK-CONDITION: whether status.txt has a row of HOST meeting it.
+has_status() { awk -v h="$1" '$2 == h && '"$2"' { found = 1 } END { exit !found }' "$dir/status.txt"; }
+for _ in $(seq 100); do
+  larsctl status 1 1 >"$dir/status.txt" 2>/dev/null &&
+    has_status "$failing" '$7 == "yes"' && has_status "$added_ip:$added_port" '$4 > 0' && break
+  sleep 0.1
+done
+echo
+echo "== the call status lars-reporter stored: $failing overloaded, $added_ip:$added_port in use"
+echo "\$ larsctl status 1 1"
+cat "$dir/status.txt"
+echo "\$ larsctl status | tail -n 1"
+larsctl status | tail -n 1
 
 echo
-echo "== the agent's view (http://$admin/metrics)"
-curl -sf "http://$admin/metrics" | grep -E '^lars_agent_(requests_total\{msgid="[467]"|get_host_answers_total|drops_total|keys|hosts)' \
-  | grep -v ' 0$' || true
-echo
-echo "== service 1/1 in the agent's table (http://$admin/routes): the failing host is overloaded"
-curl -sf "http://$admin/routes" | python3 -c 'import json,sys
-for r in json.load(sys.stdin):
-    if (r["modid"], r["cmdid"]) == (1, 1):
-        for h in r["hosts"]:
-            print("  %-16s %-10s vsucc=%-4d verr=%-3d rsucc=%-6d rerr=%d" % (h["addr"], h["state"], h["vsucc"], h["verr"], h["rsucc"], h["rerr"]))' 2>/dev/null \
-  || curl -sf "http://$admin/routes" | head -40
+echo "== checks"
+fail=0
+if [ -z "$served" ]; then
+  echo "FAIL the host added during the run never reached the agent's route for 1/1"
+  fail=1
+elif ! has_status "$added_ip:$added_port" '$4 > 0'; then
+  echo "FAIL the host added during the run reached the agent's route but no call to it was reported"
+  fail=1
+else
+  echo "ok   the host added during the run was served by the agent: in its route ${served}s after"
+  echo "     larsctl route add, and calls to it reported"
+fi
+if has_status "$failing" '$7 == "yes"'; then
+  echo "ok   larsctl status shows $failing overloaded, as lars-reporter stored it"
+else
+  echo "FAIL larsctl status does not show $failing overloaded"
+  fail=1
+fi
+exit "$fail"

@@ -42,7 +42,7 @@ type command struct {
 	subcommands []*command
 }
 
-var commands = []*command{getHostCmd, getRouteCmd, reportCmd, simulateCmd, routeCmd}
+var commands = []*command{getHostCmd, getRouteCmd, reportCmd, simulateCmd, routeCmd, statusCmd}
 
 // run is larsctl: it parses args (without the program name), runs the subcommand and
 // returns the exit code.

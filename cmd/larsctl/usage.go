@@ -14,7 +14,8 @@ func usage(w io.Writer, global *flag.FlagSet) {
 
 larsctl asks a Lars agent for hosts over UDP, as business code does through the Lars
 API, and reports call results to it. Its route commands administer the routes in the
-route store (-db, or -config) that the route services serve.
+route store (-db, or -config) that the route services serve; status prints the call
+status the report services stored there.
 
 Commands:
 `)
@@ -77,7 +78,7 @@ Exit codes:
   1  other failure (a route store error among them)
   2  bad usage, or a bad -config file
   3  overloaded: every host of the key is overloaded (RET_OVERLOAD)
-  4  no host known for the key (RET_NOEXIST, or an empty route; route list: none stored)
+  4  no host known for the key (RET_NOEXIST, or an empty route; route list, status: none stored)
   5  agent system error (RET_SYSTEM_ERROR)
   6  timeout: no answer from the agent
   7  agent unreachable: its port refused the request

@@ -90,7 +90,7 @@ func TestUpsertCallStatusInsertsAndReplaces(t *testing.T) {
 func TestUpsertCallStatusChunksLargeBatches(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
-		n := 2*maxCallStatusRowsPerUpsert + 17 // three statements
+		n := 2*callStatusChunk + 17 // three statements
 		rows := make([]CallStatus, n)
 		for i := range rows {
 			rows[i] = CallStatus{Key: lb.Key{Modid: int32(i % 7), Cmdid: 1}, Host: lb.Host{IP: int32(i), Port: 1},

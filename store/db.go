@@ -18,6 +18,8 @@ type DB struct {
 	d  *dialect
 	// now is the clock a write's version is taken from (time.Now).
 	now func() time.Time
+	// stmts are the statements prepared once and reused (see prepared).
+	stmts stmtCache
 }
 
 // Open connects to the database dsn names and creates what is missing of the schema
@@ -150,7 +152,10 @@ func createMySQLDatabase(ctx context.Context, cfg *mysql.Config) error {
 }
 
 // Close closes the connections.
-func (db *DB) Close() error { return db.db.Close() }
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.db.Close()
+}
 
 // Engine returns the engine of the database.
 func (db *DB) Engine() Engine { return db.d.engine }

@@ -45,7 +45,8 @@ type Config struct {
 	// the worker's share is full drops that share's oldest row, counted. Default
 	// 100,000.
 	QueueSize int
-	// BatchSize is the most rows one statement writes. Default 1000.
+	// BatchSize is the most rows one write to the store takes (the store writes them
+	// in multi-row statements of 250). Default 1000.
 	BatchSize int
 	// MaxConns bounds the open agent connections; more are closed at once and counted.
 	// Default 65536.

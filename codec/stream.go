@@ -25,12 +25,15 @@ type StreamReader struct {
 	end   int // one past the last byte read into buf
 }
 
-// NewStreamReader returns a StreamReader over r with a buffer of size bytes; a size
-// smaller than MaxFrameSize is raised to it, so any legal frame fits.
+// NewStreamReader returns a StreamReader over r with a buffer of size bytes (0 or less:
+// MaxFrameSize). A buffer smaller than MaxFrameSize grows to MaxFrameSize the first
+// time a frame does not fit, and keeps that size: a server with many connections that
+// carry small frames pays a small buffer each.
 func NewStreamReader(r io.Reader, size int) *StreamReader {
-	if size < MaxFrameSize {
+	if size <= 0 {
 		size = MaxFrameSize
 	}
+	size = max(size, HeaderSize)
 	return &StreamReader{r: r, buf: make([]byte, size)}
 }
 
@@ -38,6 +41,9 @@ func NewStreamReader(r io.Reader, size int) *StreamReader {
 func (s *StreamReader) Reset(r io.Reader) {
 	s.r, s.start, s.end = r, 0, 0
 }
+
+// BufferSize returns the size of the reader's buffer: what it holds in memory.
+func (s *StreamReader) BufferSize() int { return len(s.buf) }
 
 // Buffered returns how many bytes have been read but not yet returned as frames.
 func (s *StreamReader) Buffered() int { return s.end - s.start }
@@ -56,16 +62,27 @@ func (s *StreamReader) Next() (MsgID, []byte, error) {
 			if r := CheckBodyLen(n); r != ReasonOK {
 				return id, nil, fmt.Errorf("%w: msgid %d: %w", ErrProtocol, id, r.Err())
 			}
-			if total := HeaderSize + int(n); avail >= total {
+			total := HeaderSize + int(n)
+			if avail >= total {
 				body := s.buf[s.start+HeaderSize : s.start+total]
 				s.start += total
 				return id, body, nil
+			}
+			if total > len(s.buf) {
+				s.grow()
 			}
 		}
 		if err := s.fill(); err != nil {
 			return 0, nil, err
 		}
 	}
+}
+
+// grow moves the unconsumed bytes into a buffer of MaxFrameSize, which any frame fits.
+func (s *StreamReader) grow() {
+	buf := make([]byte, max(MaxFrameSize, len(s.buf)))
+	s.end = copy(buf, s.buf[s.start:s.end])
+	s.start, s.buf = 0, buf
 }
 
 // fill reads more bytes into the buffer, first moving the unconsumed tail to its front.

@@ -218,3 +218,39 @@ func TestStreamReaderReset(t *testing.T) {
 		t.Fatalf("after Reset: %v, %d buffered", err, s.Buffered())
 	}
 }
+
+// TestStreamReaderSmallBufferGrowsOnce: a reader made small stays small while the
+// frames fit, grows to MaxFrameSize for the first frame that does not, and reads every
+// frame the same either way.
+func TestStreamReaderSmallBufferGrowsOnce(t *testing.T) {
+	small, ids, bodies := streamOf(t, "dns_get_route_request", "report_status_request", "dns_get_route_response")
+	var stream []byte
+	for range 100 {
+		stream = append(stream, small...)
+	}
+	s := codec.NewStreamReader(&chunkReader{stream, rand.New(rand.NewPCG(5, 6)), 50}, 256)
+	for i := range 300 {
+		id, body, err := s.Next()
+		if err != nil || id != ids[i%3] || !bytes.Equal(body, bodies[i%3]) {
+			t.Fatalf("frame %d: %d %x %v", i, id, body, err)
+		}
+	}
+	if got := s.BufferSize(); got != 256 {
+		t.Fatalf("buffer %d bytes after small frames, want 256", got)
+	}
+	big := make([]byte, 5000)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	frame := append(codec.AppendHeader(nil, codec.MsgReportStatusRequest, len(big)), big...)
+	s.Reset(bytes.NewReader(append(append(frame, small...), frame...)))
+	for i, want := range [][]byte{big, bodies[0], bodies[1], bodies[2], big} {
+		_, body, err := s.Next()
+		if err != nil || !bytes.Equal(body, want) {
+			t.Fatalf("after growth, frame %d: %v", i, err)
+		}
+	}
+	if got := s.BufferSize(); got != codec.MaxFrameSize {
+		t.Fatalf("buffer %d bytes after a large frame, want %d", got, codec.MaxFrameSize)
+	}
+}

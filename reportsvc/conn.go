@@ -20,10 +20,15 @@ var errBadFrame = errors.New("bad frame")
 // the connection.
 const maxKeptResults = 1024
 
+// readBufferSize is each connection's first read buffer: a report of a key with a few
+// dozen hosts fits many times over. The framer grows it to codec.MaxFrameSize (64 KiB)
+// for the connection that sends a larger frame.
+const readBufferSize = 4096
+
 // conn is one agent's connection: one goroutine reads its frames and queues their
 // results; nothing is ever written back. Its memory is the shared stream framer's
-// buffer, codec.MaxFrameSize (64 KiB, the smallest that holds any legal frame), plus
-// the decoded report it reuses.
+// buffer (readBufferSize, or 64 KiB once a frame needed it), plus the decoded report it
+// reuses.
 type conn struct {
 	svc *Service
 	nc  net.Conn
@@ -34,7 +39,7 @@ type conn struct {
 }
 
 func newConn(svc *Service, nc net.Conn) *conn {
-	return &conn{svc: svc, nc: nc, sr: codec.NewStreamReader(nc, 0), req: &larspb.ReportStatusRequest{}}
+	return &conn{svc: svc, nc: nc, sr: codec.NewStreamReader(nc, readBufferSize), req: &larspb.ReportStatusRequest{}}
 }
 
 // close closes the connection once; its reader then ends.

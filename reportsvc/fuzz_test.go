@@ -33,7 +33,7 @@ func FuzzConnFrames(f *testing.F) {
 		defer a.Close()
 		defer b.Close()
 		c := newConn(svc, a)
-		c.sr = codec.NewStreamReader(bytes.NewReader(data), 0)
+		c.sr = codec.NewStreamReader(bytes.NewReader(data), readBufferSize)
 		err = c.readLoop()
 		if !errors.Is(err, errBadFrame) && err != io.EOF && err != io.ErrUnexpectedEOF {
 			t.Fatalf("readLoop ended with %v", err)

@@ -5,16 +5,20 @@
 # lars-reporter, which stores it; lars-loadgen runs production-like traffic against the
 # agent, with one host failing every call. During the run a host is added to service
 # 1/1 with larsctl route add and the agent serves it; at the end larsctl status shows
-# the failing host overloaded, as lars-reporter stored it. Everything started is
-# stopped, and the folder removed, on exit or Ctrl-C.
+# the failing host overloaded, as lars-reporter stored it. lars-console, the web
+# console, runs on the same store; its address is printed once the whole system runs.
+# Everything started is stopped, and the folder removed, on exit or Ctrl-C
+# (DEMO_KEEP=1 keeps the system running at the end until Ctrl-C, to look around).
 #
-# The script exits 1 unless the added host was served by the agent and larsctl status
-# shows the failing host overloaded, so CI can run it as a check.
+# The script exits 1 unless the added host was served by the agent, larsctl status
+# shows the failing host overloaded and the console lists the added host, so CI can run
+# it as a check.
 #
 # Knobs: DEMO_SECONDS (5, the measured span of the load), PORTS (agent UDP ports,
 # 8888,8889,8890), DNS_LISTEN (127.0.0.1:17778), REPORTER_LISTEN (127.0.0.1:17779),
 # ADMIN (the agent's admin, 127.0.0.1:16061), DNS_ADMIN (127.0.0.1:16062),
-# REPORTER_ADMIN (127.0.0.1:16063).
+# REPORTER_ADMIN (127.0.0.1:16063), CONSOLE (lars-console, 127.0.0.1:18080), DEMO_KEEP
+# (1: keep running at the end until Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${DEMO_SECONDS:-5}
@@ -24,11 +28,12 @@ reporter=${REPORTER_LISTEN:-127.0.0.1:17779}
 admin=${ADMIN:-127.0.0.1:16061}
 dns_admin=${DNS_ADMIN:-127.0.0.1:16062}
 reporter_admin=${REPORTER_ADMIN:-127.0.0.1:16063}
+console=${CONSOLE:-127.0.0.1:18080}
 failing=10.0.1.1:8001 # every call to it fails (lars-loadgen -fail-hosts)
 added_ip=10.0.1.11 added_port=8011
 
 mkdir -p bin
-go build -o bin/ ./cmd/larsctl ./cmd/lars-dns ./cmd/lars-reporter ./cmd/lars-agent ./cmd/lars-loadgen
+go build -o bin/ ./cmd/larsctl ./cmd/lars-dns ./cmd/lars-reporter ./cmd/lars-agent ./cmd/lars-loadgen ./cmd/lars-console
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/lars-demo.XXXXXX")
 db="sqlite:$dir/lars.db"
@@ -86,6 +91,12 @@ wait_up lars-reporter "${pids[-1]}" "http://$reporter_admin/healthz"
 echo "== lars-agent on UDP ports $ports: routes from lars-dns, status to lars-reporter every 1s"
 start bin/lars-agent -dns "$dns" -reporter "$reporter" -ports "$ports" -admin "$admin" -log-level warn
 wait_up lars-agent "${pids[-1]}" "http://$admin/healthz"
+
+start bin/lars-console -db "$db" -listen "$console" -log-level warn
+console_pid=${pids[-1]}
+wait_up lars-console "$console_pid" "http://$console/"
+echo "== lars-console, the web console of the route store: open http://$console/"
+echo "   (services, hosts and call status, add/remove hosts, changes; DEMO_KEEP=1 make demo keeps it running)"
 
 echo "== lars-loadgen: ${seconds}s closed loop after 1s warm-up, 64 in flight, 90% get_host / 5% get_route /"
 echo "   5% report, services 1-100 (zipf), a report after every get_host, host $failing failing every call"
@@ -151,6 +162,16 @@ larsctl status | tail -n 1
 echo
 echo "== checks"
 fail=0
+page=$(curl -sf "http://$console/service/1/1" || true)
+if ! kill -0 "$console_pid" 2>/dev/null; then
+  echo "FAIL lars-console is not running (was $console in use by another program?)"
+  fail=1
+elif [[ $page == *"data-host=\"$added_ip:$added_port\""* ]]; then
+  echo "ok   lars-console lists $added_ip:$added_port on http://$console/service/1/1"
+else
+  echo "FAIL lars-console does not list $added_ip:$added_port on http://$console/service/1/1"
+  fail=1
+fi
 if [ -z "$served" ]; then
   echo "FAIL the host added during the run never reached the agent's route for 1/1"
   fail=1
@@ -166,5 +187,10 @@ if has_status "$failing" '$7 == "yes"'; then
 else
   echo "FAIL larsctl status does not show $failing overloaded"
   fail=1
+fi
+if [ "${DEMO_KEEP:-}" = 1 ]; then
+  echo
+  echo "== the system keeps running: open http://$console/ (Ctrl-C stops everything)"
+  while kill -0 "${pids[0]}" 2>/dev/null; do sleep 1; done
 fi
 exit "$fail"

@@ -66,7 +66,7 @@ func (d *dialect) schema() []larsTable {
 	}
 }
 
-// ensureSchema creates what is missing: the tables, the RouteData (modid, cmdid)
+// ensureSchema creates what is missing: the tables (Lars's and our RouteHistory), the RouteData (modid, cmdid)
 // index and the RouteVersion row id 1 (version 0). It only reads when nothing is
 // missing, so a database user without CREATE or INSERT rights can open a complete
 // database. Safe to run concurrently from several processes on one database.
@@ -81,6 +81,14 @@ func (d *dialect) ensureSchema(ctx context.Context, q querier) error {
 		}
 		if _, err := q.ExecContext(ctx, table.create); err != nil {
 			return fmt.Errorf("cannot create table %s: %w", table.name, err)
+		}
+	}
+	// Our own table. On an existing Lars database, a user who may not create it can
+	// still read routes (a route service); its writes then fail on the missing table,
+	// saying so.
+	if own := d.historyTable(); !existing[own.name] {
+		if _, err := q.ExecContext(ctx, own.create); err != nil && !existing["RouteData"] {
+			return fmt.Errorf("cannot create table %s: %w", own.name, err)
 		}
 	}
 	missing, err := d.routeDataIndexMissing(ctx, q)

@@ -55,8 +55,8 @@ func (db *DB) ReplaceKeys(ctx context.Context, routes map[lb.Key][]lb.Host) (cha
 // write runs one write transaction in Lars's convention over keys (sorted, distinct):
 // lock the version, read the keys' hosts, ask want for each key's new host set (given
 // the current one, normalised; want returns a normalised set), write the difference to
-// RouteData, insert one RouteChange row per changed key and set the version to
-// nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
+// RouteData, insert one RouteChange row and one RouteHistory row (who: WhoFrom(ctx))
+// per changed key and set the version to nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
 // order of keys.
 func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k lb.Key, old []lb.Host) []lb.Host) (changed []lb.Key, err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
@@ -76,13 +76,18 @@ func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k l
 	if err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
-	var removed, added []keyHost
+	var (
+		removed, added []keyHost
+		history        []historyRow
+	)
 	for _, k := range keys {
-		r, a := hostSetDiff(old[k], want(k, old[k]))
+		after := want(k, old[k])
+		r, a := hostSetDiff(old[k], after)
 		if len(r) == 0 && len(a) == 0 {
 			continue
 		}
 		changed = append(changed, k)
+		history = append(history, historyRow{k, old[k], after})
 		for _, h := range r {
 			removed = append(removed, keyHost{k, h})
 		}
@@ -93,7 +98,8 @@ func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k l
 	if len(changed) == 0 {
 		return nil, tx.Rollback()
 	}
-	version := nextVersion(current, db.now())
+	now := db.now()
+	version := nextVersion(current, now)
 	if err := db.d.deleteHosts(ctx, tx, removed); err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
@@ -101,6 +107,9 @@ func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k l
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
 	if err := insertChanges(ctx, tx, changed, version); err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if err := insertHistory(ctx, tx, history, version, now, WhoFrom(ctx), op); err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
 	if err := setVersion(ctx, tx, version); err != nil {

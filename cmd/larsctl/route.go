@@ -14,12 +14,13 @@ import (
 // routeCmd administers the routes in the route store that -db (or -config) names.
 var routeCmd = &command{
 	name:        "route",
-	subcommands: []*command{routeListCmd, routeAddCmd, routeDelCmd, routeSetCmd, routeDropCmd, routeImportCmd, routeExportCmd},
+	subcommands: []*command{routeListCmd, routeAddCmd, routeDelCmd, routeSetCmd, routeDropCmd, routeImportCmd, routeExportCmd, routeHistoryCmd},
 }
 
-// withStore opens the route store, runs fn with it and closes it.
+// withStore opens the route store, runs fn with it and closes it. Writes through fn's
+// context are recorded in RouteHistory as larsctlWho's.
 func (e *env) withStore(fn func(ctx context.Context, db *store.DB) error) error {
-	ctx := context.Background()
+	ctx := store.WithWho(context.Background(), larsctlWho())
 	db, err := e.openStore(ctx)
 	if err != nil {
 		return err

@@ -456,3 +456,51 @@ func mysqlConfigOf(dsn string) (*mysql.Config, bool) {
 	cfg, err := mysql.ParseDSN(strings.TrimPrefix(dsn, "mysql:"))
 	return cfg, err == nil
 }
+
+func TestRouteHistory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		for _, args := range [][]string{
+			{"route", "add", "4", "1", "10.0.0.1", "80"},
+			{"route", "set", "4", "1", "10.0.0.2:81", "10.0.0.1:80"},
+			{"route", "add", "4", "2", "10.0.0.3", "82"},
+			{"route", "drop", "4", "1"},
+		} {
+			if code, _, errOut := routectl(dsn, nil, args...); code != 0 {
+				t.Fatalf("%q: exit %d: %s", args, code, errOut)
+			}
+		}
+		code, out, errOut := routectl(dsn, nil, "route", "history", "4", "1")
+		if code != 0 {
+			t.Fatalf("route history: exit %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		who := larsctlWho()
+		want := []string{
+			`^ID +TIME +WHO +OP +KEY +BEFORE +AFTER$`,
+			`^\d+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +` + regexp.QuoteMeta(who) + ` +drop key +4/1 +10\.0\.0\.1:80 10\.0\.0\.2:81 +-$`,
+			`^\d+ +.* +set hosts +4/1 +10\.0\.0\.1:80 +10\.0\.0\.1:80 10\.0\.0\.2:81$`,
+			`^\d+ +.* +add host +4/1 +- +10\.0\.0\.1:80$`,
+			`^3 writes$`,
+		}
+		if len(lines) != len(want) {
+			t.Fatalf("route history 4 1:\n%s", out)
+		}
+		for i, re := range want {
+			if !regexp.MustCompile(re).MatchString(lines[i]) {
+				t.Errorf("line %d %q does not match %s", i, lines[i], re)
+			}
+		}
+		if !strings.HasPrefix(who, "larsctl ") || !strings.Contains(who, "@") {
+			t.Errorf("who %q, want larsctl USER@HOST", who)
+		}
+		code, out, _ = routectl(dsn, nil, "route", "history", "-n", "1")
+		if code != 0 || !strings.Contains(out, "drop key  4/1") || !strings.HasSuffix(out, "\n1 write\n") {
+			t.Errorf("route history -n 1: exit %d:\n%s", code, out)
+		}
+		for _, args := range [][]string{{"route", "history", "-n", "0"}, {"route", "history", "x"}, {"route", "history", "1", "2", "3"}} {
+			if code, _, _ := routectl(dsn, nil, args...); code != exitUsage {
+				t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+			}
+		}
+	})
+}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+func TestMain(m *testing.M) { proctest.Main(m) }
+
+// EnvChromium names the environment variable that may give the browser's path; the
+// default is Debian's chromium on the PATH.
+const EnvChromium = "LARS_TEST_CHROMIUM"
+
+// chromiumOrSkip returns the path of chromium. Without one the test skips, saying why,
+// unless CI=true: in CI the browser test must run (.ci/run installs chromium).
+func chromiumOrSkip(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if p := os.Getenv(EnvChromium); p != "" {
+		path, err = exec.LookPath(p)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("no chromium (%v; apt-get install chromium, or set %s to its path): the browser test cannot run", err, EnvChromium)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + "; CI=true requires it")
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// browser starts a headless chromium with a fresh profile and no network use of its
+// own, and returns its context and a func that returns the console messages of type
+// error or exception so far, but for expected ones: the answer to a refused form, which
+// the console sends with status 400, is logged by the browser as a failed load.
+func browser(t *testing.T, path string, expected func(chromedp.ConsoleMessage) bool) (ctx context.Context, problems func() []string) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("cannot start %s: %v", path, err)
+	}
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if (m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException) && !expected(m) {
+				mu.Lock()
+				seen = append(seen, m.String()+" ("+m.URL+")")
+				mu.Unlock()
+			}
+		}
+	}()
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+// routeOf asks the agent for every host of k, as "IP:PORT" strings sorted.
+func routeOf(c *api.Client, k lb.Key) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	hosts, err := c.GetRoute(ctx, k.Modid, k.Cmdid, nil)
+	var out []string
+	for _, h := range hosts {
+		out = append(out, store.FormatHost(lb.Host{IP: h.IP, Port: h.Port}))
+	}
+	slices.Sort(out)
+	return out, err
+}
+
+// TestBrowserAddAndRemoveHost drives the console in chromium: services, a service, a
+// host added with the form, seen in the list, in the history and served by an agent
+// fed by lars-dns, then removed. Screenshots go to a folder the test names.
+func TestBrowserAddAndRemoveHost(t *testing.T) {
+	chromium := chromiumOrSkip(t)
+	proctest.Build(t, "lars-console", "lars-dns", "lars-agent")
+	shots, err := os.MkdirTemp("", "lars-console-screenshots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots of each page: %s", shots)
+
+	// The store: service 1/1 with two hosts, names and call status.
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	k := lb.Key{Modid: 1, Cmdid: 1}
+	seed, _ := store.ParseHosts("10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000")
+	if _, err := db.SetHosts(store.WithWho(ctx, "seed"), k, seed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetHosts(store.WithWho(ctx, "seed"), lb.Key{Modid: 2, Cmdid: 5}, seed[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{db.SetModName(ctx, 1, "users"), db.SetCmdName(ctx, 1, "lookup"), db.SetModName(ctx, 2, "billing")} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().Unix()
+	caller := int32(2130706433)
+	if err := db.UpsertCallStatus(ctx, []store.CallStatus{
+		{Key: k, Host: seed[0], Caller: caller, Succ: 980, Err: 20, TS: now},
+		{Key: k, Host: seed[1], Caller: caller, Succ: 600, Err: 400, TS: now, Overload: true},
+		{Key: k, Host: seed[2], Caller: caller, Succ: 750, Err: 0, TS: now - 20},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The system: lars-dns on the store, an agent pulling from it, the console.
+	dnsAddr := proctest.FreeAddr(t)
+	proctest.Start(t, "lars-dns", "-db", dsn, "-listen", dnsAddr, "-poll", "100ms").WaitListening(t, dnsAddr, 20*time.Second)
+	port := proctest.FreePort(t, "udp")
+	proctest.Start(t, "lars-agent", "-dns", dnsAddr, "-reporter", proctest.FreeAddr(t), "-ports", fmt.Sprint(port))
+	consoleAddr := proctest.FreeAddr(t)
+	proctest.Start(t, "lars-console", "-db", dsn, "-listen", consoleAddr).WaitListening(t, consoleAddr, 20*time.Second)
+	base := "http://" + consoleAddr
+	client, err := api.New(api.Config{Agent: netip.MustParseAddr("127.0.0.1"), Ports: []uint16{uint16(port)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	agentServes := func(want []string) {
+		t.Helper()
+		proctest.Eventually(t, 15*time.Second, fmt.Sprintf("the agent serving %v for %v", want, k), func() (bool, string) {
+			got, err := routeOf(client, k)
+			return err == nil && slices.Equal(got, want), fmt.Sprintf("%v, %v", got, err)
+		})
+	}
+	agentServes([]string{"10.0.0.1:9000", "10.0.0.2:9000", "10.0.0.3:9000"})
+
+	refusedForm := func(m chromedp.ConsoleMessage) bool {
+		return m.Source == "network" && m.URL == base+"/hosts/add" && strings.Contains(m.Text, "status of 400")
+	}
+	bctx, consoleProblems := browser(t, chromium, refusedForm)
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
+		defer scancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
+		defer scancel()
+		s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	count := func(sel string) int {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
+		defer scancel()
+		n, err := chromedp.Run(sctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel)))
+		if err != nil {
+			t.Fatalf("count of %s: %v", sel, err)
+		}
+		return n
+	}
+	shot := func(name string) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)
+		defer scancel()
+		png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The services page.
+	step("open the services page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#services")))
+	if s := text("#services"); !strings.Contains(s, "users · lookup") || !strings.Contains(s, "billing") {
+		t.Errorf("services table:\n%s", s)
+	}
+	if s := text(".summary"); s != "2 services, 4 hosts, 1 overloaded." {
+		t.Errorf("summary %q", s)
+	}
+	shot("1-services")
+
+	// One service, opened from the list.
+	step("open service 1/1", chromedp.Click(chromedp.CSS(`a[href="/service/1/1"]`)), chromedp.WaitVisible(chromedp.CSS("#hosts")))
+	if n := count("#hosts tr.host"); n != 3 {
+		t.Errorf("%d hosts listed, want 3", n)
+	}
+	if n := count("#hosts tr.host.overloaded"); n != 1 {
+		t.Errorf("%d overloaded hosts marked, want 1", n)
+	}
+	step("wait for the chart", chromedp.Poll[chromedp.Void](`document.querySelector("#chart") && document.querySelector("#chart").complete && document.querySelector("#chart").naturalWidth > 0`))
+	shot("2-service")
+
+	// Bad input is refused on the page.
+	step("add a bad port",
+		chromedp.SendKeys(chromedp.CSS(`#add-host input[name="ip"]`), "10.0.0.9"),
+		chromedp.SendKeys(chromedp.CSS(`#add-host input[name="port"]`), "70000"),
+		chromedp.Click(chromedp.CSS(`#add-host button`)),
+		chromedp.WaitVisible(chromedp.CSS("#error")))
+	if s := text("#error"); !strings.Contains(s, `The port "70000" is out of range`) {
+		t.Errorf("error for port 70000: %q", s)
+	}
+	shot("3-bad-input")
+
+	// Add a host with the form.
+	step("add 10.0.0.4:9001",
+		chromedp.Navigate(base+"/service/1/1"), chromedp.WaitVisible(chromedp.CSS("#add-host")),
+		chromedp.SendKeys(chromedp.CSS(`#add-host input[name="ip"]`), "10.0.0.4"),
+		chromedp.SendKeys(chromedp.CSS(`#add-host input[name="port"]`), "9001"),
+		chromedp.Click(chromedp.CSS(`#add-host button`)),
+		chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if s := text("#flash"); !strings.Contains(s, "Added host 10.0.0.4:9001.") {
+		t.Errorf("flash after adding: %q", s)
+	}
+	if n := count(`#hosts tr[data-host="10.0.0.4:9001"]`); n != 1 {
+		t.Errorf("the added host is listed %d times", n)
+	}
+	shot("4-added")
+	agentServes([]string{"10.0.0.1:9000", "10.0.0.2:9000", "10.0.0.3:9000", "10.0.0.4:9001"})
+
+	// The history shows who added it.
+	step("open the changes", chromedp.Click(chromedp.CSS(`a[href="/history"]`)), chromedp.WaitVisible(chromedp.CSS("#history table")))
+	first := text("#history tbody tr:first-child")
+	for _, want := range []string{"lars-console 127.0.0.1", "add host", "1/1", "10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000 10.0.0.4:9001"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("newest history row %q lacks %q", first, want)
+		}
+	}
+	shot("5-history")
+
+	// Remove it.
+	step("remove 10.0.0.4:9001",
+		chromedp.Navigate(base+"/service/1/1"), chromedp.WaitVisible(chromedp.CSS("#hosts")),
+		chromedp.Click(chromedp.CSS(`button[aria-label="remove 10.0.0.4:9001"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if s := text("#flash"); !strings.Contains(s, "Removed host 10.0.0.4:9001.") {
+		t.Errorf("flash after removing: %q", s)
+	}
+	if n := count(`#hosts tr[data-host="10.0.0.4:9001"]`); n != 0 {
+		t.Errorf("the removed host is still listed")
+	}
+	shot("6-removed")
+	agentServes([]string{"10.0.0.1:9000", "10.0.0.2:9000", "10.0.0.3:9000"})
+
+	step("open the names", chromedp.Navigate(base+"/names"), chromedp.WaitVisible(chromedp.CSS("#modids")))
+	shot("7-names")
+
+	if p := consoleProblems(); len(p) > 0 {
+		t.Errorf("errors in the browser console:\n%s", strings.Join(p, "\n"))
+	}
+}

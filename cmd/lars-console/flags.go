@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/larsgo/lars/console"
+	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/larsconf"
+	"github.com/larsgo/lars/store"
+)
+
+// Defaults of the flags.
+const (
+	DefaultDB     = "sqlite:lars.db"
+	DefaultListen = "127.0.0.1:8080"
+)
+
+// lookupTimeout bounds the name lookup that tells whether -listen is on loopback.
+const lookupTimeout = 5 * time.Second
+
+// options are the command-line flags.
+type options struct {
+	config, listen, db, token string
+	log                       cli.LogFlags
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("lars-console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.config, "config", "", "Lars conf file (lars_dns.conf): its [mysql] section names the route store unless -db is given")
+	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
+	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console; an address other than loopback needs a token")
+	fs.StringVar(&o.token, "token", "", "token every change needs (default: $"+console.EnvToken+", which keeps it out of the process list); required off loopback")
+	o.log.Register(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: lars-console [flags]\n\nThe web console of the route store: services, hosts, call status, changes, names.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, fs, nil
+}
+
+// settings is what serve needs.
+type settings struct {
+	dsn, listen, token string
+	logger             *slog.Logger
+}
+
+// buildSettings checks the flags and the conf file; getenv reads the token's
+// environment variable.
+func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, stderr io.Writer) (*settings, error) {
+	logger, err := o.log.Logger(stderr)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	s := &settings{dsn: o.db, listen: o.listen, token: o.token, logger: logger}
+	if !set["token"] {
+		s.token = getenv(console.EnvToken)
+	}
+	if o.config != "" {
+		conf, err := larsconf.Load(o.config)
+		if err != nil {
+			return nil, err
+		}
+		if dsn, ok := conf.DSN(); ok && !set["db"] {
+			s.dsn = dsn
+		}
+	}
+	if err := cli.CheckHostPort("-listen", s.listen, true); err != nil {
+		return nil, err
+	}
+	if err := store.CheckDSN(s.dsn); err != nil {
+		return nil, fmt.Errorf("-db: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	if err := console.CheckListen(ctx, s.listen, s.token); err != nil {
+		return nil, err
+	}
+	return s, nil
+}

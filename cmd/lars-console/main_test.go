@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+// noEnv is a getenv with nothing set.
+func noEnv(string) string { return "" }
+
+func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	badConf := filepath.Join(dir, "bad.conf")
+	os.WriteFile(badConf, []byte("[mysql]\ndb_port = seventy\n"), 0o600)
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown flag":     {[]string{"-nope"}, "flag provided but not defined"},
+		"bad listen":       {[]string{"-listen", "127.0.0.1"}, "-listen"},
+		"bad log level":    {[]string{"-log-level", "loud"}, "-log-level"},
+		"missing conf":     {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
+		"bad conf value":   {[]string{"-config", badConf}, "db_port"},
+		"extra argument":   {[]string{"serve"}, "unexpected argument"},
+		"empty db":         {[]string{"-db", ""}, "-db"},
+		"bad mysql dsn":    {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
+		"open, no token":   {[]string{"-listen", "0.0.0.0:8080"}, "is not loopback: a token is required (-token or LARS_CONSOLE_TOKEN)"},
+		"no host no token": {[]string{"-listen", ":8080"}, "is not loopback"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(c.args, noEnv, &stderr, make(chan os.Signal))
+			out := stderr.String()
+			if code != 2 || !strings.Contains(out, c.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, out, c.want)
+			}
+			if strings.Contains(out, "secret") {
+				t.Fatalf("stderr shows the password: %q", out)
+			}
+			if name != "unknown flag" && strings.Count(strings.TrimSpace(out), "\n") != 0 {
+				t.Fatalf("more than one line: %q", out)
+			}
+		})
+	}
+}
+
+func TestTokenFromFlagOrEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"-listen", "0.0.0.0:8080", "-token", "flag"}, "env", "flag"},
+		{[]string{"-listen", "0.0.0.0:8080"}, "env", "env"},
+		{[]string{}, "", ""},
+	} {
+		o, fs, err := parseFlags(c.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := buildSettings(o, fs, func(name string) string {
+			if name == "LARS_CONSOLE_TOKEN" {
+				return c.env
+			}
+			return ""
+		}, io.Discard)
+		if err != nil || s.token != c.want {
+			t.Errorf("%q with $LARS_CONSOLE_TOKEN=%q: token %q, %v; want %q", c.args, c.env, s.token, err, c.want)
+		}
+	}
+}
+
+func TestConfigNamesTheStore(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "lars_dns.conf")
+	os.WriteFile(conf, []byte("[mysql]\ndb_host = 127.0.0.1\ndb_port = 3306\ndb_user = lars\ndb_passwd = pw\ndb_name = lars_dns\n"), 0o600)
+	o, fs, err := parseFlags([]string{"-config", conf}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := buildSettings(o, fs, noEnv, io.Discard)
+	if err != nil || !strings.Contains(s.dsn, "@tcp(127.0.0.1:3306)/lars_dns") {
+		t.Errorf("dsn from the conf: %v, %v", s, err)
+	}
+	o, fs, _ = parseFlags([]string{"-config", conf, "-db", "sqlite:x.db"}, io.Discard)
+	if s, err := buildSettings(o, fs, noEnv, io.Discard); err != nil || s.dsn != "sqlite:x.db" {
+		t.Errorf("-db over the conf: %v, %v", s, err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServesAndStops(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.AddHost(ctx, lb.Key{Modid: 3, Cmdid: 4}, lb.Host{IP: 167772161, Port: 80}); err != nil {
+			t.Fatal(err)
+		}
+		var stderr syncBuffer
+		sigs := make(chan os.Signal, 1)
+		exit := make(chan int, 1)
+		go func() { exit <- run([]string{"-db", dsn, "-listen", "127.0.0.1:0"}, noEnv, &stderr, sigs) }()
+		urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/)`)
+		var url string
+		for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+			if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
+				url = m[1]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("no serving line after 30 s:\n%s", stderr.String())
+			}
+		}
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `href="/service/3/4"`) {
+			t.Errorf("GET %s: %d\n%s", url, resp.StatusCode, body)
+		}
+		sigs <- syscall.SIGTERM
+		select {
+		case code := <-exit:
+			if code != 0 {
+				t.Errorf("exit %d after SIGTERM:\n%s", code, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("still running 10 s after SIGTERM")
+		}
+		if strings.Contains(stderr.String(), "secret") || strings.Contains(stderr.String(), "level=ERROR") {
+			t.Errorf("log:\n%s", stderr.String())
+		}
+	})
+}

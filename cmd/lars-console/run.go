@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/larsgo/lars/console"
+	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/store"
+)
+
+// Timeouts of the HTTP server and its shutdown.
+const (
+	openTimeout       = 30 * time.Second
+	readHeaderTimeout = 10 * time.Second
+	shutdownLimit     = 2 * time.Second
+)
+
+// run is the whole command: it returns the exit code once a stop signal arrives or the
+// server fails.
+func run(args []string, getenv func(string) string, stderr io.Writer, signals <-chan os.Signal) int {
+	o, fs, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return cli.ExitOK
+	}
+	if err == nil {
+		var s *settings
+		if s, err = buildSettings(o, fs, getenv, stderr); err == nil {
+			return serve(s, signals)
+		}
+	}
+	fmt.Fprintf(stderr, "lars-console: %v\n", err)
+	return cli.ExitUsage
+}
+
+// serve opens the store, serves the console and stops on the first signal.
+func serve(s *settings, signals <-chan os.Signal) int {
+	log := s.logger
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	db, err := store.Open(ctx, s.dsn)
+	cancel()
+	if err != nil {
+		log.Error("cannot open the route store", "err", err)
+		return cli.ExitError
+	}
+	defer db.Close()
+	log.Info("route store open", "db", store.Redact(s.dsn), "engine", string(db.Engine()))
+	c, err := console.New(console.Config{Store: db, Token: s.token, Logger: log})
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return cli.ExitError
+	}
+	ln, err := net.Listen("tcp", s.listen)
+	if err != nil {
+		log.Error("cannot listen", "err", err)
+		return cli.ExitUsage
+	}
+	srv := &http.Server{Handler: c, ReadHeaderTimeout: readHeaderTimeout}
+	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "token", s.token != "")
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	code := cli.ExitOK
+	select {
+	case err = <-done:
+		log.Error("console failed", "err", err)
+		code = cli.ExitError
+	case sig := <-signals:
+		log.Info("stopping", "signal", sig.String())
+		sctx, scancel := context.WithTimeout(context.Background(), shutdownLimit)
+		_ = srv.Shutdown(sctx)
+		scancel()
+	}
+	log.Info("stopped")
+	return code
+}

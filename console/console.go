@@ -1,0 +1,104 @@
+package console
+
+import (
+	"crypto/sha256"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/larsgo/lars/store"
+)
+
+// Config configures a Server. Store is required; the zero value of every other field
+// works.
+type Config struct {
+	// Store is the route store the console reads and writes.
+	Store *store.DB
+	// Token, if not empty, is required for every write (see the package comment).
+	// CheckListen requires one off loopback.
+	Token string
+	// Logger receives the database errors pages report (default: slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock ages are measured with (default: time.Now).
+	Now func() time.Time
+}
+
+// Server is the console's http.Handler.
+type Server struct {
+	db        *store.DB
+	token     string
+	tokenHash [sha256.Size]byte
+	log       *slog.Logger
+	now       func() time.Time
+	pages     map[string]*template.Template
+	handler   http.Handler
+}
+
+// New returns the console for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("console: no store")
+	}
+	s := &Server{db: cfg.Store, token: cfg.Token, log: cfg.Logger, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.token != "" {
+		s.tokenHash = sha256.Sum256([]byte(s.token))
+	}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves the console.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// routes returns the console's handler: its pages behind the cross-origin protection
+// and the security headers.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.servicesPage)
+	mux.HandleFunc("GET /service/{modid}/{cmdid}", s.servicePage)
+	mux.HandleFunc("GET /service/{modid}/{cmdid}/chart.svg", s.serviceChart)
+	mux.HandleFunc("GET /history", s.historyPage)
+	mux.HandleFunc("GET /names", s.namesPage)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /hosts/add", s.write(s.addHost))
+	mux.HandleFunc("POST /hosts/remove", s.write(s.removeHost))
+	mux.HandleFunc("POST /hosts/set", s.write(s.setHosts))
+	mux.HandleFunc("POST /names", s.write(s.setName))
+	mux.Handle("GET /static/", http.FileServerFS(staticFS))
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusNotFound, "There is no page "+r.URL.Path+" here.")
+	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "This change came from another site and was refused (cross-origin request). Make changes from the console's own pages.")
+	}))
+	return securityHeaders(cop.Handler(mux))
+}
+
+// securityHeaders sets headers that keep the pages from being framed, sniffed or made
+// to run anything but the console's own files.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}

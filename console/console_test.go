@@ -1,0 +1,541 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+// testTimeout bounds each test's database work.
+const testTimeout = 60 * time.Second
+
+// fixture is a console on a fresh store.
+type fixture struct {
+	t   *testing.T
+	db  *store.DB
+	c   *Server
+	now time.Time // the console's clock, fixed
+}
+
+// newFixture opens dsn and starts a console on it with token (none if "").
+func newFixture(t *testing.T, dsn, token string) *fixture {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Now().Truncate(time.Second)
+	c, err := New(Config{Store: db, Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, db: db, c: c, now: now}
+}
+
+// ctx returns a context bounded by testTimeout.
+func (f *fixture) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	f.t.Cleanup(cancel)
+	return ctx
+}
+
+// get requests path and returns the status and body.
+func (f *fixture) get(path string) (int, string) {
+	f.t.Helper()
+	rec := httptest.NewRecorder()
+	f.c.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+// post sends form to path with extra headers and returns the recorder.
+func (f *fixture) post(path string, form url.Values, header ...string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	f.c.ServeHTTP(rec, req)
+	return rec
+}
+
+// hosts returns the store's hosts of k.
+func (f *fixture) hosts(k lb.Key) string {
+	f.t.Helper()
+	r, err := f.db.Routes(f.ctx(), []lb.Key{k})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return store.FormatHosts(r[k])
+}
+
+// history returns the store's history, newest first, as "who|op|key|before|after".
+func (f *fixture) history() []string {
+	f.t.Helper()
+	entries, err := f.db.History(f.ctx(), store.HistoryFilter{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, fmt.Sprintf("%s|%s|%d/%d|%s|%s", e.Who, e.Op, e.Key.Modid, e.Key.Cmdid, store.FormatHosts(e.Before), store.FormatHosts(e.After)))
+	}
+	return out
+}
+
+// mustHost parses "IP:PORT".
+func mustHost(t *testing.T, s string) lb.Host {
+	h, err := store.ParseHosts(s)
+	if err != nil || len(h) != 1 {
+		t.Fatalf("bad host %q", s)
+	}
+	return h[0]
+}
+
+// seed writes two services with names and call status.
+func (f *fixture) seed() {
+	f.t.Helper()
+	ctx := store.WithWho(f.ctx(), "seed")
+	t := f.t
+	if _, err := f.db.SetHosts(ctx, lb.Key{Modid: 1, Cmdid: 1}, []lb.Host{mustHost(t, "10.0.0.1:80"), mustHost(t, "10.0.0.2:80")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SetHosts(ctx, lb.Key{Modid: 2, Cmdid: 7}, []lb.Host{mustHost(t, "10.0.9.1:90")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetModName(ctx, 1, "users <&> accounts"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetCmdName(ctx, 1, "lookup"); err != nil {
+		t.Fatal(err)
+	}
+	now := f.now.Unix()
+	_, err := f.db.SQL().ExecContext(ctx, `INSERT INTO ServerCallStatus (modid, cmdid, ip, port, caller, succ_cnt, err_cnt, ts, overload) VALUES
+		(1, 1, ?, 80, 2130706433, 900, 100, ?, '1'), (1, 1, ?, 80, 2130706434, 50, 0, ?, '0'), (1, 1, ?, 81, 2130706433, 5, 5, ?, '0')`,
+		uint32(mustHost(t, "10.0.0.1:80").IP), now, uint32(mustHost(t, "10.0.0.1:80").IP), now-30, uint32(mustHost(t, "10.0.0.3:81").IP), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantMatch fails unless body matches every pattern.
+func wantMatch(t *testing.T, what, body string, patterns ...string) {
+	t.Helper()
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(body) {
+			t.Errorf("%s does not match %s:\n%s", what, p, body)
+		}
+	}
+}
+
+func TestPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		code, body := f.get("/")
+		if code != http.StatusOK || !strings.Contains(body, `id="no-services"`) {
+			t.Errorf("services of an empty store: %d\n%s", code, body)
+		}
+		f.seed()
+
+		code, body = f.get("/")
+		if code != http.StatusOK {
+			t.Fatalf("services: %d\n%s", code, body)
+		}
+		wantMatch(t, "services", body,
+			`2 services, 3 hosts, 1 overloaded`,
+			`(?s)<a href="/service/1/1">1/1</a></td>\s*<td>users &lt;&amp;&gt; accounts · lookup</td>\s*<td class="num">2</td>\s*<td class="num">1</td>\s*<td class="num">9\.9%</td>`,
+			`(?s)<td class="num">955 / 105</td>`,
+			`(?s)<a href="/service/2/7">2/7</a></td>\s*<td></td>\s*<td class="num">1</td>\s*<td class="num">0</td>`,
+			`ago</span>`)
+		if i, j := strings.Index(body, "/service/1/1"), strings.Index(body, "/service/2/7"); i < 0 || j < i {
+			t.Errorf("services not in key order")
+		}
+		_, body = f.get("/?sort=hosts&order=desc")
+		if i, j := strings.Index(body, `href="/service/1/1"`), strings.Index(body, `href="/service/2/7"`); i < 0 || j < i {
+			t.Errorf("sort=hosts desc: 1/1 (2 hosts) not before 2/7 (1 host)")
+		}
+		_, body = f.get("/?sort=hosts")
+		if i, j := strings.Index(body, `href="/service/1/1"`), strings.Index(body, `href="/service/2/7"`); j < 0 || i < j {
+			t.Errorf("sort=hosts: 2/7 (1 host) not before 1/1 (2 hosts)")
+		}
+		_, body = f.get("/?modid=2")
+		if strings.Contains(body, `href="/service/1/1"`) || !strings.Contains(body, `href="/service/2/7"`) {
+			t.Errorf("modid=2 filter:\n%s", body)
+		}
+		for path, want := range map[string]string{
+			"/?modid=x":        `The modid &#34;x&#34; is not a number from 0 to 2147483647.`,
+			"/?modid=-1":       `is not a number from 0 to 2147483647`,
+			"/?sort=bogus":     `Unknown sort order bogus`,
+			"/service/1/x":     `The cmdid &#34;x&#34; is not a number`,
+			"/history?modid=q": `The modid &#34;q&#34; is not a number`,
+		} {
+			if code, body := f.get(path); code != http.StatusBadRequest || !strings.Contains(body, want) {
+				t.Errorf("%s: %d, want 400 and %q:\n%s", path, code, want, body)
+			}
+		}
+		if code, body := f.get("/nowhere"); code != http.StatusNotFound || !strings.Contains(body, "There is no page /nowhere here.") {
+			t.Errorf("/nowhere: %d\n%s", code, body)
+		}
+
+		code, body = f.get("/service/1/1")
+		if code != http.StatusOK {
+			t.Fatalf("service 1/1: %d\n%s", code, body)
+		}
+		wantMatch(t, "service 1/1", body,
+			`<b>users &lt;&amp;&gt; accounts</b>`,
+			`(?s)data-host="10\.0\.0\.1:80">.*?<td class="num">950</td><td class="num">100</td><td class="num">9\.5%</td>\s*<td><b>yes</b>`,
+			`(?s)<td>127\.0\.0\.1</td><td class="num">900</td><td class="num">100</td>`,
+			`(?s)<td>127\.0\.0\.2</td><td class="num">50</td>.*?<td>30s</td>`,
+			`(?s)data-host="10\.0\.0\.2:80">.*?no status yet`,
+			`(?s)data-host="10\.0\.0\.3:81">.*?\(not in the route\)`,
+			`<img src="/service/1/1/chart.svg"`,
+			`<textarea name="hosts" rows="6" cols="24">10\.0\.0\.1:80\n10\.0\.0\.2:80\n</textarea>`,
+			`<td>seed</td><td class="nowrap">set hosts</td>`)
+		if strings.Contains(body, `value="10.0.0.3:81"`) {
+			t.Error("a host outside the route has a remove button")
+		}
+		_, body = f.get("/service/2/7")
+		if strings.Contains(body, "chart.svg") || !strings.Contains(body, "No call status yet") {
+			t.Errorf("service without status shows a chart:\n%s", body)
+		}
+		rec := httptest.NewRecorder()
+		f.c.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/service/1/1/chart.svg", nil))
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/svg+xml" ||
+			!strings.Contains(rec.Body.String(), "<svg") || !strings.Contains(rec.Body.String(), "10.0.0.3:81") {
+			t.Errorf("chart: %d %s\n%.300s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+		}
+
+		code, body = f.get("/history")
+		wantMatch(t, "history", body, `(?s)<td>seed</td><td class="nowrap">set hosts</td>\s*<td><a href="/service/2/7">2/7</a></td><td class="hosts"></td><td class="hosts">10\.0\.9\.1:90</td>`)
+		_, body = f.get("/history?modid=1&cmdid=1")
+		if code != http.StatusOK || strings.Contains(body, "2/7") || !strings.Contains(body, "10.0.0.1:80 10.0.0.2:80") {
+			t.Errorf("history of 1/1:\n%s", body)
+		}
+
+		code, body = f.get("/names")
+		wantMatch(t, "names", body, `value="users &lt;&amp;&gt; accounts"`, `(?s)id="cmdids".*?<td>1</td>.*?value="lookup"`)
+		for _, path := range []string{"/static/style.css", "/static/refresh.js", "/static/favicon.svg", "/login"} {
+			if code, _ := f.get(path); code != http.StatusOK {
+				t.Errorf("%s: %d", path, code)
+			}
+		}
+		if code != http.StatusOK {
+			t.Errorf("names: %d", code)
+		}
+	})
+}
+
+func TestWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		k := lb.Key{Modid: 5, Cmdid: 1}
+		form := func(kv ...string) url.Values {
+			v := url.Values{"modid": {"5"}, "cmdid": {"1"}}
+			for i := 0; i+1 < len(kv); i += 2 {
+				v.Set(kv[i], kv[i+1])
+			}
+			return v
+		}
+		// check sends a write and checks its answer: a redirect to want (a 303) or a page
+		// with status and the message want.
+		check := func(path string, v url.Values, status int, want string) {
+			t.Helper()
+			rec := f.post(path, v)
+			got := rec.Body.String()
+			if rec.Code == http.StatusSeeOther {
+				got = rec.Header().Get("Location")
+			}
+			if rec.Code != status || !strings.Contains(got, want) {
+				t.Errorf("POST %s %v: %d, want %d and %q:\n%s", path, v, rec.Code, status, want, got)
+			}
+		}
+		check("/hosts/add", form("ip", "10.1.0.1", "port", "8080"), http.StatusSeeOther, "/service/5/1?done=added&host=10.1.0.1%3A8080")
+		check("/hosts/add", form("ip", " 10.1.0.2 ", "port", "81"), http.StatusSeeOther, "done=added")
+		if got := f.hosts(k); got != "10.1.0.1:8080 10.1.0.2:81" {
+			t.Fatalf("hosts after two adds: %q", got)
+		}
+		if _, body := f.get("/service/5/1?done=added&host=10.1.0.2%3A81"); !strings.Contains(body, "Added host 10.1.0.2:81.") {
+			t.Errorf("flash after add missing")
+		}
+		if _, body := f.get("/service/5/1?done=added&host=%3Cscript%3E"); strings.Contains(body, "&lt;script") || !strings.Contains(body, "Added host. ") {
+			t.Errorf("flash copies the URL")
+		}
+		// Bad input: the page says what is wrong, keeps what was typed, writes nothing.
+		check("/hosts/add", form("ip", "10.1.0.300", "port", "80"), http.StatusBadRequest, `The IP address &#34;10.1.0.300&#34; is not a dotted IPv4 address`)
+		check("/hosts/add", form("ip", "::1", "port", "80"), http.StatusBadRequest, `is not a dotted IPv4 address`)
+		check("/hosts/add", form("ip", "10.1.0.3", "port", "65536"), http.StatusBadRequest, `The port &#34;65536&#34; is out of range: give a number from 1 to 65535.`)
+		check("/hosts/add", form("ip", "10.1.0.3", "port", "0"), http.StatusBadRequest, `out of range`)
+		check("/hosts/add", form("ip", "10.1.0.3", "port", "80x"), http.StatusBadRequest, `value="80x"`)
+		check("/hosts/add", form("ip", "10.1.0.1", "port", "8080"), http.StatusBadRequest, "Service 5/1 already has host 10.1.0.1:8080.")
+		check("/hosts/add", form("modid", "", "ip", "10.1.0.1", "port", "80"), http.StatusBadRequest, "The modid is missing")
+		check("/hosts/add", form("cmdid", "2147483648", "ip", "10.1.0.1", "port", "80"), http.StatusBadRequest, `The cmdid &#34;2147483648&#34; is not a number`)
+		check("/hosts/remove", form("host", "10.1.0.9:80"), http.StatusBadRequest, "Service 5/1 has no host 10.1.0.9:80")
+		check("/hosts/remove", form("host", "10.1.0.9"), http.StatusBadRequest, `The host &#34;10.1.0.9&#34; is not IP:PORT`)
+		check("/hosts/remove", form("cmdid", "9", "host", "10.1.0.1:8080"), http.StatusBadRequest, "Unknown service 5/9: it has no hosts.")
+		check("/hosts/set", form("hosts", " \n, "), http.StatusBadRequest, "The host list is empty")
+		check("/hosts/set", form("hosts", "10.1.0.1:80\n10.1.0.2"), http.StatusBadRequest, `>10.1.0.1:80
+10.1.0.2</textarea>`)
+		check("/hosts/set", form("cmdid", "9", "hosts", "10.1.0.1:80"), http.StatusBadRequest, "Unknown service 5/9")
+		if got := f.hosts(k); got != "10.1.0.1:8080 10.1.0.2:81" {
+			t.Fatalf("bad input changed the hosts: %q", got)
+		}
+		if n := len(f.history()); n != 2 {
+			t.Fatalf("bad input wrote history: %d rows", n)
+		}
+
+		check("/hosts/set", form("hosts", "10.1.0.2:81, 10.1.0.3:82\r\n10.1.0.3:82"), http.StatusSeeOther, "done=set&n=2")
+		check("/hosts/set", form("hosts", "10.1.0.3:82 10.1.0.2:81"), http.StatusSeeOther, "done=same")
+		check("/hosts/remove", form("host", "10.1.0.2:81"), http.StatusSeeOther, "done=removed&host=10.1.0.2%3A81")
+		if got := f.hosts(k); got != "10.1.0.3:82" {
+			t.Errorf("hosts after set and remove: %q", got)
+		}
+		who := "lars-console 192.0.2.1" // httptest.NewRequest's client
+		want := []string{
+			who + "|delete host|5/1|10.1.0.2:81 10.1.0.3:82|10.1.0.3:82",
+			who + "|set hosts|5/1|10.1.0.1:8080 10.1.0.2:81|10.1.0.2:81 10.1.0.3:82",
+			who + "|add host|5/1|10.1.0.1:8080|10.1.0.1:8080 10.1.0.2:81",
+			who + "|add host|5/1||10.1.0.1:8080",
+		}
+		if got := f.history(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("history:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Each write is one in Lars's convention: a RouteChange row at the new version.
+		changes, err := f.db.ChangesAfter(f.ctx(), 0, 0)
+		if err != nil || len(changes) != 4 {
+			t.Errorf("RouteChange rows %v, %v; want 4", changes, err)
+		}
+
+		// Names.
+		check("/names", url.Values{"kind": {"modid"}, "id": {"5"}, "name": {"<b>billing</b>"}}, http.StatusSeeOther, "/names?done=named")
+		check("/names", url.Values{"kind": {"cmdid"}, "id": {"1"}, "name": {"charge"}}, http.StatusSeeOther, "done=named")
+		check("/names", url.Values{"kind": {"cmdid"}, "id": {"1"}, "name": {"charge card"}}, http.StatusSeeOther, "done=named")
+		check("/names", url.Values{"kind": {"table"}, "id": {"1"}, "name": {"x"}}, http.StatusBadRequest, "Choose whether the name is a modid")
+		check("/names", url.Values{"kind": {"modid"}, "id": {"-4"}, "name": {"x"}}, http.StatusBadRequest, `The modid &#34;-4&#34; is not a number`)
+		check("/names", url.Values{"kind": {"modid"}, "id": {"4"}, "name": {strings.Repeat("n", 256)}}, http.StatusBadRequest, "256 characters, at most 255")
+		names, err := f.db.ServiceNames(f.ctx())
+		if err != nil || names.Mod[5] != "<b>billing</b>" || names.Cmd[1] != "charge card" || len(names.Mod) != 1 {
+			t.Errorf("names %+v, %v", names, err)
+		}
+		if _, body := f.get("/service/5/1"); !strings.Contains(body, "&lt;b&gt;billing&lt;/b&gt;") || strings.Contains(body, "<b>billing") {
+			t.Errorf("a name is not escaped on the service page")
+		}
+		check("/names", url.Values{"kind": {"modid"}, "id": {"5"}, "name": {""}}, http.StatusSeeOther, "done=named")
+		if names, _ := f.db.ServiceNames(f.ctx()); len(names.Mod) != 0 {
+			t.Errorf("an empty name did not delete: %v", names.Mod)
+		}
+
+		// A new service from the services page's form.
+		check("/hosts/add", url.Values{"modid": {"6"}, "cmdid": {"3"}, "ip": {"10.6.0.1"}, "port": {"60"}}, http.StatusSeeOther, "/service/6/3?")
+		if got := f.hosts(lb.Key{Modid: 6, Cmdid: 3}); got != "10.6.0.1:60" {
+			t.Errorf("new service hosts %q", got)
+		}
+	})
+}
+
+func TestCrossOriginWritesRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		v := url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.0.0.1"}, "port": {"80"}}
+		for _, h := range [][]string{
+			{"Sec-Fetch-Site", "cross-site"},
+			{"Sec-Fetch-Site", "same-site"},
+			{"Origin", "http://evil.example"},
+		} {
+			rec := f.post("/hosts/add", v, h...)
+			if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "came from another site and was refused") {
+				t.Errorf("POST with %v: %d\n%s", h, rec.Code, rec.Body.String())
+			}
+		}
+		if rec := f.post("/names", url.Values{"kind": {"modid"}, "id": {"1"}, "name": {"x"}}, "Sec-Fetch-Site", "cross-site"); rec.Code != http.StatusForbidden {
+			t.Errorf("cross-site name write: %d", rec.Code)
+		}
+		if got := f.hosts(lb.Key{Modid: 1, Cmdid: 1}); got != "" {
+			t.Errorf("a refused write wrote %q", got)
+		}
+		if rec := f.post("/hosts/add", v, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
+			t.Errorf("same-origin write: %d", rec.Code)
+		}
+		rec := f.post("/hosts/add", url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.0.0.2"}, "port": {"80"}}, "Origin", "http://example.com")
+		if rec.Code != http.StatusSeeOther { // httptest's Host is example.com
+			t.Errorf("write from the console's own origin: %d\n%s", rec.Code, rec.Body.String())
+		}
+		// The cross-origin check does not stop reading.
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rr := httptest.NewRecorder()
+		f.c.ServeHTTP(rr, req)
+		if rr.Code != http.StatusOK || rr.Header().Get("Content-Security-Policy") == "" || rr.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("cross-site GET: %d, headers %v", rr.Code, rr.Header())
+		}
+	})
+}
+
+func TestTokenRequiredForWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "s3cret")
+		k := lb.Key{Modid: 1, Cmdid: 1}
+		v := url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.0.0.1"}, "port": {"80"}}
+		_, body := f.get("/")
+		if !strings.Contains(body, `<a href="/login">give it</a>`) {
+			t.Errorf("the services page does not say a token is needed")
+		}
+		for _, extra := range []url.Values{{}, {"token": {"wrong"}}} {
+			w := url.Values{}
+			for key, x := range v {
+				w[key] = x
+			}
+			for key, x := range extra {
+				w[key] = x
+			}
+			rec := f.post("/hosts/add", w)
+			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "Changes need this console&#39;s token") {
+				t.Errorf("write with %v: %d\n%s", extra, rec.Code, rec.Body.String())
+			}
+		}
+		if rec := f.post("/names", url.Values{"kind": {"modid"}, "id": {"1"}, "name": {"x"}}); rec.Code != http.StatusUnauthorized {
+			t.Errorf("name write without token: %d", rec.Code)
+		}
+		if got := f.hosts(k); got != "" {
+			t.Fatalf("a write without the token wrote %q", got)
+		}
+		// The token in the form.
+		v.Set("token", "s3cret")
+		if rec := f.post("/hosts/add", v); rec.Code != http.StatusSeeOther {
+			t.Errorf("write with the token: %d\n%s", rec.Code, rec.Body.String())
+		}
+		// The login cookie.
+		if rec := f.post("/login", url.Values{"token": {"nope"}}); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "Wrong token.") {
+			t.Errorf("login with a wrong token: %d", rec.Code)
+		}
+		rec := f.post("/login", url.Values{"token": {"s3cret"}})
+		cookies := rec.Result().Cookies()
+		if rec.Code != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || strings.Contains(cookies[0].Value, "s3cret") {
+			t.Fatalf("login: %d, cookies %v", rec.Code, cookies)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/hosts/remove", strings.NewReader("modid=1&cmdid=1&host=10.0.0.1:80"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(cookies[0])
+		rr := httptest.NewRecorder()
+		f.c.ServeHTTP(rr, req)
+		if rr.Code != http.StatusSeeOther {
+			t.Errorf("write with the login cookie: %d\n%s", rr.Code, rr.Body.String())
+		}
+		if got := f.hosts(k); got != "" {
+			t.Errorf("hosts after add and remove with the token: %q", got)
+		}
+		if n := len(f.history()); n != 2 {
+			t.Errorf("%d history rows, want 2", n)
+		}
+	})
+}
+
+func TestStoreErrorPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		f.seed()
+		f.db.Close()
+		for _, path := range []string{"/", "/service/1/1", "/history", "/names"} {
+			code, body := f.get(path)
+			if code != http.StatusServiceUnavailable || !strings.Contains(body, "The route store (database) failed: ") ||
+				strings.Contains(body, "goroutine") || strings.Contains(body, ".go:") {
+				t.Errorf("%s with the database closed: %d\n%s", path, code, body)
+			}
+		}
+		rec := f.post("/hosts/add", url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.0.0.9"}, "port": {"80"}})
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "The route store (database) failed") {
+			t.Errorf("write with the database closed: %d\n%s", rec.Code, rec.Body.String())
+		}
+		if code, _ := f.get("/service/1/1/chart.svg"); code != http.StatusServiceUnavailable {
+			t.Errorf("chart with the database closed: %d", code)
+		}
+	})
+}
+
+func TestCheckListen(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	for _, c := range []struct {
+		addr, token string
+		ok          bool
+	}{
+		{"127.0.0.1:8080", "", true}, {"[::1]:8080", "", true}, {"localhost:8080", "", true}, {"127.0.0.2:0", "", true},
+		{"0.0.0.0:8080", "", false}, {":8080", "", false}, {"10.0.0.1:8080", "", false}, {"[::]:80", "", false},
+		{"0.0.0.0:8080", "t", true}, {":8080", "t", true}, {"nocolon", "t", false},
+	} {
+		err := CheckListen(ctx, c.addr, c.token)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckListen(%q, %q) = %v, want ok %v", c.addr, c.token, err, c.ok)
+		}
+		if err != nil && c.token == "" && c.addr != "nocolon" && !strings.Contains(err.Error(), EnvToken) {
+			t.Errorf("CheckListen(%q): %v does not say how to give a token", c.addr, err)
+		}
+	}
+}
+
+func TestNewNeedsStore(t *testing.T) {
+	if _, err := New(Config{}); err == nil {
+		t.Error("New without a store succeeded")
+	}
+}
+
+func FuzzParseHostList(f *testing.F) {
+	for _, s := range []string{"", "10.0.0.1:80", "10.0.0.1:80,10.0.0.2:81\n", "1.2.3.4:0", ":80", "a:b", "1.2.3.4:65536"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		hosts, err := parseHostList(s)
+		if err != nil {
+			return
+		}
+		again, err := parseHostList(store.FormatHosts(hosts))
+		if err != nil || fmt.Sprint(again) != fmt.Sprint(hosts) {
+			t.Errorf("%q: %v does not round-trip: %v, %v", s, hosts, again, err)
+		}
+		for _, h := range hosts {
+			if h.Port < 1 || h.Port > 65535 {
+				t.Errorf("%q: port %d accepted", s, h.Port)
+			}
+		}
+	})
+}
+
+func TestHistoryPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		ctx := store.WithWho(f.ctx(), "pager")
+		k := lb.Key{Modid: 8, Cmdid: 8}
+		for i := range historyPageRows + 1 {
+			if _, err := f.db.SetHosts(ctx, k, []lb.Host{{IP: int32(i + 1), Port: 80}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, body := f.get("/history?modid=8")
+		m := regexp.MustCompile(`<a href="(/history\?before=\d+&amp;modid=8)">Older changes</a>`).FindStringSubmatch(body)
+		if m == nil || strings.Count(body, "<td>pager</td>") != historyPageRows {
+			t.Fatalf("first page: %d rows, older link %v", strings.Count(body, "<td>pager</td>"), m)
+		}
+		code, body := f.get(strings.ReplaceAll(m[1], "&amp;", "&"))
+		if code != http.StatusOK || strings.Count(body, "<td>pager</td>") != 1 || !strings.Contains(body, "<td class=\"hosts\">0.0.0.1:80</td>") || strings.Contains(body, "Older changes") {
+			t.Errorf("second page: %d\n%s", code, body)
+		}
+		if code, body := f.get("/history?before=x"); code != http.StatusBadRequest || !strings.Contains(body, "is not a number") {
+			t.Errorf("before=x: %d", code)
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package console
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticRoot embed.FS
+
+// staticFS serves the embedded static files under /static/.
+var staticFS fs.FS = staticRoot
+
+// pageNames are the templates in templates/ that are whole pages (each parsed with
+// layout.html and the shared history_table.html).
+var pageNames = []string{"services", "service", "history", "names", "login", "error"}
+
+// templateFuncs are the helpers the templates use.
+var templateFuncs = template.FuncMap{
+	"key":     func(k lb.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) },
+	"host":    store.FormatHost,
+	"hosts":   func(h []lb.Host) string { return store.FormatHosts(h) },
+	"percent": percent,
+	"age":     age,
+	"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"lines":   func(h []lb.Host) string { return strings.ReplaceAll(store.FormatHosts(h), " ", "\n") },
+}
+
+// parsePages parses every page with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	pages := make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/history_table.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("console: cannot parse page %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// page is what layout.html renders around a page's content.
+type page struct {
+	Title string
+	// Nav is the name of the navigation entry to mark current.
+	Nav string
+	// Flash says what the last write did; Error what was wrong with a request.
+	Flash, Error string
+	// NeedsLogin is true when writes need the token and this browser has not given it.
+	NeedsLogin bool
+	// Body is the page's own data.
+	Body any
+}
+
+// render writes the page name with status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	p.NeedsLogin = s.token != "" && !s.hasToken(r)
+	var buf bytes.Buffer
+	if err := s.pages[name].Execute(&buf, p); err != nil {
+		s.log.Error("cannot render a console page", "page", name, "err", err)
+		http.Error(w, "the page cannot be shown (see the console's log)", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage renders the error page with status and a message for the user.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "error", page{Title: http.StatusText(status), Error: msg})
+}
+
+// storeError logs err, a route store error, and renders a page that says the database
+// failed, with the error's first line and no more.
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("route store error", "path", r.URL.Path, "err", err)
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	s.errorPage(w, r, http.StatusServiceUnavailable, "The route store (database) failed: "+msg+". Nothing was changed unless the page says so; try again when the database is back.")
+}
+
+// percent formats a fraction as a percentage with one decimal.
+func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+// age formats how long ago t was, at most two units ("3m 20s"), "-" for the zero time;
+// up to a minute in the future counts as now.
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := now.Sub(t).Round(time.Second)
+	switch {
+	case d < -time.Minute:
+		return "in the future"
+	case d < 0: // clocks of other machines (agents) are a little off
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours())/24)
+}

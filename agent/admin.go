@@ -57,6 +57,7 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_agent_route_answers_ignored_total", s.AnswersIgnored)
 	metrics.WriteCounterUint64(w, "lars_agent_unknown_keys_refused_total", s.UnknownRefused)
 	metrics.WriteCounterUint64(w, "lars_agent_reports_ignored_total", s.ReportsIgnored)
+	metrics.WriteCounterUint64(w, "lars_agent_panic_picks_total", s.PanicPicks)
 	metrics.WriteCounterUint64(w, "lars_agent_status_emitted_total", s.StatusEmitted)
 	metrics.WriteCounterUint64(w, "lars_agent_status_dropped_total", s.StatusDropped)
 	metrics.WriteCounterUint64(w, "lars_agent_routes_reloads_total", a.reloads.Load())
@@ -74,6 +75,11 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_resubscribed_keys_total", rs.ResubscribedKeys)
 		metrics.WriteGaugeUint64(w, "lars_agent_route_service_resubscribe_pending_keys", rs.ResubscribePending)
 		metrics.WriteGaugeFloat64(w, "lars_agent_route_service_resubscribe_last_seconds", rs.LastResubscribe.Seconds())
+		if a.cfg.CacheFile != "" {
+			metrics.WriteGaugeUint64(w, "lars_agent_route_cache_keys_loaded", a.cacheLoaded.Load())
+			metrics.WriteCounterUint64(w, "lars_agent_route_cache_writes_total", a.cacheWritten.Load())
+			metrics.WriteCounterUint64(w, "lars_agent_route_cache_errors_total", a.cacheErrors.Load())
+		}
 	}
 	if a.report != nil {
 		rs := a.report.Stats()
@@ -104,6 +110,8 @@ type routeJSON struct {
 	Updated   time.Time  `json:"updated"`
 	Pulling   bool       `json:"pulling"`
 	AccessCnt uint64     `json:"access_cnt"`
+	Panic     bool       `json:"panic,omitempty"`  // in panic mode now (panic_threshold)
+	Panics    uint64     `json:"panics,omitempty"` // calls served in panic mode so far
 	Hosts     []hostJSON `json:"hosts"`
 }
 
@@ -118,6 +126,13 @@ type hostJSON struct {
 	RErr       uint32    `json:"rerr"`
 	ContinSucc uint32    `json:"contin_succ"`
 	ContinErr  uint32    `json:"contin_err"`
+	// Policies' state, absent when off: calls in flight (p2c, ewma), peak-EWMA
+	// latency in ms (ewma), ejection count and current overload length in seconds
+	// (overload_backoff).
+	InFlight    uint32  `json:"in_flight,omitempty"`
+	LatencyMs   float64 `json:"latency_ms,omitempty"`
+	Ejections   uint32  `json:"ejections,omitempty"`
+	OverloadFor float64 `json:"overload_for_s,omitempty"`
 }
 
 // routesJSON is /routes: every key of the table with its hosts' state.
@@ -125,7 +140,7 @@ func (a *Agent) routesJSON() any {
 	out := []routeJSON{}
 	a.table.Walk(func(k lb.KeyInfo) {
 		r := routeJSON{Modid: k.Modid, Cmdid: k.Cmdid, Updated: k.Updated, Pulling: k.Pulling,
-			AccessCnt: k.AccessCnt, Hosts: make([]hostJSON, 0, len(k.Hosts))}
+			AccessCnt: k.AccessCnt, Panic: k.Panic, Panics: k.Panics, Hosts: make([]hostJSON, 0, len(k.Hosts))}
 		for _, h := range k.Hosts {
 			state := "idle"
 			if h.Overloaded {
@@ -133,7 +148,9 @@ func (a *Agent) routesJSON() any {
 			}
 			r.Hosts = append(r.Hosts, hostJSON{Addr: h.Host.String(), State: state, Since: h.Since,
 				VSucc: h.VSucc, VErr: h.VErr, RSucc: h.RSucc, RErr: h.RErr,
-				ContinSucc: h.ContinSucc, ContinErr: h.ContinErr})
+				ContinSucc: h.ContinSucc, ContinErr: h.ContinErr,
+				InFlight: h.InFlight, LatencyMs: float64(h.Latency) / 1e6, Ejections: h.Ejections,
+				OverloadFor: h.OverloadFor.Seconds()})
 		}
 		out = append(out, r)
 	})

@@ -45,6 +45,13 @@ type Agent struct {
 	reloads   atomic.Uint64
 	reloadErr atomic.Uint64
 
+	// Route cache (CacheFile): keys loaded at start, writes, failed loads and writes,
+	// and the route client's applied answers at the last write (cacheLoop only).
+	cacheLoaded  atomic.Uint64
+	cacheWritten atomic.Uint64
+	cacheErrors  atomic.Uint64
+	cacheApplied uint64
+
 	tooLargeMu     sync.Mutex
 	tooLargeLogged map[lb.Key]bool
 }
@@ -71,6 +78,9 @@ func New(cfg Config) (*Agent, error) {
 	if err := a.bind(); err != nil {
 		a.closeSockets()
 		return nil, err
+	}
+	if !cfg.static() && cfg.CacheFile != "" {
+		a.loadCache()
 	}
 	if !cfg.static() {
 		addrs, _ := SplitAddrs(cfg.RouteService) // validated by withDefaults
@@ -153,6 +163,13 @@ func (a *Agent) Start() {
 			defer a.bgWG.Done()
 			_ = a.routes.Run(ctx)
 		}()
+		if a.cfg.CacheFile != "" {
+			a.bgWG.Add(1)
+			go func() {
+				defer a.bgWG.Done()
+				a.cacheLoop(ctx)
+			}()
+		}
 	}
 	if a.report != nil {
 		a.bgWG.Add(1)
@@ -237,6 +254,9 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 			a.table.Sweep() // last statuses for the report service
 			a.cancel()
 			a.bgWG.Wait()
+			if a.routes != nil && a.cfg.CacheFile != "" {
+				a.writeCacheIfChanged() // the routes as they are at shutdown
+			}
 			close(done)
 		}()
 		select {

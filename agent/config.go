@@ -60,6 +60,14 @@ type Config struct {
 	// order: the agent fails over to the next when one cannot be reached or its
 	// connection is lost. Default 127.0.0.1:7778.
 	RouteService string
+	// CacheFile, when set, is the route cache: the agent writes the routes the route
+	// service gave it there (atomically, at most every CacheInterval when they changed,
+	// and at shutdown), and at start serves the cached routes at once while it pulls
+	// fresh ones. A missing or damaged cache is logged and ignored. Unused with Routes or
+	// RoutesFile.
+	CacheFile string
+	// CacheInterval is how often, at most, the route cache is written. Default 5s.
+	CacheInterval time.Duration
 	// ReportService is the Lars report service's TCP address. Empty: no report
 	// service; the statistics are on the admin endpoint only.
 	ReportService string
@@ -115,6 +123,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SocketBuffer == 0 {
 		c.SocketBuffer = DefaultSocketBuffer
 	}
+	if c.CacheInterval <= 0 {
+		c.CacheInterval = DefaultCacheInterval
+	}
 	if c.Routes != nil && c.RoutesFile != "" {
 		return c, errors.New("routes and a routes file are exclusive")
 	}
@@ -136,6 +147,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.Table.Settings = lb.DefaultSettings()
 	}
 	if err := c.Table.Settings.Validate(); err != nil {
+		return c, err
+	}
+	if err := c.Table.Policies.Validate(c.Table.Settings); err != nil {
 		return c, err
 	}
 	c.Table.Static = c.static()

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"time"
+
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
@@ -93,7 +95,10 @@ func (h *handler) handleReport(body []byte) {
 		h.stats.drop(DropBadBody)
 		return
 	}
-	h.table.Report(m.Modid, m.Cmdid, lb.Host{IP: h.reportHst.Ip, Port: h.reportHst.Port}, m.Retcode)
+	// latency_us is an extension (0 when the caller does not send it); the table uses
+	// it only under policy=ewma.
+	h.table.ReportLatency(m.Modid, m.Cmdid, lb.Host{IP: h.reportHst.Ip, Port: h.reportHst.Port}, m.Retcode,
+		time.Duration(m.LatencyUs)*time.Microsecond)
 }
 
 func (h *handler) handleGetRoute(body, slot []byte) ([]byte, *bytebufferpool.ByteBuffer) {

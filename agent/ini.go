@@ -14,11 +14,14 @@ import (
 
 // LoadINI applies a Lars agent configuration file to cfg: the report service from
 // [reporter] ip and port, the route service from [dnsserver] ip and port (ip may be a
-// comma-separated list of hosts on that port, tried in order), and the
+// comma-separated list of hosts on that port, tried in order) and this agent's route
+// cache from [dnsserver] cache (a file path), and the
 // balancing settings from [loadbalance] with Lars's keys (probe_num, init_succ_cnt,
 // init_err_cnt, err_rate, succ_rate, contin_err_limit, contin_succ_limit,
 // window_err_rate, idle_timeout, overload_timeout, update_timeout) plus this agent's
-// pull_timeout, report_interval and local_ip (the caller address of status reports).
+// pull_timeout, report_interval and local_ip (the caller address of status reports),
+// and the opt-in policies of lb.Policies (policy, panic_threshold, overload_backoff,
+// overload_timeout_max, inflight_timeout, ewma_decay).
 // Timeouts are whole seconds as in Lars, or Go durations ("1.5s", "200ms"). Keys that
 // are absent leave cfg as it is; an unknown key in [loadbalance] is an error, so a
 // typo does not silently keep a default.
@@ -43,6 +46,9 @@ func applyINI(f *ini.File, cfg *Config) error {
 		return fmt.Errorf("[dnsserver]: %w", err)
 	} else if ok {
 		cfg.RouteService = addrs
+	}
+	if cache := strings.TrimSpace(f.Section("dnsserver").Key("cache").String()); cache != "" {
+		cfg.CacheFile = cache
 	}
 	if cfg.Table.Settings == (lb.Settings{}) && len(f.Section("loadbalance").Keys()) > 0 {
 		cfg.Table.Settings = lb.DefaultSettings()
@@ -78,6 +84,18 @@ func applyINI(f *ini.File, cfg *Config) error {
 			s.PullTimeout, err = seconds(v)
 		case "report_interval":
 			s.ReportInterval, err = seconds(v)
+		case "policy":
+			cfg.Table.Policies.Pick, err = lb.ParsePolicy(v)
+		case "panic_threshold":
+			cfg.Table.Policies.PanicThreshold, err = strconv.Atoi(strings.TrimSuffix(v, "%"))
+		case "overload_backoff":
+			cfg.Table.Policies.OverloadBackoff, err = lb.ParseFactor(v)
+		case "overload_timeout_max":
+			cfg.Table.Policies.OverloadTimeoutMax, err = seconds(v)
+		case "inflight_timeout":
+			cfg.Table.Policies.InflightTimeout, err = seconds(v)
+		case "ewma_decay":
+			cfg.Table.Policies.EWMADecay, err = seconds(v)
 		case "local_ip":
 			cfg.Caller, err = netip.ParseAddr(v)
 		default:

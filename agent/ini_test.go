@@ -102,6 +102,7 @@ func FuzzApplyINI(f *testing.F) {
 	f.Add([]byte("[loadbalance]\nprobe_num=3\n"))
 	f.Add([]byte("[reporter]\nport=x\n"))
 	f.Add([]byte("[dnsserver]\nip=10.0.0.5,10.0.0.6\nport=7778\n"))
+	f.Add([]byte("[loadbalance]\npolicy=ewma\npanic_threshold=50%\noverload_backoff=2x\newma_decay=5s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ini.Load(data)
 		if err != nil {

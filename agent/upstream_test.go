@@ -3,6 +3,7 @@ package agent_test
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -308,7 +309,8 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 	}
 	dns := larstest.NewRouteService(t)
 	rep := larstest.NewReportService(t)
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
+	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr(),
+		CacheFile: filepath.Join(t.TempDir(), "routes.cache")})
 	var buf bytes.Buffer
 	a.WriteMetrics(&buf)
 	seen := map[string]bool{}

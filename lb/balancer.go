@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/larsgo/lars/codec"
 )
@@ -29,6 +30,18 @@ type hostSets struct {
 	state []*hostState // state[i] belongs to hosts[i]
 
 	inlineState [inlineHosts / 2]*hostState // backing array of state when it fits
+
+	// idleState and overState are the policy states of idle and over, index for
+	// index (pointing past the hostStates, so a pick follows one pointer less); set
+	// only under a policy that picks by host load (p2c, ewma), nil otherwise.
+	idleState, overState []*hostExtra
+}
+
+// hostSetsWithState is a hostSets with room for its idleState and overState, for
+// the policies that pick by host load.
+type hostSetsWithState struct {
+	hostSets
+	inline [inlineHosts / 2]*hostExtra
 }
 
 // inlineHosts is the room for hosts inside a hostSets: every host twice (idle and
@@ -59,8 +72,18 @@ func (s *hostSets) find(h Host) int {
 
 // group builds a snapshot from sorted hosts and their states, splitting them into
 // the idle and overloaded sets. hosts is copied. The caller holds the key's mu.
-func group(hosts []Host, state []*hostState) *hostSets {
-	s := &hostSets{state: state}
+func group(hosts []Host, state []*hostState, withSetState bool) *hostSets {
+	var s *hostSets
+	var setState []*hostExtra
+	if withSetState {
+		// One allocation holds the snapshot and its per-set states, so that a pick
+		// reads them without another pointer to follow; s points into it.
+		ps := &hostSetsWithState{}
+		s, setState = &ps.hostSets, ps.inline[:]
+	} else {
+		s = &hostSets{}
+	}
+	s.state = state
 	n := len(hosts)
 	if n <= len(s.inlineState) {
 		s.state = s.inlineState[:n:n]
@@ -92,6 +115,25 @@ func group(hosts []Host, state []*hostState) *hostSets {
 		}
 	}
 	s.idle, s.over = sets[:ni:ni], sets[ni:]
+	if withSetState {
+		ss := setState
+		if n <= len(ss) {
+			ss = ss[:n:n]
+		} else {
+			ss = make([]*hostExtra, n)
+		}
+		i, o := 0, ni
+		for _, st := range state {
+			if st.overloaded {
+				ss[o] = st.x
+				o++
+			} else {
+				ss[i] = st.x
+				i++
+			}
+		}
+		s.idleState, s.overState = ss[:ni:ni], ss[ni:]
+	}
 	return s
 }
 
@@ -115,10 +157,12 @@ type keyState struct {
 	lastStatus atomic.Int64 // table time of the last status
 	pullSeq    uint64       // position of the key's last copy in the Pulls queue; guarded by Table.pullMu
 
+	panics atomic.Uint64 // calls served in panic mode (Policies.PanicThreshold)
+
 	mu       sync.Mutex  // guards the hostStates of sets, removed, and publishing sets
 	removed  bool        // the key left the table; answers for it are ignored
 	negative atomic.Bool // the route service answered no hosts; kept until refreshAt (Config.NegativeTTL); written under mu
-	_        [20]byte    // pads keyState to 128 bytes: one size class, aligned
+	_        [12]byte    // pads keyState to 128 bytes: one size class, aligned
 }
 
 // unpackHost is the inverse of Host.pack.
@@ -144,7 +188,8 @@ var fastModMagic = func() (m [inlineIdle + 1]uint64) {
 // key's published snapshot, whatever its sets: GetHost's way when the slot's copy of
 // the idle set does not serve. sl is the key's slot in an index (current or recently
 // replaced). Lock-free.
-func (ks *keyState) pickSnapshot(sl *slot, p *params) (Host, codec.RetCode) {
+func (ks *keyState) pickSnapshot(sl *slot, t *Table) (Host, codec.RetCode) {
+	p := &t.p
 	s := ks.sets.Load()
 	if len(s.over) == 0 {
 		// Rule 2: idle hosts only; access_cnt unchanged.
@@ -152,6 +197,9 @@ func (ks *keyState) pickSnapshot(sl *slot, p *params) (Host, codec.RetCode) {
 			return Host{}, codec.RetNoExist
 		}
 		return s.idle[(sl.rr.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
+	}
+	if p.pol.panics(len(s.idle), len(s.over)) {
+		return ks.pickPanic(sl, t, s), codec.RetSucc
 	}
 	// Rules 1 and 3: "if access_cnt >= probe_num reset it and probe, else increment
 	// it" makes every (probe_num+1)-th call a probe; a running count taken modulo
@@ -166,7 +214,7 @@ func (ks *keyState) pickSnapshot(sl *slot, p *params) (Host, codec.RetCode) {
 }
 
 // report applies one call result to host h and reports whether the key has h.
-func (ks *keyState) report(t *Table, h Host, succ bool, now int64) bool {
+func (ks *keyState) report(t *Table, h Host, succ bool, now int64, latency time.Duration) bool {
 	ks.mu.Lock()
 	s := ks.sets.Load()
 	i := s.find(h)
@@ -174,8 +222,15 @@ func (ks *keyState) report(t *Table, h Host, succ bool, now int64) bool {
 		ks.mu.Unlock()
 		return false
 	}
+	if pol := &t.p.pol; pol.pick != PolicyRoundRobin {
+		ld := &s.state[i].x.load
+		ld.end(pol.epoch(now))
+		if latency > 0 && pol.pick == PolicyEWMA {
+			ld.observe(float64(latency), now, pol.ewmaTau)
+		}
+	}
 	if s.state[i].report(&t.p, succ, now) {
-		ks.publish(t, group(s.hosts, s.state))
+		ks.publish(t, group(s.hosts, s.state, t.p.pol.pick != PolicyRoundRobin))
 	}
 	if !ks.dirty.Load() {
 		ks.dirty.Store(true)
@@ -190,13 +245,13 @@ func (ks *keyState) expireOverloads(t *Table, now int64) {
 	s := ks.sets.Load()
 	changed := false
 	for _, st := range s.state {
-		if st.overloaded && now-st.since >= t.p.overloadTimeout {
+		if st.overloaded && now-st.since >= st.overloadTimeout(&t.p) {
 			st.setIdle(&t.p, now)
 			changed = true
 		}
 	}
 	if changed {
-		ks.publish(t, group(s.hosts, s.state))
+		ks.publish(t, group(s.hosts, s.state, t.p.pol.pick != PolicyRoundRobin))
 	}
 }
 
@@ -244,18 +299,26 @@ func (ks *keyState) apply(t *Table, hosts []Host, now int64) bool {
 			fresh++
 		}
 	}
-	// New hosts share one allocation.
+	// New hosts share one allocation, and their policy states another.
 	block := make([]hostState, fresh)
+	var extras []hostExtra
+	if t.p.pol.keepsHostState() {
+		extras = make([]hostExtra, fresh)
+	}
 	for i, h := range hs {
 		if state[i] == nil {
 			st := &block[0]
 			block = block[1:]
+			if extras != nil {
+				st.x = &extras[0]
+				extras = extras[1:]
+			}
 			st.Host = h
 			st.setIdle(&t.p, now)
 			state[i] = st
 		}
 	}
-	ks.publish(t, group(hs, state))
+	ks.publish(t, group(hs, state, t.p.pol.pick != PolicyRoundRobin))
 	return true
 }
 

@@ -1,6 +1,7 @@
 package lb
 
 import (
+	"math/rand/v2"
 	"strconv"
 
 	"github.com/larsgo/lars/codec"
@@ -50,8 +51,8 @@ func UnpackKey(k uint64) (modid, cmdid int32) {
 }
 
 // hostState is one host of one key with its balancing counters. Host never changes
-// after the hostState is published; every other field is guarded by the owning
-// keyState's mu.
+// after the hostState is published; load is moved by pickers without a lock; every
+// other field is guarded by the owning keyState's mu.
 type hostState struct {
 	Host
 	vsucc, verr           uint32
@@ -59,16 +60,56 @@ type hostState struct {
 	continSucc, continErr uint32
 	overloaded            bool
 	since                 int64 // table time (ns) the host entered its state
+
+	// x is the host's state under the policies that keep one (p2c, ewma, growing
+	// ejection), nil under none of them: Lars's hosts stay small.
+	x *hostExtra
+}
+
+// hostExtra is a host's state under the policies, kept across state changes.
+type hostExtra struct {
+	load hostLoad // calls in flight and latency, for the p2c and ewma picks; lock-free
+
+	// Growing ejection (Policies.OverloadBackoff); guarded by the key's mu.
+	ejections   uint32 // n: the next overload lasts overload_timeout x factor^n
+	overloadFor int64  // length of the current overload in ns; 0: overload_timeout
+	recovered   int64  // table time the host last went from overloaded to idle
+}
+
+// overloadTimeout returns how long h's current overload lasts.
+func (h *hostState) overloadTimeout(s *params) int64 {
+	if h.x != nil && h.x.overloadFor > 0 {
+		return h.x.overloadFor
+	}
+	return s.overloadTimeout
+}
+
+// resetCounts zeroes the virtual, real and consecutive counters.
+func (h *hostState) resetCounts() {
+	h.vsucc, h.verr, h.rsucc, h.rerr, h.continSucc, h.continErr = 0, 0, 0, 0, 0, 0
 }
 
 // setIdle makes h idle with fresh counters, its window starting at now.
 func (h *hostState) setIdle(s *params, now int64) {
-	*h = hostState{Host: h.Host, vsucc: s.initSucc, since: now}
+	if h.overloaded && h.x != nil {
+		h.x.recovered = now
+	}
+	h.resetCounts()
+	h.vsucc = s.initSucc
+	h.overloaded = false
+	h.since = now
 }
 
-// setOverloaded makes h overloaded with init_err_cnt virtual failures, since now.
+// setOverloaded makes h overloaded with init_err_cnt virtual failures, since now, for
+// overload_timeout (longer under Policies.OverloadBackoff).
 func (h *hostState) setOverloaded(s *params, now int64) {
-	*h = hostState{Host: h.Host, verr: s.initErr, overloaded: true, since: now}
+	if x := h.x; x != nil && s.pol.backoff != 0 {
+		x.overloadFor, x.ejections = s.overloadFor(x.ejections, x.recovered, now, rand.Float64())
+	}
+	h.resetCounts()
+	h.verr = s.initErr
+	h.overloaded = true
+	h.since = now
 }
 
 // report applies one call result to h following the report rules of LB-SEMANTICS.md
@@ -109,7 +150,7 @@ func (h *hostState) report(s *params, succ bool, now int64) bool {
 // the counters but is not a state change.
 func (h *hostState) timeouts(s *params, now int64) bool {
 	if h.overloaded {
-		if now-h.since >= s.overloadTimeout {
+		if now-h.since >= h.overloadTimeout(s) {
 			h.setIdle(s, now)
 			return true
 		}
@@ -140,9 +181,10 @@ type params struct {
 	updateTimeout   int64
 	pullTimeout     int64
 	reportInterval  int64
+	pol             policyParams
 }
 
-func newParams(s Settings) params {
+func newParams(s Settings, pol Policies) params {
 	return params{
 		probe:           uint64(s.ProbeNum) + 1,
 		initSucc:        uint32(s.InitSuccCnt),
@@ -157,5 +199,6 @@ func newParams(s Settings) params {
 		updateTimeout:   int64(s.UpdateTimeout),
 		pullTimeout:     int64(s.PullTimeout),
 		reportInterval:  int64(s.ReportInterval),
+		pol:             newPolicyParams(pol),
 	}
 }

@@ -18,6 +18,7 @@ type counters struct {
 	refused        atomic.Uint64
 	reportsIgnored atomic.Uint64
 	answersIgnored atomic.Uint64
+	panicPicks     atomic.Uint64
 }
 
 // Stats are the table's gauges and counters, for metrics.
@@ -35,6 +36,7 @@ type Stats struct {
 	UnknownRefused uint64 // gets for unknown keys not created (static table or MaxKeys)
 	ReportsIgnored uint64 // reports for an unknown key or a host the key does not have
 	AnswersIgnored uint64 // route answers for a key not in the table
+	PanicPicks     uint64 // calls served in panic mode over every key (Policies.PanicThreshold)
 }
 
 // Stats returns the current gauges and counters. Each is read atomically; together
@@ -54,6 +56,7 @@ func (t *Table) Stats() Stats {
 		UnknownRefused:  c.refused.Load(),
 		ReportsIgnored:  c.reportsIgnored.Load(),
 		AnswersIgnored:  c.answersIgnored.Load(),
+		PanicPicks:      c.panicPicks.Load(),
 	}
 }
 
@@ -65,6 +68,8 @@ type KeyInfo struct {
 	Pulling   bool       // a pull is in flight or waiting for room in the queue
 	Negative  bool       // answered with no hosts and kept for Config.NegativeTTL
 	AccessCnt uint64     // access_cnt: calls since the last probe, while some host is overloaded
+	Panic     bool       // fewer than panic_threshold percent of the hosts are idle (Policies)
+	Panics    uint64     // calls of this key served in panic mode so far
 }
 
 // HostInfo describes one host of a key and its balancing counters.
@@ -78,6 +83,13 @@ type HostInfo struct {
 	RErr       uint32
 	ContinSucc uint32
 	ContinErr  uint32
+	// Policies' state: calls in flight (p2c, ewma), the peak-EWMA latency (ewma),
+	// the ejection count and the length of the current overload (growing ejection;
+	// 0 when it is off).
+	InFlight    uint32
+	Latency     time.Duration
+	Ejections   uint32
+	OverloadFor time.Duration
 }
 
 // Walk calls f for every key of the table, in no particular order. Each KeyInfo is
@@ -121,12 +133,24 @@ func (t *Table) info(ks *keyState) (KeyInfo, bool) {
 		Pulling:   ks.pull.Load() != pullNone,
 		Negative:  ks.negative.Load(),
 		AccessCnt: ks.access.Load() % t.p.probe,
+		Panic:     t.p.pol.panics(len(s.idle), len(s.over)),
+		Panics:    ks.panics.Load(),
 	}
+	now := t.now.Load()
+	epoch := t.p.pol.epoch(now)
 	for i, h := range s.state {
 		ki.Hosts[i] = HostInfo{
 			Host: h.Host, Overloaded: h.overloaded, Since: t.timeOf(h.since),
 			VSucc: h.vsucc, VErr: h.verr, RSucc: h.rsucc, RErr: h.rerr,
 			ContinSucc: h.continSucc, ContinErr: h.continErr,
+		}
+		if x := h.x; x != nil {
+			hi := &ki.Hosts[i]
+			hi.InFlight, hi.Latency = x.load.outstanding(epoch), time.Duration(x.load.latency(now, t.p.pol.ewmaTau))
+			hi.Ejections = x.ejections
+			if h.overloaded && t.p.pol.backoff != 0 {
+				hi.OverloadFor = time.Duration(x.overloadFor)
+			}
 		}
 	}
 	return ki, true

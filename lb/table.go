@@ -45,6 +45,10 @@ type Config struct {
 	// removes a key nobody asked for. Default 0: an empty answer removes the key at
 	// once, and the next get creates and pulls it again (Lars).
 	NegativeTTL time.Duration
+	// Policies are the opt-in balancing policies beyond Lars (p2c and ewma picks,
+	// panic mode, growing ejection). The zero value turns them all off; anything else
+	// must pass Policies.Validate(Settings) or NewTable panics.
+	Policies Policies
 }
 
 // Defaults of Config.
@@ -96,13 +100,16 @@ func NewTable(cfg Config) *Table {
 	if err := s.Validate(); err != nil {
 		panic(fmt.Sprintf("lb: NewTable: %v", err))
 	}
+	if err := cfg.Policies.Validate(s); err != nil {
+		panic(fmt.Sprintf("lb: NewTable: %v", err))
+	}
 	n := cfg.Shards
 	if n <= 0 {
 		n = DefaultShards
 	}
 	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
 	t := &Table{
-		p:         newParams(s),
+		p:         newParams(s, cfg.Policies),
 		shards:    make([]shard, n),
 		shardMask: uint64(n - 1),
 		shardBits: uint(bits.TrailingZeros(uint(n))),
@@ -148,6 +155,11 @@ func (t *Table) Settings() Settings {
 		PullTimeout:     time.Duration(p.pullTimeout),
 		ReportInterval:  time.Duration(p.reportInterval),
 	}
+}
+
+// Policies returns the policies in use, their defaults filled in.
+func (t *Table) Policies() Policies {
+	return t.p.pol.policies()
 }
 
 // Tick reads Config.Clock into the coarse clock the hot path uses. Sweep and the
@@ -218,6 +230,9 @@ func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
 	if now := t.now.Load(); now >= sl.refreshAt.Load() {
 		t.refresh(ks, now)
 	}
+	if t.p.pol.pick != PolicyRoundRobin {
+		return ks.pickPolicy(sl, t)
+	}
 	if w := sl.fast.Load(); uint32(w) != 0 {
 		// Rule 2 from the slot's copy: idle hosts only, access_cnt unchanged. The
 		// counter stays far below 1<<60 (1e18 picks of one key).
@@ -227,7 +242,7 @@ func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
 		}
 		// A writer changed the key meanwhile: take its snapshot.
 	}
-	return ks.pickSnapshot(sl, &t.p)
+	return ks.pickSnapshot(sl, t)
 }
 
 // GetRoute appends every host of the key to dst and returns it; it allocates only if
@@ -274,8 +289,15 @@ func (t *Table) Lookup(modid, cmdid int32) (KeyInfo, bool) {
 // windows, overload_timeout). A report for an unknown key or a host the key does not
 // have is ignored and counted.
 func (t *Table) Report(modid, cmdid int32, h Host, retcode int32) {
+	t.ReportLatency(modid, cmdid, h, retcode, 0)
+}
+
+// ReportLatency is Report with the call's latency as the caller measured it (0: not
+// measured). Under the p2c and ewma policies a report ends one call in flight on h;
+// under ewma a latency feeds h's peak-EWMA cost. Other policies ignore the latency.
+func (t *Table) ReportLatency(modid, cmdid int32, h Host, retcode int32, latency time.Duration) {
 	ks := t.lookup(PackKey(modid, cmdid))
-	if ks == nil || !ks.report(t, h, retcode == 0, t.now.Load()) {
+	if ks == nil || !ks.report(t, h, retcode == 0, t.now.Load(), latency) {
 		t.counters.reportsIgnored.Add(1)
 	}
 }

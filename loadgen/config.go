@@ -87,6 +87,10 @@ type Config struct {
 	// FailHosts, when not empty, makes reports fail for these hosts and only these
 	// (ReportFail is then ignored).
 	FailHosts []netip.AddrPort
+	// Hosts models the called hosts (latency, failures, flapping): every report then
+	// says how the modelled call went, with its latency in latency_us, instead of
+	// ReportFail and FailHosts. Implies ReportAfter. Default: no model.
+	Hosts HostModel
 
 	// Modids and Cmdids are the key ranges. Default 1-1 each.
 	Modids, Cmdids Range
@@ -172,7 +176,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ReportFail < 0 || c.ReportFail > 1 {
 		return c, configErr("report failure ratio %v out of 0..1", c.ReportFail)
 	}
-	if c.ReportFail > 0 || len(c.FailHosts) > 0 {
+	if c.ReportFail > 0 || len(c.FailHosts) > 0 || !c.Hosts.Empty() {
 		c.ReportAfter = true
 	}
 	if c.Modids == (Range{}) {

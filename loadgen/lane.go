@@ -197,12 +197,9 @@ func retIndex(rc int32) int {
 // addReport encodes, into report slot i, the report of the call to the host a chose.
 func (l *lane) addReport(i int, a *answer, phase int) {
 	r := l.r
-	var rc int32
-	if r.failing(a.ip, a.port, l.rng) {
-		rc = 1
-	}
+	rc, us := r.callResult(a.ip, a.port, l.rng)
 	m := &l.rep.Msgs[i]
-	m.N = len(l.enc.reportReq(m.Buf[:0], a.modid, a.cmdid, a.ip, a.port, rc))
+	m.N = len(l.enc.reportReq(m.Buf[:0], a.modid, a.cmdid, a.ip, a.port, rc, us))
 	l.c.inc(phase, fSent+int(KindReport))
 	l.c.inc(phase, fReportsAfter)
 }

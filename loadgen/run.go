@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"sync"
@@ -151,6 +152,23 @@ func (r *runner) lastHost(i uint64) (ip, port int32) {
 	}
 	h := r.hosts[i].Load()
 	return int32(h >> 32), int32(uint32(h))
+}
+
+// callResult decides how the call to host ip:port a report is about went: its
+// retcode and, under a host model, its modelled latency in microseconds.
+func (r *runner) callResult(ip, port int32, rng *rand.Rand) (retcode int32, latencyUs uint32) {
+	if r.cfg.Hosts.Empty() {
+		if r.failing(ip, port, rng) {
+			return 1, 0
+		}
+		return 0, 0
+	}
+	lat, failed := r.cfg.Hosts.Call(ip, port, time.Duration(r.now()), rng)
+	latencyUs = uint32(min(max(lat.Microseconds(), 0), math.MaxUint32))
+	if failed {
+		return 1, latencyUs
+	}
+	return 0, latencyUs
 }
 
 // failing decides whether a report on host ip:port says the call failed.

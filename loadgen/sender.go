@@ -203,11 +203,8 @@ func (s *sender) emit(at int64) bool {
 		m.N = len(s.enc.getRoute(m.Buf[:0], modid, cmdid))
 	default:
 		ip, port := r.lastHost(ki)
-		var rc int32
-		if r.failing(ip, port, s.rng) {
-			rc = 1
-		}
-		m.N = len(s.enc.reportReq(m.Buf[:0], modid, cmdid, ip, port, rc))
+		rc, us := r.callResult(ip, port, s.rng)
+		m.N = len(s.enc.reportReq(m.Buf[:0], modid, cmdid, ip, port, rc, us))
 	}
 	if kind != KindReport && !r.cfg.openLoop() {
 		r.inflight.Add(1)

@@ -36,8 +36,8 @@ func (e *encoder) getRoute(dst []byte, modid, cmdid int32) []byte {
 	return out
 }
 
-func (e *encoder) reportReq(dst []byte, modid, cmdid, ip, port, retcode int32) []byte {
-	e.report.Modid, e.report.Cmdid, e.report.Retcode = modid, cmdid, retcode
+func (e *encoder) reportReq(dst []byte, modid, cmdid, ip, port, retcode int32, latencyUs uint32) []byte {
+	e.report.Modid, e.report.Cmdid, e.report.Retcode, e.report.LatencyUs = modid, cmdid, retcode, latencyUs
 	e.info.Ip, e.info.Port = ip, port
 	out, _ := codec.AppendFrame(dst, codec.MsgReportRequest, &e.report)
 	return out

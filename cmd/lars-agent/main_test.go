@@ -164,6 +164,7 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 		{"empty dns", []string{"-dns", ""}, "invalid -dns"},
 		{"bad listen", []string{"-listen", "not-an-ip", "-routes", bad}, ""},
 		{"extra argument", []string{"extra"}, "unexpected argument"},
+		{"cache with a routes file", []string{"-routes", filepath.Join(dir, "none"), "-cache", filepath.Join(dir, "c")}, "-cache"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

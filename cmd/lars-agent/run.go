@@ -30,9 +30,10 @@ const shutdownLimit = 2 * time.Second
 
 // options are the command-line flags.
 type options struct {
-	config, routes, listen, ports, dns, reporter, admin string
-	sockets, batch                                      int
-	log                                                 cli.LogFlags
+	config, routes, listen, ports, dns, cache, reporter, admin string
+	sockets, batch                                             int
+	log                                                        cli.LogFlags
+	policies                                                   policyFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -45,9 +46,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
 	fs.IntVar(&o.sockets, "sockets", 0, "SO_REUSEPORT sockets (and serving goroutines) per port (default GOMAXPROCS)")
 	fs.IntVar(&o.batch, "batch", 0, "datagrams per recvmmsg/sendmmsg call (default 64)")
+	fs.StringVar(&o.cache, "cache", "", "route cache FILE: the routes from the route service, written atomically when they change (at most every 5s) and at shutdown, served at start until fresh ones arrive (default [dnsserver] cache of -config, else none)")
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	o.policies.register(fs)
 	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-agent [flags]\n\nThe Lars load-balancing agent.\n\nFlags:\n")
@@ -86,12 +89,21 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 	}
 	cfg.SocketsPerPort, cfg.BatchSize = o.sockets, o.batch
 	cfg.RoutesFile = o.routes
+	if err := o.policies.apply(set, &cfg.Table.Policies); err != nil {
+		return cfg, nil, err
+	}
 	if set["dns"] {
 		addrs, err := agent.SplitAddrs(o.dns)
 		if err != nil {
 			return cfg, nil, fmt.Errorf("invalid -dns %q: want HOST:PORT[,HOST:PORT...]: %w", o.dns, err)
 		}
 		cfg.RouteService = strings.Join(addrs, ",")
+	}
+	if set["cache"] {
+		cfg.CacheFile = o.cache
+	}
+	if cfg.CacheFile != "" && cfg.RoutesFile != "" {
+		return cfg, nil, fmt.Errorf("-cache %q: a route cache is for routes from the route service, not with -routes", cfg.CacheFile)
 	}
 	if set["reporter"] {
 		if o.reporter != "" {

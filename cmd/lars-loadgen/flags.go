@@ -32,6 +32,9 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	reportAfter := fs.Bool("report-after", false, "send a report after each successful get_host answer (implied by -report-fail and -fail-hosts)")
 	reportFail := fs.Float64("report-fail", 0, "share of those reports that say the call failed, 0..1")
 	failHosts := fs.String("fail-hosts", "", "comma-separated ip:port hosts whose calls fail (every report on them fails, no other)")
+	hostLatency := fs.String("host-latency", "", "modelled median call latency per host, IP:PORT=50ms,... (* for every other host); reports then carry the modelled result and latency")
+	hostFail := fs.String("host-fail", "", "modelled failure rate per host, IP:PORT=0.5,... (* for every other host)")
+	hostFlap := fs.String("host-flap", "", "modelled flapping hosts, IP:PORT=2s,...: fails every call in the second half of each period")
 	modids := fs.String("modids", "1", "modid range LO-HI")
 	cmdids := fs.String("cmdids", "1", "cmdid range LO-HI")
 	spread := fs.String("spread", "uniform", "key spread: uniform or zipf")
@@ -91,6 +94,9 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 		if c.FailHosts, err = loadgen.ParseHosts(*failHosts); err != nil {
 			return nil, fs, err
 		}
+	}
+	if err := loadgen.ParseHostModel(&c.Hosts, *hostLatency, *hostFail, *hostFlap); err != nil {
+		return nil, fs, err
 	}
 	if c.Modids, err = loadgen.ParseRange(*modids); err != nil {
 		return nil, fs, fmt.Errorf("-modids: %w", err)

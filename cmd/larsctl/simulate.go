@@ -7,22 +7,30 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/loadgen"
 )
 
 var simulateCmd = &command{
 	name: "simulate",
-	args: "MODID CMDID [-n N] [-err-rate R] [-seed S] [-interval D]",
+	args: "MODID CMDID [-n N] [-err-rate R] [-seed S] [-interval D] [-host-latency H=D,...] [-host-fail H=R,...] [-host-flap H=D,...]",
 	summary: "call get_host N times and report each call a success, or a failure with probability R;\n" +
-		"then print each host's success and failure counts and how many calls got no host",
+		"then print each host's success and failure counts and how many calls got no host.\n" +
+		"With -host-latency, -host-fail or -host-flap the hosts are modelled (H is IP:PORT, or * for\n" +
+		"the others): each call's result and latency come from its host's model, reports carry the\n" +
+		"latency, and the modelled latency p50 and p99 of the calls that got a host are printed",
 	flags: func(fs *flag.FlagSet) any {
 		s := &simulation{}
 		fs.IntVar(&s.n, "n", 100, "number of get_host calls")
 		fs.Float64Var(&s.errRate, "err-rate", 0.2, "probability, 0 to 1, that a call is reported failed")
 		fs.Uint64Var(&s.seed, "seed", 0, "random seed; 0 picks one")
 		fs.DurationVar(&s.interval, "interval", 0, "pause between calls")
+		fs.StringVar(&s.hostLatency, "host-latency", "", "modelled median latency per host, IP:PORT=50ms,... (* for the others)")
+		fs.StringVar(&s.hostFail, "host-fail", "", "modelled failure rate per host, IP:PORT=0.5,... (* for the others); replaces -err-rate")
+		fs.StringVar(&s.hostFlap, "host-flap", "", "modelled flapping hosts, IP:PORT=2s,...: fail every call in the second half of each period")
 		return s
 	},
 	run: func(e *env, opts any, args []string) error {
@@ -36,6 +44,9 @@ var simulateCmd = &command{
 		}
 		if sim.errRate < 0 || sim.errRate > 1 {
 			return usagef("-err-rate %v: must be between 0 and 1", sim.errRate)
+		}
+		if err := loadgen.ParseHostModel(&sim.model, sim.hostLatency, sim.hostFail, sim.hostFlap); err != nil {
+			return usagef("%v", err)
 		}
 		c, err := e.keyClient(modid, cmdid)
 		if err != nil {
@@ -55,6 +66,9 @@ type simulation struct {
 	errRate  float64
 	seed     uint64
 	interval time.Duration
+
+	hostLatency, hostFail, hostFlap string            // the model's flags
+	model                           loadgen.HostModel // the modelled hosts; empty: -err-rate
 }
 
 // hostCount is one host's reported calls.
@@ -67,6 +81,9 @@ type simResult struct {
 	noexist  int // calls answered RET_NOEXIST
 	timeout  int // calls with no answer in time
 	other    int // any other error
+
+	modelled  bool            // hosts were modelled: latencies holds their latencies
+	latencies []time.Duration // modelled latency of each call that got a host
 }
 
 // run makes the calls. It stops early only when the agent is unreachable, returning
@@ -77,8 +94,11 @@ func (s *simulation) run(c *api.Client, modid, cmdid int32) (simResult, error) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	res := simResult{hosts: make(map[api.Host]*hostCount)}
+	res := simResult{hosts: make(map[api.Host]*hostCount), modelled: !s.model.Empty()}
 	ctx := context.Background()
+	lr := latencyReporter{c: c}
+	defer lr.close()
+	start := time.Now()
 	for i := range s.n {
 		if i > 0 && s.interval > 0 {
 			time.Sleep(s.interval)
@@ -92,13 +112,27 @@ func (s *simulation) run(c *api.Client, modid, cmdid int32) (simResult, error) {
 				res.hosts[h] = hc
 			}
 			var retcode int32
-			if rng.Float64() < s.errRate {
+			var latency time.Duration
+			failed := false
+			if res.modelled {
+				latency, failed = s.model.Call(h.IP, h.Port, time.Since(start), rng)
+				res.latencies = append(res.latencies, latency)
+			} else {
+				failed = rng.Float64() < s.errRate
+			}
+			if failed {
 				retcode = 1
 				hc.err++
 			} else {
 				hc.succ++
 			}
-			if err := c.Report(modid, cmdid, h, retcode); errors.Is(err, api.ErrAgentUnreachable) {
+			var err error
+			if latency > 0 {
+				err = lr.report(modid, cmdid, h, retcode, latency)
+			} else {
+				err = c.Report(modid, cmdid, h, retcode)
+			}
+			if errors.Is(err, api.ErrAgentUnreachable) {
 				return res, err
 			}
 		case errors.Is(err, api.ErrOverload):
@@ -117,7 +151,8 @@ func (s *simulation) run(c *api.Client, modid, cmdid int32) (simResult, error) {
 }
 
 // print writes one line per host in address order, "host IP:PORT succ N err M", then
-// the calls that got no host: "overload N", "noexist N", "timeout N", "error N".
+// the calls that got no host: "overload N", "noexist N", "timeout N", "error N", and
+// with modelled hosts "latency p50 D p99 D".
 func (r simResult) print(w io.Writer) {
 	hosts := make([]api.Host, 0, len(r.hosts))
 	for h := range r.hosts {
@@ -128,4 +163,9 @@ func (r simResult) print(w io.Writer) {
 		fmt.Fprintf(w, "host %v succ %d err %d\n", h, r.hosts[h].succ, r.hosts[h].err)
 	}
 	fmt.Fprintf(w, "overload %d\nnoexist %d\ntimeout %d\nerror %d\n", r.overload, r.noexist, r.timeout, r.other)
+	if r.modelled && len(r.latencies) > 0 {
+		l := slices.Clone(r.latencies)
+		slices.Sort(l)
+		fmt.Fprintf(w, "latency p50 %v p99 %v\n", l[len(l)/2], l[len(l)*99/100])
+	}
 }

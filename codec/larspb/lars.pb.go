@@ -606,11 +606,15 @@ func (x *GetHostResponse) GetHost() *HostInfo {
 
 // ReportRequest tells the agent how a call to a host went (retcode 0 = success).
 type ReportRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Modid         int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
-	Cmdid         int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
-	Host          *HostInfo              `protobuf:"bytes,3,opt,name=host,proto3" json:"host,omitempty"`
-	Retcode       int32                  `protobuf:"varint,4,opt,name=retcode,proto3" json:"retcode,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Modid   int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid   int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	Host    *HostInfo              `protobuf:"bytes,3,opt,name=host,proto3" json:"host,omitempty"`
+	Retcode int32                  `protobuf:"varint,4,opt,name=retcode,proto3" json:"retcode,omitempty"`
+	// Extension, not in Lars: the call's latency in microseconds as the caller measured
+	// it, 0 = not measured. Agents that balance by latency (policy=ewma) use it; older
+	// agents, and Lars, skip the unknown field.
+	LatencyUs     uint32 `protobuf:"varint,5,opt,name=latency_us,json=latencyUs,proto3" json:"latency_us,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -673,6 +677,13 @@ func (x *ReportRequest) GetRetcode() int32 {
 	return 0
 }
 
+func (x *ReportRequest) GetLatencyUs() uint32 {
+	if x != nil {
+		return x.LatencyUs
+	}
+	return 0
+}
+
 var File_lars_proto protoreflect.FileDescriptor
 
 const file_lars_proto_rawDesc = "" +
@@ -710,12 +721,14 @@ const file_lars_proto_rawDesc = "" +
 	"\x05modid\x18\x02 \x01(\x05R\x05modid\x12\x14\n" +
 	"\x05cmdid\x18\x03 \x01(\x05R\x05cmdid\x12\x18\n" +
 	"\aretcode\x18\x04 \x01(\x05R\aretcode\x12\"\n" +
-	"\x04host\x18\x05 \x01(\v2\x0e.lars.HostInfoR\x04host\"y\n" +
+	"\x04host\x18\x05 \x01(\v2\x0e.lars.HostInfoR\x04host\"\x98\x01\n" +
 	"\rReportRequest\x12\x14\n" +
 	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
 	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\x12\"\n" +
 	"\x04host\x18\x03 \x01(\v2\x0e.lars.HostInfoR\x04host\x12\x18\n" +
-	"\aretcode\x18\x04 \x01(\x05R\aretcode*\xe5\x01\n" +
+	"\aretcode\x18\x04 \x01(\x05R\aretcode\x12\x1d\n" +
+	"\n" +
+	"latency_us\x18\x05 \x01(\rR\tlatencyUs*\xe5\x01\n" +
 	"\tMessageId\x12\r\n" +
 	"\tID_UNKNOW\x10\x00\x12\x16\n" +
 	"\x12ID_GetRouteRequest\x10\x01\x12\x17\n" +

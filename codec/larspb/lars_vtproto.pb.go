@@ -178,6 +178,7 @@ func (m *ReportRequest) CloneVT() *ReportRequest {
 	r.Cmdid = m.Cmdid
 	r.Host = m.Host.CloneVT()
 	r.Retcode = m.Retcode
+	r.LatencyUs = m.LatencyUs
 	if len(m.unknownFields) > 0 {
 		r.unknownFields = make([]byte, len(m.unknownFields))
 		copy(r.unknownFields, m.unknownFields)
@@ -420,6 +421,9 @@ func (this *ReportRequest) EqualVT(that *ReportRequest) bool {
 		return false
 	}
 	if this.Retcode != that.Retcode {
+		return false
+	}
+	if this.LatencyUs != that.LatencyUs {
 		return false
 	}
 	return string(this.unknownFields) == string(that.unknownFields)
@@ -842,6 +846,11 @@ func (m *ReportRequest) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.LatencyUs != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.LatencyUs))
+		i--
+		dAtA[i] = 0x28
+	}
 	if m.Retcode != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Retcode))
 		i--
@@ -1219,6 +1228,9 @@ func (m *ReportRequest) SizeVT() (n int) {
 	}
 	if m.Retcode != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.Retcode))
+	}
+	if m.LatencyUs != 0 {
+		n += 1 + protohelpers.SizeOfVarint(uint64(m.LatencyUs))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -2236,6 +2248,25 @@ func (m *ReportRequest) UnmarshalVT(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Retcode |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LatencyUs", wireType)
+			}
+			m.LatencyUs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LatencyUs |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+)
+
+func TestSimulateModelledHosts(t *testing.T) {
+	a := fake(t)
+	a.SetRoute(1, 1, host("10.0.0.1:80"), host("10.0.0.2:80"))
+	code, out, errOut := larsctl(a, "simulate", "-n", "20", "-seed", "3",
+		"-host-latency", "10.0.0.1:80=50ms,*=5ms", "-host-fail", "10.0.0.2:80=1", "1", "1")
+	check(t, code, out, errOut, 0, "-")
+	for _, want := range []string{"host 10.0.0.1:80 succ 10 err 0\n", "host 10.0.0.2:80 succ 0 err 10\n", "latency p50 50ms p99 50ms\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !a.WaitCount(codec.MsgReportRequest, 20, 5*time.Second) {
+		t.Fatal("reports did not arrive")
+	}
+	for _, r := range a.Reports() {
+		if (r.Host == host("10.0.0.2:80")) != (r.Retcode == 1) {
+			t.Errorf("report %+v: only the failing host's calls fail", r)
+		}
+	}
+	code, out, errOut = larsctl(a, "simulate", "-host-fail", "10.0.0.2:80=2", "1", "1")
+	check(t, code, out, errOut, 2, "")
+}
+
+func TestReportLatency(t *testing.T) {
+	a := fake(t)
+	code, out, errOut := larsctl(a, "report", "-latency", "3ms", "7", "8", "192.168.1.1", "9000", "0")
+	check(t, code, out, errOut, 0, "")
+	if !a.WaitCount(codec.MsgReportRequest, 1, 5*time.Second) {
+		t.Fatal("report did not arrive")
+	}
+	if r := a.Reports()[0]; r.Modid != 7 || r.Cmdid != 8 || r.Host != host("192.168.1.1:9000") || r.Port != a.Ports()[0] {
+		t.Fatalf("report %+v", r)
+	}
+	code, out, errOut = larsctl(a, "report", "-latency", "-1s", "7", "8", "192.168.1.1", "9000", "0")
+	check(t, code, out, errOut, 2, "")
+}

@@ -1,0 +1,124 @@
+package lb
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// policyBench names a table setup of BenchmarkPolicyPick.
+type policyBench struct {
+	name string
+	pol  Policies
+	over int // hosts of every key overloaded (of 10)
+}
+
+var policyBenches = []policyBench{
+	{"rr", Policies{}, 0},
+	{"p2c", Policies{Pick: PolicyP2C}, 0},
+	{"ewma", Policies{Pick: PolicyEWMA}, 0},
+	{"rr-1-over", Policies{}, 1},
+	{"panic", Policies{PanicThreshold: 50}, 6},
+}
+
+// policyTable builds n keys of 10 hosts under b's policy, with b.over hosts of every
+// key overloaded and, under ewma, a latency reported for every host, the clock then
+// moved on so that each pick decays the latencies.
+func policyTable(pb policyBench, n int) *Table {
+	clk := newFakeClock()
+	tbl := NewTable(Config{Clock: clk.Now, Policies: pb.pol})
+	buildKeys(tbl, n, 10)
+	for i := range int32(n) {
+		for j := range int32(10) {
+			h := Host{IP: 10<<24 | (i*10 + j), Port: 8000 + j}
+			if int(j) < pb.over {
+				for range 15 {
+					tbl.Report(i, i+1, h, 1)
+				}
+			} else if pb.pol.Pick == PolicyEWMA {
+				tbl.ReportLatency(i, i+1, h, 0, time.Duration(1+j)*time.Millisecond)
+			}
+		}
+	}
+	clk.Advance(100 * time.Millisecond)
+	tbl.Tick()
+	return tbl
+}
+
+// BenchmarkPolicyPick measures GetHost under each policy at 1,000 and 100,000 keys
+// (keys in random order), with ns/get and x-miss as BenchmarkGetHostPerMiss reports
+// them: compare policies by their ratios within one run.
+func BenchmarkPolicyPick(b *testing.B) {
+	for _, n := range []int{1000, 100_000} {
+		for _, pb := range policyBenches {
+			b.Run(fmt.Sprintf("keys=%d/%s", n, pb.name), func(b *testing.B) {
+				b.StopTimer()
+				tbl := policyTable(pb, n)
+				b.StartTimer()
+				perMiss(b, tbl, n)
+			})
+		}
+	}
+}
+
+// BenchmarkPolicyReport measures ReportLatency (a success, no state change) under
+// each pick policy on 1,000 keys.
+func BenchmarkPolicyReport(b *testing.B) {
+	for _, pb := range policyBenches[:3] {
+		b.Run(pb.name, func(b *testing.B) {
+			b.StopTimer()
+			const n = 1000
+			tbl := policyTable(pb, n)
+			order := benchOrder(n)
+			b.StartTimer()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				k := order[i]
+				tbl.ReportLatency(k, k+1, Host{IP: 10<<24 | (k*10 + 3), Port: 8003}, 0, 2*time.Millisecond)
+				if i++; i == n {
+					i = 0
+				}
+			}
+		})
+	}
+}
+
+// perMiss runs GetHost over the n keys of tbl in chunks alternating with chunks of
+// dependent cache misses, as BenchmarkGetHostPerMiss does.
+func perMiss(b *testing.B, tbl *Table, n int) {
+	order := benchOrder(n)
+	lines := 0
+	for i := range tbl.shards {
+		lines += len(tbl.shards[i].idx.Load().slots)
+	}
+	chain := missChain(max(lines, 100_000))
+	b.ReportAllocs()
+	var get, miss time.Duration
+	var h Host
+	p, i, rounds := uint32(0), 0, 0
+	for b.Loop() {
+		t0 := time.Now()
+		for range perMissChunk {
+			k := order[i]
+			h, _ = tbl.GetHost(k, k+1)
+			if i++; i == n {
+				i = 0
+			}
+		}
+		t1 := time.Now()
+		for range perMissChunk {
+			p = chain[p].next
+		}
+		t2 := time.Now()
+		get += t1.Sub(t0)
+		miss += t2.Sub(t1)
+		rounds++
+	}
+	sinkHost = h
+	sinkMissLine = p
+	calls := float64(rounds * perMissChunk)
+	b.ReportMetric(float64(get.Nanoseconds())/calls, "ns/get")
+	b.ReportMetric(float64(miss.Nanoseconds())/calls, "ns/miss")
+	b.ReportMetric(float64(get)/float64(miss), "x-miss")
+}

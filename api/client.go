@@ -11,15 +11,20 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/larsgo/lars/codec"
 )
 
 // Client asks one agent for hosts over UDP. It holds one connected socket per agent
-// port, each with one reader goroutine that hands answers to the waiting callers. It is
-// safe for concurrent use; Close releases it.
+// port. A caller reads its answer from the socket itself when no one else reads it;
+// otherwise whoever reads (another caller, or the port's reader goroutine, which reads
+// only while callers wait and no caller leads) hands it over. It is safe for concurrent
+// use; Close releases it.
 type Client struct {
 	agent   netip.Addr
 	ports   []uint16
 	conns   []*net.UDPConn // conns[i] is connected to agent:ports[i]
+	lanes   []lane         // lanes[i] reads conns[i]
 	timeout time.Duration
 
 	slots []slot      // GetHost waiters, indexed by seq & mask
@@ -38,7 +43,7 @@ type Client struct {
 }
 
 // New opens one UDP socket per agent port, connected to the agent, and starts their
-// readers. Nothing is sent yet, so New succeeds whether or not an agent runs.
+// reader goroutines. Nothing is sent yet, so New succeeds whether or not an agent runs.
 func New(cfg Config) (*Client, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -68,6 +73,12 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("lars api: cannot open a socket to agent %s: %w", raddr, err)
 		}
 		c.conns = append(c.conns, conn)
+	}
+	c.lanes = make([]lane, len(c.conns))
+	for i, conn := range c.conns {
+		c.lanes[i].conn = conn
+		c.lanes[i].wake = make(chan struct{}, 1)
+		c.lanes[i].r = reader{c: c, p: i, buf: make([]byte, codec.MaxFrameSize+1)}
 	}
 	c.wg.Add(len(c.conns))
 	for i := range c.conns {
@@ -186,9 +197,12 @@ func (c *Client) failWaiters(p int, code answerCode) {
 		if st&stateWaiting == 0 || st&stateDelivered != 0 || (p >= 0 && statePort(st) != p) {
 			continue
 		}
-		if s.state.CompareAndSwap(st, st|stateDelivered) {
-			s.ch <- answer{code: code}
-		}
+		c.deliver(s, st, answer{code: code})
 	}
 	c.failRoutes(p, code.err())
+	for i := range c.lanes {
+		if p < 0 || i == p {
+			c.kick(i)
+		}
+	}
 }

@@ -1,15 +1,12 @@
 package api
 
 import (
-	"errors"
-	"net"
-	"time"
-
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 )
 
-// reader is the state of one socket's read loop, allocated once before the loop.
+// reader is the read state of one lane, allocated once in New and used by whoever holds
+// the lane's lead.
 type reader struct {
 	c     *Client
 	p     int // port index
@@ -17,30 +14,14 @@ type reader struct {
 	resp  pb.GetHostResponse
 	host  pb.HostInfo
 	route pb.GetRouteResponse
+	own   *waitee // the wait of the caller reading, when a caller leads
 }
 
-// readLoop reads the answers arriving on agent port index p until Close.
-func (c *Client) readLoop(p int) {
-	defer c.wg.Done()
-	r := &reader{c: c, p: p, buf: make([]byte, codec.MaxFrameSize+1)}
-	conn := c.conns[p]
-	for {
-		n, err := conn.Read(r.buf)
-		if err != nil {
-			switch {
-			case isRefused(err):
-				c.refuse(p)
-			case c.closed.Load() || errors.Is(err, net.ErrClosed):
-				return
-			default:
-				time.Sleep(time.Millisecond) // an unexpected error must not spin the loop
-			}
-			continue
-		}
-		c.stats.received.Add(1)
-		if !r.handle(r.buf[:n]) {
-			c.stats.malformed.Add(1)
-		}
+// datagram counts and dispatches the n bytes just read into buf.
+func (r *reader) datagram(n int) {
+	r.c.stats.received.Add(1)
+	if !r.handle(r.buf[:n]) {
+		r.c.stats.malformed.Add(1)
 	}
 }
 
@@ -66,8 +47,8 @@ func (r *reader) handle(b []byte) bool {
 	return false
 }
 
-// getHost hands a GetHostResponse to the caller waiting for its seq on this port, or
-// counts it late when nobody does.
+// getHost hands a GetHostResponse to the caller waiting for its seq on this port (the
+// reader itself, when it is that caller), or counts it late when nobody does.
 func (r *reader) getHost(body []byte) bool {
 	r.resp.Reset()
 	r.host.Reset()
@@ -78,11 +59,19 @@ func (r *reader) getHost(body []byte) bool {
 	m := &r.resp
 	s := &r.c.slots[m.Seq&r.c.mask]
 	st := waitState(r.p, m.Seq)
-	if !s.state.CompareAndSwap(st, st|stateDelivered) {
-		r.c.stats.late.Add(1)
+	a := answer{modid: m.Modid, cmdid: m.Cmdid, retcode: m.Retcode,
+		host: Host{IP: r.host.Ip, Port: r.host.Port}}
+	if w := r.own; w != nil && w.s == s && w.st == st {
+		if !s.state.CompareAndSwap(st, st|stateDelivered) {
+			r.c.stats.late.Add(1) // a refusal or Close ended the wait first
+			return true
+		}
+		r.c.lanes[r.p].waiters.Add(-1)
+		w.a, w.got = a, true
 		return true
 	}
-	s.ch <- answer{modid: m.Modid, cmdid: m.Cmdid, retcode: m.Retcode,
-		host: Host{IP: r.host.Ip, Port: r.host.Port}}
+	if !r.c.deliver(s, st, a) {
+		r.c.stats.late.Add(1)
+	}
 	return true
 }

@@ -47,12 +47,22 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 	rc.refs++
 	c.routeMu.Unlock()
 
+	p := PortIndex(modid, cmdid, len(c.conns))
+	ln := &c.lanes[p]
+	ln.waiters.Add(1)
 	req := pb.GetRouteRequest{Modid: modid, Cmdid: cmdid}
 	buf, err := codec.AppendFrame(make([]byte, 0, 32), codec.MsgAPIGetRouteRequest, &req)
 	if err == nil {
-		err = c.send(PortIndex(modid, cmdid, len(c.conns)), buf)
+		err = c.send(p, buf)
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+		ln.waiters.Add(-1)
+	case ln.lead.CompareAndSwap(false, true):
+		err = c.lead(ctx, p, &waitee{rc: rc}, time.Now().Add(d))
+		ln.waiters.Add(-1)
+		c.yield(p)
+	default:
 		t := time.NewTimer(d)
 		select {
 		case <-rc.done:
@@ -62,6 +72,7 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 			err = ctxErr(ctx.Err())
 		}
 		t.Stop()
+		ln.waiters.Add(-1)
 	}
 	c.leaveRoute(k, rc)
 	select {

@@ -12,12 +12,12 @@ import (
 // allocates nothing. Whoever received the slot's index from Client.free owns every
 // field but state and ch, which the readers touch:
 //
-//   - state is 0 while nobody waits. The owner stores stateWaiting|port<<32|seq before
-//     sending; the reader that gets the answer for that seq on that port (or a refusal
-//     or Close) swaps in the same value|stateDelivered and then, and only then, sends
-//     one answer on ch. The owner ends its wait by receiving that answer, or by
-//     swapping its state back to 0 (after which no answer can come) and, if that swap
-//     fails, receiving the answer already committed.
+//   - state is 0 while nobody waits. The owner counts itself in its lane's waiters and
+//     stores stateWaiting|port<<32|seq before sending; whoever reads the answer for
+//     that seq on that port (the owner itself when it leads the lane), or a refusal or
+//     Close, commits with deliver. The owner ends its wait by receiving that answer, or
+//     by swapping its state back to 0 with abandon (after which no answer can come)
+//     and, if that swap fails, receiving the answer already committed.
 //   - ch has capacity 1 and is empty whenever state is 0.
 type slot struct {
 	state   atomic.Uint64
@@ -27,6 +27,7 @@ type slot struct {
 	req     pb.GetHostRequest
 	rep     pb.ReportRequest
 	repHost pb.HostInfo
+	w       waitee // the owner's wait while it leads its lane
 }
 
 // Bits of slot.state above the 32-bit seq and the 16-bit port index.
@@ -108,8 +109,21 @@ func (c *Client) release(i uint32) { c.free <- i }
 // earlier use of the slot does not match.
 func (c *Client) nextSeq(i uint32) uint32 { return c.gen.Add(1)<<c.shift | i }
 
+// deliver commits answer a to the owner of slot s if it still waits in state st: it
+// swaps in st|stateDelivered, counts the owner out of its lane's waiters and then, and
+// only then, sends a on the slot's channel. It reports whether the owner waited.
+func (c *Client) deliver(s *slot, st uint64, a answer) bool {
+	if !s.state.CompareAndSwap(st, st|stateDelivered) {
+		return false
+	}
+	c.lanes[statePort(st)].waiters.Add(-1)
+	s.ch <- a
+	return true
+}
+
 // wait waits up to d, or until ctx is done, for the answer to the request the slot's
-// owner sent in state st, and leaves the slot's state 0.
+// owner sent in state st while someone else reads the lane, and leaves the slot's
+// state 0.
 func (c *Client) wait(ctx context.Context, s *slot, st uint64, d time.Duration) (answer, error) {
 	s.timer.Reset(d)
 	var err error
@@ -124,17 +138,19 @@ func (c *Client) wait(ctx context.Context, s *slot, st uint64, d time.Duration) 
 		s.timer.Stop()
 		err = ctxErr(ctx.Err())
 	}
-	if a, ok := abandon(s, st); ok {
+	if a, ok := c.abandon(s, st); ok {
 		return a, nil // the answer raced the timeout and won
 	}
 	c.stats.timeouts.Add(1)
 	return answer{}, err
 }
 
-// abandon ends the owner's wait in state st. When a reader already committed to an
-// answer, abandon receives it and returns it with true.
-func abandon(s *slot, st uint64) (answer, bool) {
+// abandon ends the owner's wait in state st, counting it out of its lane's waiters.
+// When someone already committed to an answer, abandon receives it and returns it with
+// true.
+func (c *Client) abandon(s *slot, st uint64) (answer, bool) {
 	if s.state.CompareAndSwap(st, 0) {
+		c.lanes[statePort(st)].waiters.Add(-1)
 		return answer{}, false
 	}
 	a := <-s.ch

@@ -107,3 +107,41 @@ func TestMachineDrift(t *testing.T) {
 		t.Fatalf("exit %d, want E-2 flagged:\n%s", code, out.String())
 	}
 }
+
+// TestRoundTripRatio: x-roundtrip (api's GetHost over bare round trips, measured in
+// the same run) is lower-better and judged as it stands: a client change that slows
+// every pair alike is a regression, not drift, while the same move in sec/op is.
+func TestRoundTripRatio(t *testing.T) {
+	pairs := []string{"GetHostVsRoundTrip/g=1-2", "GetHostVsRoundTrip/g=2-2",
+		"GetHostVsRoundTrip/g=8-2", "GetHostVsRoundTrip/g=64-2"}
+	in := "pkg: github.com/larsgo/lars/api\n,a,,b,,,\n,sec/op,CI,sec/op,CI,vs base,P\n"
+	for _, p := range pairs {
+		in += p + ",2e-05,1%,2.8e-05,1%,+40.00%,p=0.000 n=10\n"
+	}
+	in += ",a,,b,,,\n,x-roundtrip,CI,x-roundtrip,CI,vs base,P\n"
+	for _, p := range pairs {
+		in += p + ",1.05,1%,1.4,1%,+33.33%,p=0.000 n=10\n"
+	}
+	var out bytes.Buffer
+	if code := run(strings.NewReader(in), &out, 25, 0.05); code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out.String())
+	}
+	got := out.String()
+	for _, p := range pairs {
+		if !strings.Contains(got, "api "+p+": x-roundtrip +33.3%, +33.3% relative to the run") {
+			t.Errorf("%s: x-roundtrip not flagged:\n%s", p, got)
+		}
+		if strings.Contains(got, p+": sec/op") {
+			t.Errorf("%s: sec/op flagged, though the whole run moved alike:\n%s", p, got)
+		}
+	}
+	if strings.Contains(got, "x-roundtrip moved") {
+		t.Errorf("x-roundtrip taken for drift:\n%s", got)
+	}
+
+	better := strings.ReplaceAll(in, "1.05,1%,1.4,1%,+33.33%", "1.4,1%,1.05,1%,-25.00%")
+	out.Reset()
+	if code := run(strings.NewReader(better), &out, 25, 0.05); strings.Contains(out.String(), "x-roundtrip -25") {
+		t.Errorf("exit %d, a lower x-roundtrip flagged:\n%s", code, out.String())
+	}
+}

@@ -3,7 +3,9 @@
 // worse beyond a threshold with statistical significance, or allocates where the
 // baseline did not. A benchmark's change is taken relative to the median change of its
 // package's benchmarks in the same unit (the machine's drift between the two runs, on
-// a shared machine often tens of percent), when the package has at least four.
+// a shared machine often tens of percent), when the package has at least four; ratios
+// a benchmark measured against its own baseline in the same run (units "x-...", such as
+// api's x-roundtrip) are judged as they stand.
 package main
 
 import (

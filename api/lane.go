@@ -1,0 +1,181 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// How often a goroutine blocked reading a socket looks up from it. A leader whose
+// context can be cancelled (not only time out) notices the cancellation within
+// cancelPoll; the port's reader goroutine notices within readerPoll that nobody waits
+// any more and gives the socket back to the callers.
+const (
+	cancelPoll = time.Millisecond
+	readerPoll = time.Millisecond
+)
+
+// lane is one agent port's socket and who reads it. At most one goroutine reads the
+// socket at a time, the one that set lead: a caller waiting for its own answer (the
+// leader) when no one else reads, or the port's reader goroutine, woken by a leader
+// that leaves while other callers still wait. Whoever reads hands every answer that is
+// not its own to the caller waiting for it.
+type lane struct {
+	conn    *net.UDPConn
+	lead    atomic.Bool   // a goroutine reads conn and owns r
+	waiters atomic.Int64  // callers waiting for an answer on this port that nobody gave them yet
+	wake    chan struct{} // capacity 1: asks the reader goroutine to read while waiters > 0
+	r       reader
+	armed   time.Time // the socket's read deadline, or zero when unknown; owned with r
+}
+
+// arm makes sure the socket's read deadline falls within [dl-slack, dl]: a deadline
+// set a little early only costs a spurious wake-up, after which the reader arms again,
+// so most calls keep the deadline of an earlier one and skip the runtime's timer.
+func (ln *lane) arm(dl time.Time, slack time.Duration) {
+	if ln.armed.After(dl) || ln.armed.Before(dl.Add(-slack)) {
+		ln.conn.SetReadDeadline(dl) // fails only once closed, which Read reports
+		ln.armed = dl
+	}
+}
+
+// waitee is what a leader waits for: a GetHost slot leaving state st, or a GetRoute
+// call's done channel closing. A leader that reads its own GetHost answer takes it
+// into a and sets got, without going through the slot's channel.
+type waitee struct {
+	s   *slot
+	st  uint64
+	rc  *routeCall
+	a   answer
+	got bool
+}
+
+// done reports whether the wait is over.
+func (w *waitee) done() bool {
+	if w.s != nil {
+		return w.s.state.Load() != w.st
+	}
+	select {
+	case <-w.rc.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// lead reads lane p's socket, handing out the answers that come, until w is done
+// (nil), deadline passes (ErrTimeout), ctx is cancelled, or the client closes. The
+// caller must hold the lane's lead and give it back with yield.
+func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time) error {
+	ln := &c.lanes[p]
+	ln.r.own = w
+	defer func() { ln.r.own = nil }()
+	slack := time.Until(deadline) / 4
+	poll := ctx.Done() != nil
+	for {
+		if poll {
+			dl := time.Now().Add(cancelPoll)
+			if deadline.Before(dl) {
+				dl = deadline
+			}
+			ln.arm(dl, cancelPoll/4)
+		} else {
+			ln.arm(deadline, slack)
+		}
+		if w.done() { // checked after arming: a kick (see kick) is never lost
+			return nil
+		}
+		n, err := ln.conn.Read(ln.r.buf)
+		if err == nil {
+			ln.r.datagram(n)
+			continue
+		}
+		switch {
+		case isRefused(err):
+			c.refuse(p) // ends w too: seen on the next turn
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			ln.armed = time.Time{} // early, or a kick: arm again
+			if !time.Now().Before(deadline) {
+				return ErrTimeout
+			}
+			if err := ctx.Err(); err != nil {
+				return ctxErr(err)
+			}
+		case c.closed.Load() || errors.Is(err, net.ErrClosed):
+			return ErrClosed
+		default:
+			time.Sleep(time.Millisecond) // an unexpected error must not spin the loop
+		}
+	}
+}
+
+// yield gives back lane p's lead, waking the reader goroutine when callers still wait
+// for answers on the port. A caller counts itself out of waiters before yielding.
+func (c *Client) yield(p int) {
+	ln := &c.lanes[p]
+	ln.lead.Store(false)
+	if ln.waiters.Load() > 0 {
+		select {
+		case ln.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// kick makes whoever reads lane p look up from the socket now: its wait may have been
+// ended by someone else (a refusal seen by a send, Close).
+func (c *Client) kick(p int) {
+	ln := &c.lanes[p]
+	if ln.lead.Load() {
+		ln.conn.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// readLoop is lane p's reader goroutine: woken when a leader leaves while others still
+// wait, it reads for them until nobody waits, then gives the socket back.
+func (c *Client) readLoop(p int) {
+	defer c.wg.Done()
+	ln := &c.lanes[p]
+	for {
+		select {
+		case <-ln.wake:
+		case <-c.closing:
+			return
+		}
+		for ln.waiters.Load() > 0 && ln.lead.CompareAndSwap(false, true) {
+			closed := c.serve(p)
+			ln.lead.Store(false)
+			if closed {
+				return
+			}
+		}
+	}
+}
+
+// serve reads lane p's socket for the callers waiting on it until none is left, and
+// reports whether the client closed.
+func (c *Client) serve(p int) bool {
+	ln := &c.lanes[p]
+	for ln.waiters.Load() > 0 {
+		ln.arm(time.Now().Add(readerPoll), readerPoll/4)
+		n, err := ln.conn.Read(ln.r.buf)
+		if err == nil {
+			ln.r.datagram(n)
+			continue
+		}
+		switch {
+		case isRefused(err):
+			c.refuse(p)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			ln.armed = time.Time{}
+		case c.closed.Load() || errors.Is(err, net.ErrClosed):
+			return true
+		default:
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return false
+}

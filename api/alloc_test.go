@@ -84,3 +84,21 @@ func TestReportNoAlloc(t *testing.T) {
 	}
 	alloctest.Zero(t, "Report", 1000, call)
 }
+
+func TestReportLatencyNoAlloc(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, time.Second)
+	h := hostFor(1, 1)
+	call := func() {
+		if err := c.ReportLatency(1, 1, h, 0, 3*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range warmCalls {
+		call()
+	}
+	if !a.WaitCount(codec.MsgReportRequest, warmCalls, 5*time.Second) {
+		t.Fatal("reports did not arrive")
+	}
+	alloctest.Zero(t, "ReportLatency", 1000, call)
+}

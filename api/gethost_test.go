@@ -115,3 +115,29 @@ func TestReport(t *testing.T) {
 		t.Errorf("report sent %d other requests", n)
 	}
 }
+
+// TestReportLatency: ReportLatency sends the latency_us extension; a plain Report sent
+// from the same slot afterwards leaves it out.
+func TestReportLatency(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, time.Second)
+	h := hostFor(3, 4)
+	if err := c.ReportLatency(3, 4, h, 0, 1500*time.Microsecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ReportLatency(3, 4, h, 1, 10*time.Nanosecond); err != nil { // under 1 us: sent as 1
+		t.Fatal(err)
+	}
+	if err := c.Report(3, 4, h, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !a.WaitCount(codec.MsgReportRequest, 3, 5*time.Second) {
+		t.Fatal("reports did not arrive")
+	}
+	want := []uint32{1500, 1, 0}
+	for i, r := range a.Reports() {
+		if r.LatencyUS != want[i] || r.Host != h {
+			t.Errorf("report %d: latency_us %d host %+v, want %d %+v", i, r.LatencyUS, r.Host, want[i], h)
+		}
+	}
+}

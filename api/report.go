@@ -1,6 +1,9 @@
 package api
 
 import (
+	"math"
+	"time"
+
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 )
@@ -11,6 +14,20 @@ import (
 // when the agent's port refused an earlier datagram). It does not allocate in steady
 // state.
 func (c *Client) Report(modid, cmdid int32, h Host, retcode int32) error {
+	return c.report(modid, cmdid, h, retcode, 0)
+}
+
+// ReportLatency is Report with the call's latency, which agents balancing with
+// policy=ewma use to prefer fast hosts (ReportRequest.latency_us, an extension Lars's
+// agents ignore). A latency under a microsecond is sent as one microsecond. It does
+// not allocate in steady state.
+func (c *Client) ReportLatency(modid, cmdid int32, h Host, retcode int32, latency time.Duration) error {
+	us := uint32(min(max(latency.Microseconds(), 1), math.MaxUint32))
+	return c.report(modid, cmdid, h, retcode, us)
+}
+
+// report sends a ReportRequest; latencyUS 0 leaves the field out.
+func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uint32) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -19,10 +36,10 @@ func (c *Client) Report(modid, cmdid int32, h Host, retcode int32) error {
 	select {
 	case i = <-c.free: // borrow a free slot's buffers; its state stays 0
 	default:
-		return c.reportUnpooled(p, modid, cmdid, h, retcode)
+		return c.reportUnpooled(p, modid, cmdid, h, retcode, latencyUS)
 	}
 	s := &c.slots[i]
-	s.rep.Modid, s.rep.Cmdid, s.rep.Retcode = modid, cmdid, retcode
+	s.rep.Modid, s.rep.Cmdid, s.rep.Retcode, s.rep.LatencyUs = modid, cmdid, retcode, latencyUS
 	s.repHost.Ip, s.repHost.Port = h.IP, h.Port
 	var err error
 	s.buf, err = codec.AppendFrame(s.buf[:0], codec.MsgReportRequest, &s.rep)
@@ -33,9 +50,9 @@ func (c *Client) Report(modid, cmdid int32, h Host, retcode int32) error {
 	return err
 }
 
-// reportUnpooled is Report when every slot is taken: it allocates its message.
-func (c *Client) reportUnpooled(p int, modid, cmdid int32, h Host, retcode int32) error {
-	m := &pb.ReportRequest{Modid: modid, Cmdid: cmdid, Retcode: retcode,
+// reportUnpooled is report when every slot is taken: it allocates its message.
+func (c *Client) reportUnpooled(p int, modid, cmdid int32, h Host, retcode int32, latencyUS uint32) error {
+	m := &pb.ReportRequest{Modid: modid, Cmdid: cmdid, Retcode: retcode, LatencyUs: latencyUS,
 		Host: &pb.HostInfo{Ip: h.IP, Port: h.Port}}
 	buf, err := codec.AppendFrame(nil, codec.MsgReportRequest, m)
 	if err != nil {

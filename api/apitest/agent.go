@@ -59,6 +59,8 @@ type Request struct {
 	Cmdid   int32
 	Host    api.Host // report only
 	Retcode int32    // report only
+	// LatencyUS is the report's latency_us (0 when the client sent none).
+	LatencyUS uint32
 }
 
 // Start starts an agent on ports UDP ports of 127.0.0.1 chosen by the system (3 when

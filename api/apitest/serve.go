@@ -128,7 +128,7 @@ func (s *server) report(body []byte) {
 	}
 	s.a.mu.Lock()
 	s.a.record(Request{Port: s.port(), MsgID: codec.MsgReportRequest, Modid: m.Modid,
-		Cmdid: m.Cmdid, Host: api.Host{IP: s.repH.Ip, Port: s.repH.Port}, Retcode: m.Retcode})
+		Cmdid: m.Cmdid, Host: api.Host{IP: s.repH.Ip, Port: s.repH.Port}, Retcode: m.Retcode, LatencyUS: m.LatencyUs})
 	s.a.mu.Unlock()
 }
 

@@ -5,16 +5,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
-	"net"
-	"net/netip"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/codec/larspb"
 )
 
 var getHostCmd = &command{
@@ -110,53 +106,8 @@ var reportCmd = &command{
 		if latency == 0 {
 			return c.Report(modid, cmdid, h, retcode)
 		}
-		r := latencyReporter{c: c}
-		defer r.close()
-		return r.report(modid, cmdid, h, retcode, latency)
+		return c.ReportLatency(modid, cmdid, h, retcode, latency)
 	},
-}
-
-// latencyReporter sends reports with the latency_us extension of ReportRequest, which
-// api.Client.Report does not send: to the agent port of the key, as the client would,
-// over one UDP socket per port opened on first use.
-type latencyReporter struct {
-	c     *api.Client
-	conns map[uint16]*net.UDPConn
-	buf   []byte
-}
-
-// report sends one report of a call to h that took latency.
-func (r *latencyReporter) report(modid, cmdid int32, h api.Host, retcode int32, latency time.Duration) error {
-	port := r.c.Port(modid, cmdid)
-	conn := r.conns[port]
-	if conn == nil {
-		var err error
-		conn, err = net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.c.Agent(), port)))
-		if err != nil {
-			return fmt.Errorf("%w: %v", api.ErrAgentUnreachable, err)
-		}
-		if r.conns == nil {
-			r.conns = make(map[uint16]*net.UDPConn)
-		}
-		r.conns[port] = conn
-	}
-	us := uint32(min(max(latency.Microseconds(), 1), math.MaxUint32))
-	msg := larspb.ReportRequest{Modid: modid, Cmdid: cmdid, Host: &larspb.HostInfo{Ip: h.IP, Port: h.Port}, Retcode: retcode, LatencyUs: us}
-	b, err := codec.AppendFrame(r.buf[:0], codec.MsgReportRequest, &msg)
-	if err != nil {
-		return fmt.Errorf("encode report: %w", err)
-	}
-	r.buf = b
-	if _, err := conn.Write(b); err != nil {
-		return fmt.Errorf("%w: %v", api.ErrAgentUnreachable, err)
-	}
-	return nil
-}
-
-func (r *latencyReporter) close() {
-	for _, c := range r.conns {
-		c.Close()
-	}
 }
 
 // sortHosts sorts hosts by address, then port.

@@ -96,8 +96,6 @@ func (s *simulation) run(c *api.Client, modid, cmdid int32) (simResult, error) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	res := simResult{hosts: make(map[api.Host]*hostCount), modelled: !s.model.Empty()}
 	ctx := context.Background()
-	lr := latencyReporter{c: c}
-	defer lr.close()
 	start := time.Now()
 	for i := range s.n {
 		if i > 0 && s.interval > 0 {
@@ -128,7 +126,7 @@ func (s *simulation) run(c *api.Client, modid, cmdid int32) (simResult, error) {
 			}
 			var err error
 			if latency > 0 {
-				err = lr.report(modid, cmdid, h, retcode, latency)
+				err = c.ReportLatency(modid, cmdid, h, retcode, latency)
 			} else {
 				err = c.Report(modid, cmdid, h, retcode)
 			}

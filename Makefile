@@ -14,7 +14,7 @@ BENCH_PKGS      ?= ./...
 BENCH_THRESHOLD ?= 25
 BASELINE        := benchmarks/baseline/bench.txt
 
-.PHONY: help demo demo-routes profile build test test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
+.PHONY: help demo demo-routes profile build chaos test test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+chaos: ## the whole system under load with faults injected (CHAOS_WINDOW per fault, default 4s); prints a table per run
+	LARS_CHAOS=1 $(GO) test -count=1 -v -timeout 10m -run . ./chaos/ 2>&1 | grep -E '^(==|\||---|ok|FAIL|PASS)|_test.go:'
 
 bench: ## run the benchmarks (BENCH, BENCH_COUNT=10, BENCH_PKGS) into bench.txt
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -timeout 60m $(BENCH_PKGS) | tee bench.txt

@@ -183,6 +183,12 @@ func (d *Daemon) Stop(t testing.TB) (code int, took time.Duration) {
 	return d.cmd.ProcessState.ExitCode(), time.Since(start)
 }
 
+// Kill kills the daemon with SIGKILL, as a crash would, and waits for it to be gone.
+func (d *Daemon) Kill() {
+	d.cmd.Process.Kill()
+	<-d.exited
+}
+
 // Run runs the binary name (see Bin) with args and returns its exit code and combined
 // output; it fails t when the binary cannot be run.
 func Run(t testing.TB, name string, args ...string) (code int, output string) {

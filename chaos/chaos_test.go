@@ -1,0 +1,180 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/loadgen"
+)
+
+// window is how long each fault lasts: CHAOS_WINDOW (a duration), default 4s; CI
+// shortens it.
+func window() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("CHAOS_WINDOW")); err == nil && d > 0 {
+		return d
+	}
+	return 4 * time.Second
+}
+
+// row is one line of the run's table: a fault, what held, the figures.
+type row struct{ fault, held, figures string }
+
+// fault is one window of the run, in seconds after the load's warm-up.
+type fault struct {
+	name       string
+	start, end float64
+}
+
+// TestFaultsUnderLoad drives the agent at a fixed open-loop rate for the whole run
+// while the route services and the report service are killed and restarted on a
+// schedule, and checks what must hold: no get_host answer lost or wrong, route changes
+// made during an outage reach the agent after it, the agent counts the reports it could
+// not send.
+func TestFaultsUnderLoad(t *testing.T) {
+	requireChaos(t)
+	s := startSystem(t)
+	w := window()
+	const rate = 2000
+	total := 4*w + 8*time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		rep *loadgen.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := loadgen.Run(ctx, loadgen.Config{Ports: s.ports, Modids: loadgen.Range{Lo: 1, Hi: 100},
+			Cmdids: loadgen.Range{Lo: 1, Hi: 1}, ReportAfter: true, Rate: rate, Duration: total, Warmup: 2 * time.Second,
+			Timeout: 500 * time.Millisecond})
+		done <- result{rep, err}
+	}()
+	time.Sleep(2 * time.Second) // the warm-up: every key pulled
+	start := time.Now()
+	at := func() float64 { return time.Since(start).Seconds() }
+	var rows []row
+	var faults []fault
+
+	// 1. One route service killed (SIGKILL): the agent fails over to the other, and a
+	// change made meanwhile reaches it through that one.
+	time.Sleep(time.Second)
+	f := fault{name: "lars-dns A killed (SIGKILL)", start: at()}
+	s.dns[0].Kill()
+	s.routeAdd(1, 1, "10.9.0.1", 9001)
+	took := s.waitAgentHost(1, 1, "10.9.0.1:9001", 10*time.Second)
+	time.Sleep(max(0, w-took))
+	s.startDNS(0)
+	f.end = at()
+	faults = append(faults, f)
+	rows = append(rows, row{f.name, "answers went on; a change made during it reached the agent through lars-dns B",
+		fmt.Sprintf("change seen %.2fs after the write", took.Seconds())})
+
+	// 2. Every route service down: the agent answers from its table; a change made
+	// during the outage reaches it after the restart.
+	time.Sleep(time.Second)
+	f = fault{name: "every lars-dns down", start: at()}
+	s.dns[0].Kill()
+	s.dns[1].Kill()
+	s.routeAdd(2, 1, "10.9.0.2", 9002)
+	time.Sleep(w)
+	restarted := time.Now()
+	s.startDNS(0)
+	s.startDNS(1)
+	f.end = at()
+	s.waitAgentHost(2, 1, "10.9.0.2:9002", 15*time.Second)
+	faults = append(faults, f)
+	rows = append(rows, row{f.name, "answers went on from the agent's table; the change made during the outage arrived after the restart",
+		fmt.Sprintf("outage %v; change seen %.2fs after the restart", w, time.Since(restarted).Seconds())})
+
+	// 3. The report service killed: the agent counts what it could not send and does
+	// not slow down.
+	time.Sleep(time.Second)
+	f = fault{name: "lars-reporter killed (SIGKILL)", start: at()}
+	before := s.metric("lars_agent_report_drops_total")
+	s.reporter.Kill()
+	time.Sleep(w)
+	dropped := s.metric("lars_agent_report_drops_total") - before
+	s.startReporter()
+	f.end = at()
+	faults = append(faults, f)
+	if dropped <= 0 {
+		t.Errorf("%s: the agent counted no report it could not send", f.name)
+	}
+	rows = append(rows, row{f.name, "the agent counted the reports it could not send; answers went on",
+		fmt.Sprintf("%.0f reports dropped and counted", dropped)})
+
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	rep := res.rep
+	// What must hold over the whole run, faults included: every request answered, every
+	// answer a host (the routes exist and no host fails).
+	if rep.Timeouts != 0 || rep.Retcodes.NoExist != 0 || rep.Retcodes.Overload != 0 || rep.Retcodes.SystemError != 0 {
+		t.Errorf("answers lost or refused: %d timeouts, retcodes %+v of %d sent", rep.Timeouts, rep.Retcodes, rep.Sent)
+	}
+	for i, f := range faults {
+		var sent, lost uint64
+		var p99 float64
+		for _, sec := range rep.Seconds {
+			if sec.T > f.start && sec.T-sec.Span < f.end {
+				sent += sec.Sent
+				lost += sec.Timeouts
+				p99 = max(p99, sec.P99US)
+			}
+		}
+		rows[i].figures += fmt.Sprintf("; %d requests during it, %d lost, worst per-second p99 %.0f us", sent, lost, p99)
+	}
+	rows = append(rows, row{"whole run", fmt.Sprintf("%d of %d requests answered with a host", rep.Retcodes.Succ, rep.Sent),
+		fmt.Sprintf("%.0f answers/s, p99 %.0f us, p99.9 %.0f us", rep.Rate, rep.LatencyUS.P99, rep.LatencyUS.P999)})
+	printTable(t, "faults under load ("+strconv.Itoa(rate)+" get_host/s open loop, SQLite)", rows)
+}
+
+// TestAgentRestartWithCache kills the agent while every route service is down and
+// starts it again with its route cache: it must answer from the cached routes within a
+// second of start.
+func TestAgentRestartWithCache(t *testing.T) {
+	requireChaos(t)
+	s := startSystem(t)
+	getHost := []string{"-ports", s.larsctlPorts(), "get-host", "1", "1"}
+	proctest.RunUntil(t, 10*time.Second, 0, "larsctl", getHost...)
+	s.waitAgentHost(1, 1, "10.0.1.1:8001", 10*time.Second)
+	// The cache is written at most every 5 s once the routes changed.
+	proctest.Eventually(t, 15*time.Second, "route cache written", func() (bool, string) {
+		st, err := os.Stat(s.cache)
+		return err == nil && st.Size() > 0, "no cache file yet"
+	})
+	s.dns[0].Kill()
+	s.dns[1].Kill()
+	s.agent.Kill()
+	start := time.Now()
+	s.startAgent()
+	code, out := proctest.Run(t, "larsctl", getHost...)
+	took := time.Since(start)
+	if code != 0 || !strings.Contains(out, "10.0.1.") {
+		t.Fatalf("get-host after a restart with the cache and no route service: exit %d %q", code, out)
+	}
+	if took > time.Second {
+		t.Errorf("the cached routes were served %v after start, want within 1s", took)
+	}
+	printTable(t, "agent restarted with -cache while every lars-dns is down", []row{{
+		"agent killed, route services down, agent started with -cache",
+		"served the cached routes", fmt.Sprintf("first get_host answered %.0f ms after the start", float64(took.Microseconds())/1000),
+	}})
+}
+
+// printTable writes rows as a table to standard output (make chaos shows it).
+func printTable(_ *testing.T, title string, rows []row) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n== %s\n| fault | what held | figures |\n|---|---|---|\n", title)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.fault, r.held, r.figures)
+	}
+	fmt.Print(b.String())
+}

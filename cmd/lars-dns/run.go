@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,9 +8,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/larsgo/lars/agent/upstream"
-	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/daemon"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
 )
@@ -39,85 +37,9 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 // serve opens the store (retrying while it is unreachable), runs the service and the
 // admin endpoint, and stops them on the first signal.
 func serve(s *settings, signals <-chan os.Signal) int {
-	log := s.logger
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var adm *admin.Server
-	var svc *routesvc.Service
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-signals:
-			log.Info("stopping", "signal", sig.String())
-		case <-stopped:
-		}
-		cancel()
-	}()
-	defer close(stopped)
-
-	db := openStore(ctx, s)
-	if db == nil {
-		log.Info("stopped")
-		return cli.ExitOK
-	}
-	defer db.Close()
-	s.cfg.Store = db
-	svc, err := routesvc.New(s.cfg)
-	if err != nil {
-		log.Error("cannot start", "err", err)
-		return cli.ExitUsage
-	}
-	if s.admin != "" {
-		if adm, err = admin.Start(s.admin, svc.AdminHandler(), log); err != nil {
-			log.Error(err.Error())
-			return cli.ExitUsage
-		}
-	}
-	code := cli.ExitOK
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		select {
-		case err = <-done:
-		case <-time.After(shutdownLimit):
-			err = errors.New("connections still open after the shutdown limit")
-		}
-	}
-	if err != nil {
-		log.Error("route service failed", "err", err)
-		code = cli.ExitError
-	}
-	if adm != nil {
-		sctx, scancel := context.WithTimeout(context.Background(), shutdownLimit/4)
-		_ = adm.Shutdown(sctx)
-		scancel()
-	}
-	log.Info("stopped")
-	return code
-}
-
-// openStore opens the route store, retrying with backoff while it is unreachable; nil
-// when ctx ended first.
-func openStore(ctx context.Context, s *settings) *store.DB {
-	b := upstream.NewBackoff(s.cfg.Poll, 30*time.Second, upstream.EqualJitter, nil)
-	for {
-		db, err := store.Open(ctx, s.dsn)
-		if err == nil {
-			s.logger.Info("route store open", "db", store.Redact(s.dsn), "engine", string(db.Engine()))
-			return db
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		s.logger.Warn("cannot open the route store, retrying", "db", store.Redact(s.dsn), "err", err)
-		t := time.NewTimer(b.Next())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-	}
+	set := daemon.Settings{Name: "route service", DSN: s.dsn, Admin: s.admin, Logger: s.logger, StopLimit: shutdownLimit}
+	return daemon.Main(set, signals, func(db *store.DB) (daemon.Service, error) {
+		s.cfg.Store = db
+		return routesvc.New(s.cfg)
+	})
 }

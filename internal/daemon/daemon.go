@@ -1,0 +1,129 @@
+// Package daemon is the life of the control plane's services (lars-dns,
+// lars-reporter): open the store, serve, stop on a signal.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/larsgo/lars/agent/upstream"
+	"github.com/larsgo/lars/internal/admin"
+	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/store"
+)
+
+// Service is what a daemon runs: Run serves until its context ends and returns once
+// everything it started has stopped.
+type Service interface {
+	Run(ctx context.Context) error
+	AdminHandler() http.Handler
+}
+
+// Settings say how Main runs a service.
+type Settings struct {
+	Name   string // for logs: "route service", "report service"
+	DSN    string // the store, as store.Open takes it
+	Admin  string // admin endpoint address; empty: none
+	Logger *slog.Logger
+	// StopLimit bounds the service's stop once a signal arrived.
+	StopLimit time.Duration
+	// RetryMax caps the delay between attempts to open an unreachable store. Default 30s.
+	RetryMax time.Duration
+}
+
+// Main opens the store (retrying with backoff while it is unreachable; a signal stops
+// that too), builds the service on it, serves the admin endpoint, runs the service until
+// the first signal or its failure, and returns the exit code.
+func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Service, error)) int {
+	log := s.Logger
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-signals:
+			log.Info("stopping", "signal", sig.String())
+		case <-stopped:
+		}
+		cancel()
+	}()
+	defer close(stopped)
+
+	db := OpenStore(ctx, s.DSN, s.RetryMax, log)
+	if db == nil {
+		log.Info("stopped")
+		return cli.ExitOK
+	}
+	defer db.Close()
+	svc, err := build(db)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return cli.ExitUsage
+	}
+	var adm *admin.Server
+	if s.Admin != "" {
+		if adm, err = admin.Start(s.Admin, svc.AdminHandler(), log); err != nil {
+			log.Error(err.Error())
+			return cli.ExitUsage
+		}
+	}
+	code := cli.ExitOK
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(s.StopLimit):
+			err = errors.New("not stopped within the shutdown limit")
+		}
+	}
+	if err != nil {
+		log.Error(s.Name+" failed", "err", err)
+		code = cli.ExitError
+	}
+	if adm != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+		_ = adm.Shutdown(sctx)
+		scancel()
+	}
+	if st, ok := svc.(interface{ StoppedAttrs() []any }); ok {
+		log.Info("stopped", st.StoppedAttrs()...)
+	} else {
+		log.Info("stopped")
+	}
+	return code
+}
+
+// OpenStore opens the store dsn names, retrying with capped, jittered backoff (1s up to
+// retryMax, default 30s) while it is unreachable; nil when ctx ended first. The DSN's
+// password never reaches the logs.
+func OpenStore(ctx context.Context, dsn string, retryMax time.Duration, log *slog.Logger) *store.DB {
+	if retryMax <= 0 {
+		retryMax = 30 * time.Second
+	}
+	b := upstream.NewBackoff(time.Second, retryMax, upstream.EqualJitter, nil)
+	for {
+		db, err := store.Open(ctx, dsn)
+		if err == nil {
+			log.Info("store open", "db", store.Redact(dsn), "engine", string(db.Engine()))
+			return db
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Warn("cannot open the store, retrying", "db", store.Redact(dsn), "err", err)
+		t := time.NewTimer(b.Next())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -36,8 +36,10 @@ type system struct {
 	dir      string
 	db       string
 	dnsAddrs []string
+	dnsAdmin []string
 	dns      []*proctest.Daemon
 	repAddr  string
+	repAdmin string
 	reporter *proctest.Daemon
 	agent    *proctest.Daemon
 	ports    []int
@@ -56,11 +58,12 @@ func startSystem(t *testing.T) *system {
 		t.Fatalf("route import: exit %d: %s", code, out)
 	}
 	s.dnsAddrs = []string{proctest.FreeAddr(t), proctest.FreeAddr(t)}
+	s.dnsAdmin = []string{proctest.FreeAddr(t), proctest.FreeAddr(t)}
 	s.dns = make([]*proctest.Daemon, 2)
 	for i := range s.dns {
 		s.startDNS(i)
 	}
-	s.repAddr = proctest.FreeAddr(t)
+	s.repAddr, s.repAdmin = proctest.FreeAddr(t), proctest.FreeAddr(t)
 	s.startReporter()
 	s.ports = []int{proctest.FreePort(t, "udp"), proctest.FreePort(t, "udp"), proctest.FreePort(t, "udp")}
 	s.admin = proctest.FreeAddr(t)
@@ -69,12 +72,13 @@ func startSystem(t *testing.T) *system {
 }
 
 func (s *system) startDNS(i int) {
-	s.dns[i] = proctest.Start(s.t, "lars-dns", "-db", s.db, "-listen", s.dnsAddrs[i], "-poll", "100ms", "-log-level", "warn")
+	s.dns[i] = proctest.Start(s.t, "lars-dns", "-db", s.db, "-listen", s.dnsAddrs[i], "-admin", s.dnsAdmin[i],
+		"-max-conns", strconv.Itoa(dnsMaxConns), "-poll", "100ms", "-log-level", "warn")
 	s.dns[i].WaitListening(s.t, s.dnsAddrs[i], 20*time.Second)
 }
 
 func (s *system) startReporter() {
-	s.reporter = proctest.Start(s.t, "lars-reporter", "-db", s.db, "-listen", s.repAddr, "-log-level", "warn")
+	s.reporter = proctest.Start(s.t, "lars-reporter", "-db", s.db, "-listen", s.repAddr, "-admin", s.repAdmin, "-log-level", "warn")
 	s.reporter.WaitListening(s.t, s.repAddr, 20*time.Second)
 }
 
@@ -132,9 +136,36 @@ func (s *system) waitAgentHost(modid, cmdid int32, host string, within time.Dura
 	}
 }
 
+// dnsMaxConns is each lars-dns's -max-conns in these tests.
+const dnsMaxConns = 2000
+
 // metric returns the value of the agent's metric line that starts with name.
-func (s *system) metric(name string) float64 {
-	resp, err := http.Get("http://" + s.admin + "/metrics")
+func (s *system) metric(name string) float64 { return metricAt(s.admin, name) }
+
+// metricSum returns the sum of the metric lines that start with prefix on the admin
+// endpoint at addr (every label of one metric, say).
+func metricSum(addr, prefix string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), prefix) {
+			_, v, _ := strings.Cut(sc.Text(), " ")
+			f, _ := strconv.ParseFloat(v, 64)
+			sum += f
+		}
+	}
+	return sum
+}
+
+// metricAt returns the value of the metric line that starts with name on the admin
+// endpoint at addr; -1 when there is none.
+func metricAt(addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return -1
 	}

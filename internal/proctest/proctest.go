@@ -183,6 +183,9 @@ func (d *Daemon) Stop(t testing.TB) (code int, took time.Duration) {
 	return d.cmd.ProcessState.ExitCode(), time.Since(start)
 }
 
+// PID is the daemon's process id.
+func (d *Daemon) PID() int { return d.cmd.Process.Pid }
+
 // Kill kills the daemon with SIGKILL, as a crash would, and waits for it to be gone.
 func (d *Daemon) Kill() {
 	d.cmd.Process.Kill()

@@ -1,0 +1,173 @@
+package chaos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/proctest"
+)
+
+// TestGarbageFloods throws garbage at every part and checks that only the garbage
+// suffers: random datagrams and random keys at the agent (its keys and memory stay
+// bounded, it keeps answering), random bytes and oversized frames at lars-dns and
+// lars-reporter (only those connections closed, counted), and more idle connections
+// than lars-dns's -max-conns (refused beyond it, counted, the agent still served).
+func TestGarbageFloods(t *testing.T) {
+	requireChaos(t)
+	s := startSystem(t)
+	getHost := []string{"-ports", s.larsctlPorts(), "get-host", "1", "1"}
+	proctest.RunUntil(t, 10*time.Second, 0, "larsctl", getHost...)
+	var rows []row
+	rng := rand.New(rand.NewPCG(1, 2))
+
+	// 1. The agent: random datagrams, then get_host for random keys.
+	rss0 := rssKiB(t, s.agent.PID())
+	var udp []*net.UDPConn
+	for _, p := range s.ports {
+		c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		udp = append(udp, c)
+	}
+	const garbage, randomKeys = 30000, 20000
+	buf := make([]byte, 1500)
+	for i := range garbage {
+		n := rng.IntN(len(buf))
+		for j := range buf[:n] {
+			buf[j] = byte(rng.Uint32())
+		}
+		udp[i%len(udp)].Write(buf[:n])
+		if i%500 == 0 {
+			time.Sleep(time.Millisecond) // a flood, not a loss test of the socket buffers
+		}
+	}
+	var req larspb.GetHostRequest
+	for i := range randomKeys {
+		req.Seq, req.Modid, req.Cmdid = uint32(i), rng.Int32(), rng.Int32()
+		frame, _ := codec.AppendFrame(nil, codec.MsgGetHostRequest, &req)
+		udp[i%len(udp)].Write(frame)
+		if i%500 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	drops := metricSum(s.admin, "lars_agent_drops_total{")
+	if code, out := proctest.Run(t, "larsctl", getHost...); code != 0 {
+		t.Fatalf("get-host after the floods: exit %d %q", code, out)
+	}
+	// The random keys were pulled, answered empty by lars-dns and kept for the negative
+	// TTL only: the table goes back to the real keys.
+	proctest.Eventually(t, 20*time.Second, "random keys expired from the agent's table", func() (bool, string) {
+		keys := s.metric("lars_agent_keys")
+		return keys > 0 && keys <= 200, fmt.Sprintf("%.0f keys", keys)
+	})
+	rss1 := rssKiB(t, s.agent.PID())
+	if rss1-rss0 > 200<<10 {
+		t.Errorf("agent RSS grew from %d to %d KiB", rss0, rss1)
+	}
+	rows = append(rows, row{fmt.Sprintf("%d random datagrams and %d get_host for random keys at the agent", garbage, randomKeys),
+		"kept answering; the random keys left its table after the negative TTL; memory bounded",
+		fmt.Sprintf("%.0f datagrams dropped and counted (kernel buffers may drop more); RSS %d -> %d KiB; keys back to %.0f",
+			drops, rss0, rss1, s.metric("lars_agent_keys"))})
+
+	// 2. Random bytes and oversized frames at lars-dns and lars-reporter.
+	for _, target := range []struct {
+		name, addr, admin, metric string
+	}{
+		{"lars-dns", s.dnsAddrs[0], s.dnsAdmin[0], "lars_dns_bad_frames_total"},
+		{"lars-reporter", s.repAddr, s.repAdmin, "lars_reporter_bad_frames_total"},
+	} {
+		before := metricAt(target.admin, target.metric)
+		const conns = 50
+		closed := 0
+		for i := range conns {
+			c, err := net.Dial("tcp", target.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var payload []byte
+			if i%2 == 0 { // a frame header announcing more than any frame may hold
+				payload = []byte{byte(1 + i%8), 0, 0, 0, 0xff, 0xff, 0x00, 0x01}
+			} else {
+				payload = make([]byte, 4096)
+				for j := range payload {
+					payload[j] = byte(rng.Uint32())
+				}
+			}
+			c.Write(payload)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Read(make([]byte, 1)); err != nil && !isTimeout(err) {
+				closed++
+			}
+			c.Close()
+		}
+		counted := metricAt(target.admin, target.metric) - before
+		if closed != conns || counted < conns/2 {
+			t.Errorf("%s: %d of %d garbage connections closed, %.0f counted as bad frames", target.name, closed, conns, counted)
+		}
+		rows = append(rows, row{fmt.Sprintf("random bytes and oversized frames at %s (%d connections)", target.name, conns),
+			"each garbage connection closed; the service kept serving",
+			fmt.Sprintf("%d closed, %.0f counted as bad frames", closed, counted)})
+	}
+	s.routeAdd(1, 1, "10.9.0.3", 9003) // the agent is still served: through lars-dns A or B
+	s.waitAgentHost(1, 1, "10.9.0.3:9003", 10*time.Second)
+
+	// 3. More idle connections than -max-conns at lars-dns A.
+	refused0 := metricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total")
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	extra := dnsMaxConns + 500
+	for range extra {
+		c, err := net.Dial("tcp", s.dnsAddrs[0])
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(idle), err)
+		}
+		idle = append(idle, c)
+	}
+	proctest.Eventually(t, 20*time.Second, "connections beyond -max-conns refused", func() (bool, string) {
+		r := metricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total") - refused0
+		return r >= 500, fmt.Sprintf("%.0f refused", r)
+	})
+	refused := metricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total") - refused0
+	s.routeAdd(1, 1, "10.9.0.4", 9004)
+	took := s.waitAgentHost(1, 1, "10.9.0.4:9004", 10*time.Second)
+	rows = append(rows, row{fmt.Sprintf("%d idle connections at lars-dns A (-max-conns %d)", extra, dnsMaxConns),
+		"refused beyond the bound and counted; the agent still served",
+		fmt.Sprintf("%.0f refused; a change reached the agent %.2fs after the write", refused, took.Seconds())})
+	printTable(t, "garbage floods", rows)
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// rssKiB returns the resident memory of process pid in KiB.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return n
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}

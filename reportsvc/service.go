@@ -10,6 +10,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/tcpserve"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
 )
@@ -31,9 +32,7 @@ type Service struct {
 	cancelWrite context.CancelFunc
 	draining    chan struct{} // closed once no reader is left: workers write what is queued, then end
 
-	mu    sync.Mutex // guards conns
-	conns map[*conn]struct{}
-	wg    sync.WaitGroup // connection goroutines
+	server tcpserve.Server
 }
 
 // New returns a service for cfg.
@@ -48,8 +47,8 @@ func New(cfg Config) (*Service, error) {
 		set:      metrics.NewSet(),
 		ready:    make(chan struct{}),
 		draining: make(chan struct{}),
-		conns:    make(map[*conn]struct{}),
 	}
+	s.server = tcpserve.Server{MaxConns: cfg.MaxConns, Handle: s.serve, Logger: cfg.Logger}
 	s.writeCtx, s.cancelWrite = context.WithCancel(context.Background())
 	s.stats.batchSeconds = s.set.NewHistogram("lars_reporter_batch_seconds")
 	return s, nil
@@ -82,12 +81,11 @@ func (s *Service) Run(ctx context.Context) error {
 		go func() { defer workers.Done(); s.newWorker(sh).run() }()
 	}
 	accepting := make(chan struct{})
-	go func() { defer close(accepting); s.accept(ln) }()
+	go func() { defer close(accepting); s.server.Serve(ln) }()
 	<-ctx.Done()
 	ln.Close()
 	<-accepting
-	s.closeAll()
-	s.wg.Wait() // no reader is left: nothing more is queued
+	s.server.Close() // no reader is left: nothing more is queued
 	s.flush(&workers)
 	return nil
 }
@@ -121,62 +119,13 @@ func (s *Service) flush(workers *sync.WaitGroup) {
 	}
 }
 
-// accept accepts connections until ln is closed.
-func (s *Service) accept(ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.cfg.Logger.Warn("accept failed", "err", err)
-			time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
-			continue
-		}
-		if s.stats.conns.Load() >= int64(s.cfg.MaxConns) {
-			s.stats.refused.Add(1)
-			nc.Close()
-			continue
-		}
-		s.serve(newConn(s, nc))
+// serve reads one agent's connection until it ends.
+func (s *Service) serve(nc net.Conn) {
+	c := newConn(s, nc)
+	if err := c.readLoop(); errors.Is(err, errBadFrame) {
+		s.stats.badFrames.Add(1)
 	}
-}
-
-// serve starts c's reader, or closes c when the service is shutting down.
-func (s *Service) serve(c *conn) {
-	s.mu.Lock()
-	if s.conns == nil {
-		s.mu.Unlock()
-		c.nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.stats.conns.Add(1)
-	s.stats.accepted.Add(1)
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		if err := c.readLoop(); errors.Is(err, errBadFrame) {
-			s.stats.badFrames.Add(1)
-		}
-		c.close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.stats.conns.Add(-1)
-	}()
-}
-
-// closeAll closes every connection and refuses new ones.
-func (s *Service) closeAll() {
-	s.mu.Lock()
-	conns := s.conns
-	s.conns = nil
-	s.mu.Unlock()
-	for c := range conns {
-		c.close()
-	}
+	c.close()
 }
 
 // enqueueReport queues one ServerCallStatus row per result of req. A report without
@@ -221,9 +170,9 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
 // Stats returns the service's figures.
 func (s *Service) Stats() Stats {
 	return Stats{
-		Connections:      s.stats.conns.Load(),
-		Accepted:         s.stats.accepted.Load(),
-		Refused:          s.stats.refused.Load(),
+		Connections:      s.server.Open(),
+		Accepted:         s.server.Accepted(),
+		Refused:          s.server.Refused(),
 		BadFrames:        s.stats.badFrames.Load(),
 		Frames:           s.stats.frames.Load(),
 		Results:          s.stats.results.Load(),

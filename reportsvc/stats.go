@@ -10,9 +10,6 @@ import (
 
 // counters are the service's counts, updated atomically.
 type counters struct {
-	conns     atomic.Int64  // open connections
-	accepted  atomic.Uint64 // connections accepted
-	refused   atomic.Uint64 // connections closed at once: MaxConns reached
 	badFrames atomic.Uint64 // connections closed for a bad frame
 	frames    atomic.Uint64 // ReportStatusRequests read
 	results   atomic.Uint64 // HostCallResults read

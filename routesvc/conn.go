@@ -315,6 +315,5 @@ func (c *conn) writeChunk(b []byte) error {
 	if _, err := c.nc.Write(b); err != nil {
 		return err
 	}
-	c.svc.lastWrite.Store(time.Now().UnixNano())
 	return nil
 }

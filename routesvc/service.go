@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/agent/upstream"
+	"github.com/larsgo/lars/internal/tcpserve"
 )
 
 // Service is a route service. New makes one; Run serves until its context ends.
@@ -25,13 +25,7 @@ type Service struct {
 	ready  chan struct{} // closed once Run listens
 	addr   net.Addr      // set before ready is closed
 
-	// lastWrite is when a connection's writer last finished a write, in Unix
-	// nanoseconds: the end of a fan-out, for its benchmark.
-	lastWrite atomic.Int64
-
-	mu    sync.Mutex // guards conns
-	conns map[*conn]struct{}
-	wg    sync.WaitGroup // connection goroutines
+	server tcpserve.Server
 }
 
 // New returns a service for cfg.
@@ -43,10 +37,10 @@ func New(cfg Config) (*Service, error) {
 		cfg:   cfg.withDefaults(),
 		table: newTable(),
 		ready: make(chan struct{}),
-		conns: make(map[*conn]struct{}),
 		set:   metrics.NewSet(),
 	}
 	s.sync.svc = s
+	s.server = tcpserve.Server{MaxConns: s.cfg.MaxConns, Handle: s.serve, Logger: s.cfg.Logger}
 	s.stats.fullLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="full"}`)
 	s.stats.changeLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="changes"}`)
 	s.stats.fanoutSeconds = s.set.NewHistogram("lars_dns_push_fanout_seconds")
@@ -83,85 +77,34 @@ func (s *Service) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Add(2)
 	go func() { defer bg.Done(); s.sync.run(ctx, b) }()
-	go func() { defer bg.Done(); s.accept(ln) }()
+	go func() { defer bg.Done(); s.server.Serve(ln) }()
 	<-ctx.Done()
 	ln.Close()
-	s.closeAll()
+	s.server.Close()
 	bg.Wait()
-	s.wg.Wait()
 	return nil
 }
 
-// accept accepts connections until ln is closed.
-func (s *Service) accept(ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.cfg.Logger.Warn("accept failed", "err", err)
-			time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
-			continue
-		}
-		if s.stats.conns.Load() >= int64(s.cfg.MaxConns) {
-			s.stats.refused.Add(1)
-			nc.Close()
-			continue
-		}
-		s.serve(newConn(s, nc))
+// serve serves one agent's connection until it ends: its writer goroutine, its reader
+// here, then its subscriptions dropped.
+func (s *Service) serve(nc net.Conn) {
+	c := newConn(s, nc)
+	var writer sync.WaitGroup
+	writer.Go(c.writeLoop)
+	if err := c.readLoop(); errors.Is(err, errBadFrame) {
+		s.stats.badFrames.Add(1)
 	}
-}
-
-// serve starts c's goroutines, or closes it when the service is shutting down.
-func (s *Service) serve(c *conn) {
-	s.mu.Lock()
-	if s.conns == nil {
-		s.mu.Unlock()
-		c.nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.stats.conns.Add(1)
-	s.stats.accepted.Add(1)
-	s.wg.Add(2)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		c.writeLoop()
-	}()
-	go func() {
-		defer s.wg.Done()
-		err := c.readLoop()
-		if errors.Is(err, errBadFrame) {
-			s.stats.badFrames.Add(1)
-		}
-		c.close()
-		s.table.unsubscribeAll(c)
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.stats.conns.Add(-1)
-	}()
-}
-
-// closeAll closes every connection and refuses new ones.
-func (s *Service) closeAll() {
-	s.mu.Lock()
-	conns := s.conns
-	s.conns = nil
-	s.mu.Unlock()
-	for c := range conns {
-		c.close()
-	}
+	c.close()
+	s.table.unsubscribeAll(c)
+	writer.Wait()
 }
 
 // Stats returns the service's figures.
 func (s *Service) Stats() Stats {
 	return Stats{
-		Connections:       s.stats.conns.Load(),
-		Accepted:          s.stats.accepted.Load(),
-		Refused:           s.stats.refused.Load(),
+		Connections:       s.server.Open(),
+		Accepted:          s.server.Accepted(),
+		Refused:           s.server.Refused(),
 		Subscriptions:     s.table.subscriptions.Load(),
 		Keys:              s.table.keys.Load(),
 		Routes:            s.table.hosts.Load(),

@@ -10,9 +10,6 @@ import (
 
 // counters are the service's own counts; the table keeps its gauges.
 type counters struct {
-	conns             atomic.Int64  // open connections
-	accepted          atomic.Uint64 // connections accepted
-	refused           atomic.Uint64 // connections closed at once: MaxConns reached
 	pulls             atomic.Uint64 // GetRouteRequests served
 	badFrames         atomic.Uint64 // connections closed for a bad frame
 	slowClosed        atomic.Uint64 // connections closed because they could not keep up

@@ -76,15 +76,15 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Listen != "127.0.0.1:17778" || s.cfg.MaxConns != 5 || !strings.HasPrefix(s.dsn, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
-		t.Fatalf("settings from the conf: listen %s, max conns %d, dsn %s", s.cfg.Listen, s.cfg.MaxConns, s.dsn)
+	if s.cfg.Listen != "127.0.0.1:17778" || s.cfg.MaxConns != 5 || !strings.HasPrefix(s.DSN, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
+		t.Fatalf("settings from the conf: listen %s, max conns %d, dsn %s", s.cfg.Listen, s.cfg.MaxConns, s.DSN)
 	}
 	o, fs, _ = parseFlags([]string{"-config", conf, "-listen", "127.0.0.1:1", "-db", "sqlite:x.db", "-retention", "0"}, &stderr)
 	if s, err = buildSettings(o, fs, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Listen != "127.0.0.1:1" || s.dsn != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 {
-		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.dsn)
+	if s.cfg.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 {
+		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.DSN)
 	}
 }
 

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/internal/daemon"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
@@ -21,24 +17,21 @@ const shutdownLimit = 2 * time.Second
 // service fails.
 func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	o, fs, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return cli.ExitOK
-	}
+	var s *settings
 	if err == nil {
-		var s *settings
-		if s, err = buildSettings(o, fs, stderr); err == nil {
-			return serve(s, signals)
-		}
+		s, err = buildSettings(o, fs, stderr)
 	}
-	fmt.Fprintf(stderr, "lars-dns: %v\n", err)
-	return cli.ExitUsage
+	if err != nil {
+		return daemon.UsageExit(stderr, "lars-dns", err)
+	}
+	return serve(s, signals)
 }
 
 // serve opens the store (retrying while it is unreachable), runs the service and the
 // admin endpoint, and stops them on the first signal.
 func serve(s *settings, signals <-chan os.Signal) int {
-	set := daemon.Settings{Name: "route service", DSN: s.dsn, Admin: s.admin, Logger: s.logger, StopLimit: shutdownLimit}
-	return daemon.Main(set, signals, func(db *store.DB) (daemon.Service, error) {
+	s.Name, s.StopLimit = "route service", shutdownLimit
+	return daemon.Main(s.Settings, signals, func(db *store.DB) (daemon.Service, error) {
 		s.cfg.Store = db
 		return routesvc.New(s.cfg)
 	})

@@ -80,22 +80,22 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.cfg.Listen != "127.0.0.1:17779" || s.cfg.MaxConns != 5 || s.cfg.Workers != 3 ||
-		!strings.HasPrefix(s.dsn, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
-		t.Fatalf("settings from the conf: listen %s, max conns %d, workers %d, dsn %s", s.cfg.Listen, s.cfg.MaxConns, s.cfg.Workers, s.dsn)
+		!strings.HasPrefix(s.DSN, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
+		t.Fatalf("settings from the conf: listen %s, max conns %d, workers %d, dsn %s", s.cfg.Listen, s.cfg.MaxConns, s.cfg.Workers, s.DSN)
 	}
 	o, fs, _ = parseFlags([]string{"-config", conf, "-listen", "127.0.0.1:1", "-db", "sqlite:x.db", "-workers", "1", "-queue", "10"}, &stderr)
 	if s, err = buildSettings(o, fs, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Listen != "127.0.0.1:1" || s.dsn != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Workers != 1 || s.cfg.QueueSize != 10 {
-		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.dsn)
+	if s.cfg.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Workers != 1 || s.cfg.QueueSize != 10 {
+		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.DSN)
 	}
 	o, fs, _ = parseFlags(nil, &stderr)
 	if s, err = buildSettings(o, fs, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Listen != "127.0.0.1:7779" || s.dsn != "sqlite:lars.db" || s.cfg.Workers != 2 || s.cfg.QueueSize != 100000 {
-		t.Fatalf("defaults: %+v dsn %s", s.cfg, s.dsn)
+	if s.cfg.Listen != "127.0.0.1:7779" || s.DSN != "sqlite:lars.db" || s.cfg.Workers != 2 || s.cfg.QueueSize != 100000 {
+		t.Fatalf("defaults: %+v dsn %s", s.cfg, s.DSN)
 	}
 }
 

@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/larsconf"
+	"github.com/larsgo/lars/store"
+)
+
+// DefaultDB is the store used when neither -db nor a conf file's [mysql] names one.
+const DefaultDB = "sqlite:lars.db"
+
+// Flags are the flags every control-plane daemon has: -config (a Lars conf file),
+// -listen, -db, -max-conns, -admin and the log flags.
+type Flags struct {
+	Config, Listen, DB, Admin string
+	MaxConns                  int
+	Log                       cli.LogFlags
+}
+
+// Register declares the flags on fs. conf names the Lars conf file and the sections it
+// reads, listen and maxConns are the service's defaults, listenHelp says what connects.
+func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxConns int) {
+	fs.StringVar(&f.Config, "config", "", conf+"; flags given on the command line override it")
+	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (keep it on loopback or a trusted network: the protocol has no authentication)")
+	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
+	fs.IntVar(&f.MaxConns, "max-conns", maxConns, "most agent connections open at once; more are closed and counted")
+	fs.StringVar(&f.Admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	f.Log.Register(fs)
+}
+
+// Resolved are the common settings once the conf file is read under the flags.
+type Resolved struct {
+	Settings        // Name and StopLimit left for the caller
+	Listen   string // -listen, else [reactor] ip and port
+	MaxConns int    // -max-conns, else [reactor] maxConn
+	// Conf is the conf file, nil without -config; Set names the flags given on the
+	// command line, which win over it.
+	Conf *larsconf.Conf
+	Set  map[string]bool
+}
+
+// Resolve reads the conf file when -config names one, lets every flag given on the
+// command line (fs) override it, and checks the result: one error naming the problem.
+func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
+	logger, err := f.Log.Logger(stderr)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolved{Settings: Settings{DSN: f.DB, Admin: f.Admin, Logger: logger}, Listen: f.Listen,
+		MaxConns: f.MaxConns, Set: map[string]bool{}}
+	fs.Visit(func(fl *flag.Flag) { r.Set[fl.Name] = true })
+	if f.Config != "" {
+		if r.Conf, err = larsconf.Load(f.Config); err != nil {
+			return nil, err
+		}
+		if addr, ok := r.Conf.ListenAddr(); ok && !r.Set["listen"] {
+			r.Listen = addr
+		}
+		if dsn, ok := r.Conf.DSN(); ok && !r.Set["db"] {
+			r.DSN = dsn
+		}
+		if r.Conf.Reactor.MaxConn > 0 && !r.Set["max-conns"] {
+			r.MaxConns = r.Conf.Reactor.MaxConn
+		}
+	}
+	if err := cli.CheckHostPort("-listen", r.Listen, true); err != nil {
+		return nil, err
+	}
+	if r.Admin != "" {
+		if err := cli.CheckHostPort("-admin", r.Admin, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := store.CheckDSN(r.DSN); err != nil {
+		return nil, fmt.Errorf("-db: %w", err)
+	}
+	if r.MaxConns <= 0 {
+		return nil, fmt.Errorf("invalid -max-conns %d: must be positive", r.MaxConns)
+	}
+	return r, nil
+}
+
+// Parse parses args with fs, whose usage names the command and says what it is
+// (summary); an argument left over is an error.
+func Parse(fs *flag.FlagSet, args []string, stderr io.Writer, summary string) error {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n\n%s\n\nFlags:\n", fs.Name(), summary)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// UsageExit is the exit code for an error of Parse or of the settings: 0 after -h,
+// else the error in one line on stderr and cli.ExitUsage.
+func UsageExit(stderr io.Writer, name string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return cli.ExitOK
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	return cli.ExitUsage
+}

@@ -1,0 +1,70 @@
+package tcpserve
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestServerBoundsAndCloses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan struct{}, 10)
+	s := &Server{MaxConns: 2, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Handle: func(nc net.Conn) {
+		handled <- struct{}{}
+		io.Copy(io.Discard, nc) // until Close closes it
+		nc.Close()
+	}}
+	served := make(chan struct{})
+	go func() { s.Serve(ln); close(served) }()
+	var clients []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+		<-handled
+	}
+	third, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); !closedErr(err) {
+		t.Fatalf("a connection beyond MaxConns was not closed: %v", err)
+	}
+	if s.Open() != 2 || s.Accepted() != 2 || s.Refused() != 1 || len(s.Conns()) != 2 {
+		t.Fatalf("open %d accepted %d refused %d conns %d", s.Open(), s.Accepted(), s.Refused(), len(s.Conns()))
+	}
+	ln.Close()
+	<-served
+	s.Close() // returns once both handlers have
+	if s.Open() != 0 {
+		t.Fatalf("%d open after Close", s.Open())
+	}
+	for _, c := range clients {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); !closedErr(err) {
+			t.Fatalf("connection still open after Close: %v", err)
+		}
+	}
+	s.start(third) // after Close: closed at once, not handled
+	select {
+	case <-handled:
+		t.Fatal("a connection was handled after Close")
+	default:
+	}
+}
+
+// closedErr reports whether a read ended because the peer closed the connection.
+func closedErr(err error) bool {
+	ne, ok := err.(net.Error)
+	return err != nil && !(ok && ne.Timeout())
+}

@@ -40,13 +40,19 @@ const perMissChunk = 20_000
 // shows in it.
 func BenchmarkGetHostPerMiss(b *testing.B) {
 	const n = 100_000
-	tbl := benchTable(b, n)
+	perMiss(b, benchTable(b, n), n, 0)
+}
+
+// perMiss runs GetHost over the n keys of tbl in random order, in chunks alternating
+// with chunks of steps along a chain of dependent loads through as many lines as the
+// table has index slots (at least minLines), and reports ns/get, ns/miss and x-miss.
+func perMiss(b *testing.B, tbl *Table, n, minLines int) {
 	order := benchOrder(n)
 	lines := 0
 	for i := range tbl.shards {
 		lines += len(tbl.shards[i].idx.Load().slots)
 	}
-	chain := missChain(lines)
+	chain := missChain(max(lines, minLines))
 	b.ReportAllocs()
 	var get, miss time.Duration
 	var h Host

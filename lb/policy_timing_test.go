@@ -55,7 +55,7 @@ func BenchmarkPolicyPick(b *testing.B) {
 				b.StopTimer()
 				tbl := policyTable(pb, n)
 				b.StartTimer()
-				perMiss(b, tbl, n)
+				perMiss(b, tbl, n, 100_000)
 			})
 		}
 	}
@@ -82,43 +82,4 @@ func BenchmarkPolicyReport(b *testing.B) {
 			}
 		})
 	}
-}
-
-// perMiss runs GetHost over the n keys of tbl in chunks alternating with chunks of
-// dependent cache misses, as BenchmarkGetHostPerMiss does.
-func perMiss(b *testing.B, tbl *Table, n int) {
-	order := benchOrder(n)
-	lines := 0
-	for i := range tbl.shards {
-		lines += len(tbl.shards[i].idx.Load().slots)
-	}
-	chain := missChain(max(lines, 100_000))
-	b.ReportAllocs()
-	var get, miss time.Duration
-	var h Host
-	p, i, rounds := uint32(0), 0, 0
-	for b.Loop() {
-		t0 := time.Now()
-		for range perMissChunk {
-			k := order[i]
-			h, _ = tbl.GetHost(k, k+1)
-			if i++; i == n {
-				i = 0
-			}
-		}
-		t1 := time.Now()
-		for range perMissChunk {
-			p = chain[p].next
-		}
-		t2 := time.Now()
-		get += t1.Sub(t0)
-		miss += t2.Sub(t1)
-		rounds++
-	}
-	sinkHost = h
-	sinkMissLine = p
-	calls := float64(rounds * perMissChunk)
-	b.ReportMetric(float64(get.Nanoseconds())/calls, "ns/get")
-	b.ReportMetric(float64(miss.Nanoseconds())/calls, "ns/miss")
-	b.ReportMetric(float64(get)/float64(miss), "x-miss")
 }

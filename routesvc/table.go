@@ -169,11 +169,12 @@ func (t *table) set(k lb.Key, hosts []lb.Host) bool {
 	t.count(r, +1)
 	e.r = r
 	if n := len(e.subs); n > 0 {
+		// Counted before the frames are queued: whoever reads a push sees it counted.
+		t.pushes.Add(uint64(n))
 		start := time.Now()
 		for c := range e.subs {
 			c.enqueue(r.frame, true)
 		}
-		t.pushes.Add(uint64(n))
 		if t.fanout != nil {
 			t.fanout(time.Since(start), n)
 		}

@@ -79,6 +79,10 @@ func New(cfg Config) (*Client, error) {
 		c.lanes[i].conn = conn
 		c.lanes[i].wake = make(chan struct{}, 1)
 		c.lanes[i].r = reader{c: c, p: i, buf: make([]byte, codec.MaxFrameSize+1)}
+		if err := c.lanes[i].sr.init(conn, c.lanes[i].r.buf); err != nil {
+			c.closeConns()
+			return nil, err
+		}
 	}
 	c.wg.Add(len(c.conns))
 	for i := range c.conns {

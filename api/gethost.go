@@ -30,14 +30,18 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 	s.state.Store(st)
 	s.req.Seq, s.req.Modid, s.req.Cmdid = seq, modid, cmdid
 	s.buf, err = codec.AppendFrame(s.buf[:0], codec.MsgGetHostRequest, &s.req)
-	if err == nil {
-		err = c.send(p, s.buf)
-	}
 	var a answer
-	if err != nil {
+	switch {
+	case err != nil:
 		c.abandon(s, st)
-	} else {
-		a, err = c.await(ctx, p, s, st, d)
+	case c.lanes[p].lead.CompareAndSwap(false, true):
+		a, err = c.leadCall(ctx, p, s, st, d)
+	default:
+		if err = c.send(p, s.buf); err != nil {
+			c.abandon(s, st)
+		} else {
+			a, err = c.wait(ctx, s, st, d)
+		}
 	}
 	c.release(i)
 	if err != nil {
@@ -46,17 +50,13 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 	return c.hostOf(&a, modid, cmdid)
 }
 
-// await waits up to d, or until ctx is done, for the answer to the request sent from
-// slot s in state st to lane p, and leaves the slot's state 0. When nobody reads the
-// lane it reads the socket itself (see lead); otherwise it waits for the reader to
-// hand it the answer.
-func (c *Client) await(ctx context.Context, p int, s *slot, st uint64, d time.Duration) (answer, error) {
-	if !c.lanes[p].lead.CompareAndSwap(false, true) {
-		return c.wait(ctx, s, st, d)
-	}
+// leadCall sends the request in slot s (state st) to lane p, whose lead the caller
+// holds, and reads the socket itself (see lead) until its answer comes, up to d or
+// until ctx is done; it leaves the slot's state 0 and gives the lead back.
+func (c *Client) leadCall(ctx context.Context, p int, s *slot, st uint64, d time.Duration) (answer, error) {
 	w := &s.w
 	*w = waitee{s: s, st: st}
-	err := c.lead(ctx, p, w, time.Now().Add(d))
+	err := c.lead(ctx, p, w, time.Now().Add(d), s.buf)
 	if err == nil || w.got { // lead checks w after every datagram: got implies nil
 		a := w.a
 		if !w.got {
@@ -71,7 +71,7 @@ func (c *Client) await(ctx context.Context, p int, s *slot, st uint64, d time.Du
 	if answered {
 		return a, nil // the answer raced the timeout and won
 	}
-	if err != ErrClosed {
+	if err != ErrClosed && !w.unsent {
 		c.stats.timeouts.Add(1)
 	}
 	return answer{}, err

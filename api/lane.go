@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -29,7 +30,8 @@ type lane struct {
 	waiters atomic.Int64  // callers waiting for an answer on this port that nobody gave them yet
 	wake    chan struct{} // capacity 1: asks the reader goroutine to read while waiters > 0
 	r       reader
-	armed   time.Time // the socket's read deadline, or zero when unknown; owned with r
+	sr      socketReader // reads conn into r.buf; owned with r
+	armed   time.Time    // the socket's read deadline, or zero when unknown; owned with r
 }
 
 // arm makes sure the socket's read deadline falls within [dl-slack, dl]: a deadline
@@ -46,11 +48,12 @@ func (ln *lane) arm(dl time.Time, slack time.Duration) {
 // call's done channel closing. A leader that reads its own GetHost answer takes it
 // into a and sets got, without going through the slot's channel.
 type waitee struct {
-	s   *slot
-	st  uint64
-	rc  *routeCall
-	a   answer
-	got bool
+	s      *slot
+	st     uint64
+	rc     *routeCall
+	a      answer
+	got    bool
+	unsent bool // the request was never sent: lead returned the send's error
 }
 
 // done reports whether the wait is over.
@@ -67,14 +70,19 @@ func (w *waitee) done() bool {
 }
 
 // lead reads lane p's socket, handing out the answers that come, until w is done
-// (nil), deadline passes (ErrTimeout), ctx is cancelled, or the client closes. The
-// caller must hold the lane's lead and give it back with yield.
-func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time) error {
+// (nil), deadline passes (ErrTimeout), ctx is cancelled, or the client closes. A
+// non-nil req is the caller's request, not yet sent: lead sends it first, and when
+// that fails returns the send's error with w.unsent set. The caller must hold the
+// lane's lead and give it back with yield.
+func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time, req []byte) error {
 	ln := &c.lanes[p]
 	ln.r.own = w
 	defer func() { ln.r.own = nil }()
 	slack := time.Until(deadline) / 4
 	poll := ctx.Done() != nil
+	// When the request about to be sent is the only one waiting on the port, nothing
+	// anyone waits for can be in the socket before its answer: park right after it.
+	park := ln.waiters.Load() == 1
 	for {
 		if poll {
 			dl := time.Now().Add(cancelPoll)
@@ -86,9 +94,20 @@ func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time)
 			ln.arm(deadline, slack)
 		}
 		if w.done() { // checked after arming: a kick (see kick) is never lost
-			return nil
+			return nil // before the send: a refusal or Close, which the caller receives
 		}
-		n, err := ln.conn.Read(ln.r.buf)
+		n, err := ln.sr.readNext(req, park)
+		if req != nil {
+			unsent := ln.sr.sendErr != nil
+			if err := c.sentInRead(p, req); err != nil {
+				w.unsent = true
+				return err
+			}
+			req = nil
+			if unsent {
+				continue // written the waiting way just now: read
+			}
+		}
 		if err == nil {
 			ln.r.datagram(n)
 			continue
@@ -110,6 +129,21 @@ func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time)
 			time.Sleep(time.Millisecond) // an unexpected error must not spin the loop
 		}
 	}
+}
+
+// sentInRead settles the request that readNext was given for lane p: counted sent, or
+// written now the waiting way when the socket's buffer was full or the read never
+// began (a passed deadline), or mapped to the call's error.
+func (c *Client) sentInRead(p int, req []byte) error {
+	err := c.lanes[p].sr.sendErr
+	switch {
+	case err == nil:
+		c.stats.sent.Add(1)
+		return nil
+	case err == syscall.EAGAIN || errors.Is(err, os.ErrDeadlineExceeded):
+		return c.send(p, req)
+	}
+	return c.sendErr(p, err)
 }
 
 // yield gives back lane p's lead, waking the reader goroutine when callers still wait
@@ -161,7 +195,7 @@ func (c *Client) serve(p int) bool {
 	ln := &c.lanes[p]
 	for ln.waiters.Load() > 0 {
 		ln.arm(time.Now().Add(readerPoll), readerPoll/4)
-		n, err := ln.conn.Read(ln.r.buf)
+		n, err := ln.sr.readNext(nil, false)
 		if err == nil {
 			ln.r.datagram(n)
 			continue

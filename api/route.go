@@ -59,7 +59,7 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 	case err != nil:
 		ln.waiters.Add(-1)
 	case ln.lead.CompareAndSwap(false, true):
-		err = c.lead(ctx, p, &waitee{rc: rc}, time.Now().Add(d))
+		err = c.lead(ctx, p, &waitee{rc: rc}, time.Now().Add(d), nil)
 		ln.waiters.Add(-1)
 		c.yield(p)
 	default:

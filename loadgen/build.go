@@ -105,6 +105,9 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 	rep.Refused = m[fRefused]
 	rep.SendErrors = m[fSendErrors]
 	rep.RingFull = m[fRingFull]
+	for _, l := range r.lanes {
+		r.sendLag.merge(&l.lag)
+	}
 	rep.SendLagUS = Lag{P50: r.sendLag.quantile(0.5) / 1e3, P99: r.sendLag.quantile(0.99) / 1e3, Max: r.sendLag.max() / 1e3}
 	return rep
 }

@@ -106,6 +106,15 @@ type Config struct {
 	// Concurrency is the closed loop's number of requests in flight (reports excluded:
 	// they count as done when sent). Default 64.
 	Concurrency int
+	// SharedWindow keeps the closed loop's requests in one window shared by every
+	// socket, refilled by one sender goroutine with keys drawn from the whole key
+	// space: the mix of keys sent stays exact even when one port answers slower or
+	// loses requests. By default each socket keeps its own share of the window
+	// (Concurrency times its port's share of the keys) and refills it itself as answers
+	// come, which costs the load generator less CPU per request, but a port that loses
+	// or delays answers is then sent fewer requests, as independent clients per port
+	// would. Windows too small to give every port with keys 4 requests are shared.
+	SharedWindow bool
 
 	// Duration bounds the measured part of the run. Default 10s unless Requests is set.
 	Duration time.Duration

@@ -27,10 +27,14 @@ type lane struct {
 	rconn *batchio.Conn // reports after get_host answers; nil without ReportAfter
 	rings [answered]*ring
 
-	// Owned by the sender.
-	out      *batchio.Batch
-	nout     int
-	outFirst int64 // intended send time of out's first datagram
+	// Owned by the sender, or by the receiver when it drives a closed loop (drive).
+	out        *batchio.Batch
+	nout       int
+	outFirst   int64     // intended send time of out's first datagram
+	lagTo      *hist     // where flush records send lag: the sender's, or lag
+	sendCounts *counters // where flush counts send errors: the sender's, or c
+	drive      *laneDrive
+	lag        hist
 
 	// Owned by the receiver.
 	in        *batchio.Batch
@@ -73,6 +77,7 @@ func newLane(r *runner, id, port, ringSize int) (*lane, error) {
 		rng:   rand.New(rand.NewPCG(cfg.Seed, uint64(id)+1)),
 		rings: [answered]*ring{newRing(ringSize), newRing(ringSize)},
 	}
+	l.lagTo, l.sendCounts = &r.sendLag, &r.sc
 	for k := range l.samples {
 		l.samples[k] = newSampleStore()
 	}
@@ -97,9 +102,13 @@ func (l *lane) close() {
 	}
 }
 
-// receive reads answers until the socket is closed.
+// receive reads answers until the socket is closed, keeping the lane's share of a
+// closed loop in flight first when it drives one.
 func (l *lane) receive() {
 	r := l.r
+	if l.drive != nil && l.drive.sending {
+		l.driveLoop()
+	}
 	for {
 		n, err := l.conn.ReadBatch(l.in)
 		now := r.now()
@@ -116,9 +125,9 @@ func (l *lane) receive() {
 	}
 }
 
-// handleBatch accounts for n received datagrams, all received at time now, and sends
-// the reports they call for.
-func (l *lane) handleBatch(n int, now int64) {
+// handleBatch accounts for n received datagrams, all received at time now, sends
+// the reports they call for, and returns how many requests they completed.
+func (l *lane) handleBatch(n int, now int64) int {
 	r := l.r
 	expireBefore := now - int64(r.cfg.Timeout)
 	done, nrep := 0, 0
@@ -185,6 +194,7 @@ func (l *lane) handleBatch(n int, now int64) {
 	if done > 0 {
 		r.completed(done)
 	}
+	return done
 }
 
 func retIndex(rc int32) int {
@@ -204,7 +214,7 @@ func (l *lane) addReport(i int, a *answer, phase int) {
 	l.c.inc(phase, fReportsAfter)
 }
 
-// flush sends the datagrams queued in out; sender only.
+// flush sends the datagrams queued in out; whoever sends on the lane.
 func (l *lane) flush() {
 	if l.nout == 0 {
 		return
@@ -214,9 +224,9 @@ func (l *lane) flush() {
 	l.nout = 0
 	sent, _ := l.conn.WriteBatch(l.out, n)
 	now := r.now()
-	r.sendLag.add(uint32(min(max(now-l.outFirst, 0), math.MaxUint32)))
+	l.lagTo.add(uint32(min(max(now-l.outFirst, 0), math.MaxUint32)))
 	if sent < n {
-		r.sc.add(r.phase(now), fSendErrors, uint64(n-sent))
+		l.sendCounts.add(r.phase(now), fSendErrors, uint64(n-sent))
 	}
 }
 

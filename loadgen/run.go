@@ -28,6 +28,12 @@ type runner struct {
 	failHosts []uint64
 
 	endSend atomic.Int64 // intended send time of the last request
+
+	// When the lanes drive the closed loop (see lanedrive.go):
+	driven       bool
+	drivers      sync.WaitGroup // lanes still sending
+	ctxDone      atomic.Bool    // the run was interrupted: lanes stop sending
+	measuredReqs atomic.Uint64  // requests of the measured phase sent, for Config.Requests
 }
 
 // Run sends the configured load, waits for the outstanding answers, and returns the
@@ -60,6 +66,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		r.closeLanes()
 		return nil, err
+	}
+
+	if shares := driveShares(r); shares != nil {
+		r.driven = true
+		for i, l := range r.lanes {
+			l.startDrive(shares[i], i, s.endAt)
+			if l.drive.sending {
+				r.drivers.Add(1)
+			}
+		}
 	}
 
 	var wg sync.WaitGroup
@@ -111,9 +127,10 @@ func (r *runner) phase(t int64) int {
 	return phaseWarmup
 }
 
-// completed records that n requests finished (answered or timed out).
+// completed records that n requests finished (answered or timed out), for the
+// sender's closed loop.
 func (r *runner) completed(n int) {
-	if r.cfg.openLoop() {
+	if r.cfg.openLoop() || r.driven {
 		return
 	}
 	r.inflight.Add(-int64(n))
@@ -121,6 +138,31 @@ func (r *runner) completed(n int) {
 	case r.doorbell <- struct{}{}:
 	default:
 	}
+}
+
+// takeRequest counts a request a lane is about to send at time now toward
+// Config.Requests, and reports false, counting nothing, when the count is reached.
+func (r *runner) takeRequest(now int64) bool {
+	if r.cfg.Requests == 0 || r.phase(now) != phaseMeasured {
+		return true
+	}
+	if r.measuredReqs.Add(1) > r.cfg.Requests {
+		r.measuredReqs.Add(^uint64(0))
+		return false
+	}
+	return true
+}
+
+// giveBackRequest undoes takeRequest for a request that was not sent after all.
+func (r *runner) giveBackRequest(now int64) {
+	if r.cfg.Requests > 0 && r.phase(now) == phaseMeasured {
+		r.measuredReqs.Add(^uint64(0))
+	}
+}
+
+// requestsDone reports whether the lanes have sent Config.Requests measured requests.
+func (r *runner) requestsDone() bool {
+	return r.cfg.Requests > 0 && r.measuredReqs.Load() >= r.cfg.Requests
 }
 
 func (r *runner) pendingTotal() int64 {

@@ -56,9 +56,12 @@ func (s *sender) done(at int64) bool {
 // requests to be answered or to time out.
 func (s *sender) run(ctx context.Context) {
 	defer s.pacer.close()
-	if s.r.cfg.openLoop() {
+	switch {
+	case s.r.cfg.openLoop():
 		s.openLoop(ctx)
-	} else {
+	case s.r.driven:
+		s.awaitDrivers(ctx)
+	default:
 		s.closedLoop(ctx)
 	}
 	s.flushAll()
@@ -131,6 +134,26 @@ func (s *sender) closedLoop(ctx context.Context) {
 	}
 }
 
+// awaitDrivers waits for the lanes that drive the closed loop to stop sending, at the
+// run's end or when ctx is done.
+func (s *sender) awaitDrivers(ctx context.Context) {
+	r := s.r
+	done := make(chan struct{})
+	go func() {
+		r.drivers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.ctxDone.Store(true)
+		<-done
+	}
+	for _, l := range r.lanes {
+		s.lastSent = max(s.lastSent, l.drive.lastSent)
+	}
+}
+
 // drain waits until no request is outstanding, or until every one is past its
 // timeout and has been counted so. Interrupted runs (ctx done) drain too, so that
 // the report's figures add up.
@@ -178,43 +201,56 @@ func (s *sender) flushAll() {
 // when the chosen socket has no free slot for it.
 func (s *sender) emit(at int64) bool {
 	r := s.r
-	kind := s.drawKind()
+	kind := drawKind(s.rng, &s.cum, s.total)
 	ki := s.keys.draw()
 	modid, cmdid := s.keys.key(ki)
 	port := s.keys.port(modid, cmdid)
 	lanes := r.byPort[port]
 	l := lanes[s.rr[port]]
 	s.rr[port] = (s.rr[port] + 1) % len(lanes)
-	phase := r.phase(at)
-	m := &l.out.Msgs[l.nout]
-	switch kind {
-	case KindGetHost:
-		seq, ok := l.rings[KindGetHost].issue(packKey(modid, cmdid), at, phase)
-		if !ok {
-			r.sc.inc(phase, fRingFull)
-			return false
-		}
-		m.N = len(s.enc.getHost(m.Buf[:0], seq, modid, cmdid))
-	case KindGetRoute:
-		if _, ok := l.rings[KindGetRoute].issue(packKey(modid, cmdid), at, phase); !ok {
-			r.sc.inc(phase, fRingFull)
-			return false
-		}
-		m.N = len(s.enc.getRoute(m.Buf[:0], modid, cmdid))
-	default:
-		ip, port := r.lastHost(ki)
-		rc, us := r.callResult(ip, port, s.rng)
-		m.N = len(s.enc.reportReq(m.Buf[:0], modid, cmdid, ip, port, rc, us))
+	if !l.queue(kind, ki, at, s.enc, s.rng, &r.sc) {
+		return false
 	}
 	if kind != KindReport && !r.cfg.openLoop() {
 		r.inflight.Add(1)
 	}
 	s.lastKind = kind
 	s.lastSent = at
-	r.sc.inc(phase, fSent+int(kind))
-	if phase == phaseMeasured {
+	if r.phase(at) == phaseMeasured {
 		s.measuredSent++
 	}
+	return true
+}
+
+// queue encodes a request of the given kind for key index ki, intended for time at,
+// into the lane's send batch, flushing it when full, and counts it in c. It returns
+// false, queueing nothing, when the request's ring has no free slot. Whoever sends on
+// the lane calls it: the sender, or the lane itself when it drives a closed loop.
+func (l *lane) queue(kind Kind, ki uint64, at int64, enc *encoder, rng *rand.Rand, c *counters) bool {
+	r := l.r
+	modid, cmdid := r.keys.key(ki)
+	phase := r.phase(at)
+	m := &l.out.Msgs[l.nout]
+	switch kind {
+	case KindGetHost:
+		seq, ok := l.rings[KindGetHost].issue(packKey(modid, cmdid), at, phase)
+		if !ok {
+			c.inc(phase, fRingFull)
+			return false
+		}
+		m.N = len(enc.getHost(m.Buf[:0], seq, modid, cmdid))
+	case KindGetRoute:
+		if _, ok := l.rings[KindGetRoute].issue(packKey(modid, cmdid), at, phase); !ok {
+			c.inc(phase, fRingFull)
+			return false
+		}
+		m.N = len(enc.getRoute(m.Buf[:0], modid, cmdid))
+	default:
+		ip, port := r.lastHost(ki)
+		rc, us := r.callResult(ip, port, rng)
+		m.N = len(enc.reportReq(m.Buf[:0], modid, cmdid, ip, port, rc, us))
+	}
+	c.inc(phase, fSent+int(kind))
 	if l.nout == 0 {
 		l.outFirst = at
 	}
@@ -225,12 +261,13 @@ func (s *sender) emit(at int64) bool {
 	return true
 }
 
-func (s *sender) drawKind() Kind {
-	if s.total == s.cum[KindGetHost] {
+// drawKind draws a request type by the mix's cumulative weights cum (total in all).
+func drawKind(rng *rand.Rand, cum *[numKinds]int, total int) Kind {
+	if total == cum[KindGetHost] {
 		return KindGetHost
 	}
-	x := s.rng.IntN(s.total)
-	for k, c := range s.cum {
+	x := rng.IntN(total)
+	for k, c := range cum {
 		if x < c {
 			return Kind(k)
 		}

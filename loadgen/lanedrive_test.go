@@ -1,0 +1,120 @@
+package loadgen
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestDriveShares: each socket's share of the window follows the key mass of its
+// port and the shares add up to the window; a window too small for every port that
+// has keys leaves the loop to the sender.
+func TestDriveShares(t *testing.T) {
+	shares := func(cfg Config, sockets int) []int {
+		t.Helper()
+		cfg.Sockets = sockets
+		c, err := cfg.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &runner{cfg: c}
+		r.byPort = make([][]*lane, len(c.Ports))
+		for i := range c.Sockets {
+			l := &lane{r: r, port: i % len(c.Ports)}
+			r.lanes = append(r.lanes, l)
+			r.byPort[l.port] = append(r.byPort[l.port], l)
+		}
+		return driveShares(r)
+	}
+	three := []int{1, 2, 3}
+	// One key, (1, 1), goes to port index (1+1) % 3 = 2: that socket holds the window.
+	if got := shares(Config{Ports: three, Concurrency: 64}, 3); len(got) != 3 || got[0] != 0 || got[1] != 0 || got[2] != 64 {
+		t.Errorf("one key: shares %v, want [0 0 64]", got)
+	}
+	// 300 keys, uniform: about a third each, summing to the window.
+	got := shares(Config{Ports: three, Concurrency: 64, Modids: Range{1, 300}}, 6)
+	sum := 0
+	for _, s := range got {
+		sum += s
+		if s < 9 || s > 12 {
+			t.Errorf("uniform keys over 6 sockets: shares %v, want about 64/6 each", got)
+		}
+	}
+	if sum != 64 {
+		t.Errorf("shares %v add up to %d, want 64", got, sum)
+	}
+	if got := shares(Config{Ports: three, Concurrency: 8, Modids: Range{1, 300}}, 3); got != nil {
+		t.Errorf("window 8 over 3 ports: shares %v, want none (the sender drives)", got)
+	}
+	if got := shares(Config{Ports: three, Rate: 1000, Modids: Range{1, 300}}, 3); got != nil {
+		t.Errorf("open loop: shares %v, want none", got)
+	}
+}
+
+// TestDrivenClosedLoop runs closed loops against three fake agent ports, the second
+// of which loses every tenth request, with each socket driving its own window and
+// with the shared window: the exact request count is sent, losses end as timeouts
+// and the window keeps going around them. With windows per socket the lossy port is
+// sent less (its window waits for timeouts); with the shared window every port gets
+// its keys' third.
+func TestDrivenClosedLoop(t *testing.T) {
+	t.Run("per socket", func(t *testing.T) { testClosedLoopWindows(t, false) })
+	t.Run("shared", func(t *testing.T) { testClosedLoopWindows(t, true) })
+}
+
+func testClosedLoopWindows(t *testing.T, shared bool) {
+	fakes := []*fakeAgent{{delay: 200 * time.Microsecond}, {delay: 200 * time.Microsecond, dropEvery: 10},
+		{delay: 200 * time.Microsecond}}
+	var ports []int
+	for _, f := range fakes {
+		ports = append(ports, f.start(t))
+	}
+	const n = 3000
+	rep, err := Run(context.Background(), Config{Ports: ports, Concurrency: 48, Requests: n, Warmup: 0,
+		Timeout: 500 * time.Millisecond, Modids: Range{1, 99}, SharedWindow: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkIdentities(t, rep)
+	var seen int64
+	for i, f := range fakes {
+		seen += f.n.Load()
+		share := float64(f.n.Load()) / n
+		switch {
+		case shared && (share < 0.25 || share > 0.42):
+			t.Errorf("shared window: port %d saw %d of %d requests, want about a third", i, f.n.Load(), n)
+		case !shared && i == 1 && share > 0.25:
+			t.Errorf("windows per socket: the lossy port saw %d of %d requests, want less than its third", f.n.Load(), n)
+		case !shared && i != 1 && share < 0.3:
+			t.Errorf("windows per socket: port %d saw %d of %d requests, want more than a third", i, f.n.Load(), n)
+		}
+	}
+	if rep.Sent != n || seen != n {
+		t.Fatalf("report sent %d, agents saw %d, want %d", rep.Sent, seen, n)
+	}
+	if dropped := uint64(fakes[1].dropped.Load()); rep.Timeouts != dropped || dropped == 0 {
+		t.Errorf("timeouts %d, dropped %d: want every loss counted", rep.Timeouts, dropped)
+	}
+}
+
+// TestDrivenClosedLoopInterrupted: cancelling the run stops the sockets that drive it
+// promptly, and what was sent adds up.
+func TestDrivenClosedLoopInterrupted(t *testing.T) {
+	f := &fakeAgent{delay: 100 * time.Microsecond}
+	port := f.start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	rep, err := Run(ctx, Config{Ports: []int{port}, Concurrency: 32, Duration: time.Minute, Warmup: 0,
+		Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the run took %v after its cancellation at 300ms", took)
+	}
+	if !rep.Interrupted || rep.Sent == 0 {
+		t.Errorf("interrupted %v, sent %d: want an interrupted run that sent", rep.Interrupted, rep.Sent)
+	}
+	checkIdentities(t, rep)
+}

@@ -189,6 +189,10 @@ func WriteSweepText(w io.Writer, s *SweepReport) error {
 		if !st.Met {
 			verdict = "missed: " + st.Reason
 		}
+		if r == nil { // a step of a report read back from JSON without its figures
+			fmt.Fprintf(tw, "%.0f\t-\t-\t-\t-\t-\t%s\t\n", st.TargetRate, verdict)
+			continue
+		}
 		fmt.Fprintf(tw, "%.0f\t%.0f\t%s\t%s\t%s\t%.4f\t%s\t\n", st.TargetRate, r.Rate, us(r.LatencyUS.P50), us(r.LatencyUS.P99), us(r.LatencyUS.P999), r.Loss*100, verdict)
 	}
 	if err := tw.Flush(); err != nil {

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,5 +34,15 @@ func TestSweepFindsCapacity(t *testing.T) {
 	}
 	if !sw.Found || sw.Capacity < 2000 || sw.Capacity > 5000 {
 		t.Errorf("capacity %v (found %v), want 2000..5000 around the fake's 4000/s", sw.Capacity, sw.Found)
+	}
+}
+
+// TestSweepTextStepWithoutReport: a sweep read back from JSON may carry a step with
+// no report; its table row says so instead of failing.
+func TestSweepTextStepWithoutReport(t *testing.T) {
+	var b strings.Builder
+	s := &SweepReport{Steps: []SweepStep{{TargetRate: 1000, Met: false, Reason: "loss"}}}
+	if err := WriteSweepText(&b, s); err != nil || !strings.Contains(b.String(), "missed: loss") {
+		t.Fatalf("WriteSweepText = %v:\n%s", err, b.String())
 	}
 }

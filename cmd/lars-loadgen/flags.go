@@ -19,12 +19,15 @@ type options struct {
 	slo                                           *loadgen.SLO
 	doSweep, quiet                                bool
 	jsonPath, csvPath, htmlPath, profile, profOut string
+	cpuProfile                                    string
+	procs                                         int // GOMAXPROCS for the run; 0 leaves the runtime's
 }
 
 func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("lars-loadgen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.String("service", "agent", "what to drive: agent (UDP get_host/get_route/report), dns (lars-dns over TCP) or reporter (lars-reporter over TCP)")
 	target := fs.String("target", loadgen.DefaultTarget, "agent IP address")
 	ports := fs.String("ports", "8888,8889,8890", "agent UDP ports; key (modid, cmdid) goes to port[(modid+cmdid) % len(ports)]")
 	sockets := fs.Int("sockets", 0, "client sockets, spread over the ports (default one per port)")
@@ -40,6 +43,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	spread := fs.String("spread", "uniform", "key spread: uniform or zipf")
 	zipfS := fs.Float64("zipf-s", loadgen.DefaultZipfS, "zipf exponent, above 1")
 	concurrency := fs.Int("concurrency", loadgen.DefaultConcurrency, "closed loop: requests in flight")
+	sharedWindow := fs.Bool("shared-window", false, "closed loop: one window for every socket, refilled from the whole key space (exact key mix even when a port is slow or lossy; costs more CPU per request than a window per socket)")
 	rate := fs.Float64("rate", 0, "open loop: requests per second (latency counted from each intended send time)")
 	duration := fs.Duration("duration", loadgen.DefaultDuration, "measured span of the run")
 	requests := fs.Uint64("requests", 0, "stop after this many measured requests (and at -duration if given too)")
@@ -63,6 +67,8 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	fs.StringVar(&o.profile, "profile", "", "agent admin base URL (e.g. http://127.0.0.1:6060): capture its CPU profile for the span of the run")
 	fs.StringVar(&o.profOut, "profile-out", "cpu.pprof", "file for the -profile CPU profile")
 	fs.BoolVar(&o.quiet, "quiet", false, "no live line per second on stderr")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to FILE")
+	procs := fs.Int("procs", -1, "cores the load generator's Go code may run on at once (GOMAXPROCS); default 1 in a closed loop, which leaves the other cores to the server as a one-thread client does, and every core in an open loop or sweep, where send timing matters")
 	fs.Usage = func() {} // run prints the usage after the error message
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
@@ -125,7 +131,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	if *rate < 0 || math.IsInf(*rate, 0) || math.IsNaN(*rate) {
 		return nil, fs, fmt.Errorf("invalid -rate %v", *rate)
 	}
-	c.Concurrency, c.Rate = *concurrency, *rate
+	c.Concurrency, c.Rate, c.SharedWindow = *concurrency, *rate, *sharedWindow
 	if *duration <= 0 && !set["requests"] {
 		return nil, fs, fmt.Errorf("invalid -duration %v: want a positive duration", *duration)
 	}
@@ -157,6 +163,14 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 		o.slo = &s
 	}
 
+	switch {
+	case *procs == 0 || *procs < -1:
+		return nil, fs, fmt.Errorf("invalid -procs %d: want at least 1", *procs)
+	case *procs > 0:
+		o.procs = *procs
+	case *rate == 0 && !*doSweep:
+		o.procs = 1
+	}
 	o.doSweep = *doSweep
 	if o.doSweep {
 		switch {
@@ -198,10 +212,13 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, `Usage: lars-loadgen [flags]
+       lars-loadgen -service dns|reporter [flags]   (lars-loadgen -service dns -h)
+       lars-loadgen compare A.json B.json [-html FILE] [-threshold PCT]
 
 Measures a Lars agent: closed loop (-concurrency), open loop (-rate) or capacity
-search (-sweep -slo p99=1ms). Exit status: 0 done, 1 objective missed or run
-failed, 2 bad arguments.
+search (-sweep -slo p99=1ms); with -service, a route service or a report service
+over TCP; compare judges one report against another. Exit status: 0 done, 1
+objective missed or run failed (compare: B worse than A), 2 bad arguments.
 
 Flags:
 `)

@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime"
+	rpprof "runtime/pprof"
 	"syscall"
 	"time"
 
@@ -33,6 +35,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(args[1:], stdout, stderr)
+	}
+	if service, ok := serviceFlag(args); ok && service != "agent" {
+		return runService(ctx, service, args, stdout, stderr)
+	}
 	o, fs, err := parseFlags(args)
 	if errors.Is(err, flag.ErrHelp) {
 		usage(stderr, fs)
@@ -50,6 +58,17 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if !o.quiet {
 		o.cfg.Live = stderr
+	}
+	if o.procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.procs))
+	}
+	if o.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+			return exitUsage
+		}
+		defer stopProfile()
 	}
 	if o.doSweep {
 		return runSweep(ctx, o, stdout, textOut, stderr)
@@ -91,6 +110,23 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		code = exitMissed
 	}
 	return code
+}
+
+// startCPUProfile starts the load generator's own CPU profile into path; the
+// returned function stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create -cpuprofile: %w", err)
+	}
+	if err := rpprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot start -cpuprofile: %w", err)
+	}
+	return func() {
+		rpprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // startProfile fetches the agent's CPU profile for the run's span in the background;

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/store"
+)
+
+// serviceFlag finds -service NAME (or -service=NAME) in args; ok is false when absent.
+func serviceFlag(args []string) (service string, ok bool) {
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "service" {
+			continue
+		}
+		if hasValue {
+			return value, true
+		}
+		if i+1 < len(args) {
+			return args[i+1], true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+// fileMargin is the descriptors a run needs beside its agents' connections: the
+// store, the admin reads, stdio, the runtime.
+const fileMargin = 64
+
+// runService drives a control-plane service (-service dns or reporter).
+func runService(ctx context.Context, service string, args []string, stdout, stderr io.Writer) int {
+	if service != "dns" && service != "reporter" {
+		fmt.Fprintf(stderr, "lars-loadgen: invalid -service %q: want agent, dns or reporter\n", service)
+		return exitUsage
+	}
+	o, fs, err := parseServiceFlags(service, args)
+	if errors.Is(err, flag.ErrHelp) {
+		serviceUsage(stderr, service, fs)
+		return exitOK
+	}
+	if err == nil {
+		err = o.fitFileLimit()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+		serviceUsage(stderr, service, fs)
+		return exitUsage
+	}
+	// With -json -, the JSON is the only thing on stdout: the text goes to stderr.
+	textOut := stdout
+	if o.jsonPath == "-" {
+		textOut = stderr
+	}
+	var db *store.DB
+	if o.dsn != "" {
+		if db, err = store.Open(ctx, o.dsn); err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+			return exitMissed
+		}
+		defer db.Close()
+	}
+	if service == "dns" {
+		return runDNSService(ctx, o, db, stdout, textOut, stderr)
+	}
+	return runReporterService(ctx, o, db, stdout, textOut, stderr)
+}
+
+func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout, textOut, stderr io.Writer) int {
+	cfg := o.dns
+	cfg.Writer = db
+	if !o.quiet {
+		cfg.Live = stderr
+	}
+	var out any
+	var write func(io.Writer) error
+	var writeCSV, writeHTML func(io.Writer) error
+	code := exitOK
+	if o.doSweep {
+		sc := ctlplane.DNSSweepConfig{Run: cfg, Over: o.sweepOver, Search: o.search, Objective: *o.slo, StepDuration: o.stepDur}
+		sc.Run.Live = nil
+		if !o.quiet {
+			sc.OnStep = func(st ctlplane.DNSSweepStep) {
+				r, verdict := st.Report, "met"
+				if !st.Met {
+					verdict = "missed: " + st.Reason
+				}
+				fmt.Fprintf(stderr, "step %6g %s  %d subscriptions  %.1f changes/s  %.0f pushes/s  push p50 %.1fms p99 %.1fms  %s\n",
+					st.Value, o.sweepOver, r.Subscriptions, r.Changes.Rate, r.Pushes.Rate, r.Pushes.LatencyMS.P50, r.Pushes.LatencyMS.P99, verdict)
+			}
+		}
+		sw, err := ctlplane.SweepDNS(ctx, sc)
+		if err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+			return exitMissed
+		}
+		if !sw.Found {
+			code = exitMissed
+		}
+		out = sw
+		write = func(w io.Writer) error { return ctlplane.WriteDNSSweepText(w, sw) }
+		writeCSV = func(w io.Writer) error { return ctlplane.WriteDNSSweepCSV(w, sw) }
+		writeHTML = func(w io.Writer) error { return ctlplane.WriteDNSSweepHTML(w, sw) }
+	} else {
+		rep, err := ctlplane.RunDNS(ctx, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+			return exitMissed
+		}
+		if o.slo != nil {
+			rep.SLO = o.slo.Check(rep)
+			if !rep.SLO.Met {
+				code = exitMissed
+			}
+		}
+		out = rep
+		write = func(w io.Writer) error { return ctlplane.WriteDNSText(w, rep) }
+		writeCSV = func(w io.Writer) error { return ctlplane.WriteDNSCSV(w, rep) }
+		writeHTML = func(w io.Writer) error { return ctlplane.WriteDNSHTML(w, rep) }
+	}
+	return finishService(o, out, write, writeCSV, writeHTML, code, stdout, textOut, stderr)
+}
+
+func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, stdout, textOut, stderr io.Writer) int {
+	cfg := o.rep
+	cfg.Store = db
+	if !o.quiet {
+		cfg.Live = stderr
+	}
+	var out any
+	var write, writeCSV, writeHTML func(io.Writer) error
+	code := exitOK
+	if o.doSweep {
+		sc := ctlplane.ReporterSweepConfig{Run: cfg, Search: o.search, StepDuration: o.stepDur}
+		sc.Run.Live = nil
+		if !o.quiet {
+			sc.OnStep = func(st ctlplane.ReporterSweepStep) {
+				verdict := "met"
+				if !st.Met {
+					verdict = "missed: " + st.Reason
+				}
+				fmt.Fprintf(stderr, "step %8.0f frames/s  sent %8.0f results/s  %s\n", st.Rate, st.Report.Sent.ResultRate, verdict)
+			}
+		}
+		sw, err := ctlplane.SweepReporter(ctx, sc)
+		if err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+			return exitMissed
+		}
+		if !sw.Found {
+			code = exitMissed
+		}
+		out = sw
+		write = func(w io.Writer) error { return ctlplane.WriteReporterSweepText(w, sw) }
+		writeCSV = func(w io.Writer) error { return ctlplane.WriteReporterSweepCSV(w, sw) }
+		writeHTML = func(w io.Writer) error { return ctlplane.WriteReporterSweepHTML(w, sw) }
+	} else {
+		rep, err := ctlplane.RunReporter(ctx, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
+			return exitMissed
+		}
+		if !rep.Verdict.Met {
+			code = exitMissed
+		}
+		out = rep
+		write = func(w io.Writer) error { return ctlplane.WriteReporterText(w, rep) }
+		writeCSV = func(w io.Writer) error { return ctlplane.WriteReporterCSV(w, rep) }
+		writeHTML = func(w io.Writer) error { return ctlplane.WriteReporterHTML(w, rep) }
+	}
+	return finishService(o, out, write, writeCSV, writeHTML, code, stdout, textOut, stderr)
+}
+
+// finishService writes the text report and the -json, -csv and -html files, and
+// returns code, or exitMissed when a write failed.
+func finishService(o *serviceOptions, out any, text, csv, html func(io.Writer) error, code int, stdout, textOut, stderr io.Writer) int {
+	if err := text(textOut); err != nil {
+		code = exitMissed
+	}
+	outputs := []struct {
+		flag, path string
+		write      func(io.Writer) error
+	}{
+		{"-json", o.jsonPath, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		}},
+		{"-csv", o.csvPath, csv},
+		{"-html", o.htmlPath, html},
+	}
+	for _, f := range outputs {
+		if f.path == "" {
+			continue
+		}
+		if err := writeServiceFile(f.path, stdout, f.write); err != nil {
+			fmt.Fprintf(stderr, "lars-loadgen: cannot write %s: %v\n", f.flag, err)
+			code = exitMissed
+		}
+	}
+	return code
+}
+
+// writeServiceFile writes to path, or to stdout when path is "-".
+func writeServiceFile(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// fitFileLimit makes sure the process may open a descriptor per agent: it raises the
+// soft RLIMIT_NOFILE up to the hard limit when needed, and fails when even that is too
+// low. A sweep over agents without -sweep-max is bounded to what the limit allows.
+func (o *serviceOptions) fitFileLimit() error {
+	agents := o.dns.Agents
+	if o.service == "reporter" {
+		agents = o.rep.Agents
+	}
+	sweepAgents := o.doSweep && o.service == "dns" && o.sweepOver == ctlplane.SweepAgents
+	if sweepAgents {
+		agents = int(o.search.Max)
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return nil // no limit to read: let the run find out
+	}
+	if sweepAgents && agents == 0 {
+		if lim.Cur < lim.Max {
+			lim.Cur = lim.Max
+			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		}
+		o.search.Max = float64(max(int64(lim.Cur)-fileMargin, 1))
+		return nil
+	}
+	need := uint64(agents) + fileMargin
+	if need <= lim.Cur {
+		return nil
+	}
+	if need <= lim.Max {
+		lim.Cur = need
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%d agents need %d open files; the limit is %d (hard %d): raise it (ulimit -n) or run fewer agents", agents, need, lim.Cur, lim.Max)
+}

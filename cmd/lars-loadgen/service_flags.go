@@ -1,0 +1,318 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/store"
+)
+
+// serviceOptions are the flags of -service dns and -service reporter.
+type serviceOptions struct {
+	service string
+	dns     ctlplane.DNSConfig
+	rep     ctlplane.ReporterConfig
+	dsn     string
+
+	doSweep   bool
+	slo       *ctlplane.Objective // dns: the objective, nil when none
+	sweepOver string
+	search    ctlplane.Search
+	stepDur   time.Duration
+
+	jsonPath, csvPath, htmlPath string
+	quiet                       bool
+}
+
+// serviceFlags holds the values of the flags both services share while parsing.
+type serviceFlags struct {
+	target, modids, cmdids, spread, adminURL string
+	agents, keys, hosts                      int
+	zipfS                                    float64
+	duration, stepDur                        time.Duration
+	seed                                     uint64
+	sweepStart, sweepFactor, sweepMax        float64
+	sweepRefine, sweepRetries                int
+}
+
+// newServiceFlagSet declares the flags of a service mode; the values go to o and f.
+func newServiceFlagSet(service string, o *serviceOptions, f *serviceFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("lars-loadgen -service "+service, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.String("service", service, "what to drive: agent, dns (lars-dns over TCP) or reporter (lars-reporter over TCP)")
+	defTarget, defAgents, defHosts := ctlplane.DefaultDNSTarget, 100, 1
+	hostsHelp := "hosts of every route written"
+	if service == "reporter" {
+		defTarget, defAgents, defHosts = ctlplane.DefaultReporterTarget, 10, 10
+		hostsHelp = "hosts (results) in every report"
+	}
+	fs.StringVar(&f.target, "target", defTarget, "the service's TCP `HOST:PORT` (loopback)")
+	fs.IntVar(&f.agents, "agents", defAgents, "simulated agents, one TCP connection each")
+	fs.IntVar(&f.keys, "keys", 10, "distinct keys each agent holds, drawn from -modids x -cmdids")
+	fs.IntVar(&f.hosts, "hosts", defHosts, hostsHelp)
+	fs.StringVar(&f.modids, "modids", "1", "modid range LO-HI of the keys")
+	fs.StringVar(&f.cmdids, "cmdids", "1-1000", "cmdid range LO-HI of the keys")
+	fs.StringVar(&f.spread, "spread", "uniform", "how each agent's keys are drawn: uniform or zipf")
+	fs.Float64Var(&f.zipfS, "zipf-s", loadgen.DefaultZipfS, "zipf exponent, above 1")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the key draws")
+	fs.DurationVar(&f.duration, "duration", ctlplane.DefaultDuration, "how long the run makes its changes (dns) or sends (reporter)")
+	fs.StringVar(&o.dsn, "db", "", "the service's store: sqlite:PATH or a MySQL DSN (dns: required, the changes are written there; reporter: the results it holds are counted)")
+	fs.StringVar(&f.adminURL, "admin-url", "", "the service's admin base URL, e.g. http://127.0.0.1:6062: its /metrics is read during the run")
+	fs.BoolVar(&o.doSweep, "sweep", false, "capacity search: steps of -step-duration at rising values until the objective is missed, then bisection")
+	fs.DurationVar(&f.stepDur, "step-duration", ctlplane.DefaultStepDuration, "span of each sweep step")
+	fs.Float64Var(&f.sweepStart, "sweep-start", 0, "first sweep value (dns: 100 agents or 1 change/s; reporter: 1000 frames/s)")
+	fs.Float64Var(&f.sweepFactor, "sweep-factor", ctlplane.DefaultSweepFactor, "sweep growth per step until a miss, then bisection")
+	fs.IntVar(&f.sweepRefine, "sweep-refine", ctlplane.DefaultSweepRefine, "bisection steps after the first miss")
+	fs.IntVar(&f.sweepRetries, "sweep-retries", ctlplane.DefaultSweepRetries, "runs again a step that missed, this many times, before it counts as missed")
+	fs.Float64Var(&f.sweepMax, "sweep-max", 0, "highest sweep value (default no limit; dns agents: what the open-file limit allows)")
+	fs.StringVar(&o.jsonPath, "json", "", "write the report as JSON to FILE (- for stdout); schema in loadgen/SCHEMA.md")
+	fs.StringVar(&o.csvPath, "csv", "", "write the per-second series (with -sweep: the steps) as CSV to FILE")
+	fs.StringVar(&o.htmlPath, "html", "", "write a self-contained HTML page with plots to FILE")
+	fs.BoolVar(&o.quiet, "quiet", false, "no live line per second on stderr")
+	return fs
+}
+
+// parseServiceFlags parses the flags of -service dns or reporter.
+func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.FlagSet, error) {
+	o := &serviceOptions{service: service}
+	f := &serviceFlags{}
+	fs := newServiceFlagSet(service, o, f)
+	var (
+		changeRate                        float64
+		changes                           int
+		pushTimeout, setupTimeout, settle time.Duration
+		slo, over, callerBase             string
+		maxLoss, rate                     float64
+		reports                           uint64
+		senders                           int
+	)
+	if service == "dns" {
+		fs.Float64Var(&changeRate, "changes-per-sec", ctlplane.DefaultChangesPerSec, "route changes written to the store per second")
+		fs.IntVar(&changes, "changes", 0, "stop after this many changes (and at -duration if given too)")
+		fs.DurationVar(&pushTimeout, "push-timeout", ctlplane.DefaultPushTimeout, "how long a change's pushes are waited for before they count as missing")
+		fs.DurationVar(&setupTimeout, "setup-timeout", ctlplane.DefaultSetupTimeout, "bound on the connections and first pulls")
+		fs.StringVar(&slo, "slo", "", "objective, e.g. push-p99=2s or push-p50=500ms,last-p99=3s (push, first, last, pull; p50 p90 p99 p999); exit 1 when missed (-sweep default push-p99=2s)")
+		fs.Float64Var(&maxLoss, "max-loss", 0, "share of expected pushes the objective allows to be missing, 0..1")
+		fs.StringVar(&over, "sweep-over", ctlplane.SweepAgents, "what -sweep varies: agents or changes (the change rate)")
+	} else {
+		fs.Float64Var(&rate, "rate", ctlplane.DefaultReportRate, "ReportStatusRequest frames per second, all agents together (each carries -hosts results)")
+		fs.Uint64Var(&reports, "reports", 0, "stop after this many frames (and at -duration if given too)")
+		fs.DurationVar(&settle, "settle", ctlplane.DefaultSettle, "after the sending, how long to wait for the store (-db) and the service's queue (-admin-url) to catch up")
+		fs.IntVar(&senders, "senders", 0, "goroutines writing the reports (default one per CPU)")
+		fs.StringVar(&callerBase, "caller-base", "10.254.0.0", "caller address of the first agent; agent i reports as this address + i")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fs, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := f.check(set); err != nil {
+		return nil, fs, err
+	}
+	mods, cmds, spread, err := f.keySpace()
+	if err != nil {
+		return nil, fs, err
+	}
+	if o.dsn != "" {
+		if err := store.CheckDSN(o.dsn); err != nil {
+			return nil, fs, fmt.Errorf("-db: %w", err)
+		}
+	}
+	duration := f.duration
+	if set["changes"] || set["reports"] {
+		if !set["duration"] {
+			duration = 0 // run until the count
+		}
+	}
+	o.stepDur = f.stepDur
+	o.search = ctlplane.Search{Start: f.sweepStart, Factor: f.sweepFactor, Refine: f.sweepRefine, Retries: f.sweepRetries, Max: f.sweepMax}
+	if f.sweepRefine == 0 {
+		o.search.Refine = -1
+	}
+	if f.sweepRetries == 0 {
+		o.search.Retries = -1
+	}
+	if service == "dns" {
+		switch {
+		case o.dsn == "":
+			return nil, fs, errors.New("-service dns needs -db: the store the route service reads, where the run writes its changes")
+		case changeRate <= 0 || math.IsInf(changeRate, 0) || math.IsNaN(changeRate):
+			return nil, fs, fmt.Errorf("invalid -changes-per-sec %v: want a positive rate", changeRate)
+		case changes < 0:
+			return nil, fs, fmt.Errorf("invalid -changes %d", changes)
+		case f.hosts > ctlplane.MaxHostsPerKey:
+			return nil, fs, fmt.Errorf("invalid -hosts %d: at most %d", f.hosts, ctlplane.MaxHostsPerKey)
+		case pushTimeout <= 0 || setupTimeout <= 0:
+			return nil, fs, errors.New("-push-timeout and -setup-timeout must be positive")
+		case maxLoss < 0 || maxLoss > 1:
+			return nil, fs, fmt.Errorf("invalid -max-loss %v: want 0..1", maxLoss)
+		case over != ctlplane.SweepAgents && over != ctlplane.SweepChanges:
+			return nil, fs, fmt.Errorf("invalid -sweep-over %q: want agents or changes", over)
+		}
+		if slo != "" {
+			obj, err := ctlplane.ParseObjective(slo)
+			if err != nil {
+				return nil, fs, err
+			}
+			o.slo = &obj
+		}
+		o.dns = ctlplane.DNSConfig{Target: f.target, Agents: f.agents, Keys: f.keys, Modids: mods, Cmdids: cmds,
+			Spread: spread, ZipfS: f.zipfS, HostsPerKey: f.hosts, ChangesPerSec: changeRate, Duration: duration,
+			Changes: changes, PushTimeout: pushTimeout, SetupTimeout: setupTimeout, AdminURL: f.adminURL, Seed: f.seed}
+		o.sweepOver = over
+		if o.doSweep {
+			if o.slo == nil {
+				o.slo = &ctlplane.Objective{Limits: []ctlplane.Limit{{Of: "push", Percentile: "p99", Max: 2 * time.Second}}}
+			}
+			swept := map[string]string{ctlplane.SweepAgents: "agents", ctlplane.SweepChanges: "changes-per-sec"}[over]
+			if set[swept] || set["duration"] || set["changes"] {
+				return nil, fs, fmt.Errorf("-sweep sets -%s and the duration of each step: use -sweep-start, -sweep-factor, -sweep-max and -step-duration", swept)
+			}
+			if o.search.Start == 0 {
+				o.search.Start = map[string]float64{ctlplane.SweepAgents: 100, ctlplane.SweepChanges: 1}[over]
+			}
+		}
+		if o.slo != nil {
+			o.slo.MaxLoss = maxLoss
+		}
+		return o, fs, nil
+	}
+
+	switch {
+	case rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate):
+		return nil, fs, fmt.Errorf("invalid -rate %v: want a positive rate", rate)
+	case f.hosts > 1024:
+		return nil, fs, fmt.Errorf("invalid -hosts %d: at most 1024 results a report", f.hosts)
+	case settle <= 0:
+		return nil, fs, fmt.Errorf("invalid -settle %v: must be positive", settle)
+	case senders < 0:
+		return nil, fs, fmt.Errorf("invalid -senders %d", senders)
+	}
+	caller, err := parseCallerBase(callerBase, f.agents)
+	if err != nil {
+		return nil, fs, err
+	}
+	o.rep = ctlplane.ReporterConfig{Target: f.target, Agents: f.agents, Keys: f.keys, Modids: mods, Cmdids: cmds,
+		Spread: spread, ZipfS: f.zipfS, Hosts: f.hosts, Rate: rate, Duration: duration, Reports: reports,
+		Senders: senders, CallerBase: caller, AdminURL: f.adminURL, Settle: settle, Seed: f.seed}
+	if o.doSweep {
+		if set["rate"] || set["duration"] || set["reports"] {
+			return nil, fs, errors.New("-sweep sets -rate and the duration of each step: use -sweep-start, -sweep-factor, -sweep-max and -step-duration")
+		}
+		if f.adminURL == "" && o.dsn == "" {
+			return nil, fs, errors.New("-sweep needs -admin-url or -db: a drop cannot be seen without the service's figures or its store")
+		}
+		if o.search.Start == 0 {
+			o.search.Start = ctlplane.DefaultReportRate
+		}
+	}
+	return o, fs, nil
+}
+
+// check checks the shared flags.
+func (f *serviceFlags) check(set map[string]bool) error {
+	host, _, err := net.SplitHostPort(f.target)
+	if err != nil {
+		return fmt.Errorf("invalid -target %q: want HOST:PORT", f.target)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && !ip.IsLoopback() {
+		return fmt.Errorf("invalid -target %q: the load generator drives services on loopback only", f.target)
+	} else if err != nil && host != "localhost" {
+		return fmt.Errorf("invalid -target %q: want a loopback address", f.target)
+	}
+	switch {
+	case f.agents < 1:
+		return fmt.Errorf("invalid -agents %d: want at least 1", f.agents)
+	case f.keys < 1:
+		return fmt.Errorf("invalid -keys %d: want at least 1", f.keys)
+	case f.hosts < 1:
+		return fmt.Errorf("invalid -hosts %d: want at least 1", f.hosts)
+	case f.zipfS <= 1:
+		return fmt.Errorf("invalid -zipf-s %v: must be above 1", f.zipfS)
+	case f.duration <= 0 && !set["changes"] && !set["reports"]:
+		return fmt.Errorf("invalid -duration %v: want a positive duration", f.duration)
+	case f.stepDur <= 0:
+		return fmt.Errorf("invalid -step-duration %v", f.stepDur)
+	case f.sweepStart < 0 || set["sweep-start"] && f.sweepStart == 0:
+		return fmt.Errorf("invalid -sweep-start %v: want a positive value", f.sweepStart)
+	case f.sweepFactor <= 1:
+		return fmt.Errorf("invalid -sweep-factor %v: must be above 1", f.sweepFactor)
+	case f.sweepRefine < 0 || f.sweepRetries < 0 || f.sweepMax < 0:
+		return errors.New("-sweep-refine, -sweep-retries and -sweep-max must not be negative")
+	}
+	if f.adminURL != "" && !strings.HasPrefix(f.adminURL, "http://") && !strings.HasPrefix(f.adminURL, "https://") {
+		return fmt.Errorf("invalid -admin-url %q: want the service's admin base URL, e.g. http://127.0.0.1:6062", f.adminURL)
+	}
+	return nil
+}
+
+// keySpace parses -modids, -cmdids and -spread.
+func (f *serviceFlags) keySpace() (mods, cmds loadgen.Range, spread loadgen.Spread, err error) {
+	if mods, err = loadgen.ParseRange(f.modids); err != nil {
+		return mods, cmds, spread, fmt.Errorf("-modids: %w", err)
+	}
+	if cmds, err = loadgen.ParseRange(f.cmdids); err != nil {
+		return mods, cmds, spread, fmt.Errorf("-cmdids: %w", err)
+	}
+	if n := (int64(mods.Hi) - int64(mods.Lo) + 1) * (int64(cmds.Hi) - int64(cmds.Lo) + 1); n < int64(f.keys) {
+		return mods, cmds, spread, fmt.Errorf("invalid -keys %d: -modids x -cmdids holds only %d keys", f.keys, n)
+	}
+	switch f.spread {
+	case "uniform":
+		spread = loadgen.Uniform
+	case "zipf":
+		spread = loadgen.Zipf
+	default:
+		return mods, cmds, spread, fmt.Errorf("invalid -spread %q: want uniform or zipf", f.spread)
+	}
+	return mods, cmds, spread, nil
+}
+
+// parseCallerBase parses -caller-base, an IPv4 address that leaves room for agents.
+func parseCallerBase(s string, agents int) (int32, error) {
+	ip, err := codec.ParseIPv4(s)
+	if err != nil || ip <= 0 || int64(ip)+int64(agents) > math.MaxInt32 {
+		return 0, fmt.Errorf("invalid -caller-base %q: want an IPv4 address from 0.0.0.1 to 127.255.255.255 that leaves room for -agents", s)
+	}
+	return ip, nil
+}
+
+func serviceUsage(w io.Writer, service string, fs *flag.FlagSet) {
+	fmt.Fprintf(w, `Usage: lars-loadgen -service %s [flags]
+
+`, service)
+	if service == "dns" {
+		fmt.Fprint(w, `Measures a route service (lars-dns): -agents simulated agents each pull and hold
+-keys keys while routes change in the store (-db) at -changes-per-sec; every push is
+timed from its change's commit. -sweep searches the most agents (or changes/s) that
+meet -slo.`)
+	} else {
+		fmt.Fprint(w, `Measures a report service (lars-reporter): -agents simulated agents send -rate
+status reports a second, -keys keys of -hosts hosts each; with -db the results the
+store holds are counted, with -admin-url the service's reads, writes and drops.
+-sweep searches the highest rate without a drop.`)
+	}
+	fmt.Fprint(w, `
+
+Exit status: 0 done, 1 objective missed or run failed, 2 bad arguments.
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}

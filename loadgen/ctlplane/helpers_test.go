@@ -1,0 +1,171 @@
+package ctlplane
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/larstest"
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/reportsvc"
+	"github.com/larsgo/lars/routesvc"
+	"github.com/larsgo/lars/store"
+)
+
+// fakeWriter is a RouteWriter over a fake route service: a change is "committed" when
+// SetHosts returns, and the fake pushes it delay later, as a polling service would.
+type fakeWriter struct {
+	svc   *larstest.FakeRouteService
+	delay time.Duration
+	// afterChange, when not nil, is called after change number n (1, 2, ...) returned.
+	afterChange func(n int)
+
+	mu sync.Mutex
+	// subscribed is the sum over changes of the connections the fake had subscribed to
+	// the key when the change was written: the pushes it owes.
+	subscribed int
+	changes    int
+	pending    sync.WaitGroup
+}
+
+func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[lb.Key][]lb.Host) ([]lb.Key, error) {
+	var keys []lb.Key
+	for k, hosts := range routes {
+		f.svc.SetRoute(k.Modid, k.Cmdid, hosts...)
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func (f *fakeWriter) SetHosts(_ context.Context, k lb.Key, hosts []lb.Host) (bool, error) {
+	hosts = slices.Clone(hosts)
+	f.mu.Lock()
+	f.subscribed += f.svc.Subscribed(k.Modid, k.Cmdid)
+	f.changes++
+	n := f.changes
+	f.mu.Unlock()
+	f.pending.Add(1)
+	time.AfterFunc(f.delay, func() {
+		defer f.pending.Done()
+		f.svc.SetRoute(k.Modid, k.Cmdid, hosts...)
+	})
+	if f.afterChange != nil {
+		f.afterChange(n)
+	}
+	return true, nil
+}
+
+func (f *fakeWriter) owed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.subscribed
+}
+
+// newFakeDNS starts a fake route service and a writer that pushes delay after each
+// change.
+func newFakeDNS(t *testing.T, delay time.Duration) (*larstest.FakeRouteService, *fakeWriter) {
+	t.Helper()
+	svc := larstest.NewRouteService(t)
+	w := &fakeWriter{svc: svc, delay: delay}
+	t.Cleanup(w.pending.Wait)
+	return svc, w
+}
+
+// openStore opens a fresh SQLite store in the test's directory.
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// startRouteService runs a real route service on db until the test ends, with its
+// admin endpoint; it returns the service and the admin base URL.
+func startRouteService(t *testing.T, db *store.DB, cfg routesvc.Config) (*routesvc.Service, string) {
+	t.Helper()
+	cfg.Store, cfg.Listen = db, "127.0.0.1:0"
+	svc, err := routesvc.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatalf("route service ended: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("route service not ready within 10s")
+	}
+	admin := httptest.NewServer(svc.AdminHandler())
+	t.Cleanup(admin.Close)
+	return svc, admin.URL
+}
+
+// startReportService runs a real report service on st until the test ends, with its
+// admin endpoint.
+func startReportService(t *testing.T, cfg reportsvc.Config) (*reportsvc.Service, string) {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	svc, err := reportsvc.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatalf("report service ended: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("report service not ready within 10s")
+	}
+	admin := httptest.NewServer(svc.AdminHandler())
+	t.Cleanup(admin.Close)
+	return svc, admin.URL
+}
+
+// checkPushSums fails t unless the push counts of r add up.
+func checkPushSums(t *testing.T, r *DNSReport) {
+	t.Helper()
+	p := r.Pushes
+	if p.Expected != p.Received+p.LostClosed+p.Missing {
+		t.Errorf("expected %d != received %d + lost with closed connections %d + missing %d", p.Expected, p.Received, p.LostClosed, p.Missing)
+	}
+	if p.LatencyMS.Count != p.Received {
+		t.Errorf("%d push latencies for %d pushes received", p.LatencyMS.Count, p.Received)
+	}
+	if p.Duplicates+p.Stale+p.Unexpected+p.Malformed+p.Early != 0 {
+		t.Errorf("frames: %d duplicate, %d stale, %d unexpected, %d malformed, %d early; want none", p.Duplicates, p.Stale, p.Unexpected, p.Malformed, p.Early)
+	}
+	var perSecond uint64
+	var changes uint64
+	for _, s := range r.Seconds {
+		perSecond += s.Pushes
+		changes += s.Changes
+	}
+	if perSecond != p.Received || changes != uint64(r.Changes.Committed) {
+		t.Errorf("per-second series: %d pushes and %d changes, totals %d and %d", perSecond, changes, p.Received, r.Changes.Committed)
+	}
+}

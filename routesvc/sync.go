@@ -196,6 +196,7 @@ func (s *syncer) firstLoad(ctx context.Context, b *upstream.Backoff) error {
 func (s *syncer) run(ctx context.Context, b *upstream.Backoff) {
 	delay := s.svc.cfg.Poll
 	for sleep(ctx, delay) {
+		start := time.Now()
 		if err := s.step(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
@@ -206,9 +207,14 @@ func (s *syncer) run(ctx context.Context, b *upstream.Backoff) {
 		}
 		s.svc.health.synced(time.Now())
 		b.Reset()
-		delay = s.svc.cfg.Poll
+		delay = nextPoll(s.svc.cfg.Poll, time.Since(start))
 	}
 }
+
+// nextPoll returns the wait before the next poll after a round that took took: polls
+// start every poll, so a round that pushed many changes does not also delay the next
+// by a whole poll; a round longer than poll is followed at once.
+func nextPoll(poll, took time.Duration) time.Duration { return max(poll-took, 0) }
 
 // failed counts and logs (throttled by the backoff itself) a failed round.
 func (s *syncer) failed(err error) {

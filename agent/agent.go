@@ -110,17 +110,12 @@ func (a *Agent) bind() error {
 	for _, port := range a.cfg.Ports {
 		for range a.cfg.SocketsPerPort {
 			addr := net.JoinHostPort(a.cfg.Listen, strconv.Itoa(port))
-			uc, err := batchio.ListenUDP("udp", addr, opts)
+			conn, err := batchio.Listen("udp", addr, opts, a.cfg.Wait)
 			if err != nil {
 				return fmt.Errorf("cannot listen on udp %s: %w", addr, err)
 			}
-			ap := uc.LocalAddr().(*net.UDPAddr).AddrPort()
+			ap := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 			port = int(ap.Port())
-			conn, err := batchio.NewConn(uc)
-			if err != nil {
-				uc.Close()
-				return fmt.Errorf("cannot use udp %s: %w", addr, err)
-			}
 			s := &a.stats[len(a.workers)]
 			a.workers = append(a.workers, &worker{
 				conn:  conn,
@@ -130,7 +125,7 @@ func (a *Agent) bind() error {
 				stats: s,
 			})
 		}
-		a.addrs = append(a.addrs, a.workers[len(a.workers)-1].conn.UDPConn().LocalAddr().(*net.UDPAddr).AddrPort())
+		a.addrs = append(a.addrs, a.workers[len(a.workers)-1].conn.LocalAddr().(*net.UDPAddr).AddrPort())
 	}
 	return nil
 }
@@ -148,7 +143,7 @@ func (a *Agent) Start() {
 		go func() {
 			defer a.serveWG.Done()
 			if err := w.serve(); err != nil {
-				a.log.Error("serving stopped", "addr", w.conn.UDPConn().LocalAddr(), "err", err)
+				a.log.Error("serving stopped", "addr", w.conn.LocalAddr(), "err", err)
 			}
 		}()
 	}

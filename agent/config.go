@@ -46,6 +46,13 @@ type Config struct {
 	// BatchSize is the number of datagrams read (recvmmsg) and answered (sendmmsg) per
 	// system call. Default 64.
 	BatchSize int
+	// Wait is how each serving goroutine waits for datagrams. Default
+	// batchio.WaitBlocking: it blocks its own OS thread in recvmmsg on a socket
+	// outside Go's netpoller, and the kernel wakes that thread when a datagram
+	// arrives, which keeps the tail latency under load close to a C server's.
+	// batchio.WaitPoll parks it in the netpoller instead, holding no thread while
+	// idle, at the cost of an extra wake-up per batch.
+	Wait batchio.Wait
 	// SocketBuffer sets SO_RCVBUF and SO_SNDBUF of each socket (the kernel caps it).
 	// Default 4 MiB; negative keeps the system default.
 	SocketBuffer int
@@ -119,6 +126,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.BatchSize < 0 || c.BatchSize > 1024 {
 		return c, fmt.Errorf("invalid batch size %d: want 1..1024", c.BatchSize)
+	}
+	if !c.Wait.Valid() {
+		return c, fmt.Errorf("invalid wait mode %v: want block or poll", c.Wait)
 	}
 	if c.SocketBuffer == 0 {
 		c.SocketBuffer = DefaultSocketBuffer

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/lb"
 )
 
 func TestSplitAddrs(t *testing.T) {
@@ -56,4 +59,18 @@ func FuzzSplitAddrs(f *testing.F) {
 			t.Fatalf("SplitAddrs(%q) = %q, which splits again to %q, %v", in, addrs, again, err)
 		}
 	})
+}
+
+func TestNewRejectsUnknownWait(t *testing.T) {
+	_, err := New(Config{Routes: map[lb.Key][]lb.Host{}, Ports: []int{0}, SocketsPerPort: 1, Wait: batchio.Wait(7)})
+	if err == nil || !strings.Contains(err.Error(), "invalid wait mode") {
+		t.Fatalf("New: %v, want an invalid wait mode error", err)
+	}
+}
+
+func TestWaitDefaultsToBlocking(t *testing.T) {
+	c, err := Config{Routes: map[lb.Key][]lb.Host{}}.withDefaults()
+	if err != nil || c.Wait != batchio.WaitBlocking {
+		t.Fatalf("withDefaults: Wait %v, %v; want block", c.Wait, err)
+	}
 }

@@ -68,3 +68,8 @@ func (w *worker) serve() error {
 		w.big = w.big[:0]
 	}
 }
+
+// ServingSockets returns the number of UDP sockets served, each by its own goroutine:
+// Config.Ports times Config.SocketsPerPort. With batchio.WaitBlocking each of them
+// holds an OS thread while it waits (see batchio.ReserveProcs).
+func (a *Agent) ServingSockets() int { return len(a.workers) }

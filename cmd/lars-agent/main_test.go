@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,6 +166,7 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 		{"empty dns", []string{"-dns", ""}, "invalid -dns"},
 		{"bad listen", []string{"-listen", "not-an-ip", "-routes", bad}, ""},
 		{"extra argument", []string{"extra"}, "unexpected argument"},
+		{"bad wait mode", []string{"-wait", "spin", "-routes", bad}, "invalid -wait"},
 		{"cache with a routes file", []string{"-routes", filepath.Join(dir, "none"), "-cache", filepath.Join(dir, "c")}, "-cache"},
 	}
 	for _, c := range cases {
@@ -217,9 +220,46 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run([]string{"-h"}, &out, nil); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-dns", "-reporter", "-admin", "-log-format"} {
+	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-log-format"} {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("-h lacks %s", f)
 		}
+	}
+}
+
+// TestBinaryWaitModesStopOnSIGTERM serves in each wait mode, two sockets per port on
+// three ports, and exits cleanly within the 2-second budget on SIGTERM while idle.
+func TestBinaryWaitModesStopOnSIGTERM(t *testing.T) {
+	routes := filepath.Join(t.TempDir(), "routes.txt")
+	os.WriteFile(routes, []byte("1 1 127.0.0.1 7000\n"), 0o644)
+	for _, mode := range []string{"block", "poll"} {
+		t.Run(mode, func(t *testing.T) {
+			var ports []int
+			for len(ports) < 3 {
+				if p := freeUDPPort(t); !slices.Contains(ports, p) {
+					ports = append(ports, p)
+				}
+			}
+			list := strconv.Itoa(ports[0]) + "," + strconv.Itoa(ports[1]) + "," + strconv.Itoa(ports[2])
+			cmd, logs := startBinary(t, "-routes", routes, "-ports", list, "-sockets", "2", "-wait", mode)
+			for _, p := range ports {
+				if m := getHost(t, p, 1, 1); m.Retcode != 0 || m.Host.GetPort() != 7000 {
+					t.Fatalf("port %d: answer %v", p, m)
+				}
+			}
+			raised := strings.Contains(logs.String(), "gomaxprocs=7")
+			if want := mode == "block" && os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 7; raised != want {
+				t.Errorf("GOMAXPROCS raised to 7 for 6 blocked sockets: %v, want %v; logs:\n%s", raised, want, logs)
+			}
+			time.Sleep(20 * time.Millisecond) // idle: every serving thread waits
+			start := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("exit after SIGTERM: %v; logs:\n%s", err, logs)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("took %v to stop", d)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/internal/admin"
+	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/cli"
 )
 
@@ -30,10 +32,10 @@ const shutdownLimit = 2 * time.Second
 
 // options are the command-line flags.
 type options struct {
-	config, routes, listen, ports, dns, cache, reporter, admin string
-	sockets, batch                                             int
-	log                                                        cli.LogFlags
-	policies                                                   policyFlags
+	config, routes, listen, ports, dns, cache, reporter, admin, wait string
+	sockets, batch                                                   int
+	log                                                              cli.LogFlags
+	policies                                                         policyFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -46,6 +48,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
 	fs.IntVar(&o.sockets, "sockets", 0, "SO_REUSEPORT sockets (and serving goroutines) per port (default GOMAXPROCS)")
 	fs.IntVar(&o.batch, "batch", 0, "datagrams per recvmmsg/sendmmsg call (default 64)")
+	fs.StringVar(&o.wait, "wait", batchio.WaitBlocking.String(), "how serving goroutines wait for datagrams: block (each blocks its own thread in recvmmsg, woken by the kernel: lowest tail latency; GOMAXPROCS is raised to the sockets served + 1 unless the GOMAXPROCS variable is set) or poll (Go's netpoller: no thread held while idle)")
 	fs.StringVar(&o.cache, "cache", "", "route cache FILE: the routes from the route service, written atomically when they change (at most every 5s) and at shutdown, served at start until fresh ones arrive (default [dnsserver] cache of -config, else none)")
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
@@ -88,6 +91,9 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 		return cfg, nil, fmt.Errorf("invalid -sockets %d: want at least 1", o.sockets)
 	}
 	cfg.SocketsPerPort, cfg.BatchSize = o.sockets, o.batch
+	if cfg.Wait, err = batchio.ParseWait(o.wait); err != nil {
+		return cfg, nil, fmt.Errorf("invalid -wait: %w", err)
+	}
 	cfg.RoutesFile = o.routes
 	if err := o.policies.apply(set, &cfg.Table.Policies); err != nil {
 		return cfg, nil, err
@@ -153,6 +159,12 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "lars-agent: %v\n", err)
 		return exitUsage
+	}
+	if cfg.Wait == batchio.WaitBlocking && os.Getenv("GOMAXPROCS") == "" {
+		if prev := batchio.ReserveProcs(a.ServingSockets()); prev != runtime.GOMAXPROCS(0) {
+			log.Info("GOMAXPROCS raised: a P for each blocked serving thread, and one more",
+				"from", prev, "gomaxprocs", runtime.GOMAXPROCS(0))
+		}
 	}
 	var adm *admin.Server
 	if o.admin != "" {

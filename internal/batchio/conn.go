@@ -10,16 +10,18 @@ import (
 // One ReadBatch and one WriteBatch may run at the same time (for example a reader and
 // a writer goroutine), but not two ReadBatch or two WriteBatch calls.
 type Conn struct {
-	uc        *net.UDPConn
-	connected bool // the socket has a peer: WriteBatch ignores Message.Peer
-	portable  bool // one net package call per datagram, see NewPortableConn
+	uc        *net.UDPConn // nil for a Conn from ListenBlocking
+	laddr     net.Addr
+	connected bool        // the socket has a peer: WriteBatch ignores Message.Peer
+	portable  bool        // one net package call per datagram, see NewPortableConn
+	blocking  *blockingFD // the socket of a Conn from ListenBlocking, else nil
 	sys       connSys
 }
 
 // NewConn wraps uc, which stays owned by the caller except that Conn.Close closes it.
 // Deadlines set on uc apply to ReadBatch and WriteBatch.
 func NewConn(uc *net.UDPConn) (*Conn, error) {
-	c := &Conn{uc: uc, connected: uc.RemoteAddr() != nil}
+	c := &Conn{uc: uc, laddr: uc.LocalAddr(), connected: uc.RemoteAddr() != nil}
 	if err := c.sys.init(c); err != nil {
 		return nil, err
 	}
@@ -31,15 +33,24 @@ func NewConn(uc *net.UDPConn) (*Conn, error) {
 // package, as Conn does on systems without recvmmsg/sendmmsg. It serves comparison
 // benchmarks and tests of that fallback; it allocates nothing per call either.
 func NewPortableConn(uc *net.UDPConn) *Conn {
-	return &Conn{uc: uc, connected: uc.RemoteAddr() != nil, portable: true}
+	return &Conn{uc: uc, laddr: uc.LocalAddr(), connected: uc.RemoteAddr() != nil, portable: true}
 }
 
-// UDPConn returns the wrapped socket, for deadlines, addresses and plain I/O.
+// UDPConn returns the wrapped socket, for deadlines, addresses and plain I/O; nil for a
+// Conn from ListenBlocking, whose socket is not a net.UDPConn.
 func (c *Conn) UDPConn() *net.UDPConn { return c.uc }
 
-// Close closes the socket; a ReadBatch or WriteBatch parked on it returns an error
-// matching net.ErrClosed.
-func (c *Conn) Close() error { return c.uc.Close() }
+// LocalAddr returns the address the socket is bound to.
+func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+
+// Close closes the socket; a ReadBatch or WriteBatch parked or blocked on it returns
+// an error matching net.ErrClosed.
+func (c *Conn) Close() error {
+	if c.blocking != nil {
+		return c.blocking.close()
+	}
+	return c.uc.Close()
+}
 
 // ReadBatch receives up to b.Len() datagrams into b's slots. It waits until at least
 // one datagram is available, then returns as many as are immediately available,

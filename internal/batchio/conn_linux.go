@@ -95,6 +95,9 @@ func (c *Conn) readBatch(b *Batch) (int, error) {
 	s.rHdrs, s.rN, s.rErrno = b.sys.hdrs[:n], 0, 0
 	err := s.rc.Read(s.recvFn)
 	s.rHdrs = nil
+	if c.blocking != nil && c.blocking.closed() {
+		return 0, c.closedError("read")
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -115,10 +118,21 @@ func (c *Conn) writeBatch(b *Batch, n int) (int, error) {
 	err := s.rc.Write(s.sendFn)
 	s.wHdrs = nil
 	b.finishWrite(n)
+	if c.blocking != nil && c.blocking.closed() {
+		return s.wSent, c.closedError("write")
+	}
 	if err == nil && s.wErrno != 0 {
 		err = c.syscallError("write", "sendmmsg", s.wErrno)
 	}
 	return s.wSent, err
+}
+
+// remoteAddr returns the connected peer, or nil.
+func (c *Conn) remoteAddr() net.Addr {
+	if c.uc == nil {
+		return nil
+	}
+	return c.uc.RemoteAddr()
 }
 
 // syscallError wraps an errno from a batched system call like the net package does.
@@ -126,8 +140,8 @@ func (c *Conn) syscallError(op, call string, errno syscall.Errno) error {
 	return &net.OpError{
 		Op:     op,
 		Net:    "udp",
-		Source: c.uc.LocalAddr(),
-		Addr:   c.uc.RemoteAddr(),
+		Source: c.laddr,
+		Addr:   c.remoteAddr(),
 		Err:    os.NewSyscallError(call, errno),
 	}
 }

@@ -2,24 +2,31 @@
 
 package echo_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/larsgo/lars/internal/alloctest"
+	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/internal/echo"
+)
 
 // TestEchoAllocs counts the allocations of the whole process, so the serving
-// goroutine's too, during steady-state round trips.
+// goroutine's too, during steady-state round trips, in every wait mode.
 func TestEchoAllocs(t *testing.T) {
-	srv := start(t, 1, 16)
-	cl := newClient(t, srv, 16)
-	var msg string
-	cl.roundTrip(16, 64)
-	a := testing.AllocsPerRun(100, func() {
-		if m := cl.roundTrip(16, 64); m != "" {
-			msg = m
-		}
-	})
-	if msg != "" {
-		t.Fatal(msg)
-	}
-	if a != 0 {
-		t.Errorf("round trip of 16 datagrams: %v allocations, want 0", a)
+	for _, w := range []batchio.Wait{batchio.WaitBlocking, batchio.WaitPoll} {
+		t.Run(w.String(), func(t *testing.T) {
+			srv := listen(t, echo.Config{Batch: 16, Wait: w})
+			cl := newClient(t, srv, 16)
+			var msg string
+			cl.roundTrip(16, 64)
+			alloctest.Zero(t, "round trip of 16 datagrams", 100, func() {
+				if m := cl.roundTrip(16, 64); m != "" {
+					msg = m
+				}
+			})
+			if msg != "" {
+				t.Fatal(msg)
+			}
+		})
 	}
 }

@@ -31,37 +31,58 @@ type socket struct {
 	dropped atomic.Uint64
 }
 
+// Config configures a Server. Its zero value echoes on one socket of an ephemeral
+// 127.0.0.1 port, waiting for datagrams as batchio.WaitBlocking.
+type Config struct {
+	// Addr is the UDP address to listen on. Default "127.0.0.1:0".
+	Addr string
+	// Sockets is the number of sockets bound to the port, with SO_REUSEPORT when
+	// above 1, each served by its own goroutine. Default 1.
+	Sockets int
+	// Batch is the number of datagrams received and replied per system call.
+	// Default batchio.DefaultBatchSize.
+	Batch int
+	// Wait is how the serving goroutines wait for datagrams. Default
+	// batchio.WaitBlocking.
+	Wait batchio.Wait
+}
+
 // Start listens on addr (for example "127.0.0.1:0") with sockets UDP sockets bound to
 // the same port with SO_REUSEPORT when sockets > 1, and serves each with a goroutine
 // that receives and replies up to batch datagrams per system call. Values below 1
-// select one socket and batchio.DefaultBatchSize.
+// select one socket and batchio.DefaultBatchSize. The sockets wait as the zero Config
+// says.
 func Start(addr string, sockets, batch int) (*Server, error) {
-	sockets = max(sockets, 1)
+	return Listen(Config{Addr: addr, Sockets: sockets, Batch: batch})
+}
+
+// Listen starts a Server as cfg says; the serving goroutines run until Close.
+func Listen(cfg Config) (*Server, error) {
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	sockets := max(cfg.Sockets, 1)
+	batch := cfg.Batch
 	if batch < 1 {
 		batch = batchio.DefaultBatchSize
 	}
 	opts := batchio.ListenOptions{ReusePort: sockets > 1}
 	s := &Server{}
 	for i := range sockets {
-		uc, err := batchio.ListenUDP("udp", addr, opts)
+		c, err := batchio.Listen("udp", addr, opts, cfg.Wait)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("cannot listen on %s (socket %d of %d): %w", addr, i+1, sockets, err)
 		}
 		if i == 0 {
-			s.addr = uc.LocalAddr().(*net.UDPAddr).AddrPort()
+			s.addr = c.LocalAddr().(*net.UDPAddr).AddrPort()
 			addr = s.addr.String() // the other sockets bind the port chosen for the first
-		}
-		c, err := batchio.NewConn(uc)
-		if err != nil {
-			uc.Close()
-			s.Close()
-			return nil, err
 		}
 		s.sockets = append(s.sockets, &socket{conn: c})
 	}
 	for _, so := range s.sockets {
-		b := batchio.NewBatch(batch, SlotSize) // allocated before Start returns
+		b := batchio.NewBatch(batch, SlotSize) // allocated before Listen returns
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/proctest"
+)
+
+func TestMain(m *testing.M) { proctest.Main(m) }
+
+// echoes reports whether the server on port returns a datagram unchanged, retrying
+// while it starts.
+func echoes(t *testing.T, port int) bool {
+	t.Helper()
+	c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := []byte("ping " + strconv.Itoa(port))
+	buf := make([]byte, 64)
+	for range 100 {
+		c.Write(want)
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if n, err := c.Read(buf); err == nil {
+			return bytes.Equal(buf[:n], want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// TestBinaryEchoesOnEveryPortAndStops runs lars-echo on three ports in each wait mode
+// and checks every port echoes and SIGTERM ends it cleanly within 2 s.
+func TestBinaryEchoesOnEveryPortAndStops(t *testing.T) {
+	proctest.Build(t, "lars-echo")
+	for _, mode := range []string{"block", "poll"} {
+		t.Run(mode, func(t *testing.T) {
+			var ports []string
+			for len(ports) < 3 {
+				p := strconv.Itoa(proctest.FreePort(t, "udp"))
+				if !strings.Contains(","+strings.Join(ports, ",")+",", ","+p+",") {
+					ports = append(ports, p)
+				}
+			}
+			d := proctest.Start(t, "lars-echo", "-addr", "127.0.0.1:0", "-ports", strings.Join(ports, ","), "-sockets", "2", "-wait", mode)
+			for _, p := range ports {
+				port, _ := strconv.Atoi(p)
+				if !echoes(t, port) {
+					t.Fatalf("port %d does not echo", port)
+				}
+			}
+			time.Sleep(20 * time.Millisecond) // idle: every serving thread waits
+			code, took := d.Stop(t)
+			if code != 0 || took > 2*time.Second {
+				t.Fatalf("exit code %d after %v, want 0 within 2s", code, took)
+			}
+		})
+	}
+}
+
+func TestBinaryBadFlagsExitTwo(t *testing.T) {
+	proctest.Build(t, "lars-echo")
+	for _, args := range [][]string{
+		{"-wait", "spin"},
+		{"-ports", "1,x"},
+		{"-sockets", "0"},
+		{"-addr", "nohostport", "-ports", "1"},
+		{"extra"},
+	} {
+		if code, out := proctest.Run(t, "lars-echo", args...); code != 2 || !strings.Contains(out, "lars-echo:") {
+			t.Errorf("%q: exit %d, output %q; want 2 and an error", args, code, out)
+		}
+	}
+}

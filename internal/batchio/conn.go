@@ -5,7 +5,8 @@ import (
 )
 
 // Conn reads and writes batches of datagrams on a UDP socket. The calling goroutine
-// parks in Go's netpoller while the socket is not ready, as with net.UDPConn.
+// parks in Go's netpoller while the socket is not ready, as with net.UDPConn; on a
+// Conn from ListenBlocking it blocks its thread in the kernel instead.
 //
 // One ReadBatch and one WriteBatch may run at the same time (for example a reader and
 // a writer goroutine), but not two ReadBatch or two WriteBatch calls.

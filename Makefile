@@ -77,6 +77,14 @@ fuzz: ## run every fuzz target for FUZZTIME each
 chaos: ## the whole system under load with faults injected (CHAOS_WINDOW per fault, default 4s); prints a table per run
 	LARS_CHAOS=1 $(GO) test -count=1 -v -timeout 10m -run . ./chaos/ 2>&1 | grep -E '^(==|\||---|ok|FAIL|PASS)|_test.go:'
 
+# The soak runs SOAK long (a Go duration) on SQLite and, with LARS_TEST_MYSQL_DSN set,
+# on MariaDB side by side; SOAK_TIMEOUT bounds the whole test binary.
+SOAK         ?= 30m
+SOAK_TIMEOUT ?= 3h
+.PHONY: soak
+soak: ## steady mixed load on the whole system for SOAK (30m), a route change a second; samples every process every 10s, fails on growth, lost changes or reports
+	LARS_SOAK=$(SOAK) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' ./chaos/ 2>&1 | grep --line-buffered -E '^(== |\||---|ok|FAIL|PASS)|_test.go:'
+
 bench: ## run the benchmarks (BENCH, BENCH_COUNT=10, BENCH_PKGS) into bench.txt
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCH_COUNT) -timeout 60m $(BENCH_PKGS) | tee bench.txt
 
@@ -92,3 +100,13 @@ bench-compare: bench ## run the benchmarks, compare with the baseline, fail on a
 
 bench-ci: ## run every benchmark once, so none rots (no timing is judged)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m $(PKGS)
+
+# The capacity comparison: lars-loadgen's capacity search at p99<1ms against lars-agent
+# and lars-echo, alternated CAPACITY_ROUNDS times in one run (about 15 s a sweep); fails
+# when the median agent/echo capacity ratio is under CAPACITY_MIN_RATIO.
+CAPACITY_ROUNDS    ?= 3
+CAPACITY_MIN_RATIO ?= 0.85
+.PHONY: bench-capacity
+bench-capacity: ## capacity at p99<1ms of lars-agent vs lars-echo, alternated; fails when the ratio is under CAPACITY_MIN_RATIO (0.85)
+	LARS_BENCH_CAPACITY=1 LARS_CAPACITY_ROUNDS=$(CAPACITY_ROUNDS) LARS_CAPACITY_MIN_RATIO=$(CAPACITY_MIN_RATIO) \
+	  $(GO) test -count=1 -v -timeout 10m -run '^TestCapacityRatio$$' ./benchmarks/

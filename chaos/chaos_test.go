@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -38,23 +37,18 @@ type fault struct {
 // not send.
 func TestFaultsUnderLoad(t *testing.T) {
 	requireChaos(t)
-	s := startSystem(t)
+	eachEngine(t, faultsUnderLoad)
+}
+
+func faultsUnderLoad(t *testing.T, e engine) {
+	s := startSystem(t, systemConfig{engine: e})
 	w := window()
 	const rate = 2000
 	total := 4*w + 8*time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	type result struct {
-		rep *loadgen.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := loadgen.Run(ctx, loadgen.Config{Ports: s.ports, Modids: loadgen.Range{Lo: 1, Hi: 100},
-			Cmdids: loadgen.Range{Lo: 1, Hi: 1}, ReportAfter: true, Rate: rate, Duration: total, Warmup: 2 * time.Second,
-			Timeout: 500 * time.Millisecond})
-		done <- result{rep, err}
-	}()
+	load := startLoad(loadgen.Config{Ports: s.ports, Modids: loadgen.Range{Lo: 1, Hi: 100},
+		Cmdids: loadgen.Range{Lo: 1, Hi: 1}, ReportAfter: true, Rate: rate, Duration: total, Warmup: 2 * time.Second,
+		Timeout: loadTimeout})
+	defer load.stop()
 	time.Sleep(2 * time.Second) // the warm-up: every key pulled
 	start := time.Now()
 	at := func() float64 { return time.Since(start).Seconds() }
@@ -109,31 +103,15 @@ func TestFaultsUnderLoad(t *testing.T) {
 	rows = append(rows, row{f.name, "the agent counted the reports it could not send; answers went on",
 		fmt.Sprintf("%.0f reports dropped and counted", dropped)})
 
-	res := <-done
-	if res.err != nil {
-		t.Fatal(res.err)
-	}
-	rep := res.rep
+	rep := load.wait(t)
 	// What must hold over the whole run, faults included: every request answered, every
 	// answer a host (the routes exist and no host fails).
-	if rep.Timeouts != 0 || rep.Retcodes.NoExist != 0 || rep.Retcodes.Overload != 0 || rep.Retcodes.SystemError != 0 {
-		t.Errorf("answers lost or refused: %d timeouts, retcodes %+v of %d sent", rep.Timeouts, rep.Retcodes, rep.Sent)
-	}
+	checkEveryAnswerAHost(t, rep)
 	for i, f := range faults {
-		var sent, lost uint64
-		var p99 float64
-		for _, sec := range rep.Seconds {
-			if sec.T > f.start && sec.T-sec.Span < f.end {
-				sent += sec.Sent
-				lost += sec.Timeouts
-				p99 = max(p99, sec.P99US)
-			}
-		}
-		rows[i].figures += fmt.Sprintf("; %d requests during it, %d lost, worst per-second p99 %.0f us", sent, lost, p99)
+		rows[i].figures += "; " + faultFigures(rep, f)
 	}
-	rows = append(rows, row{"whole run", fmt.Sprintf("%d of %d requests answered with a host", rep.Retcodes.Succ, rep.Sent),
-		fmt.Sprintf("%.0f answers/s, p99 %.0f us, p99.9 %.0f us", rep.Rate, rep.LatencyUS.P99, rep.LatencyUS.P999)})
-	printTable(t, "faults under load ("+strconv.Itoa(rate)+" get_host/s open loop, SQLite)", rows)
+	rows = append(rows, wholeRunRow(rep))
+	printTable(t, "faults under load ("+strconv.Itoa(rate)+" get_host/s open loop, "+e.name+")", rows)
 }
 
 // TestAgentRestartWithCache kills the agent while every route service is down and
@@ -141,7 +119,11 @@ func TestFaultsUnderLoad(t *testing.T) {
 // second of start.
 func TestAgentRestartWithCache(t *testing.T) {
 	requireChaos(t)
-	s := startSystem(t)
+	eachEngine(t, agentRestartWithCache)
+}
+
+func agentRestartWithCache(t *testing.T, e engine) {
+	s := startSystem(t, systemConfig{engine: e})
 	getHost := []string{"-ports", s.larsctlPorts(), "get-host", "1", "1"}
 	proctest.RunUntil(t, 10*time.Second, 0, "larsctl", getHost...)
 	s.waitAgentHost(1, 1, "10.0.1.1:8001", 10*time.Second)
@@ -163,7 +145,7 @@ func TestAgentRestartWithCache(t *testing.T) {
 	if took > time.Second {
 		t.Errorf("the cached routes were served %v after start, want within 1s", took)
 	}
-	printTable(t, "agent restarted with -cache while every lars-dns is down", []row{{
+	printTable(t, "agent restarted with -cache while every lars-dns is down ("+e.name+")", []row{{
 		"agent killed, route services down, agent started with -cache",
 		"served the cached routes", fmt.Sprintf("first get_host answered %.0f ms after the start", float64(took.Microseconds())/1000),
 	}})
@@ -176,5 +158,7 @@ func printTable(_ *testing.T, title string, rows []row) {
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.fault, r.held, r.figures)
 	}
+	tableMu.Lock()
+	defer tableMu.Unlock()
 	fmt.Print(b.String())
 }

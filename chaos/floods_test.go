@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,14 +19,18 @@ import (
 // than lars-dns's -max-conns (refused beyond it, counted, the agent still served).
 func TestGarbageFloods(t *testing.T) {
 	requireChaos(t)
-	s := startSystem(t)
+	eachEngine(t, garbageFloods)
+}
+
+func garbageFloods(t *testing.T, e engine) {
+	s := startSystem(t, systemConfig{engine: e})
 	getHost := []string{"-ports", s.larsctlPorts(), "get-host", "1", "1"}
 	proctest.RunUntil(t, 10*time.Second, 0, "larsctl", getHost...)
 	var rows []row
 	rng := rand.New(rand.NewPCG(1, 2))
 
 	// 1. The agent: random datagrams, then get_host for random keys.
-	rss0 := rssKiB(t, s.agent.PID())
+	rss0 := agentRSSKiB(t, s)
 	var udp []*net.UDPConn
 	for _, p := range s.ports {
 		c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
@@ -70,7 +71,7 @@ func TestGarbageFloods(t *testing.T) {
 		keys := s.metric("lars_agent_keys")
 		return keys > 0 && keys <= 200, fmt.Sprintf("%.0f keys", keys)
 	})
-	rss1 := rssKiB(t, s.agent.PID())
+	rss1 := agentRSSKiB(t, s)
 	if rss1-rss0 > 200<<10 {
 		t.Errorf("agent RSS grew from %d to %d KiB", rss0, rss1)
 	}
@@ -147,7 +148,7 @@ func TestGarbageFloods(t *testing.T) {
 	rows = append(rows, row{fmt.Sprintf("%d idle connections at lars-dns A (-max-conns %d)", extra, dnsMaxConns),
 		"refused beyond the bound and counted; the agent still served",
 		fmt.Sprintf("%.0f refused; a change reached the agent %.2fs after the write", refused, took.Seconds())})
-	printTable(t, "garbage floods", rows)
+	printTable(t, "garbage floods ("+e.name+")", rows)
 }
 
 func isTimeout(err error) bool {
@@ -155,19 +156,12 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// rssKiB returns the resident memory of process pid in KiB.
-func rssKiB(t *testing.T, pid int) int {
+// agentRSSKiB returns the agent's resident memory in KiB.
+func agentRSSKiB(t *testing.T, s *system) int {
 	t.Helper()
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	mib, err := rssMiB(s.agent.PID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return n
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
+	return int(mib * 1024)
 }

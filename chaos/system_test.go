@@ -15,8 +15,9 @@ import (
 	"github.com/larsgo/lars/internal/proctest"
 )
 
-// envChaos must be 1 for the fault tests to run: they take tens of seconds and kill
-// processes (`make chaos` sets it).
+// envChaos must be 1 for the fault tests to run: they take minutes, kill processes and
+// stop the MariaDB server LARS_TEST_MYSQL_CTL controls (`make chaos` sets it; run them
+// when nothing else uses that server).
 const envChaos = "LARS_CHAOS"
 
 func TestMain(m *testing.M) { proctest.Main(m) }
@@ -30,11 +31,13 @@ func requireChaos(t *testing.T) {
 }
 
 // system is the whole Lars system on loopback: two route services, a report service
-// and an agent, on one SQLite route store with the bundled routes.
+// and an agent, on one route store with the bundled routes.
 type system struct {
 	t        *testing.T
+	engine   engine
 	dir      string
-	db       string
+	db       string // the store's DSN
+	agentINI string // the agent's -config file; empty: none
 	dnsAddrs []string
 	dnsAdmin []string
 	dns      []*proctest.Daemon
@@ -47,13 +50,33 @@ type system struct {
 	cache    string
 }
 
-// startSystem builds the binaries, imports examples/routes.txt and starts every part.
-func startSystem(t *testing.T) *system {
+// systemConfig says how startSystem sets the system up. Its zero value is the system on
+// SQLite with the agent's default settings.
+type systemConfig struct {
+	// engine is the route store's engine. Default sqliteEngine.
+	engine engine
+	// agentINI, when not empty, is the content of the agent's -config file, such as a
+	// [loadbalance] section.
+	agentINI string
+}
+
+// startSystem builds the binaries, imports examples/routes.txt into a fresh store and
+// starts every part.
+func startSystem(t *testing.T, cfg systemConfig) *system {
 	t.Helper()
 	proctest.Build(t, "lars-dns", "lars-reporter", "lars-agent", "larsctl")
-	s := &system{t: t, dir: t.TempDir()}
-	s.db = "sqlite:" + filepath.Join(s.dir, "lars.db")
+	if cfg.engine.name == "" {
+		cfg.engine = sqliteEngine
+	}
+	s := &system{t: t, engine: cfg.engine, dir: t.TempDir()}
+	s.db = cfg.engine.newStore(t, s.dir)
 	s.cache = filepath.Join(s.dir, "routes.cache")
+	if cfg.agentINI != "" {
+		s.agentINI = filepath.Join(s.dir, "agent.ini")
+		if err := os.WriteFile(s.agentINI, []byte(cfg.agentINI), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if code, out := proctest.Run(t, "larsctl", "-db", s.db, "route", "import", "../examples/routes.txt"); code != 0 {
 		t.Fatalf("route import: exit %d: %s", code, out)
 	}
@@ -87,23 +110,19 @@ func (s *system) startAgent() {
 	for i, p := range s.ports {
 		ports[i] = strconv.Itoa(p)
 	}
-	s.agent = proctest.Start(s.t, "lars-agent", "-dns", strings.Join(s.dnsAddrs, ","), "-reporter", s.repAddr,
-		"-ports", strings.Join(ports, ","), "-admin", s.admin, "-cache", s.cache, "-log-level", "warn")
+	args := []string{"-dns", strings.Join(s.dnsAddrs, ","), "-reporter", s.repAddr,
+		"-ports", strings.Join(ports, ","), "-admin", s.admin, "-cache", s.cache, "-log-level", "warn"}
+	if s.agentINI != "" {
+		args = append(args, "-config", s.agentINI)
+	}
+	s.agent = proctest.Start(s.t, "lars-agent", args...)
 	s.agent.WaitListening(s.t, s.admin, 20*time.Second)
 }
 
 // agentHosts returns the hosts ("ip:port") the agent holds for the key, from /routes.
 func (s *system) agentHosts(modid, cmdid int32) []string {
-	resp, err := http.Get("http://" + s.admin + "/routes")
+	routes, err := s.agentRoutes()
 	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var routes []struct {
-		Modid, Cmdid int32
-		Hosts        []struct{ Addr string }
-	}
-	if json.NewDecoder(resp.Body).Decode(&routes) != nil {
 		return nil
 	}
 	for _, r := range routes {
@@ -142,40 +161,32 @@ const dnsMaxConns = 2000
 // metric returns the value of the agent's metric line that starts with name.
 func (s *system) metric(name string) float64 { return metricAt(s.admin, name) }
 
-// metricSum returns the sum of the metric lines that start with prefix on the admin
-// endpoint at addr (every label of one metric, say).
+// metricSum returns the sum of the series whose name (with labels) starts with prefix
+// on the admin endpoint at addr (every label of one metric, say); -1 when it cannot be
+// read.
 func metricSum(addr, prefix string) float64 {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	series, err := scrape(addr)
 	if err != nil {
 		return -1
 	}
-	defer resp.Body.Close()
 	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), prefix) {
-			_, v, _ := strings.Cut(sc.Text(), " ")
-			f, _ := strconv.ParseFloat(v, 64)
-			sum += f
+	for name, v := range series {
+		if strings.HasPrefix(name, prefix) {
+			sum += v
 		}
 	}
 	return sum
 }
 
-// metricAt returns the value of the metric line that starts with name on the admin
-// endpoint at addr; -1 when there is none.
+// metricAt returns the value of the series name (with its labels, if any) on the admin
+// endpoint at addr; -1 when there is none or it cannot be read.
 func metricAt(addr, name string) float64 {
-	resp, err := http.Get("http://" + addr + "/metrics")
+	series, err := scrape(addr)
 	if err != nil {
 		return -1
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
+	if v, ok := series[name]; ok {
+		return v
 	}
 	return -1
 }
@@ -188,11 +199,59 @@ func (s *system) routeAdd(modid, cmdid int32, ip string, port int) {
 	}
 }
 
-// agentArgs is the -ports value of larsctl for the agent.
+// larsctlPorts is the -ports value of larsctl for the agent.
 func (s *system) larsctlPorts() string {
 	ports := make([]string, len(s.ports))
 	for i, p := range s.ports {
 		ports[i] = strconv.Itoa(p)
 	}
 	return strings.Join(ports, ",")
+}
+
+// httpClient bounds every request the tests make to an admin endpoint.
+var httpClient = &http.Client{Timeout: 5 * time.Second}
+
+// scrape returns the series of the admin endpoint at addr's /metrics, by name with
+// labels as written (`lars_agent_drops_total{reason="bad_frame"}`).
+func scrape(addr string) (map[string]float64, error) {
+	resp, err := httpClient.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	series := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
+			series[line[:i]] = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read %s/metrics: %w", addr, err)
+	}
+	return series, nil
+}
+
+// getJSON decodes the JSON document at url into v.
+func getJSON(url string, v any) error {
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return nil
 }

@@ -1,0 +1,153 @@
+package chaos
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/codec/larspb"
+)
+
+// routeAsker asks the agent for a key's hosts over UDP (get_route, msgid 7), as
+// business code does through the Lars API. Not safe for concurrent use.
+type routeAsker struct {
+	conns []*net.UDPConn // one per agent port
+	buf   []byte
+	sent  int // requests sent
+}
+
+// newRouteAsker connects to the agent's ports on loopback.
+func newRouteAsker(ports []int) (*routeAsker, error) {
+	a := &routeAsker{buf: make([]byte, 64<<10)}
+	for _, p := range ports {
+		c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.conns = append(a.conns, c)
+	}
+	return a, nil
+}
+
+func (a *routeAsker) close() {
+	for _, c := range a.conns {
+		c.Close()
+	}
+}
+
+// hosts asks for the key's hosts and returns them as sorted "ip:port", waiting at most
+// timeout for the answer. The request goes to port (modid+cmdid) mod len(ports), as the
+// Lars API sends it.
+func (a *routeAsker) hosts(modid, cmdid int32, timeout time.Duration) ([]string, error) {
+	c := a.conns[int(uint32(modid+cmdid))%len(a.conns)]
+	frame, err := codec.AppendFrame(nil, codec.MsgAPIGetRouteRequest, &larspb.GetRouteRequest{Modid: modid, Cmdid: cmdid})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Write(frame); err != nil {
+		return nil, err
+	}
+	a.sent++
+	c.SetReadDeadline(time.Now().Add(timeout))
+	for {
+		n, err := c.Read(a.buf)
+		if err != nil {
+			return nil, fmt.Errorf("get_route %d/%d: %w", modid, cmdid, err)
+		}
+		id, body, r := codec.ParseDatagram(a.buf[:n])
+		if r != codec.ReasonOK || id != codec.MsgAPIGetRouteResponse {
+			continue
+		}
+		var resp larspb.GetRouteResponse
+		if err := resp.UnmarshalVT(body); err != nil {
+			return nil, fmt.Errorf("get_route %d/%d: %w", modid, cmdid, err)
+		}
+		if resp.Modid != modid || resp.Cmdid != cmdid {
+			continue // a late answer to an earlier request
+		}
+		hosts := make([]string, len(resp.Host))
+		for i, h := range resp.Host {
+			hosts[i] = codec.AddrPortFromHost(h.Ip, h.Port).String()
+		}
+		slices.Sort(hosts)
+		return hosts, nil
+	}
+}
+
+// udpSocketDrops returns, by socket inode, the datagrams the kernel dropped on each
+// IPv4 UDP socket whose local and remote ports match selects (the drops column of
+// /proc/net/udp): what a full receive buffer loses before its reader can count it.
+func udpSocketDrops(match func(local, remote int) bool) (map[string]uint64, error) {
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return nil, err
+	}
+	port := func(addr string) int {
+		_, hex, _ := strings.Cut(addr, ":")
+		p, err := strconv.ParseUint(hex, 16, 16)
+		if err != nil {
+			return -1
+		}
+		return int(p)
+	}
+	drops := map[string]uint64{}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line) // sl local rem st queues tr retrnsmt uid timeout inode ref pointer drops
+		if len(f) < 13 || !match(port(f[1]), port(f[2])) {
+			continue
+		}
+		n, err := strconv.ParseUint(f[len(f)-1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("/proc/net/udp: drops %q: %w", f[len(f)-1], err)
+		}
+		drops[f[9]] = n
+	}
+	return drops, nil
+}
+
+// udpDrops returns the datagrams the kernel dropped on the UDP sockets bound to ports.
+func udpDrops(ports []int) (uint64, error) {
+	drops, err := udpSocketDrops(func(local, _ int) bool { return slices.Contains(ports, local) })
+	var sum uint64
+	for _, n := range drops {
+		sum += n
+	}
+	return sum, err
+}
+
+// dropWatch follows the kernel drops of sockets that come and go, such as the load
+// generator's, which are closed when its run ends: watch reads them, total is the sum
+// of each socket's last count.
+type dropWatch struct {
+	match func(local, remote int) bool
+	last  map[string]uint64 // by inode
+}
+
+// newDropWatch follows the sockets sending to the agent's ports: the load's.
+func newDropWatch(agentPorts []int) *dropWatch {
+	return &dropWatch{match: func(_, remote int) bool { return slices.Contains(agentPorts, remote) }, last: map[string]uint64{}}
+}
+
+// watch reads the drops of the sockets open now.
+func (w *dropWatch) watch() error {
+	drops, err := udpSocketDrops(w.match)
+	for inode, n := range drops {
+		w.last[inode] = n
+	}
+	return err
+}
+
+// total is the drops counted on every socket seen.
+func (w *dropWatch) total() uint64 {
+	var sum uint64
+	for _, n := range w.last {
+		sum += n
+	}
+	return sum
+}

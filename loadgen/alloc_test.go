@@ -19,7 +19,7 @@ func TestSendReceiveAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now()}
+	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now(), mix: newMixTable(cfg.Mix)}
 	r.keys = newKeySpace(&r.cfg, nil)
 	r.hosts = make([]atomic.Uint64, r.keys.n)
 	l, err := newLane(r, 0, 0, 1024)
@@ -77,7 +77,7 @@ func TestDrivenLoopAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now()}
+	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now(), mix: newMixTable(cfg.Mix)}
 	r.keys = newKeySpace(&r.cfg, nil)
 	r.hosts = make([]atomic.Uint64, r.keys.n)
 	l, err := newLane(r, 0, 0, 1024)
@@ -88,7 +88,7 @@ func TestDrivenLoopAllocs(t *testing.T) {
 	r.lanes = []*lane{l}
 	r.byPort = [][]*lane{{l}}
 	r.driven = true
-	l.startDrive(16, 0, 1<<62)
+	l.startDrive(16, 1<<62)
 	l.conn.UDPConn().SetReadDeadline(time.Now().Add(10 * time.Second))
 	round := func() {
 		l.refill(r.now())

@@ -31,12 +31,8 @@ const massDraws = 1 << 16
 type laneDrive struct {
 	share    int // requests this lane keeps in flight
 	inflight int
-	keys     *keySpace // the run's distribution, with the lane's own generator
-	rng      *rand.Rand
-	enc      *encoder
-	cum      [numKinds]int
-	total    int
-	stopAt   int64 // no request intended at or after this time
+	keys     *keySpace // the run's distribution, drawn with the lane's generator
+	stopAt   int64     // no request intended at or after this time
 	lastSent int64
 	sweepAt  int64 // next expiry of the lane's own rings
 	sending  bool
@@ -84,16 +80,11 @@ func driveShares(r *runner) []int {
 }
 
 // startDrive makes the lane drive share requests of the closed loop.
-func (l *lane) startDrive(share int, id int, stopAt int64) {
+func (l *lane) startDrive(share int, stopAt int64) {
 	r := l.r
-	rng := rand.New(rand.NewPCG(r.cfg.Seed, uint64(id)+1<<32))
-	d := &laneDrive{share: share, keys: newKeySpace(&r.cfg, rng), rng: rng, enc: newEncoder(),
-		stopAt: stopAt, sending: share > 0}
-	for k, w := range r.cfg.Mix {
-		d.total += w
-		d.cum[k] = d.total
-	}
-	l.drive = d
+	// The lane's goroutine now sends too: it draws with the lane's generator and
+	// encodes with the lane's encoder, which only it uses.
+	l.drive = &laneDrive{share: share, keys: newKeySpace(&r.cfg, l.rng), stopAt: stopAt, sending: share > 0}
 	l.lagTo, l.sendCounts = &l.lag, &l.c
 }
 
@@ -164,8 +155,8 @@ func (l *lane) refill(now int64) {
 		if now >= d.stopAt || !r.takeRequest(now) {
 			break
 		}
-		kind := drawKind(d.rng, &d.cum, d.total)
-		if !l.queue(kind, l.drawOwnKey(), now, d.enc, d.rng, &l.c) {
+		kind := r.mix.draw(l.rng)
+		if !l.queue(kind, l.drawOwnKey(), now, l.enc, l.rng, &l.c) {
 			r.giveBackRequest(now)
 			break
 		}

@@ -25,6 +25,7 @@ type runner struct {
 
 	hosts     []atomic.Uint64 // last host seen per key index, for reports in the mix
 	keys      *keySpace       // for key indexes only (no draws)
+	mix       mixTable        // request types by weight, for whoever sends
 	failHosts []uint64
 
 	endSend atomic.Int64 // intended send time of the last request
@@ -47,6 +48,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), failHosts: hostSet(cfg.FailHosts)}
 	r.keys = newKeySpace(&r.cfg, rand.New(rand.NewPCG(1, 1)))
+	r.mix = newMixTable(cfg.Mix)
 	if cfg.Mix[KindReport] > 0 {
 		r.hosts = make([]atomic.Uint64, r.keys.n)
 	}
@@ -71,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if shares := driveShares(r); shares != nil {
 		r.driven = true
 		for i, l := range r.lanes {
-			l.startDrive(shares[i], i, s.endAt)
+			l.startDrive(shares[i], s.endAt)
 			if l.drive.sending {
 				r.drivers.Add(1)
 			}

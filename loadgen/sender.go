@@ -15,8 +15,6 @@ type sender struct {
 	keys  *keySpace
 	rng   *rand.Rand
 	enc   *encoder
-	cum   [numKinds]int // cumulative mix weights
-	total int
 	rr    []int // next socket of each port, round robin
 	pacer *pacer
 
@@ -37,10 +35,6 @@ func newSender(r *runner) (*sender, error) {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, 0))
 	s := &sender{r: r, rng: rng, keys: newKeySpace(&r.cfg, rng), enc: newEncoder(),
 		rr: make([]int, len(r.cfg.Ports)), pacer: p, endAt: math.MaxInt64}
-	for k, w := range r.cfg.Mix {
-		s.total += w
-		s.cum[k] = s.total
-	}
 	if r.cfg.Duration > 0 {
 		s.endAt = r.measureFrom + int64(r.cfg.Duration)
 	}
@@ -201,7 +195,7 @@ func (s *sender) flushAll() {
 // when the chosen socket has no free slot for it.
 func (s *sender) emit(at int64) bool {
 	r := s.r
-	kind := drawKind(s.rng, &s.cum, s.total)
+	kind := r.mix.draw(s.rng)
 	ki := s.keys.draw()
 	modid, cmdid := s.keys.key(ki)
 	port := s.keys.port(modid, cmdid)
@@ -261,13 +255,28 @@ func (l *lane) queue(kind Kind, ki uint64, at int64, enc *encoder, rng *rand.Ran
 	return true
 }
 
-// drawKind draws a request type by the mix's cumulative weights cum (total in all).
-func drawKind(rng *rand.Rand, cum *[numKinds]int, total int) Kind {
-	if total == cum[KindGetHost] {
+// mixTable holds the mix's cumulative weights, for drawing request types.
+type mixTable struct {
+	cum   [numKinds]int
+	total int
+}
+
+func newMixTable(m Mix) mixTable {
+	var t mixTable
+	for k, w := range m {
+		t.total += w
+		t.cum[k] = t.total
+	}
+	return t
+}
+
+// draw draws a request type by the mix's weights.
+func (t *mixTable) draw(rng *rand.Rand) Kind {
+	if t.total == t.cum[KindGetHost] {
 		return KindGetHost
 	}
-	x := rng.IntN(total)
-	for k, c := range cum {
+	x := rng.IntN(t.total)
+	for k, c := range t.cum {
 		if x < c {
 			return Kind(k)
 		}

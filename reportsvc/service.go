@@ -129,10 +129,12 @@ func (s *Service) serve(nc net.Conn) {
 }
 
 // enqueueReport queues one ServerCallStatus row per result of req. A report without
-// ts is stamped with the time it was read.
+// ts is stamped with the time it was read. The frame is counted once its rows are
+// queued or counted as dropped, so that a reader of Stats who sees the frame also sees
+// its rows.
 func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
-	s.stats.frames.Add(1)
 	if len(req.Results) == 0 {
+		s.stats.frames.Add(1)
 		return
 	}
 	s.stats.results.Add(uint64(len(req.Results)))
@@ -165,6 +167,7 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
 	if dropped > 0 {
 		s.stats.droppedQueueFull.Add(dropped)
 	}
+	s.stats.frames.Add(1)
 }
 
 // Stats returns the service's figures.

@@ -23,7 +23,8 @@ const (
 // socket at a time, the one that set lead: a caller waiting for its own answer (the
 // leader) when no one else reads, or the port's reader goroutine, woken by a leader
 // that leaves while other callers still wait. Whoever reads hands every answer that is
-// not its own to the caller waiting for it.
+// not its own to the caller waiting for it, and while several callers wait it takes
+// up to as many datagrams per system call (readSeveral).
 type lane struct {
 	conn    *net.UDPConn
 	lead    atomic.Bool   // a goroutine reads conn and owns r
@@ -96,20 +97,28 @@ func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time,
 		if w.done() { // checked after arming: a kick (see kick) is never lost
 			return nil // before the send: a refusal or Close, which the caller receives
 		}
-		n, err := ln.sr.readNext(req, park)
-		if req != nil {
-			unsent := ln.sr.sendErr != nil
-			if err := c.sentInRead(p, req); err != nil {
-				w.unsent = true
-				return err
+		var err error
+		if req == nil && ln.waiters.Load() > 1 {
+			err = c.readSeveral(p)
+		} else {
+			var n int
+			n, err = ln.sr.readNext(req, park)
+			if req != nil {
+				unsent := ln.sr.sendErr != nil
+				if err := c.sentInRead(p, req); err != nil {
+					w.unsent = true
+					return err
+				}
+				req = nil
+				if unsent {
+					continue // written the waiting way just now: read
+				}
 			}
-			req = nil
-			if unsent {
-				continue // written the waiting way just now: read
+			if err == nil {
+				ln.r.datagram(n)
 			}
 		}
 		if err == nil {
-			ln.r.datagram(n)
 			continue
 		}
 		switch {
@@ -129,6 +138,17 @@ func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time,
 			time.Sleep(time.Millisecond) // an unexpected error must not spin the loop
 		}
 	}
+}
+
+// readSeveral reads with one system call as many datagrams as lane p has callers
+// waiting (up to maxBatch) and hands them out; it waits for the first as readNext.
+func (c *Client) readSeveral(p int) error {
+	ln := &c.lanes[p]
+	n, err := ln.sr.readBatch(int(min(ln.waiters.Load(), maxBatch)))
+	for i := range n {
+		ln.r.dispatch(ln.sr.batchBuf(i))
+	}
+	return err
 }
 
 // sentInRead settles the request that readNext was given for lane p: counted sent, or
@@ -195,9 +215,16 @@ func (c *Client) serve(p int) bool {
 	ln := &c.lanes[p]
 	for ln.waiters.Load() > 0 {
 		ln.arm(time.Now().Add(readerPoll), readerPoll/4)
-		n, err := ln.sr.readNext(nil, false)
+		var err error
+		if ln.waiters.Load() > 1 {
+			err = c.readSeveral(p)
+		} else {
+			var n int
+			if n, err = ln.sr.readNext(nil, false); err == nil {
+				ln.r.datagram(n)
+			}
+		}
 		if err == nil {
-			ln.r.datagram(n)
 			continue
 		}
 		switch {

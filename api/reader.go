@@ -18,9 +18,12 @@ type reader struct {
 }
 
 // datagram counts and dispatches the n bytes just read into buf.
-func (r *reader) datagram(n int) {
+func (r *reader) datagram(n int) { r.dispatch(r.buf[:n]) }
+
+// dispatch counts and dispatches datagram b.
+func (r *reader) dispatch(b []byte) {
 	r.c.stats.received.Add(1)
-	if !r.handle(r.buf[:n]) {
+	if !r.handle(b) {
 		r.c.stats.malformed.Add(1)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -21,18 +20,8 @@ import (
 // reverse order: whoever reads the port takes several per read, and every caller gets
 // its own answer, the large one whole.
 func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
-	agent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer agent.Close()
+	agent, c := newHandAgent(t, 5*time.Second)
 	agent.SetReadBuffer(1 << 20)
-	port := uint16(agent.LocalAddr().(*net.UDPAddr).Port)
-	c, err := New(Config{Agent: netip.MustParseAddr("127.0.0.1"), Ports: []uint16{port}, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 
 	const callers, routeHosts = 16, 3000
 	var wg sync.WaitGroup
@@ -76,6 +65,7 @@ func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
 	var answers [][]byte
 	for _, r := range reqs {
 		var frame []byte
+		var err error
 		switch r.id {
 		case codec.MsgGetHostRequest:
 			var q pb.GetHostRequest

@@ -3,8 +3,6 @@
 package api
 
 import (
-	"net"
-	"net/netip"
 	"syscall"
 	"testing"
 	"time"
@@ -15,17 +13,7 @@ import (
 // written the waiting way and counted once; a refusal met by that write is the call's
 // ErrAgentUnreachable, counted, and nothing is sent.
 func TestSentInReadFallsBackToWaitingWrite(t *testing.T) {
-	agent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer agent.Close()
-	port := uint16(agent.LocalAddr().(*net.UDPAddr).Port)
-	c, err := New(Config{Agent: netip.MustParseAddr("127.0.0.1"), Ports: []uint16{port}, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	agent, c := newHandAgent(t, time.Second)
 
 	c.lanes[0].sr.sendErr = syscall.EAGAIN
 	if err := c.sentInRead(0, []byte("request")); err != nil || c.Stats().Sent != 1 {

@@ -5,89 +5,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/larsgo/lars/internal/browsertest"
 )
 
-// Environment of the browser test: the browser's path (default: chromium on the PATH),
-// and a folder to keep the screenshots in (default: the test's temporary folder).
-const (
-	envChromium    = "LARS_TEST_CHROMIUM"
-	envScreenshots = "LARS_LOADGEN_SCREENSHOTS"
-)
-
-// chromiumOrSkip returns the path of chromium. Without one the test skips, saying why,
-// unless CI=true: in CI the browser test must run (.ci/run installs chromium).
-func chromiumOrSkip(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if p := os.Getenv(envChromium); p != "" {
-		path, err = exec.LookPath(p)
-	}
-	if err != nil {
-		msg := fmt.Sprintf("no chromium (%v; apt-get install chromium, or set %s to its path): the browser test cannot run", err, envChromium)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true requires it")
-		}
-		t.Skip(msg)
-	}
-	return path
-}
-
-// headless starts a headless chromium with a fresh profile and no network use of its
-// own, and returns its context and a func that returns the console errors and uncaught
-// exceptions so far.
-func headless(t *testing.T, path string) (context.Context, func() []string) {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(1200, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("cannot start %s: %v", path, err)
-	}
-	var (
-		mu   sync.Mutex
-		seen []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
-				mu.Lock()
-				seen = append(seen, m.String()+" ("+m.URL+")")
-				mu.Unlock()
-			}
-		}
-	}()
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
-	}
-}
+// envScreenshots names a folder to keep the browser test's screenshots in (default:
+// the test's temporary folder); browsertest.EnvChromium may name the browser.
+const envScreenshots = "LARS_LOADGEN_SCREENSHOTS"
 
 // reportPage is one page of the browser test: how to write it, and how many elements
 // each selector must find in it once drawn.
@@ -103,7 +33,7 @@ type reportPage struct {
 // the legend beside the data, nothing fetched, no page error. Screenshots go to
 // $LARS_LOADGEN_SCREENSHOTS or the test's temporary folder.
 func TestBrowserReports(t *testing.T) {
-	chromium := chromiumOrSkip(t)
+	chromium := browsertest.Chromium(t)
 	dir := t.TempDir()
 	shots := os.Getenv(envScreenshots)
 	if shots == "" {
@@ -165,7 +95,7 @@ func TestBrowserReports(t *testing.T) {
 		}},
 	}
 
-	ctx, pageErrors := headless(t, chromium)
+	ctx, pageErrors := browsertest.Start(t, chromium, browsertest.Options{Width: 1200, Height: 900, HideScrollbars: true})
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)

@@ -5,93 +5,22 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/internal/browsertest"
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
 )
 
 func TestMain(m *testing.M) { proctest.Main(m) }
-
-// EnvChromium names the environment variable that may give the browser's path; the
-// default is Debian's chromium on the PATH.
-const EnvChromium = "LARS_TEST_CHROMIUM"
-
-// chromiumOrSkip returns the path of chromium. Without one the test skips, saying why,
-// unless CI=true: in CI the browser test must run (.ci/run installs chromium).
-func chromiumOrSkip(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if p := os.Getenv(EnvChromium); p != "" {
-		path, err = exec.LookPath(p)
-	}
-	if err != nil {
-		msg := fmt.Sprintf("no chromium (%v; apt-get install chromium, or set %s to its path): the browser test cannot run", err, EnvChromium)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true requires it")
-		}
-		t.Skip(msg)
-	}
-	return path
-}
-
-// browser starts a headless chromium with a fresh profile and no network use of its
-// own, and returns its context and a func that returns the console messages of type
-// error or exception so far, but for expected ones: the answer to a refused form, which
-// the console sends with status 400, is logged by the browser as a failed load.
-func browser(t *testing.T, path string, expected func(chromedp.ConsoleMessage) bool) (ctx context.Context, problems func() []string) {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("cannot start %s: %v", path, err)
-	}
-	var (
-		mu   sync.Mutex
-		seen []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if (m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException) && !expected(m) {
-				mu.Lock()
-				seen = append(seen, m.String()+" ("+m.URL+")")
-				mu.Unlock()
-			}
-		}
-	}()
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
-	}
-}
 
 // routeOf asks the agent for every host of k, as "IP:PORT" strings sorted.
 func routeOf(c *api.Client, k lb.Key) ([]string, error) {
@@ -110,7 +39,7 @@ func routeOf(c *api.Client, k lb.Key) ([]string, error) {
 // host added with the form, seen in the list, in the history and served by an agent
 // fed by lars-dns, then removed. Screenshots go to a folder the test names.
 func TestBrowserAddAndRemoveHost(t *testing.T) {
-	chromium := chromiumOrSkip(t)
+	chromium := browsertest.Chromium(t)
 	proctest.Build(t, "lars-console", "lars-dns", "lars-agent")
 	shots, err := os.MkdirTemp("", "lars-console-screenshots-")
 	if err != nil {
@@ -175,7 +104,7 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	refusedForm := func(m chromedp.ConsoleMessage) bool {
 		return m.Source == "network" && m.URL == base+"/hosts/add" && strings.Contains(m.Text, "status of 400")
 	}
-	bctx, consoleProblems := browser(t, chromium, refusedForm)
+	bctx, consoleProblems := browsertest.Start(t, chromium, browsertest.Options{Width: 1280, Height: 900, Expected: refusedForm})
 	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, scancel := context.WithTimeout(bctx, 30*time.Second)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/larsgo/lars/internal/udpstat"
 	"github.com/larsgo/lars/loadgen"
 )
 
@@ -178,7 +179,7 @@ func (r *soakRun) checkRoutes() row {
 func (r *soakRun) checkRequests() row {
 	t, mixed, routes := r.s.t, r.mixed, r.routes
 	t.Helper()
-	kernelDrops, err := udpDrops(r.s.ports)
+	kernelDrops, err := udpstat.Drops(r.s.ports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func (r *soakRun) checkReports() row {
 	t.Helper()
 	l := r.s.settleReports(30 * time.Second)
 	rc := r.s.compareRows(func(modid, cmdid int32) bool { return modid <= 100 && cmdid == 1 })
-	kernelDrops, err := udpDrops(r.s.ports)
+	kernelDrops, err := udpstat.Drops(r.s.ports)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,12 @@ package chaos
 import (
 	"fmt"
 	"net"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/udpstat"
 )
 
 // routeAsker asks the agent for a key's hosts over UDP (get_route, msgid 7), as
@@ -80,47 +78,6 @@ func (a *routeAsker) hosts(modid, cmdid int32, timeout time.Duration) ([]string,
 	}
 }
 
-// udpSocketDrops returns, by socket inode, the datagrams the kernel dropped on each
-// IPv4 UDP socket whose local and remote ports match selects (the drops column of
-// /proc/net/udp): what a full receive buffer loses before its reader can count it.
-func udpSocketDrops(match func(local, remote int) bool) (map[string]uint64, error) {
-	data, err := os.ReadFile("/proc/net/udp")
-	if err != nil {
-		return nil, err
-	}
-	port := func(addr string) int {
-		_, hex, _ := strings.Cut(addr, ":")
-		p, err := strconv.ParseUint(hex, 16, 16)
-		if err != nil {
-			return -1
-		}
-		return int(p)
-	}
-	drops := map[string]uint64{}
-	for _, line := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(line) // sl local rem st queues tr retrnsmt uid timeout inode ref pointer drops
-		if len(f) < 13 || !match(port(f[1]), port(f[2])) {
-			continue
-		}
-		n, err := strconv.ParseUint(f[len(f)-1], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("/proc/net/udp: drops %q: %w", f[len(f)-1], err)
-		}
-		drops[f[9]] = n
-	}
-	return drops, nil
-}
-
-// udpDrops returns the datagrams the kernel dropped on the UDP sockets bound to ports.
-func udpDrops(ports []int) (uint64, error) {
-	drops, err := udpSocketDrops(func(local, _ int) bool { return slices.Contains(ports, local) })
-	var sum uint64
-	for _, n := range drops {
-		sum += n
-	}
-	return sum, err
-}
-
 // dropWatch follows the kernel drops of sockets that come and go, such as the load
 // generator's, which are closed when its run ends: watch reads them, total is the sum
 // of each socket's last count.
@@ -136,7 +93,7 @@ func newDropWatch(agentPorts []int) *dropWatch {
 
 // watch reads the drops of the sockets open now.
 func (w *dropWatch) watch() error {
-	drops, err := udpSocketDrops(w.match)
+	drops, err := udpstat.SocketDrops(w.match)
 	for inode, n := range drops {
 		w.last[inode] = n
 	}

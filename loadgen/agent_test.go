@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/agenttest"
+	"github.com/larsgo/lars/internal/udpstat"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -63,10 +64,25 @@ func TestAgent(t *testing.T) {
 		codec.MsgAPIGetRouteRequest: rep.ByType.GetRoute.Sent,
 		codec.MsgReportRequest:      rep.ReportsSent,
 	}
+	// A datagram the kernel accepted can still be dropped by it at the agent's full
+	// receive buffer, and a send that failed is counted as a send error: a difference
+	// those explain is the machine's, anything else is the load generator's miscount.
+	kernelDrops, err := udpstat.Drops(ports)
+	if err != nil {
+		t.Logf("kernel drops unknown: %v", err)
+	}
 	for id, n := range want {
-		if c.Requests[id] != n {
-			t.Errorf("agent received %d %s, load generator sent %d", c.Requests[id], id, n)
+		got := c.Requests[id]
+		if got == n {
+			continue
 		}
+		if got < n && n-got <= kernelDrops+rep.SendErrors {
+			t.Logf("agent received %d %s, load generator sent %d: explained by %d kernel drops at the agent and %d send errors",
+				got, id, n, kernelDrops, rep.SendErrors)
+			continue
+		}
+		t.Errorf("agent received %d %s, load generator sent %d (kernel drops at the agent %d, send errors %d, agent drops %v)",
+			got, id, n, kernelDrops, rep.SendErrors, c.Drops)
 	}
 	if rep.ByType.Report.ReportsAfter != rc.Succ {
 		t.Errorf("%d reports after get_host, want one per succ answer (%d)", rep.ByType.Report.ReportsAfter, rc.Succ)

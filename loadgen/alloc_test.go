@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/internal/alloctest"
 )
 
 // TestSendReceiveAllocs drives the per-request bookkeeping of a run by hand, in one
@@ -13,22 +15,7 @@ import (
 // slots, sendmmsg, recvmmsg, decoding and matching answers, recording latencies and
 // counts, reports after get_host, and timeouts. None of it may allocate.
 func TestSendReceiveAllocs(t *testing.T) {
-	srv := startEcho(t)
-	cfg, err := Config{Ports: []int{int(srv.Addr().Port())}, Echo: true, Batch: 16, ReportFail: 0.5,
-		Mix: Mix{KindGetHost: 8, KindGetRoute: 1, KindReport: 1}, Modids: Range{1, 100}, Spread: Zipf}.withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now(), mix: newMixTable(cfg.Mix)}
-	r.keys = newKeySpace(&r.cfg, nil)
-	r.hosts = make([]atomic.Uint64, r.keys.n)
-	l, err := newLane(r, 0, 0, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close()
-	r.lanes = []*lane{l}
-	r.byPort = [][]*lane{{l}}
+	r, l := newOneLaneRunner(t, Config{ReportFail: 0.5})
 	s, err := newSender(r)
 	if err != nil {
 		t.Fatal(err)
@@ -55,9 +42,7 @@ func TestSendReceiveAllocs(t *testing.T) {
 		s.sweep(r.now())
 	}
 	round()
-	if a := testing.AllocsPerRun(200, round); a != 0 {
-		t.Errorf("a round of 16 requests: %v allocations, want 0", a)
-	}
+	alloctest.Zero(t, "a round of 16 requests", 200, round)
 	var tl tally
 	tl.addCounters(&r.sc)
 	tl.addCounters(&l.c)
@@ -71,22 +56,7 @@ func TestSendReceiveAllocs(t *testing.T) {
 // sendmmsg), reading and matching the answers, and expiring its own requests. None of
 // it may allocate.
 func TestDrivenLoopAllocs(t *testing.T) {
-	srv := startEcho(t)
-	cfg, err := Config{Ports: []int{int(srv.Addr().Port())}, Echo: true, Batch: 16, Concurrency: 16,
-		Mix: Mix{KindGetHost: 8, KindGetRoute: 1, KindReport: 1}, Modids: Range{1, 100}, Spread: Zipf}.withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now(), mix: newMixTable(cfg.Mix)}
-	r.keys = newKeySpace(&r.cfg, nil)
-	r.hosts = make([]atomic.Uint64, r.keys.n)
-	l, err := newLane(r, 0, 0, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close()
-	r.lanes = []*lane{l}
-	r.byPort = [][]*lane{{l}}
+	r, l := newOneLaneRunner(t, Config{Concurrency: 16})
 	r.driven = true
 	l.startDrive(16, 1<<62)
 	l.conn.UDPConn().SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -102,12 +72,37 @@ func TestDrivenLoopAllocs(t *testing.T) {
 		l.drive.inflight -= l.expireOwn(r.now())
 	}
 	round()
-	if a := testing.AllocsPerRun(200, round); a != 0 {
-		t.Errorf("a round of the window: %v allocations, want 0", a)
-	}
+	alloctest.Zero(t, "a round of the window", 200, round)
 	var tl tally
 	tl.addCounters(&l.c)
 	if tl[phaseMeasured][fReceived] == 0 || tl[phaseMeasured][fSent+int(KindReport)] == 0 || tl[phaseMeasured][fMalformed] != 0 {
 		t.Errorf("counts %v: want answers and reports, nothing malformed", tl[phaseMeasured])
 	}
+}
+
+// newOneLaneRunner returns a runner with one socket against a fresh echo server, set up
+// by hand as Run would, for tests that drive its per-request steps themselves: cfg
+// with the echo's port, batches of 16, a get_host/get_route/report mix of 8/1/1 over
+// modids 1-100 drawn zipf. The socket is closed when the test ends.
+func newOneLaneRunner(t *testing.T, cfg Config) (*runner, *lane) {
+	t.Helper()
+	srv := startEcho(t)
+	cfg.Ports, cfg.Echo, cfg.Batch = []int{int(srv.Addr().Port())}, true, 16
+	cfg.Mix = Mix{KindGetHost: 8, KindGetRoute: 1, KindReport: 1}
+	cfg.Modids, cfg.Spread = Range{1, 100}, Zipf
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{cfg: cfg, doorbell: make(chan struct{}, 1), start: time.Now(), mix: newMixTable(cfg.Mix)}
+	r.keys = newKeySpace(&r.cfg, nil)
+	r.hosts = make([]atomic.Uint64, r.keys.n)
+	l, err := newLane(r, 0, 0, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.close)
+	r.lanes = []*lane{l}
+	r.byPort = [][]*lane{{l}}
+	return r, l
 }

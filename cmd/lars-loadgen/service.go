@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"syscall"
 
@@ -202,28 +201,12 @@ func finishService(o *serviceOptions, out any, text, csv, html func(io.Writer) e
 		if f.path == "" {
 			continue
 		}
-		if err := writeServiceFile(f.path, stdout, f.write); err != nil {
+		if err := writeTo(f.path, stdout, f.write); err != nil {
 			fmt.Fprintf(stderr, "lars-loadgen: cannot write %s: %v\n", f.flag, err)
 			code = exitMissed
 		}
 	}
 	return code
-}
-
-// writeServiceFile writes to path, or to stdout when path is "-".
-func writeServiceFile(path string, stdout io.Writer, write func(io.Writer) error) error {
-	if path == "-" {
-		return write(stdout)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // fitFileLimit makes sure the process may open a descriptor per agent: it raises the

@@ -123,7 +123,7 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 	if err := f.check(set); err != nil {
 		return nil, fs, err
 	}
-	mods, cmds, spread, err := f.keySpace()
+	fleet, err := f.fleet()
 	if err != nil {
 		return nil, fs, err
 	}
@@ -170,9 +170,8 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 			}
 			o.slo = &obj
 		}
-		o.dns = ctlplane.DNSConfig{Target: f.target, Agents: f.agents, Keys: f.keys, Modids: mods, Cmdids: cmds,
-			Spread: spread, ZipfS: f.zipfS, HostsPerKey: f.hosts, ChangesPerSec: changeRate, Duration: duration,
-			Changes: changes, PushTimeout: pushTimeout, SetupTimeout: setupTimeout, AdminURL: f.adminURL, Seed: f.seed}
+		o.dns = ctlplane.DNSConfig{Fleet: fleet, HostsPerKey: f.hosts, ChangesPerSec: changeRate, Duration: duration,
+			Changes: changes, PushTimeout: pushTimeout, SetupTimeout: setupTimeout, AdminURL: f.adminURL}
 		o.sweepOver = over
 		if o.doSweep {
 			if o.slo == nil {
@@ -206,9 +205,8 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 	if err != nil {
 		return nil, fs, err
 	}
-	o.rep = ctlplane.ReporterConfig{Target: f.target, Agents: f.agents, Keys: f.keys, Modids: mods, Cmdids: cmds,
-		Spread: spread, ZipfS: f.zipfS, Hosts: f.hosts, Rate: rate, Duration: duration, Reports: reports,
-		Senders: senders, CallerBase: caller, AdminURL: f.adminURL, Settle: settle, Seed: f.seed}
+	o.rep = ctlplane.ReporterConfig{Fleet: fleet, Hosts: f.hosts, Rate: rate, Duration: duration, Reports: reports,
+		Senders: senders, CallerBase: caller, AdminURL: f.adminURL, Settle: settle}
 	if o.doSweep {
 		if set["rate"] || set["duration"] || set["reports"] {
 			return nil, fs, errors.New("-sweep sets -rate and the duration of each step: use -sweep-start, -sweep-factor, -sweep-max and -step-duration")
@@ -260,26 +258,29 @@ func (f *serviceFlags) check(set map[string]bool) error {
 	return nil
 }
 
-// keySpace parses -modids, -cmdids and -spread.
-func (f *serviceFlags) keySpace() (mods, cmds loadgen.Range, spread loadgen.Spread, err error) {
-	if mods, err = loadgen.ParseRange(f.modids); err != nil {
-		return mods, cmds, spread, fmt.Errorf("-modids: %w", err)
+// fleet parses -target, -agents, -keys, -modids, -cmdids, -spread, -zipf-s and -seed.
+func (f *serviceFlags) fleet() (ctlplane.Fleet, error) {
+	fl := ctlplane.Fleet{Target: f.target, Agents: f.agents, Keys: f.keys, ZipfS: f.zipfS, Seed: f.seed}
+	var err error
+	if fl.Modids, err = loadgen.ParseRange(f.modids); err != nil {
+		return fl, fmt.Errorf("-modids: %w", err)
 	}
-	if cmds, err = loadgen.ParseRange(f.cmdids); err != nil {
-		return mods, cmds, spread, fmt.Errorf("-cmdids: %w", err)
+	if fl.Cmdids, err = loadgen.ParseRange(f.cmdids); err != nil {
+		return fl, fmt.Errorf("-cmdids: %w", err)
 	}
+	mods, cmds := fl.Modids, fl.Cmdids
 	if n := (int64(mods.Hi) - int64(mods.Lo) + 1) * (int64(cmds.Hi) - int64(cmds.Lo) + 1); n < int64(f.keys) {
-		return mods, cmds, spread, fmt.Errorf("invalid -keys %d: -modids x -cmdids holds only %d keys", f.keys, n)
+		return fl, fmt.Errorf("invalid -keys %d: -modids x -cmdids holds only %d keys", f.keys, n)
 	}
 	switch f.spread {
 	case "uniform":
-		spread = loadgen.Uniform
+		fl.Spread = loadgen.Uniform
 	case "zipf":
-		spread = loadgen.Zipf
+		fl.Spread = loadgen.Zipf
 	default:
-		return mods, cmds, spread, fmt.Errorf("invalid -spread %q: want uniform or zipf", f.spread)
+		return fl, fmt.Errorf("invalid -spread %q: want uniform or zipf", f.spread)
 	}
-	return mods, cmds, spread, nil
+	return fl, nil
 }
 
 // parseCallerBase parses -caller-base, an IPv4 address that leaves room for agents.

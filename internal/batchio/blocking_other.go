@@ -5,16 +5,7 @@ package batchio
 // ListenBlocking returns an ordinary Conn on a ListenUDP socket: outside Linux there is
 // no blocking recvmmsg to wait in, so the goroutine parks in the netpoller.
 func ListenBlocking(network, addr string, opts ListenOptions) (*Conn, error) {
-	uc, err := ListenUDP(network, addr, opts)
-	if err != nil {
-		return nil, err
-	}
-	c, err := NewConn(uc)
-	if err != nil {
-		uc.Close()
-		return nil, err
-	}
-	return c, nil
+	return listenPoll(network, addr, opts)
 }
 
 // blockingFD is never set outside Linux.

@@ -52,18 +52,23 @@ func Listen(network, addr string, opts ListenOptions, w Wait) (*Conn, error) {
 	case WaitBlocking:
 		return ListenBlocking(network, addr, opts)
 	case WaitPoll:
-		uc, err := ListenUDP(network, addr, opts)
-		if err != nil {
-			return nil, err
-		}
-		c, err := NewConn(uc)
-		if err != nil {
-			uc.Close()
-			return nil, err
-		}
-		return c, nil
+		return listenPoll(network, addr, opts)
 	}
 	return nil, fmt.Errorf("cannot listen on %s: unknown wait mode %d", addr, int(w))
+}
+
+// listenPoll returns a Conn on a ListenUDP socket, waiting in the netpoller.
+func listenPoll(network, addr string, opts ListenOptions) (*Conn, error) {
+	uc, err := ListenUDP(network, addr, opts)
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewConn(uc)
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // ReserveProcs raises GOMAXPROCS to blocked+1 when it is lower, and returns the value

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"time"
 
 	"github.com/larsgo/lars/lb"
-	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/store"
 )
 
@@ -44,19 +42,8 @@ const (
 // DNSConfig describes a route service run. Its zero value is one agent holding key
 // (1, 1) on 127.0.0.1:7778 for 10 s of 10 changes a second, but for Writer.
 type DNSConfig struct {
-	// Target is the route service's TCP address. Default 127.0.0.1:7778.
-	Target string
-	// Agents is the number of simulated agents, each with its own connection. Default 1.
-	Agents int
-	// Keys is the number of distinct keys each agent pulls and holds. Default 1.
-	Keys int
-	// Modids and Cmdids are the key space the agents' keys are drawn from. Default 1-1
-	// each.
-	Modids, Cmdids loadgen.Range
-	// Spread is how keys are drawn: loadgen.Uniform (default) or loadgen.Zipf.
-	Spread loadgen.Spread
-	// ZipfS is the Zipf exponent, above 1. Default loadgen.DefaultZipfS.
-	ZipfS float64
+	// Fleet is the agents and their keys; Target defaults to 127.0.0.1:7778.
+	Fleet
 	// HostsPerKey is the number of hosts of every route written. Default 1, at most
 	// MaxHostsPerKey.
 	HostsPerKey int
@@ -85,33 +72,21 @@ type DNSConfig struct {
 	// AdminURL, when set, is the service's admin base URL (http://127.0.0.1:PORT): its
 	// /metrics is read before and after the changes and every second.
 	AdminURL string
-	// Seed seeds the key draws. Default 1.
-	Seed uint64
 	// Live, when not nil, receives one line a second.
 	Live io.Writer
 }
 
 func (c DNSConfig) withDefaults() (DNSConfig, error) {
-	if c.Target == "" {
-		c.Target = DefaultDNSTarget
-	}
-	if _, _, err := net.SplitHostPort(c.Target); err != nil {
-		return c, fmt.Errorf("target %q: want HOST:PORT", c.Target)
+	var err error
+	if c.Fleet, err = c.Fleet.withDefaults(DefaultDNSTarget); err != nil {
+		return c, err
 	}
 	if c.Writer == nil {
 		return c, errors.New("no route writer: the run changes routes in the store")
 	}
-	c.Agents = max(c.Agents, 1)
-	c.Keys = max(c.Keys, 1)
 	c.HostsPerKey = max(c.HostsPerKey, 1)
 	if c.HostsPerKey > MaxHostsPerKey {
 		return c, fmt.Errorf("%d hosts a key: at most %d", c.HostsPerKey, MaxHostsPerKey)
-	}
-	if c.ZipfS == 0 {
-		c.ZipfS = loadgen.DefaultZipfS
-	}
-	if c.ZipfS <= 1 {
-		return c, fmt.Errorf("zipf exponent %v: must be above 1", c.ZipfS)
 	}
 	if c.ChangesPerSec == 0 {
 		c.ChangesPerSec = DefaultChangesPerSec
@@ -139,9 +114,6 @@ func (c DNSConfig) withDefaults() (DNSConfig, error) {
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = DefaultDialTimeout
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
 	}
 	return c, nil
 }

@@ -12,10 +12,7 @@ import (
 func TestDNSEveryPushCountedOnceAgainstFake(t *testing.T) {
 	larstest.CheckGoroutines(t, 5*time.Second)
 	svc, w := newFakeDNS(t, 30*time.Millisecond)
-	rep, err := RunDNS(context.Background(), DNSConfig{
-		Target: svc.Addr(), Agents: 30, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 20}, HostsPerKey: 3,
-		Writer: w, ChangesPerSec: 40, Duration: 800 * time.Millisecond, PushTimeout: 2 * time.Second,
-	})
+	rep, err := RunDNS(context.Background(), DNSConfig{Fleet: Fleet{Target: svc.Addr(), Agents: 30, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 20}}, HostsPerKey: 3, Writer: w, ChangesPerSec: 40, Duration: 800 * time.Millisecond, PushTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +54,7 @@ func TestDNSConnectionsClosedByServiceAreCounted(t *testing.T) {
 			svc.CloseConns()
 		}
 	}
-	rep, err := RunDNS(context.Background(), DNSConfig{
-		Target: svc.Addr(), Agents: 12, Keys: 3, Cmdids: loadgen.Range{Lo: 1, Hi: 6}, Writer: w,
-		ChangesPerSec: 50, Duration: 600 * time.Millisecond, PushTimeout: 2 * time.Second,
-	})
+	rep, err := RunDNS(context.Background(), DNSConfig{Fleet: Fleet{Target: svc.Addr(), Agents: 12, Keys: 3, Cmdids: loadgen.Range{Lo: 1, Hi: 6}}, Writer: w, ChangesPerSec: 50, Duration: 600 * time.Millisecond, PushTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package ctlplane
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // dnsMonitor records the per-second series of a route service run and writes the
@@ -12,8 +11,7 @@ type dnsMonitor struct {
 	r       *dnsRun
 	start   int64 // ns since the epoch: the first change
 	scraper *scraper
-	quit    chan struct{}
-	done    chan struct{}
+	secondTicks
 
 	prevAt      int64
 	prevHist    hist
@@ -26,33 +24,15 @@ type dnsMonitor struct {
 }
 
 func newDNSMonitor(r *dnsRun, start int64, s *scraper) *dnsMonitor {
-	m := &dnsMonitor{r: r, start: start, scraper: s, quit: make(chan struct{}), done: make(chan struct{}), prevAt: start}
+	m := &dnsMonitor{r: r, start: start, scraper: s, prevAt: start}
 	if s != nil {
 		m.prevMetrics = s.first
 	}
 	return m
 }
 
-func (m *dnsMonitor) run() {
-	defer close(m.done)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.quit:
-			m.record()
-			return
-		case <-t.C:
-			m.record()
-		}
-	}
-}
-
-// stop records the last, partial second and ends the monitor.
-func (m *dnsMonitor) stop() {
-	close(m.quit)
-	<-m.done
-}
+// run starts recording once a second until stop.
+func (m *dnsMonitor) run() { m.secondTicks.start(m.record) }
 
 func (m *dnsMonitor) record() {
 	r := m.r

@@ -56,11 +56,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	ks, err := newKeySpace(cfg.Modids, cfg.Cmdids)
-	if err != nil {
-		return nil, err
-	}
-	subs, err := drawSubscriptions(ks, cfg.Agents, cfg.Keys, cfg.Spread, cfg.ZipfS, cfg.Seed)
+	subs, err := cfg.subscriptions()
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +64,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 		keys: make([]keyState, len(subs.keys)), changes: make([]changeRec, cfg.changeCount()+1),
 		agents: make([]*dnsAgent, cfg.Agents)}
 	rep := &DNSReport{Schema: DNSSchemaVersion, Target: cfg.Target, Start: r.epoch, Agents: cfg.Agents,
-		KeysPerAgent: cfg.Keys, KeySpace: int(ks.n), Spread: spreadName(cfg.Spread), HostsPerKey: cfg.HostsPerKey,
+		KeysPerAgent: cfg.Keys, KeySpace: int(subs.space), Spread: spreadName(cfg.Spread), HostsPerKey: cfg.HostsPerKey,
 		DistinctKeys: len(subs.keys), TargetChangeRate: cfg.ChangesPerSec, Seconds: []DNSSecond{}}
 
 	// The setup: every held key gets change 0's routes, then the agents connect and pull.
@@ -96,7 +92,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 	cpuStart := processCPU()
 	measureStart := r.now()
 	mon := newDNSMonitor(r, measureStart, scraper)
-	go mon.run()
+	mon.run()
 	maker := newChangeMaker(r)
 	made := maker.run(ctx, measureStart)
 	changeEnd := r.now()

@@ -21,10 +21,7 @@ func TestDNSAgainstRouteServiceOnSQLite(t *testing.T) {
 	larstest.CheckGoroutines(t, 5*time.Second)
 	db := openStore(t)
 	svc, admin := startRouteService(t, db, routesvc.Config{Poll: 50 * time.Millisecond, Logger: quiet})
-	rep, err := RunDNS(context.Background(), DNSConfig{
-		Target: svc.Addr().String(), Agents: 40, Keys: 5, Modids: loadgen.Range{Lo: 7, Hi: 8}, Cmdids: loadgen.Range{Lo: 1, Hi: 25},
-		Spread: loadgen.Zipf, HostsPerKey: 2, Writer: db, ChangesPerSec: 25, Duration: time.Second, AdminURL: admin,
-	})
+	rep, err := RunDNS(context.Background(), DNSConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 40, Keys: 5, Modids: loadgen.Range{Lo: 7, Hi: 8}, Cmdids: loadgen.Range{Lo: 1, Hi: 25}, Spread: loadgen.Zipf}, HostsPerKey: 2, Writer: db, ChangesPerSec: 25, Duration: time.Second, AdminURL: admin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +53,7 @@ func TestDNSRefusedConnectionsCounted(t *testing.T) {
 	larstest.CheckGoroutines(t, 5*time.Second)
 	db := openStore(t)
 	svc, _ := startRouteService(t, db, routesvc.Config{Poll: 30 * time.Millisecond, MaxConns: 6, Logger: quiet})
-	rep, err := RunDNS(context.Background(), DNSConfig{
-		Target: svc.Addr().String(), Agents: 9, Keys: 2, Cmdids: loadgen.Range{Lo: 1, Hi: 4}, Writer: db,
-		ChangesPerSec: 20, Duration: 500 * time.Millisecond, DialConcurrency: 1,
-	})
+	rep, err := RunDNS(context.Background(), DNSConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 9, Keys: 2, Cmdids: loadgen.Range{Lo: 1, Hi: 4}}, Writer: db, ChangesPerSec: 20, Duration: 500 * time.Millisecond, DialConcurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +77,7 @@ func TestDNSSweepConvergesOnConnectionLimit(t *testing.T) {
 	svc, _ := startRouteService(t, db, routesvc.Config{Poll: 20 * time.Millisecond, MaxConns: 10, Logger: quiet})
 	var values []float64 // each value's first attempt
 	sw, err := SweepDNS(context.Background(), DNSSweepConfig{
-		Run: DNSConfig{Target: svc.Addr().String(), Keys: 2, Cmdids: loadgen.Range{Lo: 1, Hi: 10}, Writer: db,
-			ChangesPerSec: 20, DialConcurrency: 1},
+		Run:          DNSConfig{Fleet: Fleet{Target: svc.Addr().String(), Keys: 2, Cmdids: loadgen.Range{Lo: 1, Hi: 10}}, Writer: db, ChangesPerSec: 20, DialConcurrency: 1},
 		Search:       Search{Start: 2}, // a step that missed is run again: a write may stall on a busy machine
 		Objective:    Objective{Limits: []Limit{{Of: "push", Percentile: "p99", Max: 5 * time.Second}}},
 		StepDuration: 250 * time.Millisecond,

@@ -2,6 +2,7 @@ package ctlplane
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -95,29 +96,11 @@ func startRouteService(t *testing.T, db *store.DB, cfg routesvc.Config) (*routes
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("route service ended: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("route service not ready within 10s")
-	}
-	admin := httptest.NewServer(svc.AdminHandler())
-	t.Cleanup(admin.Close)
-	return svc, admin.URL
+	return svc, runService(t, "route service", svc)
 }
 
-// startReportService runs a real report service on st until the test ends, with its
-// admin endpoint.
+// startReportService runs a real report service until the test ends, with its admin
+// endpoint; it returns the service and the admin base URL.
 func startReportService(t *testing.T, cfg reportsvc.Config) (*reportsvc.Service, string) {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
@@ -125,6 +108,20 @@ func startReportService(t *testing.T, cfg reportsvc.Config) (*reportsvc.Service,
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc, runService(t, "report service", svc)
+}
+
+// service is what routesvc.Service and reportsvc.Service have in common.
+type service interface {
+	Run(context.Context) error
+	Ready() <-chan struct{}
+	AdminHandler() http.Handler
+}
+
+// runService runs svc until the test ends (failing it if Run returns an error), waits
+// until it is ready, and serves its admin endpoint, whose base URL it returns.
+func runService(t *testing.T, name string, svc service) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
@@ -137,13 +134,13 @@ func startReportService(t *testing.T, cfg reportsvc.Config) (*reportsvc.Service,
 	select {
 	case <-svc.Ready():
 	case err := <-done:
-		t.Fatalf("report service ended: %v", err)
+		t.Fatalf("%s ended: %v", name, err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("report service not ready within 10s")
+		t.Fatalf("%s not ready within 10s", name)
 	}
 	admin := httptest.NewServer(svc.AdminHandler())
 	t.Cleanup(admin.Close)
-	return svc, admin.URL
+	return admin.URL
 }
 
 // checkPushSums fails t unless the push counts of r add up.

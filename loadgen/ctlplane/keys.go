@@ -72,6 +72,8 @@ type subscriptions struct {
 	agents [][]int32
 	// slotOf maps a packed key to its slot.
 	slotOf map[uint64]int32
+	// space is the number of keys they were drawn from.
+	space uint64
 }
 
 // drawSubscriptions gives each of agents agents perAgent distinct keys of ks, drawn
@@ -114,7 +116,7 @@ func drawSubscriptions(ks keySpace, agents, perAgent int, spread loadgen.Spread,
 		all = append(all, i)
 	}
 	slices.Sort(all)
-	s := &subscriptions{keys: make([]lb.Key, len(all)), agents: make([][]int32, agents), slotOf: make(map[uint64]int32, len(all))}
+	s := &subscriptions{keys: make([]lb.Key, len(all)), agents: make([][]int32, agents), slotOf: make(map[uint64]int32, len(all)), space: ks.n}
 	slotOfIdx := make(map[uint64]int32, len(all))
 	for slot, i := range all {
 		k := ks.key(i)

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"runtime"
 	"time"
 
-	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/store"
 )
 
@@ -36,17 +34,9 @@ const (
 // ReporterConfig describes a report service run. Its zero value is one agent reporting
 // key (1, 1) with one host, 1000 reports a second for 10 s, to 127.0.0.1:7779.
 type ReporterConfig struct {
-	// Target is the report service's TCP address. Default 127.0.0.1:7779.
-	Target string
-	// Agents is the number of simulated agents, each with its own connection. Default 1.
-	Agents int
-	// Keys is the number of distinct keys each agent reports. Default 1.
-	Keys int
-	// Modids and Cmdids are the key space the keys are drawn from. Default 1-1 each.
-	Modids, Cmdids loadgen.Range
-	// Spread and ZipfS: how keys are drawn, as in DNSConfig.
-	Spread loadgen.Spread
-	ZipfS  float64
+	// Fleet is the agents and the keys they report; Target defaults to
+	// 127.0.0.1:7779.
+	Fleet
 	// Hosts is the number of hosts (HostCallResults) in each report. Default 1, at
 	// most 1024.
 	Hosts int
@@ -76,30 +66,18 @@ type ReporterConfig struct {
 	Settle time.Duration
 	// DialTimeout bounds one connection attempt. Default 5s.
 	DialTimeout time.Duration
-	// Seed seeds the key draws. Default 1.
-	Seed uint64
 	// Live, when not nil, receives one line a second.
 	Live io.Writer
 }
 
 func (c ReporterConfig) withDefaults() (ReporterConfig, error) {
-	if c.Target == "" {
-		c.Target = DefaultReporterTarget
+	var err error
+	if c.Fleet, err = c.Fleet.withDefaults(DefaultReporterTarget); err != nil {
+		return c, err
 	}
-	if _, _, err := net.SplitHostPort(c.Target); err != nil {
-		return c, fmt.Errorf("target %q: want HOST:PORT", c.Target)
-	}
-	c.Agents = max(c.Agents, 1)
-	c.Keys = max(c.Keys, 1)
 	c.Hosts = max(c.Hosts, 1)
 	if c.Hosts > maxReportHosts {
 		return c, fmt.Errorf("%d hosts a report: at most %d", c.Hosts, maxReportHosts)
-	}
-	if c.ZipfS == 0 {
-		c.ZipfS = loadgen.DefaultZipfS
-	}
-	if c.ZipfS <= 1 {
-		return c, fmt.Errorf("zipf exponent %v: must be above 1", c.ZipfS)
 	}
 	if c.Rate == 0 {
 		c.Rate = DefaultReportRate
@@ -128,9 +106,6 @@ func (c ReporterConfig) withDefaults() (ReporterConfig, error) {
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = DefaultDialTimeout
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
 	}
 	return c, nil
 }

@@ -3,7 +3,6 @@ package ctlplane
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // repMonitor records the per-second series of a report service run and writes the
@@ -12,8 +11,7 @@ type repMonitor struct {
 	r       *repRun
 	scraper *scraper
 	counter *resultCounter
-	quit    chan struct{}
-	done    chan struct{}
+	secondTicks
 
 	prevAt                  int64
 	prevFrames, prevResults uint64
@@ -24,7 +22,7 @@ type repMonitor struct {
 }
 
 func newRepMonitor(r *repRun, sc *scraper, counter *resultCounter) *repMonitor {
-	m := &repMonitor{r: r, scraper: sc, counter: counter, quit: make(chan struct{}), done: make(chan struct{})}
+	m := &repMonitor{r: r, scraper: sc, counter: counter}
 	if sc != nil {
 		m.prevMetrics = sc.first
 	}
@@ -35,25 +33,8 @@ func newRepMonitor(r *repRun, sc *scraper, counter *resultCounter) *repMonitor {
 	return m
 }
 
-func (m *repMonitor) run() {
-	defer close(m.done)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.quit:
-			m.record()
-			return
-		case <-t.C:
-			m.record()
-		}
-	}
-}
-
-func (m *repMonitor) stop() {
-	close(m.quit)
-	<-m.done
-}
+// run starts recording once a second until stop.
+func (m *repMonitor) run() { m.secondTicks.start(m.record) }
 
 func (m *repMonitor) record() {
 	r := m.r

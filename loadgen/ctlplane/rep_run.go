@@ -48,11 +48,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 	if err != nil {
 		return nil, err
 	}
-	ks, err := newKeySpace(cfg.Modids, cfg.Cmdids)
-	if err != nil {
-		return nil, err
-	}
-	subs, err := drawSubscriptions(ks, cfg.Agents, cfg.Keys, cfg.Spread, cfg.ZipfS, cfg.Seed)
+	subs, err := cfg.subscriptions()
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +85,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 
 	cpuStart := processCPU()
 	mon := newRepMonitor(r, sc, counter)
-	go mon.run()
+	mon.run()
 	senders := make([]*repSender, 0, cfg.Senders)
 	for i := range min(cfg.Senders, max(len(agents), 1)) {
 		var share []*repAgent

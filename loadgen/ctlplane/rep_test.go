@@ -21,10 +21,7 @@ import (
 func TestReporterFramesAddUpAgainstFake(t *testing.T) {
 	larstest.CheckGoroutines(t, 5*time.Second)
 	svc := larstest.NewReportService(t)
-	rep, err := RunReporter(context.Background(), ReporterConfig{
-		Target: svc.Addr(), Agents: 5, Keys: 3, Cmdids: loadgen.Range{Lo: 1, Hi: 10}, Hosts: 4, Rate: 300,
-		Duration: 500 * time.Millisecond, Senders: 2,
-	})
+	rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr(), Agents: 5, Keys: 3, Cmdids: loadgen.Range{Lo: 1, Hi: 10}}, Hosts: 4, Rate: 300, Duration: 500 * time.Millisecond, Senders: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,10 +77,7 @@ func TestReporterAgainstReportServiceOnSQLite(t *testing.T) {
 	db := openStore(t)
 	svc, admin := startReportService(t, reportsvc.Config{Store: db, Logger: quiet})
 	run := func() *ReporterReport {
-		rep, err := RunReporter(context.Background(), ReporterConfig{
-			Target: svc.Addr().String(), Agents: 6, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 8}, Hosts: 5, Rate: 400,
-			Duration: 600 * time.Millisecond, Store: db, AdminURL: admin,
-		})
+		rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 6, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 8}}, Hosts: 5, Rate: 400, Duration: 600 * time.Millisecond, Store: db, AdminURL: admin})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,10 +130,7 @@ func TestReporterCountsDrops(t *testing.T) {
 	db := openStore(t)
 	svc, admin := startReportService(t, reportsvc.Config{Store: slowStore{db, 50 * time.Millisecond}, Workers: 1,
 		QueueSize: 100, BatchSize: 20, Logger: quiet})
-	rep, err := RunReporter(context.Background(), ReporterConfig{
-		Target: svc.Addr().String(), Agents: 10, Keys: 5, Cmdids: loadgen.Range{Lo: 1, Hi: 5}, Hosts: 10, Rate: 500,
-		Duration: 500 * time.Millisecond, Store: db, AdminURL: admin, Settle: 300 * time.Millisecond,
-	})
+	rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 10, Keys: 5, Cmdids: loadgen.Range{Lo: 1, Hi: 5}}, Hosts: 10, Rate: 500, Duration: 500 * time.Millisecond, Store: db, AdminURL: admin, Settle: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +180,7 @@ func TestReporterSweepConverges(t *testing.T) {
 	defer admin.Close()
 	var rates []float64 // each rate's first attempt
 	sw, err := SweepReporter(context.Background(), ReporterSweepConfig{
-		Run:          ReporterConfig{Target: f.Addr(), Agents: 4, AdminURL: admin.URL},
+		Run:          ReporterConfig{Fleet: Fleet{Target: f.Addr(), Agents: 4}, AdminURL: admin.URL},
 		Search:       Search{Start: 100, Refine: 2},
 		StepDuration: 400 * time.Millisecond,
 		OnStep: func(st ReporterSweepStep) {

@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -141,40 +139,7 @@ func TestBlockingReusePortSpreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	var got [2]atomic.Int64
-	var wg sync.WaitGroup
-	for k, c := range []*batchio.Conn{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			batch := batchio.NewBatch(8, 0)
-			for {
-				n, err := c.ReadBatch(batch)
-				if err != nil {
-					return
-				}
-				got[k].Add(int64(n))
-			}
-		}()
-	}
-	defer wg.Wait()
-	defer a.Close()
-	defer b.Close()
-	out := batchio.NewBatch(1, 0)
-	out.Msgs[0].N = 1
-	deadline := time.Now().Add(testTimeout)
-	for i := 0; i < 500 && (got[0].Load() == 0 || got[1].Load() == 0) && time.Now().Before(deadline); i++ {
-		c := dial(t, batched, a.LocalAddr().String()) // a new source port each time
-		if _, err := c.WriteBatch(out, 1); err != nil {
-			t.Fatal(err)
-		}
-		c.Close()
-		time.Sleep(time.Millisecond)
-	}
-	if got[0].Load() == 0 || got[1].Load() == 0 {
-		t.Fatalf("datagrams per socket: %d, %d; want both > 0", got[0].Load(), got[1].Load())
-	}
+	checkSpread(t, a, b)
 }
 
 func TestBlockingTruncatedAndSkipped(t *testing.T) {

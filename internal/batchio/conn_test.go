@@ -170,6 +170,13 @@ func TestReusePort(t *testing.T) {
 	}
 	b := newConn(t, batched, uc)
 
+	checkSpread(t, a, b)
+}
+
+// checkSpread fails t unless datagrams from new source ports to a's address reach both
+// a and b, two SO_REUSEPORT sockets bound to it; it closes both.
+func checkSpread(t *testing.T, a, b *batchio.Conn) {
+	t.Helper()
 	var got [2]atomic.Int64
 	var wg sync.WaitGroup
 	for k, c := range []*batchio.Conn{a, b} {
@@ -189,15 +196,11 @@ func TestReusePort(t *testing.T) {
 	defer wg.Wait()
 	defer a.Close()
 	defer b.Close()
-
 	out := batchio.NewBatch(1, 0)
 	out.Msgs[0].N = 1
 	deadline := time.Now().Add(testTimeout)
-	for i := 0; i < 500 && (got[0].Load() == 0 || got[1].Load() == 0); i++ {
-		if time.Now().After(deadline) {
-			break
-		}
-		c := dial(t, batched, localAddr(a)) // a new source port each time
+	for i := 0; i < 500 && (got[0].Load() == 0 || got[1].Load() == 0) && time.Now().Before(deadline); i++ {
+		c := dial(t, batched, a.LocalAddr().String()) // a new source port each time
 		if _, err := c.WriteBatch(out, 1); err != nil {
 			t.Fatal(err)
 		}

@@ -60,14 +60,15 @@ func (b *batchRead) init(first []byte) {
 	}
 }
 
-// readBatch reads up to k datagrams (k <= maxBatch) and returns how many; batchBuf(i)
-// is the i-th. Errors are those of readNext.
+// readBatch reads up to k datagrams (clamped to 1..maxBatch: the count of waiters it
+// comes from may have changed) and returns how many; batchBuf(i) is the i-th. Errors
+// are those of readNext.
 func (sr *socketReader) readBatch(k int) (int, error) {
 	b := &sr.batch
 	if b.fn == nil {
 		b.init(sr.buf)
 	}
-	b.k, b.n, b.errno = k, 0, 0
+	b.k, b.n, b.errno = min(max(k, 1), maxBatch), 0, 0
 	if err := sr.raw.Read(b.fn); err != nil {
 		return 0, err
 	}

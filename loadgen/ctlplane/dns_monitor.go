@@ -13,20 +13,25 @@ type dnsMonitor struct {
 	scraper *scraper
 	secondTicks
 
-	prevAt      int64
-	prevHist    hist
-	curHist     hist
-	secHist     hist
-	prevChanges uint64
-	prevClosed  uint64
-	prevMetrics Metrics
-	seconds     []DNSSecond
+	prev, beforePrev dnsMark // the end of the last second recorded, and its start
+	curHist          hist
+	secHist          hist
+	seconds          []DNSSecond
+}
+
+// dnsMark is where a recorded second ended: the counts the next one starts from.
+type dnsMark struct {
+	at      int64
+	hist    hist
+	changes uint64
+	closed  uint64
+	metrics Metrics
 }
 
 func newDNSMonitor(r *dnsRun, start int64, s *scraper) *dnsMonitor {
-	m := &dnsMonitor{r: r, start: start, scraper: s, prevAt: start}
+	m := &dnsMonitor{r: r, start: start, scraper: s, prev: dnsMark{at: start}}
 	if s != nil {
-		m.prevMetrics = s.first
+		m.prev.metrics = s.first
 	}
 	return m
 }
@@ -34,35 +39,43 @@ func newDNSMonitor(r *dnsRun, start int64, s *scraper) *dnsMonitor {
 // run starts recording once a second until stop.
 func (m *dnsMonitor) run() { m.secondTicks.start(m.record) }
 
-func (m *dnsMonitor) record() {
+// record records the second since the last one. A final one shorter than 10ms
+// extends the last second instead, so that the series still adds up to the totals.
+func (m *dnsMonitor) record(final bool) {
 	r := m.r
 	now := r.now()
-	span := float64(now-m.prevAt) / 1e9
+	span := float64(now-m.prev.at) / 1e9
 	if span <= 0.01 {
-		return
+		if !final || len(m.seconds) == 0 {
+			return
+		}
+		m.prev = m.beforePrev
+		m.seconds = m.seconds[:len(m.seconds)-1]
+		span = float64(now-m.prev.at) / 1e9
 	}
+	m.beforePrev = m.prev
 	m.curHist = hist{}
 	for i := range r.pushLatency {
 		r.pushLatency[i].addTo(&m.curHist)
 	}
-	m.secHist.sub(&m.curHist, &m.prevHist)
-	m.prevHist = m.curHist
+	m.secHist.sub(&m.curHist, &m.prev.hist)
 	changes := r.committed.Load()
 	closed := r.refused.Load() + r.closedByService.Load()
 	l := m.secHist.summary()
-	s := DNSSecond{T: float64(now-m.start) / 1e9, Span: span, Changes: changes - m.prevChanges, Pushes: l.Count,
-		PushRate: float64(l.Count) / span, P50MS: l.P50, P99MS: l.P99, MaxMS: l.Max, Closed: closed - m.prevClosed}
-	m.prevAt, m.prevChanges, m.prevClosed = now, changes, closed
+	s := DNSSecond{T: float64(now-m.start) / 1e9, Span: span, Changes: changes - m.prev.changes, Pushes: l.Count,
+		PushRate: float64(l.Count) / span, P50MS: l.P50, P99MS: l.P99, MaxMS: l.Max, Closed: closed - m.prev.closed}
+	next := dnsMark{at: now, hist: m.curHist, changes: changes, closed: closed}
 	if m.scraper != nil {
 		cur := m.scraper.read(context.Background())
-		if cur != nil && m.prevMetrics != nil {
-			s.ServicePushes = counterDelta(m.prevMetrics, cur, "lars_dns_pushes_total")
-			s.ServiceCPUS = counterDelta(m.prevMetrics, cur, "process_cpu_seconds_total")
+		if cur != nil && m.prev.metrics != nil {
+			s.ServicePushes = counterDelta(m.prev.metrics, cur, "lars_dns_pushes_total")
+			s.ServiceCPUS = counterDelta(m.prev.metrics, cur, "process_cpu_seconds_total")
 		} else {
 			s.ServicePushes, s.ServiceCPUS = -1, -1
 		}
-		m.prevMetrics = cur
+		next.metrics = cur
 	}
+	m.prev = next
 	m.seconds = append(m.seconds, s)
 	if w := r.cfg.Live; w != nil {
 		fmt.Fprintf(w, "%5.1fs  changes %4d  pushes %7d (%8.0f/s)  push p50 %8.1fms  p99 %8.1fms  closed %d\n",

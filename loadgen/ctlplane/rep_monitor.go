@@ -13,22 +13,25 @@ type repMonitor struct {
 	counter *resultCounter
 	secondTicks
 
-	prevAt                  int64
-	prevFrames, prevResults uint64
-	prevStore               uint64
-	storeOK                 bool
-	prevMetrics             Metrics
-	seconds                 []ReporterSecond
+	prev, beforePrev repMark // the end of the last second recorded, and its start
+	seconds          []ReporterSecond
+}
+
+// repMark is where a recorded second ended: the counts the next one starts from.
+type repMark struct {
+	at              int64
+	frames, results uint64
+	store           uint64
+	metrics         Metrics
 }
 
 func newRepMonitor(r *repRun, sc *scraper, counter *resultCounter) *repMonitor {
 	m := &repMonitor{r: r, scraper: sc, counter: counter}
 	if sc != nil {
-		m.prevMetrics = sc.first
+		m.prev.metrics = sc.first
 	}
 	if counter != nil {
-		_, m.prevStore, _ = counter.count(context.Background())
-		m.storeOK = true
+		_, m.prev.store, _ = counter.count(context.Background())
 	}
 	return m
 }
@@ -36,38 +39,47 @@ func newRepMonitor(r *repRun, sc *scraper, counter *resultCounter) *repMonitor {
 // run starts recording once a second until stop.
 func (m *repMonitor) run() { m.secondTicks.start(m.record) }
 
-func (m *repMonitor) record() {
+// record records the second since the last one. A final one shorter than 10ms
+// extends the last second instead, so that the series still adds up to the totals.
+func (m *repMonitor) record(final bool) {
 	r := m.r
 	now := r.now()
-	span := float64(now-m.prevAt) / 1e9
+	span := float64(now-m.prev.at) / 1e9
 	if span <= 0.01 {
-		return
+		if !final || len(m.seconds) == 0 {
+			return
+		}
+		m.prev = m.beforePrev
+		m.seconds = m.seconds[:len(m.seconds)-1]
+		span = float64(now-m.prev.at) / 1e9
 	}
+	m.beforePrev = m.prev
 	frames, results := r.framesSent.Load(), r.resultsSent.Load()
-	s := ReporterSecond{T: float64(now) / 1e9, Span: span, Frames: frames - m.prevFrames, Results: results - m.prevResults}
+	s := ReporterSecond{T: float64(now) / 1e9, Span: span, Frames: frames - m.prev.frames, Results: results - m.prev.results}
 	s.ResultRate = float64(s.Results) / span
-	m.prevAt, m.prevFrames, m.prevResults = now, frames, results
+	next := repMark{at: now, frames: frames, results: results, store: m.prev.store}
 	if m.scraper != nil {
 		cur := m.scraper.read(context.Background())
-		if cur != nil && m.prevMetrics != nil {
-			s.ServiceResults = counterDelta(m.prevMetrics, cur, "lars_reporter_results_total")
-			s.ServiceRows = counterDelta(m.prevMetrics, cur, "lars_reporter_rows_written_total")
-			s.ServiceDropped = counterDelta(m.prevMetrics, cur, "lars_reporter_dropped_rows_total")
+		if cur != nil && m.prev.metrics != nil {
+			s.ServiceResults = counterDelta(m.prev.metrics, cur, "lars_reporter_results_total")
+			s.ServiceRows = counterDelta(m.prev.metrics, cur, "lars_reporter_rows_written_total")
+			s.ServiceDropped = counterDelta(m.prev.metrics, cur, "lars_reporter_dropped_rows_total")
 			s.QueueRows = cur.Sum("lars_reporter_queue_rows")
 		} else {
 			s.ServiceResults, s.ServiceRows, s.ServiceDropped, s.QueueRows = -1, -1, -1, -1
 		}
-		m.prevMetrics = cur
+		next.metrics = cur
 	}
 	if m.counter != nil {
 		_, stored, err := m.counter.count(context.Background())
 		if err != nil {
 			s.StoreResults = -1
 		} else {
-			s.StoreResults = float64(stored - min(m.prevStore, stored))
-			m.prevStore = stored
+			s.StoreResults = float64(stored - min(m.prev.store, stored))
+			next.store = stored
 		}
 	}
+	m.prev = next
 	m.seconds = append(m.seconds, s)
 	if w := r.cfg.Live; w != nil {
 		fmt.Fprintf(w, "%5.1fs  frames %7d  results %8d (%9.0f/s)", s.T, s.Frames, s.Results, s.ResultRate)

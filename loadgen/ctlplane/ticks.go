@@ -8,8 +8,9 @@ type secondTicks struct {
 	quit, done chan struct{}
 }
 
-// start begins calling record every second.
-func (t *secondTicks) start(record func()) {
+// start begins calling record every second, with final false, and once with final
+// true when stopped.
+func (t *secondTicks) start(record func(final bool)) {
 	t.quit, t.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(t.done)
@@ -18,10 +19,10 @@ func (t *secondTicks) start(record func()) {
 		for {
 			select {
 			case <-t.quit:
-				record()
+				record(true)
 				return
 			case <-tk.C:
-				record()
+				record(false)
 			}
 		}
 	}()

@@ -31,12 +31,11 @@ type Client struct {
 	free  chan uint32 // indexes of free slots; receiving one is owning it
 	mask  uint32      // len(slots) - 1
 	shift uint        // log2(len(slots)): seq is a generation above the slot index
-	gen   atomic.Uint32
 
 	routeMu sync.Mutex
 	routes  map[routeKey]*routeCall // GetRoute callers waiting per key; guarded by routeMu
 
-	stats   counters
+	stats   counters // what happens before a call has a port; the lanes count the rest
 	closed  atomic.Bool
 	closing chan struct{} // closed by Close, wakes callers waiting for a free slot
 	wg      sync.WaitGroup
@@ -162,7 +161,7 @@ func (c *Client) send(p int, b []byte) error {
 	if _, err := c.conns[p].Write(b); err != nil {
 		return c.sendErr(p, err)
 	}
-	c.stats.sent.Add(1)
+	c.lanes[p].stats.sent.Add(1)
 	return nil
 }
 
@@ -188,7 +187,7 @@ func isRefused(err error) bool {
 
 // refuse fails every caller waiting for an answer on agent port index p.
 func (c *Client) refuse(p int) {
-	c.stats.refused.Add(1)
+	c.lanes[p].stats.refused.Add(1)
 	c.failWaiters(p, answerRefused)
 }
 

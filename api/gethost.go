@@ -18,12 +18,12 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 	if err != nil {
 		return Host{}, err
 	}
-	i, err := c.acquire(ctx, d)
+	p := PortIndex(modid, cmdid, len(c.conns))
+	i, err := c.acquire(ctx, p, d)
 	if err != nil {
 		return Host{}, err
 	}
 	s := &c.slots[i]
-	p := PortIndex(modid, cmdid, len(c.conns))
 	seq := c.nextSeq(i)
 	st := waitState(p, seq)
 	c.lanes[p].waiters.Add(1)
@@ -43,7 +43,7 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 			a, err = c.wait(ctx, s, st, d)
 		}
 	}
-	c.release(i)
+	c.release(p, i)
 	if err != nil {
 		return Host{}, err
 	}
@@ -72,7 +72,7 @@ func (c *Client) leadCall(ctx context.Context, p int, s *slot, st uint64, d time
 		return a, nil // the answer raced the timeout and won
 	}
 	if err != ErrClosed && !w.unsent {
-		c.stats.timeouts.Add(1)
+		c.lanes[p].stats.timeouts.Add(1)
 	}
 	return answer{}, err
 }

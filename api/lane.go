@@ -33,6 +33,10 @@ type lane struct {
 	r       reader
 	sr      socketReader // reads conn into r.buf; owned with r
 	armed   time.Time    // the socket's read deadline, or zero when unknown; owned with r
+
+	hot   atomic.Uint32 // a free slot's index + 1, kept for this port's next caller; 0 when none
+	stats counters      // the calls on this port's share of the client's counters
+	_     [64]byte      // a cache line: keeps the next lane's lead and waiters off this lane's last cache line
 }
 
 // arm makes sure the socket's read deadline falls within [dl-slack, dl]: a deadline
@@ -158,7 +162,7 @@ func (c *Client) sentInRead(p int, req []byte) error {
 	err := c.lanes[p].sr.sendErr
 	switch {
 	case err == nil:
-		c.stats.sent.Add(1)
+		c.lanes[p].stats.sent.Add(1)
 		return nil
 	case err == syscall.EAGAIN || errors.Is(err, os.ErrDeadlineExceeded):
 		return c.send(p, req)

@@ -22,9 +22,9 @@ func (r *reader) datagram(n int) { r.dispatch(r.buf[:n]) }
 
 // dispatch counts and dispatches datagram b.
 func (r *reader) dispatch(b []byte) {
-	r.c.stats.received.Add(1)
+	r.c.lanes[r.p].stats.received.Add(1)
 	if !r.handle(b) {
-		r.c.stats.malformed.Add(1)
+		r.c.lanes[r.p].stats.malformed.Add(1)
 	}
 }
 
@@ -43,7 +43,7 @@ func (r *reader) handle(b []byte) bool {
 			return false
 		}
 		if !r.c.deliverRoute(&r.route) {
-			r.c.stats.late.Add(1)
+			r.c.lanes[r.p].stats.late.Add(1)
 		}
 		return true
 	}
@@ -66,7 +66,7 @@ func (r *reader) getHost(body []byte) bool {
 		host: Host{IP: r.host.Ip, Port: r.host.Port}}
 	if w := r.own; w != nil && w.s == s && w.st == st {
 		if !s.state.CompareAndSwap(st, st|stateDelivered) {
-			r.c.stats.late.Add(1) // a refusal or Close ended the wait first
+			r.c.lanes[r.p].stats.late.Add(1) // a refusal or Close ended the wait first
 			return true
 		}
 		r.c.lanes[r.p].waiters.Add(-1)
@@ -74,7 +74,7 @@ func (r *reader) getHost(body []byte) bool {
 		return true
 	}
 	if !r.c.deliver(s, st, a) {
-		r.c.stats.late.Add(1)
+		r.c.lanes[r.p].stats.late.Add(1)
 	}
 	return true
 }

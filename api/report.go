@@ -32,10 +32,8 @@ func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uin
 		return ErrClosed
 	}
 	p := PortIndex(modid, cmdid, len(c.conns))
-	var i uint32
-	select {
-	case i = <-c.free: // borrow a free slot's buffers; its state stays 0
-	default:
+	i, ok := c.tryAcquire(p) // borrow a free slot's buffers; its state stays 0
+	if !ok {
 		return c.reportUnpooled(p, modid, cmdid, h, retcode, latencyUS)
 	}
 	s := &c.slots[i]
@@ -46,7 +44,7 @@ func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uin
 	if err == nil {
 		err = c.send(p, s.buf)
 	}
-	c.release(i)
+	c.release(p, i)
 	return err
 }
 

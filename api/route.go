@@ -84,7 +84,7 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 	default:
 	}
 	if errors.Is(err, ErrTimeout) || errors.Is(err, context.Canceled) {
-		c.stats.timeouts.Add(1)
+		c.lanes[p].stats.timeouts.Add(1)
 	}
 	return dst, err
 }

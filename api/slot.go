@@ -9,8 +9,8 @@ import (
 )
 
 // A slot is one GetHost caller's waiting place, reused call after call so that a call
-// allocates nothing. Whoever received the slot's index from Client.free owns every
-// field but state and ch, which the readers touch:
+// allocates nothing. Whoever acquired the slot's index (see acquire) owns every field
+// but state and ch, which the readers touch:
 //
 //   - state is 0 while nobody waits. The owner counts itself in its lane's waiters and
 //     stores stateWaiting|port<<32|seq before sending; whoever reads the answer for
@@ -28,6 +28,7 @@ type slot struct {
 	rep     pb.ReportRequest
 	repHost pb.HostInfo
 	w       waitee // the owner's wait while it leads its lane
+	gen     uint32 // generation of the slot's last seq
 }
 
 // Bits of slot.state above the 32-bit seq and the 16-bit port index.
@@ -77,13 +78,12 @@ type answer struct {
 	host                  Host
 }
 
-// acquire returns the index of a free slot, now owned by the caller, waiting up to d
-// when all are taken (which allocates a timer: MaxInFlight callers already wait).
-func (c *Client) acquire(ctx context.Context, d time.Duration) (uint32, error) {
-	select {
-	case i := <-c.free:
+// acquire returns the index of a free slot for a call on port index p, now owned by
+// the caller, waiting up to d when all are taken (which allocates a timer: MaxInFlight
+// callers already wait).
+func (c *Client) acquire(ctx context.Context, p int, d time.Duration) (uint32, error) {
+	if i, ok := c.tryAcquire(p); ok {
 		return i, nil
-	default:
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -101,13 +101,63 @@ func (c *Client) acquire(ctx context.Context, d time.Duration) (uint32, error) {
 	}
 }
 
-// release gives slot i back; its state must be 0 and its channel empty.
-func (c *Client) release(i uint32) { c.free <- i }
+// tryAcquire returns a free slot without waiting: the one port index p's last caller
+// left (see release), else one from the free channel, else one another port's last
+// caller left.
+func (c *Client) tryAcquire(p int) (uint32, bool) {
+	if i, ok := c.lanes[p].takeHot(); ok {
+		return i, true
+	}
+	select {
+	case i := <-c.free:
+		return i, true
+	default:
+	}
+	for k := range c.lanes {
+		if i, ok := c.lanes[k].takeHot(); ok {
+			return i, true
+		}
+	}
+	return 0, false
+}
 
-// nextSeq returns a fresh seq for slot i: an increasing generation above the slot
-// index, so that the reader finds the slot from the seq alone and a late answer for an
-// earlier use of the slot does not match.
-func (c *Client) nextSeq(i uint32) uint32 { return c.gen.Add(1)<<c.shift | i }
+// takeHot takes the free slot the lane keeps, if any.
+func (ln *lane) takeHot() (uint32, bool) {
+	if ln.hot.Load() == 0 {
+		return 0, false
+	}
+	v := ln.hot.Swap(0)
+	return v - 1, v != 0
+}
+
+// release gives slot i back after a call on port index p; its state must be 0 and its
+// channel empty. The lane keeps it for the port's next caller, so that a caller alone
+// on its port reuses its slot without touching what callers on other ports share. But
+// a caller that found the free channel empty may be waiting on it: when the channel is
+// empty after the slot is kept, the slot goes there instead. (A waiter looks at the
+// kept slots after it finds the channel empty, so either it sees this one or this
+// release sees the channel empty.)
+func (c *Client) release(p int, i uint32) {
+	ln := &c.lanes[p]
+	if !ln.hot.CompareAndSwap(0, i+1) {
+		c.free <- i
+		return
+	}
+	if len(c.free) == 0 {
+		if v := ln.hot.Swap(0); v != 0 {
+			c.free <- v - 1
+		}
+	}
+}
+
+// nextSeq returns a fresh seq for slot i: the slot's own generation, increased,
+// above the slot index, so that the reader finds the slot from the seq alone and a
+// late answer for an earlier use of the slot does not match.
+func (c *Client) nextSeq(i uint32) uint32 {
+	s := &c.slots[i]
+	s.gen++
+	return s.gen<<c.shift | i
+}
 
 // deliver commits answer a to the owner of slot s if it still waits in state st: it
 // swaps in st|stateDelivered, counts the owner out of its lane's waiters and then, and
@@ -141,7 +191,7 @@ func (c *Client) wait(ctx context.Context, s *slot, st uint64, d time.Duration) 
 	if a, ok := c.abandon(s, st); ok {
 		return a, nil // the answer raced the timeout and won
 	}
-	c.stats.timeouts.Add(1)
+	c.lanes[statePort(st)].stats.timeouts.Add(1)
 	return answer{}, err
 }
 

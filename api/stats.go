@@ -13,20 +13,29 @@ type Stats struct {
 	Refused   uint64 // ECONNREFUSED seen on a socket: the agent's port refused a datagram
 }
 
-// counters are the live counters behind Stats.
+// counters are the live counters behind Stats. Each agent port's lane has its own,
+// counted by the calls on that port, so that callers on different ports never write
+// the same cache line; the client's own counts what happens before a call has a port.
 type counters struct {
 	sent, received, late, timeouts, malformed, refused atomic.Uint64
 }
 
+// addTo adds the counters to s.
+func (k *counters) addTo(s *Stats) {
+	s.Sent += k.sent.Load()
+	s.Received += k.received.Load()
+	s.Late += k.late.Load()
+	s.Timeouts += k.timeouts.Load()
+	s.Malformed += k.malformed.Load()
+	s.Refused += k.refused.Load()
+}
+
 // Stats returns a snapshot of the client's counters.
 func (c *Client) Stats() Stats {
-	k := &c.stats
-	return Stats{
-		Sent:      k.sent.Load(),
-		Received:  k.received.Load(),
-		Late:      k.late.Load(),
-		Timeouts:  k.timeouts.Load(),
-		Malformed: k.malformed.Load(),
-		Refused:   k.refused.Load(),
+	var s Stats
+	c.stats.addTo(&s)
+	for i := range c.lanes {
+		c.lanes[i].stats.addTo(&s)
 	}
+	return s
 }

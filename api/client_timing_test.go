@@ -41,12 +41,10 @@ func BenchmarkGetHostParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		var k int32
 		for pb.Next() {
-			h, err := c.GetHost(ctx, 1, k%3)
-			if err != nil {
+			if _, err := c.GetHost(ctx, 1, k%3); err != nil { // no shared sink: the callers would write one line
 				b.Error(err)
 				return
 			}
-			sinkHost = h
 			k++
 		}
 	})

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/agenttest"
+	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -173,5 +177,37 @@ func BenchmarkRealAgentGetHostVsRoundTrip(b *testing.B) {
 		routes[lb.Key{Modid: 1, Cmdid: k}] = []lb.Host{{IP: 10<<24 | 1, Port: 9000 + k}}
 	}
 	_, ports := agenttest.Start(b, routes, 3)
+	pairBench(b, ports)
+}
+
+// BenchmarkAgentProcessGetHostVsRoundTrip is BenchmarkGetHostVsRoundTrip against
+// lars-agent in a process of its own, as business code meets it in production: with
+// its defaults (blocking reads, GOMAXPROCS raised for them, a socket per port and P).
+func BenchmarkAgentProcessGetHostVsRoundTrip(b *testing.B) {
+	proctest.Build(b, "lars-agent")
+	var routes strings.Builder
+	for k := range int32(pairKeys) {
+		fmt.Fprintf(&routes, "1 %d 10.0.0.1 %d\n", k, 9000+k)
+	}
+	file := filepath.Join(b.TempDir(), "routes.txt")
+	if err := os.WriteFile(file, []byte(routes.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ports := make([]uint16, 3)
+	names := make([]string, len(ports))
+	for i := range ports {
+		ports[i] = uint16(proctest.FreePort(b, "udp"))
+		names[i] = fmt.Sprint(ports[i])
+	}
+	proctest.Start(b, "lars-agent", "-routes", file, "-ports", strings.Join(names, ","))
+	probe := newClient(b, api.Config{Ports: ports, Timeout: 100 * time.Millisecond})
+	proctest.Eventually(b, 10*time.Second, "lars-agent answering on every port", func() (bool, string) {
+		for k := range int32(pairKeys) {
+			if _, err := probe.GetHost(context.Background(), 1, k); err != nil {
+				return false, err.Error()
+			}
+		}
+		return true, ""
+	})
 	pairBench(b, ports)
 }

@@ -18,13 +18,14 @@ const maxBatch = 8
 // has more than one caller waiting: 7 x 64 KiB per agent port, and never for a client
 // that is not used concurrently.
 type batchRead struct {
-	hdrs  []unix.Mmsghdr
-	iovs  []unix.Iovec
-	bufs  [][]byte
-	k     int
-	n     int
-	errno syscall.Errno
-	fn    func(fd uintptr) bool
+	hdrs   []unix.Mmsghdr
+	iovs   []unix.Iovec
+	bufs   [][]byte
+	k      int
+	n      int
+	errno  syscall.Errno
+	nowait bool // an empty socket ends the read with 0 datagrams instead of waiting
+	fn     func(fd uintptr) bool
 }
 
 func (b *batchRead) init(first []byte) {
@@ -52,7 +53,7 @@ func (b *batchRead) init(first []byte) {
 			case unix.EINTR:
 				continue
 			case unix.EAGAIN:
-				return false
+				return b.nowait
 			}
 			b.errno = e
 			return true
@@ -76,6 +77,15 @@ func (sr *socketReader) readBatch(k int) (int, error) {
 		return 0, b.errno
 	}
 	return b.n, nil
+}
+
+// readQueued is readBatch without the wait: it returns 0 at once when the socket
+// holds nothing.
+func (sr *socketReader) readQueued(k int) (int, error) {
+	sr.batch.nowait = true
+	n, err := sr.readBatch(k)
+	sr.batch.nowait = false
+	return n, err
 }
 
 // batchBuf returns the i-th datagram of the last readBatch.

@@ -18,5 +18,8 @@ func (sr *socketReader) readBatch(int) (int, error) {
 	return 1, nil
 }
 
+// readQueued reads nothing here: a read that must not wait needs recvmmsg's flags.
+func (sr *socketReader) readQueued(int) (int, error) { return 0, nil }
+
 // batchBuf returns the datagram of the last readBatch.
 func (sr *socketReader) batchBuf(int) []byte { return sr.buf[:sr.batch.n] }

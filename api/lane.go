@@ -172,14 +172,35 @@ func (c *Client) sentInRead(p int, req []byte) error {
 
 // yield gives back lane p's lead, waking the reader goroutine when callers still wait
 // for answers on the port. A caller counts itself out of waiters before yielding.
+// Before that it hands out the answers already queued for those callers, read with
+// one system call that does not wait: a caller given its answer there needs nobody
+// else to read for it, and when none is left waiting the reader is not woken (8
+// goroutines on 3 ports of the fake agent: 1.5% and 3.4% less time a call in two sets
+// of 8 alternating runs).
 func (c *Client) yield(p int) {
 	ln := &c.lanes[p]
+	if ln.waiters.Load() > 0 {
+		c.readQueued(p)
+	}
 	ln.lead.Store(false)
 	if ln.waiters.Load() > 0 {
 		select {
 		case ln.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// readQueued hands out the answers queued on lane p's socket, at most one per caller
+// waiting on it, without waiting for more. The caller holds the lane's lead.
+func (c *Client) readQueued(p int) {
+	ln := &c.lanes[p]
+	n, err := ln.sr.readQueued(int(min(ln.waiters.Load(), maxBatch)))
+	for i := range n {
+		ln.r.dispatch(ln.sr.batchBuf(i))
+	}
+	if err != nil && isRefused(err) {
+		c.refuse(p)
 	}
 }
 

@@ -13,10 +13,9 @@ type dnsMonitor struct {
 	scraper *scraper
 	secondTicks
 
-	prev, beforePrev dnsMark // the end of the last second recorded, and its start
-	curHist          hist
-	secHist          hist
-	seconds          []DNSSecond
+	secondMarks[dnsMark, DNSSecond]
+	curHist hist
+	secHist hist
 }
 
 // dnsMark is where a recorded second ended: the counts the next one starts from.
@@ -29,7 +28,8 @@ type dnsMark struct {
 }
 
 func newDNSMonitor(r *dnsRun, start int64, s *scraper) *dnsMonitor {
-	m := &dnsMonitor{r: r, start: start, scraper: s, prev: dnsMark{at: start}}
+	m := &dnsMonitor{r: r, start: start, scraper: s}
+	m.prev.at = start
 	if s != nil {
 		m.prev.metrics = s.first
 	}
@@ -39,21 +39,14 @@ func newDNSMonitor(r *dnsRun, start int64, s *scraper) *dnsMonitor {
 // run starts recording once a second until stop.
 func (m *dnsMonitor) run() { m.secondTicks.start(m.record) }
 
-// record records the second since the last one. A final one shorter than 10ms
-// extends the last second instead, so that the series still adds up to the totals.
+// record records the second since the last one (see secondMarks.begin).
 func (m *dnsMonitor) record(final bool) {
 	r := m.r
 	now := r.now()
-	span := float64(now-m.prev.at) / 1e9
-	if span <= 0.01 {
-		if !final || len(m.seconds) == 0 {
-			return
-		}
-		m.prev = m.beforePrev
-		m.seconds = m.seconds[:len(m.seconds)-1]
-		span = float64(now-m.prev.at) / 1e9
+	span, ok := m.begin(now, final)
+	if !ok {
+		return
 	}
-	m.beforePrev = m.prev
 	m.curHist = hist{}
 	for i := range r.pushLatency {
 		r.pushLatency[i].addTo(&m.curHist)
@@ -75,10 +68,11 @@ func (m *dnsMonitor) record(final bool) {
 		}
 		next.metrics = cur
 	}
-	m.prev = next
-	m.seconds = append(m.seconds, s)
+	m.end(s, next)
 	if w := r.cfg.Live; w != nil {
 		fmt.Fprintf(w, "%5.1fs  changes %4d  pushes %7d (%8.0f/s)  push p50 %8.1fms  p99 %8.1fms  closed %d\n",
 			s.T, s.Changes, s.Pushes, s.PushRate, s.P50MS, s.P99MS, s.Closed)
 	}
 }
+
+func (k dnsMark) endAt() int64 { return k.at }

@@ -13,8 +13,7 @@ type repMonitor struct {
 	counter *resultCounter
 	secondTicks
 
-	prev, beforePrev repMark // the end of the last second recorded, and its start
-	seconds          []ReporterSecond
+	secondMarks[repMark, ReporterSecond]
 }
 
 // repMark is where a recorded second ended: the counts the next one starts from.
@@ -39,21 +38,14 @@ func newRepMonitor(r *repRun, sc *scraper, counter *resultCounter) *repMonitor {
 // run starts recording once a second until stop.
 func (m *repMonitor) run() { m.secondTicks.start(m.record) }
 
-// record records the second since the last one. A final one shorter than 10ms
-// extends the last second instead, so that the series still adds up to the totals.
+// record records the second since the last one (see secondMarks.begin).
 func (m *repMonitor) record(final bool) {
 	r := m.r
 	now := r.now()
-	span := float64(now-m.prev.at) / 1e9
-	if span <= 0.01 {
-		if !final || len(m.seconds) == 0 {
-			return
-		}
-		m.prev = m.beforePrev
-		m.seconds = m.seconds[:len(m.seconds)-1]
-		span = float64(now-m.prev.at) / 1e9
+	span, ok := m.begin(now, final)
+	if !ok {
+		return
 	}
-	m.beforePrev = m.prev
 	frames, results := r.framesSent.Load(), r.resultsSent.Load()
 	s := ReporterSecond{T: float64(now) / 1e9, Span: span, Frames: frames - m.prev.frames, Results: results - m.prev.results}
 	s.ResultRate = float64(s.Results) / span
@@ -79,8 +71,7 @@ func (m *repMonitor) record(final bool) {
 			next.store = stored
 		}
 	}
-	m.prev = next
-	m.seconds = append(m.seconds, s)
+	m.end(s, next)
 	if w := r.cfg.Live; w != nil {
 		fmt.Fprintf(w, "%5.1fs  frames %7d  results %8d (%9.0f/s)", s.T, s.Frames, s.Results, s.ResultRate)
 		if m.scraper != nil {
@@ -92,3 +83,5 @@ func (m *repMonitor) record(final bool) {
 		fmt.Fprintln(w)
 	}
 }
+
+func (k repMark) endAt() int64 { return k.at }

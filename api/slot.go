@@ -134,9 +134,11 @@ func (ln *lane) takeHot() (uint32, bool) {
 // channel empty. The lane keeps it for the port's next caller, so that a caller alone
 // on its port reuses its slot without touching what callers on other ports share. But
 // a caller that found the free channel empty may be waiting on it: when the channel is
-// empty after the slot is kept, the slot goes there instead. (A waiter looks at the
-// kept slots after it finds the channel empty, so either it sees this one or this
-// release sees the channel empty.)
+// empty after the slot is kept, the slot goes there instead. (A caller looks at the
+// kept slots after it finds the channel empty, so it sees this one, or this release
+// sees the channel empty, or another slot was put in the channel meanwhile. Only when
+// a second waiter takes that one first does a waiter miss a kept slot, and it then
+// takes the next slot released, as if every slot had been taken.)
 func (c *Client) release(p int, i uint32) {
 	ln := &c.lanes[p]
 	if !ln.hot.CompareAndSwap(0, i+1) {

@@ -48,10 +48,9 @@ func TestKeptSlotServesAnotherPort(t *testing.T) {
 	if err != nil || b == a {
 		t.Fatalf("second slot: %d, %v, want the one in the channel", b, err)
 	}
-	start := time.Now()
-	k, err := c.acquire(ctx, 2, time.Second)
-	if err != nil || k != a || time.Since(start) > 500*time.Millisecond {
-		t.Fatalf("third caller got %d, %v after %v, want slot %d at once", k, err, time.Since(start), a)
+	k, err := c.acquire(ctx, 2, time.Second) // nothing is released: waiting would time out
+	if err != nil || k != a {
+		t.Fatalf("third caller got %d, %v, want slot %d", k, err, a)
 	}
 	// Released while the channel is empty, a slot goes to the channel, where a caller
 	// waiting for one would be.

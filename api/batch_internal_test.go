@@ -115,7 +115,7 @@ func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
 	if st := c.Stats(); st.Received != callers+1 || st.Malformed != 0 || st.Late != 0 {
 		t.Fatalf("stats %+v: want %d received, none malformed or late", st, callers+1)
 	}
-	if c.lanes[0].sr.batch.fn == nil {
+	if c.lanes[0].b == nil {
 		t.Fatal("the answers were read one per system call: several callers waited, want batches")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/batchio"
 )
 
 // Client asks one agent for hosts over UDP. It holds one connected socket per agent
@@ -81,6 +82,10 @@ func New(cfg Config) (*Client, error) {
 		if err := c.lanes[i].sr.init(conn, c.lanes[i].r.buf); err != nil {
 			c.closeConns()
 			return nil, err
+		}
+		if c.lanes[i].bc, err = batchio.NewConn(conn); err != nil {
+			c.closeConns()
+			return nil, fmt.Errorf("lars api: cannot reach the socket: %w", err)
 		}
 	}
 	c.wg.Add(len(c.conns))

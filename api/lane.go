@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/larsgo/lars/internal/batchio"
 )
 
 // How often a goroutine blocked reading a socket looks up from it. A leader whose
@@ -24,15 +26,17 @@ const (
 // leader) when no one else reads, or the port's reader goroutine, woken by a leader
 // that leaves while other callers still wait. Whoever reads hands every answer that is
 // not its own to the caller waiting for it, and while several callers wait it takes
-// up to as many datagrams per system call (readSeveral).
+// up to maxBatch datagrams per system call (readSeveral).
 type lane struct {
 	conn    *net.UDPConn
 	lead    atomic.Bool   // a goroutine reads conn and owns r
 	waiters atomic.Int64  // callers waiting for an answer on this port that nobody gave them yet
 	wake    chan struct{} // capacity 1: asks the reader goroutine to read while waiters > 0
 	r       reader
-	sr      socketReader // reads conn into r.buf; owned with r
-	armed   time.Time    // the socket's read deadline, or zero when unknown; owned with r
+	sr      socketReader   // reads conn into r.buf; owned with r
+	armed   time.Time      // the socket's read deadline, or zero when unknown; owned with r
+	bc      *batchio.Conn  // reads conn several datagrams at a time; owned with r
+	b       *batchio.Batch // see batch; owned with r
 
 	hot   atomic.Uint32 // a free slot's index + 1, kept for this port's next caller; 0 when none
 	stats counters      // the calls on this port's share of the client's counters
@@ -144,14 +148,12 @@ func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time,
 	}
 }
 
-// readSeveral reads with one system call as many datagrams as lane p has callers
-// waiting (up to maxBatch) and hands them out; it waits for the first as readNext.
+// readSeveral reads with one system call the answers queued on lane p's socket, up
+// to maxBatch, and hands them out; it waits for the first as readNext.
 func (c *Client) readSeveral(p int) error {
 	ln := &c.lanes[p]
-	n, err := ln.sr.readBatch(int(min(ln.waiters.Load(), maxBatch)))
-	for i := range n {
-		ln.r.dispatch(ln.sr.batchBuf(i))
-	}
+	n, err := ln.bc.ReadBatch(ln.batch())
+	ln.dispatchBatch(n)
 	return err
 }
 
@@ -191,14 +193,12 @@ func (c *Client) yield(p int) {
 	}
 }
 
-// readQueued hands out the answers queued on lane p's socket, at most one per caller
-// waiting on it, without waiting for more. The caller holds the lane's lead.
+// readQueued hands out the answers queued on lane p's socket, up to maxBatch, without
+// waiting for more. The caller holds the lane's lead.
 func (c *Client) readQueued(p int) {
 	ln := &c.lanes[p]
-	n, err := ln.sr.readQueued(int(min(ln.waiters.Load(), maxBatch)))
-	for i := range n {
-		ln.r.dispatch(ln.sr.batchBuf(i))
-	}
+	n, err := ln.bc.ReadQueued(ln.batch())
+	ln.dispatchBatch(n)
 	if err != nil && isRefused(err) {
 		c.refuse(p)
 	}

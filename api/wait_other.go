@@ -13,7 +13,6 @@ type socketReader struct {
 	conn    *net.UDPConn
 	buf     []byte
 	sendErr error // why the request given to readNext was not written
-	batch   batchRead
 }
 
 func (sr *socketReader) init(rc syscall.Conn, buf []byte) error {

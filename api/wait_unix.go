@@ -24,7 +24,6 @@ type socketReader struct {
 	n       int
 	errno   syscall.Errno
 	sendErr error // why send was not written; syscall.EAGAIN: write it the waiting way
-	batch   batchRead
 }
 
 func (sr *socketReader) init(rc syscall.Conn, buf []byte) error {

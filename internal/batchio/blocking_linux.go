@@ -60,6 +60,7 @@ func ListenBlocking(network, addr string, opts ListenOptions) (*Conn, error) {
 	c.blocking.sys = &c.sys
 	c.sys.rc = frc
 	c.sys.recvFn = c.blocking.recv
+	c.sys.queuedFn = c.sys.recvQueued
 	c.sys.sendFn = c.blocking.send
 	return c, nil
 }

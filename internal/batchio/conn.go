@@ -66,6 +66,16 @@ func (c *Conn) ReadBatch(b *Batch) (n int, err error) {
 	return c.readBatch(b)
 }
 
+// ReadQueued is ReadBatch without the wait: it takes the datagrams already queued, up
+// to b.Len(), and returns 0 at once when there are none. A portable Conn, and any Conn
+// outside Linux, cannot read without waiting, and returns 0.
+func (c *Conn) ReadQueued(b *Batch) (n int, err error) {
+	if c.portable {
+		return 0, nil
+	}
+	return c.readQueued(b)
+}
+
 // WriteBatch sends messages 0..n-1 of b (n <= b.Len()), each to its Peer unless the
 // socket is connected, parking while the socket buffer is full. A message the kernel
 // rejects (for example with ECONNREFUSED after an ICMP error, EMSGSIZE or an

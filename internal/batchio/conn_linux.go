@@ -13,9 +13,10 @@ import (
 // method values created once in init: a closure made per call would allocate, so the
 // callbacks take their arguments from, and leave their results in, the fields below.
 type connSys struct {
-	rc     syscall.RawConn
-	recvFn func(fd uintptr) bool
-	sendFn func(fd uintptr) bool
+	rc       syscall.RawConn
+	recvFn   func(fd uintptr) bool
+	queuedFn func(fd uintptr) bool // recvQueued, for ReadQueued
+	sendFn   func(fd uintptr) bool
 
 	// Owned by the ReadBatch in progress.
 	rHdrs  []unix.Mmsghdr
@@ -36,6 +37,7 @@ func (s *connSys) init(c *Conn) error {
 	}
 	s.rc = rc
 	s.recvFn = s.recv
+	s.queuedFn = s.recvQueued
 	s.sendFn = s.send
 	return nil
 }
@@ -61,6 +63,13 @@ func (s *connSys) recv(fd uintptr) bool {
 		s.rErrno = e
 		return true
 	}
+}
+
+// recvQueued is recv for ReadQueued: an empty socket ends the read with no datagram
+// instead of parking. MSG_DONTWAIT makes it so on a blocking socket too.
+func (s *connSys) recvQueued(fd uintptr) bool {
+	s.recv(fd)
+	return true
 }
 
 // send is the RawConn.Write callback: sendmmsg until every header is sent or skipped.
@@ -91,12 +100,17 @@ func (s *connSys) send(fd uintptr) bool {
 	return true
 }
 
-func (c *Conn) readBatch(b *Batch) (int, error) {
+func (c *Conn) readBatch(b *Batch) (int, error) { return c.readWith(b, c.sys.recvFn) }
+
+func (c *Conn) readQueued(b *Batch) (int, error) { return c.readWith(b, c.sys.queuedFn) }
+
+// readWith fills b with one recvmmsg made by the RawConn.Read callback fn.
+func (c *Conn) readWith(b *Batch, fn func(fd uintptr) bool) (int, error) {
 	n := len(b.Msgs)
 	b.prepareRead(n)
 	s := &c.sys
 	s.rHdrs, s.rN, s.rErrno = b.sys.hdrs[:n], 0, 0
-	err := s.rc.Read(s.recvFn)
+	err := s.rc.Read(fn)
 	s.rHdrs = nil
 	if c.blocking != nil && c.blocking.closed() {
 		return 0, c.closedError("read")

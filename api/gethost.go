@@ -37,17 +37,16 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 	case c.lanes[p].lead.CompareAndSwap(false, true):
 		a, err = c.leadCall(ctx, p, s, st, d)
 	default:
-		if err = c.send(p, s.buf); err != nil {
-			c.abandon(s, st)
-		} else {
-			a, err = c.wait(ctx, s, st, d)
-		}
+		a, err = c.followCall(ctx, p, s, st, d)
 	}
 	c.release(p, i)
 	if err != nil {
 		return Host{}, err
 	}
-	return c.hostOf(&a, modid, cmdid)
+	if a.code != answerAgent || a.modid != modid || a.cmdid != cmdid || a.retcode != 0 {
+		return c.notAHost(&a, modid, cmdid)
+	}
+	return a.host, nil
 }
 
 // leadCall sends the request in slot s (state st) to lane p, whose lead the caller
@@ -56,12 +55,23 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 func (c *Client) leadCall(ctx context.Context, p int, s *slot, st uint64, d time.Duration) (answer, error) {
 	w := &s.w
 	*w = waitee{s: s, st: st}
-	err := c.lead(ctx, p, w, time.Now().Add(d), s.buf)
-	if err == nil || w.got { // lead checks w after every datagram: got implies nil
-		a := w.a
-		if !w.got {
-			a = <-s.ch // a refusal or Close
-		}
+	err := c.lead(ctx, p, w, d, s.buf)
+	c.lanes[p].r.own = nil
+	if !w.got { // lead checks w after every datagram: got implies nil
+		return c.leadEnded(p, s, st, err)
+	}
+	s.state.Store(0)
+	c.yield(p)
+	return w.a, nil
+}
+
+// leadEnded ends a leadCall whose own answer lead did not read: one a refusal or Close
+// committed (err nil), or a wait that ended with err.
+//
+//go:noinline
+func (c *Client) leadEnded(p int, s *slot, st uint64, err error) (answer, error) {
+	if err == nil {
+		a := <-s.ch
 		s.state.Store(0)
 		c.yield(p)
 		return a, nil
@@ -71,14 +81,29 @@ func (c *Client) leadCall(ctx context.Context, p int, s *slot, st uint64, d time
 	if answered {
 		return a, nil // the answer raced the timeout and won
 	}
-	if err != ErrClosed && !w.unsent {
+	if err != ErrClosed && !s.w.unsent {
 		c.lanes[p].stats.timeouts.Add(1)
 	}
 	return answer{}, err
 }
 
-// hostOf turns the answer to a GetHost call for (modid, cmdid) into its result.
-func (c *Client) hostOf(a *answer, modid, cmdid int32) (Host, error) {
+// followCall sends the request in slot s (state st) to lane p, which someone else
+// reads, and waits for the answer they hand over.
+//
+//go:noinline
+func (c *Client) followCall(ctx context.Context, p int, s *slot, st uint64, d time.Duration) (answer, error) {
+	if err := c.send(p, s.buf); err != nil {
+		c.abandon(s, st)
+		return answer{}, err
+	}
+	return c.wait(ctx, s, st, d)
+}
+
+// notAHost turns an answer to a GetHost call for (modid, cmdid) that is not a host
+// into the call's error: a refusal or Close, a retcode, or an answer for another key.
+//
+//go:noinline
+func (c *Client) notAHost(a *answer, modid, cmdid int32) (Host, error) {
 	if a.code != answerAgent {
 		return Host{}, a.code.err()
 	}
@@ -87,8 +112,5 @@ func (c *Client) hostOf(a *answer, modid, cmdid int32) (Host, error) {
 		return Host{}, fmt.Errorf("%w: answer for key (%d, %d) to a request for (%d, %d)",
 			ErrSystem, a.modid, a.cmdid, modid, cmdid)
 	}
-	if err := retcodeErr(a.retcode); err != nil {
-		return Host{}, err
-	}
-	return a.host, nil
+	return Host{}, retcodeErr(a.retcode)
 }

@@ -79,26 +79,22 @@ func (w *waitee) done() bool {
 }
 
 // lead reads lane p's socket, handing out the answers that come, until w is done
-// (nil), deadline passes (ErrTimeout), ctx is cancelled, or the client closes. A
+// (nil), d has passed (ErrTimeout), ctx is cancelled, or the client closes. A
 // non-nil req is the caller's request, not yet sent: lead sends it first, and when
 // that fails returns the send's error with w.unsent set. The caller must hold the
-// lane's lead and give it back with yield.
-func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time, req []byte) error {
+// lane's lead, and once lead returns clear the lane's r.own and give the lead back
+// with yield.
+func (c *Client) lead(ctx context.Context, p int, w *waitee, d time.Duration, req []byte) error {
 	ln := &c.lanes[p]
-	ln.r.own = w
-	defer func() { ln.r.own = nil }()
-	slack := time.Until(deadline) / 4
+	ln.r.own = w                              // the caller clears it before it yields
+	deadline, slack := time.Now().Add(d), d/4 // the call's only clock read while all goes well
 	poll := ctx.Done() != nil
 	// When the request about to be sent is the only one waiting on the port, nothing
 	// anyone waits for can be in the socket before its answer: park right after it.
 	park := ln.waiters.Load() == 1
 	for {
 		if poll {
-			dl := time.Now().Add(cancelPoll)
-			if deadline.Before(dl) {
-				dl = deadline
-			}
-			ln.arm(dl, cancelPoll/4)
+			ln.armPoll(deadline)
 		} else {
 			ln.arm(deadline, slack)
 		}
@@ -112,40 +108,65 @@ func (c *Client) lead(ctx context.Context, p int, w *waitee, deadline time.Time,
 			var n int
 			n, err = ln.sr.readNext(req, park)
 			if req != nil {
-				unsent := ln.sr.sendErr != nil
-				if err := c.sentInRead(p, req); err != nil {
-					w.unsent = true
-					return err
-				}
-				req = nil
-				if unsent {
+				if ln.sr.sendErr != nil {
+					if err := c.sentInRead(p, req); err != nil {
+						w.unsent = true
+						return err
+					}
+					req = nil
 					continue // written the waiting way just now: read
 				}
+				ln.stats.sent.Add(1)
+				req = nil
 			}
 			if err == nil {
 				ln.r.datagram(n)
+				if w.got {
+					return nil
+				}
 			}
 		}
-		if err == nil {
-			continue
-		}
-		switch {
-		case isRefused(err):
-			c.refuse(p) // ends w too: seen on the next turn
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			ln.armed = time.Time{} // early, or a kick: arm again
-			if !time.Now().Before(deadline) {
-				return ErrTimeout
+		if err != nil {
+			if err := c.readFailed(ctx, p, err, deadline); err != nil {
+				return err
 			}
-			if err := ctx.Err(); err != nil {
-				return ctxErr(err)
-			}
-		case c.closed.Load() || errors.Is(err, net.ErrClosed):
-			return ErrClosed
-		default:
-			time.Sleep(time.Millisecond) // an unexpected error must not spin the loop
 		}
 	}
+}
+
+// armPoll arms the socket for a leader whose context can be cancelled: its deadline,
+// or cancelPoll from now when that is sooner, so that it looks up at ctx that often.
+func (ln *lane) armPoll(deadline time.Time) {
+	dl := time.Now().Add(cancelPoll)
+	if deadline.Before(dl) {
+		dl = deadline
+	}
+	ln.arm(dl, cancelPoll/4)
+}
+
+// readFailed handles the error of a leader's read on lane p: it returns the error that
+// ends the leader's wait, or nil when the leader should read again (after a refusal,
+// which ends the waits it concerns, or a deadline that came early or was a kick).
+//
+//go:noinline
+func (c *Client) readFailed(ctx context.Context, p int, err error, deadline time.Time) error {
+	switch {
+	case isRefused(err):
+		c.refuse(p) // ends w too: seen on the next turn
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.lanes[p].armed = time.Time{} // early, or a kick: arm again
+		if !time.Now().Before(deadline) {
+			return ErrTimeout
+		}
+		if err := ctx.Err(); err != nil {
+			return ctxErr(err)
+		}
+	case c.closed.Load() || errors.Is(err, net.ErrClosed):
+		return ErrClosed
+	default:
+		time.Sleep(time.Millisecond) // an unexpected error must not spin the loop
+	}
+	return nil
 }
 
 // readSeveral reads with one system call the answers queued on lane p's socket, up

@@ -73,8 +73,16 @@ func (r *reader) getHost(body []byte) bool {
 		w.a, w.got = a, true
 		return true
 	}
+	r.handOver(s, st, a)
+	return true
+}
+
+// handOver commits answer a to the caller waiting in slot s in state st, another
+// caller than the reader, or counts it late when nobody waits for it any more.
+//
+//go:noinline
+func (r *reader) handOver(s *slot, st uint64, a answer) {
 	if !r.c.deliver(s, st, a) {
 		r.c.lanes[r.p].stats.late.Add(1)
 	}
-	return true
 }

@@ -59,7 +59,8 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 	case err != nil:
 		ln.waiters.Add(-1)
 	case ln.lead.CompareAndSwap(false, true):
-		err = c.lead(ctx, p, &waitee{rc: rc}, time.Now().Add(d), nil)
+		err = c.lead(ctx, p, &waitee{rc: rc}, d, nil)
+		ln.r.own = nil
 		ln.waiters.Add(-1)
 		c.yield(p)
 	default:

@@ -85,6 +85,11 @@ func (c *Client) acquire(ctx context.Context, p int, d time.Duration) (uint32, e
 	if i, ok := c.tryAcquire(p); ok {
 		return i, nil
 	}
+	return c.awaitSlot(ctx, d)
+}
+
+// awaitSlot waits up to d, or until ctx is done, for a slot to be released.
+func (c *Client) awaitSlot(ctx context.Context, d time.Duration) (uint32, error) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

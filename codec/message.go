@@ -33,9 +33,17 @@ func AppendFrame(dst []byte, id MsgID, m Marshaler) ([]byte, error) {
 	dst = dst[:start+HeaderSize+size]
 	PutHeader(dst[start:], id, size)
 	if _, err := m.MarshalToSizedBufferVT(dst[start+HeaderSize:]); err != nil {
-		return dst[:start], fmt.Errorf("cannot encode %s: %w", id, err)
+		return dst[:start], encodeError(id, err)
 	}
 	return dst, nil
+}
+
+// encodeError is AppendFrame's error for a message that failed to encode, kept out of
+// line so that the code every frame runs stays small.
+//
+//go:noinline
+func encodeError(id MsgID, err error) error {
+	return fmt.Errorf("cannot encode %s: %w", id, err)
 }
 
 // FrameSize returns the size of the whole frame that would carry m.

@@ -53,9 +53,8 @@ func (r *reader) handle(b []byte) bool {
 // getHost hands a GetHostResponse to the caller waiting for its seq on this port (the
 // reader itself, when it is that caller), or counts it late when nobody does.
 func (r *reader) getHost(body []byte) bool {
-	r.resp.Reset()
-	r.host.Reset()
-	r.resp.Host = &r.host
+	r.resp = pb.GetHostResponse{Host: &r.host}
+	r.host = pb.HostInfo{}
 	if r.resp.UnmarshalVT(body) != nil {
 		return false
 	}

@@ -178,16 +178,12 @@ func (c *Client) readSeveral(p int) error {
 	return err
 }
 
-// sentInRead settles the request that readNext was given for lane p: counted sent, or
-// written now the waiting way when the socket's buffer was full or the read never
-// began (a passed deadline), or mapped to the call's error.
+// sentInRead settles a request that readNext could not write inside the read on lane
+// p (sendErr set): written now the waiting way when the socket's buffer was full or
+// the read never began (a passed deadline), or mapped to the call's error.
 func (c *Client) sentInRead(p int, req []byte) error {
 	err := c.lanes[p].sr.sendErr
-	switch {
-	case err == nil:
-		c.lanes[p].stats.sent.Add(1)
-		return nil
-	case err == syscall.EAGAIN || errors.Is(err, os.ErrDeadlineExceeded):
+	if err == syscall.EAGAIN || errors.Is(err, os.ErrDeadlineExceeded) {
 		return c.send(p, req)
 	}
 	return c.sendErr(p, err)

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -31,5 +32,27 @@ func TestSentInReadFallsBackToWaitingWrite(t *testing.T) {
 	}
 	if st := c.Stats(); st.Refused != 1 || st.Sent != 1 {
 		t.Fatalf("stats %+v, want 1 refused and still 1 sent", st)
+	}
+}
+
+// TestFollowerSendFailureLeavesNoWaiter covers a caller that finds its port read by
+// someone else and whose send fails: it returns the send's error at once, is no longer
+// counted waiting on the port, and leaves its slot free for the next call.
+func TestFollowerSendFailureLeavesNoWaiter(t *testing.T) {
+	_, c := newHandAgent(t, time.Second)
+	c.lanes[0].lead.Store(true) // someone reads the port: this call follows
+	c.conns[0].Close()          // and its send fails
+	if _, err := c.GetHost(context.Background(), 1, 1); err != ErrClosed {
+		t.Fatalf("GetHost: %v, want ErrClosed (not a wait for an answer to a request never sent)", err)
+	}
+	if n := c.lanes[0].waiters.Load(); n != 0 {
+		t.Fatalf("%d callers still counted waiting on the port, want 0", n)
+	}
+	free := len(c.free)
+	if c.lanes[0].hot.Load() != 0 {
+		free++
+	}
+	if free != len(c.slots) {
+		t.Fatalf("%d of %d slots free after the call, want all", free, len(c.slots))
 	}
 }

@@ -48,11 +48,7 @@ func TestFollowerSendFailureLeavesNoWaiter(t *testing.T) {
 	if n := c.lanes[0].waiters.Load(); n != 0 {
 		t.Fatalf("%d callers still counted waiting on the port, want 0", n)
 	}
-	free := len(c.free)
-	if c.lanes[0].hot.Load() != 0 {
-		free++
-	}
-	if free != len(c.slots) {
+	if free := freeSlots(c); free != len(c.slots) {
 		t.Fatalf("%d of %d slots free after the call, want all", free, len(c.slots))
 	}
 }

@@ -107,3 +107,46 @@ func TestSlotsUnderChurn(t *testing.T) {
 		t.Fatalf("%d free slots at the end, want %d", n, slots)
 	}
 }
+
+// TestSlotWaitEnds checks every way a caller waiting for a free slot stops waiting
+// when none is released: the client's timeout (ErrTimeout), its context cancelled
+// (context.Canceled), each counted as a timeout, and the client closing (ErrClosed).
+func TestSlotWaitEnds(t *testing.T) {
+	c, err := New(Config{Ports: []uint16{1, 2, 3}, MaxInFlight: 1, Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.tryAcquire(0); !ok { // the only slot: every call now waits for it
+		t.Fatal("no free slot in a new client")
+	}
+
+	if _, err := c.GetHost(context.Background(), 1, 1); err != ErrTimeout {
+		t.Errorf("past the client's timeout: %v, want ErrTimeout", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(10*time.Millisecond, cancel)
+	c.timeout = time.Hour // only the cancellation can end this wait
+	if _, err := c.GetHost(ctx, 1, 1); err != context.Canceled {
+		t.Errorf("context cancelled: %v, want context.Canceled", err)
+	}
+	if n := c.Stats().Timeouts; n != 2 {
+		t.Errorf("%d timeouts counted, want 2", n)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.GetHost(context.Background(), 1, 1)
+		done <- err
+	}()
+	time.Sleep(10 * time.Millisecond) // let it wait (a Close before the wait is ErrClosed too)
+	c.Close()
+	select {
+	case err := <-done:
+		if err != ErrClosed {
+			t.Errorf("client closed: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a caller waiting for a slot did not notice Close")
+	}
+}

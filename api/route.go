@@ -52,18 +52,19 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 	ln.waiters.Add(1)
 	req := pb.GetRouteRequest{Modid: modid, Cmdid: cmdid}
 	buf, err := codec.AppendFrame(make([]byte, 0, 32), codec.MsgAPIGetRouteRequest, &req)
-	if err == nil {
-		err = c.send(p, buf)
-	}
 	switch {
 	case err != nil:
 		ln.waiters.Add(-1)
 	case ln.lead.CompareAndSwap(false, true):
-		err = c.lead(ctx, p, &waitee{rc: rc}, d, nil)
+		err = c.lead(ctx, p, &waitee{rc: rc}, d, buf) // sends buf from inside its read
 		ln.r.own = nil
 		ln.waiters.Add(-1)
 		c.yield(p)
 	default:
+		if err = c.send(p, buf); err != nil {
+			ln.waiters.Add(-1)
+			break
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-rc.done:

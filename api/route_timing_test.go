@@ -1,0 +1,92 @@
+package api_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/agenttest"
+	"github.com/larsgo/lars/lb"
+)
+
+// routePair runs b.N GetRoute calls of one caller for key (1, 1), alternating chunks of
+// pairChunk with as many bare round trips of the same request (write a get_route
+// request on a connected socket, read its answer) to the same agent port. It reports
+// x-roundtrip, the client's time over the bare round trips' for the same number of
+// calls, measured in the same run, as the GetHost pairs do.
+func routePair(b *testing.B, ports []uint16) {
+	c := newClient(b, api.Config{Ports: ports, Timeout: 5 * time.Second})
+	port := ports[api.PortIndex(1, 1, len(ports))]
+	conn, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(port)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	conn.SetReadDeadline(time.Now().Add(time.Hour)) // once: a lost answer fails, never hangs
+	req, err := codec.AppendFrame(nil, codec.MsgAPIGetRouteRequest, &pb.GetRouteRequest{Modid: 1, Cmdid: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, codec.MaxFrameSize+1)
+	hosts := make([]api.Host, 0, 16)
+	ctx := context.Background()
+	client := func(n int) time.Duration {
+		start := time.Now()
+		for range n {
+			if hosts, err = c.GetRoute(ctx, 1, 1, hosts[:0]); err != nil || len(hosts) == 0 {
+				b.Fatalf("GetRoute(1, 1) = %v, %v", hosts, err)
+			}
+		}
+		return time.Since(start)
+	}
+	bare := func(n int) time.Duration {
+		start := time.Now()
+		for range n {
+			if _, err := conn.Write(req); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := conn.Read(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	client(10) // warm both sides
+	bare(10)
+	var tc, tb time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(pairChunk, b.N-done)
+		tc += client(n)
+		b.StopTimer()
+		tb += bare(n)
+		b.StartTimer()
+		done += n
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(tc)/float64(tb), "x-roundtrip")
+}
+
+// BenchmarkGetRouteVsRoundTrip is one caller's GetRoute against bare get_route round
+// trips to the fake agent.
+func BenchmarkGetRouteVsRoundTrip(b *testing.B) {
+	a := startAgent(b)
+	a.SetRoute(1, 1, hostFor(1, 1))
+	routePair(b, a.Config().Ports)
+}
+
+// BenchmarkRealAgentGetRouteVsRoundTrip is BenchmarkGetRouteVsRoundTrip against the
+// real agent, for a route of 10 hosts.
+func BenchmarkRealAgentGetRouteVsRoundTrip(b *testing.B) {
+	var hosts []lb.Host
+	for i := range int32(10) {
+		hosts = append(hosts, lb.Host{IP: 10<<24 | 1 + i, Port: 9000})
+	}
+	_, ports := agenttest.Start(b, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: hosts}, 3)
+	routePair(b, ports)
+}

@@ -15,9 +15,8 @@ import (
 
 // routePair runs b.N GetRoute calls of one caller for key (1, 1), alternating chunks of
 // pairChunk with as many bare round trips of the same request (write a get_route
-// request on a connected socket, read its answer) to the same agent port. It reports
-// x-roundtrip, the client's time over the bare round trips' for the same number of
-// calls, measured in the same run, as the GetHost pairs do.
+// request on a connected socket, read its answer) to the same agent port, and reports
+// x-roundtrip as the GetHost pairs do (see alternate).
 func routePair(b *testing.B, ports []uint16) {
 	c := newClient(b, api.Config{Ports: ports, Timeout: 5 * time.Second})
 	port := ports[api.PortIndex(1, 1, len(ports))]
@@ -34,42 +33,22 @@ func routePair(b *testing.B, ports []uint16) {
 	buf := make([]byte, codec.MaxFrameSize+1)
 	hosts := make([]api.Host, 0, 16)
 	ctx := context.Background()
-	client := func(n int) time.Duration {
+	alternate(b, pairChunk, func(bare bool, n int) time.Duration {
 		start := time.Now()
 		for range n {
-			if hosts, err = c.GetRoute(ctx, 1, 1, hosts[:0]); err != nil || len(hosts) == 0 {
+			if bare {
+				if _, err := conn.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := conn.Read(buf); err != nil {
+					b.Fatal(err)
+				}
+			} else if hosts, err = c.GetRoute(ctx, 1, 1, hosts[:0]); err != nil || len(hosts) == 0 {
 				b.Fatalf("GetRoute(1, 1) = %v, %v", hosts, err)
 			}
 		}
 		return time.Since(start)
-	}
-	bare := func(n int) time.Duration {
-		start := time.Now()
-		for range n {
-			if _, err := conn.Write(req); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := conn.Read(buf); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return time.Since(start)
-	}
-	client(10) // warm both sides
-	bare(10)
-	var tc, tb time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for done := 0; done < b.N; {
-		n := min(pairChunk, b.N-done)
-		tc += client(n)
-		b.StopTimer()
-		tb += bare(n)
-		b.StartTimer()
-		done += n
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(tc)/float64(tb), "x-roundtrip")
+	})
 }
 
 // BenchmarkGetRouteVsRoundTrip is one caller's GetRoute against bare get_route round

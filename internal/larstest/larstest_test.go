@@ -11,7 +11,10 @@ import (
 	"github.com/larsgo/lars/lb"
 )
 
-const wait = 5 * time.Second
+// wait bounds each wait of these tests for something that must happen (an answer, a
+// connection, a goroutine's end): generous, so that only a broken fake reaches it, never
+// a busy machine.
+const wait = 30 * time.Second
 
 var (
 	h1 = lb.Host{IP: 10<<24 | 1, Port: 8001}

@@ -37,13 +37,19 @@ func TestMain(m *testing.M) {
 	Main(m)
 }
 
+// waitLimit bounds each wait of these tests for something that must happen: generous,
+// so that only a broken build reaches it, never a busy machine.
+const waitLimit = 30 * time.Second
+
+// TestDaemonStartsAndStopsOnSIGTERM: the daemon's exit code is the one it chose on
+// SIGTERM (Stop itself fails the test when the daemon is still running 10 s after it).
 func TestDaemonStartsAndStopsOnSIGTERM(t *testing.T) {
 	t.Setenv(envRole, "daemon")
 	addr := FreeAddr(t)
 	d := Start(t, os.Args[0], addr)
-	d.WaitListening(t, addr, 10*time.Second)
+	d.WaitListening(t, addr, waitLimit)
 	code, took := d.Stop(t)
-	if code != 3 || took > 5*time.Second {
+	if code != 3 {
 		t.Fatalf("exit %d after %v, want 3", code, took)
 	}
 	if !strings.Contains(d.Output(), "listening") {
@@ -56,14 +62,14 @@ func TestRunAndRunUntil(t *testing.T) {
 	if code, out := Run(t, os.Args[0], "4", "x"); code != 4 || out != "4 x\n" {
 		t.Fatalf("Run = %d %q", code, out)
 	}
-	if out := RunUntil(t, 5*time.Second, 0, os.Args[0], "0"); out != "0\n" {
+	if out := RunUntil(t, waitLimit, 0, os.Args[0], "0"); out != "0\n" {
 		t.Fatalf("RunUntil = %q", out)
 	}
 }
 
 func TestEventuallyWaitsForTheCondition(t *testing.T) {
 	start := time.Now()
-	Eventually(t, 5*time.Second, "50ms passed", func() (bool, string) {
+	Eventually(t, waitLimit, "50ms passed", func() (bool, string) {
 		return time.Since(start) > 50*time.Millisecond, "too early"
 	})
 	if time.Since(start) < 50*time.Millisecond {

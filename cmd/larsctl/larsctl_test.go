@@ -33,11 +33,19 @@ func portsFlag(ports []uint16) string {
 	return strings.Join(s, ",")
 }
 
+// answerLimit is the -timeout of the commands run against an agent that answers: each
+// answer is waited for that long, generously, so that only a missing answer reaches it,
+// never a busy machine.
+const answerLimit = "30s"
+
+// waitLimit bounds each wait for datagrams to reach the fake agent.
+const waitLimit = 30 * time.Second
+
 // larsctl runs the command against agent a (nil: args as given) and returns its exit
 // code, stdout and stderr.
 func larsctl(a *apitest.Agent, args ...string) (int, string, string) {
 	if a != nil {
-		args = append([]string{"-ports", portsFlag(a.Ports()), "-timeout", "2s"}, args...)
+		args = append([]string{"-ports", portsFlag(a.Ports()), "-timeout", answerLimit}, args...)
 	}
 	var out, errOut bytes.Buffer
 	code := run(args, &out, &errOut)
@@ -112,20 +120,18 @@ func TestAgentDown(t *testing.T) {
 	closedPort := closed.LocalAddr().(*net.UDPAddr).Port
 	closed.Close()
 
+	// A silent agent: the timeout is the behaviour under test.
 	port := fmt.Sprint(silent.LocalAddr().(*net.UDPAddr).Port)
-	start := time.Now()
 	code, out, errOut := larsctl(nil, "-ports", port, "-timeout", "20ms", "get-host", "1", "1")
 	check(t, code, out, errOut, exitTimeout, "")
 	code, out, errOut = larsctl(nil, "-ports", port, "-timeout", "20ms", "-reg=false", "get-route", "1", "1")
 	check(t, code, out, errOut, exitTimeout, "")
 
+	// No agent at all: the refusal (ICMP) is reported as such, not as a timeout.
 	port = fmt.Sprint(closedPort)
 	for _, args := range [][]string{{"get-host", "1", "1"}, {"get-route", "1", "1"}, {"simulate", "-n", "3", "1", "1"}} {
 		code, out, errOut = larsctl(nil, append([]string{"-ports", port, "-timeout", "10s"}, args...)...)
 		check(t, code, out, errOut, exitUnreachable, "-")
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v", d)
 	}
 }
 
@@ -143,7 +149,7 @@ func TestReport(t *testing.T) {
 	for i, result := range []string{"0", "1"} {
 		code, out, errOut := larsctl(a, "report", "7", "8", "192.168.1.1", "9000", result)
 		check(t, code, out, errOut, 0, "")
-		if !a.WaitCount(codec.MsgReportRequest, uint64(i+1), 5*time.Second) {
+		if !a.WaitCount(codec.MsgReportRequest, uint64(i+1), waitLimit) {
 			t.Fatal("report did not arrive")
 		}
 	}
@@ -166,7 +172,7 @@ func TestSimulate(t *testing.T) {
 		code, out, errOut := larsctl(a, "simulate", "1", "1", "-n", "10", "-err-rate", "0")
 		check(t, code, out, errOut, 0,
 			"host 10.0.0.1:80 succ 5 err 0\nhost 10.0.0.2:80 succ 5 err 0\noverload 0\nnoexist 0\ntimeout 0\nerror 0\n")
-		if !a.WaitCount(codec.MsgReportRequest, 10, 5*time.Second) {
+		if !a.WaitCount(codec.MsgReportRequest, 10, waitLimit) {
 			t.Fatal("reports did not arrive")
 		}
 		for _, r := range a.Reports() {
@@ -179,7 +185,7 @@ func TestSimulate(t *testing.T) {
 		code, out, errOut := larsctl(a, "simulate", "-err-rate", "1", "-n", "4", "1", "1")
 		check(t, code, out, errOut, 0,
 			"host 10.0.0.1:80 succ 0 err 2\nhost 10.0.0.2:80 succ 0 err 2\noverload 0\nnoexist 0\ntimeout 0\nerror 0\n")
-		if !a.WaitCount(codec.MsgReportRequest, 14, 5*time.Second) {
+		if !a.WaitCount(codec.MsgReportRequest, 14, waitLimit) {
 			t.Fatal("reports did not arrive")
 		}
 	})

@@ -21,7 +21,7 @@ func TestSimulateRealAgentOverload(t *testing.T) {
 		ports = append(ports, fmt.Sprint(p))
 	}
 	var out, errOut bytes.Buffer
-	code := run([]string{"-ports", strings.Join(ports, ","), "-timeout", "2s",
+	code := run([]string{"-ports", strings.Join(ports, ","), "-timeout", answerLimit,
 		"simulate", "-n", "300", "-err-rate", "0.9", "-seed", "1", "7", "1"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/larsgo/lars/agent"
@@ -313,7 +312,6 @@ func TestRouteStoreUnreachable(t *testing.T) {
 	dsn := fmt.Sprintf("lars:%s@tcp(127.0.0.1:%d)/lars_dns", password, port)
 	conf := filepath.Join(t.TempDir(), "lars_dns.conf")
 	os.WriteFile(conf, fmt.Appendf(nil, "[mysql]\ndb_host = 127.0.0.1\ndb_port = %d\ndb_user = lars\ndb_passwd = %s\ndb_name = lars_dns\n", port, password), 0o644)
-	start := time.Now()
 	for _, args := range [][]string{
 		{"-db", dsn, "route", "list"},
 		{"-db", dsn, "route", "add", "1", "1", "10.0.0.1", "80"},
@@ -326,9 +324,6 @@ func TestRouteStoreUnreachable(t *testing.T) {
 			!strings.HasPrefix(errOut, "larsctl: route ") {
 			t.Errorf("%q: stderr %q", args, errOut)
 		}
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("took %v", d)
 	}
 }
 

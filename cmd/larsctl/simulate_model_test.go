@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/larsgo/lars/codec"
 )
@@ -19,7 +18,7 @@ func TestSimulateModelledHosts(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !a.WaitCount(codec.MsgReportRequest, 20, 5*time.Second) {
+	if !a.WaitCount(codec.MsgReportRequest, 20, waitLimit) {
 		t.Fatal("reports did not arrive")
 	}
 	for _, r := range a.Reports() {
@@ -35,7 +34,7 @@ func TestReportLatency(t *testing.T) {
 	a := fake(t)
 	code, out, errOut := larsctl(a, "report", "-latency", "3ms", "7", "8", "192.168.1.1", "9000", "0")
 	check(t, code, out, errOut, 0, "")
-	if !a.WaitCount(codec.MsgReportRequest, 1, 5*time.Second) {
+	if !a.WaitCount(codec.MsgReportRequest, 1, waitLimit) {
 		t.Fatal("report did not arrive")
 	}
 	if r := a.Reports()[0]; r.Modid != 7 || r.Cmdid != 8 || r.Host != host("192.168.1.1:9000") || r.Port != a.Ports()[0] {

@@ -94,7 +94,7 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	defer client.Close()
 	agentServes := func(want []string) {
 		t.Helper()
-		proctest.Eventually(t, 15*time.Second, fmt.Sprintf("the agent serving %v for %v", want, k), func() (bool, string) {
+		proctest.Eventually(t, 30*time.Second, fmt.Sprintf("the agent serving %v for %v", want, k), func() (bool, string) {
 			got, err := routeOf(client, k)
 			return err == nil && slices.Equal(got, want), fmt.Sprintf("%v, %v", got, err)
 		})

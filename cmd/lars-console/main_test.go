@@ -159,8 +159,8 @@ func TestServesAndStops(t *testing.T) {
 			if code != 0 {
 				t.Errorf("exit %d after SIGTERM:\n%s", code, stderr.String())
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("still running 10 s after SIGTERM")
+		case <-time.After(30 * time.Second): // generous: only a hang reaches it, not a busy machine
+			t.Fatal("still running 30 s after SIGTERM")
 		}
 		if strings.Contains(stderr.String(), "secret") || strings.Contains(stderr.String(), "level=ERROR") {
 			t.Errorf("log:\n%s", stderr.String())

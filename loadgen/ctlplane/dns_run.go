@@ -120,10 +120,10 @@ func (r *dnsRun) connect(ctx context.Context) int {
 	var wg sync.WaitGroup
 	for range min(r.cfg.DialConcurrency, r.cfg.Agents) {
 		wg.Go(func() {
-			d := net.Dialer{Timeout: r.cfg.DialTimeout}
+			dial := r.cfg.dialer(r.cfg.DialTimeout)
 			var buf []byte
 			for id := range ids {
-				nc, err := d.DialContext(ctx, "tcp", r.cfg.Target)
+				nc, err := dial(ctx, "tcp", r.cfg.Target)
 				if err != nil {
 					r.dialErrors.Add(1)
 					continue

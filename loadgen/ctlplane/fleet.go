@@ -1,8 +1,10 @@
 package ctlplane
 
 import (
+	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/larsgo/lars/loadgen"
 )
@@ -26,6 +28,23 @@ type Fleet struct {
 	ZipfS float64
 	// Seed seeds the key draws. Default 1.
 	Seed uint64
+
+	// dial, when not nil, opens the agents' connections in place of a net.Dialer: a
+	// test's in-memory network (net.Pipe), on which a synctest bubble's clock runs.
+	dial dialFunc
+}
+
+// dialFunc opens one connection, as net.Dialer.DialContext does.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// dialer returns how the agents connect: f.dial when set, else a net.Dialer bounded
+// by timeout.
+func (f *Fleet) dialer(timeout time.Duration) dialFunc {
+	if f.dial != nil {
+		return f.dial
+	}
+	d := &net.Dialer{Timeout: timeout}
+	return d.DialContext
 }
 
 // withDefaults fills in the defaults, with defaultTarget for Target, and checks f.

@@ -2,46 +2,84 @@ package ctlplane
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
-// A run that ends within 10ms of a second's tick: the last, tiny interval extends the
-// second before it rather than being dropped, so the per-second series still adds up
-// to the run's totals (a drain that ended just after a tick once lost 12 pushes from
-// the series).
+// On the bubble's clock: a run that ends 5ms after a second's tick folds that last
+// sliver into the second before it rather than dropping it, so the per-second series
+// still adds up to the run's totals (a drain that ended just after a tick once lost 12
+// pushes from the series); one that ends 20ms after has a second of its own.
 func TestDNSMonitorLastSecondKept(t *testing.T) {
-	r := &dnsRun{epoch: time.Now().Add(-time.Second)}
-	m := newDNSMonitor(r, 0, nil)
-	r.committed.Add(3)
-	r.pushLatency[0].add(int64(5 * time.Millisecond))
-	m.record(false)
-	r.committed.Add(2)
-	r.pushLatency[1].add(int64(7 * time.Millisecond))
-	r.pushLatency[1].add(int64(9 * time.Millisecond))
-	m.record(true)
-	if len(m.seconds) != 1 {
-		t.Fatalf("%d seconds recorded, want 1: %+v", len(m.seconds), m.seconds)
-	}
-	s := m.seconds[0]
-	if s.Changes != 5 || s.Pushes != 3 || s.Span < 1 {
-		t.Errorf("second %+v: want 5 changes and 3 pushes over the whole run", s)
+	for _, tc := range []struct {
+		last  time.Duration
+		spans []float64
+	}{
+		{5 * time.Millisecond, []float64{1.005}},
+		{20 * time.Millisecond, []float64{1, 0.02}},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			r := &dnsRun{epoch: time.Now()}
+			m := newDNSMonitor(r, 0, nil)
+			time.Sleep(time.Second)
+			r.committed.Add(3)
+			r.pushLatency[0].add(int64(5 * time.Millisecond))
+			m.record(false)
+			time.Sleep(tc.last)
+			r.committed.Add(2)
+			r.pushLatency[1].add(int64(7 * time.Millisecond))
+			r.pushLatency[1].add(int64(9 * time.Millisecond))
+			m.record(true)
+			var changes, pushes uint64
+			for _, s := range m.seconds {
+				changes += s.Changes
+				pushes += s.Pushes
+			}
+			if len(m.seconds) != len(tc.spans) || changes != 5 || pushes != 3 {
+				t.Fatalf("last %v after a tick: %+v; want %d seconds of 5 changes and 3 pushes in all", tc.last, m.seconds, len(tc.spans))
+			}
+			for i, s := range m.seconds {
+				if s.Span != tc.spans[i] || s.PushRate != float64(s.Pushes)/s.Span {
+					t.Errorf("last %v after a tick: second %d %+v; want a span of %vs", tc.last, i, s, tc.spans[i])
+				}
+			}
+		})
 	}
 }
 
 // The same for the report service's series.
 func TestRepMonitorLastSecondKept(t *testing.T) {
-	r := &repRun{epoch: time.Now().Add(-time.Second)}
-	m := newRepMonitor(r, nil, nil)
-	r.framesSent.Add(5)
-	r.resultsSent.Add(50)
-	m.record(false)
-	r.framesSent.Add(2)
-	r.resultsSent.Add(20)
-	m.record(true)
-	if len(m.seconds) != 1 {
-		t.Fatalf("%d seconds recorded, want 1: %+v", len(m.seconds), m.seconds)
-	}
-	if s := m.seconds[0]; s.Frames != 7 || s.Results != 70 || s.Span < 1 {
-		t.Errorf("second %+v: want 7 frames and 70 results over the whole run", s)
+	for _, tc := range []struct {
+		last  time.Duration
+		spans []float64
+	}{
+		{5 * time.Millisecond, []float64{1.005}},
+		{20 * time.Millisecond, []float64{1, 0.02}},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			r := &repRun{epoch: time.Now()}
+			m := newRepMonitor(r, nil, nil)
+			time.Sleep(time.Second)
+			r.framesSent.Add(5)
+			r.resultsSent.Add(50)
+			m.record(false)
+			time.Sleep(tc.last)
+			r.framesSent.Add(2)
+			r.resultsSent.Add(20)
+			m.record(true)
+			var frames, results uint64
+			for _, s := range m.seconds {
+				frames += s.Frames
+				results += s.Results
+			}
+			if len(m.seconds) != len(tc.spans) || frames != 7 || results != 70 {
+				t.Fatalf("last %v after a tick: %+v; want %d seconds of 7 frames and 70 results in all", tc.last, m.seconds, len(tc.spans))
+			}
+			for i, s := range m.seconds {
+				if s.Span != tc.spans[i] || s.ResultRate != float64(s.Results)/s.Span {
+					t.Errorf("last %v after a tick: second %d %+v; want a span of %vs", tc.last, i, s, tc.spans[i])
+				}
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package ctlplane
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,9 +141,9 @@ func (r *repRun) connect(ctx context.Context) []*repAgent {
 	var wg sync.WaitGroup
 	for range min(DefaultDialConcurrency, r.cfg.Agents) {
 		wg.Go(func() {
-			d := net.Dialer{Timeout: r.cfg.DialTimeout}
+			dial := r.cfg.dialer(r.cfg.DialTimeout)
 			for id := range ids {
-				nc, err := d.DialContext(ctx, "tcp", r.cfg.Target)
+				nc, err := dial(ctx, "tcp", r.cfg.Target)
 				if err != nil {
 					r.dialErrors.Add(1)
 					continue

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-		"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/reportsvc"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"

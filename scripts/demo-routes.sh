@@ -14,11 +14,14 @@ echo "== starting lars-agent on 127.0.0.1 ports $ports with examples/routes.txt 
 bin/lars-agent -routes examples/routes.txt -ports "$ports" -admin "$admin" -log-level warn &
 agent=$!
 trap 'kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -sf "http://$admin/healthz" >/dev/null 2>&1 && break
+# Wait for the agent's admin endpoint (at most 30 s: a bound, not a speed).
+up=
+for _ in $(seq 300); do
+  curl -sf "http://$admin/healthz" >/dev/null 2>&1 && { up=1; break; }
   kill -0 "$agent" 2>/dev/null || { echo "lars-agent did not start (ports $ports busy? set PORTS=...)"; exit 1; }
   sleep 0.1
 done
+[ -n "$up" ] || { echo "lars-agent is not ready after 30 s (http://$admin/healthz)"; exit 1; }
 
 echo "== lars-loadgen: ${seconds}s closed loop, 64 in flight, 90% get_host / 5% get_route / 5% report,"
 echo "   services 1-100 (zipf), a report after every get_host, host 10.0.1.1:8001 failing every call"

@@ -14,10 +14,14 @@ go build -o bin/ ./cmd/lars-agent ./cmd/lars-loadgen
 bin/lars-agent -routes examples/routes.txt -ports "$ports" -admin "$admin" -log-level warn &
 agent=$!
 trap 'kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  curl -sf "http://$admin/healthz" >/dev/null 2>&1 && break
+# Wait for the agent's admin endpoint (at most 30 s: a bound, not a speed).
+up=
+for _ in $(seq 300); do
+  curl -sf "http://$admin/healthz" >/dev/null 2>&1 && { up=1; break; }
+  kill -0 "$agent" 2>/dev/null || { echo "lars-agent did not start (ports $ports busy? set PORTS=...)"; exit 1; }
   sleep 0.1
 done
+[ -n "$up" ] || { echo "lars-agent is not ready after 30 s (http://$admin/healthz)"; exit 1; }
 
 # Delta profiles over the load's span, fetched while the load runs.
 for kind in allocs mutex block; do

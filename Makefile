@@ -14,7 +14,7 @@ BENCH_PKGS      ?= ./...
 BENCH_THRESHOLD ?= 25
 BASELINE        := benchmarks/baseline/bench.txt
 
-.PHONY: help demo demo-routes profile build chaos test test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
+.PHONY: help demo demo-routes profile build chaos test test-busy test-race test-alloc test-outage lint proto proto-check fuzz bench bench-save bench-compare bench-ci
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ build: ## build every package and binary
 test: ## vet, every test under the race detector, then the zero-allocation tests
 	$(GO) vet $(PKGS)
 	$(MAKE) test-race test-alloc test-outage
+
+test-busy: ## make test, the load-driving packages 5x and 3 short demos, beside a second clone's race suite and a CPU-bound process
+	./scripts/test-busy.sh
 
 test-race:
 	$(GO) test -race -timeout 15m $(PKGS)

@@ -17,6 +17,13 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
+// eventWithin bounds every wait of these tests for something that must happen (a
+// frame, a close, a count reached, Run returning): on a working build each comes
+// within a few polls of the tests' 20 ms interval, and the bound is far beyond that, so
+// that a machine stalled for seconds never reaches it. A passing test never waits it
+// out.
+const eventWithin = 30 * time.Second
+
 // quiet is a logger for tests that only fails loudly.
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -59,16 +66,16 @@ func startService(t testing.TB, st Store, cfg Config) *Service {
 			if err != nil {
 				t.Errorf("Run: %v", err)
 			}
-		case <-time.After(5 * time.Second):
-			t.Error("Run did not return within 5s of its context ending")
+		case <-time.After(eventWithin):
+			t.Errorf("Run did not return within %v of its context ending", eventWithin)
 		}
 	})
 	select {
 	case <-svc.Ready():
 	case err := <-done:
 		t.Fatalf("Run ended before serving: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("service not ready within 10s")
+	case <-time.After(eventWithin):
+		t.Fatalf("service not ready within %v", eventWithin)
 	}
 	return svc
 }

@@ -39,7 +39,7 @@ type running struct {
 }
 
 // stop ends Run and returns how long it took to return; it fails the test when Run
-// fails or takes over 10s.
+// fails or has not returned within settle.
 func (r *running) stop(t testing.TB) time.Duration {
 	t.Helper()
 	if r.stopped {
@@ -53,8 +53,8 @@ func (r *running) stop(t testing.TB) time.Duration {
 		if err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return within 10s of its context ending")
+	case <-time.After(settle):
+		t.Fatalf("Run did not return within %v of its context ending", settle)
 	}
 	return time.Since(start)
 }
@@ -89,8 +89,8 @@ func startService(t testing.TB, st Store, cfg Config) *running {
 	case err := <-r.done:
 		r.stopped = true
 		t.Fatalf("Run ended before serving: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("service not ready within 10s")
+	case <-time.After(settle):
+		t.Fatalf("service not ready within %v", settle)
 	}
 	return r
 }
@@ -249,6 +249,8 @@ type gateStore struct {
 	entered chan struct{} // one token per write that started waiting
 	mu      sync.Mutex
 	rows    map[rowKey]store.CallStatus
+	waiting int // writes held at the gate now
+	heldN   int // their rows
 }
 
 func newGateStore() *gateStore {
@@ -256,21 +258,48 @@ func newGateStore() *gateStore {
 }
 
 func (g *gateStore) UpsertCallStatus(ctx context.Context, rows []store.CallStatus) error {
+	g.mu.Lock()
+	g.waiting++
+	g.heldN += len(rows)
+	g.mu.Unlock()
 	select {
 	case g.entered <- struct{}{}:
 	default:
 	}
+	var err error
 	select {
 	case <-g.open:
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.waiting--
+	g.heldN -= len(rows)
+	if err != nil {
+		return err
+	}
 	for _, r := range rows {
 		g.rows[keyOf(&r)] = r
 	}
-	g.mu.Unlock()
 	return nil
+}
+
+// held returns how many writes wait at the gate now and how many rows they carry.
+func (g *gateStore) held() (writes, rows int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting, g.heldN
+}
+
+// waitEntered waits until a write reaches the gate, failing the test after settle.
+func (g *gateStore) waitEntered(t testing.TB) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(settle):
+		t.Fatalf("no write reached the store within %v", settle)
+	}
 }
 
 func (g *gateStore) stored() map[rowKey]store.CallStatus {

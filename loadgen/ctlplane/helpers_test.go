@@ -16,6 +16,10 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
+// generousWait bounds what a test waits for on a real service, socket or store: never
+// reached by a working build, however busy the machine.
+const generousWait = 30 * time.Second
+
 // fakeWriter is a RouteWriter over a pipeRouteService, for runs inside a synctest
 // bubble: a write takes writeTime, and the service pushes the change delay after the
 // write was called, as a polling service would. Every moment is exact on the bubble's
@@ -136,8 +140,8 @@ func runService(t *testing.T, name string, svc service) string {
 	case <-svc.Ready():
 	case err := <-done:
 		t.Fatalf("%s ended: %v", name, err)
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s not ready within 10s", name)
+	case <-time.After(generousWait):
+		t.Fatalf("%s not ready within %v", name, generousWait)
 	}
 	admin := httptest.NewServer(svc.AdminHandler())
 	t.Cleanup(admin.Close)

@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,11 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
 )
+
+// patience bounds every wait for something a working agent does: a datagram answered,
+// a route pulled, a counter moved. It is never reached on a working build, however
+// busy the machine; a test that reaches it has found a defect.
+const patience = 30 * time.Second
 
 // quietLogger drops every log line.
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -33,7 +39,8 @@ func goldenRoutes() map[lb.Key][]lb.Host {
 }
 
 // startAgent starts an agent on three ephemeral ports of 127.0.0.1 and stops it when
-// the test ends.
+// the test ends, allowing the shutdown patience rather than Close's 2 s (a busy
+// machine may stall the last cache write or flush for longer).
 func startAgent(t testing.TB, cfg agent.Config) *agent.Agent {
 	t.Helper()
 	if cfg.Ports == nil {
@@ -51,7 +58,9 @@ func startAgent(t testing.TB, cfg agent.Config) *agent.Agent {
 	}
 	a.Start()
 	t.Cleanup(func() {
-		if err := a.Close(); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
 			t.Error(err)
 		}
 	})
@@ -82,7 +91,8 @@ func (c *client) send(frame []byte) {
 	}
 }
 
-// recv waits up to d for one datagram; ok is false on timeout.
+// recv waits up to d for one datagram; ok is false on timeout. A datagram that must
+// come is waited for with patience.
 func (c *client) recv(d time.Duration) (frame []byte, ok bool) {
 	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(d))
@@ -97,7 +107,7 @@ func (c *client) recv(d time.Duration) (frame []byte, ok bool) {
 func (c *client) roundTrip(frame []byte) (codec.MsgID, []byte) {
 	c.t.Helper()
 	c.send(frame)
-	ans, ok := c.recv(2 * time.Second)
+	ans, ok := c.recv(patience)
 	if !ok {
 		c.t.Fatalf("no answer to %x", frame)
 	}
@@ -159,7 +169,8 @@ func (c *client) report(modid, cmdid int32, h lb.Host, retcode int32) {
 		Host: &pb.HostInfo{Ip: h.IP, Port: h.Port}, Retcode: retcode}))
 }
 
-// eventually polls cond every few milliseconds until it holds or d passes.
+// eventually polls cond every few milliseconds until it holds or d passes; callers pass
+// patience.
 func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
 )
@@ -40,13 +41,13 @@ func startWithRouteService(t *testing.T, dns *larstest.FakeRouteService) (*agent
 // waitRoute polls get_route until it lists exactly want, in any order.
 func waitRoute(t *testing.T, c *client, modid, cmdid int32, want ...lb.Host) {
 	t.Helper()
-	eventually(t, 5*time.Second, "route "+lb.Host{}.String(), func() bool {
+	eventually(t, patience, "route "+lb.Host{}.String(), func() bool {
 		return slices.Equal(hostSet(c.getRoute(modid, cmdid)), hostSet(want))
 	})
 }
 
 func TestRouteServicePullPushRemove(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, patience)
 	dns := larstest.NewRouteService(t)
 	dns.SetRoute(1, 1, h1, h2)
 	a, c := startWithRouteService(t, dns)
@@ -55,7 +56,7 @@ func TestRouteServicePullPushRemove(t *testing.T) {
 	if m := c.getHost(1, 1, 1); m.Retcode != int32(codec.RetNoExist) {
 		t.Fatalf("first answer %v, want RET_NOEXIST", m)
 	}
-	eventually(t, 5*time.Second, "hosts after the pull", func() bool { return c.getHost(2, 1, 1).Retcode == 0 })
+	eventually(t, patience, "hosts after the pull", func() bool { return c.getHost(2, 1, 1).Retcode == 0 })
 	waitRoute(t, c, 1, 1, h1, h2)
 	if n := dns.RequestCount(1, 1); n < 1 {
 		t.Fatalf("%d pulls", n)
@@ -73,7 +74,7 @@ func TestRouteServicePullPushRemove(t *testing.T) {
 
 	// Removal of the key: no hosts any more.
 	dns.RemoveRoute(1, 1)
-	eventually(t, 5*time.Second, "key removed", func() bool { return c.getHost(40, 1, 1).Retcode == int32(codec.RetNoExist) })
+	eventually(t, patience, "key removed", func() bool { return c.getHost(40, 1, 1).Retcode == int32(codec.RetNoExist) })
 	if got := c.getRoute(1, 1); len(got) != 0 {
 		t.Fatalf("route %v after removal", got)
 	}
@@ -81,22 +82,34 @@ func TestRouteServicePullPushRemove(t *testing.T) {
 }
 
 func TestRouteServiceRestartAndDown(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, patience)
 	dns := larstest.NewRouteService(t)
 	dns.SetRoute(1, 1, h1)
-	_, c := startWithRouteService(t, dns)
+	a, c := startWithRouteService(t, dns)
 	c.getHost(1, 1, 1)
 	waitRoute(t, c, 1, 1, h1)
 
-	// Down: the last known routes keep being served.
+	// Down: the last known routes keep being served, also once they are older than
+	// update_timeout and a refresh pull went unanswered past pull_timeout (retried).
 	if err := dns.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 20 {
-		if m := c.getHost(uint32(i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+	// A retry is queued again (PullRetries) or, still waiting in the queue of a link
+	// that is down, skipped (PullsSkipped).
+	unanswered := func() uint64 { st := a.Table().Stats(); return st.PullRetries + st.PullsSkipped }
+	before := unanswered()
+	seq := uint32(0)
+	eventually(t, patience, "a refresh pull unanswered past pull_timeout while the service is down", func() bool {
+		seq++
+		if m := c.getHost(seq, 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
 			t.Fatalf("stale route not served while the service is down: %v", m)
 		}
-		time.Sleep(20 * time.Millisecond) // past update_timeout: refresh pulls go nowhere
+		return unanswered() > before
+	})
+	for i := range 20 {
+		if m := c.getHost(uint32(100+i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+			t.Fatalf("stale route not served after refresh pulls went nowhere: %v", m)
+		}
 	}
 
 	// Back: the agent reconnects, pulls again, and sees the new route.
@@ -104,63 +117,84 @@ func TestRouteServiceRestartAndDown(t *testing.T) {
 	if err := dns.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	if err := dns.WaitAccepted(2, 10*time.Second); err != nil {
+	if err := dns.WaitAccepted(2, patience); err != nil {
 		t.Fatal(err)
 	}
 	waitRoute(t, c, 1, 1, h2)
 }
 
 func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, patience)
 	rep := larstest.NewReportService(t)
 	routes := map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {h1, h2}, {Modid: 2, Cmdid: 2}: {h3}}
-	a := startAgent(t, agent.Config{Routes: routes, ReportService: rep.Addr(), SweepInterval: 10 * time.Millisecond,
-		Table: lb.Config{Settings: fastSettings()}})
+	// The table's clock moves only when the test says, and the test sweeps the table
+	// itself (the agent's own sweep is an hour away): whether a status is due depends
+	// on table time alone, never on how fast the machine sends or sweeps.
+	clock := fakeclock.New()
+	s := fastSettings()
+	a := startAgent(t, agent.Config{Routes: routes, ReportService: rep.Addr(), SweepInterval: time.Hour,
+		Table: lb.Config{Settings: s, Clock: clock.Now}})
+	table := a.Table()
 	c := dial(t, a.Addrs()[0])
-	// 1 s of reports on key (1,1) only: h1 succeeds, h2 fails once per round.
-	start := time.Now()
-	succ, errs := 0, 0
-	for time.Since(start) < time.Second {
-		c.report(1, 1, h1, 0)
-		c.report(1, 1, h2, 1)
-		succ++
-		errs++
-		time.Sleep(5 * time.Millisecond)
-	}
-	c.getHost(1, 1, 1) // the reports before it have been handled
-	// The next status after the last report carries every report (idle_timeout 15 s);
-	// it leaves within an interval, and reaches the fake when the machine allows.
-	var reports []larstest.Report
-	eventually(t, 5*time.Second, "a status counting every success", func() bool {
-		reports = rep.Reports()
-		if len(reports) == 0 {
-			return false
-		}
-		for _, res := range reports[len(reports)-1].Msg.Results {
-			if (lb.Host{IP: res.Ip, Port: res.Port}) == h1 && int(res.Succ) == succ {
-				return true
-			}
-		}
-		return false
+	// Statuses taken while the report link is down are dropped (best effort): sweep
+	// only once it is up.
+	eventually(t, patience, "the report link up", func() bool {
+		return hasMetrics(a, `lars_agent_report_service_connected{addr="`+rep.Addr()+`"} 1`)
 	})
-	if len(reports) < 2 {
-		t.Fatalf("%d status messages for 1 s of reports, want several", len(reports))
+	succ, errs := 0, 0
+	sweep := func() uint64 {
+		table.Sweep()
+		return table.Stats().StatusEmitted
 	}
-	var last time.Time
-	for i, r := range reports {
+	reports := func(seq uint32) {
+		for range 10 {
+			c.report(1, 1, h1, 0)
+			c.report(1, 1, h2, 1)
+			succ++
+			errs++
+		}
+		c.getHost(seq, 1, 1) // the reports before it have been handled
+	}
+	// Five intervals of reports on key (1,1) only: h1 succeeds, h2 fails every time.
+	// The key's first status leaves at the first sweep; each later one once a whole
+	// interval of table time has passed since the one before.
+	const intervals = 5
+	reports(0)
+	if got := sweep(); got != 1 {
+		t.Fatalf("%d statuses emitted at the first sweep, want 1", got)
+	}
+	for i := 1; i < intervals; i++ {
+		reports(uint32(i))
+		clock.Advance(s.ReportInterval - time.Millisecond)
+		if got := sweep(); got != uint64(i) {
+			t.Fatalf("interval %d: %d statuses emitted before the interval passed, want %d", i, got, i)
+		}
+		clock.Advance(time.Millisecond)
+		if got := sweep(); got != uint64(i+1) {
+			t.Fatalf("interval %d: %d statuses emitted once the interval passed, want %d", i, got, i+1)
+		}
+		if got := sweep(); got != uint64(i+1) {
+			t.Fatalf("interval %d: a second status in the same interval (%d emitted)", i, got)
+		}
+	}
+	got, err := rep.WaitReports(intervals, patience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != intervals {
+		t.Fatalf("%d status messages reached the report service, want the %d emitted", len(got), intervals)
+	}
+	for _, r := range got {
 		if r.Msg.Modid != 1 || r.Msg.Cmdid != 1 {
 			t.Fatalf("status for key (%d,%d) that had no reports", r.Msg.Modid, r.Msg.Cmdid)
 		}
-		if i > 0 && r.At.Sub(last) < 200*time.Millisecond {
-			t.Fatalf("two statuses %v apart, interval is 250ms", r.At.Sub(last))
-		}
-		last = r.At
 		if r.Msg.Caller == 0 || r.Msg.Ts == 0 || len(r.Msg.Results) != 2 {
 			t.Fatalf("status %v", r.Msg)
 		}
 	}
-	// The window's counts of the last status are every report sent (idle_timeout 15 s).
-	final := reports[len(reports)-1].Msg
+	// The window's counts of the last status are every report sent (idle_timeout 15 s
+	// of table time has not passed).
+	final := got[len(got)-1].Msg
 	for _, res := range final.Results {
 		h := lb.Host{IP: res.Ip, Port: res.Port}
 		switch h {
@@ -182,16 +216,20 @@ func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
 }
 
 // TestUnknownServiceNotPulledPerCall: the route service answers a key with no hosts;
-// calls for it within the negative TTL (default 1 s) do not pull it again.
+// calls for it within the negative TTL (default 1 s) do not pull it again. The
+// table's clock stands still, so every call falls within the TTL however slow the
+// machine is.
 func TestUnknownServiceNotPulledPerCall(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, patience)
 	dns := larstest.NewRouteService(t)
-	a, c := startWithRouteService(t, dns)
+	a := startAgent(t, agent.Config{RouteService: dns.Addr(), SweepInterval: 10 * time.Millisecond,
+		Table: lb.Config{Settings: fastSettings(), Clock: fakeclock.New().Now}})
+	c := dial(t, a.Addrs()[0])
 	c.getHost(1, 5, 5)
-	if err := dns.WaitRequestCount(5, 5, 1, 5*time.Second); err != nil {
+	if err := dns.WaitRequestCount(5, 5, 1, patience); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "the empty answer applied", func() bool {
+	eventually(t, patience, "the empty answer applied", func() bool {
 		return hasMetrics(a, "lars_agent_route_service_answers_applied_total 1")
 	})
 	for i := range 30 {
@@ -207,11 +245,11 @@ func TestUnknownServiceNotPulledPerCall(t *testing.T) {
 // TestAdminLinkMetrics: /metrics shows each upstream link's state and counters under
 // the service's name, and follows a lost connection.
 func TestAdminLinkMetrics(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, patience)
 	dns := larstest.NewRouteService(t)
 	rep := larstest.NewReportService(t)
 	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
-	eventually(t, 5*time.Second, "both links connected", func() bool {
+	eventually(t, patience, "both links connected", func() bool {
 		return hasMetrics(a,
 			`lars_agent_route_service_connected{addr="`+dns.Addr()+`"} 1`,
 			"lars_agent_route_service_connects_total 1",
@@ -228,7 +266,7 @@ func TestAdminLinkMetrics(t *testing.T) {
 		)
 	})
 	dns.Close()
-	eventually(t, 5*time.Second, "route link lost", func() bool {
+	eventually(t, patience, "route link lost", func() bool {
 		return hasMetrics(a,
 			`lars_agent_route_service_connected{addr="`+dns.Addr()+`"} 0`,
 			"lars_agent_route_service_connects_total 1",
@@ -236,7 +274,7 @@ func TestAdminLinkMetrics(t *testing.T) {
 			`lars_agent_report_service_connected{addr="`+rep.Addr()+`"} 1`,
 		)
 	})
-	eventually(t, 5*time.Second, "dial errors counted", func() bool {
+	eventually(t, patience, "dial errors counted", func() bool {
 		return !hasMetrics(a, "lars_agent_route_service_dial_errors_total 0")
 	})
 }
@@ -245,16 +283,16 @@ func TestAdminLinkMetrics(t *testing.T) {
 // closed and the agent fails over to the second, keeps serving, and pulls every key
 // it knows again there, so the second's pushes reach it.
 func TestRouteServiceFailover(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, patience)
 	first, second := larstest.NewRouteService(t), larstest.NewRouteService(t)
 	for _, s := range []*larstest.FakeRouteService{first, second} {
 		s.SetRoute(1, 1, h1)
 		s.SetRoute(2, 2, h2)
 	}
-	s := fastSettings()
-	s.UpdateTimeout = time.Hour // routes change by pushes only
+	// Routes change by pushes only: the table's clock stands still, so no refresh
+	// (update_timeout) or retried pull (pull_timeout) of a slow machine can add a pull.
 	a := startAgent(t, agent.Config{RouteService: first.Addr() + ", " + second.Addr(), SweepInterval: 10 * time.Millisecond,
-		Table: lb.Config{Settings: s}})
+		Table: lb.Config{Settings: fastSettings(), Clock: fakeclock.New().Now}})
 	c := dial(t, a.Addrs()[0])
 	c.getHost(1, 1, 1)
 	c.getHost(2, 2, 2)
@@ -270,10 +308,10 @@ func TestRouteServiceFailover(t *testing.T) {
 			t.Fatalf("answer while failing over: %v", m)
 		}
 	}
-	if err := second.WaitSubscriptions(2, 5*time.Second); err != nil {
+	if err := second.WaitSubscriptions(2, patience); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "connected to the second address", func() bool {
+	eventually(t, patience, "connected to the second address", func() bool {
 		return hasMetrics(a,
 			`lars_agent_route_service_connected{addr="`+first.Addr()+`"} 0`,
 			`lars_agent_route_service_connected{addr="`+second.Addr()+`"} 1`,

@@ -27,11 +27,14 @@ func databaseStopUnderLoad(t *testing.T, e engine) {
 	s := startSystem(t, systemConfig{engine: e, agentINI: agentINIExactCounts})
 	w := window()
 	const rate = 2000
+	s.pullServiceKeys()
 	load := startLoad(loadgen.Config{Ports: s.ports, Modids: loadgen.Range{Lo: 1, Hi: 100},
 		Cmdids: loadgen.Range{Lo: 1, Hi: 1}, ReportAfter: true, Rate: rate, Duration: 10 * time.Minute,
 		Warmup: 2 * time.Second, Timeout: loadTimeout})
 	defer load.stop()
-	time.Sleep(2 * time.Second) // the warm-up: every key pulled
+	// The schedule starts after the load's warm-up, so that the outage falls in its
+	// measured seconds (every key is in the agent's table already: pullServiceKeys).
+	time.Sleep(2 * time.Second)
 	start := time.Now()
 	at := func() float64 { return time.Since(start).Seconds() }
 
@@ -39,42 +42,44 @@ func databaseStopUnderLoad(t *testing.T, e engine) {
 	// which lars-dns may not have read yet.
 	time.Sleep(time.Second)
 	s.routeAdd(1, 1, "10.9.1.1", 9101)
-	s.waitAgentHost(1, 1, "10.9.1.1:9101", 10*time.Second)
+	s.waitAgentHost(1, 1, "10.9.1.1:9101")
 	s.routeAdd(2, 1, "10.9.1.2", 9102)
 
 	f := fault{name: "route store stopped (" + e.name + ": " + e.outage + ")", start: at()}
 	before := s.mustLedger()
 	restore := e.stop(t, s.db)
 	// The store is away until every service has failed on it, then for the window.
-	noticed := s.waitStoreUp(false, 60*time.Second)
+	noticed := s.waitStoreUp(false, 2*eventLimit)
 	noticedAt := s.mustLedger()
 	time.Sleep(w)
-	during := s.mustLedger()
+	// The store stays away until lars-reporter, failing on it, has read statuses the
+	// agent sent (once a second under the load) and held or dropped-and-counted the rows
+	// it could not write: the outage lasts as long as these take on a busy machine.
+	var during reportLedger
+	proctest.Eventually(t, eventLimit, "lars-reporter reading statuses and holding or dropping their rows while the store is away", func() (bool, string) {
+		during = s.mustLedger()
+		return during.frames > noticedAt.frames && (during.queued > 0 || during.dropped > before.dropped),
+			fmt.Sprintf("%.0f statuses read when every service had failed on the store; now %s, %.0f rows held", noticedAt.frames, during, during.queued)
+	})
 	outage := time.Since(start) - time.Duration(f.start*float64(time.Second))
 	restore()
 	restored := time.Now()
 	f.end = at()
 
 	// Nothing was lost to the outage on the agent's side: lars-reporter kept reading
-	// what the agent sent, and held or dropped-and-counted the rows it could not write.
-	if during.frames <= noticedAt.frames {
-		t.Errorf("lars-reporter read no status while the store was away (%.0f then %.0f)", noticedAt.frames, during.frames)
-	}
+	// what the agent sent.
 	if during.sendDrops != before.sendDrops {
 		t.Errorf("the agent dropped %.0f statuses while the store was away: lars-reporter stopped reading", during.sendDrops-before.sendDrops)
 	}
-	if during.queued == 0 && during.dropped == before.dropped {
-		t.Errorf("lars-reporter neither holds nor dropped rows while the store is away: %s", during)
-	}
 
 	// Both recover without a restart.
-	recovered := s.waitStoreUp(true, 60*time.Second)
-	proctest.Eventually(t, 30*time.Second, "lars-reporter writing rows again", func() (bool, string) {
+	recovered := s.waitStoreUp(true, 2*eventLimit)
+	proctest.Eventually(t, eventLimit, "lars-reporter writing rows again", func() (bool, string) {
 		l := s.mustLedger()
 		return l.written > during.written, fmt.Sprintf("%.0f rows written, %.0f before the return", l.written, during.written)
 	})
 	rowsAgain := time.Since(restored)
-	proctest.Eventually(t, 30*time.Second, "a row written after the store returned", func() (bool, string) {
+	proctest.Eventually(t, eventLimit, "a row written after the store returned", func() (bool, string) {
 		newest := int64(0)
 		for _, r := range s.storedStatuses() {
 			newest = max(newest, r.TS)
@@ -82,21 +87,17 @@ func databaseStopUnderLoad(t *testing.T, e engine) {
 		return newest >= restored.Unix(), fmt.Sprintf("newest row ts %d, store back at %d", newest, restored.Unix())
 	})
 	s.routeAdd(3, 1, "10.9.1.3", 9103)
-	took := s.waitAgentHost(3, 1, "10.9.1.3:9103", 20*time.Second)
+	took := s.waitAgentHost(3, 1, "10.9.1.3:9103")
 	// The change committed before the stop reached the agent, and neither was undone.
-	s.waitAgentHost(2, 1, "10.9.1.2:9102", 20*time.Second)
-	s.waitAgentHost(1, 1, "10.9.1.1:9101", time.Second)
+	s.waitAgentHost(2, 1, "10.9.1.2:9102")
+	s.waitAgentHost(1, 1, "10.9.1.1:9101")
 	s.checkRoutesMatchStore(func(modid, cmdid int32) bool { return modid <= 3 && cmdid == 1 })
 
-	time.Sleep(2 * time.Second)
+	time.Sleep(2 * time.Second) // a last 2 s of load after the recovery, for the figures
 	load.stop()
 	rep := load.wait(t)
 	checkEveryAnswerAHost(t, rep)
-	l := s.settleReports(30 * time.Second)
-	rc := s.compareRows(func(modid, cmdid int32) bool { return modid <= 100 && cmdid == 1 })
-	if allowed := l.droppedRowsBound(); float64(len(rc.mismatches)) > allowed {
-		t.Errorf("%d rows differ from the agent's counts, %.0f drops counted: %v", len(rc.mismatches), allowed, firstFew(rc.mismatches))
-	}
+	l, rc := s.settleReports(func(modid, cmdid int32) bool { return modid <= 100 && cmdid == 1 })
 
 	rows := []row{
 		{f.name, "get_host answered from the agent's table; lars-dns served its snapshot, lars-reporter kept reading and held the rows; both failed on the store and recovered without restart; no committed change lost",

@@ -25,7 +25,7 @@ func TestGarbageFloods(t *testing.T) {
 func garbageFloods(t *testing.T, e engine) {
 	s := startSystem(t, systemConfig{engine: e})
 	getHost := []string{"-ports", s.larsctlPorts(), "get-host", "1", "1"}
-	proctest.RunUntil(t, 10*time.Second, 0, "larsctl", getHost...)
+	proctest.RunUntil(t, eventLimit, 0, "larsctl", getHost...)
 	var rows []row
 	rng := rand.New(rand.NewPCG(1, 2))
 
@@ -62,12 +62,14 @@ func garbageFloods(t *testing.T, e engine) {
 		}
 	}
 	drops := metricSum(s.admin, "lars_agent_drops_total{")
-	if code, out := proctest.Run(t, "larsctl", getHost...); code != 0 {
-		t.Fatalf("get-host after the floods: exit %d %q", code, out)
-	}
+	// The agent keeps answering: a request may wait behind the flood in the socket's
+	// buffer, or be dropped by the kernel when that buffer is full, so it is asked
+	// again until it answers.
+	proctest.RunUntil(t, eventLimit, 0, "larsctl", getHost...)
 	// The random keys were pulled, answered empty by lars-dns and kept for the negative
-	// TTL only: the table goes back to the real keys.
-	proctest.Eventually(t, 20*time.Second, "random keys expired from the agent's table", func() (bool, string) {
+	// TTL only: the table goes back to the real keys. 20,000 pulls take a while on a
+	// busy machine.
+	proctest.Eventually(t, 2*eventLimit, "random keys expired from the agent's table", func() (bool, string) {
 		keys := s.metric("lars_agent_keys")
 		return keys > 0 && keys <= 200, fmt.Sprintf("%.0f keys", keys)
 	})
@@ -87,7 +89,7 @@ func garbageFloods(t *testing.T, e engine) {
 		{"lars-dns", s.dnsAddrs[0], s.dnsAdmin[0], "lars_dns_bad_frames_total"},
 		{"lars-reporter", s.repAddr, s.repAdmin, "lars_reporter_bad_frames_total"},
 	} {
-		before := metricAt(target.admin, target.metric)
+		before := s.mustMetricAt(target.admin, target.metric)
 		const conns = 50
 		closed := 0
 		for i := range conns {
@@ -105,25 +107,30 @@ func garbageFloods(t *testing.T, e engine) {
 				}
 			}
 			c.Write(payload)
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			c.SetReadDeadline(time.Now().Add(eventLimit))
 			if _, err := c.Read(make([]byte, 1)); err != nil && !isTimeout(err) {
 				closed++
 			}
 			c.Close()
 		}
-		counted := metricAt(target.admin, target.metric) - before
-		if closed != conns || counted < conns/2 {
-			t.Errorf("%s: %d of %d garbage connections closed, %.0f counted as bad frames", target.name, closed, conns, counted)
+		if closed != conns {
+			t.Errorf("%s: %d of %d garbage connections closed", target.name, closed, conns)
 		}
+		// A service may count a bad frame after closing its connection: wait for it.
+		var counted float64
+		proctest.Eventually(t, eventLimit, target.name+" counting the bad frames", func() (bool, string) {
+			counted = metricAt(target.admin, target.metric) - before
+			return counted >= conns/2, fmt.Sprintf("%.0f of %d garbage connections counted as bad frames", counted, conns)
+		})
 		rows = append(rows, row{fmt.Sprintf("random bytes and oversized frames at %s (%d connections)", target.name, conns),
 			"each garbage connection closed; the service kept serving",
 			fmt.Sprintf("%d closed, %.0f counted as bad frames", closed, counted)})
 	}
 	s.routeAdd(1, 1, "10.9.0.3", 9003) // the agent is still served: through lars-dns A or B
-	s.waitAgentHost(1, 1, "10.9.0.3:9003", 10*time.Second)
+	s.waitAgentHost(1, 1, "10.9.0.3:9003")
 
 	// 3. More idle connections than -max-conns at lars-dns A.
-	refused0 := metricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total")
+	refused0 := s.mustMetricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total")
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {
@@ -138,13 +145,13 @@ func garbageFloods(t *testing.T, e engine) {
 		}
 		idle = append(idle, c)
 	}
-	proctest.Eventually(t, 20*time.Second, "connections beyond -max-conns refused", func() (bool, string) {
+	proctest.Eventually(t, 2*eventLimit, "connections beyond -max-conns refused", func() (bool, string) {
 		r := metricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total") - refused0
 		return r >= extra-dnsMaxConns, fmt.Sprintf("%.0f refused", r)
 	})
 	refused := metricAt(s.dnsAdmin[0], "lars_dns_connections_refused_total") - refused0
 	s.routeAdd(1, 1, "10.9.0.4", 9004)
-	took := s.waitAgentHost(1, 1, "10.9.0.4:9004", 10*time.Second)
+	took := s.waitAgentHost(1, 1, "10.9.0.4:9004")
 	rows = append(rows, row{fmt.Sprintf("%d idle connections at lars-dns A (-max-conns %d)", extra, dnsMaxConns),
 		"refused beyond the bound and counted; the agent still served",
 		fmt.Sprintf("%.0f refused; a change reached the agent %.2fs after the write", refused, took.Seconds())})

@@ -84,16 +84,19 @@ func (l reportLedger) String() string {
 		l.emitted, l.sent, l.sendDrops, l.queueDrops, l.frames, l.results, l.written, l.coalesced, l.dropped)
 }
 
-// settleReports waits, once the load has stopped, until the report path is quiet (no
-// count moved for 2 s: the agent sends a key's status at most every report_interval,
-// 1 s) and returns its ledger; it fails t when the path does not go quiet, or its
-// counts do not add up, within `within`.
-func (s *system) settleReports(within time.Duration) reportLedger {
+// settleReports waits, once the load has stopped, until the report path has delivered
+// everything: no count moved since the last look (2 s earlier: the agent sends a key's
+// status at most every report_interval, 1 s), the counts add up (imbalance), and the
+// rows of the keys keep selects equal the agent's counts but for as many as the counted
+// drops can explain (compareRows, droppedRowsBound). It returns the ledger and the
+// comparison of that moment; it fails t when the path does not get there within
+// 2*eventLimit, which only a broken build reaches.
+func (s *system) settleReports(keep func(modid, cmdid int32) bool) (reportLedger, rowsCheck) {
 	s.t.Helper()
 	var last reportLedger
 	var state string
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	within := 2 * eventLimit
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
 		time.Sleep(2 * time.Second)
 		l, err := s.reportLedger()
 		if err != nil {
@@ -102,15 +105,22 @@ func (s *system) settleReports(within time.Duration) reportLedger {
 		}
 		quiet := l == last
 		last = l
-		if state = l.imbalance(); quiet && state == "" {
-			return l
-		}
 		if !quiet {
 			state = "still moving: " + l.String()
+			continue
 		}
+		if state = l.imbalance(); state != "" {
+			continue
+		}
+		rc := s.compareRows(keep)
+		if allowed := l.droppedRowsBound(); float64(len(rc.mismatches)) <= allowed {
+			return l, rc
+		}
+		state = fmt.Sprintf("%d rows differ from the agent's counts, %.0f drops counted: %v",
+			len(rc.mismatches), l.droppedRowsBound(), firstFew(rc.mismatches))
 	}
 	s.t.Fatalf("the report path did not settle within %v: %s", within, state)
-	return last
+	return last, rowsCheck{}
 }
 
 // agentRequests are the agent's counts of the requests it was sent and answered.

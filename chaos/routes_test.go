@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/larsgo/lars/internal/proctest"
 )
@@ -82,14 +81,14 @@ func routeDifferences(agent, store map[routeKey][]string, keep func(modid, cmdid
 	return compared, diffs
 }
 
-// checkRoutesMatchStore waits (10 s at most) until the agent holds exactly the store's
+// checkRoutesMatchStore waits (eventLimit at most) until the agent holds exactly the store's
 // hosts for every key keep selects, failing the test otherwise; it returns how many
 // keys were compared.
 func (s *system) checkRoutesMatchStore(keep func(modid, cmdid int32) bool) int {
 	s.t.Helper()
 	store := s.storeRoutes()
 	var compared int
-	proctest.Eventually(s.t, 10*time.Second, "the agent's routes equal the store's", func() (bool, string) {
+	proctest.Eventually(s.t, eventLimit, "the agent's routes equal the store's", func() (bool, string) {
 		agent, err := s.agentHostSets()
 		if err != nil {
 			return false, err.Error()

@@ -127,6 +127,10 @@ func (s *system) runSoak(engine string, d time.Duration, asker *routeAsker) *soa
 	defer routes.stop()
 	changes := make(chan changeStats, 1)
 	go func() { changes <- s.changeRoutesEverySecond(asker, start.Add(d)) }()
+	stopDrops := make(chan struct{})
+	stopWatch := sync.OnceFunc(func() { close(stopDrops) })
+	defer stopWatch()
+	dropsDone := r.loadDrops.follow(stopDrops)
 
 	for n := 1; ; n++ {
 		next := start.Add(time.Duration(n) * sampleEvery)
@@ -143,17 +147,14 @@ func (s *system) runSoak(engine string, d time.Duration, asker *routeAsker) *soa
 			r.series[i] = append(r.series[i], smp)
 			cells = append(cells, p.name+" "+smp.String())
 		}
-		if err := r.loadDrops.watch(); err != nil {
-			t.Fatal(err)
-		}
 		r.at = append(r.at, time.Since(start).Round(time.Second))
 		progress("soak on %s, %v of %v: %s", engine, r.at[len(r.at)-1], d, strings.Join(cells, ", "))
 	}
-	time.Sleep(loadTimeout / 2) // into the loads' wait for their last answers
-	if err := r.loadDrops.watch(); err != nil {
+	r.mixed, r.routes = mixed.wait(t), routes.wait(t)
+	stopWatch()
+	if err := <-dropsDone; err != nil {
 		t.Fatal(err)
 	}
-	r.mixed, r.routes = mixed.wait(t), routes.wait(t)
 	r.changes = <-changes
 	return r
 }
@@ -192,7 +193,7 @@ func (r *soakRun) checkRequests() row {
 		mixed.ByType.GetRoute.Sent+routes.Sent, r.asker.sent, ar.getRouteIn)
 	checkAnswers(t, mixed, counted, counts+"; "+hops)
 	checkAnswers(t, routes, counted-min(counted, unanswered(mixed)), counts+"; "+hops)
-	return row{"steady mixed load", "every request answered in time, every get_host with a host, or its loss counted",
+	return row{"steady mixed load", "every request answered (late answers counted), every get_host with a host, or its loss counted",
 		fmt.Sprintf("%d get_host, %d get_route, %d reports at %.0f datagrams/s; %d get_route of the changing keys; p99 %.0f us, p99.9 %.0f us; %d unanswered, %d late (send lag max %.0f us); %s%s",
 			mixed.ByType.GetHost.Sent, mixed.ByType.GetRoute.Sent, mixed.ReportsSent, mixed.SendRate, routes.Sent,
 			mixed.LatencyUS.P99, mixed.LatencyUS.P999, unanswered(mixed)+unanswered(routes),
@@ -205,8 +206,7 @@ func (r *soakRun) checkRequests() row {
 func (r *soakRun) checkReports() row {
 	t, mixed := r.s.t, r.mixed
 	t.Helper()
-	l := r.s.settleReports(30 * time.Second)
-	rc := r.s.compareRows(func(modid, cmdid int32) bool { return modid <= 100 && cmdid == 1 })
+	l, rc := r.s.settleReports(func(modid, cmdid int32) bool { return modid <= 100 && cmdid == 1 })
 	kernelDrops, err := udpstat.Drops(r.s.ports)
 	if err != nil {
 		t.Fatal(err)
@@ -220,9 +220,6 @@ func (r *soakRun) checkReports() row {
 	}
 	if l.reportsRead-l.ignored != float64(rc.calls) {
 		t.Errorf("the agent received %.0f reports (%.0f ignored) but its hosts count %d calls", l.reportsRead, l.ignored, rc.calls)
-	}
-	if allowed := l.droppedRowsBound(); float64(len(rc.mismatches)) > allowed {
-		t.Errorf("%d rows differ from the agent's counts, %.0f drops counted: %v", len(rc.mismatches), allowed, firstFew(rc.mismatches))
 	}
 	return row{"reports", "nothing lost that was not counted as dropped: load -> agent -> statuses -> lars-reporter -> rows",
 		fmt.Sprintf("%d reports sent (%d datagrams not sent, counted), %.0f received (%d kernel drops on the agent's sockets), %.0f ignored (mix reports before a key's first answer: no host yet), %d counted on %d hosts; %s; %d rows differ",
@@ -269,26 +266,11 @@ func (r *soakRun) checkGrowth() []row {
 // each, so that the load starts on a warm agent and reports no call it could not place.
 func (s *system) pullEveryKey(asker *routeAsker) {
 	s.t.Helper()
-	var keys []routeKey
-	for m := int32(1); m <= 100; m++ {
-		keys = append(keys, routeKey{m, 1})
-	}
+	keys := serviceKeys()
 	for i := range int32(changingKeys) {
 		keys = append(keys, routeKey{changingFirst + i, 1})
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, k := range keys {
-		for {
-			hosts, err := asker.hosts(k.modid, k.cmdid, 200*time.Millisecond)
-			if err == nil && len(hosts) > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				s.t.Fatalf("the agent holds no route for %d/%d after 30s: %v", k.modid, k.cmdid, err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	s.pullKeys(asker, keys)
 }
 
 // tableMu keeps the tables of tests running side by side apart.

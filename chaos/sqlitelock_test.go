@@ -20,7 +20,7 @@ const (
 // lockWALIndex takes, for this process, an exclusive lock on every WAL lock of the
 // SQLite WAL index at shm, as a process stuck inside the database would: no other
 // process can then begin a read or a write. It waits for the transactions under way to
-// end (within 10 s) and returns the function that releases the locks; a lock still held
+// end (within eventLimit) and returns the function that releases the locks; a lock still held
 // when t ends is released then. The test process must not open the database itself
 // meanwhile: closing any descriptor of a file drops the process's locks on it.
 func lockWALIndex(t *testing.T, shm string) (unlock func()) {
@@ -33,7 +33,7 @@ func lockWALIndex(t *testing.T, shm string) (unlock func()) {
 		return syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &syscall.Flock_t{
 			Type: typ, Whence: 0, Start: walLockOffset, Len: walLocks})
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(eventLimit)
 	for {
 		err := lock(syscall.F_WRLCK)
 		if err == nil {
@@ -41,7 +41,7 @@ func lockWALIndex(t *testing.T, shm string) (unlock func()) {
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			t.Fatalf("cannot lock the WAL index %s within 10s: %v", shm, err)
+			t.Fatalf("cannot lock the WAL index %s within %v: %v", shm, eventLimit, err)
 		}
 		time.Sleep(time.Millisecond) // readers hold a read mark for one query only
 	}

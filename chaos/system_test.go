@@ -30,6 +30,11 @@ func requireChaos(t *testing.T) {
 	}
 }
 
+// eventLimit bounds each wait for something the system must do (a process listening,
+// a route change reaching the agent, a counter moving): generous, so that only a
+// broken build reaches it, never a machine busy with other work.
+const eventLimit = 30 * time.Second
+
 // system is the whole Lars system on loopback: two route services, a report service
 // and an agent, on one route store with the bundled routes.
 type system struct {
@@ -97,12 +102,12 @@ func startSystem(t *testing.T, cfg systemConfig) *system {
 func (s *system) startDNS(i int) {
 	s.dns[i] = proctest.Start(s.t, "lars-dns", "-db", s.db, "-listen", s.dnsAddrs[i], "-admin", s.dnsAdmin[i],
 		"-max-conns", strconv.Itoa(dnsMaxConns), "-poll", "100ms", "-log-level", "warn")
-	s.dns[i].WaitListening(s.t, s.dnsAddrs[i], 20*time.Second)
+	s.dns[i].WaitListening(s.t, s.dnsAddrs[i], eventLimit)
 }
 
 func (s *system) startReporter() {
 	s.reporter = proctest.Start(s.t, "lars-reporter", "-db", s.db, "-listen", s.repAddr, "-admin", s.repAdmin, "-log-level", "warn")
-	s.reporter.WaitListening(s.t, s.repAddr, 20*time.Second)
+	s.reporter.WaitListening(s.t, s.repAddr, eventLimit)
 }
 
 func (s *system) startAgent() {
@@ -116,7 +121,7 @@ func (s *system) startAgent() {
 		args = append(args, "-config", s.agentINI)
 	}
 	s.agent = proctest.Start(s.t, "lars-agent", args...)
-	s.agent.WaitListening(s.t, s.admin, 20*time.Second)
+	s.agent.WaitListening(s.t, s.admin, eventLimit)
 }
 
 // agentHosts returns the hosts ("ip:port") the agent holds for the key, from /routes.
@@ -138,8 +143,8 @@ func (s *system) agentHosts(modid, cmdid int32) []string {
 }
 
 // waitAgentHost waits until the agent holds host for the key and returns how long it
-// took, failing after within.
-func (s *system) waitAgentHost(modid, cmdid int32, host string, within time.Duration) time.Duration {
+// took, failing after eventLimit.
+func (s *system) waitAgentHost(modid, cmdid int32, host string) time.Duration {
 	s.t.Helper()
 	start := time.Now()
 	for {
@@ -148,8 +153,8 @@ func (s *system) waitAgentHost(modid, cmdid int32, host string, within time.Dura
 				return time.Since(start)
 			}
 		}
-		if time.Since(start) > within {
-			s.t.Fatalf("the agent does not hold %s for %d/%d after %v: %v", host, modid, cmdid, within, s.agentHosts(modid, cmdid))
+		if time.Since(start) > eventLimit {
+			s.t.Fatalf("the agent does not hold %s for %d/%d after %v: %v", host, modid, cmdid, eventLimit, s.agentHosts(modid, cmdid))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -191,6 +196,16 @@ func metricAt(addr, name string) float64 {
 	return -1
 }
 
+// mustMetricAt is metricAt failing the test when the series cannot be read.
+func (s *system) mustMetricAt(addr, name string) float64 {
+	s.t.Helper()
+	v := metricAt(addr, name)
+	if v < 0 {
+		s.t.Fatalf("cannot read %s from %s/metrics", name, addr)
+	}
+	return v
+}
+
 // routeAdd adds a host to a key in the store, as an operator would.
 func (s *system) routeAdd(modid, cmdid int32, ip string, port int) {
 	s.t.Helper()
@@ -208,8 +223,9 @@ func (s *system) larsctlPorts() string {
 	return strings.Join(ports, ",")
 }
 
-// httpClient bounds every request the tests make to an admin endpoint.
-var httpClient = &http.Client{Timeout: 5 * time.Second}
+// httpClient bounds every request the tests make to an admin endpoint, generously: a
+// process of a busy machine may answer seconds late.
+var httpClient = &http.Client{Timeout: eventLimit}
 
 // scrape returns the series of the admin endpoint at addr's /metrics, by name with
 // labels as written (`lars_agent_drops_total{reason="bad_frame"}`).

@@ -78,6 +78,47 @@ func (a *routeAsker) hosts(modid, cmdid int32, timeout time.Duration) ([]string,
 	}
 }
 
+// serviceKeys are the keys 1/1 to 100/1 of examples/routes.txt that the loads ask for.
+func serviceKeys() []routeKey {
+	keys := make([]routeKey, 0, 100)
+	for m := int32(1); m <= 100; m++ {
+		keys = append(keys, routeKey{m, 1})
+	}
+	return keys
+}
+
+// pullKeys asks the agent for the route of every key (get_route, which pulls a key it
+// does not hold from lars-dns) until it answers each with hosts, so that a load started
+// next finds every key in the agent's table instead of racing the first pulls. It fails
+// the test when the agent holds no route for a key after eventLimit.
+func (s *system) pullKeys(asker *routeAsker, keys []routeKey) {
+	s.t.Helper()
+	for _, k := range keys {
+		deadline := time.Now().Add(eventLimit)
+		for {
+			hosts, err := asker.hosts(k.modid, k.cmdid, 200*time.Millisecond)
+			if err == nil && len(hosts) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				s.t.Fatalf("the agent holds no route for %d/%d after %v: %v", k.modid, k.cmdid, eventLimit, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// pullServiceKeys is pullKeys of serviceKeys on a route asker of its own.
+func (s *system) pullServiceKeys() {
+	s.t.Helper()
+	asker, err := newRouteAsker(s.ports)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer asker.close()
+	s.pullKeys(asker, serviceKeys())
+}
+
 // dropWatch follows the kernel drops of sockets that come and go, such as the load
 // generator's, which are closed when its run ends: watch reads them, total is the sum
 // of each socket's last count.
@@ -98,6 +139,35 @@ func (w *dropWatch) watch() error {
 		w.last[inode] = n
 	}
 	return err
+}
+
+// follow watches every 100 ms on a goroutine of its own until stop is closed, then
+// once more; the channel it returns gives the first error, or nil, once it is done. The
+// sockets come and go with the load, so a count is kept only if read before its socket
+// closes: following them all along misses at most the drops of its last 100 ms. total
+// may be read once the channel has given its value.
+func (w *dropWatch) follow(stop <-chan struct{}) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		var first error
+		for {
+			select {
+			case <-stop:
+				if err := w.watch(); first == nil {
+					first = err
+				}
+				done <- first
+				return
+			case <-tick.C:
+				if err := w.watch(); first == nil {
+					first = err
+				}
+			}
+		}
+	}()
+	return done
 }
 
 // total is the drops counted on every socket seen.

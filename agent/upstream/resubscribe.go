@@ -35,7 +35,7 @@ func (c *RouteClient) startResubscription() {
 	}
 	c.resub.keys = c.table.Reconnected(c.resub.keys[:0])
 	c.resub.next = 0
-	c.resub.start = time.Now()
+	c.resub.start = c.clock()
 	c.resubPending.Store(uint64(len(c.resub.keys)))
 	if len(c.resub.keys) == 0 {
 		c.finishResubscription(c.resub.start) // nothing to pull
@@ -51,8 +51,7 @@ func (c *RouteClient) resubscribeDue(conn net.Conn, now time.Time) error {
 	if r.done() {
 		return nil
 	}
-	due := c.resubBatch + int(now.Sub(r.start).Seconds()*float64(c.resubRate))
-	due = min(due, len(r.keys))
+	due := keysDue(now.Sub(r.start), c.resubRate, c.resubBatch, len(r.keys))
 	for writes := 0; r.next < due && writes < maxResubscribeCatchUp; writes++ {
 		end := min(r.next+c.resubBatch, due)
 		keys := c.table.MarkPulling(r.keys[r.next:end]) // compacts in place: written once
@@ -64,9 +63,20 @@ func (c *RouteClient) resubscribeDue(conn net.Conn, now time.Time) error {
 		c.resubPending.Store(uint64(len(r.keys) - r.next))
 	}
 	if r.done() {
-		c.finishResubscription(time.Now())
+		c.finishResubscription(c.clock())
 	}
 	return nil
+}
+
+// keysDue returns how many of n keys are due elapsed after the start of a
+// re-subscription: batch at once, then rate a second, at most n. It counts in whole
+// nanoseconds, so that the last key is due exactly (n-batch)/rate after the start: a
+// float product falls short by one key at many instants, which delayed it by a tick.
+func keysDue(elapsed time.Duration, rate, batch, n int) int {
+	elapsed = max(elapsed, 0)
+	whole, frac := int64(elapsed/time.Second), int64(elapsed%time.Second)
+	due := int64(batch) + whole*int64(rate) + frac*int64(rate)/int64(time.Second)
+	return int(min(due, int64(n)))
 }
 
 // finishResubscription records a re-subscription whose last key was written at now.

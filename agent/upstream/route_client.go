@@ -81,6 +81,9 @@ type RouteClient struct {
 	resubRate   int
 	resubBatch  int
 	resubPeriod time.Duration // between two batches: resubBatch/resubRate
+	// clock is the time the re-subscriptions are paced by: time.Now, or a test's
+	// scripted clock (the ticker that wakes writeLoop only says when to look).
+	clock func() time.Time
 
 	pullsSent        atomic.Uint64
 	answersApplied   atomic.Uint64
@@ -126,6 +129,7 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 		resubRate:   rate,
 		resubBatch:  batch,
 		resubPeriod: max(time.Duration(float64(batch)/float64(rate)*float64(time.Second)), time.Millisecond),
+		clock:       time.Now,
 		batch:       make([]lb.Key, 0, maxPullBatch),
 	}
 }
@@ -209,7 +213,7 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 		tick = ticker.C
 	}
 	// The first batch at once: the keys whose pull was outstanding come first.
-	if err := c.resubscribeDue(conn, time.Now()); err != nil {
+	if err := c.resubscribeDue(conn, c.clock()); err != nil {
 		return false, err
 	}
 	for {
@@ -231,8 +235,8 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 			if err := c.writePulls(conn, c.batch); err != nil {
 				return false, err
 			}
-		case now := <-tick:
-			if err := c.resubscribeDue(conn, now); err != nil {
+		case <-tick:
+			if err := c.resubscribeDue(conn, c.clock()); err != nil {
 				return false, err
 			}
 		}

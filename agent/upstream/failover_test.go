@@ -94,8 +94,9 @@ func TestRouteClientFailsOverWhenConnectionLost(t *testing.T) {
 	tbl := lb.NewTable(lb.Config{Settings: longUpdateTimeout()})
 	c := NewRouteClient(RouteClientConfig{
 		Addrs: []string{first.Addr(), second.Addr()}, Table: tbl,
-		// A backoff far longer than the test: failing over must not wait for it.
-		Link: Link{Logger: quiet, MinBackoff: time.Minute, MaxBackoff: time.Minute},
+		// A backoff far longer than the test's waits (at least half an hour):
+		// failing over must not wait for it.
+		Link: Link{Logger: quiet, MinBackoff: time.Hour, MaxBackoff: time.Hour},
 	})
 	run(t, c.Run)
 	learnKeys(t, tbl, first, 6, n)

@@ -15,10 +15,12 @@ import (
 const caller = 10<<24 | 1<<16 | 2<<8 | 3 // 10.1.2.3
 
 // newReportClient returns a report client for the report service at addr, reading
-// statuses, stamping them with clk, with short backoffs.
+// statuses, stamping them with clk, with short backoffs. Its flush at shutdown may
+// take as long as the tests wait for anything: a flush must write what is queued
+// however slow the machine (the bound itself is not under test here).
 func newReportClient(addr string, statuses <-chan lb.Status, clk *fakeclock.Clock) *ReportClient {
 	return NewReportClient(ReportClientConfig{
-		Addr: addr, Statuses: statuses, Caller: caller, Clock: clk.Now,
+		Addr: addr, Statuses: statuses, Caller: caller, Clock: clk.Now, FlushTimeout: wait,
 		Link: Link{Logger: quiet, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond},
 	})
 }

@@ -15,8 +15,10 @@ import (
 )
 
 // TestResubscribe100kKeysAlloc: a table of 100,000 keys is pulled again after each
-// reconnection within the pacing bound of the default rate, while get_host goes on
-// with no allocation. It reports how long re-subscribing 100,000 keys takes.
+// reconnection, no faster than the default rate allows, while get_host goes on with no
+// allocation. It reports how long re-subscribing 100,000 keys takes (how soon after the
+// pace allows is the machine's speed; the pace is checked on a scripted clock in
+// TestResubscriptionPace).
 //
 // testing.AllocsPerRun counts the whole process, here the fake route service and the
 // client's reader too, so the serving goroutine's allocations are found by stack
@@ -44,7 +46,7 @@ func TestResubscribe100kKeysAlloc(t *testing.T) {
 	bound := time.Duration(n-DefaultResubscribeBatch) * time.Second / DefaultResubscribeRate // 1.99 s
 
 	// profiled says every allocation is being recorded, which slows the fake service
-	// down: the service's time is then not checked, only the client's pace.
+	// down: it is given longer to see every key.
 	reconnect := func(round int, profiled bool) time.Duration {
 		serviceWait := 2 * wait
 		if profiled {
@@ -68,14 +70,9 @@ func TestResubscribe100kKeysAlloc(t *testing.T) {
 		st := c.Stats()
 		t.Logf("reconnection %d: %d keys subscribed on the service %v after it accepted the connection; client: last key written %v after connecting",
 			round, n, took, st.LastResubscribe)
-		if st.LastResubscribe < bound || st.LastResubscribe > bound+time.Second {
-			t.Fatalf("re-subscription took %v, want the pace of %d keys/s: %v to %v",
-				st.LastResubscribe, DefaultResubscribeRate, bound, bound+time.Second)
-		}
-		// The fake answers each key with a write of its own: on a busy machine it
-		// lags the client's pace by seconds.
-		if !profiled && took > bound+5*time.Second {
-			t.Fatalf("the service had every key %v after the connection, want within %v", took, bound+5*time.Second)
+		if st.LastResubscribe < bound {
+			t.Fatalf("re-subscription took %v, faster than the pace of %d keys/s allows (%v)",
+				st.LastResubscribe, DefaultResubscribeRate, bound)
 		}
 		return took
 	}

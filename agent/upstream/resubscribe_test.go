@@ -119,9 +119,11 @@ func TestRouteClientResubscribesAfterReconnect(t *testing.T) {
 	if st.ResubscribedKeys-st0.ResubscribedKeys != n || st.ResubscribePending != 0 || st.Connects != 2 {
 		t.Fatalf("stats %+v", st)
 	}
-	// Paced: the last batch goes out (n-batch)/rate after the first.
-	if min := time.Duration(n-batch) * time.Second / rate; st.LastResubscribe < min || st.LastResubscribe > 2*time.Second {
-		t.Fatalf("%d keys re-subscribed in %v, want between %v (the pace) and 2s", n, st.LastResubscribe, min)
+	// Paced: the last batch goes out no sooner than (n-batch)/rate after the first,
+	// on any machine. How soon after that depends on the machine; the pace itself is
+	// checked on a scripted clock (TestResubscriptionPace).
+	if min := time.Duration(n-batch) * time.Second / rate; st.LastResubscribe < min {
+		t.Fatalf("%d keys re-subscribed in %v, faster than the pace allows (%v)", n, st.LastResubscribe, min)
 	}
 	t.Logf("%d keys re-subscribed in %v at %d keys/s", n, st.LastResubscribe, rate)
 	for i := range int32(n) {

@@ -169,28 +169,23 @@ func TestRouteClientServiceDown(t *testing.T) {
 	if st := c.Stats(); st.Connected || st.Connects != 1 || st.Disconnects != 1 {
 		t.Fatalf("stats %+v", st)
 	}
-	start := time.Now()
-	stop()
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Run took %v to return", d)
-	}
+	stop() // fails the test if Run does not return
 }
 
 func TestRouteClientCancelDuringLongBackoff(t *testing.T) {
 	larstest.CheckGoroutines(t, wait)
 	dns := larstest.NewRouteService(t)
 	dns.Close() // nothing listens there
+	// A backoff of at least half an hour (EqualJitter), far beyond the wait bound.
 	c := NewRouteClient(RouteClientConfig{
 		Addrs: []string{dns.Addr()}, Table: lb.NewTable(lb.Config{}),
-		Link: Link{Logger: quiet, MinBackoff: time.Minute, MaxBackoff: time.Hour},
+		Link: Link{Logger: quiet, MinBackoff: time.Hour, MaxBackoff: time.Hour},
 	})
 	stop := run(t, c.Run)
 	eventually(t, "first dial failed", func() bool { return c.Stats().DialErrors == 1 })
-	start := time.Now()
+	// stop fails the test unless Run returns within wait: only a backoff that the
+	// cancellation cuts short does.
 	stop()
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Run took %v to return", d)
-	}
 }
 
 func TestRouteClientProtocolError(t *testing.T) {

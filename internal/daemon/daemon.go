@@ -107,7 +107,14 @@ func OpenStore(ctx context.Context, dsn string, retryMax time.Duration, log *slo
 	if retryMax <= 0 {
 		retryMax = 30 * time.Second
 	}
-	b := upstream.NewBackoff(time.Second, retryMax, upstream.EqualJitter, nil)
+	return openStore(ctx, dsn, time.Second, retryMax, log)
+}
+
+// openStore is OpenStore with its first delay between attempts, retryMin, given: the
+// tests make it a millisecond to see retries, or an hour to see a cancellation cut the
+// wait short.
+func openStore(ctx context.Context, dsn string, retryMin, retryMax time.Duration, log *slog.Logger) *store.DB {
+	b := upstream.NewBackoff(retryMin, retryMax, upstream.EqualJitter, nil)
 	for {
 		db, err := store.Open(ctx, dsn)
 		if err == nil {

@@ -87,7 +87,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 
 	var scraper *scraper
 	if cfg.AdminURL != "" {
-		scraper = newScraper(ctx, cfg.AdminURL)
+		scraper = newScraper(ctx, cfg.AdminURL, cfg.adminClient)
 	}
 	cpuStart := processCPU()
 	measureStart := r.now()

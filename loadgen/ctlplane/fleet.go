@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
@@ -32,6 +33,9 @@ type Fleet struct {
 	// dial, when not nil, opens the agents' connections in place of a net.Dialer: a
 	// test's in-memory network (net.Pipe), on which a synctest bubble's clock runs.
 	dial dialFunc
+	// adminClient, when not nil, reads the service's /metrics (the runs' AdminURL) in
+	// place of an http.Client of the run's own: a test's handler called in memory.
+	adminClient *http.Client
 }
 
 // dialFunc opens one connection, as net.Dialer.DialContext does.

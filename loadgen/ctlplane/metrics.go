@@ -166,8 +166,12 @@ type scraper struct {
 	err    error   // the first failed read
 }
 
-func newScraper(ctx context.Context, url string) *scraper {
-	s := &scraper{url: url, client: &http.Client{}}
+// newScraper reads url's metrics a first time, with client (nil: a client of its own).
+func newScraper(ctx context.Context, url string, client *http.Client) *scraper {
+	if client == nil {
+		client = &http.Client{}
+	}
+	s := &scraper{url: url, client: client}
 	s.first, s.err = scrapeMetrics(ctx, s.client, url)
 	return s
 }

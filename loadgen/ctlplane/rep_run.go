@@ -73,7 +73,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 	}
 	var sc *scraper
 	if cfg.AdminURL != "" {
-		sc = newScraper(ctx, cfg.AdminURL)
+		sc = newScraper(ctx, cfg.AdminURL, cfg.adminClient)
 	}
 	r.epoch = time.Now()
 	r.epochUnix = r.epoch.Unix()

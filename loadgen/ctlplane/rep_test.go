@@ -3,10 +3,12 @@ package ctlplane
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/larsgo/lars/internal/larstest"
@@ -15,58 +17,61 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// Against the fake report service: every frame sent arrives, each agent's rounds carry
-// one result per host, numbered round after round, and the frames of a round are the
-// agent's keys.
+// Against a fake report service on the bubble's clock: every frame sent arrives, on
+// its schedule, each agent's rounds carry one result per host, numbered round after
+// round, and the frames of a round are the agent's keys.
 func TestReporterFramesAddUpAgainstFake(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
-	svc := larstest.NewReportService(t)
-	rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr(), Agents: 5, Keys: 3, Cmdids: loadgen.Range{Lo: 1, Hi: 10}}, Hosts: 4, Rate: 300, Duration: 500 * time.Millisecond, Senders: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := rep.Sent
-	if s.Frames == 0 || s.Results != 4*s.Frames || s.Frames%3 != 0 {
-		t.Fatalf("sent %d frames, %d results; want whole rounds of 3 frames of 4 results", s.Frames, s.Results)
-	}
-	if s.Frames < 120 || s.Frames > 160 {
-		t.Errorf("sent %d frames in 0.5s at 300/s", s.Frames)
-	}
-	got, err := svc.WaitReports(int(s.Frames), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != int(s.Frames) || svc.BadFrames() != 0 {
-		t.Fatalf("the fake has %d reports (%d bad frames), %d sent", len(got), svc.BadFrames(), s.Frames)
-	}
-	type row struct{ caller, modid, cmdid, ip int32 }
-	last := map[row]uint32{}
-	keys := map[int32]map[[2]int32]bool{}
-	for _, r := range got {
-		m := r.Msg
-		if m.Caller < DefaultCallerBase || m.Caller >= DefaultCallerBase+5 || len(m.Results) != 4 {
-			t.Fatalf("report from caller %d with %d results", m.Caller, len(m.Results))
+	synctest.Test(t, func(t *testing.T) {
+		svc := &memReportService{}
+		rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: "fake:1", Agents: 5, Keys: 3, Cmdids: loadgen.Range{Lo: 1, Hi: 10}, dial: svc.dial},
+			Hosts: 4, Rate: 300, Duration: 500 * time.Millisecond, Senders: 2})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if keys[m.Caller] == nil {
-			keys[m.Caller] = map[[2]int32]bool{}
+		s := rep.Sent
+		// 300 frames a second for 0.5s: the senders of 3 and 2 agents send 30 and 20
+		// rounds of 3 frames, each on time.
+		if s.Frames != 150 || s.Results != 4*s.Frames || s.LagMS.Max != 0 || s.SkippedRounds != 0 {
+			t.Fatalf("sent %d frames, %d results, lag %+v, %d rounds skipped; want 150 frames of 4 results, none late or skipped", s.Frames, s.Results, s.LagMS, s.SkippedRounds)
 		}
-		keys[m.Caller][[2]int32{m.Modid, m.Cmdid}] = true
-		for _, h := range m.Results {
-			k := row{m.Caller, m.Modid, m.Cmdid, h.Ip}
-			if prev, ok := last[k]; (ok && h.Succ != prev+1) || (!ok && h.Succ != 1) {
-				t.Fatalf("row %+v: succ %d after %d", k, h.Succ, prev)
+		got := svc.Reports()
+		if len(got) != int(s.Frames) || svc.BadFrames() != 0 {
+			t.Fatalf("the fake has %d reports (%d bad frames), %d sent", len(got), svc.BadFrames(), s.Frames)
+		}
+		type row struct{ caller, modid, cmdid, ip int32 }
+		last := map[row]uint32{}
+		keys := map[int32]map[[2]int32]bool{}
+		for _, r := range got {
+			m := r.Msg
+			if m.Caller < DefaultCallerBase || m.Caller >= DefaultCallerBase+5 || len(m.Results) != 4 {
+				t.Fatalf("report from caller %d with %d results", m.Caller, len(m.Results))
 			}
-			last[k] = h.Succ
+			if keys[m.Caller] == nil {
+				keys[m.Caller] = map[[2]int32]bool{}
+			}
+			keys[m.Caller][[2]int32{m.Modid, m.Cmdid}] = true
+			for _, h := range m.Results {
+				k := row{m.Caller, m.Modid, m.Cmdid, h.Ip}
+				if prev, ok := last[k]; (ok && h.Succ != prev+1) || (!ok && h.Succ != 1) {
+					t.Fatalf("row %+v: succ %d after %d", k, h.Succ, prev)
+				}
+				last[k] = h.Succ
+			}
 		}
-	}
-	for caller, ks := range keys {
-		if len(ks) != 3 {
-			t.Errorf("caller %d reported %d keys, want 3", caller, len(ks))
+		for caller, ks := range keys {
+			if len(ks) != 3 {
+				t.Errorf("caller %d reported %d keys, want 3", caller, len(ks))
+			}
 		}
-	}
-	if !rep.Verdict.Met || rep.Service != nil || rep.Store != nil {
-		t.Errorf("verdict %+v (service %v, store %v)", rep.Verdict, rep.Service, rep.Store)
-	}
+		if !rep.Verdict.Met || rep.Service != nil || rep.Store != nil {
+			t.Errorf("verdict %+v (service %v, store %v)", rep.Verdict, rep.Service, rep.Store)
+		}
+		// The run ends with its last round, the 30th of the sender of 3 agents, due
+		// 29/60s after the first: the series is that one interval.
+		if ss := rep.Seconds; len(ss) != 1 || ss[0].Frames != 150 || ss[0].T != ss[0].Span || math.Abs(ss[0].Span-29.0/60) > 1e-8 {
+			t.Errorf("seconds %+v; want one of 29/60s with the 150 frames", ss)
+		}
+	})
 }
 
 // Against the real report service on SQLite: the service reads every frame and result
@@ -77,7 +82,7 @@ func TestReporterAgainstReportServiceOnSQLite(t *testing.T) {
 	db := openStore(t)
 	svc, admin := startReportService(t, reportsvc.Config{Store: db, Logger: quiet})
 	run := func() *ReporterReport {
-		rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 6, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 8}}, Hosts: 5, Rate: 400, Duration: 600 * time.Millisecond, Store: db, AdminURL: admin})
+		rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 6, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 8}}, Hosts: 5, Rate: 400, Duration: 600 * time.Millisecond, Store: db, AdminURL: admin, Settle: generousWait})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,41 +116,52 @@ func TestReporterAgainstReportServiceOnSQLite(t *testing.T) {
 	}
 }
 
-// slowStore makes every write of the report service take delay: its queue fills and
-// drops.
-type slowStore struct {
-	db    *store.DB
-	delay time.Duration
+// blockedStore is a report service's store whose writes wait until release is
+// closed, at the end of the test: its queue fills and drops, however fast the machine.
+type blockedStore struct {
+	db      *store.DB
+	release <-chan struct{}
 }
 
-func (s slowStore) UpsertCallStatus(ctx context.Context, rows []store.CallStatus) error {
-	time.Sleep(s.delay)
-	return s.db.UpsertCallStatus(ctx, rows)
+func (s blockedStore) UpsertCallStatus(ctx context.Context, rows []store.CallStatus) error {
+	select {
+	case <-s.release:
+		return s.db.UpsertCallStatus(ctx, rows)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
-// A report service whose store is slower than the reports drops rows: the run counts
-// them from /metrics and misses its objective; the store then holds fewer results.
+// A report service whose store does not keep up drops rows: the run counts them from
+// /metrics and misses its objective; the store holds fewer results than were sent.
+// The store takes no write at all, so the service's queue of 100 rows overflows at the
+// 121st row of the 500 the agents report (10 agents, 5 keys, 10 hosts). The settle
+// time is the window under test (the store cannot catch up in it); its 5s leave the
+// service that long to read the 0.5s of reports.
 func TestReporterCountsDrops(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, generousWait)
 	db := openStore(t)
-	svc, admin := startReportService(t, reportsvc.Config{Store: slowStore{db, 50 * time.Millisecond}, Workers: 1,
+	release := make(chan struct{})
+	svc, admin := startReportService(t, reportsvc.Config{Store: blockedStore{db, release}, Workers: 1,
 		QueueSize: 100, BatchSize: 20, Logger: quiet})
-	rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 10, Keys: 5, Cmdids: loadgen.Range{Lo: 1, Hi: 5}}, Hosts: 10, Rate: 500, Duration: 500 * time.Millisecond, Store: db, AdminURL: admin, Settle: 300 * time.Millisecond})
+	t.Cleanup(func() { close(release) }) // before the service stops
+	rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 10, Keys: 5, Cmdids: loadgen.Range{Lo: 1, Hi: 5}},
+		Hosts: 10, Rate: 500, Duration: 500 * time.Millisecond, Senders: 2, Store: db, AdminURL: admin, Settle: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Service.Dropped == 0 || rep.Verdict.Met {
 		t.Fatalf("dropped %d, verdict %+v: want drops seen and the objective missed", rep.Service.Dropped, rep.Verdict)
 	}
-	if rep.Store.CaughtUp || rep.Store.Results >= rep.Sent.Results {
-		t.Errorf("the store holds %d of %d results, caught up %v", rep.Store.Results, rep.Sent.Results, rep.Store.CaughtUp)
+	if rep.Store.CaughtUp || rep.Store.Results != 0 || rep.Sent.Results != 2500 {
+		t.Errorf("the store holds %d of %d results, caught up %v; want none of 2500", rep.Store.Results, rep.Sent.Results, rep.Store.CaughtUp)
 	}
 }
 
 // fakeDroppingReporter is a fake report service whose /metrics drops, counted, every
 // frame that arrives while more than limit frames arrived in the last window.
 type fakeDroppingReporter struct {
-	*larstest.FakeReportService
+	*memReportService
 	limit  int
 	window time.Duration
 	mu     sync.Mutex
@@ -171,38 +187,37 @@ func (f *fakeDroppingReporter) metrics(w http.ResponseWriter, _ *http.Request) {
 	f.mu.Unlock()
 }
 
-// The search over rates converges between the highest rate under the fake's limit and
-// the lowest over it.
+// The search over rates converges on the fake's limit, on the bubble's clock: 55
+// frames in 100ms, which one sender's frames evenly spaced exceed from 551 frames a
+// second. The rates rise by 2 from 100 to 800, which drops, then bisect to 600 (drops)
+// and 500 (does not). A second passes between steps, so no window holds two steps.
 func TestReporterSweepConverges(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
-	f := &fakeDroppingReporter{FakeReportService: larstest.NewReportService(t), limit: 250, window: 500 * time.Millisecond}
-	admin := httptest.NewServer(http.HandlerFunc(f.metrics))
-	defer admin.Close()
-	var rates []float64 // each rate's first attempt
-	sw, err := SweepReporter(context.Background(), ReporterSweepConfig{
-		Run:          ReporterConfig{Fleet: Fleet{Target: f.Addr(), Agents: 4}, AdminURL: admin.URL},
-		Search:       Search{Start: 100, Refine: 2},
-		StepDuration: 400 * time.Millisecond,
-		OnStep: func(st ReporterSweepStep) {
-			if st.Attempt == 0 {
-				rates = append(rates, st.Rate)
-			}
-			t.Logf("%.0f frames/s, attempt %d: met %v %s", st.Rate, st.Attempt, st.Met, st.Reason)
-		},
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeDroppingReporter{memReportService: &memReportService{}, limit: 55, window: 100 * time.Millisecond}
+		var rates []float64 // each rate's first attempt
+		sw, err := SweepReporter(context.Background(), ReporterSweepConfig{
+			Run: ReporterConfig{Fleet: Fleet{Target: "fake:1", Agents: 4, dial: f.dial, adminClient: handlerClient(http.HandlerFunc(f.metrics))},
+				AdminURL: "http://fake", Senders: 1},
+			Search:       Search{Start: 100, Refine: 2},
+			StepDuration: 400 * time.Millisecond,
+			OnStep: func(st ReporterSweepStep) {
+				if st.Attempt == 0 {
+					rates = append(rates, st.Rate)
+				}
+				if st.Met == (st.Rate > 500) || (st.Met && st.Attempt != 0) || st.Report.Sent.Frames != uint64(st.Rate*0.4) {
+					t.Errorf("%.0f frames/s, attempt %d: met %v (%s), %d frames sent; want met at first up to 500/s, %.0f frames", st.Rate, st.Attempt, st.Met, st.Reason, st.Report.Sent.Frames, st.Rate*0.4)
+				}
+				time.Sleep(time.Second)
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sw.Found || sw.Capacity != 500 || sw.CapacityResults != 500 {
+			t.Fatalf("capacity %.0f frames/s, %.0f results/s (found %v), want 500; rates %v", sw.Capacity, sw.CapacityResults, sw.Found, rates)
+		}
+		if want := []float64{100, 200, 400, 800, 600, 500}; !slices.Equal(rates, want) || len(sw.Steps) != 8 {
+			t.Errorf("rates %v in %d steps, want %v, 800 and 600 twice", rates, len(sw.Steps), want)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The limit is 250 frames in 500ms. A step of 0.4s at 400/s sends 160 frames:
-	// never a drop, however bunched by a busy machine; 1600/s sends 640 within a
-	// window or so.
-	if !sw.Found || sw.Capacity < 400 || sw.Capacity >= 1600 {
-		t.Fatalf("capacity %.0f (found %v), want in [400, 1600); rates %v", sw.Capacity, sw.Found, rates)
-	}
-	if rates[0] != 100 || rates[1] != 200 || rates[2] != 400 {
-		t.Errorf("rates %v: want a rise by 2 from 100", rates)
-	}
-	if sw.CapacityResults <= 0 {
-		t.Errorf("capacity %v frames/s but %v results/s", sw.Capacity, sw.CapacityResults)
-	}
 }

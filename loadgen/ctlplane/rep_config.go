@@ -62,7 +62,7 @@ type ReporterConfig struct {
 	// every second, and at the end (after Settle at most).
 	AdminURL string
 	// Settle bounds the wait, once sending ends, for the store to hold every result
-	// and the service's queue to empty. Default 5s.
+	// and the service to count every frame and empty its queue. Default 5s.
 	Settle time.Duration
 	// DialTimeout bounds one connection attempt. Default 5s.
 	DialTimeout time.Duration

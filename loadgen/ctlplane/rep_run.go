@@ -39,7 +39,7 @@ func (r *repRun) claimRound() bool {
 
 // RunReporter runs simulated agents sending status reports to a report service at the
 // configured rate, then waits (Settle at most) until the store holds every result
-// sent and the service's queue is empty, and reports what was sent, accepted, written
+// sent and the service has counted every frame and emptied its queue, and reports what was sent, accepted, written
 // and dropped. An error means the run could not be made: bad configuration, the store
 // unreadable, or no agent could connect.
 func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, error) {
@@ -172,8 +172,8 @@ feed:
 }
 
 // settle waits, Settle at most, until the store holds every result sent (with a
-// store) and the service's queue is empty (with an admin URL); it sets rep.SettleS and
-// reports whether both happened.
+// store) and the service has counted every frame sent and emptied its queue (with an
+// admin URL); it sets rep.SettleS and reports whether both happened.
 func (r *repRun) settle(ctx context.Context, counter *resultCounter, sc *scraper, sendEnd int64, rep *ReporterReport) bool {
 	ctx = context.WithoutCancel(ctx) // an interrupted run still reports what reached the store
 	deadline := sendEnd + int64(r.cfg.Settle)
@@ -184,8 +184,7 @@ func (r *repRun) settle(ctx context.Context, counter *resultCounter, sc *scraper
 			ok = err == nil && results >= r.resultsSent.Load()
 		}
 		if ok && sc != nil {
-			m := sc.read(ctx)
-			ok = m != nil && m.Sum("lars_reporter_queue_rows") == 0
+			ok = serviceCaughtUp(sc.read(ctx), sc.first, r.framesSent.Load())
 		}
 		now := r.now()
 		rep.SettleS = float64(now-sendEnd) / 1e9
@@ -194,4 +193,14 @@ func (r *repRun) settle(ctx context.Context, counter *resultCounter, sc *scraper
 		}
 		time.Sleep(settlePoll)
 	}
+}
+
+// serviceCaughtUp reports whether the service's metrics now show its queue empty and,
+// since before (nil: unknown), at least frames frames read: the service counts a frame
+// once its results are queued, so an empty queue alone may come just before the count.
+func serviceCaughtUp(now, before Metrics, frames uint64) bool {
+	if now == nil || now.Sum("lars_reporter_queue_rows") != 0 {
+		return false
+	}
+	return before == nil || counterDelta(before, now, "lars_reporter_frames_total") >= float64(frames)
 }

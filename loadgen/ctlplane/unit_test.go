@@ -210,3 +210,24 @@ func TestSubscriptionsDistinctAndSorted(t *testing.T) {
 		t.Error("21 keys an agent drawn from 20")
 	}
 }
+
+// A report service has caught up when its queue is empty and it has counted every
+// frame sent since the first read; an empty queue before the last frame's count is
+// not enough.
+func TestServiceCaughtUp(t *testing.T) {
+	before := Metrics{"lars_reporter_frames_total": 10}
+	for _, tc := range []struct {
+		now, before Metrics
+		want        bool
+	}{
+		{Metrics{"lars_reporter_frames_total": 15, "lars_reporter_queue_rows": 0}, before, true},
+		{Metrics{"lars_reporter_frames_total": 14, "lars_reporter_queue_rows": 0}, before, false},
+		{Metrics{"lars_reporter_frames_total": 15, `lars_reporter_queue_rows{worker="1"}`: 3}, before, false},
+		{Metrics{"lars_reporter_frames_total": 1, "lars_reporter_queue_rows": 0}, nil, true},
+		{nil, before, false},
+	} {
+		if got := serviceCaughtUp(tc.now, tc.before, 5); got != tc.want {
+			t.Errorf("metrics %v after %v, 5 frames sent: caught up %v, want %v", tc.now, tc.before, got, tc.want)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func eventually(t *testing.T, d time.Duration, want int, args ...string) string 
 func startDNS(t *testing.T, db string) (*proctest.Daemon, string) {
 	addr := proctest.FreeAddr(t)
 	d := proctest.Start(t, "lars-dns", "-db", db, "-listen", addr, "-poll", "100ms")
-	d.WaitListening(t, addr, 20*time.Second)
+	d.WaitListening(t, addr, eventWithin)
 	return d, addr
 }
 
@@ -48,12 +48,12 @@ func TestEndToEndRouteAddedAndDeleted(t *testing.T) {
 	agent := proctest.Start(t, "lars-agent", "-dns", dnsAddr, "-ports", fmt.Sprint(port))
 	getHost := []string{"-ports", fmt.Sprint(port), "get-host", "1", "1"}
 
-	eventually(t, 10*time.Second, 4, getHost...) // the agent is up; the key does not exist
+	eventually(t, eventWithin, 4, getHost...) // the agent is up; the key does not exist
 	if code, out := larsctl(t, "-db", db, "route", "add", "1", "1", "10.0.0.1", "9000"); code != 0 {
 		t.Fatalf("route add: exit %d: %s", code, out)
 	}
 	start := time.Now()
-	out := eventually(t, 5*time.Second, 0, getHost...)
+	out := eventually(t, eventWithin, 0, getHost...)
 	if !strings.Contains(out, "10.0.0.1:9000") {
 		t.Fatalf("get-host after route add: %q", out)
 	}
@@ -62,10 +62,12 @@ func TestEndToEndRouteAddedAndDeleted(t *testing.T) {
 	if code, out := larsctl(t, "-db", db, "route", "drop", "1", "1"); code != 0 {
 		t.Fatalf("route drop: exit %d: %s", code, out)
 	}
-	eventually(t, 5*time.Second, 4, getHost...)
+	eventually(t, eventWithin, 4, getHost...)
 
-	if code, took := dns.Stop(t); code != 0 || took > 2*time.Second {
-		t.Fatalf("lars-dns SIGTERM: exit %d after %v, want 0 within 2s", code, took)
+	// Exit 0: the service stopped within its shutdown limit. How much sooner is not
+	// under test.
+	if code, took := dns.Stop(t); code != 0 {
+		t.Fatalf("lars-dns SIGTERM: exit %d after %v, want 0", code, took)
 	}
 	if code, _ := agent.Stop(t); code != 0 {
 		t.Fatalf("lars-agent exit %d", code)
@@ -83,7 +85,7 @@ func TestEndToEndAgentFailsOverBetweenRouteServices(t *testing.T) {
 	port := proctest.FreePort(t, "udp")
 	proctest.Start(t, "lars-agent", "-dns", firstAddr+","+secondAddr, "-ports", fmt.Sprint(port))
 	getHost := []string{"-ports", fmt.Sprint(port), "get-host", "2", "2"}
-	eventually(t, 10*time.Second, 0, getHost...)
+	eventually(t, eventWithin, 0, getHost...)
 
 	if code, _ := first.Stop(t); code != 0 {
 		t.Fatalf("first lars-dns exit %d", code)
@@ -93,15 +95,8 @@ func TestEndToEndAgentFailsOverBetweenRouteServices(t *testing.T) {
 	if code, out := larsctl(t, "-db", db, "route", "set", "2", "2", "10.0.0.3:9001"); code != 0 {
 		t.Fatalf("route set: exit %d: %s", code, out)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	proctest.Eventually(t, eventWithin, "the change reaching the agent through the second route service", func() (bool, string) {
 		code, out := larsctl(t, getHost...)
-		if code == 0 && strings.Contains(out, "10.0.0.3:9001") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the change did not reach the agent through the second route service: exit %d %q", code, out)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return code == 0 && strings.Contains(out, "10.0.0.3:9001"), fmt.Sprintf("exit %d %q", code, out)
+	})
 }

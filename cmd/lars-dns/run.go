@@ -28,9 +28,13 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 }
 
 // serve opens the store (retrying while it is unreachable), runs the service and the
-// admin endpoint, and stops them on the first signal.
+// admin endpoint, and stops them on the first signal, within shutdownLimit unless
+// s.StopLimit is set (tests set one no stalled machine reaches).
 func serve(s *settings, signals <-chan os.Signal) int {
-	s.Name, s.StopLimit = "route service", shutdownLimit
+	s.Name = "route service"
+	if s.StopLimit == 0 {
+		s.StopLimit = shutdownLimit
+	}
 	return daemon.Main(s.Settings, signals, func(db *store.DB) (daemon.Service, error) {
 		s.cfg.Store = db
 		return routesvc.New(s.cfg)

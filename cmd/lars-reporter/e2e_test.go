@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/storetest"
@@ -59,7 +58,7 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		addr, adminAddr := proctest.FreeAddr(t), proctest.FreeAddr(t)
 		reporter := proctest.Start(t, "lars-reporter", "-db", dsn, "-listen", addr, "-admin", adminAddr)
-		reporter.WaitListening(t, addr, 30*time.Second)
+		reporter.WaitListening(t, addr, eventWithin)
 
 		routes := filepath.Join(t.TempDir(), "routes.txt")
 		if err := os.WriteFile(routes, []byte("1 1 10.0.0.1 9000\n2 2 10.0.0.2 9000\n"), 0o600); err != nil {
@@ -67,7 +66,7 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 		}
 		port := fmt.Sprint(proctest.FreePort(t, "udp"))
 		agent := proctest.Start(t, "lars-agent", "-routes", routes, "-reporter", addr, "-ports", port)
-		proctest.RunUntil(t, 10*time.Second, 0, "larsctl", "-ports", port, "get-host", "1", "1")
+		proctest.RunUntil(t, eventWithin, 0, "larsctl", "-ports", port, "get-host", "1", "1")
 
 		// Key 1/1: every call succeeds. Key 2/2: every call fails, so its host is
 		// overloaded after 15 failures.
@@ -83,7 +82,7 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		proctest.Eventually(t, 20*time.Second, "both hosts' status stored", func() (bool, string) {
+		proctest.Eventually(t, eventWithin, "both hosts' status stored", func() (bool, string) {
 			ok := callRows(t, db, 1, 1)["10.0.0.1:9000"]
 			bad := callRows(t, db, 2, 2)["10.0.0.2:9000"]
 			return ok == callRow{"10.0.0.1:9000", 50, 0, "0"} && bad.overload == "1",
@@ -100,8 +99,10 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 			t.Errorf("/healthz %q", h)
 		}
 
-		if code, took := reporter.Stop(t); code != 0 || took > 3*time.Second {
-			t.Fatalf("lars-reporter SIGTERM: exit %d after %v, want 0 within 3s", code, took)
+		// Exit 0: the service stopped, flush included, within its shutdown limit.
+		// How much sooner is not under test.
+		if code, took := reporter.Stop(t); code != 0 {
+			t.Fatalf("lars-reporter SIGTERM: exit %d after %v, want 0", code, took)
 		}
 		if code, _ := agent.Stop(t); code != 0 {
 			t.Fatalf("lars-agent exit %d", code)

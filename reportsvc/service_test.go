@@ -297,7 +297,10 @@ func TestStoreOutageDropsAndResumes(t *testing.T) {
 
 func testOutage(t *testing.T, st Store, db *store.DB, stop, start func()) {
 	const bound = 100
-	svc := startService(t, st, Config{QueueSize: bound, WriteTimeout: 2 * time.Second})
+	// A statement may take as long as the test waits for anything: one cut short
+	// after it committed (a machine stalled after the restart) would leave rows stored
+	// but not counted written. A stopped server refuses at once anyway.
+	svc := startService(t, st, Config{QueueSize: bound, WriteTimeout: settle})
 	a := dial(t, svc.Service)
 	a.report(3, 3, caller1, tsReport, result{ip1, 80, 1, 0, false})
 	waitUntil(t, settle, "first row written", func() bool { return svc.Stats().RowsWritten == 1 })

@@ -62,7 +62,9 @@ func TestSLOMissedExits1(t *testing.T) {
 	if code != exitMissed || !strings.Contains(stdout, "MISSED") {
 		t.Errorf("exit %d, want 1 with MISSED in:\n%s", code, stdout)
 	}
-	code, stdout, _ = runCLI("-echo", "-ports", port, "-requests", "200", "-warmup", "0", "-quiet", "-slo", "p99=2s")
+	// An objective no working build misses, however busy the machine: whatever answer
+	// comes (within the longest timeout) is within it, and any loss is allowed.
+	code, stdout, _ = runCLI("-echo", "-ports", port, "-requests", "200", "-warmup", "0", "-quiet", "-timeout", "4s", "-slo", "p99=30s", "-max-loss", "1")
 	if code != exitOK || !strings.Contains(stdout, "MET") {
 		t.Errorf("exit %d, want 0 with MET in:\n%s", code, stdout)
 	}
@@ -72,7 +74,7 @@ func TestSLOMissedExits1(t *testing.T) {
 // structure and checks the required fields and identities.
 func TestJSONSchema(t *testing.T) {
 	port := echoPort(t)
-	code, stdout, stderr := runCLI("-echo", "-ports", port, "-duration", "500ms", "-warmup", "100ms", "-quiet",
+	code, stdout, stderr := runCLI("-echo", "-ports", port, "-duration", "500ms", "-warmup", "100ms", "-quiet", "-timeout", "4s",
 		"-mix", "get_host=8,get_route=1,report=1", "-modids", "1-50", "-json", "-")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -139,7 +141,9 @@ func TestCSVAndHTMLFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CSV: %v", err)
 	}
-	if len(rows) < 3 || strings.Join(rows[0], ",") != strings.Join(loadgen.CSVHeader, ",") {
+	// A row a second, the last one at the end of the run: how many depends on when the
+	// monitor got to run, so only the sum of the rows is exact.
+	if len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(loadgen.CSVHeader, ",") {
 		t.Errorf("CSV has %d rows, header %v", len(rows), rows[0])
 	}
 	var sent uint64
@@ -171,8 +175,11 @@ func TestCSVAndHTMLFiles(t *testing.T) {
 func TestSweepCLI(t *testing.T) {
 	port := echoPort(t)
 	dir := t.TempDir()
+	// Every step meets an objective no working build misses, however busy the machine
+	// (any answer within the longest timeout, any loss): the search rises to its
+	// maximum. The searches themselves are judged in the loadgen package, on its clock.
 	code, stdout, stderr := runCLI("-echo", "-ports", port, "-sweep", "-sweep-start", "500", "-sweep-max", "2000",
-		"-step-duration", "200ms", "-slo", "p99=500ms", "-json", "-", "-csv", filepath.Join(dir, "s.csv"), "-html", filepath.Join(dir, "s.html"))
+		"-step-duration", "200ms", "-timeout", "4s", "-slo", "p99=30s", "-max-loss", "1", "-json", "-", "-csv", filepath.Join(dir, "s.csv"), "-html", filepath.Join(dir, "s.html"))
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -142,6 +142,10 @@ type Config struct {
 	// Live, when not nil, receives one line per second: rate, p99 of that second and
 	// errors.
 	Live io.Writer
+
+	// clock, set by this package's tests only, replaces the monotonic clock and the
+	// pacer (see clock). Nil in every real run.
+	clock clock
 }
 
 // ErrConfig is wrapped by every error about a Config.

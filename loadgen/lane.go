@@ -46,6 +46,7 @@ type lane struct {
 	c         counters
 	hist      [numPhases][answered]atomicHist
 	samples   [answered]*sampleStore
+	finished  int // datagrams read and dealt with since the last read, for the clock
 }
 
 func dial(cfg *Config, port int) (*batchio.Conn, error) {
@@ -110,8 +111,9 @@ func (l *lane) receive() {
 		l.driveLoop()
 	}
 	for {
+		l.beforeRead()
 		n, err := l.conn.ReadBatch(l.in)
-		now := r.now()
+		now := r.wake()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -122,6 +124,7 @@ func (l *lane) receive() {
 			continue
 		}
 		l.handleBatch(n, now)
+		l.finished = n
 	}
 }
 

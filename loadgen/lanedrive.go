@@ -112,11 +112,13 @@ func (l *lane) driveLoop() {
 	uc.SetReadDeadline(time.Now().Add(time.Duration(sweepEvery)))
 	l.refill(now)
 	for d.sending {
+		l.beforeRead()
 		n, err := l.conn.ReadBatch(l.in)
-		now = r.now()
+		now = r.wake()
 		switch {
 		case err == nil:
 			d.inflight -= l.handleBatch(n, now)
+			l.finished = n
 		case errors.Is(err, net.ErrClosed):
 			l.stopDrive()
 			return

@@ -35,6 +35,9 @@ type runner struct {
 	drivers      sync.WaitGroup // lanes still sending
 	ctxDone      atomic.Bool    // the run was interrupted: lanes stop sending
 	measuredReqs atomic.Uint64  // requests of the measured phase sent, for Config.Requests
+
+	clk     clock // Config.clock: nil but in tests
+	clkBase int64 // clk's time at the run's start
 }
 
 // Run sends the configured load, waits for the outstanding answers, and returns the
@@ -82,6 +85,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	var wg sync.WaitGroup
 	r.start = time.Now()
+	if r.clk = cfg.clock; r.clk != nil {
+		r.clk.begin(r)
+		r.clkBase = r.clk.now()
+	}
 	for _, l := range r.lanes {
 		wg.Go(l.receive)
 	}
@@ -118,8 +125,14 @@ func (r *runner) closeLanes() {
 	}
 }
 
-// now returns the nanoseconds since the run's start, on the monotonic clock.
-func (r *runner) now() int64 { return int64(time.Since(r.start)) }
+// now returns the nanoseconds since the run's start, on the monotonic clock (or the
+// injected clock of a test).
+func (r *runner) now() int64 {
+	if r.clk != nil {
+		return r.clk.now() - r.clkBase
+	}
+	return int64(time.Since(r.start))
+}
 
 // phase returns the phase of an event at time t.
 func (r *runner) phase(t int64) int {

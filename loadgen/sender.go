@@ -78,13 +78,13 @@ func (s *sender) openLoop(ctx context.Context) {
 		}
 		if at > now {
 			s.flushAll()
-			s.pacer.sleep(time.Duration(min(at-now, int64(5*time.Millisecond))))
+			s.sleep(time.Duration(min(at-now, int64(5*time.Millisecond))))
 			continue
 		}
 		for k := 0; k < maxPerRound && at <= now && !s.done(at); k++ {
 			if !s.emit(at) {
 				s.flushAll()
-				s.pacer.sleep(100 * time.Microsecond) // a ring is full: wait for timeouts
+				s.sleep(100 * time.Microsecond) // a ring is full: wait for timeouts
 				break
 			}
 			i++
@@ -118,6 +118,10 @@ func (s *sender) closedLoop(ctx context.Context) {
 		}
 		s.flushAll()
 		if r.inflight.Load() >= int64(r.cfg.Concurrency) {
+			if r.clk != nil {
+				r.clk.sleep(sweepEvery) // ends at the clock's next event, or after sweepEvery
+				continue
+			}
 			wait.Reset(sweepEvery)
 			select {
 			case <-r.doorbell:
@@ -137,14 +141,36 @@ func (s *sender) awaitDrivers(ctx context.Context) {
 		r.drivers.Wait()
 		close(done)
 	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		r.ctxDone.Store(true)
-		<-done
+	if r.clk != nil {
+		s.clockDrivers(ctx, done)
+	} else {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			r.ctxDone.Store(true)
+			<-done
+		}
 	}
 	for _, l := range r.lanes {
 		s.lastSent = max(s.lastSent, l.drive.lastSent)
+	}
+}
+
+// clockDrivers is awaitDrivers on an injected clock: the lanes need time to pass to
+// get their answers and timeouts, and only the sender's sleep moves it.
+func (s *sender) clockDrivers(ctx context.Context, done <-chan struct{}) {
+	r := s.r
+	sweepEvery := min(r.cfg.Timeout/10, 10*time.Millisecond)
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if ctx.Err() != nil {
+			r.ctxDone.Store(true)
+		}
+		r.clk.sleep(sweepEvery)
 	}
 }
 
@@ -164,7 +190,7 @@ func (s *sender) drain(ctx context.Context) {
 			s.sweep(math.MaxInt64 / 2) // everything left is past its timeout
 			return
 		}
-		s.pacer.sleep(time.Millisecond)
+		s.sleep(time.Millisecond)
 	}
 }
 

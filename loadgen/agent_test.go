@@ -14,7 +14,10 @@ import (
 )
 
 // TestAgent runs a mixed load against a real agent with static routes: the figures
-// add up, and the retcodes and request counts match the agent's own counters.
+// add up, and the retcodes and request counts match the agent's own counters. It runs
+// on simulated time, through proxies (see simNet) that pass each datagram to the
+// agent and its answer back 100us later, whenever the agent really answered: every
+// request is answered in time however slow the machine, and every one is counted.
 func TestAgent(t *testing.T) {
 	routes := map[lb.Key][]lb.Host{}
 	ip, _ := codec.ParseIPv4("127.0.0.1")
@@ -22,9 +25,12 @@ func TestAgent(t *testing.T) {
 		routes[lb.Key{Modid: m, Cmdid: 1}] = []lb.Host{{IP: ip, Port: 7000}, {IP: ip, Port: 7001}}
 	}
 	a, agentPorts := agenttest.Start(t, routes, 3)
-	var ports []int
+	sim := newSimNet(t)
+	var ports, watched []int // the proxies' ports, in the agent's order; every port involved
 	for _, p := range agentPorts {
-		ports = append(ports, int(p))
+		port := sim.proxy(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p), 100*time.Microsecond, answeredByAgent)
+		ports = append(ports, port)
+		watched = append(watched, port, int(p))
 	}
 	cfg := Config{
 		Ports:       ports,
@@ -36,20 +42,39 @@ func TestAgent(t *testing.T) {
 		Requests:    4000,
 		Timeout:     time.Second,
 	}
-	rep, err := Run(context.Background(), cfg)
+	rep, err := Run(context.Background(), sim.config(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkIdentities(t, rep)
 	if rep.Timeouts != 0 || rep.Malformed != 0 || rep.Late != 0 || rep.Duplicates != 0 {
-		t.Fatalf("timeouts %d malformed %d late %d duplicates %d on loopback, want none", rep.Timeouts, rep.Malformed, rep.Late, rep.Duplicates)
+		t.Fatalf("timeouts %d malformed %d late %d duplicates %d want none: the simulated time waits for every answer", rep.Timeouts, rep.Malformed, rep.Late, rep.Duplicates)
 	}
-	// The reports after get_host answers may still be on their way: give them time.
+	want := map[codec.MsgID]uint64{
+		codec.MsgGetHostRequest:     rep.ByType.GetHost.Sent,
+		codec.MsgAPIGetRouteRequest: rep.ByType.GetRoute.Sent,
+		codec.MsgReportRequest:      rep.ReportsSent,
+	}
+	// The last reports may still be on their way to the agent: wait until every
+	// datagram sent has reached it, or is explained by kernel drops and send errors.
 	var c agent.Counters
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if c = a.Counters(); c.Requests[codec.MsgReportRequest] >= rep.ReportsSent {
-			break
+	var kernelDrops uint64
+	var dropsErr error
+	arrived := func() bool {
+		c = a.Counters()
+		kernelDrops, dropsErr = udpstat.Drops(watched)
+		for id, n := range want {
+			if c.Requests[id]+kernelDrops+rep.SendErrors < n {
+				return false
+			}
 		}
+		return true
+	}
+	for deadline := time.Now().Add(30 * time.Second); !arrived() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if dropsErr != nil {
+		t.Logf("kernel drops unknown: %v", dropsErr)
 	}
 	rc := rep.Retcodes
 	got := [4]uint64{rc.Succ, rc.Overload, rc.SystemError, rc.NoExist}
@@ -59,33 +84,31 @@ func TestAgent(t *testing.T) {
 	if rc.NoExist == 0 || rc.Succ == 0 {
 		t.Errorf("retcodes %+v: want succ and noexist answers", rc)
 	}
-	want := map[codec.MsgID]uint64{
-		codec.MsgGetHostRequest:     rep.ByType.GetHost.Sent,
-		codec.MsgAPIGetRouteRequest: rep.ByType.GetRoute.Sent,
-		codec.MsgReportRequest:      rep.ReportsSent,
-	}
-	// A datagram the kernel accepted can still be dropped by it at the agent's full
-	// receive buffer, and a send that failed is counted as a send error: a difference
-	// those explain is the machine's, anything else is the load generator's miscount.
-	kernelDrops, err := udpstat.Drops(ports)
-	if err != nil {
-		t.Logf("kernel drops unknown: %v", err)
-	}
+	// A datagram the kernel accepted can still be dropped by it at a full receive
+	// buffer, and a send that failed is counted as a send error: a difference those
+	// explain is the machine's, anything else is the load generator's miscount.
 	for id, n := range want {
 		got := c.Requests[id]
 		if got == n {
 			continue
 		}
 		if got < n && n-got <= kernelDrops+rep.SendErrors {
-			t.Logf("agent received %d %s, load generator sent %d: explained by %d kernel drops at the agent and %d send errors",
+			t.Logf("agent received %d %s, load generator sent %d: explained by %d kernel drops and %d send errors",
 				got, id, n, kernelDrops, rep.SendErrors)
 			continue
 		}
-		t.Errorf("agent received %d %s, load generator sent %d (kernel drops at the agent %d, send errors %d, agent drops %v)",
+		t.Errorf("agent received %d %s, load generator sent %d (kernel drops at the proxy and the agent %d, send errors %d, agent drops %v)",
 			got, id, n, kernelDrops, rep.SendErrors, c.Drops)
 	}
 	if rep.ByType.Report.ReportsAfter != rc.Succ {
 		t.Errorf("%d reports after get_host, want one per succ answer (%d)", rep.ByType.Report.ReportsAfter, rc.Succ)
 	}
 	t.Logf("%d get_host (%+v), %d get_route, %d reports; p99 %.0fus", rep.ByType.GetHost.Sent, rc, rep.ByType.GetRoute.Sent, rep.ReportsSent, rep.LatencyUS.P99)
+}
+
+// answeredByAgent reports whether the agent answers datagram d: get_host and
+// get_route requests; reports get no answer.
+func answeredByAgent(d []byte) bool {
+	id, _, r := codec.ParseDatagram(d)
+	return r == codec.ReasonOK && (id == codec.MsgGetHostRequest || id == codec.MsgAPIGetRouteRequest)
 }

@@ -21,7 +21,7 @@ func TestSendReceiveAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.pacer.close()
-	l.conn.UDPConn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	l.conn.UDPConn().SetReadDeadline(time.Now().Add(30 * time.Second)) // a bound for a stalled machine
 	round := func() {
 		now := r.now()
 		for range 16 {
@@ -59,7 +59,7 @@ func TestDrivenLoopAllocs(t *testing.T) {
 	r, l := newOneLaneRunner(t, Config{Concurrency: 16})
 	r.driven = true
 	l.startDrive(16, 1<<62)
-	l.conn.UDPConn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	l.conn.UDPConn().SetReadDeadline(time.Now().Add(30 * time.Second)) // a bound for a stalled machine
 	round := func() {
 		l.refill(r.now())
 		for l.drive.inflight > 0 {

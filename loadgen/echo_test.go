@@ -18,19 +18,29 @@ func startEcho(t testing.TB) *echo.Server {
 	return srv
 }
 
+// TestEchoClosedLoop runs a closed loop with a warm-up in echo mode against the echo
+// server, on simulated time: a proxy (see simNet) passes each datagram to the server
+// and its echo back 1ms later, whenever the server really echoed it. Every request
+// of the measured phase is answered, as its own echo, in exactly 1ms.
 func TestEchoClosedLoop(t *testing.T) {
 	srv := startEcho(t)
-	cfg := Config{Ports: []int{int(srv.Addr().Port())}, Echo: true, Duration: 300 * time.Millisecond, Warmup: 130 * time.Millisecond,
-		Concurrency: 16, Mix: Mix{KindGetHost: 8, KindGetRoute: 1, KindReport: 1}, Modids: Range{1, 100}}
+	sim := newSimNet(t)
+	port := sim.proxy(srv.Addr(), time.Millisecond, func([]byte) bool { return true })
+	cfg := sim.config(Config{Ports: []int{port}, Echo: true, Duration: 300 * time.Millisecond, Warmup: 130 * time.Millisecond,
+		Concurrency: 16, Mix: Mix{KindGetHost: 8, KindGetRoute: 1, KindReport: 1}, Modids: Range{1, 100}})
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkIdentities(t, rep)
-	if rep.Received == 0 || rep.Timeouts != 0 {
-		t.Errorf("received %d, timeouts %d", rep.Received, rep.Timeouts)
+	if rep.Received == 0 || rep.Received != rep.Sent || rep.Timeouts != 0 || rep.Malformed != 0 || rep.ReportsSent == 0 {
+		t.Errorf("sent %d received %d timeouts %d malformed %d reports %d: want every request answered, reports sent",
+			rep.Sent, rep.Received, rep.Timeouts, rep.Malformed, rep.ReportsSent)
 	}
-	t.Logf("rate %.0f/s p50 %.1fus p99 %.1fus", rep.Rate, rep.LatencyUS.P50, rep.LatencyUS.P99)
+	if l := rep.LatencyUS; !l.Exact || l.Min != 1000 || l.Max != 1000 {
+		t.Errorf("latency %+v: want exactly 1000us each", l)
+	}
+	t.Logf("sent %d, %d reports, rate %.0f/s", rep.Sent, rep.ReportsSent, rep.Rate)
 }
 
 // checkIdentities asserts the identities Report documents.

@@ -2,7 +2,7 @@ package loadgen
 
 import (
 	"net"
-	"sync"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,9 +11,11 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 )
 
-// fakeAgent answers get_host and get_route on one UDP port after a fixed delay, and
-// misbehaves on chosen requests (counted by arrival order, 1-based, over get_host
-// requests), so that a test knows exactly what the load generator should count.
+// fakeAgent answers get_host and get_route on one UDP port of a simNet, on the
+// simNet's time: after a fixed delay, and misbehaving on chosen requests (counted by
+// arrival order, 1-based, over get_host requests), so that a test knows exactly what
+// the load generator should count. Everything it does is decided when it reads a
+// datagram, at the simulated time the datagram was sent.
 type fakeAgent struct {
 	delay     time.Duration
 	dropEvery int           // no answer
@@ -25,148 +27,175 @@ type fakeAgent struct {
 	stallAt   int           // stop reading for stall when this request arrives
 	stall     time.Duration
 	capacity  float64 // when positive, drop requests beyond this rate per second
+	// realPause, when positive, stalls the whole simulated network for this much real
+	// time at each pauseEvery-th datagram, as a busy machine would.
+	realPause  time.Duration
+	pauseEvery int
 
-	conn *net.UDPConn
-	out  chan reply
-	wg   sync.WaitGroup
-
+	sim                         *simNet
+	conn                        *net.UDPConn
 	n, dropped, late, dups, bad atomic.Int64
+
+	// Owned by the reader, under the simNet's lock.
+	busyUntil int64 // simulated time the stall ends
+	tokens    float64
+	last      int64
+	req       larspb.GetHostRequest
+	rreq      larspb.GetRouteRequest
 }
 
-type reply struct {
-	due  time.Time
-	to   *net.UDPAddr
-	data []byte
-}
-
-func (f *fakeAgent) start(t testing.TB) int {
+// listenLoopback binds a UDP socket on an ephemeral port of 127.0.0.1, closed when
+// the test ends.
+func listenLoopback(t testing.TB) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.SetReadBuffer(4 << 20)
-	f.conn = c
-	f.out = make(chan reply, 1<<16)
-	f.wg.Add(2)
-	go f.read()
-	go f.write()
-	t.Cleanup(func() {
-		c.Close()
-		close(f.out)
-		f.wg.Wait()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func port(c *net.UDPConn) int { return c.LocalAddr().(*net.UDPAddr).Port }
+
+// agent starts f on the network and returns its port.
+func (s *simNet) agent(f *fakeAgent) int {
+	f.sim, f.conn = s, listenLoopback(s.t)
+	s.serve(f.conn, f.handle)
+	return port(f.conn)
+}
+
+// serve reads the datagrams of c until it is closed, and hands each to handle at the
+// simulated time, under the simNet's lock, before counting it read.
+func (s *simNet) serve(c *net.UDPConn, handle func(now int64, data []byte, from *net.UDPAddr)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		buf := make([]byte, 64<<10)
+		for {
+			n, from, err := c.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			handle(s.vt, buf[:n], from)
+			s.read++
+			s.cond.Broadcast()
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// handle scripts the answer to one datagram read at now.
+func (f *fakeAgent) handle(now int64, data []byte, from *net.UDPAddr) {
+	s := f.sim
+	if f.pauseEvery > 0 && (f.n.Load()+1)%int64(f.pauseEvery) == 0 {
+		time.Sleep(f.realPause) // holding the simNet's lock: nothing moves meanwhile
+	}
+	readAt := max(now, f.busyUntil)
+	if f.capacity > 0 {
+		f.tokens = min(f.tokens+float64(readAt-f.last)/1e9*f.capacity, f.capacity/100)
+		f.last = readAt
+		if f.tokens < 1 {
+			f.dropped.Add(1)
+			return
+		}
+		f.tokens--
+	}
+	id, body, r := codec.ParseDatagram(data)
+	if r != codec.ReasonOK {
+		return
+	}
+	switch id {
+	case codec.MsgGetHostRequest:
+		if f.req.UnmarshalVT(body) != nil {
+			return
+		}
+		k := int(f.n.Add(1))
+		if k == f.stallAt {
+			f.busyUntil = readAt + int64(f.stall)
+			readAt = f.busyUntil
+		}
+		resp := &larspb.GetHostResponse{Seq: f.req.Seq, Modid: f.req.Modid, Cmdid: f.req.Cmdid,
+			Host: &larspb.HostInfo{Ip: 0x7f000001, Port: 7000}}
+		out, _ := codec.AppendFrame(nil, codec.MsgGetHostResponse, resp)
+		due := readAt + int64(f.delay)
+		switch {
+		case f.dropEvery > 0 && k%f.dropEvery == 0:
+			f.dropped.Add(1)
+			return
+		case f.lateEvery > 0 && k%f.lateEvery == 0 && k <= f.lateUntil:
+			f.late.Add(1)
+			due = readAt + int64(f.lateDelay)
+		case f.badEvery > 0 && k%f.badEvery == 0:
+			f.bad.Add(1)
+			out = out[:len(out)-1] // header length no longer matches
+		case f.dupEvery > 0 && k%f.dupEvery == 0:
+			f.dups.Add(1)
+			s.schedule(due, f.conn, from, out)
+		}
+		s.schedule(due, f.conn, from, out)
+	case codec.MsgAPIGetRouteRequest:
+		if f.rreq.UnmarshalVT(body) != nil {
+			return
+		}
+		resp := &larspb.GetRouteResponse{Modid: f.rreq.Modid, Cmdid: f.rreq.Cmdid,
+			Host: []*larspb.HostInfo{{Ip: 0x7f000001, Port: 7000}, {Ip: 0x7f000001, Port: 7001}}}
+		out, _ := codec.AppendFrame(nil, codec.MsgAPIGetRouteResponse, resp)
+		s.schedule(readAt+int64(f.delay), f.conn, from, out)
+	}
+}
+
+// proxy stands for a real server at addr (see simNet): it forwards every datagram to
+// it, and the server's answer to a datagram that answered says is due delay after
+// the datagram. It returns the proxy's port.
+func (s *simNet) proxy(addr netip.AddrPort, delay time.Duration, answered func([]byte) bool) int {
+	c := listenLoopback(s.t)
+	server := net.UDPAddrFromAddrPort(addr)
+	upstream := map[netip.AddrPort]*net.UDPConn{} // a socket toward the server per client socket
+	s.serve(c, func(now int64, data []byte, from *net.UDPAddr) {
+		key := from.AddrPort()
+		up := upstream[key]
+		if up == nil {
+			var err error
+			if up, err = net.DialUDP("udp", nil, server); err != nil {
+				s.t.Errorf("proxy: %v", err)
+				return
+			}
+			up.SetReadBuffer(4 << 20)
+			s.t.Cleanup(func() { up.Close() })
+			upstream[key] = up
+			s.forward(up, c, from, delay)
+		}
+		if answered(data) {
+			s.awaiting++
+		}
+		if _, err := up.Write(data); err != nil {
+			s.t.Errorf("proxy: %v", err)
+		}
 	})
-	return c.LocalAddr().(*net.UDPAddr).Port
+	return port(c)
 }
 
-func (f *fakeAgent) read() {
-	defer f.wg.Done()
-	buf := make([]byte, 2048)
-	var req larspb.GetHostRequest
-	var rreq larspb.GetRouteRequest
-	var tokens float64
-	last := time.Now()
-	for {
-		n, from, err := f.conn.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		now := time.Now()
-		if f.capacity > 0 {
-			tokens = min(tokens+now.Sub(last).Seconds()*f.capacity, f.capacity/100)
-			last = now
-			if tokens < 1 {
-				f.dropped.Add(1)
-				continue
+// forward schedules the server's answers read on up, due delay after their request,
+// from the proxy's socket c to the client.
+func (s *simNet) forward(up, c *net.UDPConn, client *net.UDPAddr, delay time.Duration) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := up.Read(buf)
+			if err != nil {
+				return
 			}
-			tokens--
+			s.mu.Lock()
+			// The time stood still since the request: it waits for this answer.
+			s.schedule(s.vt+int64(delay), c, client, append([]byte(nil), buf[:n]...))
+			s.awaiting--
+			s.cond.Broadcast()
+			s.mu.Unlock()
 		}
-		id, body, r := codec.ParseDatagram(buf[:n])
-		if r != codec.ReasonOK {
-			continue
-		}
-		switch id {
-		case codec.MsgGetHostRequest:
-			if req.UnmarshalVT(body) != nil {
-				continue
-			}
-			k := int(f.n.Add(1))
-			if k == f.stallAt {
-				time.Sleep(f.stall)
-			}
-			resp := &larspb.GetHostResponse{Seq: req.Seq, Modid: req.Modid, Cmdid: req.Cmdid,
-				Host: &larspb.HostInfo{Ip: 0x7f000001, Port: 7000}}
-			data, _ := codec.AppendFrame(nil, codec.MsgGetHostResponse, resp)
-			delay := f.delay
-			switch {
-			case f.dropEvery > 0 && k%f.dropEvery == 0:
-				f.dropped.Add(1)
-				continue
-			case f.lateEvery > 0 && k%f.lateEvery == 0 && k <= f.lateUntil:
-				f.late.Add(1)
-				delay = f.lateDelay
-			case f.badEvery > 0 && k%f.badEvery == 0:
-				f.bad.Add(1)
-				data = data[:len(data)-1] // header length no longer matches
-			case f.dupEvery > 0 && k%f.dupEvery == 0:
-				f.dups.Add(1)
-				f.out <- reply{due: now.Add(delay), to: from, data: data}
-			}
-			f.out <- reply{due: now.Add(delay), to: from, data: data}
-		case codec.MsgAPIGetRouteRequest:
-			if rreq.UnmarshalVT(body) != nil {
-				continue
-			}
-			resp := &larspb.GetRouteResponse{Modid: rreq.Modid, Cmdid: rreq.Cmdid,
-				Host: []*larspb.HostInfo{{Ip: 0x7f000001, Port: 7000}, {Ip: 0x7f000001, Port: 7001}}}
-			data, _ := codec.AppendFrame(nil, codec.MsgAPIGetRouteResponse, resp)
-			f.out <- reply{due: now.Add(f.delay), to: from, data: data}
-		}
-	}
-}
-
-// write sends the replies when due; late ones are held on a side list so that they
-// do not hold up the others.
-func (f *fakeAgent) write() {
-	defer f.wg.Done()
-	p, err := newPacer()
-	if err != nil {
-		panic(err)
-	}
-	defer p.close()
-	var held []reply
-	flushHeld := func(now time.Time) {
-		k := 0
-		for _, r := range held {
-			if now.Before(r.due) {
-				held[k] = r
-				k++
-				continue
-			}
-			f.conn.WriteToUDP(r.data, r.to)
-		}
-		held = held[:k]
-	}
-	for {
-		var r reply
-		var ok bool
-		select {
-		case r, ok = <-f.out:
-		case <-time.After(5 * time.Millisecond):
-			flushHeld(time.Now())
-			continue
-		}
-		if !ok {
-			return
-		}
-		if time.Until(r.due) > f.delay+time.Millisecond {
-			held = append(held, r)
-			continue
-		}
-		if d := time.Until(r.due); d > 0 {
-			p.sleep(d)
-		}
-		f.conn.WriteToUDP(r.data, r.to)
-		flushHeld(time.Now())
-	}
+	}()
 }

@@ -51,10 +51,10 @@ func TestDriveShares(t *testing.T) {
 	}
 }
 
-// TestDrivenClosedLoop runs closed loops against three fake agent ports, the second
-// of which loses every tenth request, with each socket driving its own window and
-// with the shared window: the exact request count is sent, losses end as timeouts
-// and the window keeps going around them. With windows per socket the lossy port is
+// TestDrivenClosedLoop runs closed loops, on simulated time, against three fake agent
+// ports, the second of which loses every tenth request, with each socket driving its
+// own window and with the shared window: the exact request count is sent, exactly the
+// losses end as timeouts and the window keeps going around them. With windows per socket the lossy port is
 // sent less (its window waits for timeouts); with the shared window every port gets
 // its keys' third.
 func TestDrivenClosedLoop(t *testing.T) {
@@ -63,15 +63,16 @@ func TestDrivenClosedLoop(t *testing.T) {
 }
 
 func testClosedLoopWindows(t *testing.T, shared bool) {
+	sim := newSimNet(t)
 	fakes := []*fakeAgent{{delay: 200 * time.Microsecond}, {delay: 200 * time.Microsecond, dropEvery: 10},
 		{delay: 200 * time.Microsecond}}
 	var ports []int
 	for _, f := range fakes {
-		ports = append(ports, f.start(t))
+		ports = append(ports, sim.agent(f))
 	}
 	const n = 3000
-	rep, err := Run(context.Background(), Config{Ports: ports, Concurrency: 48, Requests: n, Warmup: 0,
-		Timeout: 500 * time.Millisecond, Modids: Range{1, 99}, SharedWindow: shared})
+	rep, err := Run(context.Background(), sim.config(Config{Ports: ports, Concurrency: 48, Requests: n, Warmup: 0,
+		Timeout: 500 * time.Millisecond, Modids: Range{1, 99}, SharedWindow: shared}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +90,7 @@ func testClosedLoopWindows(t *testing.T, shared bool) {
 			t.Errorf("windows per socket: port %d saw %d of %d requests, want more than a third", i, f.n.Load(), n)
 		}
 	}
+	t.Logf("requests per port %d %d %d; timeouts %d", fakes[0].n.Load(), fakes[1].n.Load(), fakes[2].n.Load(), rep.Timeouts)
 	if rep.Sent != n || seen != n {
 		t.Fatalf("report sent %d, agents saw %d, want %d", rep.Sent, seen, n)
 	}
@@ -98,23 +100,32 @@ func testClosedLoopWindows(t *testing.T, shared bool) {
 }
 
 // TestDrivenClosedLoopInterrupted: cancelling the run stops the sockets that drive it
-// promptly, and what was sent adds up.
+// promptly, and what was sent adds up. It runs on the real clock, against the echo
+// server: the run is cancelled once the server has echoed 100 requests, and must end
+// well before its minute is up (the bound is for a machine stalled for seconds).
 func TestDrivenClosedLoopInterrupted(t *testing.T) {
-	f := &fakeAgent{delay: 100 * time.Microsecond}
-	port := f.start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	srv := startEcho(t)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
-	rep, err := Run(ctx, Config{Ports: []int{port}, Concurrency: 32, Duration: time.Minute, Warmup: 0,
-		Timeout: 200 * time.Millisecond})
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		defer cancel()
+		for deadline := time.Now().Add(30 * time.Second); srv.Served() < 100 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		cancelled <- time.Now()
+	}()
+	rep, err := Run(ctx, Config{Ports: []int{int(srv.Addr().Port())}, Echo: true, Concurrency: 32, Duration: time.Minute,
+		Warmup: 0, Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("the run took %v after its cancellation at 300ms", took)
+	at := <-cancelled
+	if took := time.Since(at); took > 30*time.Second {
+		t.Errorf("the run took %v after its cancellation", took)
 	}
-	if !rep.Interrupted || rep.Sent == 0 {
-		t.Errorf("interrupted %v, sent %d: want an interrupted run that sent", rep.Interrupted, rep.Sent)
+	if !rep.Interrupted || rep.Sent < 100 {
+		t.Errorf("interrupted %v, sent %d: want an interrupted run that sent 100 requests or more", rep.Interrupted, rep.Sent)
 	}
 	checkIdentities(t, rep)
 }

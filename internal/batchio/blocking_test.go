@@ -12,8 +12,10 @@ import (
 	"github.com/larsgo/lars/internal/batchio"
 )
 
-// stopLimit is how soon Close must stop a blocked reader: the servers' shutdown budget.
-const stopLimit = 2 * time.Second
+// stopLimit is how soon Close must stop a blocked reader: at once when its shutdown
+// reaches the reader, else after blockingWake (200 ms), well within the servers'
+// shutdown budget of 2 s; the limit adds slack for a machine stalled for seconds.
+const stopLimit = 10 * time.Second
 
 // listenBlocking returns a ListenBlocking Conn on an ephemeral 127.0.0.1 port, closed
 // at cleanup.
@@ -119,7 +121,10 @@ func TestBlockingCloseStopsIdleReaders(t *testing.T) {
 	for _, c := range conns {
 		dones = append(dones, serveEcho(c, 4))
 	}
-	time.Sleep(20 * time.Millisecond) // let the readers block (a late one returns at once)
+	// Close once every reader waits (a late one would return at once).
+	if !waitFor(func() bool { return goroutinesIn("batchio_test.serveEcho", "batchio.(*Conn).ReadBatch") >= len(conns) }) {
+		t.Fatal("the readers are not all in ReadBatch")
+	}
 	closed := time.Now()
 	for _, c := range conns {
 		c.Close()

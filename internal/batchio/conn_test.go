@@ -246,7 +246,10 @@ func TestCloseUnblocksRead(t *testing.T) {
 			_, err := c.ReadBatch(batchio.NewBatch(4, 0))
 			done <- err
 		}()
-		time.Sleep(20 * time.Millisecond) // let ReadBatch park
+		// Close once ReadBatch waits (a Close before it is net.ErrClosed too).
+		if !waitFor(func() bool { return goroutinesIn("TestCloseUnblocksRead", "batchio.(*Conn).ReadBatch") == 1 }) {
+			t.Fatal("ReadBatch does not wait")
+		}
 		c.Close()
 		select {
 		case err := <-done:

@@ -26,7 +26,7 @@ func TestReadQueued(t *testing.T) {
 			}()
 			select {
 			case <-done:
-			case <-time.After(stopLimit):
+			case <-time.After(testTimeout): // ReadQueued does not wait: only a defect takes this long
 				t.Fatal("ReadQueued waited on an empty socket")
 			}
 			if n != 0 || err != nil {
@@ -42,7 +42,7 @@ func TestReadQueued(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := 0
-			for deadline := time.Now().Add(stopLimit); got < 3 && time.Now().Before(deadline); {
+			for deadline := time.Now().Add(testTimeout); got < 3 && time.Now().Before(deadline); {
 				n, err := srv.ReadQueued(in)
 				if err != nil {
 					t.Fatal(err)

@@ -36,6 +36,12 @@ var buildAgent = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// patience bounds every wait for something a working agent does (start, answer,
+// reload, stop): never reached on a working build however busy the machine. The
+// agents under test are also given it as their -shutdown-limit, so that a machine
+// stalled for seconds while one stops does not turn a clean stop into exit 1.
+const patience = 30 * time.Second
+
 // freeUDPPort returns a UDP port of 127.0.0.1 that was free a moment ago.
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
@@ -68,7 +74,8 @@ func startBinary(t *testing.T, args ...string) (*exec.Cmd, *proctest.Buffer) {
 	return cmd, &logs
 }
 
-// getHost asks the agent on port for key (modid, cmdid), retrying while it starts.
+// getHost asks the agent on port for key (modid, cmdid), retrying while it starts,
+// for up to patience. An answer slower than a try is read by a later one.
 func getHost(t *testing.T, port int, modid, cmdid int32) *pb.GetHostResponse {
 	t.Helper()
 	c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
@@ -78,9 +85,9 @@ func getHost(t *testing.T, port int, modid, cmdid int32) *pb.GetHostResponse {
 	defer c.Close()
 	frame, _ := codec.AppendFrame(nil, codec.MsgGetHostRequest, &pb.GetHostRequest{Seq: 7, Modid: modid, Cmdid: cmdid})
 	buf := make([]byte, 2048)
-	for range 100 {
+	for giveUp := time.Now().Add(patience); time.Now().Before(giveUp); {
 		c.Write(frame)
-		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 		n, err := c.Read(buf)
 		if err != nil { // not listening yet (refused) or slow: try again
 			time.Sleep(20 * time.Millisecond)
@@ -102,7 +109,8 @@ func TestBinaryServesReloadsAndStops(t *testing.T) {
 	routes := filepath.Join(dir, "routes.txt")
 	os.WriteFile(routes, []byte("# demo\n1 1 127.0.0.1 7000\n"), 0o644)
 	port := freeUDPPort(t)
-	cmd, logs := startBinary(t, "-routes", routes, "-ports", strconv.Itoa(port), "-sockets", "1")
+	cmd, logs := startBinary(t, "-routes", routes, "-ports", strconv.Itoa(port), "-sockets", "1",
+		"-shutdown-limit", patience.String())
 
 	m := getHost(t, port, 1, 1)
 	if m.Retcode != 0 || m.Host.GetPort() != 7000 {
@@ -115,7 +123,7 @@ func TestBinaryServesReloadsAndStops(t *testing.T) {
 	// A good reload adds key (2,2); a bad one keeps it.
 	os.WriteFile(routes, []byte("1 1 127.0.0.1 7000\n2 2 127.0.0.1 7100\n"), 0o644)
 	cmd.Process.Signal(syscall.SIGHUP)
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(patience)
 	for getHost(t, port, 2, 2).Retcode != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("reload not applied; logs:\n%s", logs)
@@ -124,8 +132,9 @@ func TestBinaryServesReloadsAndStops(t *testing.T) {
 	}
 	os.WriteFile(routes, []byte("1 1 127.0.0.1 notaport\n"), 0o644)
 	cmd.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(patience)
 	for !strings.Contains(logs.String(), "reload failed") {
-		if time.Now().After(deadline.Add(2 * time.Second)) {
+		if time.Now().After(deadline) {
 			t.Fatalf("bad reload not logged; logs:\n%s", logs)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -134,13 +143,10 @@ func TestBinaryServesReloadsAndStops(t *testing.T) {
 		t.Fatalf("bad reload dropped the routes: %v", m)
 	}
 
-	start := time.Now()
+	// A clean stop: every goroutine ends within the shutdown limit (exit 0).
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v; logs:\n%s", err, logs)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("took %v to stop", d)
 	}
 }
 
@@ -167,6 +173,7 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 		{"bad listen", []string{"-listen", "not-an-ip", "-routes", bad}, ""},
 		{"extra argument", []string{"extra"}, "unexpected argument"},
 		{"bad wait mode", []string{"-wait", "spin", "-routes", bad}, "invalid -wait"},
+		{"bad shutdown limit", []string{"-shutdown-limit", "0s"}, "invalid -shutdown-limit"},
 		{"cache with a routes file", []string{"-routes", filepath.Join(dir, "none"), "-cache", filepath.Join(dir, "c")}, "-cache"},
 	}
 	for _, c := range cases {
@@ -194,8 +201,9 @@ func TestBinaryDNSListFailsOver(t *testing.T) {
 	first.Close()
 	second.SetRoute(3, 3, lb.Host{IP: 2130706433, Port: 7300})
 	port := freeUDPPort(t)
-	cmd, logs := startBinary(t, "-dns", first.Addr()+","+second.Addr(), "-ports", strconv.Itoa(port), "-sockets", "1")
-	deadline := time.Now().Add(5 * time.Second)
+	cmd, logs := startBinary(t, "-dns", first.Addr()+","+second.Addr(), "-ports", strconv.Itoa(port), "-sockets", "1",
+		"-shutdown-limit", patience.String())
+	deadline := time.Now().Add(patience)
 	for {
 		m := getHost(t, port, 3, 3)
 		if m.Retcode == 0 && m.Host.GetPort() == 7300 {
@@ -220,7 +228,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run([]string{"-h"}, &out, nil); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-log-format"} {
+	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-shutdown-limit", "-log-format"} {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("-h lacks %s", f)
 		}
@@ -228,7 +236,8 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 }
 
 // TestBinaryWaitModesStopOnSIGTERM serves in each wait mode, two sockets per port on
-// three ports, and exits cleanly within the 2-second budget on SIGTERM while idle.
+// three ports, and exits cleanly (every serving thread woken and stopped within the
+// shutdown limit) on SIGTERM while idle.
 func TestBinaryWaitModesStopOnSIGTERM(t *testing.T) {
 	routes := filepath.Join(t.TempDir(), "routes.txt")
 	os.WriteFile(routes, []byte("1 1 127.0.0.1 7000\n"), 0o644)
@@ -241,7 +250,8 @@ func TestBinaryWaitModesStopOnSIGTERM(t *testing.T) {
 				}
 			}
 			list := strconv.Itoa(ports[0]) + "," + strconv.Itoa(ports[1]) + "," + strconv.Itoa(ports[2])
-			cmd, logs := startBinary(t, "-routes", routes, "-ports", list, "-sockets", "2", "-wait", mode)
+			cmd, logs := startBinary(t, "-routes", routes, "-ports", list, "-sockets", "2", "-wait", mode,
+				"-shutdown-limit", patience.String())
 			for _, p := range ports {
 				if m := getHost(t, p, 1, 1); m.Retcode != 0 || m.Host.GetPort() != 7000 {
 					t.Fatalf("port %d: answer %v", p, m)
@@ -251,14 +261,15 @@ func TestBinaryWaitModesStopOnSIGTERM(t *testing.T) {
 			if want := mode == "block" && os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 7; raised != want {
 				t.Errorf("GOMAXPROCS raised to 7 for 6 blocked sockets: %v, want %v; logs:\n%s", raised, want, logs)
 			}
-			time.Sleep(20 * time.Millisecond) // idle: every serving thread waits
-			start := time.Now()
+			if mode == "block" {
+				// Idle: every serving thread blocks in recvmmsg. (In poll mode the
+				// serving goroutines park in the netpoller, which cannot be seen from
+				// outside; one not parked yet stops the same way.)
+				waitBlockedReaders(t, cmd.Process.Pid, len(ports)*2)
+			}
 			cmd.Process.Signal(syscall.SIGTERM)
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("exit after SIGTERM: %v; logs:\n%s", err, logs)
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Fatalf("took %v to stop", d)
 			}
 		})
 	}

@@ -27,13 +27,15 @@ const (
 	exitUsage = cli.ExitUsage
 )
 
-// shutdownLimit is how long a stop signal leaves the agent to flush and close.
-const shutdownLimit = 2 * time.Second
+// defaultShutdownLimit is how long a stop signal leaves the agent to flush and close,
+// unless -shutdown-limit says otherwise.
+const defaultShutdownLimit = 2 * time.Second
 
 // options are the command-line flags.
 type options struct {
 	config, routes, listen, ports, dns, cache, reporter, admin, wait string
 	sockets, batch                                                   int
+	shutdownLimit                                                    time.Duration
 	log                                                              cli.LogFlags
 	policies                                                         policyFlags
 }
@@ -53,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
 	o.policies.register(fs)
 	o.log.Register(fs)
 	fs.Usage = func() {
@@ -64,6 +67,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	}
 	if fs.NArg() > 0 {
 		return nil, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.shutdownLimit <= 0 {
+		return nil, nil, fmt.Errorf("invalid -shutdown-limit %v: want a positive duration", o.shutdownLimit)
 	}
 	return o, fs, nil
 }
@@ -187,7 +193,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 		log.Info("stopping", "signal", s.String())
 		break
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), o.shutdownLimit)
 	defer cancel()
 	code := exitOK
 	if adm != nil {

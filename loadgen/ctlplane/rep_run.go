@@ -39,9 +39,9 @@ func (r *repRun) claimRound() bool {
 
 // RunReporter runs simulated agents sending status reports to a report service at the
 // configured rate, then waits (Settle at most) until the store holds every result
-// sent and the service has counted every frame and emptied its queue, and reports what was sent, accepted, written
-// and dropped. An error means the run could not be made: bad configuration, the store
-// unreadable, or no agent could connect.
+// sent and the service has counted every frame and emptied its queue, and reports
+// what was sent, accepted, written and dropped. An error means the run could not be
+// made: bad configuration, the store unreadable, or no agent could connect.
 func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {

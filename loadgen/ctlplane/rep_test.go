@@ -78,7 +78,7 @@ func TestReporterFramesAddUpAgainstFake(t *testing.T) {
 // sent, the store holds every result (one row per agent, key and host), nothing is
 // dropped.
 func TestReporterAgainstReportServiceOnSQLite(t *testing.T) {
-	larstest.CheckGoroutines(t, 5*time.Second)
+	larstest.CheckGoroutines(t, generousWait)
 	db := openStore(t)
 	svc, admin := startReportService(t, reportsvc.Config{Store: db, Logger: quiet})
 	run := func() *ReporterReport {

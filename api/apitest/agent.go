@@ -34,6 +34,9 @@ type Agent struct {
 	drop      int                                   // answers left to drop; guarded by mu
 	delay     int                                   // answers left to delay; guarded by mu
 	delayBy   time.Duration                         // guarded by mu
+	hold      int                                   // answers left to hold (HoldNext); guarded by mu
+	released  bool                                  // Release came since HoldNext; guarded by mu
+	held      []heldAnswer                          // answers held until Release; guarded by mu
 	log       []Request                             // guarded by mu, capacity LogSize
 
 	counts [codec.MsgAPIGetRouteResponse + 1]atomic.Uint64 // requests received per msgid
@@ -197,7 +200,7 @@ func (a *Agent) key(modid, cmdid int32) *keyState {
 }
 
 // record logs r and returns whether its answer is to be dropped, and how late it is to
-// be sent. a.mu must be held.
+// be sent (holdDelay: held until Release). a.mu must be held.
 func (a *Agent) record(r Request) (drop bool, delay time.Duration) {
 	if len(a.log) < cap(a.log) {
 		a.log = append(a.log, r)
@@ -209,6 +212,10 @@ func (a *Agent) record(r Request) (drop bool, delay time.Duration) {
 	if a.drop > 0 {
 		a.drop--
 		return true, 0
+	}
+	if a.hold > 0 {
+		a.hold--
+		return false, holdDelay
 	}
 	if a.delay > 0 {
 		a.delay--

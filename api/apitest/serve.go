@@ -40,6 +40,8 @@ func (a *Agent) serve(i int) {
 		out, delay, ok := s.handle(s.in[:n])
 		switch {
 		case !ok:
+		case delay == holdDelay:
+			a.keep(conn, out, from)
 		case delay > 0:
 			b := append([]byte(nil), out...)
 			a.wg.Add(1)

@@ -20,7 +20,7 @@ import (
 // reverse order: whoever reads the port takes several per read, and every caller gets
 // its own answer, the large one whole.
 func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
-	agent, c := newHandAgent(t, 5*time.Second)
+	agent, c := newHandAgent(t, patience)
 	agent.SetReadBuffer(1 << 20)
 
 	const callers, routeHosts = 16, 3000
@@ -50,7 +50,7 @@ func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
 	}
 	var reqs []request
 	buf := make([]byte, codec.MaxFrameSize+1)
-	agent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	agent.SetReadDeadline(time.Now().Add(patience))
 	for len(reqs) < callers+1 {
 		n, from, err := agent.ReadFromUDP(buf)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/larsgo/lars/api"
 )
@@ -15,7 +14,7 @@ var sinkHost api.Host
 // BenchmarkGetHost is one caller's get_host round trip to the fake agent over loopback.
 func BenchmarkGetHost(b *testing.B) {
 	a := startAgent(b)
-	c := clientOf(b, a, time.Second)
+	c := clientOf(b, a, patience)
 	a.SetRoute(1, 1, hostFor(1, 1))
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -31,7 +30,7 @@ func BenchmarkGetHost(b *testing.B) {
 // BenchmarkGetHostParallel is many callers sharing one client, over the 3 agent ports.
 func BenchmarkGetHostParallel(b *testing.B) {
 	a := startAgent(b)
-	c := clientOf(b, a, 5*time.Second)
+	c := clientOf(b, a, patience)
 	for k := range int32(3) {
 		a.SetRoute(1, k, hostFor(1, k))
 	}
@@ -53,7 +52,7 @@ func BenchmarkGetHostParallel(b *testing.B) {
 // BenchmarkReport is one report datagram sent.
 func BenchmarkReport(b *testing.B) {
 	a := startAgent(b)
-	c := clientOf(b, a, time.Second)
+	c := clientOf(b, a, patience)
 	h := hostFor(1, 1)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -15,7 +15,7 @@ import (
 func TestConcurrentCallers(t *testing.T) {
 	const callers, calls = 100, 40
 	a := startAgent(t)
-	c := clientOf(t, a, 5*time.Second)
+	c := clientOf(t, a, patience)
 	for g := range int32(callers) {
 		for k := range int32(3) {
 			a.SetRoute(g, k, hostFor(g, k))
@@ -58,7 +58,7 @@ func TestMaxInFlight(t *testing.T) {
 	a := startAgent(t)
 	cfg := a.Config()
 	cfg.MaxInFlight = 2
-	cfg.Timeout = 5 * time.Second
+	cfg.Timeout = patience
 	c := newClient(t, cfg)
 	a.SetRoute(1, 1, hostFor(1, 1))
 	var wg sync.WaitGroup
@@ -81,21 +81,29 @@ func TestMaxInFlight(t *testing.T) {
 }
 
 // TestSlotSaturatedTimeout checks that a caller finding every slot taken gives up at
-// its timeout.
+// its timeout, without sending. The caller holding the only slot waits until the test
+// makes its deadline pass, so the slot is taken for as long as the second caller
+// waits, however slow the machine.
 func TestSlotSaturatedTimeout(t *testing.T) {
-	c := newClient(t, api.Config{Ports: []uint16{silentPort(t)}, MaxInFlight: 1, Timeout: 200 * time.Millisecond})
+	agent, port := silentAgent(t)
+	c := newClient(t, api.Config{Ports: []uint16{port}, MaxInFlight: 1, Timeout: patience})
+	first := newDeadlineCtx()
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.GetHost(context.Background(), 1, 1)
+		_, err := c.GetHost(first, 1, 1)
 		done <- err
 	}()
-	waitFor(func() bool { return c.Stats().Sent == 1 })
+	awaitRequests(t, agent, 1) // the first caller holds the slot
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := c.GetHost(ctx, 1, 1); err != api.ErrTimeout {
 		t.Errorf("second caller: %v, want ErrTimeout", err)
 	}
+	first.pass()
 	if err := <-done; err != api.ErrTimeout {
 		t.Errorf("first caller: %v, want ErrTimeout", err)
+	}
+	if s := c.Stats(); s.Sent != 1 || s.Timeouts != 2 {
+		t.Errorf("stats %+v, want the first request alone sent, and 2 timeouts", s)
 	}
 }

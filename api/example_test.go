@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/api/apitest"
@@ -21,7 +22,11 @@ func Example() {
 	backend, _ := api.ParseHost("10.0.0.1:8080")
 	agent.SetRoute(10001, 1, backend)
 
-	client, err := api.New(agent.Config()) // api.New(api.Config{}) for the agent on 127.0.0.1:8888..8890
+	// api.New(api.Config{}) for the agent on 127.0.0.1:8888..8890; here the fake, with
+	// a timeout generous enough for a test on a busy machine.
+	cfg := agent.Config()
+	cfg.Timeout = 30 * time.Second
+	client, err := api.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +57,9 @@ func ExampleClient_GetHost() {
 	defer agent.Close()
 	agent.SetRetcode(1, 1, 1) // every host of key (1, 1) is overloaded
 
-	client, err := api.New(agent.Config())
+	cfg := agent.Config()
+	cfg.Timeout = 30 * time.Second // generous: an example must not fail on a busy machine
+	client, err := api.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -82,7 +89,9 @@ func ExampleClient_GetRoute() {
 	defer agent.Close()
 	agent.SetRoute(7, 3, api.Host{IP: 0x0a000001, Port: 9000})
 
-	client, err := api.New(agent.Config())
+	cfg := agent.Config()
+	cfg.Timeout = 30 * time.Second // generous: an example must not fail on a busy machine
+	client, err := api.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func TestGetHostSuccess(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	h1, h2 := hostFor(1, 2), api.Host{IP: -1062731519, Port: 8080} // 192.168.1.1, negative on the wire
 	a.SetRoute(1, 2, h1, h2)
 	got := map[api.Host]int{}
@@ -45,7 +45,7 @@ func TestGetHostSuccess(t *testing.T) {
 
 func TestGetHostRetcodes(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	for _, tc := range []struct {
 		name    string
 		retcode int32 // forced; 0 leaves the key without route
@@ -70,7 +70,7 @@ func TestGetHostRetcodes(t *testing.T) {
 
 func TestGetHostContext(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	a.SetRoute(1, 1, hostFor(1, 1))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -90,7 +90,7 @@ func TestGetHostContext(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	h := api.Host{IP: -1, Port: 65535} // 255.255.255.255
 	if err := c.Report(7, 9, h, 1); err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestReport(t *testing.T) {
 	if err := c.Report(7, 9, hostFor(7, 9), 0); err != nil {
 		t.Fatal(err)
 	}
-	if !a.WaitCount(codec.MsgReportRequest, 2, 5*time.Second) {
+	if !a.WaitCount(codec.MsgReportRequest, 2, patience) {
 		t.Fatal("reports did not arrive")
 	}
 	want := []struct {
@@ -120,7 +120,7 @@ func TestReport(t *testing.T) {
 // from the same slot afterwards leaves it out.
 func TestReportLatency(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	h := hostFor(3, 4)
 	if err := c.ReportLatency(3, 4, h, 0, 1500*time.Microsecond); err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestReportLatency(t *testing.T) {
 	if err := c.Report(3, 4, h, 0); err != nil {
 		t.Fatal(err)
 	}
-	if !a.WaitCount(codec.MsgReportRequest, 3, 5*time.Second) {
+	if !a.WaitCount(codec.MsgReportRequest, 3, patience) {
 		t.Fatal("reports did not arrive")
 	}
 	want := []uint32{1500, 1, 0}

@@ -44,7 +44,7 @@ var layerUnits = [layers]string{layerPark: "x-park", layerLane: "x-lane", layerD
 func BenchmarkGetHostLayers(b *testing.B) {
 	a := startAgent(b)
 	ports := a.Config().Ports
-	c := newClient(b, api.Config{Ports: ports, Timeout: 5 * time.Second})
+	c := newClient(b, api.Config{Ports: ports, Timeout: patience})
 	const g, chunk = 2, 200
 	ws := make([]*layerWorker, g)
 	for i := range ws {

@@ -20,13 +20,13 @@ func TestMalformedAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	c := newClient(t, api.Config{Ports: []uint16{conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()}, Timeout: 5 * time.Second})
+	c := newClient(t, api.Config{Ports: []uint16{conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()}, Timeout: patience})
 
 	// answer reads one get_host request and sends junk, then the answer for modid,
 	// cmdid with the request's seq.
 	answer := func(modid, cmdid int32) {
 		buf := make([]byte, 2048)
-		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		conn.SetReadDeadline(time.Now().Add(patience))
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			t.Error(err)

@@ -160,7 +160,7 @@ func (w *pairWorker) run(wg *sync.WaitGroup) {
 
 // pairBench runs the single-caller pair and the parallel pairs against one agent.
 func pairBench(b *testing.B, ports []uint16) {
-	c := newClient(b, api.Config{Ports: ports, Timeout: 5 * time.Second})
+	c := newClient(b, api.Config{Ports: ports, Timeout: patience})
 	b.Run("g=1", func(b *testing.B) { pair(b, c, ports, 1) })
 	for _, g := range pairGoroutines {
 		b.Run(fmt.Sprintf("g=%d", g), func(b *testing.B) { pair(b, c, ports, g) })
@@ -210,7 +210,7 @@ func BenchmarkAgentProcessGetHostVsRoundTrip(b *testing.B) {
 	}
 	proctest.Start(b, "lars-agent", "-routes", file, "-ports", strings.Join(names, ","))
 	probe := newClient(b, api.Config{Ports: ports, Timeout: 100 * time.Millisecond})
-	proctest.Eventually(b, 10*time.Second, "lars-agent answering on every port", func() (bool, string) {
+	proctest.Eventually(b, patience, "lars-agent answering on every port", func() (bool, string) {
 		for k := range int32(pairKeys) {
 			if _, err := probe.GetHost(context.Background(), 1, k); err != nil {
 				return false, err.Error()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
@@ -35,7 +34,7 @@ func TestPortIndex(t *testing.T) {
 // the port the Lars API would pick.
 func TestPortSelection(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	ports := a.Ports()
 	keys := [][2]int32{{1, 1}, {1, 2}, {1, 3}, {2, 2}, {-1, 0}, {-7, 3}, {math.MaxInt32, 1}}
 	for _, k := range keys {
@@ -50,7 +49,7 @@ func TestPortSelection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !a.WaitCount(codec.MsgReportRequest, uint64(len(keys)), 5*time.Second) {
+	if !a.WaitCount(codec.MsgReportRequest, uint64(len(keys)), patience) {
 		t.Fatal("reports did not arrive")
 	}
 	for _, r := range a.Requests() {

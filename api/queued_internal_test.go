@@ -16,7 +16,7 @@ import (
 // handed over at once, by the leader (not left for the reader goroutine), and with
 // nothing queued the leader does not wait for one.
 func TestYieldHandsOutQueuedAnswers(t *testing.T) {
-	agent, c := newHandAgent(t, 5*time.Second)
+	agent, c := newHandAgent(t, patience)
 	ln := &c.lanes[0]
 	if !ln.lead.CompareAndSwap(false, true) {
 		t.Fatal("the lane is led before any call")
@@ -39,7 +39,7 @@ func TestYieldHandsOutQueuedAnswers(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(patience): // readQueued does not wait: only a defect takes this long
 		t.Fatal("with nothing queued, readQueued waited for a datagram")
 	}
 	if len(s.ch) != 0 || ln.waiters.Load() != 1 {
@@ -56,7 +56,7 @@ func TestYieldHandsOutQueuedAnswers(t *testing.T) {
 	if _, err := agent.WriteToUDP(answer, local); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patience)
 	for len(s.ch) == 0 && time.Now().Before(deadline) {
 		c.readQueued(0) // the datagram may not be in the socket yet
 	}

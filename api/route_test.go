@@ -14,7 +14,7 @@ import (
 
 func TestGetRoute(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	route := []api.Host{hostFor(3, 4), {IP: -1062731519, Port: 1}, {IP: 0x7f000001, Port: 9}}
 	a.SetRoute(3, 4, route...)
 	pre := api.Host{IP: 1, Port: 1}
@@ -38,9 +38,9 @@ func TestGetRoute(t *testing.T) {
 
 func TestGetRouteConcurrentSameKey(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, 5*time.Second)
+	c := clientOf(t, a, patience)
 	a.SetRoute(5, 5, hostFor(5, 5), hostFor(5, 6))
-	a.DelayNext(1, 50*time.Millisecond) // the others join while the first waits
+	a.HoldNext(1) // the others join while the first waits; their answers end its wait
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
 	for range 10 {
@@ -59,8 +59,19 @@ func TestGetRouteConcurrentSameKey(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	// Answers beyond what the callers needed are late, never misdelivered.
-	waitFor(func() bool { return c.Stats().Received == a.Count(codec.MsgAPIGetRouteRequest) })
+	// Answers beyond what the callers needed are late, never misdelivered. The held
+	// answer goes out now, and a GetHost on the same port reads it and any other
+	// left: the agent answers a port's requests in order, so every answer still due
+	// comes before the GetHost's (which, unlike get_route's, carries a seq).
+	a.Release()
+	const samePort = 8 // (5 + 8) mod 3 == (5 + 5) mod 3
+	a.SetRoute(5, samePort, hostFor(5, samePort))
+	if h, err := c.GetHost(context.Background(), 5, samePort); err != nil || h != hostFor(5, samePort) {
+		t.Fatalf("GetHost after the others = %v, %v", h, err)
+	}
+	if got, sent := c.Stats().Received, a.Count(codec.MsgAPIGetRouteRequest)+1; got != sent {
+		t.Errorf("%d answers received of %d requests", got, sent)
+	}
 	if s := c.Stats(); s.Malformed != 0 || s.Timeouts != 0 {
 		t.Errorf("stats %+v", s)
 	}
@@ -68,7 +79,7 @@ func TestGetRouteConcurrentSameKey(t *testing.T) {
 
 func TestRegInit(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	ctx := context.Background()
 
 	t.Run("route known", func(t *testing.T) {
@@ -82,12 +93,15 @@ func TestRegInit(t *testing.T) {
 	})
 	t.Run("route appears", func(t *testing.T) {
 		before := a.Count(codec.MsgAPIGetRouteRequest)
+		// The first request's answer (empty: the agent records a request and builds
+		// its answer under one lock) is held until the route is set, so the second
+		// request finds it however late this goroutine runs.
+		a.HoldNext(1)
 		go func() {
-			// The agent answers the first request before SetRoute: it records a request
-			// and builds its answer under one lock.
-			if a.WaitCount(codec.MsgAPIGetRouteRequest, before+1, 5*time.Second) {
+			if a.WaitCount(codec.MsgAPIGetRouteRequest, before+1, patience) {
 				a.SetRoute(2, 1, hostFor(2, 1))
 			}
+			a.Release()
 		}()
 		if err := c.RegInit(ctx, 2, 1); err != nil {
 			t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 // request on a connected socket, read its answer) to the same agent port, and reports
 // x-roundtrip as the GetHost pairs do (see alternate).
 func routePair(b *testing.B, ports []uint16) {
-	c := newClient(b, api.Config{Ports: ports, Timeout: 5 * time.Second})
+	c := newClient(b, api.Config{Ports: ports, Timeout: patience})
 	port := ports[api.PortIndex(1, 1, len(ports))]
 	conn, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(port)})
 	if err != nil {

@@ -20,7 +20,7 @@ func TestSentInReadFallsBackToWaitingWrite(t *testing.T) {
 	if err := c.sentInRead(0, []byte("request")); err != nil || c.Stats().Sent != 1 {
 		t.Fatalf("after EAGAIN: %v, %d sent, want written once", err, c.Stats().Sent)
 	}
-	agent.SetReadDeadline(time.Now().Add(2 * time.Second))
+	agent.SetReadDeadline(time.Now().Add(patience))
 	buf := make([]byte, 64)
 	if n, err := agent.Read(buf); err != nil || string(buf[:n]) != "request" {
 		t.Fatalf("the agent read %q, %v, want the request", buf[:n], err)

@@ -13,7 +13,7 @@ import (
 // build doing that failed here within a few thousand calls.)
 func TestSequentialCallsNeverMissTheirAnswer(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, 2*time.Second)
+	c := clientOf(t, a, patience)
 	a.SetRoute(1, 1, hostFor(1, 1))
 	calls := 5000
 	if testing.Short() {

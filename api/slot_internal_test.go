@@ -81,7 +81,7 @@ func TestSlotsUnderChurn(t *testing.T) {
 		wg.Go(func() {
 			for range rounds {
 				p := rand.IntN(len(c.lanes))
-				i, err := c.acquire(context.Background(), p, 10*time.Second)
+				i, err := c.acquire(context.Background(), p, patience)
 				if err != nil {
 					t.Errorf("acquire on port %d: %v", p, err)
 					return
@@ -139,14 +139,17 @@ func TestSlotWaitEnds(t *testing.T) {
 		_, err := c.GetHost(context.Background(), 1, 1)
 		done <- err
 	}()
-	time.Sleep(10 * time.Millisecond) // let it wait (a Close before the wait is ErrClosed too)
+	// Close once it waits for a slot (a Close before the wait is ErrClosed too).
+	if !waitUntil(func() bool { return goroutinesIn("api.(*Client).awaitSlot") == 1 }) {
+		t.Fatal("the caller does not wait for a slot")
+	}
 	c.Close()
 	select {
 	case err := <-done:
 		if err != ErrClosed {
 			t.Errorf("client closed: %v, want ErrClosed", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("a caller waiting for a slot did not notice Close")
 	}
 }

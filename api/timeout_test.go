@@ -10,9 +10,11 @@ import (
 	"github.com/larsgo/lars/codec"
 )
 
-// prompt is how soon a call must give up when the agent refuses: far below the
-// timeouts the tests configure.
-const prompt = time.Second
+// prompt is how soon a call must give up at its short timeout, at its context's
+// deadline or when the agent refuses: far below the minute-long timeouts the tests
+// configure where something else must end the call, with slack for a machine stalled
+// for seconds.
+const prompt = 10 * time.Second
 
 func TestTimeoutSilentAgent(t *testing.T) {
 	c := newClient(t, api.Config{Ports: []uint16{silentPort(t)}, Timeout: 30 * time.Millisecond})
@@ -78,21 +80,35 @@ func TestRefusedAgent(t *testing.T) {
 
 // TestLateAnswer has the agent answer a call after its caller gave up, while the next
 // caller for the same key waits on the same port: the late answer is discarded and
-// counted, and the waiting caller gets its own answer.
+// counted, and the waiting caller gets its own answer. The agent holds both answers
+// until the first caller has given up and the second has sent its request, so the
+// late answer is late however fast or slow the machine is.
 func TestLateAnswer(t *testing.T) {
 	a := startAgent(t)
-	c := clientOf(t, a, time.Second)
+	c := clientOf(t, a, patience)
 	hA, hB := hostFor(1, 1), hostFor(1, 2)
 	a.SetRoute(1, 1, hA, hB) // answered round-robin: hA to the first call, hB to the second
-	a.DelayNext(2, 100*time.Millisecond)
+	a.HoldNext(2)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := c.GetHost(ctx, 1, 1); !errors.Is(err, api.ErrTimeout) {
-		t.Fatalf("delayed GetHost = %v, want ErrTimeout", err)
+		t.Fatalf("held GetHost = %v, want ErrTimeout", err)
 	}
-	// Sent at about 50ms, answered at about 150ms; hA's late answer comes at 100ms.
-	if h, err := c.GetHost(context.Background(), 1, 1); err != nil || h != hB {
-		t.Fatalf("GetHost after the timeout = %v, %v; want %v", h, err, hB)
+	type result struct {
+		h   api.Host
+		err error
+	}
+	second := make(chan result, 1)
+	go func() {
+		h, err := c.GetHost(context.Background(), 1, 1)
+		second <- result{h, err}
+	}()
+	if !waitFor(func() bool { return a.Count(codec.MsgGetHostRequest) == 2 }) {
+		t.Fatalf("the second request did not reach the agent: %d requests", a.Count(codec.MsgGetHostRequest))
+	}
+	a.Release() // hA's answer, now late, then hB's
+	if r := <-second; r.err != nil || r.h != hB {
+		t.Fatalf("GetHost after the timeout = %v, %v; want %v", r.h, r.err, hB)
 	}
 	if !waitFor(func() bool { return c.Stats().Late == 1 }) {
 		t.Fatalf("late answer not counted: %+v", c.Stats())
@@ -109,7 +125,8 @@ func TestLateAnswer(t *testing.T) {
 }
 
 func TestClose(t *testing.T) {
-	c, err := api.New(api.Config{Ports: []uint16{silentPort(t)}, Timeout: time.Minute})
+	agent, port := silentAgent(t)
+	c, err := api.New(api.Config{Ports: []uint16{port}, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +139,7 @@ func TestClose(t *testing.T) {
 		_, err := c.GetRoute(context.Background(), 1, 1, nil)
 		done <- err
 	}()
-	waitFor(func() bool { return c.Stats().Sent == 2 })
+	awaitRequests(t, agent, 2) // both calls sent: they wait for their answers
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

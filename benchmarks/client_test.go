@@ -30,12 +30,21 @@ func reportFrame(modid, cmdid int32, ip, port int32, retcode int32) []byte {
 // batchSize is the batched client's datagrams per sendmmsg.
 const batchSize = 64
 
+// roundWait is how long the benchmarks' clients wait for the answers of a round
+// before counting the missing ones lost.
+const roundWait = 200 * time.Millisecond
+
+// patience is how long the tests' clients wait for an answer instead: never reached on
+// a working build however busy the machine, so that only a real loss counts as lost.
+const patience = 30 * time.Second
+
 // batchClient sends rounds of one batch of requests with one sendmmsg and waits for
 // their answers with recvmmsg: the batched client of the benchmarks.
 type batchClient struct {
 	uc         *net.UDPConn
 	conn       *batchio.Conn
 	send, recv *batchio.Batch
+	wait       time.Duration // for a round's answers: roundWait unless a test says otherwise
 }
 
 func newBatchClient(addr string) (*batchClient, error) {
@@ -48,7 +57,8 @@ func newBatchClient(addr string) (*batchClient, error) {
 		uc.Close()
 		return nil, err
 	}
-	return &batchClient{uc: uc, conn: conn, send: batchio.NewBatch(batchSize, 2048), recv: batchio.NewBatch(batchSize, 65536)}, nil
+	return &batchClient{uc: uc, conn: conn, send: batchio.NewBatch(batchSize, 2048), recv: batchio.NewBatch(batchSize, 65536),
+		wait: roundWait}, nil
 }
 
 func (c *batchClient) close() { c.conn.Close() }
@@ -62,14 +72,14 @@ func (c *batchClient) load(frames [][]byte) {
 }
 
 // rounds sends n requests in rounds of one batch, expecting answers per round, and
-// returns how many answers arrived and how many were missing (lost) after a wait.
+// returns how many answers arrived and how many were missing (lost) after c.wait.
 func (c *batchClient) rounds(n, answers int) (got, lost int, err error) {
 	for sent := 0; sent < n; sent += batchSize {
 		if _, err := c.conn.WriteBatch(c.send, batchSize); err != nil {
 			return got, lost, err
 		}
 		want := answers
-		c.uc.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		c.uc.SetReadDeadline(time.Now().Add(c.wait))
 		for want > 0 {
 			k, err := c.conn.ReadBatch(c.recv)
 			if errors.Is(err, os.ErrDeadlineExceeded) {

@@ -156,7 +156,8 @@ func (s *server) stop() {
 	}
 }
 
-// waitAnswering sends get_host datagrams until the server answers, for up to 10 s.
+// waitAnswering sends get_host datagrams until the server answers, for up to
+// patience. An answer slower than a try is read by a later one.
 func waitAnswering(addr string) error {
 	c, err := net.Dial("udp", addr)
 	if err != nil {
@@ -164,9 +165,9 @@ func waitAnswering(addr string) error {
 	}
 	defer c.Close()
 	buf := make([]byte, 2048)
-	for range 200 {
+	for giveUp := time.Now().Add(patience); time.Now().Before(giveUp); {
 		c.Write(getHostFrame(1, 1, 1))
-		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 		if _, err := c.Read(buf); err == nil {
 			return nil
 		}

@@ -98,7 +98,7 @@ func TestBrowserReports(t *testing.T) {
 	ctx, pageErrors := browsertest.Start(t, chromium, browsertest.Options{Width: 1200, Height: 900, HideScrollbars: true})
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := chromedp.Do(sctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)
@@ -106,7 +106,7 @@ func TestBrowserReports(t *testing.T) {
 	}
 	eval := func(expr string) float64 {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		v, err := chromedp.Run(sctx, chromedp.Evaluate[float64](expr))
 		if err != nil {

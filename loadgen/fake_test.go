@@ -31,6 +31,8 @@ type fakeAgent struct {
 	// time at each pauseEvery-th datagram, as a busy machine would.
 	realPause  time.Duration
 	pauseEvery int
+	// onRequest, when not nil, is called with each get_host request's number.
+	onRequest func(k int)
 
 	sim                         *simNet
 	conn                        *net.UDPConn
@@ -113,6 +115,9 @@ func (f *fakeAgent) handle(now int64, data []byte, from *net.UDPAddr) {
 			return
 		}
 		k := int(f.n.Add(1))
+		if f.onRequest != nil {
+			f.onRequest(k)
+		}
 		if k == f.stallAt {
 			f.busyUntil = readAt + int64(f.stall)
 			readAt = f.busyUntil

@@ -129,3 +129,28 @@ func TestDrivenClosedLoopInterrupted(t *testing.T) {
 	}
 	checkIdentities(t, rep)
 }
+
+// TestDrivenClosedLoopInterruptedSimulated: on simulated time, a run cancelled when
+// the agent reads its 100th request stops within a few windows, not at the end of its
+// simulated minute, and what was sent adds up.
+func TestDrivenClosedLoopInterruptedSimulated(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sim := newSimNet(t)
+	f := &fakeAgent{delay: 100 * time.Microsecond, onRequest: func(k int) {
+		if k == 100 {
+			cancel()
+		}
+	}}
+	rep, err := Run(ctx, sim.config(Config{Ports: []int{sim.agent(f)}, Concurrency: 32, Duration: time.Minute,
+		Warmup: 0, Timeout: 200 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Interrupted || rep.Sent < 100 || rep.Sent > 100+4*32 || rep.Timeouts != 0 {
+		t.Errorf("interrupted %v, sent %d, timeouts %d: want an interrupted run that sent 100 requests and at most a few windows more, all answered",
+			rep.Interrupted, rep.Sent, rep.Timeouts)
+	}
+	t.Logf("sent %d", rep.Sent)
+	checkIdentities(t, rep)
+}

@@ -108,8 +108,10 @@ func (s *sender) closedLoop(ctx context.Context) {
 			return
 		}
 		free := int64(r.cfg.Concurrency) - r.inflight.Load()
+		full := false // a ring is full: only timeouts free it
 		for k := 0; free > 0 && k < maxPerRound && !s.done(now); k++ {
 			if !s.emit(now) {
+				full = true
 				break
 			}
 			if s.lastKind != KindReport {
@@ -117,11 +119,11 @@ func (s *sender) closedLoop(ctx context.Context) {
 			}
 		}
 		s.flushAll()
+		if r.clk != nil && (full || r.inflight.Load() >= int64(r.cfg.Concurrency)) {
+			r.clk.sleep(sweepEvery) // ends at the clock's next event, or after sweepEvery
+			continue
+		}
 		if r.inflight.Load() >= int64(r.cfg.Concurrency) {
-			if r.clk != nil {
-				r.clk.sleep(sweepEvery) // ends at the clock's next event, or after sweepEvery
-				continue
-			}
 			wait.Reset(sweepEvery)
 			select {
 			case <-r.doorbell:

@@ -84,27 +84,24 @@ func stressPolicy(t *testing.T, pol Policies) {
 	if msg := bad.Load(); msg != nil {
 		t.Fatal(msg)
 	}
-	var per [nStable]uint64
 	var total uint64
 	for w := range counts {
-		for i, n := range counts[w] {
-			per[i] += n
+		for _, n := range counts[w] {
 			total += n
 		}
+	}
+	if total == 0 {
+		t.Fatal("no pick of a stable host")
 	}
 	for _, h := range stable {
 		if hi := hostInfo(t, tbl, h); hi.InFlight != 0 {
 			t.Fatalf("host %v still has %d calls in flight after every call was reported", h, hi.InFlight)
 		}
 	}
-	even := float64(total) / float64(len(stable))
-	for i, n := range per {
-		// A worker preempted mid-call (8 workers, few cores) leaves its host with a
-		// call in flight for a whole time slice, and least outstanding rightly
-		// avoids it meanwhile: the spread is not even, but no host may starve.
-		if d := float64(n) / even; d < 0.2 {
-			t.Fatalf("stable host %d got %d of %d picks, %.0f%% of even", i+1, n, total, 100*d)
-		}
-	}
+	// The spread over the stable hosts is not judged here: a worker preempted
+	// mid-call (8 workers, few cores, a busy machine) leaves its host with a call in
+	// flight for as long as the scheduler keeps it off a CPU, and least outstanding
+	// rightly avoids that host meanwhile, so the spread depends on the scheduler.
+	// TestPolicyPicksSpread judges it where it does not.
 	checkGauges(t, tbl)
 }

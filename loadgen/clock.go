@@ -13,7 +13,9 @@ import "time"
 // receiver brackets each blocking read with idle (it has finished with all it read
 // before, including the requests and reports that called for) and wake (the read
 // returned). So a clock may move time inside sleep only, once every receiver is
-// idle, and every event then happens at the time it chose.
+// idle, and every event then happens at the time it chose. A lane that drives its own
+// window (lanedrive.go) sweeps when a read returns at or after its drive.sweepAt: a
+// clock that moves time there wakes it by setting the socket's read deadline.
 type clock interface {
 	// begin is called once per run, with its sockets set up, before the receivers
 	// start: until its first idle, each lane's receiver is busy.

@@ -37,7 +37,12 @@ func TestUpsertsKeepTheLatestCounts(t *testing.T) {
 		a.report(1, 2, caller1, tsReport, result{ip1, 80, 10, 1, false}, result{ipHigh, 9000, 0, 20, true})
 		waitUntil(t, settle, "two rows written", func() bool { return svc.Stats().RowsWritten == 2 })
 		a.report(1, 2, caller1, tsReport+1, result{ip1, 80, 3, 0, false}, result{ipHigh, 9000, 5, 0, false})
-		waitUntil(t, settle, "the second report written", func() bool { return svc.Stats().RowsWritten == 4 })
+		// A frame is counted once its rows are queued, so its rows may be written
+		// before it is counted: both are awaited.
+		waitUntil(t, settle, "the second report written", func() bool {
+			st := svc.Stats()
+			return st.RowsWritten == 4 && st.Frames == 2
+		})
 		want := []storedRow{
 			{1, 2, 0x0a000001, 80, 0x7f000001, 3, 0, tsReport + 1, "0"},
 			{1, 2, 3356491785, 9000, 0x7f000001, 5, 0, tsReport + 1, "0"},
@@ -95,8 +100,9 @@ func TestResultsCoalesceWhileTheStoreIsBusy(t *testing.T) {
 	for i := range uint32(100) {
 		a.report(1, 1, caller1, tsReport, result{ip1, 80, 100 + i, 0, false}, result{ip2, 80, 100 + i, 0, false})
 	}
-	waitUntil(t, settle, "every report read", func() bool { return svc.Stats().Results == 201 })
-	if st := svc.Stats(); st.QueueRows != 2 || st.Coalesced != 198 {
+	// Frames are counted last, after their rows and what replaced what.
+	waitUntil(t, settle, "every report read", func() bool { return svc.Stats().Frames == 101 })
+	if st := svc.Stats(); st.Results != 201 || st.QueueRows != 2 || st.Coalesced != 198 {
 		t.Fatalf("queue %d rows, %d coalesced; want 2 and 198", st.QueueRows, st.Coalesced)
 	}
 	close(g.open)
@@ -345,6 +351,8 @@ func TestMetricsAndHealth(t *testing.T) {
 	svc := startService(t, nopStore{}, Config{})
 	dial(t, svc.Service).report(1, 1, caller1, tsReport, result{ip1, 1, 1, 0, false})
 	waitSettled(t, svc.Service, 1, settle)
+	// The frame is counted after its row is queued, maybe after it is written.
+	waitUntil(t, settle, "the frame counted", func() bool { return svc.Stats().Frames == 1 })
 	var buf bytes.Buffer
 	svc.WriteMetrics(&buf)
 	for _, want := range []string{

@@ -35,7 +35,7 @@ func eventually(t *testing.T, d time.Duration, want int, args ...string) string 
 
 func startDNS(t *testing.T, db string) (*proctest.Daemon, string) {
 	addr := proctest.FreeAddr(t)
-	d := proctest.Start(t, "lars-dns", "-db", db, "-listen", addr, "-poll", "100ms")
+	d := proctest.Start(t, "lars-dns", "-db", db, "-listen", addr, "-poll", "100ms", "-shutdown-limit", stopWithin.String())
 	d.WaitListening(t, addr, eventWithin)
 	return d, addr
 }
@@ -45,7 +45,7 @@ func TestEndToEndRouteAddedAndDeleted(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
 	dns, dnsAddr := startDNS(t, db)
 	port := proctest.FreePort(t, "udp")
-	agent := proctest.Start(t, "lars-agent", "-dns", dnsAddr, "-ports", fmt.Sprint(port))
+	agent := proctest.Start(t, "lars-agent", "-dns", dnsAddr, "-ports", fmt.Sprint(port), "-shutdown-limit", stopWithin.String())
 	getHost := []string{"-ports", fmt.Sprint(port), "get-host", "1", "1"}
 
 	eventually(t, eventWithin, 4, getHost...) // the agent is up; the key does not exist
@@ -64,8 +64,8 @@ func TestEndToEndRouteAddedAndDeleted(t *testing.T) {
 	}
 	eventually(t, eventWithin, 4, getHost...)
 
-	// Exit 0: the service stopped within its shutdown limit. How much sooner is not
-	// under test.
+	// Exit 0: the service stopped within its shutdown limit, given as stopWithin so
+	// that a stalled machine cannot reach it. How much sooner is not under test.
 	if code, took := dns.Stop(t); code != 0 {
 		t.Fatalf("lars-dns SIGTERM: exit %d after %v, want 0", code, took)
 	}

@@ -20,7 +20,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	o := &options{}
 	fs := flag.NewFlagSet("lars-dns", flag.ContinueOnError)
 	o.Register(fs, "Lars lars_dns.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name",
-		routesvc.DefaultListen, "agents connect to", routesvc.DefaultMaxConns)
+		routesvc.DefaultListen, "agents connect to", routesvc.DefaultMaxConns, shutdownLimit)
 	fs.DurationVar(&o.poll, "poll", routesvc.DefaultPoll, "how often the store's version and change rows are read")
 	fs.DurationVar(&o.reload, "reload", routesvc.DefaultReload, "how often every route is read again and compared (catches writers without change rows)")
 	fs.DurationVar(&o.retention, "retention", routesvc.DefaultRetention, "how long change rows are kept before this service deletes them (0: never)")

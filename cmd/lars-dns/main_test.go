@@ -19,22 +19,23 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown flag":     {[]string{"-nope"}, "flag provided but not defined"},
-		"bad listen":       {[]string{"-listen", "127.0.0.1"}, "-listen"},
-		"bad admin":        {[]string{"-admin", "localhost"}, "-admin"},
-		"bad poll":         {[]string{"-poll", "0s"}, "-poll"},
-		"bad reload":       {[]string{"-reload", "-1s"}, "-reload"},
-		"bad retention":    {[]string{"-retention", "-1s"}, "-retention"},
-		"bad max-conns":    {[]string{"-max-conns", "0"}, "-max-conns"},
-		"bad log format":   {[]string{"-log-format", "xml"}, "-log-format"},
-		"missing conf":     {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
-		"bad conf value":   {[]string{"-config", badConf}, "port"},
-		"extra argument":   {[]string{"serve"}, "unexpected argument"},
-		"empty db":         {[]string{"-db", ""}, "-db"},
-		"unknown db kind":  {[]string{"-db", "postgres://u:secret@h/db"}, "postgres"},
-		"bad sqlite path":  {[]string{"-db", "sqlite:"}, "sqlite"},
-		"bad mysql dsn":    {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
-		"bad conf section": {[]string{"-config", writeConf(t, "[mysql]\ndb_port = 0\n")}, "db_port"},
+		"unknown flag":       {[]string{"-nope"}, "flag provided but not defined"},
+		"bad listen":         {[]string{"-listen", "127.0.0.1"}, "-listen"},
+		"bad admin":          {[]string{"-admin", "localhost"}, "-admin"},
+		"bad poll":           {[]string{"-poll", "0s"}, "-poll"},
+		"bad reload":         {[]string{"-reload", "-1s"}, "-reload"},
+		"bad retention":      {[]string{"-retention", "-1s"}, "-retention"},
+		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
+		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
+		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
+		"missing conf":       {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
+		"bad conf value":     {[]string{"-config", badConf}, "port"},
+		"extra argument":     {[]string{"serve"}, "unexpected argument"},
+		"empty db":           {[]string{"-db", ""}, "-db"},
+		"unknown db kind":    {[]string{"-db", "postgres://u:secret@h/db"}, "postgres"},
+		"bad sqlite path":    {[]string{"-db", "sqlite:"}, "sqlite"},
+		"bad mysql dsn":      {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
+		"bad conf section":   {[]string{"-config", writeConf(t, "[mysql]\ndb_port = 0\n")}, "db_port"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -93,14 +94,18 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 // a machine stalled for seconds never reaches it.
 const eventWithin = 30 * time.Second
 
+// stopWithin is the -shutdown-limit these tests give the daemons they stop: a stalled
+// machine cannot reach it, so a stop judged by its exit code judges what the stop
+// did, not its speed (the default limit is the product's, not under test).
+const stopWithin = 30 * time.Second
+
 // TestStartsAndStopsOnSignal: the command serves, then exits 0 on a signal. It runs
-// what run does after parsing, with a stop limit no stalled machine reaches (the
-// 2 s of shutdownLimit is the product's, not under test).
+// what run does after parsing, with -shutdown-limit stopWithin.
 func TestStartsAndStopsOnSignal(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
 	sig := make(chan os.Signal, 1)
 	var stderr proctest.Buffer
-	o, fs, err := parseFlags([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}, &stderr)
+	o, fs, err := parseFlags([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-shutdown-limit", stopWithin.String()}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +113,9 @@ func TestStartsAndStopsOnSignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.StopLimit = eventWithin
+	if s.StopLimit != stopWithin {
+		t.Fatalf("stop limit %v, want the -shutdown-limit %v", s.StopLimit, stopWithin)
+	}
 	done := make(chan int, 1)
 	go func() { done <- serve(s, sig) }()
 	proctest.Eventually(t, eventWithin, "serving", func() (bool, string) {
@@ -122,5 +129,22 @@ func TestStartsAndStopsOnSignal(t *testing.T) {
 		}
 	case <-time.After(2 * eventWithin):
 		t.Fatalf("no exit within %v of the signal", 2*eventWithin)
+	}
+}
+
+// TestShutdownLimitDefault: without -shutdown-limit a stop is bounded by the
+// product's 2 s.
+func TestShutdownLimitDefault(t *testing.T) {
+	var stderr proctest.Buffer
+	o, fs, err := parseFlags([]string{"-db", "sqlite:x.db"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := buildSettings(o, fs, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.StopLimit != shutdownLimit {
+		t.Errorf("default stop limit %v, want %v", s.StopLimit, shutdownLimit)
 	}
 }

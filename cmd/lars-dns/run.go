@@ -10,7 +10,8 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// shutdownLimit is how long a stop signal leaves the service to close.
+// shutdownLimit is how long a stop signal leaves the service to close, unless
+// -shutdown-limit says otherwise.
 const shutdownLimit = 2 * time.Second
 
 // run is the whole command: it returns the exit code once a stop signal arrives or the
@@ -28,8 +29,8 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 }
 
 // serve opens the store (retrying while it is unreachable), runs the service and the
-// admin endpoint, and stops them on the first signal, within shutdownLimit unless
-// s.StopLimit is set (tests set one no stalled machine reaches).
+// admin endpoint, and stops them on the first signal, within s.StopLimit
+// (-shutdown-limit; shutdownLimit when a test left it unset).
 func serve(s *settings, signals <-chan os.Signal) int {
 	s.Name = "route service"
 	if s.StopLimit == 0 {

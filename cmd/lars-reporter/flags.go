@@ -19,7 +19,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	o := &options{}
 	fs := flag.NewFlagSet("lars-reporter", flag.ContinueOnError)
 	o.Register(fs, "Lars lars_reporter.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [repoter] db_thread_cnt",
-		reportsvc.DefaultListen, "agents report to", reportsvc.DefaultMaxConns)
+		reportsvc.DefaultListen, "agents report to", reportsvc.DefaultMaxConns, shutdownLimit)
 	fs.IntVar(&o.workers, "workers", reportsvc.DefaultWorkers, "database writers, each writing batches of its share of the rows (default [repoter] db_thread_cnt of -config, else 2)")
 	fs.IntVar(&o.queue, "queue", reportsvc.DefaultQueueSize, "most rows waiting to be written; the latest status of a row replaces a queued one, and when full the oldest are dropped")
 	err := daemon.Parse(fs, args, stderr, "The Lars report service: stores the call status agents report in ServerCallStatus.")

@@ -24,6 +24,7 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad workers":        {[]string{"-workers", "0"}, "-workers"},
 		"bad queue":          {[]string{"-queue", "-1"}, "-queue"},
 		"workers over queue": {[]string{"-workers", "8", "-queue", "4"}, "-workers"},
+		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
 		"bad log level":      {[]string{"-log-level", "loud"}, "-log-level"},
@@ -104,14 +105,18 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 // a machine stalled for seconds never reaches it.
 const eventWithin = 30 * time.Second
 
+// stopWithin is the -shutdown-limit these tests give the daemons they stop: a stalled
+// machine cannot reach it, so a stop judged by its exit code judges what the stop
+// did, not its speed (the default limit is the product's, not under test).
+const stopWithin = 30 * time.Second
+
 // TestStartsAndStopsOnSignal: the command serves, then exits 0 on a signal. It runs
-// what run does after parsing, with a stop limit no stalled machine reaches (the
-// 3 s of shutdownLimit is the product's, not under test).
+// what run does after parsing, with -shutdown-limit stopWithin.
 func TestStartsAndStopsOnSignal(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
 	sig := make(chan os.Signal, 1)
 	var stderr proctest.Buffer
-	o, fs, err := parseFlags([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0"}, &stderr)
+	o, fs, err := parseFlags([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-shutdown-limit", stopWithin.String()}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +124,9 @@ func TestStartsAndStopsOnSignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.StopLimit = eventWithin
+	if s.StopLimit != stopWithin {
+		t.Fatalf("stop limit %v, want the -shutdown-limit %v", s.StopLimit, stopWithin)
+	}
 	done := make(chan int, 1)
 	go func() { done <- serve(s, sig) }()
 	proctest.Eventually(t, eventWithin, "serving", func() (bool, string) {
@@ -133,5 +140,31 @@ func TestStartsAndStopsOnSignal(t *testing.T) {
 		}
 	case <-time.After(2 * eventWithin):
 		t.Fatalf("no exit within %v of the signal", 2*eventWithin)
+	}
+}
+
+// TestShutdownLimit: without -shutdown-limit a stop is bounded by the product's 3 s,
+// and the flush of what is queued gets all of a limit but the time left for closing.
+func TestShutdownLimit(t *testing.T) {
+	var stderr proctest.Buffer
+	o, fs, err := parseFlags([]string{"-db", "sqlite:x.db"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := buildSettings(o, fs, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.StopLimit != shutdownLimit {
+		t.Errorf("default stop limit %v, want %v", s.StopLimit, shutdownLimit)
+	}
+	for stop, flush := range map[time.Duration]time.Duration{
+		3 * time.Second:        2 * time.Second,
+		30 * time.Second:       29 * time.Second,
+		900 * time.Millisecond: 600 * time.Millisecond,
+	} {
+		if got := flushLimit(stop); got != flush {
+			t.Errorf("flushLimit(%v) = %v, want %v", stop, got, flush)
+		}
 	}
 }

@@ -10,12 +10,19 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// flushLimit bounds the writing of what is queued once a stop signal arrives;
-// shutdownLimit bounds the whole stop, flush included.
+// shutdownLimit bounds the whole stop, flush included, unless -shutdown-limit says
+// otherwise; the flush of what is queued gets all of it but closeMargin (a third of a
+// shorter limit), left for closing.
 const (
-	flushLimit    = 2 * time.Second
-	shutdownLimit = flushLimit + time.Second
+	shutdownLimit = 3 * time.Second
+	closeMargin   = time.Second
 )
+
+// flushLimit bounds the writing of what is queued once a stop signal arrives, within a
+// stop bounded by stopLimit.
+func flushLimit(stopLimit time.Duration) time.Duration {
+	return stopLimit - min(closeMargin, stopLimit/3)
+}
 
 // run is the whole command: it returns the exit code once a stop signal arrives or the
 // service fails.
@@ -33,7 +40,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 
 // serve opens the store (retrying while it is unreachable), runs the service and the
 // admin endpoint, and stops them on the first signal, writing what is queued, within
-// shutdownLimit unless s.StopLimit is set (tests set one no stalled machine reaches).
+// s.StopLimit (-shutdown-limit; shutdownLimit when a test left it unset).
 func serve(s *settings, signals <-chan os.Signal) int {
 	s.Name = "report service"
 	if s.StopLimit == 0 {
@@ -41,7 +48,7 @@ func serve(s *settings, signals <-chan os.Signal) int {
 	}
 	return daemon.Main(s.Settings, signals, func(db *store.DB) (daemon.Service, error) {
 		s.cfg.Store = db
-		s.cfg.FlushTimeout = flushLimit
+		s.cfg.FlushTimeout = flushLimit(s.StopLimit)
 		svc, err := reportsvc.New(s.cfg)
 		return reporter{svc}, err
 	})

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/internal/larsconf"
@@ -15,27 +16,30 @@ import (
 const DefaultDB = "sqlite:lars.db"
 
 // Flags are the flags every control-plane daemon has: -config (a Lars conf file),
-// -listen, -db, -max-conns, -admin and the log flags.
+// -listen, -db, -max-conns, -admin, -shutdown-limit and the log flags.
 type Flags struct {
 	Config, Listen, DB, Admin string
 	MaxConns                  int
+	ShutdownLimit             time.Duration
 	Log                       cli.LogFlags
 }
 
 // Register declares the flags on fs. conf names the Lars conf file and the sections it
-// reads, listen and maxConns are the service's defaults, listenHelp says what connects.
-func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxConns int) {
+// reads, listen, maxConns and stopLimit are the service's defaults, listenHelp says
+// what connects.
+func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxConns int, stopLimit time.Duration) {
 	fs.StringVar(&f.Config, "config", "", conf+"; flags given on the command line override it")
 	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (keep it on loopback or a trusted network: the protocol has no authentication)")
 	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
 	fs.IntVar(&f.MaxConns, "max-conns", maxConns, "most agent connections open at once; more are closed and counted")
 	fs.StringVar(&f.Admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	fs.DurationVar(&f.ShutdownLimit, "shutdown-limit", stopLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the service to finish and close; past it the service exits 1")
 	f.Log.Register(fs)
 }
 
 // Resolved are the common settings once the conf file is read under the flags.
 type Resolved struct {
-	Settings        // Name and StopLimit left for the caller
+	Settings        // Name left for the caller; StopLimit is -shutdown-limit
 	Listen   string // -listen, else [reactor] ip and port
 	MaxConns int    // -max-conns, else [reactor] maxConn
 	// Conf is the conf file, nil without -config; Set names the flags given on the
@@ -51,7 +55,10 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Resolved{Settings: Settings{DSN: f.DB, Admin: f.Admin, Logger: logger}, Listen: f.Listen,
+	if f.ShutdownLimit <= 0 {
+		return nil, fmt.Errorf("invalid -shutdown-limit %v: must be positive", f.ShutdownLimit)
+	}
+	r := &Resolved{Settings: Settings{DSN: f.DB, Admin: f.Admin, Logger: logger, StopLimit: f.ShutdownLimit}, Listen: f.Listen,
 		MaxConns: f.MaxConns, Set: map[string]bool{}}
 	fs.Visit(func(fl *flag.Flag) { r.Set[fl.Name] = true })
 	if f.Config != "" {

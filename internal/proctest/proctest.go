@@ -21,8 +21,9 @@ import (
 // modulePath is the import path of the module's binaries: cmd/<name>.
 const modulePath = "github.com/larsgo/lars/cmd/"
 
-// stopLimit bounds the wait for a daemon's exit after SIGTERM.
-const stopLimit = 10 * time.Second
+// stopLimit bounds the wait for a daemon's exit after SIGTERM: above the 30 s
+// -shutdown-limit the end-to-end tests give the daemons.
+const stopLimit = 60 * time.Second
 
 var (
 	mu     sync.Mutex // guards binDir and built

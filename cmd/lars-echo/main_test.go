@@ -41,7 +41,7 @@ func echoes(t *testing.T, port int) bool {
 }
 
 // TestBinaryEchoesOnEveryPortAndStops runs lars-echo on three ports in each wait mode
-// and checks every port echoes and SIGTERM ends it cleanly (exit 0, within the 10 s
+// and checks every port echoes and SIGTERM ends it cleanly (exit 0, within the wait
 // proctest.Daemon.Stop allows) while every serving thread waits.
 func TestBinaryEchoesOnEveryPortAndStops(t *testing.T) {
 	proctest.Build(t, "lars-echo")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -272,5 +273,19 @@ func TestBinaryWaitModesStopOnSIGTERM(t *testing.T) {
 				t.Fatalf("exit after SIGTERM: %v; logs:\n%s", err, logs)
 			}
 		})
+	}
+}
+
+// TestShutdownLimitFlag: a stop signal leaves the agent 2 s unless -shutdown-limit
+// says otherwise.
+func TestShutdownLimitFlag(t *testing.T) {
+	for args, want := range map[string]time.Duration{"": 2 * time.Second, "-shutdown-limit 30s": 30 * time.Second} {
+		o, _, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if o.shutdownLimit != want {
+			t.Errorf("%q: shutdown limit %v, want %v", args, o.shutdownLimit, want)
+		}
 	}
 }

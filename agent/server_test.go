@@ -2,12 +2,11 @@ package agent_test
 
 import (
 	"context"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/internal/waitfor"
 )
 
 // TestServeEachWaitMode answers get_host on every port in each wait mode, with two
@@ -32,7 +31,7 @@ func TestServeEachWaitMode(t *testing.T) {
 				}
 			}
 			eventually(t, patience, "every serving goroutine back in ReadBatch", func() bool {
-				return goroutinesIn("agent.(*worker).serve", "batchio.(*Conn).ReadBatch") >= a.ServingSockets()
+				return waitfor.GoroutinesIn("agent.(*worker).serve", "batchio.(*Conn).ReadBatch") >= a.ServingSockets()
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), patience)
 			defer cancel()
@@ -41,28 +40,4 @@ func TestServeEachWaitMode(t *testing.T) {
 			}
 		})
 	}
-}
-
-// goroutinesIn counts the goroutines whose stack holds every one of frames.
-func goroutinesIn(frames ...string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	count := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		all := true
-		for _, f := range frames {
-			all = all && strings.Contains(g, f)
-		}
-		if all {
-			count++
-		}
-	}
-	return count
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/api/apitest"
+	"github.com/larsgo/lars/internal/waitfor"
 )
 
 // patience is the timeout of every call whose answer must come, and the bound of every
@@ -97,18 +98,8 @@ func closedPort(t testing.TB) uint16 {
 	return p
 }
 
-// waitFor polls cond every millisecond until it holds, for up to patience, and reports
-// whether it held.
-func waitFor(cond func() bool) bool {
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return true
-}
+// waitFor polls cond until it holds, for up to patience, and reports whether it held.
+func waitFor(cond func() bool) bool { return waitfor.Poll(patience, cond) }
 
 // deadlineCtx is a context whose deadline passes when the test calls pass, not at a
 // time: a call given it waits (as for any deadline: its Done channel is watched) until

@@ -20,6 +20,7 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/internal/waitfor"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -266,7 +267,7 @@ func TestBinaryWaitModesStopOnSIGTERM(t *testing.T) {
 				// Idle: every serving thread blocks in recvmmsg. (In poll mode the
 				// serving goroutines park in the netpoller, which cannot be seen from
 				// outside; one not parked yet stops the same way.)
-				waitBlockedReaders(t, cmd.Process.Pid, len(ports)*2)
+				waitfor.ReadersBlocked(t, cmd.Process.Pid, len(ports)*2, patience)
 			}
 			cmd.Process.Signal(syscall.SIGTERM)
 			if err := cmd.Wait(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/internal/waitfor"
 )
 
 func TestMain(m *testing.M) { proctest.Main(m) }
@@ -65,7 +66,7 @@ func TestBinaryEchoesOnEveryPortAndStops(t *testing.T) {
 				// Idle: every serving thread blocks in recvmmsg. (In poll mode the
 				// serving goroutines park in the netpoller, which cannot be seen from
 				// outside; one not parked yet stops the same way.)
-				waitBlockedReaders(t, d.PID(), len(ports)*2)
+				waitfor.ReadersBlocked(t, d.PID(), len(ports)*2, patience)
 			}
 			if code, took := d.Stop(t); code != 0 {
 				t.Fatalf("exit code %d after %v, want 0", code, took)

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -53,10 +56,20 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// openSQLite opens the SQLite file at path, creating it if missing.
+// sqliteFileMode is the mode a new SQLite route store is created with: routes and call
+// status are for the services and their operators alone, not every local user. SQLite
+// gives its -wal and -shm files the database file's mode. An existing file keeps the
+// mode it has.
+const sqliteFileMode = 0o600
+
+// openSQLite opens the SQLite file at path, creating it (mode sqliteFileMode) if
+// missing.
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	driverDSN, err := sqliteDriverDSN(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
 	sdb, err := sql.Open("sqlite", driverDSN)
@@ -70,6 +83,19 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return &DB{db: sdb, d: sqliteDialect, now: time.Now}, nil
+}
+
+// createPrivate creates the empty file path with mode sqliteFileMode unless it
+// exists (SQLite takes an empty file for a new database).
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, sqliteFileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // setWAL puts the SQLite database in WAL mode (readers never block the writer; the

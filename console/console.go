@@ -77,7 +77,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /hosts/remove", s.write(s.removeHost))
 	mux.HandleFunc("POST /hosts/set", s.write(s.setHosts))
 	mux.HandleFunc("POST /names", s.write(s.setName))
-	mux.Handle("GET /static/", http.FileServerFS(staticFS))
+	mux.Handle("GET /static/", filesOnly(http.FileServerFS(staticFS)))
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})

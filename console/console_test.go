@@ -235,6 +235,9 @@ func TestPages(t *testing.T) {
 				t.Errorf("%s: %d", path, code)
 			}
 		}
+		if code, body := f.get("/static/"); code != http.StatusNotFound || strings.Contains(body, "style.css") {
+			t.Errorf("/static/: %d, want 404 and no directory listing:\n%s", code, body)
+		}
 		if code != http.StatusOK {
 			t.Errorf("names: %d", code)
 		}
@@ -452,13 +455,14 @@ func TestStoreErrorPage(t *testing.T) {
 		f.db.Close()
 		for _, path := range []string{"/", "/service/1/1", "/history", "/names"} {
 			code, body := f.get(path)
-			if code != http.StatusServiceUnavailable || !strings.Contains(body, "The route store (database) failed: ") ||
-				strings.Contains(body, "goroutine") || strings.Contains(body, ".go:") {
+			if code != http.StatusServiceUnavailable || !strings.Contains(body, "The route store (database) failed;") ||
+				strings.Contains(body, "database is closed") || strings.Contains(body, "goroutine") || strings.Contains(body, ".go:") {
 				t.Errorf("%s with the database closed: %d\n%s", path, code, body)
 			}
 		}
 		rec := f.post("/hosts/add", url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.0.0.9"}, "port": {"80"}})
-		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "The route store (database) failed") {
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "The route store (database) failed") ||
+			strings.Contains(rec.Body.String(), "database is closed") {
 			t.Errorf("write with the database closed: %d\n%s", rec.Code, rec.Body.String())
 		}
 		if code, _ := f.get("/service/1/1/chart.svg"); code != http.StatusServiceUnavailable {

@@ -84,12 +84,24 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 	s.render(w, r, status, "error", page{Title: http.StatusText(status), Error: msg})
 }
 
-// storeError logs err, a route store error, and renders a page that says the database
-// failed, with the error's first line and no more.
+// storeError logs err, a route store error, in full and renders a page that says the
+// database failed in one generic line: the driver's words (table and column names,
+// addresses, SQL) are for the operator's log, not for every browser.
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("route store error", "path", r.URL.Path, "err", err)
-	msg := strings.Join(strings.Fields(err.Error()), " ")
-	s.errorPage(w, r, http.StatusServiceUnavailable, "The route store (database) failed: "+msg+". Nothing was changed unless the page says so; try again when the database is back.")
+	s.errorPage(w, r, http.StatusServiceUnavailable, "The route store (database) failed; the console's log has the error. Nothing was changed unless the page says so; try again when the database is back.")
+}
+
+// filesOnly serves files through h and answers 404 for a directory (a path ending in
+// a slash), so that no directory is listed.
+func filesOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // percent formats a fraction as a percentage with one decimal.

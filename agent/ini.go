@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -19,8 +20,8 @@ import (
 // balancing settings from [loadbalance] with Lars's keys (probe_num, init_succ_cnt,
 // init_err_cnt, err_rate, succ_rate, contin_err_limit, contin_succ_limit,
 // window_err_rate, idle_timeout, overload_timeout, update_timeout) plus this agent's
-// pull_timeout, report_interval and local_ip (the caller address of status reports),
-// and the opt-in policies of lb.Policies (policy, panic_threshold, overload_backoff,
+// pull_timeout, report_interval, local_ip (the caller address of status reports) and
+// max_keys (the most keys created on demand, lb.Config.MaxKeys), and the opt-in policies of lb.Policies (policy, panic_threshold, overload_backoff,
 // overload_timeout_max, inflight_timeout, ewma_decay).
 // Timeouts are whole seconds as in Lars, or Go durations ("1.5s", "200ms"). Keys that
 // are absent leave cfg as it is; an unknown key in [loadbalance] is an error, so a
@@ -98,6 +99,10 @@ func applyINI(f *ini.File, cfg *Config) error {
 			cfg.Table.Policies.EWMADecay, err = seconds(v)
 		case "local_ip":
 			cfg.Caller, err = netip.ParseAddr(v)
+		case "max_keys":
+			if cfg.Table.MaxKeys, err = strconv.Atoi(v); err == nil && cfg.Table.MaxKeys <= 0 {
+				err = errors.New("want at least 1")
+			}
 		default:
 			return fmt.Errorf("[loadbalance]: unknown key %q", k.Name())
 		}

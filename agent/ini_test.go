@@ -26,7 +26,7 @@ func TestLoadINIExample(t *testing.T) {
 
 func TestLoadINIValues(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.ini")
-	os.WriteFile(path, []byte("[loadbalance]\nprobe_num=3\nerr_rate = 0.2\nidle_timeout=1500ms\noverload_timeout=7\nlocal_ip=10.1.2.3\n"), 0o644)
+	os.WriteFile(path, []byte("[loadbalance]\nprobe_num=3\nerr_rate = 0.2\nidle_timeout=1500ms\noverload_timeout=7\nlocal_ip=10.1.2.3\nmax_keys=5000\n"), 0o644)
 	var cfg Config
 	if err := LoadINI(path, &cfg); err != nil {
 		t.Fatal(err)
@@ -37,6 +37,9 @@ func TestLoadINIValues(t *testing.T) {
 	}
 	if s.InitSuccCnt != lb.DefaultInitSuccCnt {
 		t.Fatalf("keys not given must keep their defaults: %+v", s)
+	}
+	if cfg.Table.MaxKeys != 5000 {
+		t.Fatalf("max_keys: MaxKeys %d, want 5000", cfg.Table.MaxKeys)
 	}
 	if cfg.Caller.String() != "10.1.2.3" || cfg.ReportService != "" {
 		t.Fatalf("caller %v reporter %q", cfg.Caller, cfg.ReportService)
@@ -53,6 +56,8 @@ func TestLoadINIErrors(t *testing.T) {
 		"[dnsserver]\nip=a,,b\nport=7778\n":  "empty element",
 		"[dnsserver]\nip=a,b\nport=x\n":      "[dnsserver]",
 		"[loadbalance]\nlocal_ip=nowhere\n":  "local_ip",
+		"[loadbalance]\nmax_keys=0\n":        "max_keys",
+		"[loadbalance]\nmax_keys=many\n":     "max_keys",
 	}
 	for text, want := range cases {
 		path := filepath.Join(t.TempDir(), "bad.ini")

@@ -176,6 +176,7 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 		{"extra argument", []string{"extra"}, "unexpected argument"},
 		{"bad wait mode", []string{"-wait", "spin", "-routes", bad}, "invalid -wait"},
 		{"bad shutdown limit", []string{"-shutdown-limit", "0s"}, "invalid -shutdown-limit"},
+		{"bad max keys", []string{"-max-keys", "0"}, "invalid -max-keys"},
 		{"cache with a routes file", []string{"-routes", filepath.Join(dir, "none"), "-cache", filepath.Join(dir, "c")}, "-cache"},
 	}
 	for _, c := range cases {
@@ -287,6 +288,33 @@ func TestShutdownLimitFlag(t *testing.T) {
 		}
 		if o.shutdownLimit != want {
 			t.Errorf("%q: shutdown limit %v, want %v", args, o.shutdownLimit, want)
+		}
+	}
+}
+
+// TestMaxKeysFlag: -max-keys bounds the keys created on demand, over the INI file's
+// max_keys; without either the table's default holds (MaxKeys 0).
+func TestMaxKeysFlag(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "agent.ini")
+	if err := os.WriteFile(ini, []byte("[loadbalance]\nmax_keys = 700\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for args, want := range map[string]int{
+		"":                                0,
+		"-max-keys 5000":                  5000,
+		"-config " + ini:                  700,
+		"-config " + ini + " -max-keys 9": 9,
+	} {
+		o, fs, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		cfg, _, err := buildConfig(o, fs, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if cfg.Table.MaxKeys != want {
+			t.Errorf("%q: MaxKeys %d, want %d", args, cfg.Table.MaxKeys, want)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/lb"
 )
 
 // Exit codes: bad flags, configuration or routes file are exitUsage.
@@ -34,7 +35,7 @@ const defaultShutdownLimit = 2 * time.Second
 // options are the command-line flags.
 type options struct {
 	config, routes, listen, ports, dns, cache, reporter, admin, wait string
-	sockets, batch                                                   int
+	sockets, batch, maxKeys                                          int
 	shutdownLimit                                                    time.Duration
 	log                                                              cli.LogFlags
 	policies                                                         policyFlags
@@ -55,6 +56,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	fs.IntVar(&o.maxKeys, "max-keys", 0, fmt.Sprintf("most keys the agent creates on demand for get_host and get_route of keys it does not know; beyond it such requests are answered RET_NOEXIST and counted (default [loadbalance] max_keys of -config, else %d)", lb.DefaultMaxKeys))
 	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
 	o.policies.register(fs)
 	o.log.Register(fs)
@@ -92,6 +94,12 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 	cfg.Listen = o.listen
 	if cfg.Ports, err = parsePorts(o.ports); err != nil {
 		return cfg, nil, err
+	}
+	if set["max-keys"] {
+		if o.maxKeys <= 0 {
+			return cfg, nil, fmt.Errorf("invalid -max-keys %d: want at least 1", o.maxKeys)
+		}
+		cfg.Table.MaxKeys = o.maxKeys
 	}
 	if o.sockets < 0 {
 		return cfg, nil, fmt.Errorf("invalid -sockets %d: want at least 1", o.sockets)

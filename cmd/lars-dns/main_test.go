@@ -131,20 +131,3 @@ func TestStartsAndStopsOnSignal(t *testing.T) {
 		t.Fatalf("no exit within %v of the signal", 2*eventWithin)
 	}
 }
-
-// TestShutdownLimitDefault: without -shutdown-limit a stop is bounded by the
-// product's 2 s.
-func TestShutdownLimitDefault(t *testing.T) {
-	var stderr proctest.Buffer
-	o, fs, err := parseFlags([]string{"-db", "sqlite:x.db"}, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := buildSettings(o, fs, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.StopLimit != shutdownLimit {
-		t.Errorf("default stop limit %v, want %v", s.StopLimit, shutdownLimit)
-	}
-}

@@ -143,23 +143,11 @@ func TestStartsAndStopsOnSignal(t *testing.T) {
 	}
 }
 
-// TestShutdownLimit: without -shutdown-limit a stop is bounded by the product's 3 s,
-// and the flush of what is queued gets all of a limit but the time left for closing.
-func TestShutdownLimit(t *testing.T) {
-	var stderr proctest.Buffer
-	o, fs, err := parseFlags([]string{"-db", "sqlite:x.db"}, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := buildSettings(o, fs, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.StopLimit != shutdownLimit {
-		t.Errorf("default stop limit %v, want %v", s.StopLimit, shutdownLimit)
-	}
+// TestFlushLimit: the flush of what is queued gets all of a stop limit but the time
+// left for closing (the default limit reaching the service is internal/daemon's test).
+func TestFlushLimit(t *testing.T) {
 	for stop, flush := range map[time.Duration]time.Duration{
-		3 * time.Second:        2 * time.Second,
+		shutdownLimit:          2 * time.Second,
 		30 * time.Second:       29 * time.Second,
 		900 * time.Millisecond: 600 * time.Millisecond,
 	} {

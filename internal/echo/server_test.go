@@ -134,6 +134,13 @@ func TestCloseStopsServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeWithin(t, srv, "Close did not return")
+}
+
+// closeWithin closes srv and fails t with msg when Close has not returned within
+// testTimeout (a bound, not a speed), or with Close's error.
+func closeWithin(t *testing.T, srv *echo.Server, msg string) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- srv.Close() }()
 	select {
@@ -142,6 +149,6 @@ func TestCloseStopsServing(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(testTimeout):
-		t.Fatal("Close did not return")
+		t.Fatal(msg)
 	}
 }

@@ -2,7 +2,6 @@ package echo_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/echo"
@@ -38,16 +37,7 @@ func TestListenEachWaitMode(t *testing.T) {
 			}) {
 				t.Fatal("the serving goroutines are not back in ReadBatch")
 			}
-			done := make(chan error, 1)
-			go func() { done <- srv.Close() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(testTimeout):
-				t.Fatal("Close did not wake the waiting serving goroutines")
-			}
+			closeWithin(t, srv, "Close did not wake the waiting serving goroutines")
 		})
 	}
 }

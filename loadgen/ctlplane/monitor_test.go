@@ -6,18 +6,23 @@ import (
 	"time"
 )
 
+// lastSecondCases are the ends of a run after a second's tick and the spans of the
+// seconds the series must then hold: a 5ms sliver joins the second before it, 20ms
+// is a second of its own.
+var lastSecondCases = []struct {
+	last  time.Duration
+	spans []float64
+}{
+	{5 * time.Millisecond, []float64{1.005}},
+	{20 * time.Millisecond, []float64{1, 0.02}},
+}
+
 // On the bubble's clock: a run that ends 5ms after a second's tick folds that last
 // sliver into the second before it rather than dropping it, so the per-second series
 // still adds up to the run's totals (a drain that ended just after a tick once lost 12
 // pushes from the series); one that ends 20ms after has a second of its own.
 func TestDNSMonitorLastSecondKept(t *testing.T) {
-	for _, tc := range []struct {
-		last  time.Duration
-		spans []float64
-	}{
-		{5 * time.Millisecond, []float64{1.005}},
-		{20 * time.Millisecond, []float64{1, 0.02}},
-	} {
+	for _, tc := range lastSecondCases {
 		synctest.Test(t, func(t *testing.T) {
 			r := &dnsRun{epoch: time.Now()}
 			m := newDNSMonitor(r, 0, nil)
@@ -49,13 +54,7 @@ func TestDNSMonitorLastSecondKept(t *testing.T) {
 
 // The same for the report service's series.
 func TestRepMonitorLastSecondKept(t *testing.T) {
-	for _, tc := range []struct {
-		last  time.Duration
-		spans []float64
-	}{
-		{5 * time.Millisecond, []float64{1.005}},
-		{20 * time.Millisecond, []float64{1, 0.02}},
-	} {
+	for _, tc := range lastSecondCases {
 		synctest.Test(t, func(t *testing.T) {
 			r := &repRun{epoch: time.Now()}
 			m := newRepMonitor(r, nil, nil)

@@ -30,12 +30,9 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 
 // serve opens the store (retrying while it is unreachable), runs the service and the
 // admin endpoint, and stops them on the first signal, within s.StopLimit
-// (-shutdown-limit; shutdownLimit when a test left it unset).
+// (-shutdown-limit).
 func serve(s *settings, signals <-chan os.Signal) int {
 	s.Name = "route service"
-	if s.StopLimit == 0 {
-		s.StopLimit = shutdownLimit
-	}
 	return daemon.Main(s.Settings, signals, func(db *store.DB) (daemon.Service, error) {
 		s.cfg.Store = db
 		return routesvc.New(s.cfg)

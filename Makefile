@@ -84,6 +84,10 @@ chaos: ## the whole system under load with faults injected (CHAOS_WINDOW per fau
 # on MariaDB side by side; SOAK_TIMEOUT bounds the whole test binary.
 SOAK         ?= 30m
 SOAK_TIMEOUT ?= 3h
+.PHONY: hostile
+hostile: ## the hostile-client suite: floods, silent connections, forged reports and huge lists against the real binaries; asserts every bound holds
+	LARS_HOSTILE=1 $(GO) test -count=1 -v -timeout 5m ./hostile/ 2>&1 | grep --line-buffered -E '^(== |\||---|ok|FAIL|PASS)|_test.go:'
+
 .PHONY: soak
 soak: ## steady mixed load on the whole system for SOAK (30m), a route change a second; samples every process every 10s, fails on growth, lost changes or reports
 	LARS_SOAK=$(SOAK) $(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' ./chaos/ 2>&1 | grep --line-buffered -E '^(== |\||---|ok|FAIL|PASS)|_test.go:'

@@ -17,6 +17,14 @@ const (
 	MsgAPIGetRouteResponse MsgID = 8 // agent -> API (UDP), body GetRouteResponse
 )
 
+// Message ids of our extensions (docs/PROTOCOL.md): Lars's parts never send them, and
+// ours send them only to a peer that answered a Hello.
+const (
+	MsgHello       MsgID = 100 // agent -> route service (TCP): first frame, and keepalive
+	MsgHelloReply  MsgID = 101 // route service -> agent (TCP): answers each Hello
+	MsgUnsubscribe MsgID = 102 // agent -> route service (TCP): keys given back, no answer
+)
+
 // String returns the protocol name of the message id, or "unknown".
 func (id MsgID) String() string {
 	switch id {
@@ -36,6 +44,12 @@ func (id MsgID) String() string {
 		return "api_get_route_request"
 	case MsgAPIGetRouteResponse:
 		return "api_get_route_response"
+	case MsgHello:
+		return "hello"
+	case MsgHelloReply:
+		return "hello_reply"
+	case MsgUnsubscribe:
+		return "unsubscribe"
 	}
 	return "unknown"
 }

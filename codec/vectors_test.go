@@ -72,6 +72,13 @@ func goldenCases() map[string]goldenCase {
 				{Ip: host("127.0.0.1", 0).Ip, Port: 7000, Succ: 180, Err: 2},
 				{Ip: host("127.0.0.2", 0).Ip, Port: 7001, Err: 5, Overload: true},
 			}}, func() vtMessage { return &pb.ReportStatusRequest{} }},
+		"ext_hello": {codec.MsgHello, &pb.Hello{Features: uint32(pb.Feature_FEATURE_UNSUBSCRIBE)},
+			func() vtMessage { return &pb.Hello{} }},
+		"ext_hello_reply": {codec.MsgHelloReply,
+			&pb.HelloReply{Features: uint32(pb.Feature_FEATURE_UNSUBSCRIBE), IdleTimeoutMs: 600000},
+			func() vtMessage { return &pb.HelloReply{} }},
+		"ext_unsubscribe": {codec.MsgUnsubscribe, &pb.Unsubscribe{Keys: []*pb.RouteKey{
+			{Modid: 1, Cmdid: 1}, {Modid: 100000, Cmdid: 2}}}, func() vtMessage { return &pb.Unsubscribe{} }},
 	}
 }
 

@@ -145,6 +145,53 @@ func (LarsRetCode) EnumDescriptor() ([]byte, []int) {
 	return file_lars_proto_rawDescGZIP(), []int{1}
 }
 
+// Feature bits of Hello and HelloReply.
+type Feature int32
+
+const (
+	Feature_FEATURE_NONE        Feature = 0
+	Feature_FEATURE_UNSUBSCRIBE Feature = 1 // msgid 102 is taken
+)
+
+// Enum value maps for Feature.
+var (
+	Feature_name = map[int32]string{
+		0: "FEATURE_NONE",
+		1: "FEATURE_UNSUBSCRIBE",
+	}
+	Feature_value = map[string]int32{
+		"FEATURE_NONE":        0,
+		"FEATURE_UNSUBSCRIBE": 1,
+	}
+)
+
+func (x Feature) Enum() *Feature {
+	p := new(Feature)
+	*p = x
+	return p
+}
+
+func (x Feature) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Feature) Descriptor() protoreflect.EnumDescriptor {
+	return file_lars_proto_enumTypes[2].Descriptor()
+}
+
+func (Feature) Type() protoreflect.EnumType {
+	return &file_lars_proto_enumTypes[2]
+}
+
+func (x Feature) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Feature.Descriptor instead.
+func (Feature) EnumDescriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{2}
+}
+
 // HostInfo is one host of a service: IPv4 as the int32 of its dotted form.
 type HostInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -684,6 +731,211 @@ func (x *ReportRequest) GetLatencyUs() uint32 {
 	return 0
 }
 
+// Hello (msgid 100, agent -> route service) says which extensions the agent takes. It
+// is the first frame on a connection, and the agent repeats it as a keepalive. A route
+// service of ours answers every Hello with a HelloReply (msgid 101); Lars's lars_dns
+// logs the unknown id and ignores it, so an agent that got no reply sends no extension.
+type Hello struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bit set of FEATURE_* values the sender takes.
+	Features      uint32 `protobuf:"varint,1,opt,name=features,proto3" json:"features,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Hello) Reset() {
+	*x = Hello{}
+	mi := &file_lars_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hello) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hello) ProtoMessage() {}
+
+func (x *Hello) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hello.ProtoReflect.Descriptor instead.
+func (*Hello) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Hello) GetFeatures() uint32 {
+	if x != nil {
+		return x.Features
+	}
+	return 0
+}
+
+// HelloReply (msgid 101, route service -> agent) answers a Hello.
+type HelloReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bit set of FEATURE_* values the service takes.
+	Features uint32 `protobuf:"varint,1,opt,name=features,proto3" json:"features,omitempty"`
+	// The service closes a connection that sends no valid frame for this long (0: never);
+	// the agent sends a Hello well within it to keep the connection.
+	IdleTimeoutMs uint32 `protobuf:"varint,2,opt,name=idle_timeout_ms,json=idleTimeoutMs,proto3" json:"idle_timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HelloReply) Reset() {
+	*x = HelloReply{}
+	mi := &file_lars_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HelloReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HelloReply) ProtoMessage() {}
+
+func (x *HelloReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HelloReply.ProtoReflect.Descriptor instead.
+func (*HelloReply) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *HelloReply) GetFeatures() uint32 {
+	if x != nil {
+		return x.Features
+	}
+	return 0
+}
+
+func (x *HelloReply) GetIdleTimeoutMs() uint32 {
+	if x != nil {
+		return x.IdleTimeoutMs
+	}
+	return 0
+}
+
+// RouteKey names one service.
+type RouteKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Modid         int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid         int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RouteKey) Reset() {
+	*x = RouteKey{}
+	mi := &file_lars_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RouteKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RouteKey) ProtoMessage() {}
+
+func (x *RouteKey) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RouteKey.ProtoReflect.Descriptor instead.
+func (*RouteKey) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RouteKey) GetModid() int32 {
+	if x != nil {
+		return x.Modid
+	}
+	return 0
+}
+
+func (x *RouteKey) GetCmdid() int32 {
+	if x != nil {
+		return x.Cmdid
+	}
+	return 0
+}
+
+// Unsubscribe (msgid 102, agent -> route service, only after a HelloReply with
+// FEATURE_UNSUBSCRIBE) gives back keys the agent no longer holds: the service stops
+// pushing them to this connection and frees what it held for them. No answer.
+type Unsubscribe struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []*RouteKey            `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Unsubscribe) Reset() {
+	*x = Unsubscribe{}
+	mi := &file_lars_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Unsubscribe) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Unsubscribe) ProtoMessage() {}
+
+func (x *Unsubscribe) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Unsubscribe.ProtoReflect.Descriptor instead.
+func (*Unsubscribe) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Unsubscribe) GetKeys() []*RouteKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
 var File_lars_proto protoreflect.FileDescriptor
 
 const file_lars_proto_rawDesc = "" +
@@ -728,7 +980,18 @@ const file_lars_proto_rawDesc = "" +
 	"\x04host\x18\x03 \x01(\v2\x0e.lars.HostInfoR\x04host\x12\x18\n" +
 	"\aretcode\x18\x04 \x01(\x05R\aretcode\x12\x1d\n" +
 	"\n" +
-	"latency_us\x18\x05 \x01(\rR\tlatencyUs*\xe5\x01\n" +
+	"latency_us\x18\x05 \x01(\rR\tlatencyUs\"#\n" +
+	"\x05Hello\x12\x1a\n" +
+	"\bfeatures\x18\x01 \x01(\rR\bfeatures\"P\n" +
+	"\n" +
+	"HelloReply\x12\x1a\n" +
+	"\bfeatures\x18\x01 \x01(\rR\bfeatures\x12&\n" +
+	"\x0fidle_timeout_ms\x18\x02 \x01(\rR\ridleTimeoutMs\"6\n" +
+	"\bRouteKey\x12\x14\n" +
+	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
+	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\"1\n" +
+	"\vUnsubscribe\x12\"\n" +
+	"\x04keys\x18\x01 \x03(\v2\x0e.lars.RouteKeyR\x04keys*\xe5\x01\n" +
 	"\tMessageId\x12\r\n" +
 	"\tID_UNKNOW\x10\x00\x12\x16\n" +
 	"\x12ID_GetRouteRequest\x10\x01\x12\x17\n" +
@@ -743,7 +1006,10 @@ const file_lars_proto_rawDesc = "" +
 	"\bRET_SUCC\x10\x00\x12\x10\n" +
 	"\fRET_OVERLOAD\x10\x01\x12\x14\n" +
 	"\x10RET_SYSTEM_ERROR\x10\x02\x12\x0f\n" +
-	"\vRET_NOEXIST\x10\x03B%Z#github.com/larsgo/lars/codec/larspbb\x06proto3"
+	"\vRET_NOEXIST\x10\x03*4\n" +
+	"\aFeature\x12\x10\n" +
+	"\fFEATURE_NONE\x10\x00\x12\x17\n" +
+	"\x13FEATURE_UNSUBSCRIBE\x10\x01B%Z#github.com/larsgo/lars/codec/larspbb\x06proto3"
 
 var (
 	file_lars_proto_rawDescOnce sync.Once
@@ -757,30 +1023,36 @@ func file_lars_proto_rawDescGZIP() []byte {
 	return file_lars_proto_rawDescData
 }
 
-var file_lars_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lars_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_lars_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_lars_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_lars_proto_goTypes = []any{
 	(MessageId)(0),              // 0: lars.MessageId
 	(LarsRetCode)(0),            // 1: lars.LarsRetCode
-	(*HostInfo)(nil),            // 2: lars.HostInfo
-	(*GetRouteRequest)(nil),     // 3: lars.GetRouteRequest
-	(*GetRouteResponse)(nil),    // 4: lars.GetRouteResponse
-	(*HostCallResult)(nil),      // 5: lars.HostCallResult
-	(*ReportStatusRequest)(nil), // 6: lars.ReportStatusRequest
-	(*GetHostRequest)(nil),      // 7: lars.GetHostRequest
-	(*GetHostResponse)(nil),     // 8: lars.GetHostResponse
-	(*ReportRequest)(nil),       // 9: lars.ReportRequest
+	(Feature)(0),                // 2: lars.Feature
+	(*HostInfo)(nil),            // 3: lars.HostInfo
+	(*GetRouteRequest)(nil),     // 4: lars.GetRouteRequest
+	(*GetRouteResponse)(nil),    // 5: lars.GetRouteResponse
+	(*HostCallResult)(nil),      // 6: lars.HostCallResult
+	(*ReportStatusRequest)(nil), // 7: lars.ReportStatusRequest
+	(*GetHostRequest)(nil),      // 8: lars.GetHostRequest
+	(*GetHostResponse)(nil),     // 9: lars.GetHostResponse
+	(*ReportRequest)(nil),       // 10: lars.ReportRequest
+	(*Hello)(nil),               // 11: lars.Hello
+	(*HelloReply)(nil),          // 12: lars.HelloReply
+	(*RouteKey)(nil),            // 13: lars.RouteKey
+	(*Unsubscribe)(nil),         // 14: lars.Unsubscribe
 }
 var file_lars_proto_depIdxs = []int32{
-	2, // 0: lars.GetRouteResponse.host:type_name -> lars.HostInfo
-	5, // 1: lars.ReportStatusRequest.results:type_name -> lars.HostCallResult
-	2, // 2: lars.GetHostResponse.host:type_name -> lars.HostInfo
-	2, // 3: lars.ReportRequest.host:type_name -> lars.HostInfo
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3,  // 0: lars.GetRouteResponse.host:type_name -> lars.HostInfo
+	6,  // 1: lars.ReportStatusRequest.results:type_name -> lars.HostCallResult
+	3,  // 2: lars.GetHostResponse.host:type_name -> lars.HostInfo
+	3,  // 3: lars.ReportRequest.host:type_name -> lars.HostInfo
+	13, // 4: lars.Unsubscribe.keys:type_name -> lars.RouteKey
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_lars_proto_init() }
@@ -793,8 +1065,8 @@ func file_lars_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lars_proto_rawDesc), len(file_lars_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   8,
+			NumEnums:      3,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

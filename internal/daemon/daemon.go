@@ -33,6 +33,22 @@ type Settings struct {
 	StopLimit time.Duration
 	// RetryMax caps the delay between attempts to open an unreachable store. Default 30s.
 	RetryMax time.Duration
+
+	// startLog is what resolving the flags found worth saying, logged by Main at start
+	// (not at parse time, where stderr carries only the one-line usage errors).
+	startLog []startLine
+}
+
+// startLine is one line for Main to log at start.
+type startLine struct {
+	level slog.Level
+	msg   string
+	attrs []any
+}
+
+// note keeps a line for Main to log at start.
+func (s *Settings) note(level slog.Level, msg string, attrs ...any) {
+	s.startLog = append(s.startLog, startLine{level, msg, attrs})
 }
 
 // Main opens the store (retrying with backoff while it is unreachable; a signal stops
@@ -40,6 +56,9 @@ type Settings struct {
 // the first signal or its failure, and returns the exit code.
 func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Service, error)) int {
 	log := s.Logger
+	for _, l := range s.startLog {
+		log.Log(context.Background(), l.level, l.msg, l.attrs...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stopped := make(chan struct{})

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -137,7 +138,13 @@ func TestMainRunsUntilSignal(t *testing.T) {
 		t.Fatal("no exit after the signal")
 	}
 	failing := func(*store.DB) (Service, error) { return nil, errors.New("bad settings") }
+	var log bytes.Buffer
+	set.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	set.note(slog.LevelInfo, "a note from the flags", "max_conns", 7)
 	if code := Main(set, sig, failing); code != 2 {
 		t.Fatalf("a service that cannot be built: exit %d, want 2", code)
+	}
+	if !strings.Contains(log.String(), `msg="a note from the flags" max_conns=7`) {
+		t.Errorf("the start notes are not logged: %q", log.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/larsgo/lars/internal/cli"
@@ -31,7 +32,7 @@ func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxC
 	fs.StringVar(&f.Config, "config", "", conf+"; flags given on the command line override it")
 	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (keep it on loopback or a trusted network: the protocol has no authentication)")
 	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
-	fs.IntVar(&f.MaxConns, "max-conns", maxConns, "most agent connections open at once; more are closed and counted")
+	fs.IntVar(&f.MaxConns, "max-conns", maxConns, "most agent connections open at once; at the limit a new one replaces the longest silent one, or is closed, and counted (default: what the open-file limit, raised at start to its hard limit, allows, at most the value shown)")
 	fs.StringVar(&f.Admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
 	fs.DurationVar(&f.ShutdownLimit, "shutdown-limit", stopLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the service to finish and close; past it the service exits 1")
 	f.Log.Register(fs)
@@ -89,7 +90,30 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 	if r.MaxConns <= 0 {
 		return nil, fmt.Errorf("invalid -max-conns %d: must be positive", r.MaxConns)
 	}
+	r.fitMaxConns(r.Set["max-conns"] || (r.Conf != nil && r.Conf.Reactor.MaxConn > 0))
 	return r, nil
+}
+
+// fitMaxConns raises the open-file limit to its hard limit and, unless the operator
+// chose the bound (chosen), lowers MaxConns to what that limit allows. What it did is
+// logged by Main at start (a warning when a chosen bound is above what the limit allows).
+func (r *Resolved) fitMaxConns(chosen bool) {
+	limit, err := raiseFileLimit()
+	if err != nil {
+		r.note(slog.LevelWarn, "open-file limit", "err", err)
+	}
+	if limit == 0 {
+		return
+	}
+	allowed := connsAllowed(limit, r.MaxConns)
+	switch {
+	case !chosen:
+		r.MaxConns = allowed
+		r.note(slog.LevelInfo, "max-conns from the open-file limit", "max_conns", allowed, "open_file_limit", limit)
+	case allowed < r.MaxConns:
+		r.note(slog.LevelWarn, "max-conns is above what the open-file limit allows: connections past it fail at accept",
+			"max_conns", r.MaxConns, "open_file_limit", limit, "allowed", allowed)
+	}
 }
 
 // Parse parses args with fs, whose usage names the command and says what it is

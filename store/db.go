@@ -33,16 +33,20 @@ type DB struct {
 // optionally prefixed "mysql:". A missing MySQL database is created when the user may.
 // On MySQL, Open turns on interpolateParams and a 10 s connect timeout unless the DSN
 // sets them. Errors never contain the password.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var (
 		db  *DB
 		err error
+		o   = openOptions{fileMode: PrivateFileMode}
 	)
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case dsn == "":
 		return nil, errNoDSN
 	case strings.HasPrefix(dsn, sqlitePrefix):
-		db, err = openSQLite(ctx, dsn[len(sqlitePrefix):])
+		db, err = openSQLite(ctx, dsn[len(sqlitePrefix):], o.fileMode)
 	default:
 		db, err = openMySQL(ctx, strings.TrimPrefix(dsn, mysqlPrefix))
 	}
@@ -56,20 +60,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// sqliteFileMode is the mode a new SQLite route store is created with: routes and call
-// status are for the services and their operators alone, not every local user. SQLite
-// gives its -wal and -shm files the database file's mode. An existing file keeps the
-// mode it has.
-const sqliteFileMode = 0o600
-
-// openSQLite opens the SQLite file at path, creating it (mode sqliteFileMode) if
-// missing.
-func openSQLite(ctx context.Context, path string) (*DB, error) {
+// openSQLite opens the SQLite file at path, creating it with mode if missing.
+func openSQLite(ctx context.Context, path string, mode fs.FileMode) (*DB, error) {
 	driverDSN, err := sqliteDriverDSN(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := createPrivate(path); err != nil {
+	if err := createPrivate(path, mode); err != nil {
 		return nil, err
 	}
 	sdb, err := sql.Open("sqlite", driverDSN)
@@ -85,14 +82,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{db: sdb, d: sqliteDialect, now: time.Now}, nil
 }
 
-// createPrivate creates the empty file path with mode sqliteFileMode unless it
-// exists (SQLite takes an empty file for a new database).
-func createPrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, sqliteFileMode)
+// createPrivate creates the empty file path with exactly mode, whatever the umask,
+// unless it exists (SQLite takes an empty file for a new database).
+func createPrivate(path string, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, fs.ErrExist) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
 		return err
 	}
 	return f.Close()

@@ -33,6 +33,9 @@ type Settings struct {
 	StopLimit time.Duration
 	// RetryMax caps the delay between attempts to open an unreachable store. Default 30s.
 	RetryMax time.Duration
+	// GroupReadable creates a missing SQLite store readable by its group (0640), not
+	// its owner only (0600).
+	GroupReadable bool
 
 	// startLog is what resolving the flags found worth saying, logged by Main at start
 	// (not at parse time, where stderr carries only the one-line usage errors).
@@ -72,7 +75,7 @@ func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Servic
 	}()
 	defer close(stopped)
 
-	db := OpenStore(ctx, s.DSN, s.RetryMax, log)
+	db := OpenStore(ctx, s.DSN, s.RetryMax, log, store.GroupReadable(s.GroupReadable))
 	if db == nil {
 		log.Info("stopped")
 		return cli.ExitOK
@@ -121,21 +124,21 @@ func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Servic
 
 // OpenStore opens the store dsn names, retrying with capped, jittered backoff (1s up to
 // retryMax, default 30s) while it is unreachable; nil when ctx ended first. The DSN's
-// password never reaches the logs.
-func OpenStore(ctx context.Context, dsn string, retryMax time.Duration, log *slog.Logger) *store.DB {
+// password never reaches the logs. opts are store.Open's.
+func OpenStore(ctx context.Context, dsn string, retryMax time.Duration, log *slog.Logger, opts ...store.Option) *store.DB {
 	if retryMax <= 0 {
 		retryMax = 30 * time.Second
 	}
-	return openStore(ctx, dsn, time.Second, retryMax, log)
+	return openStore(ctx, dsn, time.Second, retryMax, log, opts...)
 }
 
 // openStore is OpenStore with its first delay between attempts, retryMin, given: the
 // tests make it a millisecond to see retries, or an hour to see a cancellation cut the
 // wait short.
-func openStore(ctx context.Context, dsn string, retryMin, retryMax time.Duration, log *slog.Logger) *store.DB {
+func openStore(ctx context.Context, dsn string, retryMin, retryMax time.Duration, log *slog.Logger, opts ...store.Option) *store.DB {
 	b := upstream.NewBackoff(retryMin, retryMax, upstream.EqualJitter, nil)
 	for {
-		db, err := store.Open(ctx, dsn)
+		db, err := store.Open(ctx, dsn, opts...)
 		if err == nil {
 			log.Info("store open", "db", store.Redact(dsn), "engine", string(db.Engine()))
 			return db

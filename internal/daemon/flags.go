@@ -17,9 +17,10 @@ import (
 const DefaultDB = "sqlite:lars.db"
 
 // Flags are the flags every control-plane daemon has: -config (a Lars conf file),
-// -listen, -db, -max-conns, -admin, -shutdown-limit and the log flags.
+// -listen, -db, -group-readable, -max-conns, -admin, -shutdown-limit and the log flags.
 type Flags struct {
 	Config, Listen, DB, Admin string
+	GroupReadable             bool
 	MaxConns                  int
 	ShutdownLimit             time.Duration
 	Log                       cli.LogFlags
@@ -32,6 +33,7 @@ func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxC
 	fs.StringVar(&f.Config, "config", "", conf+"; flags given on the command line override it")
 	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (keep it on loopback or a trusted network: the protocol has no authentication)")
 	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
+	fs.BoolVar(&f.GroupReadable, "group-readable", false, "create a missing SQLite store readable by its group (mode 0640) instead of its owner only (0600)")
 	fs.IntVar(&f.MaxConns, "max-conns", maxConns, "most agent connections open at once; at the limit a new one replaces the longest silent one, or is closed, and counted (default: what the open-file limit, raised at start to its hard limit, allows, at most the value shown)")
 	fs.StringVar(&f.Admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
 	fs.DurationVar(&f.ShutdownLimit, "shutdown-limit", stopLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the service to finish and close; past it the service exits 1")
@@ -59,7 +61,7 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 	if f.ShutdownLimit <= 0 {
 		return nil, fmt.Errorf("invalid -shutdown-limit %v: must be positive", f.ShutdownLimit)
 	}
-	r := &Resolved{Settings: Settings{DSN: f.DB, Admin: f.Admin, Logger: logger, StopLimit: f.ShutdownLimit}, Listen: f.Listen,
+	r := &Resolved{Settings: Settings{DSN: f.DB, GroupReadable: f.GroupReadable, Admin: f.Admin, Logger: logger, StopLimit: f.ShutdownLimit}, Listen: f.Listen,
 		MaxConns: f.MaxConns, Set: map[string]bool{}}
 	fs.Visit(func(fl *flag.Flag) { r.Set[fl.Name] = true })
 	if f.Config != "" {

@@ -34,3 +34,22 @@ func TestShutdownLimitFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupReadableFlag: -group-readable reaches Settings, off by default.
+func TestGroupReadableFlag(t *testing.T) {
+	for args, want := range map[string]bool{"": false, "-group-readable": true} {
+		var f Flags
+		fs := flag.NewFlagSet("svc", flag.ContinueOnError)
+		f.Register(fs, "conf", "127.0.0.1:0", "clients connect to", 10, time.Second)
+		if err := Parse(fs, append([]string{"-db", "sqlite:x.db"}, strings.Fields(args)...), io.Discard, "a service"); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		r, err := f.Resolve(fs, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if r.GroupReadable != want {
+			t.Errorf("%q: group readable %v, want %v", args, r.GroupReadable, want)
+		}
+	}
+}

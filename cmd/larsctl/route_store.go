@@ -39,7 +39,7 @@ func storeDSN(fs *flag.FlagSet, db, config string) (string, error) {
 
 // openStore opens the route store. Its errors hold no password.
 func (e *env) openStore(ctx context.Context) (*store.DB, error) {
-	db, err := store.Open(ctx, e.db)
+	db, err := store.Open(ctx, e.db, store.GroupReadable(e.groupReadable))
 	if err != nil {
 		return nil, storeError(err)
 	}

@@ -22,9 +22,11 @@ type env struct {
 	timeout time.Duration
 	reg     bool
 	db      string // the route store's DSN: -db, else -config's [mysql]
-	stdin   io.Reader
-	stdout  io.Writer
-	stderr  io.Writer
+	// groupReadable creates a missing SQLite store 0640 instead of 0600.
+	groupReadable bool
+	stdin         io.Reader
+	stdout        io.Writer
+	stderr        io.Writer
 }
 
 // command is one subcommand. run returns an error for bad usage (usageError) or for a
@@ -60,6 +62,7 @@ func runWithStdin(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	fs.DurationVar(&e.timeout, "timeout", api.DefaultTimeout, "how long to wait for each answer")
 	fs.BoolVar(&e.reg, "reg", true, "pull the key's route first, as the Lars API's reg_init (3 tries, 50ms apart), before get-host, get-route and simulate")
 	fs.StringVar(&e.db, "db", defaultDB, "route store of the route commands, a `DSN`: sqlite:PATH (created if missing) or user:pass@tcp(host:port)/dbname (MySQL, MariaDB); wins over -config")
+	fs.BoolVar(&e.groupReadable, "group-readable", false, "create a missing SQLite route store readable by its group (mode 0640) instead of its owner only (0600)")
 	config := fs.String("config", "", "Lars conf `file` (lars_dns.conf) whose [mysql] section names the route store when -db is not given")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {

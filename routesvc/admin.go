@@ -45,6 +45,13 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_dns_connections_refused_total", st.Refused)
 	metrics.WriteCounterUint64(w, "lars_dns_slow_connections_closed_total", st.SlowClosed)
 	metrics.WriteCounterUint64(w, "lars_dns_bad_frames_total", st.BadFrames)
+	for i, n := range st.DroppedFrames {
+		metrics.WriteCounterUint64(w, `lars_dns_frames_dropped_total{cause="`+dropCauseNames[i]+`"}`, n)
+	}
+	metrics.WriteCounterUint64(w, "lars_dns_hellos_total", st.Hellos)
+	metrics.WriteCounterUint64(w, "lars_dns_unsubscribe_frames_total", st.UnsubscribeFrames)
+	metrics.WriteCounterUint64(w, `lars_dns_unsubscribed_keys_total{result="freed"}`, st.Unsubscribed)
+	metrics.WriteCounterUint64(w, `lars_dns_unsubscribed_keys_total{result="not_subscribed"}`, st.UnsubscribeMisses)
 	metrics.WriteGaugeUint64(w, "lars_dns_subscriptions", uint64(max(st.Subscriptions, 0)))
 	metrics.WriteCounterUint64(w, "lars_dns_pulls_total", st.Pulls)
 	metrics.WriteCounterUint64(w, "lars_dns_pushes_total", st.Pushes)

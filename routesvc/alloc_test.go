@@ -6,8 +6,10 @@ import (
 	"net"
 	"testing"
 
+	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/alloctest"
+	"github.com/larsgo/lars/internal/vectors"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -40,4 +42,24 @@ func TestPullAnswerZeroAlloc(t *testing.T) {
 	if len(svc.table.get(key, false).subs) != 1 {
 		t.Fatal("not subscribed")
 	}
+}
+
+// TestHelloAnswerZeroAlloc: answering a Hello (an agent's keepalive) queues the
+// service's HelloReply frame without allocating.
+func TestHelloAnswerZeroAlloc(t *testing.T) {
+	svc, err := New(Config{Store: nopStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := newConn(svc, a)
+	body := vectors.Frame("ext_hello")[codec.HeaderSize:]
+	alloctest.Zero(t, "hello answer", 1000, func() {
+		if err := c.handle(codec.MsgHello, body); err != nil {
+			t.Fatal(err)
+		}
+		c.queue, c.queued = c.queue[:0], 0
+	})
 }

@@ -19,6 +19,7 @@ const (
 	DefaultMaxQueueBytes = 4 << 20
 	DefaultWriteTimeout  = 5 * time.Second
 	DefaultMaxBackoff    = 30 * time.Second
+	DefaultIdleTimeout   = 2 * time.Minute
 )
 
 // Store is what the service reads from the route store; *store.DB implements it.
@@ -61,6 +62,11 @@ type Config struct {
 	// MaxBackoff caps the delay between attempts while the store is unreachable (it
 	// starts at Poll and doubles). Default 30s.
 	MaxBackoff time.Duration
+	// IdleTimeout closes a connection that sent no valid frame for that long, unless it
+	// holds a subscription (a Lars agent that pulled and waits for pushes sends nothing
+	// else). Our agents send a Hello as a keepalive at a third of it, as the HelloReply
+	// tells them. Negative: never. Default 2m.
+	IdleTimeout time.Duration
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -82,6 +88,9 @@ func (c Config) withDefaults() Config {
 	}
 	c.WriteTimeout = orDuration(c.WriteTimeout, DefaultWriteTimeout)
 	c.MaxBackoff = orDuration(c.MaxBackoff, DefaultMaxBackoff)
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
 	if c.MaxBackoff < c.Poll {
 		c.MaxBackoff = c.Poll
 	}

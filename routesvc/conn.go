@@ -5,31 +5,23 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
 	"github.com/valyala/bytebufferpool"
 )
 
-// readBufferSize is each connection's read buffer. Agents send only GetRouteRequests of
-// a few bytes each, so a small buffer holds many; a frame that does not fit is refused
-// (maxRequestFrame), which keeps 10,000 connections from costing 64 KiB each.
+// readBufferSize is each connection's read buffer. Agents send GetRouteRequests and
+// Hellos of a few bytes each, so a small buffer holds many, which keeps 10,000
+// connections from costing 64 KiB each; the rare larger frame is read apart (frames.go).
 const readBufferSize = 2048
-
-// maxRequestFrame is the largest frame the service reads: a GetRouteRequest is at most
-// 8 + 22 bytes; anything larger is not one, and is a bad frame.
-const maxRequestFrame = readBufferSize
 
 // writeChunk is how many queued bytes the writer gathers into one write.
 const writeChunk = 64 << 10
 
-// errBadFrame ends a connection that sent a frame the route service does not take.
-var errBadFrame = errors.New("bad frame")
-
 // conn is one agent's connection. Its reader goroutine reads pulls, subscribes and
-// queues their answers; its writer goroutine writes whatever is queued: answers and
+// queues their answers, answers Hellos and takes Unsubscribes; its writer goroutine writes whatever is queued: answers and
 // pushes. The queue is bounded in bytes: a pull waits while the queue is over half the
 // bound (the agent is slowed by TCP, nobody else), and a push that would overflow it
 // closes the connection as too slow, so that no connection ever delays the others.
@@ -37,10 +29,15 @@ type conn struct {
 	svc *Service
 	nc  net.Conn
 	br  *bufio.Reader
-	req larspb.GetRouteRequest
-	// keys are the entries this connection subscribed to: appended by the reader
+	// req, hello and unsub are the reader's decoded frames, reused.
+	req   larspb.GetRouteRequest
+	hello larspb.Hello
+	unsub larspb.Unsubscribe
+	// keys are the entries this connection subscribed to: changed by the reader
 	// goroutine under the entry's lock, read by unsubscribeAll after the reader ended.
-	keys []*entry
+	keys map[*entry]struct{}
+	// subs is len(keys), for KeepSilent, which reads it from another goroutine.
+	subs atomic.Int64
 
 	mu     sync.Mutex // guards queue, queued, closed and writing
 	queue  [][]byte   // frames to write, in order; each is immutable and shared
@@ -137,68 +134,6 @@ func (c *conn) waitRoom() bool {
 			return false
 		}
 	}
-}
-
-// readLoop serves pulls until the connection fails or sends a bad frame, and returns
-// why. Once it has served every pull it has read, it writes their answers itself when
-// the writer goroutine is idle, as a request-response server would: one write for the
-// batch, and no wake-up of another goroutine.
-func (c *conn) readLoop() error {
-	for {
-		id, body, size, err := readFrame(c.br)
-		if err != nil {
-			return err
-		}
-		if err := c.handle(id, body); err != nil {
-			return err
-		}
-		c.br.Discard(size)
-		if c.br.Buffered() == 0 {
-			if err := c.flush(); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// handle serves one frame: a pull subscribes the connection to its key and queues the
-// key's route. It does not allocate once the connection has subscribed to the key.
-func (c *conn) handle(id codec.MsgID, body []byte) error {
-	if id != codec.MsgGetRouteRequest {
-		return errBadFrame
-	}
-	c.req.ResetVT()
-	if err := c.req.UnmarshalVT(body); err != nil {
-		return errBadFrame
-	}
-	if !c.waitRoom() {
-		return net.ErrClosed
-	}
-	c.svc.stats.pulls.Add(1)
-	if !c.svc.table.subscribe(c, lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}) {
-		return net.ErrClosed
-	}
-	return nil
-}
-
-// readFrame returns the next frame of br without consuming it: its id, body (valid
-// until the caller discards size bytes) and whole size. A frame with a bad length, or
-// larger than maxRequestFrame, is a bad frame.
-func readFrame(br *bufio.Reader) (id codec.MsgID, body []byte, size int, err error) {
-	hdr, err := br.Peek(codec.HeaderSize)
-	if err != nil {
-		return 0, nil, 0, err
-	}
-	id, n := codec.ReadHeader(hdr)
-	if codec.CheckBodyLen(n) != codec.ReasonOK || codec.HeaderSize+int(n) > maxRequestFrame {
-		return id, nil, 0, errBadFrame
-	}
-	size = codec.HeaderSize + int(n)
-	frame, err := br.Peek(size)
-	if err != nil {
-		return id, nil, 0, err
-	}
-	return id, frame[codec.HeaderSize:], size, nil
 }
 
 // takeQueue takes the queued frames for writing, unless another goroutine is writing

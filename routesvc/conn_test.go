@@ -100,12 +100,13 @@ func TestBadFramesCloseOnlyTheirConnection(t *testing.T) {
 	good.pull(1, 1)
 	good.next(pushWithin)
 	cases := map[string][]byte{
-		"unknown msgid":      {9, 0, 0, 0, 0, 0, 0, 0},
-		"get_host over tcp":  {4, 0, 0, 0, 2, 0, 0, 0, 0x08, 0x01},
-		"negative length":    {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff},
-		"oversized length":   {1, 0, 0, 0, 0xff, 0xff, 0, 0},
-		"undecodable body":   {1, 0, 0, 0, 2, 0, 0, 0, 0x08, 0x80},
-		"larger than a pull": append([]byte{1, 0, 0, 0, 0x00, 0x10, 0, 0}, make([]byte, 4096)...),
+		"negative length":         {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff},
+		"oversized length":        {1, 0, 0, 0, 0xff, 0xff, 0, 0},
+		"unknown id, bad length":  {9, 0, 0, 0, 0xff, 0xff, 0xff, 0xff},
+		"undecodable body":        {1, 0, 0, 0, 2, 0, 0, 0, 0x08, 0x80},
+		"undecodable hello":       {100, 0, 0, 0, 2, 0, 0, 0, 0x08, 0x80},
+		"undecodable unsubscribe": {102, 0, 0, 0, 2, 0, 0, 0, 0x0a, 0x05},
+		"larger than a pull":      append([]byte{1, 0, 0, 0, 0x00, 0x10, 0, 0}, make([]byte, 4096)...),
 	}
 	n := uint64(0)
 	for name, frame := range cases {

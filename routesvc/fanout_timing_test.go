@@ -304,7 +304,7 @@ func startTrivialResponder(b *testing.B, frame []byte) string {
 				defer c.Close()
 				br := bufio.NewReaderSize(c, readBufferSize)
 				for {
-					_, _, size, err := readFrame(br)
+					_, size, err := readHeader(br)
 					if err != nil {
 						return
 					}

@@ -26,6 +26,11 @@ type Service struct {
 	addr   net.Addr      // set before ready is closed
 
 	server tcpserve.Server
+	// conns maps each connection as tcpserve passed it to Handle to its conn, for
+	// keepSilent.
+	conns sync.Map
+	// helloReply is the HelloReply frame, encoded once: every Hello is answered with it.
+	helloReply []byte
 }
 
 // New returns a service for cfg.
@@ -40,7 +45,9 @@ func New(cfg Config) (*Service, error) {
 		set:   metrics.NewSet(),
 	}
 	s.sync.svc = s
-	s.server = tcpserve.Server{MaxConns: s.cfg.MaxConns, Handle: s.serve, Logger: s.cfg.Logger}
+	s.helloReply = encodeHelloReply(s.cfg.IdleTimeout)
+	s.server = tcpserve.Server{MaxConns: s.cfg.MaxConns, IdleTimeout: max(s.cfg.IdleTimeout, 0),
+		KeepSilent: s.keepSilent, Handle: s.serve, Logger: s.cfg.Logger}
 	s.stats.fullLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="full"}`)
 	s.stats.changeLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="changes"}`)
 	s.stats.fanoutSeconds = s.set.NewHistogram("lars_dns_push_fanout_seconds")
@@ -89,6 +96,8 @@ func (s *Service) Run(ctx context.Context) error {
 // here, then its subscriptions dropped.
 func (s *Service) serve(nc net.Conn) {
 	c := newConn(s, nc)
+	s.conns.Store(nc, c)
+	defer s.conns.Delete(nc)
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
@@ -99,9 +108,17 @@ func (s *Service) serve(nc net.Conn) {
 	writer.Wait()
 }
 
+// keepSilent keeps a silent connection that holds a subscription: a Lars agent that
+// pulled its keys sends nothing more while it waits for pushes. tcpserve calls it under
+// its lock: a map read and an atomic read.
+func (s *Service) keepSilent(nc net.Conn) bool {
+	c, ok := s.conns.Load(nc)
+	return ok && c.(*conn).subs.Load() > 0
+}
+
 // Stats returns the service's figures.
 func (s *Service) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Connections:       s.server.Open(),
 		Accepted:          s.server.Accepted(),
 		Refused:           s.server.Refused(),
@@ -111,6 +128,10 @@ func (s *Service) Stats() Stats {
 		Pulls:             s.stats.pulls.Load(),
 		Pushes:            s.table.pushes.Load(),
 		BadFrames:         s.stats.badFrames.Load(),
+		Hellos:            s.stats.hellos.Load(),
+		UnsubscribeFrames: s.stats.unsubscribeFrames.Load(),
+		Unsubscribed:      s.stats.unsubscribed.Load(),
+		UnsubscribeMisses: s.stats.unsubscribeMisses.Load(),
 		SlowClosed:        s.stats.slowClosed.Load(),
 		Polls:             s.stats.polls.Load(),
 		PollErrors:        s.stats.pollErrors.Load(),
@@ -122,6 +143,10 @@ func (s *Service) Stats() Stats {
 		Version:           s.sync.version.Load(),
 		LastChange:        s.sync.lastChange.Load(),
 	}
+	for i := range st.DroppedFrames {
+		st.DroppedFrames[i] = s.stats.droppedFrames[i].Load()
+	}
+	return st
 }
 
 // Health returns the service's state: loaded, and how fresh its routes are.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/larsgo/lars/codec"
 )
 
 // counters are the service's own counts; the table keeps its gauges.
@@ -19,23 +20,60 @@ type counters struct {
 	changeRows        atomic.Uint64 // RouteChange rows applied
 	keysChanged       atomic.Uint64 // keys whose hosts changed (pushed)
 	changeRowsDeleted atomic.Uint64
+	hellos            atomic.Uint64 // Hellos answered
+	unsubscribeFrames atomic.Uint64 // Unsubscribes taken
+	unsubscribed      atomic.Uint64 // subscriptions an Unsubscribe removed
+	unsubscribeMisses atomic.Uint64 // keys an Unsubscribe named that the connection did not hold
+	// droppedFrames counts the well-formed frames the service does not take, by cause.
+	droppedFrames [numDropCauses]atomic.Uint64
 
 	fullLoadSeconds   *metrics.Histogram
 	changeLoadSeconds *metrics.Histogram
 	fanoutSeconds     *metrics.Histogram
 }
 
+// dropCause says why a well-formed frame was dropped.
+type dropCause int
+
+const (
+	// dropUnknownMsgid: an id the protocol does not define (a newer peer's extension).
+	dropUnknownMsgid dropCause = iota
+	// dropUnexpectedMsgid: an id the protocol defines but a route service does not take
+	// (a get_host over TCP, a HelloReply).
+	dropUnexpectedMsgid
+	numDropCauses
+)
+
+// dropCauseNames are the cause labels of lars_dns_frames_dropped_total.
+var dropCauseNames = [numDropCauses]string{"unknown_msgid", "unexpected_msgid"}
+
+// dropFrame counts a dropped frame of id by its cause.
+func (c *counters) dropFrame(id codec.MsgID) {
+	cause := dropUnexpectedMsgid
+	if id.String() == "unknown" {
+		cause = dropUnknownMsgid
+	}
+	c.droppedFrames[cause].Add(1)
+}
+
 // Stats are a service's figures at one moment, each read atomically.
 type Stats struct {
-	Connections       int64  // open agent connections
-	Accepted          uint64 // connections accepted since start
-	Refused           uint64 // connections closed at once because MaxConns were open
-	Subscriptions     int64  // (connection, key) pairs
-	Keys              int64  // keys with at least one host
-	Routes            int64  // hosts over all keys: the RouteData rows served
-	Pulls             uint64 // GetRouteRequests answered
-	Pushes            uint64 // frames queued to subscribers because their key changed
-	BadFrames         uint64 // connections closed for a bad frame
+	Connections   int64  // open agent connections
+	Accepted      uint64 // connections accepted since start
+	Refused       uint64 // connections closed at once because MaxConns were open
+	Subscriptions int64  // (connection, key) pairs
+	Keys          int64  // keys with at least one host
+	Routes        int64  // hosts over all keys: the RouteData rows served
+	Pulls         uint64 // GetRouteRequests answered
+	Pushes        uint64 // frames queued to subscribers because their key changed
+	BadFrames     uint64 // connections closed for a bad frame
+	// DroppedFrames are the well-formed frames of ids the service does not take, by
+	// cause (dropCauseNames): dropped, the connection kept.
+	DroppedFrames     [numDropCauses]uint64
+	Hellos            uint64 // Hellos answered
+	UnsubscribeFrames uint64 // Unsubscribes taken
+	Unsubscribed      uint64 // subscriptions removed by an Unsubscribe
+	UnsubscribeMisses uint64 // keys an Unsubscribe named that its connection did not hold
 	SlowClosed        uint64 // connections closed because they could not keep up
 	Polls             uint64 // polls of the store's stamp
 	PollErrors        uint64 // failed rounds against the store

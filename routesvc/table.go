@@ -115,7 +115,8 @@ func (t *table) release(e *entry) {
 
 // subscribe subscribes c to k and queues the key's current route to c, in one step
 // under the key's lock, so that no push of a newer route can overtake it. It reports
-// whether the frame could be queued (false: c is closed or full).
+// whether the frame could be queued (false: c is closed or full). It is called by c's
+// reader goroutine.
 func (t *table) subscribe(c *conn, k lb.Key) bool {
 	e := t.get(k, true)
 	if _, ok := e.subs[c]; !ok {
@@ -123,7 +124,11 @@ func (t *table) subscribe(c *conn, k lb.Key) bool {
 			e.subs = make(map[*conn]struct{})
 		}
 		e.subs[c] = struct{}{}
-		c.keys = append(c.keys, e)
+		if c.keys == nil {
+			c.keys = make(map[*entry]struct{})
+		}
+		c.keys[e] = struct{}{}
+		c.subs.Add(1)
 		t.subscriptions.Add(1)
 	}
 	ok := c.enqueue(e.r.frame, false)
@@ -131,9 +136,30 @@ func (t *table) subscribe(c *conn, k lb.Key) bool {
 	return ok
 }
 
+// unsubscribe removes c's subscription to k and reports whether c held one; the entry
+// is freed when nothing else holds it. It is called by c's reader goroutine.
+func (t *table) unsubscribe(c *conn, k lb.Key) bool {
+	e := t.get(k, false)
+	if e == nil {
+		return false
+	}
+	_, ok := e.subs[c]
+	if ok {
+		delete(e.subs, c)
+		delete(c.keys, e)
+		c.subs.Add(-1)
+		t.subscriptions.Add(-1)
+	}
+	t.release(e)
+	if len(c.keys) == 0 {
+		c.keys = nil // a map keeps its size once grown: let it go
+	}
+	return ok
+}
+
 // unsubscribeAll removes c from every key it subscribed to; c must no longer read.
 func (t *table) unsubscribeAll(c *conn) {
-	for _, e := range c.keys {
+	for e := range c.keys {
 		e.mu.Lock()
 		if _, ok := e.subs[c]; ok {
 			delete(e.subs, c)
@@ -142,6 +168,7 @@ func (t *table) unsubscribeAll(c *conn) {
 		t.release(e)
 	}
 	c.keys = nil
+	c.subs.Store(0)
 }
 
 // set makes hosts (sorted, no duplicates; nil or empty: the key is gone) the route of k

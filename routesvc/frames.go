@@ -1,0 +1,183 @@
+package routesvc
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/lb"
+	"github.com/valyala/bytebufferpool"
+)
+
+// errBadFrame ends a connection that sent a malformed frame: a bad length, a body that
+// does not parse, or a pull or Hello larger than the read buffer.
+var errBadFrame = errors.New("bad frame")
+
+// The frames a route service takes; any other well-formed frame is dropped and counted
+// (docs/PROTOCOL.md), the connection kept.
+func takes(id codec.MsgID) bool {
+	return id == codec.MsgGetRouteRequest || id == codec.MsgHello || id == codec.MsgUnsubscribe
+}
+
+// readLoop serves frames until the connection fails or sends a malformed frame, and
+// returns why. Once it has served every frame it has read, it writes their answers
+// itself when the writer goroutine is idle, as a request-response server would: one
+// write for the batch, and no wake-up of another goroutine.
+func (c *conn) readLoop() error {
+	for {
+		if err := c.serveFrame(); err != nil {
+			return err
+		}
+		if c.br.Buffered() == 0 {
+			if err := c.flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// serveFrame reads and serves the next frame. A frame of an id the service does not
+// take is skipped unread and counted. Each served frame marks the connection active.
+func (c *conn) serveFrame() error {
+	id, size, err := readHeader(c.br)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !takes(id):
+		if _, err := c.br.Discard(size); err != nil {
+			return err
+		}
+		c.svc.stats.dropFrame(id)
+		return nil
+	case size <= c.br.Size():
+		frame, err := c.br.Peek(size)
+		if err != nil {
+			return err
+		}
+		if err := c.handle(id, frame[codec.HeaderSize:]); err != nil {
+			return err
+		}
+		c.br.Discard(size)
+	case id == codec.MsgUnsubscribe:
+		// Only an Unsubscribe of many keys is this large: read apart, in a pooled buffer.
+		if err := c.serveLarge(id, size); err != nil {
+			return err
+		}
+	default:
+		return errBadFrame // a pull or a Hello is a few bytes
+	}
+	c.svc.server.Touch(c.nc)
+	return nil
+}
+
+// serveLarge reads a frame larger than the read buffer and serves it.
+func (c *conn) serveLarge(id codec.MsgID, size int) error {
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	buf.B = append(buf.B[:0], make([]byte, size)...)
+	if _, err := io.ReadFull(c.br, buf.B); err != nil {
+		return err
+	}
+	return c.handle(id, buf.B[codec.HeaderSize:])
+}
+
+// readHeader peeks the next frame's header and returns its id and whole size. A bad
+// length is a bad frame.
+func readHeader(br *bufio.Reader) (id codec.MsgID, size int, err error) {
+	hdr, err := br.Peek(codec.HeaderSize)
+	if err != nil {
+		return 0, 0, err
+	}
+	id, n := codec.ReadHeader(hdr)
+	if codec.CheckBodyLen(n) != codec.ReasonOK {
+		return id, 0, errBadFrame
+	}
+	return id, codec.HeaderSize + int(n), nil
+}
+
+// handle serves one frame the service takes. A pull subscribes the connection to its
+// key and queues the key's route; it does not allocate once the connection has
+// subscribed to the key. A Hello is answered with the HelloReply; an Unsubscribe
+// frees the keys it names.
+func (c *conn) handle(id codec.MsgID, body []byte) error {
+	switch id {
+	case codec.MsgGetRouteRequest:
+		return c.pull(body)
+	case codec.MsgHello:
+		return c.answerHello(body)
+	case codec.MsgUnsubscribe:
+		return c.unsubscribe(body)
+	}
+	return errBadFrame
+}
+
+func (c *conn) pull(body []byte) error {
+	c.req.ResetVT()
+	if err := c.req.UnmarshalVT(body); err != nil {
+		return errBadFrame
+	}
+	if !c.waitRoom() {
+		return net.ErrClosed
+	}
+	c.svc.stats.pulls.Add(1)
+	if !c.svc.table.subscribe(c, lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}) {
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// answerHello queues the service's HelloReply, encoded once (Service.helloReply).
+func (c *conn) answerHello(body []byte) error {
+	c.hello.Reset()
+	if err := c.hello.UnmarshalVT(body); err != nil {
+		return errBadFrame
+	}
+	if !c.waitRoom() {
+		return net.ErrClosed
+	}
+	c.svc.stats.hellos.Add(1)
+	if !c.enqueue(c.svc.helloReply, false) {
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// unsubscribe removes the connection's subscriptions to the keys the frame names.
+func (c *conn) unsubscribe(body []byte) error {
+	c.unsub.Reset()
+	if err := c.unsub.UnmarshalVT(body); err != nil {
+		return errBadFrame
+	}
+	c.svc.stats.unsubscribeFrames.Add(1)
+	for _, k := range c.unsub.Keys {
+		if k == nil {
+			continue
+		}
+		if c.svc.table.unsubscribe(c, lb.Key{Modid: k.Modid, Cmdid: k.Cmdid}) {
+			c.svc.stats.unsubscribed.Add(1)
+		} else {
+			c.svc.stats.unsubscribeMisses.Add(1)
+		}
+	}
+	return nil
+}
+
+// encodeHelloReply returns the HelloReply frame of a service that closes connections
+// silent for idle (0 or negative: never): it takes Unsubscribe.
+func encodeHelloReply(idle time.Duration) []byte {
+	reply := larspb.HelloReply{Features: uint32(larspb.Feature_FEATURE_UNSUBSCRIBE)}
+	if idle > 0 {
+		reply.IdleTimeoutMs = uint32(min(idle.Milliseconds(), math.MaxUint32))
+	}
+	frame, err := codec.AppendFrame(nil, codec.MsgHelloReply, &reply)
+	if err != nil {
+		panic(err) // a few bytes: cannot be too large
+	}
+	return frame
+}

@@ -47,6 +47,11 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="queue_full"}`, st.DroppedQueueFull)
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="db_error"}`, st.DroppedDBError)
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="shutdown"}`, st.DroppedShutdown)
+	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="unknown_key"}`, st.DroppedUnknownKey)
+	metrics.WriteGaugeUint64(w, "lars_reporter_known_keys", uint64(st.KnownKeys))
+	metrics.WriteGaugeUint64(w, "lars_reporter_known_keys_loaded", admin.Bool(st.KnownKeysLoaded))
+	metrics.WriteCounterUint64(w, "lars_reporter_known_keys_loads_total", st.KeyLoads)
+	metrics.WriteCounterUint64(w, "lars_reporter_known_keys_errors_total", st.KeyLoadErrors)
 	metrics.WriteGaugeUint64(w, "lars_reporter_store_up", admin.Bool(h.StoreUp))
 	s.set.WritePrometheus(w)
 }

@@ -3,11 +3,14 @@
 package reportsvc
 
 import (
+	"context"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/alloctest"
+	"github.com/larsgo/lars/lb"
 )
 
 // TestReportIntoQueueZeroAlloc: decoding an agent's report of 10 hosts whose rows are
@@ -38,5 +41,38 @@ func TestReportIntoQueueZeroAlloc(t *testing.T) {
 	})
 	if st := svc.Stats(); st.QueueRows != 10 || st.Coalesced < 10*1000 {
 		t.Fatalf("stats %+v: want 10 rows queued, every later result coalesced", st)
+	}
+}
+
+// TestKnownKeyFilterZeroAlloc: with the known-key filter loaded, a report for a known
+// key whose rows are queued and a report for an unknown key (dropped) allocate nothing.
+func TestKnownKeyFilterZeroAlloc(t *testing.T) {
+	src := &fakeKeys{keys: []lb.Key{{Modid: 10, Cmdid: 1}}}
+	svc, err := New(Config{Store: src, KnownKeysRefresh: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.known.refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := newConn(svc, a)
+	known := reportFrame(t, 10, 1, caller1, tsReport, result{ip1, 80, 100, 3, false})[codec.HeaderSize:]
+	unknown := reportFrame(t, 11, 1, caller1, tsReport, result{ip1, 80, 100, 3, false})[codec.HeaderSize:]
+	if err := c.handle(codec.MsgReportStatusRequest, known); err != nil {
+		t.Fatal(err)
+	}
+	alloctest.Zero(t, "known and unknown key reports", 1000, func() {
+		if err := c.handle(codec.MsgReportStatusRequest, known); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.handle(codec.MsgReportStatusRequest, unknown); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if st := svc.Stats(); st.QueueRows != 1 || st.DroppedUnknownKey < 1000 {
+		t.Fatalf("stats %+v: want 1 row queued, every unknown report dropped", st)
 	}
 }

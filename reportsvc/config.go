@@ -20,6 +20,11 @@ const (
 	DefaultMaxBackoff   = 2 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultFlushTimeout = 2 * time.Second
+	// DefaultKnownKeysRefresh is lars-reporter's -known-keys-refresh: how often the
+	// route store's stamp is read to learn of new keys. A key just given a host is
+	// dropped for at most this long (plus one read); an agent reports a key only once
+	// lars-dns, which polls the same store, has served its hosts.
+	DefaultKnownKeysRefresh = 5 * time.Second
 )
 
 // Store is where the service writes call status; *store.DB implements it.
@@ -65,6 +70,13 @@ type Config struct {
 	// FlushTimeout bounds the writing of what is queued once Run's context ends; rows
 	// still queued after it are dropped, counted. Default 2s.
 	FlushTimeout time.Duration
+	// KnownKeysRefresh, when positive and Store is also a KeySource, turns on the
+	// known-key filter: rows of a report for a key the route store does not hold are
+	// dropped, counted, once the set of keys was loaded (everything is kept before). The
+	// set is brought up to date this often: one row (the route stamp) is read, and the
+	// keys only when the stamp changed. 0 (the zero value): every key's rows are kept.
+	// lars-reporter turns it on with DefaultKnownKeysRefresh.
+	KnownKeysRefresh time.Duration
 	// Now is the clock that stamps results whose report carries no ts. Default
 	// time.Now.
 	Now func() time.Time

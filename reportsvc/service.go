@@ -33,6 +33,7 @@ type Service struct {
 	draining    chan struct{} // closed once no reader is left: workers write what is queued, then end
 
 	server tcpserve.Server
+	known  *knownKeys // nil: every key's rows are kept
 }
 
 // New returns a service for cfg.
@@ -49,6 +50,9 @@ func New(cfg Config) (*Service, error) {
 		draining: make(chan struct{}),
 	}
 	s.server = tcpserve.Server{MaxConns: cfg.MaxConns, Handle: s.serve, Logger: cfg.Logger}
+	if src, ok := cfg.Store.(KeySource); ok && cfg.KnownKeysRefresh > 0 {
+		s.known = &knownKeys{src: src}
+	}
 	s.writeCtx, s.cancelWrite = context.WithCancel(context.Background())
 	s.stats.batchSeconds = s.set.NewHistogram("lars_reporter_batch_seconds")
 	return s, nil
@@ -66,6 +70,16 @@ func (s *Service) Addr() net.Addr { return s.addr }
 // error only if it cannot listen. Run is called once.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.cancelWrite()
+	var background sync.WaitGroup
+	defer background.Wait()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	if s.known != nil {
+		loaded := make(chan struct{})
+		background.Add(1)
+		go func() { defer background.Done(); s.refreshKeys(bgCtx, loaded) }()
+		<-loaded // the first read is done (or failed: every key is kept until one succeeds)
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
 	if err != nil {
@@ -138,6 +152,11 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
 		return
 	}
 	s.stats.results.Add(uint64(len(req.Results)))
+	if s.known != nil && !s.known.allows(lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}) {
+		s.stats.droppedUnknownKey.Add(uint64(len(req.Results)))
+		s.stats.frames.Add(1)
+		return
+	}
 	ts := int64(req.Ts)
 	if ts == 0 {
 		ts = s.cfg.Now().Unix()
@@ -172,7 +191,7 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
 
 // Stats returns the service's figures.
 func (s *Service) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Connections:      s.server.Open(),
 		Accepted:         s.server.Accepted(),
 		Refused:          s.server.Refused(),
@@ -188,7 +207,15 @@ func (s *Service) Stats() Stats {
 		DroppedQueueFull: s.stats.droppedQueueFull.Load(),
 		DroppedDBError:   s.stats.droppedDBError.Load(),
 		DroppedShutdown:  s.stats.droppedShutdown.Load(),
+
+		DroppedUnknownKey: s.stats.droppedUnknownKey.Load(),
+		KeyLoads:          s.stats.keyLoads.Load(),
+		KeyLoadErrors:     s.stats.keyLoadErrors.Load(),
 	}
+	if s.known != nil {
+		st.KnownKeys, st.KnownKeysLoaded = s.known.size()
+	}
+	return st
 }
 
 // Health returns whether the store takes the service's writes.

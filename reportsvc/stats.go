@@ -23,6 +23,10 @@ type counters struct {
 	droppedDBError   atomic.Uint64 // rows of failed batches that could not be put back
 	droppedShutdown  atomic.Uint64 // rows still queued when the flush at shutdown ended
 
+	droppedUnknownKey atomic.Uint64 // rows of reports for keys the route store does not hold
+	keyLoads          atomic.Uint64 // reads of the route keys (the stamp had changed)
+	keyLoadErrors     atomic.Uint64 // failed reads of the stamp or the keys
+
 	batchSeconds *metrics.Histogram // time of each successful statement
 }
 
@@ -43,11 +47,17 @@ type Stats struct {
 	DroppedQueueFull uint64 // rows dropped, oldest first, because the queue was full
 	DroppedDBError   uint64 // rows dropped after their batch failed and did not fit back
 	DroppedShutdown  uint64 // rows still queued when the flush at shutdown ended
+
+	DroppedUnknownKey uint64 // rows of reports for keys the route store does not hold
+	KnownKeys         int    // keys in the known set
+	KnownKeysLoaded   bool   // the known set was read at least once (before, every key is kept)
+	KeyLoads          uint64 // reads of the route keys, after the stamp changed
+	KeyLoadErrors     uint64 // failed reads of the route stamp or keys
 }
 
 // Dropped returns the rows dropped for any reason.
 func (s Stats) Dropped() uint64 {
-	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown
+	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown + s.DroppedUnknownKey
 }
 
 // health is what /healthz tells: whether the store takes writes, and since when not.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
 )
 
@@ -56,6 +57,17 @@ func callRows(t *testing.T, db *store.DB, modid, cmdid int) map[string]callRow {
 func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 	proctest.Build(t, "lars-reporter", "lars-agent", "larsctl")
 	storetest.Each(t, func(t *testing.T, dsn string) {
+		db, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		// The route store holds the keys: the reporter keeps reports of those only.
+		for k, h := range map[lb.Key]lb.Host{{Modid: 1, Cmdid: 1}: {IP: 0x0a000001, Port: 9000}, {Modid: 2, Cmdid: 2}: {IP: 0x0a000002, Port: 9000}} {
+			if _, err := db.SetHosts(context.Background(), k, []lb.Host{h}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		addr, adminAddr := proctest.FreeAddr(t), proctest.FreeAddr(t)
 		reporter := proctest.Start(t, "lars-reporter", "-db", dsn, "-listen", addr, "-admin", adminAddr, "-shutdown-limit", stopWithin.String())
 		reporter.WaitListening(t, addr, eventWithin)
@@ -77,11 +89,6 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 			t.Fatalf("simulate 2 2: exit %d: %s", code, out)
 		}
 
-		db, err := store.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
 		proctest.Eventually(t, eventWithin, "both hosts' status stored", func() (bool, string) {
 			ok := callRows(t, db, 1, 1)["10.0.0.1:9000"]
 			bad := callRows(t, db, 2, 2)["10.0.0.2:9000"]
@@ -90,7 +97,8 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 		})
 
 		metrics := get(t, "http://"+adminAddr+"/metrics")
-		for _, want := range []string{"lars_reporter_connections 1", "lars_reporter_rows_written_total", `lars_reporter_dropped_rows_total{reason="queue_full"} 0`} {
+		for _, want := range []string{"lars_reporter_connections 1", "lars_reporter_rows_written_total", `lars_reporter_dropped_rows_total{reason="queue_full"} 0`,
+			`lars_reporter_dropped_rows_total{reason="unknown_key"} 0`, "lars_reporter_known_keys 2"} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("/metrics lacks %q", want)
 			}

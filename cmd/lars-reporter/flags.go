@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/larsgo/lars/internal/daemon"
 	"github.com/larsgo/lars/reportsvc"
@@ -12,7 +13,8 @@ import (
 // options are the command-line flags.
 type options struct {
 	daemon.Flags
-	workers, queue int
+	workers, queue   int
+	knownKeysRefresh time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -22,6 +24,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 		reportsvc.DefaultListen, "agents report to", reportsvc.DefaultMaxConns, shutdownLimit)
 	fs.IntVar(&o.workers, "workers", reportsvc.DefaultWorkers, "database writers, each writing batches of its share of the rows (default [repoter] db_thread_cnt of -config, else 2)")
 	fs.IntVar(&o.queue, "queue", reportsvc.DefaultQueueSize, "most rows waiting to be written; the latest status of a row replaces a queued one, and when full the oldest are dropped")
+	fs.DurationVar(&o.knownKeysRefresh, "known-keys-refresh", reportsvc.DefaultKnownKeysRefresh,
+		"how often the route store is asked whether routes changed, to learn its keys: reports for a key without hosts there are dropped and counted "+
+			"(lars_reporter_dropped_rows_total{reason=\"unknown_key\"}); a key just given a host is dropped for at most this long plus one read. "+
+			"Until the first read succeeds every key is kept. 0: keep every key's reports")
 	err := daemon.Parse(fs, args, stderr, "The Lars report service: stores the call status agents report in ServerCallStatus.")
 	return o, fs, err
 }
@@ -51,9 +57,12 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 			return nil, fmt.Errorf("invalid %s %d: must be positive", v.name, v.v)
 		}
 	}
+	if o.knownKeysRefresh < 0 {
+		return nil, fmt.Errorf("invalid -known-keys-refresh %v: must not be negative", o.knownKeysRefresh)
+	}
 	if workers > o.queue {
 		return nil, fmt.Errorf("invalid -workers %d: more than -queue %d", workers, o.queue)
 	}
 	return &settings{Settings: r.Settings, cfg: reportsvc.Config{Listen: r.Listen, MaxConns: r.MaxConns,
-		Workers: workers, QueueSize: o.queue, Logger: r.Logger}}, nil
+		Workers: workers, QueueSize: o.queue, KnownKeysRefresh: o.knownKeysRefresh, Logger: r.Logger}}, nil
 }

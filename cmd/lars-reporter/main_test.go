@@ -24,6 +24,7 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad workers":        {[]string{"-workers", "0"}, "-workers"},
 		"bad queue":          {[]string{"-queue", "-1"}, "-queue"},
 		"workers over queue": {[]string{"-workers", "8", "-queue", "4"}, "-workers"},
+		"bad key refresh":    {[]string{"-known-keys-refresh", "-1s"}, "-known-keys-refresh"},
 		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},

@@ -43,6 +43,11 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteGaugeUint64(w, "lars_dns_connections", uint64(max(st.Connections, 0)))
 	metrics.WriteCounterUint64(w, "lars_dns_connections_accepted_total", st.Accepted)
 	metrics.WriteCounterUint64(w, "lars_dns_connections_refused_total", st.Refused)
+	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="idle"}`, st.IdleClosed)
+	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="evicted"}`, st.Evicted)
+	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="refused"}`, st.Refused)
+	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="slow"}`, st.SlowClosed)
+	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="bad_frame"}`, st.BadFrames)
 	metrics.WriteCounterUint64(w, "lars_dns_slow_connections_closed_total", st.SlowClosed)
 	metrics.WriteCounterUint64(w, "lars_dns_bad_frames_total", st.BadFrames)
 	for i, n := range st.DroppedFrames {

@@ -122,6 +122,8 @@ func (s *Service) Stats() Stats {
 		Connections:       s.server.Open(),
 		Accepted:          s.server.Accepted(),
 		Refused:           s.server.Refused(),
+		IdleClosed:        s.server.IdleClosed(),
+		Evicted:           s.server.Evicted(),
 		Subscriptions:     s.table.subscriptions.Load(),
 		Keys:              s.table.keys.Load(),
 		Routes:            s.table.hosts.Load(),

@@ -61,6 +61,8 @@ type Stats struct {
 	Connections   int64  // open agent connections
 	Accepted      uint64 // connections accepted since start
 	Refused       uint64 // connections closed at once because MaxConns were open
+	IdleClosed    uint64 // connections closed because they sent no valid frame for IdleTimeout
+	Evicted       uint64 // silent connections closed, at MaxConns, to make room for a new one
 	Subscriptions int64  // (connection, key) pairs
 	Keys          int64  // keys with at least one host
 	Routes        int64  // hosts over all keys: the RouteData rows served

@@ -14,6 +14,7 @@ import (
 type options struct {
 	daemon.Flags
 	poll, reload, retention time.Duration
+	idleTimeout             time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -24,6 +25,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.DurationVar(&o.poll, "poll", routesvc.DefaultPoll, "how often the store's version and change rows are read")
 	fs.DurationVar(&o.reload, "reload", routesvc.DefaultReload, "how often every route is read again and compared (catches writers without change rows)")
 	fs.DurationVar(&o.retention, "retention", routesvc.DefaultRetention, "how long change rows are kept before this service deletes them (0: never)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", routesvc.DefaultIdleTimeout,
+		"close a connection that sends no valid frame for this long, unless it holds a subscription (0: never); our agents send a keepalive at a third of it")
 	err := daemon.Parse(fs, args, stderr, "The Lars route service: serves the route store to agents and pushes its changes.")
 	return o, fs, err
 }
@@ -52,11 +55,17 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	if o.retention < 0 {
 		return nil, fmt.Errorf("invalid -retention %v: must be 0 (keep) or positive", o.retention)
 	}
+	if o.idleTimeout < 0 {
+		return nil, fmt.Errorf("invalid -idle-timeout %v: must be 0 (never) or positive", o.idleTimeout)
+	}
 	s := &settings{Settings: r.Settings}
 	s.cfg = routesvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Poll: o.poll, Reload: o.reload,
-		Retention: o.retention, Logger: r.Logger}
+		Retention: o.retention, IdleTimeout: o.idleTimeout, Logger: r.Logger}
 	if o.retention == 0 {
 		s.cfg.Retention = -1 // keep change rows forever
+	}
+	if o.idleTimeout == 0 {
+		s.cfg.IdleTimeout = -1 // never close a connection for silence
 	}
 	return s, nil
 }

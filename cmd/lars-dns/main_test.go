@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/routesvc"
 )
 
 func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
@@ -25,6 +26,7 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad poll":           {[]string{"-poll", "0s"}, "-poll"},
 		"bad reload":         {[]string{"-reload", "-1s"}, "-reload"},
 		"bad retention":      {[]string{"-retention", "-1s"}, "-retention"},
+		"bad idle timeout":   {[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
 		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
@@ -84,8 +86,26 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 	if s, err = buildSettings(o, fs, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 {
+	if s.cfg.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 || s.cfg.IdleTimeout != routesvc.DefaultIdleTimeout {
 		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.DSN)
+	}
+}
+
+// TestIdleTimeoutFlag: -idle-timeout reaches the service; 0 turns the deadline off.
+func TestIdleTimeoutFlag(t *testing.T) {
+	for arg, want := range map[string]time.Duration{"90s": 90 * time.Second, "0": -1} {
+		var stderr bytes.Buffer
+		o, fs, err := parseFlags([]string{"-idle-timeout", arg}, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := buildSettings(o, fs, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.cfg.IdleTimeout != want {
+			t.Fatalf("-idle-timeout %s: %v, want %v", arg, s.cfg.IdleTimeout, want)
+		}
 	}
 }
 

@@ -75,6 +75,15 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_resubscribed_keys_total", rs.ResubscribedKeys)
 		metrics.WriteGaugeUint64(w, "lars_agent_route_service_resubscribe_pending_keys", rs.ResubscribePending)
 		metrics.WriteGaugeFloat64(w, "lars_agent_route_service_resubscribe_last_seconds", rs.LastResubscribe.Seconds())
+		for _, kind := range []string{upstream.PeerUnknown, upstream.PeerOurs, upstream.PeerLars} {
+			metrics.WriteGaugeUint64(w, fmt.Sprintf(`lars_agent_route_service_peer{kind=%q}`, kind), admin.Bool(rs.Peer == kind))
+		}
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_hellos_sent_total", rs.HellosSent)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_hello_replies_total", rs.HelloReplies)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_unsubscribe_frames_total", rs.UnsubscribeFrames)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_unsubscribed_keys_total", rs.UnsubscribedKeys)
+		metrics.WriteCounterUint64(w, `lars_agent_route_service_dropped_keys_not_given_back_total{cause="peer_or_back_in_table"}`, rs.DroppedNotSent)
+		metrics.WriteCounterUint64(w, `lars_agent_route_service_dropped_keys_not_given_back_total{cause="list_full"}`, s.DroppedLost)
 		if a.cfg.CacheFile != "" {
 			metrics.WriteGaugeUint64(w, "lars_agent_route_cache_keys_loaded", a.cacheLoaded.Load())
 			metrics.WriteCounterUint64(w, "lars_agent_route_cache_writes_total", a.cacheWritten.Load())

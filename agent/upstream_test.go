@@ -259,6 +259,8 @@ func TestAdminLinkMetrics(t *testing.T) {
 			"lars_agent_route_service_resubscriptions_total 1",
 			"lars_agent_route_service_resubscribed_keys_total 0",
 			"lars_agent_route_service_resubscribe_pending_keys 0",
+			"lars_agent_route_service_hellos_sent_total 1", // the fake, like lars_dns, does not answer it
+			`lars_agent_route_service_peer{kind="unknown"} 1`,
 			`lars_agent_report_service_connected{addr="`+rep.Addr()+`"} 1`,
 			"lars_agent_report_service_connects_total 1",
 			"lars_agent_report_service_disconnects_total 0",

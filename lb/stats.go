@@ -37,6 +37,7 @@ type Stats struct {
 	ReportsIgnored uint64 // reports for an unknown key or a host the key does not have
 	AnswersIgnored uint64 // route answers for a key not in the table
 	PanicPicks     uint64 // calls served in panic mode over every key (Policies.PanicThreshold)
+	DroppedLost    uint64 // keys removed but not recorded for TakeDropped: the list was full
 }
 
 // Stats returns the current gauges and counters. Each is read atomically; together
@@ -57,6 +58,7 @@ func (t *Table) Stats() Stats {
 		ReportsIgnored:  c.reportsIgnored.Load(),
 		AnswersIgnored:  c.answersIgnored.Load(),
 		PanicPicks:      c.panicPicks.Load(),
+		DroppedLost:     t.dropped.lost.Load(),
 	}
 }
 

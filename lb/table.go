@@ -89,6 +89,7 @@ type Table struct {
 	hostsIdle atomic.Int64
 	hostsOver atomic.Int64
 	counters  counters
+	dropped   droppedKeys // keys removed, for the route client's unsubscribes (TrackDropped)
 }
 
 // NewTable returns an empty table.
@@ -377,10 +378,14 @@ func (t *Table) removeKey(ks *keyState) {
 	ks.pull.Store(pullNone)
 	sh := t.shardOf(hashKey(ks.key))
 	sh.mu.Lock()
-	if sh.remove(ks) {
+	removed := sh.remove(ks)
+	if removed {
 		t.keys.Add(-1)
 	}
 	sh.mu.Unlock()
+	if removed {
+		t.recordDropped(ks.key)
+	}
 }
 
 // ApplyRoute installs an answer (or a push) of the route service for a key: hosts

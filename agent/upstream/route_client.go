@@ -56,6 +56,14 @@ type RouteClientStats struct {
 	ResubscribedKeys   uint64        // keys pulled by re-subscriptions (part of PullsSent)
 	ResubscribePending uint64        // keys of the current connection's re-subscription not written yet
 	LastResubscribe    time.Duration // how long the last completed re-subscription took, from the connection to its last write
+
+	// The protocol extension (docs/PROTOCOL.md).
+	Peer              string // the current connection's route service: PeerUnknown, PeerOurs or PeerLars
+	HellosSent        uint64 // Hellos written: one per connection, then keepalives to a service of ours
+	HelloReplies      uint64 // HelloReplies read
+	UnsubscribeFrames uint64 // Unsubscribe frames written
+	UnsubscribedKeys  uint64 // keys given back in them
+	DroppedNotSent    uint64 // keys dropped by the table and not given back: the peer does not take Unsubscribes, or the key came back first
 }
 
 // maxPullBatch bounds how many queued pulls go into one write.
@@ -75,6 +83,11 @@ const maxPullBatch = 128
 // go out as they come: the bounded Pulls queue is not in the way, nothing is dropped,
 // and the route service is not flooded when many agents reconnect at once. A
 // connection lost midway loses nothing: the next one lists every key again.
+//
+// Every connection starts with a Hello (the protocol extension, docs/PROTOCOL.md; see
+// hello.go): a route service that answers it gets keepalive Hellos and, if it takes
+// them, Unsubscribes of the keys the table drops (lb.Table.TrackDropped), so that it
+// frees them; one that does not (Lars's lars_dns) gets nothing but Lars frames.
 type RouteClient struct {
 	table       *lb.Table
 	link        *link
@@ -95,15 +108,30 @@ type RouteClient struct {
 	resubPending     atomic.Uint64
 	lastResubscribe  atomic.Int64 // time.Duration
 
-	// Owned by Run: the reader goroutine of the current connection uses sr, resp and
-	// hosts; the Run goroutine uses batch, req and resub. Reused from one connection
-	// to the next, the previous reader having ended.
-	sr    *codec.StreamReader
-	resp  larspb.GetRouteResponse
-	hosts []lb.Host
-	batch []lb.Key
-	req   larspb.GetRouteRequest
-	resub resubscription
+	peer              atomic.Int32 // the current connection's peer: peerUnknown, peerOurs, peerLars
+	hellosSent        atomic.Uint64
+	helloReplies      atomic.Uint64
+	unsubscribeFrames atomic.Uint64
+	unsubscribedKeys  atomic.Uint64
+	droppedNotSent    atomic.Uint64
+	replies           chan helloReply // the reader's first HelloReply of a connection, to the Run goroutine
+	droppedSignal     <-chan struct{} // the table dropped keys (lb.Table.TrackDropped)
+
+	// Owned by Run: the reader goroutine of the current connection uses sr, resp,
+	// helloResp and hosts; the Run goroutine uses the others. Reused from one
+	// connection to the next, the previous reader having ended.
+	sr        *codec.StreamReader
+	resp      larspb.GetRouteResponse
+	helloResp larspb.HelloReply
+	hosts     []lb.Host
+	batch     []lb.Key
+	req       larspb.GetRouteRequest
+	resub     resubscription
+	hello     larspb.Hello
+	dropped   []lb.Key
+	unsub     larspb.Unsubscribe
+	unsubKeys []larspb.RouteKey // backing store of unsub.Keys
+	unsubPtrs []*larspb.RouteKey
 }
 
 // NewRouteClient returns a client for cfg; Run starts it. It panics if cfg.Table is nil.
@@ -124,13 +152,15 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 		batch = DefaultResubscribeBatch
 	}
 	return &RouteClient{
-		table:       cfg.Table,
-		link:        newLink(cfg.Link.config("route service", addrs)),
-		resubRate:   rate,
-		resubBatch:  batch,
-		resubPeriod: max(time.Duration(float64(batch)/float64(rate)*float64(time.Second)), time.Millisecond),
-		clock:       time.Now,
-		batch:       make([]lb.Key, 0, maxPullBatch),
+		table:         cfg.Table,
+		replies:       make(chan helloReply, 1),
+		droppedSignal: cfg.Table.TrackDropped(),
+		link:          newLink(cfg.Link.config("route service", addrs)),
+		resubRate:     rate,
+		resubBatch:    batch,
+		resubPeriod:   max(time.Duration(float64(batch)/float64(rate)*float64(time.Second)), time.Millisecond),
+		clock:         time.Now,
+		batch:         make([]lb.Key, 0, maxPullBatch),
 	}
 }
 
@@ -148,6 +178,12 @@ func (c *RouteClient) Stats() RouteClientStats {
 		ResubscribedKeys:   c.resubscribedKeys.Load(),
 		ResubscribePending: c.resubPending.Load(),
 		LastResubscribe:    time.Duration(c.lastResubscribe.Load()),
+		Peer:               peerName(c.peer.Load()),
+		HellosSent:         c.hellosSent.Load(),
+		HelloReplies:       c.helloReplies.Load(),
+		UnsubscribeFrames:  c.unsubscribeFrames.Load(),
+		UnsubscribedKeys:   c.unsubscribedKeys.Load(),
+		DroppedNotSent:     c.droppedNotSent.Load(),
 	}
 }
 
@@ -185,11 +221,15 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	c.sr.Reset(conn)
+	c.startHello()
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.readLoop() }()
 	c.startResubscription()
 
-	readerDone, err := c.writeLoop(ctx, conn, readErr)
+	readerDone, err := false, c.writeHello(conn) // the first frame of every connection
+	if err == nil {
+		readerDone, err = c.writeLoop(ctx, conn, readErr)
+	}
 	conn.Close()
 	if !readerDone {
 		if rerr := <-readErr; err == nil {
@@ -202,16 +242,18 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 }
 
 // writeLoop sends the table's pulls as they come and the connection's re-subscription
-// at its pace, until ctx is done (nil), a write fails (its error), or the reader ends
-// (readerDone, and its error).
+// at its pace, and, once the service answered the Hello, keepalive Hellos and the keys
+// the table drops, until ctx is done (nil), a write fails (its error), or the reader
+// ends (readerDone, and its error).
 func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-chan error) (readerDone bool, err error) {
 	pulls := c.table.Pulls()
-	var tick <-chan time.Time
+	var tick, keepalive <-chan time.Time
 	if !c.resub.done() {
 		ticker := time.NewTicker(c.resubPeriod)
 		defer ticker.Stop()
 		tick = ticker.C
 	}
+	unsub := false // the service's HelloReply said it takes Unsubscribes
 	// The first batch at once: the keys whose pull was outstanding come first.
 	if err := c.resubscribeDue(conn, c.clock()); err != nil {
 		return false, err
@@ -237,6 +279,24 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 			}
 		case <-tick:
 			if err := c.resubscribeDue(conn, c.clock()); err != nil {
+				return false, err
+			}
+		case r := <-c.replies:
+			unsub = r.unsubscribes()
+			if p := r.keepalivePeriod(); p > 0 {
+				ticker := time.NewTicker(p)
+				defer ticker.Stop() // once a connection: the reader passes one reply
+				keepalive = ticker.C
+			}
+			if err := c.giveBack(conn, unsub); err != nil {
+				return false, err
+			}
+		case <-keepalive:
+			if err := c.writeHello(conn); err != nil {
+				return false, err
+			}
+		case <-c.droppedSignal:
+			if err := c.giveBack(conn, unsub); err != nil {
 				return false, err
 			}
 		}
@@ -304,10 +364,16 @@ func (c *RouteClient) readLoop() error {
 			}
 			return err
 		}
-		if id != codec.MsgGetRouteResponse {
+		switch id {
+		case codec.MsgGetRouteResponse:
+		case codec.MsgHelloReply:
+			c.readHelloReply(body)
+			continue
+		default:
 			c.badFrame("unexpected message id", id, nil)
 			continue
 		}
+		c.routeAnswerRead()
 		c.resp.ResetVT()
 		if err := c.resp.UnmarshalVT(body); err != nil {
 			c.badFrame("cannot decode route answer", id, err)

@@ -1,0 +1,78 @@
+package lb
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// A route service that takes unsubscribes (the protocol extension, msgid 102) frees
+// the keys an agent gives back. The table records the keys it drops (an empty answer
+// in Lars mode, a negative key past NegativeTTL, a pending key expired, a key gone
+// from a reload) once TrackDropped is called, and the route client takes them with
+// TakeDropped and writes them out.
+
+// droppedKeys is the bounded list of keys removed from the table since the route
+// client last took them.
+type droppedKeys struct {
+	on     atomic.Bool
+	lost   atomic.Uint64 // keys not recorded because the list was full
+	signal chan struct{} // capacity 1: the list is not empty
+	mu     sync.Mutex
+	keys   []Key // guarded by mu
+	max    int
+}
+
+// TrackDropped makes the table record every key it removes, up to MaxKeys of them
+// until they are taken, and returns a channel that receives a value when keys are
+// waiting to be taken with TakeDropped. A static table records nothing. Call it once,
+// before the table is used; the route client does.
+func (t *Table) TrackDropped() <-chan struct{} {
+	d := &t.dropped
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.signal == nil {
+		d.signal = make(chan struct{}, 1)
+		d.max = int(t.maxKeys)
+	}
+	d.on.Store(!t.static)
+	return d.signal
+}
+
+// TakeDropped appends to dst the keys removed since the last call (in order of
+// removal, a key removed twice listed twice) and returns it. It does not allocate
+// when dst has room.
+func (t *Table) TakeDropped(dst []Key) []Key {
+	d := &t.dropped
+	d.mu.Lock()
+	dst = append(dst, d.keys...)
+	d.keys = d.keys[:0]
+	d.mu.Unlock()
+	return dst
+}
+
+// Has reports whether the table holds the key, without creating it or queuing a pull.
+// It does not allocate.
+func (t *Table) Has(modid, cmdid int32) bool {
+	return t.lookup(PackKey(modid, cmdid)) != nil
+}
+
+// recordDropped adds a removed key to the list, if tracking is on.
+func (t *Table) recordDropped(key uint64) {
+	d := &t.dropped
+	if !d.on.Load() {
+		return
+	}
+	modid, cmdid := UnpackKey(key)
+	d.mu.Lock()
+	if len(d.keys) >= d.max {
+		d.mu.Unlock()
+		d.lost.Add(1)
+		return
+	}
+	d.keys = append(d.keys, Key{modid, cmdid})
+	d.mu.Unlock()
+	select {
+	case d.signal <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,62 @@
+package lb
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestTrackDropped: once tracking is on, every way a key leaves a dynamic table is
+// recorded for TakeDropped, with a signal; nothing before tracking, nothing from a
+// static table, and no more than MaxKeys waiting (the rest counted).
+func TestTrackDropped(t *testing.T) {
+	clk := newFakeClock()
+	tbl := NewTable(Config{Clock: clk.Now, NegativeTTL: time.Second, MaxKeys: 3})
+	tbl.GetHost(9, 9)
+	tbl.ApplyRoute(9, 9, nil)
+	clk.Advance(2 * time.Second)
+	tbl.Sweep() // removed before tracking: not recorded
+	signal := tbl.TrackDropped()
+	if got := tbl.TakeDropped(nil); len(got) != 0 {
+		t.Fatalf("dropped before tracking: %v", got)
+	}
+
+	tbl.GetHost(1, 1) // negative, then expired by a sweep past NegativeTTL
+	tbl.ApplyRoute(1, 1, nil)
+	if !tbl.Has(1, 1) {
+		t.Fatal("negative key not held")
+	}
+	clk.Advance(2 * time.Second)
+	tbl.Sweep()
+	tbl.GetHost(2, 2) // removed by a reload that does not list it
+	tbl.ApplyRoute(2, 2, []Host{hostN(1)})
+	tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	select {
+	case <-signal:
+	default:
+		t.Fatal("no signal for dropped keys")
+	}
+	if got, want := tbl.TakeDropped(nil), []Key{{1, 1}, {2, 2}}; !slices.Equal(got, want) {
+		t.Fatalf("dropped %v, want %v", got, want)
+	}
+	if tbl.Has(1, 1) || tbl.Has(2, 2) || !tbl.Has(3, 3) {
+		t.Fatal("Has disagrees with the table")
+	}
+
+	for i := range int32(5) { // MaxKeys 3 waiting at most
+		tbl.GetHost(5, i)
+		tbl.ApplyRoute(5, i, []Host{hostN(1)})
+		tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	}
+	if got := tbl.TakeDropped(nil); len(got) != 3 || tbl.Stats().DroppedLost != 2 {
+		t.Fatalf("%d dropped waiting, %d lost; want 3 and 2", len(got), tbl.Stats().DroppedLost)
+	}
+
+	static := NewTable(Config{Static: true})
+	static.TrackDropped()
+	static.ReplaceRoutes(map[Key][]Host{{1, 1}: {hostN(1)}})
+	static.ReplaceRoutes(nil)
+	if got := static.TakeDropped(nil); len(got) != 0 {
+		t.Fatalf("a static table recorded %v", got)
+	}
+}

@@ -20,6 +20,10 @@ const (
 	DefaultMaxBackoff   = 2 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultFlushTimeout = 2 * time.Second
+	// DefaultIdleTimeout closes a connection silent for 10 minutes: an agent reports
+	// every few seconds while its callers call, and reconnects when it has something to
+	// report after a quiet spell.
+	DefaultIdleTimeout = 10 * time.Minute
 	// DefaultKnownKeysRefresh is lars-reporter's -known-keys-refresh: how often the
 	// route store's stamp is read to learn of new keys. A key just given a host is
 	// dropped for at most this long (plus one read); an agent reports a key only once
@@ -56,6 +60,11 @@ type Config struct {
 	// MaxConns bounds the open agent connections; more are closed at once and counted.
 	// Default 65536.
 	MaxConns int
+	// IdleTimeout closes a connection that sent no valid frame for that long, counted
+	// (a silent connection holds a descriptor and a slot of MaxConns); at MaxConns, a
+	// new connection closes the one silent longest, if silent for a quarter of it.
+	// Default 10m; negative: never.
+	IdleTimeout time.Duration
 	// Retries is how many times a failed batch is tried again, with backoff, before
 	// its rows are put back in the queue (those that still fit and were not replaced
 	// meanwhile by newer results) or dropped, counted. Default 3; negative: none.
@@ -92,6 +101,9 @@ func (c Config) withDefaults() Config {
 	c.Workers = min(orInt(c.Workers, DefaultWorkers), c.QueueSize)
 	c.BatchSize = orInt(c.BatchSize, DefaultBatchSize)
 	c.MaxConns = orInt(c.MaxConns, DefaultMaxConns)
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
 	switch {
 	case c.Retries == 0:
 		c.Retries = DefaultRetries

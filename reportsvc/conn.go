@@ -48,7 +48,8 @@ func (c *conn) close() {
 }
 
 // readLoop queues the results of every frame until the connection fails or sends a
-// bad frame, and returns why.
+// bad frame, and returns why. Each valid frame marks the connection active for the
+// idle deadline.
 func (c *conn) readLoop() error {
 	for {
 		id, body, err := c.sr.Next()
@@ -61,6 +62,7 @@ func (c *conn) readLoop() error {
 		if err := c.handle(id, body); err != nil {
 			return err
 		}
+		c.svc.server.Touch(c.nc) // a valid frame: the connection is not idle
 	}
 }
 

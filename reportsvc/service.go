@@ -49,7 +49,7 @@ func New(cfg Config) (*Service, error) {
 		ready:    make(chan struct{}),
 		draining: make(chan struct{}),
 	}
-	s.server = tcpserve.Server{MaxConns: cfg.MaxConns, Handle: s.serve, Logger: cfg.Logger}
+	s.server = tcpserve.Server{MaxConns: cfg.MaxConns, IdleTimeout: max(cfg.IdleTimeout, 0), Handle: s.serve, Logger: cfg.Logger}
 	if src, ok := cfg.Store.(KeySource); ok && cfg.KnownKeysRefresh > 0 {
 		s.known = &knownKeys{src: src}
 	}
@@ -195,6 +195,8 @@ func (s *Service) Stats() Stats {
 		Connections:      s.server.Open(),
 		Accepted:         s.server.Accepted(),
 		Refused:          s.server.Refused(),
+		IdleClosed:       s.server.IdleClosed(),
+		Evicted:          s.server.Evicted(),
 		BadFrames:        s.stats.badFrames.Load(),
 		Frames:           s.stats.frames.Load(),
 		Results:          s.stats.results.Load(),

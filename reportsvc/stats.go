@@ -35,6 +35,8 @@ type Stats struct {
 	Connections      int64  // open agent connections
 	Accepted         uint64 // connections accepted since start
 	Refused          uint64 // connections closed at once because MaxConns were open
+	IdleClosed       uint64 // connections closed after IdleTimeout without a valid frame
+	Evicted          uint64 // silent connections closed at MaxConns to make room for a new one
 	BadFrames        uint64 // connections closed for a bad frame
 	Frames           uint64 // ReportStatusRequests read
 	Results          uint64 // HostCallResults read

@@ -15,6 +15,7 @@ type options struct {
 	daemon.Flags
 	workers, queue   int
 	knownKeysRefresh time.Duration
+	idleTimeout      time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -28,6 +29,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 		"how often the route store is asked whether routes changed, to learn its keys: reports for a key without hosts there are dropped and counted "+
 			"(lars_reporter_dropped_rows_total{reason=\"unknown_key\"}); a key just given a host is dropped for at most this long plus one read. "+
 			"Until the first read succeeds every key is kept. 0: keep every key's reports")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", reportsvc.DefaultIdleTimeout,
+		"close a connection that sends no valid report for this long, counted as lars_reporter_connections_closed_total{cause=\"idle\"} (0: never); an agent reconnects when it next reports")
 	err := daemon.Parse(fs, args, stderr, "The Lars report service: stores the call status agents report in ServerCallStatus.")
 	return o, fs, err
 }
@@ -60,9 +63,16 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	if o.knownKeysRefresh < 0 {
 		return nil, fmt.Errorf("invalid -known-keys-refresh %v: must not be negative", o.knownKeysRefresh)
 	}
+	if o.idleTimeout < 0 {
+		return nil, fmt.Errorf("invalid -idle-timeout %v: must be 0 (never) or positive", o.idleTimeout)
+	}
 	if workers > o.queue {
 		return nil, fmt.Errorf("invalid -workers %d: more than -queue %d", workers, o.queue)
 	}
-	return &settings{Settings: r.Settings, cfg: reportsvc.Config{Listen: r.Listen, MaxConns: r.MaxConns,
-		Workers: workers, QueueSize: o.queue, KnownKeysRefresh: o.knownKeysRefresh, Logger: r.Logger}}, nil
+	cfg := reportsvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Workers: workers, QueueSize: o.queue,
+		KnownKeysRefresh: o.knownKeysRefresh, IdleTimeout: o.idleTimeout, Logger: r.Logger}
+	if o.idleTimeout == 0 {
+		cfg.IdleTimeout = -1 // never close a connection for silence
+	}
+	return &settings{Settings: r.Settings, cfg: cfg}, nil
 }

@@ -25,6 +25,7 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad queue":          {[]string{"-queue", "-1"}, "-queue"},
 		"workers over queue": {[]string{"-workers", "8", "-queue", "4"}, "-workers"},
 		"bad key refresh":    {[]string{"-known-keys-refresh", "-1s"}, "-known-keys-refresh"},
+		"bad idle timeout":   {[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
 		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
@@ -154,6 +155,32 @@ func TestFlushLimit(t *testing.T) {
 	} {
 		if got := flushLimit(stop); got != flush {
 			t.Errorf("flushLimit(%v) = %v, want %v", stop, got, flush)
+		}
+	}
+}
+
+// TestIdleTimeoutAndKeyRefreshFlags: -idle-timeout and -known-keys-refresh reach the
+// service; -idle-timeout 0 turns the deadline off, -known-keys-refresh 0 the filter.
+func TestIdleTimeoutAndKeyRefreshFlags(t *testing.T) {
+	for _, c := range []struct {
+		args          []string
+		idle, refresh time.Duration
+	}{
+		{nil, 10 * time.Minute, 5 * time.Second},
+		{[]string{"-idle-timeout", "90s", "-known-keys-refresh", "1s"}, 90 * time.Second, time.Second},
+		{[]string{"-idle-timeout", "0", "-known-keys-refresh", "0"}, -1, 0},
+	} {
+		var stderr bytes.Buffer
+		o, fs, err := parseFlags(c.args, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := buildSettings(o, fs, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.cfg.IdleTimeout != c.idle || s.cfg.KnownKeysRefresh != c.refresh {
+			t.Fatalf("%v: idle %v refresh %v, want %v %v", c.args, s.cfg.IdleTimeout, s.cfg.KnownKeysRefresh, c.idle, c.refresh)
 		}
 	}
 }

@@ -58,6 +58,10 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, `lars_dns_unsubscribed_keys_total{result="freed"}`, st.Unsubscribed)
 	metrics.WriteCounterUint64(w, `lars_dns_unsubscribed_keys_total{result="not_subscribed"}`, st.UnsubscribeMisses)
 	metrics.WriteGaugeUint64(w, "lars_dns_subscriptions", uint64(max(st.Subscriptions, 0)))
+	metrics.WriteGaugeUint64(w, "lars_dns_unknown_key_subscriptions", uint64(max(st.UnknownKeySubscriptions, 0)))
+	for i, n := range st.SubscriptionsRefused {
+		metrics.WriteCounterUint64(w, `lars_dns_subscriptions_refused_total{cause="`+subRefusalNames[i]+`"}`, n)
+	}
 	metrics.WriteCounterUint64(w, "lars_dns_pulls_total", st.Pulls)
 	metrics.WriteCounterUint64(w, "lars_dns_pushes_total", st.Pushes)
 	metrics.WriteGaugeUint64(w, "lars_dns_keys", uint64(max(st.Keys, 0)))

@@ -39,7 +39,7 @@ func TestPullAnswerZeroAlloc(t *testing.T) {
 		}
 		c.queue, c.queued = c.queue[:0], 0
 	})
-	if len(svc.table.get(key, false).subs) != 1 {
+	if e := svc.table.get(key, false); e.subscribers() != 1 {
 		t.Fatal("not subscribed")
 	}
 }

@@ -38,9 +38,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("routesvc: Config.Store is nil")
 	}
+	cfg = cfg.withDefaults()
 	s := &Service{
-		cfg:   cfg.withDefaults(),
-		table: newTable(),
+		cfg:   cfg,
+		table: newTable(cfg.MaxSubs, cfg.MaxSubsPerConn),
 		ready: make(chan struct{}),
 		set:   metrics.NewSet(),
 	}
@@ -119,31 +120,35 @@ func (s *Service) keepSilent(nc net.Conn) bool {
 // Stats returns the service's figures.
 func (s *Service) Stats() Stats {
 	st := Stats{
-		Connections:       s.server.Open(),
-		Accepted:          s.server.Accepted(),
-		Refused:           s.server.Refused(),
-		IdleClosed:        s.server.IdleClosed(),
-		Evicted:           s.server.Evicted(),
-		Subscriptions:     s.table.subscriptions.Load(),
-		Keys:              s.table.keys.Load(),
-		Routes:            s.table.hosts.Load(),
-		Pulls:             s.stats.pulls.Load(),
-		Pushes:            s.table.pushes.Load(),
-		BadFrames:         s.stats.badFrames.Load(),
-		Hellos:            s.stats.hellos.Load(),
-		UnsubscribeFrames: s.stats.unsubscribeFrames.Load(),
-		Unsubscribed:      s.stats.unsubscribed.Load(),
-		UnsubscribeMisses: s.stats.unsubscribeMisses.Load(),
-		SlowClosed:        s.stats.slowClosed.Load(),
-		Polls:             s.stats.polls.Load(),
-		PollErrors:        s.stats.pollErrors.Load(),
-		FullLoads:         s.stats.fullLoads.Load(),
-		ChangeRows:        s.stats.changeRows.Load(),
-		KeysChanged:       s.stats.keysChanged.Load(),
-		ChangeRowsDeleted: s.stats.changeRowsDeleted.Load(),
-		TooLarge:          s.table.tooLarge.Load(),
-		Version:           s.sync.version.Load(),
-		LastChange:        s.sync.lastChange.Load(),
+		Connections:             s.server.Open(),
+		Accepted:                s.server.Accepted(),
+		Refused:                 s.server.Refused(),
+		IdleClosed:              s.server.IdleClosed(),
+		Evicted:                 s.server.Evicted(),
+		Subscriptions:           s.table.subscriptions.Load(),
+		UnknownKeySubscriptions: s.table.unknownSubs.Load(),
+		Keys:                    s.table.keys.Load(),
+		Routes:                  s.table.hosts.Load(),
+		Pulls:                   s.stats.pulls.Load(),
+		Pushes:                  s.table.pushes.Load(),
+		BadFrames:               s.stats.badFrames.Load(),
+		Hellos:                  s.stats.hellos.Load(),
+		UnsubscribeFrames:       s.stats.unsubscribeFrames.Load(),
+		Unsubscribed:            s.stats.unsubscribed.Load(),
+		UnsubscribeMisses:       s.stats.unsubscribeMisses.Load(),
+		SlowClosed:              s.stats.slowClosed.Load(),
+		Polls:                   s.stats.polls.Load(),
+		PollErrors:              s.stats.pollErrors.Load(),
+		FullLoads:               s.stats.fullLoads.Load(),
+		ChangeRows:              s.stats.changeRows.Load(),
+		KeysChanged:             s.stats.keysChanged.Load(),
+		ChangeRowsDeleted:       s.stats.changeRowsDeleted.Load(),
+		TooLarge:                s.table.tooLarge.Load(),
+		Version:                 s.sync.version.Load(),
+		LastChange:              s.sync.lastChange.Load(),
+	}
+	for i := range st.SubscriptionsRefused {
+		st.SubscriptionsRefused[i] = s.table.refused[i].Load()
 	}
 	for i := range st.DroppedFrames {
 		st.DroppedFrames[i] = s.stats.droppedFrames[i].Load()

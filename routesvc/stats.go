@@ -64,11 +64,16 @@ type Stats struct {
 	IdleClosed    uint64 // connections closed because they sent no valid frame for IdleTimeout
 	Evicted       uint64 // silent connections closed, at MaxConns, to make room for a new one
 	Subscriptions int64  // (connection, key) pairs
-	Keys          int64  // keys with at least one host
-	Routes        int64  // hosts over all keys: the RouteData rows served
-	Pulls         uint64 // GetRouteRequests answered
-	Pushes        uint64 // frames queued to subscribers because their key changed
-	BadFrames     uint64 // connections closed for a bad frame
+	// UnknownKeySubscriptions are the pairs whose key has no hosts.
+	UnknownKeySubscriptions int64
+	// SubscriptionsRefused are the pulls answered without recording a subscription,
+	// by cause (subRefusalNames): the connection's or the service's bound was reached.
+	SubscriptionsRefused [numSubRefusals]uint64
+	Keys                 int64  // keys with at least one host
+	Routes               int64  // hosts over all keys: the RouteData rows served
+	Pulls                uint64 // GetRouteRequests answered
+	Pushes               uint64 // frames queued to subscribers because their key changed
+	BadFrames            uint64 // connections closed for a bad frame
 	// DroppedFrames are the well-formed frames of ids the service does not take, by
 	// cause (dropCauseNames): dropped, the connection kept.
 	DroppedFrames     [numDropCauses]uint64

@@ -22,8 +22,13 @@ type table struct {
 	keys          atomic.Int64 // entries with at least one host
 	hosts         atomic.Int64 // hosts over all keys: the RouteData rows served
 	subscriptions atomic.Int64 // (connection, key) pairs
-	tooLarge      atomic.Uint64
-	pushes        atomic.Uint64 // frames queued to subscribers because their key changed
+	unknownSubs   atomic.Int64 // the pairs whose key has no hosts
+	// maxSubs and maxSubsPerConn bound the subscriptions (Config.MaxSubs and
+	// MaxSubsPerConn); refused counts the pulls answered without one, by cause.
+	maxSubs, maxSubsPerConn int64
+	refused                 [numSubRefusals]atomic.Uint64
+	tooLarge                atomic.Uint64
+	pushes                  atomic.Uint64 // frames queued to subscribers because their key changed
 
 	// fanout is called with each change's fan-out duration and subscriber count.
 	fanout func(d time.Duration, subscribers int)
@@ -35,19 +40,100 @@ type tableShard struct {
 }
 
 // entry is one key. Lock order: tableShard.mu before entry.mu, entry.mu before conn.mu.
+// It is kept small: a key asked for and never served costs an entry, a shard slot and
+// the connection's slot (about 100 bytes, TestMemoryPerSubscription).
 type entry struct {
 	key lb.Key
 	mu  sync.Mutex // guards the fields below
-	r   *route     // never nil
-	// subs are the connections subscribed to the key; nil until the first.
+	r   *route     // never nil; noHosts while the key has none
+	// one is a subscribed connection and subs the others (nil until a second one): most
+	// keys are held by one connection, and a map for one costs more than the entry.
+	one  *conn
 	subs map[*conn]struct{}
 	// dead is set when the entry has left its shard; a caller that found it before
 	// must look the key up again.
 	dead bool
 }
 
-func newTable() *table {
-	t := &table{}
+// noHosts is the route of every key without hosts. Its frame is nil: the answer names
+// the key, so it is encoded when needed (emptyFrame) rather than held for each key.
+var noHosts = &route{}
+
+// emptyFrame returns the answer with no hosts for k.
+func emptyFrame(k lb.Key) []byte {
+	r, _ := newRoute(k, nil)
+	return r.frame
+}
+
+// answer returns the frame that answers a pull of e's key. The caller holds e.mu.
+func (e *entry) answer() []byte {
+	if e.r.frame == nil {
+		return emptyFrame(e.key)
+	}
+	return e.r.frame
+}
+
+// subscribers returns how many connections are subscribed to e. The caller holds e.mu.
+func (e *entry) subscribers() int {
+	n := len(e.subs)
+	if e.one != nil {
+		n++
+	}
+	return n
+}
+
+// has reports whether c is subscribed to e. The caller holds e.mu.
+func (e *entry) has(c *conn) bool {
+	if e.one == c {
+		return true
+	}
+	_, ok := e.subs[c]
+	return ok
+}
+
+// add subscribes c, which is not subscribed, to e. The caller holds e.mu.
+func (e *entry) add(c *conn) {
+	if e.one == nil {
+		e.one = c
+		return
+	}
+	if e.subs == nil {
+		e.subs = make(map[*conn]struct{})
+	}
+	e.subs[c] = struct{}{}
+}
+
+// remove unsubscribes c from e and reports whether it was subscribed. The caller holds
+// e.mu.
+func (e *entry) remove(c *conn) bool {
+	if e.one == c {
+		e.one = nil
+		return true
+	}
+	if _, ok := e.subs[c]; !ok {
+		return false
+	}
+	delete(e.subs, c)
+	if len(e.subs) == 0 {
+		e.subs = nil
+	}
+	return true
+}
+
+// each calls f for every subscribed connection. The caller holds e.mu.
+func (e *entry) each(f func(c *conn)) {
+	if e.one != nil {
+		f(e.one)
+	}
+	for c := range e.subs {
+		f(c)
+	}
+}
+
+// newTable returns an empty table that holds at most maxSubs subscriptions, and at
+// most maxSubsPerConn of one connection.
+func newTable(maxSubs, maxSubsPerConn int) *table {
+	t := &table{maxSubs: int64(maxSubs), maxSubsPerConn: int64(maxSubsPerConn)}
 	for i := range t.shards {
 		t.shards[i].m = make(map[uint64]*entry)
 	}
@@ -57,12 +143,6 @@ func newTable() *table {
 func (t *table) shardOf(k uint64) *tableShard {
 	// Fibonacci hashing spreads consecutive modids and cmdids over the shards.
 	return &t.shards[(k*0x9E3779B97F4A7C15)>>(64-6)]
-}
-
-// emptyRoute returns the answer with no hosts for k.
-func emptyRoute(k lb.Key) *route {
-	r, _ := newRoute(k, nil)
-	return r
 }
 
 // get returns the live entry of k, creating it (with no hosts) when create is set.
@@ -80,7 +160,7 @@ func (t *table) get(k lb.Key, create bool) *entry {
 			}
 			sh.mu.Lock()
 			if e = sh.m[pk]; e == nil {
-				e = &entry{key: k, r: emptyRoute(k)}
+				e = &entry{key: k, r: noHosts}
 				sh.m[pk] = e
 			}
 			sh.mu.Unlock()
@@ -96,7 +176,7 @@ func (t *table) get(k lb.Key, create bool) *entry {
 // release unlocks e, first removing it from its shard when it has neither hosts nor
 // subscribers, so that keys asked for once do not stay forever.
 func (t *table) release(e *entry) {
-	if len(e.r.hosts) > 0 || len(e.subs) > 0 {
+	if len(e.r.hosts) > 0 || e.subscribers() > 0 {
 		e.mu.Unlock()
 		return
 	}
@@ -105,7 +185,7 @@ func (t *table) release(e *entry) {
 	sh := t.shardOf(pk)
 	sh.mu.Lock()
 	e.mu.Lock()
-	if !e.dead && len(e.r.hosts) == 0 && len(e.subs) == 0 && sh.m[pk] == e {
+	if !e.dead && len(e.r.hosts) == 0 && e.subscribers() == 0 && sh.m[pk] == e {
 		delete(sh.m, pk)
 		e.dead = true
 	}
@@ -114,25 +194,25 @@ func (t *table) release(e *entry) {
 }
 
 // subscribe subscribes c to k and queues the key's current route to c, in one step
-// under the key's lock, so that no push of a newer route can overtake it. It reports
-// whether the frame could be queued (false: c is closed or full). It is called by c's
-// reader goroutine.
+// under the key's lock, so that no push of a newer route can overtake it. Past c's or
+// the table's subscription bound (limits) the route is queued all the same but no
+// subscription is recorded (counted). It reports whether the frame could be queued
+// (false: c is closed or full). It is called by c's reader goroutine.
 func (t *table) subscribe(c *conn, k lb.Key) bool {
 	e := t.get(k, true)
-	if _, ok := e.subs[c]; !ok {
-		if e.subs == nil {
-			e.subs = make(map[*conn]struct{})
-		}
-		e.subs[c] = struct{}{}
+	if !e.has(c) && t.admit(c) {
+		e.add(c)
 		if c.keys == nil {
 			c.keys = make(map[*entry]struct{})
 		}
 		c.keys[e] = struct{}{}
 		c.subs.Add(1)
-		t.subscriptions.Add(1)
+		if len(e.r.hosts) == 0 {
+			t.unknownSubs.Add(1)
+		}
 	}
-	ok := c.enqueue(e.r.frame, false)
-	e.mu.Unlock()
+	ok := c.enqueue(e.answer(), false)
+	t.release(e)
 	return ok
 }
 
@@ -143,12 +223,11 @@ func (t *table) unsubscribe(c *conn, k lb.Key) bool {
 	if e == nil {
 		return false
 	}
-	_, ok := e.subs[c]
+	ok := e.remove(c)
 	if ok {
-		delete(e.subs, c)
 		delete(c.keys, e)
 		c.subs.Add(-1)
-		t.subscriptions.Add(-1)
+		t.dropped(e)
 	}
 	t.release(e)
 	if len(c.keys) == 0 {
@@ -161,14 +240,21 @@ func (t *table) unsubscribe(c *conn, k lb.Key) bool {
 func (t *table) unsubscribeAll(c *conn) {
 	for e := range c.keys {
 		e.mu.Lock()
-		if _, ok := e.subs[c]; ok {
-			delete(e.subs, c)
-			t.subscriptions.Add(-1)
+		if e.remove(c) {
+			t.dropped(e)
 		}
 		t.release(e)
 	}
 	c.keys = nil
 	c.subs.Store(0)
+}
+
+// dropped counts a subscription to e removed. The caller holds e.mu.
+func (t *table) dropped(e *entry) {
+	t.subscriptions.Add(-1)
+	if len(e.r.hosts) == 0 {
+		t.unknownSubs.Add(-1)
+	}
 }
 
 // set makes hosts (sorted, no duplicates; nil or empty: the key is gone) the route of k
@@ -183,25 +269,23 @@ func (t *table) set(k lb.Key, hosts []lb.Host) bool {
 		t.release(e)
 		return false
 	}
-	var r *route
-	if len(hosts) == 0 {
-		r = emptyRoute(k)
-	} else {
+	r := noHosts
+	if len(hosts) > 0 {
 		var tooLarge bool
 		if r, tooLarge = newRoute(k, hosts); tooLarge {
 			t.tooLarge.Add(1)
 		}
 	}
-	t.count(e.r, -1)
-	t.count(r, +1)
+	n := e.subscribers()
+	t.count(e.r, -1, n)
+	t.count(r, +1, n)
 	e.r = r
-	if n := len(e.subs); n > 0 {
+	if n > 0 {
 		// Counted before the frames are queued: whoever reads a push sees it counted.
 		t.pushes.Add(uint64(n))
 		start := time.Now()
-		for c := range e.subs {
-			c.enqueue(r.frame, true)
-		}
+		frame := e.answer()
+		e.each(func(c *conn) { c.enqueue(frame, true) })
 		if t.fanout != nil {
 			t.fanout(time.Since(start), n)
 		}
@@ -210,11 +294,14 @@ func (t *table) set(k lb.Key, hosts []lb.Host) bool {
 	return true
 }
 
-// count adds sign times r's figures to the table's gauges.
-func (t *table) count(r *route, sign int64) {
+// count adds sign times the figures of r, held by subs subscribers, to the table's
+// gauges.
+func (t *table) count(r *route, sign int64, subs int) {
 	if n := int64(len(r.hosts)); n > 0 {
 		t.keys.Add(sign)
 		t.hosts.Add(sign * n)
+	} else {
+		t.unknownSubs.Add(sign * int64(subs))
 	}
 }
 
@@ -239,7 +326,7 @@ func (t *table) walk(f func(keyRoute)) {
 		sh.mu.RUnlock()
 		for _, e := range batch {
 			e.mu.Lock()
-			kr := keyRoute{Key: e.key, Hosts: e.r.hosts, Subscribers: len(e.subs)}
+			kr := keyRoute{Key: e.key, Hosts: e.r.hosts, Subscribers: e.subscribers()}
 			dead := e.dead
 			e.mu.Unlock()
 			if !dead {

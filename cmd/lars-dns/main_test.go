@@ -27,6 +27,8 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad reload":         {[]string{"-reload", "-1s"}, "-reload"},
 		"bad retention":      {[]string{"-retention", "-1s"}, "-retention"},
 		"bad idle timeout":   {[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
+		"bad max-subs":       {[]string{"-max-subs", "0"}, "-max-subs"},
+		"bad subs per conn":  {[]string{"-max-subs-per-conn", "-5"}, "-max-subs-per-conn"},
 		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
@@ -88,6 +90,22 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 	}
 	if s.cfg.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 || s.cfg.IdleTimeout != routesvc.DefaultIdleTimeout {
 		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.DSN)
+	}
+}
+
+// TestSubscriptionBoundFlags: -max-subs-per-conn and -max-subs reach the service.
+func TestSubscriptionBoundFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	o, fs, err := parseFlags([]string{"-max-subs-per-conn", "7", "-max-subs", "70"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := buildSettings(o, fs, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.MaxSubsPerConn != 7 || s.cfg.MaxSubs != 70 {
+		t.Fatalf("bounds %d and %d, want 7 and 70", s.cfg.MaxSubsPerConn, s.cfg.MaxSubs)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/alloctest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
 )
 
 // TestReportIntoQueueZeroAlloc: decoding an agent's report of 10 hosts whose rows are
@@ -75,4 +76,39 @@ func TestKnownKeyFilterZeroAlloc(t *testing.T) {
 	if st := svc.Stats(); st.QueueRows != 1 || st.DroppedUnknownKey < 1000 {
 		t.Fatalf("stats %+v: want 1 row queued, every unknown report dropped", st)
 	}
+}
+
+// TestQueuePushTakeZeroAlloc: in the steady state where a writer takes the rows and
+// the agents report them again (new rows each time, owners coming and going), the
+// queue allocates nothing; nor does a full queue dropping rows fairly.
+func TestQueuePushTakeZeroAlloc(t *testing.T) {
+	s := newShard(64)
+	rows := make([]store.CallStatus, 10)
+	for i := range rows {
+		rows[i] = row(int32(i), 1)
+	}
+	batch := make([]store.CallStatus, 0, 64)
+	cycle := func() {
+		for i := range rows {
+			s.push(&rows[i], owner(1+i%3))
+		}
+		batch = s.take(batch[:0], 64)
+	}
+	cycle()
+	alloctest.Zero(t, "push and take", 1000, cycle)
+	for ip := range int32(64) {
+		r := row(1000+ip, 1)
+		s.push(&r, 1)
+	}
+	flood := make([]store.CallStatus, 128) // twice the bound: every push drops a row
+	for i := range flood {
+		flood[i] = row(int32(2000+i), 1)
+	}
+	alloctest.Zero(t, "pushes into a full queue", 100, func() {
+		for i := range flood {
+			if res := s.push(&flood[i], 2); res != pushDroppedOwn && res != pushDroppedHeaviest {
+				t.Fatalf("push into the full queue = %v", res)
+			}
+		}
+	})
 }

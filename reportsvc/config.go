@@ -51,7 +51,9 @@ type Config struct {
 	Workers int
 	// QueueSize bounds the rows waiting to be written, over all workers (each holds
 	// its share). A result for a queued row replaces it; a result for a new row when
-	// the worker's share is full drops that share's oldest row, counted. Default
+	// the worker's share is full drops a row, counted: the oldest of its own
+	// connection's if that connection holds at least an equal share (a flood pushes out
+	// its own rows), else the oldest of the connection holding the most. Default
 	// 100,000.
 	QueueSize int
 	// BatchSize is the most rows one write to the store takes (the store writes them

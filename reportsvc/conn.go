@@ -34,12 +34,17 @@ type conn struct {
 	nc  net.Conn
 	sr  *codec.StreamReader
 	req *larspb.ReportStatusRequest
+	// owner names the connection's rows in the queue; droppedOwn counts those the full
+	// queue dropped because the connection held at least its share (it floods).
+	owner      owner
+	droppedOwn uint64
 
 	closeOnce sync.Once
 }
 
 func newConn(svc *Service, nc net.Conn) *conn {
-	return &conn{svc: svc, nc: nc, sr: codec.NewStreamReader(nc, readBufferSize), req: &larspb.ReportStatusRequest{}}
+	return &conn{svc: svc, nc: nc, sr: codec.NewStreamReader(nc, readBufferSize), req: &larspb.ReportStatusRequest{},
+		owner: owner(svc.owners.Add(1))}
 }
 
 // close closes the connection once; its reader then ends.
@@ -76,7 +81,13 @@ func (c *conn) handle(id codec.MsgID, body []byte) error {
 	if err := c.req.UnmarshalVT(body); err != nil {
 		return errBadFrame
 	}
-	c.svc.enqueueReport(c.req)
+	if dropped := c.svc.enqueueReport(c.req, c.owner); dropped > 0 {
+		if c.droppedOwn == 0 {
+			c.svc.cfg.Logger.Warn("connection holds its share of the full queue: its oldest rows are dropped for its new ones",
+				"remote", c.nc.RemoteAddr().String())
+		}
+		c.droppedOwn += dropped
+	}
 	if cap(c.req.Results) > maxKeptResults {
 		c.req = &larspb.ReportStatusRequest{}
 	}

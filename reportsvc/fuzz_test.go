@@ -42,7 +42,7 @@ func FuzzConnFrames(f *testing.F) {
 		if st.QueueRows > 16 {
 			t.Fatalf("queue holds %d rows, bound 16", st.QueueRows)
 		}
-		if uint64(st.QueueRows)+st.Coalesced+st.DroppedQueueFull != st.Results {
+		if uint64(st.QueueRows)+st.Coalesced+st.DroppedQueueFull+st.DroppedUnknownKey != st.Results {
 			t.Fatalf("results unaccounted for: %+v", st)
 		}
 	})

@@ -226,7 +226,7 @@ func BenchmarkQueueMemory(b *testing.B) {
 		// More rows than the bound, so that every shard is full whatever the hash spread.
 		for i := range DefaultQueueSize + DefaultQueueSize/10 {
 			r := store.CallStatus{Key: lb.Key{Modid: int32(i / 100), Cmdid: 1}, Host: lb.Host{IP: int32(i % 100), Port: 80}, Caller: 1}
-			q.shardOf(&r).push(&r)
+			q.shardOf(&r).push(&r, 1)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

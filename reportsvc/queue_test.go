@@ -25,7 +25,7 @@ func ips(rows []store.CallStatus) []int32 {
 func TestQueueCoalescesTheLatestStatusInPlace(t *testing.T) {
 	s := newShard(10)
 	for _, r := range []store.CallStatus{row(1, 1), row(2, 1), row(1, 2), row(3, 1), row(1, 3)} {
-		s.push(&r)
+		s.push(&r, 1)
 	}
 	got := s.take(nil, 10)
 	if want := []int32{1, 2, 3}; !slices.Equal(ips(got), want) {
@@ -44,11 +44,11 @@ func TestQueueDropsTheOldestWhenFull(t *testing.T) {
 	var res []pushResult
 	for ip := int32(1); ip <= 5; ip++ {
 		r := row(ip, 1)
-		res = append(res, s.push(&r))
+		res = append(res, s.push(&r, 1))
 	}
 	r := row(5, 9)
-	res = append(res, s.push(&r))
-	want := []pushResult{pushQueued, pushQueued, pushQueued, pushDroppedOld, pushDroppedOld, pushCoalesced}
+	res = append(res, s.push(&r, 1))
+	want := []pushResult{pushQueued, pushQueued, pushQueued, pushDroppedOwn, pushDroppedOwn, pushCoalesced}
 	if !slices.Equal(res, want) {
 		t.Fatalf("push results %v, want %v", res, want)
 	}
@@ -61,13 +61,13 @@ func TestQueuePutBackKeepsNewerRowsAndTheBound(t *testing.T) {
 	s := newShard(4)
 	for ip := int32(1); ip <= 3; ip++ {
 		r := row(ip, 1)
-		s.push(&r)
+		s.push(&r, 1)
 	}
 	batch := s.take(nil, 3)
 	newer := row(2, 7) // row 2 was reported again while its batch failed
-	s.push(&newer)
+	s.push(&newer, 1)
 	extra := row(9, 1)
-	s.push(&extra)
+	s.push(&extra, 1)
 	requeued, superseded := s.putBack(batch) // room for 2 of 3; row 2 is superseded
 	if requeued != 2 || superseded != 1 {
 		t.Fatalf("putBack = %d requeued, %d superseded; want 2, 1", requeued, superseded)
@@ -79,7 +79,7 @@ func TestQueuePutBackKeepsNewerRowsAndTheBound(t *testing.T) {
 	if got[2].Succ != 7 {
 		t.Fatalf("row 2 has succ %d, want the newer 7", got[2].Succ)
 	}
-	s.push(&extra)
+	s.push(&extra, 1)
 	if requeued, _ := s.putBack([]store.CallStatus{row(5, 1), row(6, 1), row(7, 1), row(8, 1)}); requeued != 3 {
 		t.Fatalf("putBack into a shard with room for 3: %d requeued", requeued)
 	}
@@ -100,13 +100,13 @@ func TestQueueMatchesAModel(t *testing.T) {
 		switch op := rng.IntN(10); {
 		case op < 7:
 			r := row(rng.Int32N(400), uint32(step))
-			res := s.push(&r)
+			res := s.push(&r, 1)
 			want := pushQueued
 			if i := find(r.Host.IP); i >= 0 {
 				model[i], want = r, pushCoalesced
 			} else {
 				if len(model) == bound {
-					model, want = model[1:], pushDroppedOld
+					model, want = model[1:], pushDroppedOwn
 				}
 				model = append(model, r)
 			}
@@ -167,18 +167,18 @@ func TestQueueShrinksAfterABurst(t *testing.T) {
 	s := newShard(10000)
 	for ip := range int32(5000) {
 		r := row(ip, 1)
-		s.push(&r)
+		s.push(&r, 1)
 	}
-	if len(s.ring) < 5000 {
-		t.Fatalf("ring of %d for 5000 rows", len(s.ring))
+	if len(s.slots) < 5000 {
+		t.Fatalf("slots: %d for 5000 rows", len(s.slots))
 	}
 	for len(s.take(nil, 1000)) > 0 {
 	}
-	if len(s.ring) != 0 {
-		t.Fatalf("ring of %d kept after the burst", len(s.ring))
+	if len(s.slots) != 0 {
+		t.Fatalf("slots: %d kept after the burst", len(s.slots))
 	}
 	r := row(1, 1)
-	s.push(&r)
+	s.push(&r, 1)
 	if got := s.take(nil, 10); len(got) != 1 {
 		t.Fatalf("after shrinking: %v", got)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -33,7 +34,8 @@ type Service struct {
 	draining    chan struct{} // closed once no reader is left: workers write what is queued, then end
 
 	server tcpserve.Server
-	known  *knownKeys // nil: every key's rows are kept
+	known  *knownKeys    // nil: every key's rows are kept
+	owners atomic.Uint32 // the last owner number given to a connection
 }
 
 // New returns a service for cfg.
@@ -140,28 +142,34 @@ func (s *Service) serve(nc net.Conn) {
 		s.stats.badFrames.Add(1)
 	}
 	c.close()
+	if c.droppedOwn > 0 {
+		s.cfg.Logger.Warn("connection closed that flooded the queue", "remote", nc.RemoteAddr().String(),
+			"own_rows_dropped", c.droppedOwn)
+	}
 }
 
-// enqueueReport queues one ServerCallStatus row per result of req. A report without
-// ts is stamped with the time it was read. The frame is counted once its rows are
+// enqueueReport queues one ServerCallStatus row per result of req for its owner o (the
+// connection it came on), and returns how many rows of o the full queue dropped to
+// make room (o holds at least its share: it floods). A report without ts is stamped
+// with the time it was read. The frame is counted once its rows are
 // queued or counted as dropped, so that a reader of Stats who sees the frame also sees
 // its rows.
-func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
+func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner) uint64 {
 	if len(req.Results) == 0 {
 		s.stats.frames.Add(1)
-		return
+		return 0
 	}
 	s.stats.results.Add(uint64(len(req.Results)))
 	if s.known != nil && !s.known.allows(lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}) {
 		s.stats.droppedUnknownKey.Add(uint64(len(req.Results)))
 		s.stats.frames.Add(1)
-		return
+		return 0
 	}
 	ts := int64(req.Ts)
 	if ts == 0 {
 		ts = s.cfg.Now().Unix()
 	}
-	var coalesced, dropped uint64
+	var coalesced, droppedOwn, droppedHeaviest uint64
 	for _, r := range req.Results {
 		row := store.CallStatus{
 			Key:    lb.Key{Modid: req.Modid, Cmdid: req.Cmdid},
@@ -173,20 +181,25 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest) {
 			// Overload is stored as Lars's char(1) by the store.
 			Overload: r.Overload,
 		}
-		switch s.queue.shardOf(&row).push(&row) {
+		switch s.queue.shardOf(&row).push(&row, o) {
 		case pushCoalesced:
 			coalesced++
-		case pushDroppedOld:
-			dropped++
+		case pushDroppedOwn:
+			droppedOwn++
+		case pushDroppedHeaviest:
+			droppedHeaviest++
 		}
 	}
 	if coalesced > 0 {
 		s.stats.coalesced.Add(coalesced)
 	}
-	if dropped > 0 {
-		s.stats.droppedQueueFull.Add(dropped)
+	if droppedOwn+droppedHeaviest > 0 {
+		s.stats.droppedOwn.Add(droppedOwn)
+		s.stats.droppedHeaviest.Add(droppedHeaviest)
+		s.stats.droppedQueueFull.Add(droppedOwn + droppedHeaviest)
 	}
 	s.stats.frames.Add(1)
+	return droppedOwn
 }
 
 // Stats returns the service's figures.
@@ -211,6 +224,8 @@ func (s *Service) Stats() Stats {
 		DroppedShutdown:  s.stats.droppedShutdown.Load(),
 
 		DroppedUnknownKey: s.stats.droppedUnknownKey.Load(),
+		DroppedOwn:        s.stats.droppedOwn.Load(),
+		DroppedHeaviest:   s.stats.droppedHeaviest.Load(),
 		KeyLoads:          s.stats.keyLoads.Load(),
 		KeyLoadErrors:     s.stats.keyLoadErrors.Load(),
 	}

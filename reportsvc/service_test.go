@@ -174,10 +174,10 @@ func TestFloodKeepsTheQueueBounded(t *testing.T) {
 	}
 	for _, sh := range svc.queue.shards {
 		sh.mu.Lock()
-		ring := len(sh.ring)
+		slots := len(sh.slots)
 		sh.mu.Unlock()
-		if ring > 2*sh.bound {
-			t.Fatalf("a shard's ring grew to %d for a bound of %d", ring, sh.bound)
+		if slots > sh.bound {
+			t.Fatalf("a shard's slots grew to %d for a bound of %d", slots, sh.bound)
 		}
 	}
 	queued := uint64(st.QueueRows) + uint64(held)

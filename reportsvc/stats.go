@@ -19,7 +19,9 @@ type counters struct {
 	batches     atomic.Uint64 // statements that succeeded
 	dbErrors    atomic.Uint64 // statements that failed
 
-	droppedQueueFull atomic.Uint64 // oldest rows dropped for a new one
+	droppedQueueFull atomic.Uint64 // rows dropped from the full queue for a new one (the next two)
+	droppedOwn       atomic.Uint64 // of them, rows of the pushing connection, over its share
+	droppedHeaviest  atomic.Uint64 // of them, rows of the connection holding the most
 	droppedDBError   atomic.Uint64 // rows of failed batches that could not be put back
 	droppedShutdown  atomic.Uint64 // rows still queued when the flush at shutdown ended
 
@@ -46,15 +48,21 @@ type Stats struct {
 	DBErrors         uint64 // upsert statements that failed
 	QueueRows        int64  // rows queued now
 	QueueCapacity    int    // the most rows queued at once (Config.QueueSize)
-	DroppedQueueFull uint64 // rows dropped, oldest first, because the queue was full
+	DroppedQueueFull uint64 // rows dropped because the queue was full: DroppedOwn + DroppedHeaviest
 	DroppedDBError   uint64 // rows dropped after their batch failed and did not fit back
 	DroppedShutdown  uint64 // rows still queued when the flush at shutdown ended
 
 	DroppedUnknownKey uint64 // rows of reports for keys the route store does not hold
-	KnownKeys         int    // keys in the known set
-	KnownKeysLoaded   bool   // the known set was read at least once (before, every key is kept)
-	KeyLoads          uint64 // reads of the route keys, after the stamp changed
-	KeyLoadErrors     uint64 // failed reads of the route stamp or keys
+	// DroppedOwn are rows the full queue dropped for a newer row of the same connection,
+	// which held at least an equal share of the queue: a flooding connection's own.
+	DroppedOwn uint64
+	// DroppedHeaviest are rows the full queue dropped, those of the connection holding
+	// the most, for a row of a connection holding less than an equal share.
+	DroppedHeaviest uint64
+	KnownKeys       int    // keys in the known set
+	KnownKeysLoaded bool   // the known set was read at least once (before, every key is kept)
+	KeyLoads        uint64 // reads of the route keys, after the stamp changed
+	KeyLoadErrors   uint64 // failed reads of the route stamp or keys
 }
 
 // Dropped returns the rows dropped for any reason.

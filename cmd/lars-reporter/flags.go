@@ -24,7 +24,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	o.Register(fs, "Lars lars_reporter.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [repoter] db_thread_cnt",
 		reportsvc.DefaultListen, "agents report to", reportsvc.DefaultMaxConns, shutdownLimit)
 	fs.IntVar(&o.workers, "workers", reportsvc.DefaultWorkers, "database writers, each writing batches of its share of the rows (default [repoter] db_thread_cnt of -config, else 2)")
-	fs.IntVar(&o.queue, "queue", reportsvc.DefaultQueueSize, "most rows waiting to be written; the latest status of a row replaces a queued one, and when full the oldest are dropped")
+	fs.IntVar(&o.queue, "queue", reportsvc.DefaultQueueSize, "most rows waiting to be written; the latest status of a row replaces a queued one; when full, a new row drops the oldest row of its own connection "+
+		"if that holds at least an equal share (a flood pushes out its own rows), else the oldest of the connection holding the most; counted in lars_reporter_queue_full_dropped_rows_total{cause}")
 	fs.DurationVar(&o.knownKeysRefresh, "known-keys-refresh", reportsvc.DefaultKnownKeysRefresh,
 		"how often the route store is asked whether routes changed, to learn its keys: reports for a key without hosts there are dropped and counted "+
 			"(lars_reporter_dropped_rows_total{reason=\"unknown_key\"}); a key just given a host is dropped for at most this long plus one read. "+

@@ -55,7 +55,15 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_agent_route_pulls_dropped_total", s.PullsDropped)
 	metrics.WriteCounterUint64(w, "lars_agent_route_pull_retries_total", s.PullRetries)
 	metrics.WriteCounterUint64(w, "lars_agent_route_answers_ignored_total", s.AnswersIgnored)
-	metrics.WriteCounterUint64(w, "lars_agent_unknown_keys_refused_total", s.UnknownRefused)
+	metrics.WriteGaugeUint64(w, "lars_agent_no_route_keys", uint64(max(s.NoRouteKeys, 0)))
+	metrics.WriteCounterUint64(w, `lars_agent_unknown_keys_refused_total{cause="static"}`, s.RefusedStatic)
+	metrics.WriteCounterUint64(w, `lars_agent_unknown_keys_refused_total{cause="max_keys"}`, s.RefusedMaxKeys)
+	metrics.WriteCounterUint64(w, `lars_agent_unknown_keys_refused_total{cause="max_no_route_keys"}`, s.RefusedNoRoute)
+	metrics.WriteCounterUint64(w, `lars_agent_unknown_keys_refused_total{cause="rate_limited"}`, s.RefusedLimited)
+	metrics.WriteCounterUint64(w, "lars_agent_no_answer_keys_expired_total", s.NoAnswerExpired)
+	if a.limiter != nil {
+		metrics.WriteCounterUint64(w, "lars_agent_rate_limit_sources_evicted_total", a.limiter.evicted.Load())
+	}
 	metrics.WriteCounterUint64(w, "lars_agent_reports_ignored_total", s.ReportsIgnored)
 	metrics.WriteCounterUint64(w, "lars_agent_panic_picks_total", s.PanicPicks)
 	metrics.WriteCounterUint64(w, "lars_agent_status_emitted_total", s.StatusEmitted)

@@ -54,6 +54,8 @@ type Agent struct {
 
 	tooLargeMu     sync.Mutex
 	tooLargeLogged map[lb.Key]bool
+
+	limiter *sourceLimiter // unknown keys per source; nil with static routes or no limit
 }
 
 // New binds the agent's sockets and loads its routes; nothing is served until Start.
@@ -65,6 +67,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, tooLargeLogged: map[lb.Key]bool{}}
 	a.table = lb.NewTable(cfg.Table)
+	if !cfg.static() && cfg.UnknownKeyRate > 0 {
+		a.limiter = newSourceLimiter(cfg.UnknownKeyRate, cfg.UnknownKeySources, nil)
+	}
 	switch {
 	case cfg.Routes != nil:
 		a.table.ReplaceRoutes(cfg.Routes)
@@ -117,11 +122,14 @@ func (a *Agent) bind() error {
 			ap := conn.LocalAddr().(*net.UDPAddr).AddrPort()
 			port = int(ap.Port())
 			s := &a.stats[len(a.workers)]
+			h := newHandler(a.table, s, a.routeTooLarge)
+			h.setLimiter(a.limiter)
+			h.remoteRoute = a.cfg.AllowRemoteGetRoute
 			a.workers = append(a.workers, &worker{
 				conn:  conn,
 				recv:  batchio.NewBatch(a.cfg.BatchSize, batchio.DefaultSlotSize),
 				send:  batchio.NewBatch(a.cfg.BatchSize, batchio.DefaultSlotSize),
-				h:     newHandler(a.table, s, a.routeTooLarge),
+				h:     h,
 				stats: s,
 			})
 		}

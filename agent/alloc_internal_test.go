@@ -40,7 +40,7 @@ func TestHandlerNoAlloc(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			allocs := testing.AllocsPerRun(1000, func() {
-				ans, big := h.handle(c.frame, slot)
+				ans, big := h.handle(c.frame, slot, nil)
 				if (ans != nil) != c.answer || big != nil {
 					t.Fatalf("answer %x, pooled %v", ans, big != nil)
 				}

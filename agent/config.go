@@ -24,6 +24,13 @@ const (
 	// without pulls, so that callers asking for a service that does not exist do not
 	// send the route service one pull per call.
 	DefaultNegativeTTL = time.Second
+	// DefaultUnknownKeyRate is how many keys a second one source may make the agent
+	// create, in bursts of as many: a client asks for a handful of services; a flood
+	// of made-up keys from one source is held to this.
+	DefaultUnknownKeyRate = 1000
+	// DefaultUnknownKeySources is how many sources the rate limit of unknown keys
+	// remembers (about 100 bytes each).
+	DefaultUnknownKeySources = 4096
 )
 
 // DefaultPorts are the UDP ports of a Lars agent; the Lars API sends key (modid, cmdid)
@@ -87,6 +94,24 @@ type Config struct {
 	// to DefaultNegativeTTL here; a negative value gives Lars's behaviour (an empty
 	// answer removes the key and the next get pulls it again).
 	Table lb.Config
+	// UnknownKeyRate is how many keys a second one source (address and port on
+	// loopback, address elsewhere) may make the agent create and pull with get_host or
+	// get_route of keys it does not hold, in bursts of as many; beyond it such requests
+	// are answered as for an unknown key, without creating it, and counted. Default
+	// DefaultUnknownKeyRate; negative: no limit. Unused with static routes.
+	UnknownKeyRate int
+	// UnknownKeySources bounds the sources whose rate is tracked; a source forgotten
+	// to make room for another starts again with a full burst (counted). Default
+	// DefaultUnknownKeySources.
+	UnknownKeySources int
+	// AllowRemoteGetRoute makes the agent answer get_route from sources off loopback
+	// (possible only when Listen is not a loopback address); without it such requests
+	// are dropped and counted. Even then an answer to such a source is at most 3 times
+	// the size of its request (a larger route is answered empty, counted): a forged
+	// source address must not turn the agent into a traffic amplifier toward it.
+	// Loopback sources are not affected.
+	AllowRemoteGetRoute bool
+
 	// SweepInterval is how often timeouts, pull retries and status reports are checked;
 	// it is the resolution of every timeout of the balancing settings. Default 100ms.
 	SweepInterval time.Duration
@@ -146,6 +171,15 @@ func (c Config) withDefaults() (Config, error) {
 		if _, err := SplitAddrs(c.RouteService); err != nil {
 			return c, fmt.Errorf("invalid route service: %w", err)
 		}
+	}
+	if c.UnknownKeyRate == 0 {
+		c.UnknownKeyRate = DefaultUnknownKeyRate
+	}
+	if c.UnknownKeySources == 0 {
+		c.UnknownKeySources = DefaultUnknownKeySources
+	}
+	if c.UnknownKeySources < 0 || c.UnknownKeySources > 1<<24 {
+		return c, fmt.Errorf("invalid unknown-key sources %d: want 1..%d", c.UnknownKeySources, 1<<24)
 	}
 	if c.SweepInterval == 0 {
 		c.SweepInterval = DefaultSweepInterval

@@ -1,13 +1,21 @@
 package agent
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/lb"
 	"github.com/valyala/bytebufferpool"
 )
+
+// remoteAnswerFactor bounds the size of a get_route answer to a source off loopback,
+// when those are allowed at all (Config.AllowRemoteGetRoute), to this many times the
+// size of its request: a forged source address cannot turn the agent into an
+// amplifier. 3 is QUIC's anti-amplification limit (RFC 9000, section 8).
+const remoteAnswerFactor = 3
 
 // handler turns one request datagram into at most one answer. Each serving goroutine
 // owns one: its messages and buffers are reused for every datagram, so handling does
@@ -16,6 +24,13 @@ type handler struct {
 	table    *lb.Table
 	stats    *workerStats
 	tooLarge func(modid, cmdid int32, hosts int) // called when a route does not fit a datagram
+
+	// Set by the agent after newHandler: the per-source limit of unknown keys (nil:
+	// none) and whether get_route is answered to sources off loopback.
+	limiter     *sourceLimiter
+	remoteRoute bool
+	gate        lb.MissGate       // h when limiter is set, else nil
+	src         *batchio.SockAddr // the source of the datagram being handled; nil: loopback
 
 	getHost   pb.GetHostRequest
 	report    pb.ReportRequest
@@ -37,11 +52,38 @@ func newHandler(t *lb.Table, s *workerStats, tooLarge func(modid, cmdid int32, h
 	return h
 }
 
-// handle processes the datagram req. An answer is encoded into slot[:0] when it fits
-// there; a larger one (a big get_route) goes into a buffer from bytebufferpool, which
-// is returned as big and must be given back with bytebufferpool.Put once sent. A nil
-// answer means nothing is to be sent: a report, or a dropped datagram (counted).
-func (h *handler) handle(req, slot []byte) (answer []byte, big *bytebufferpool.ByteBuffer) {
+// setLimiter makes unknown keys pass l, per source, before they are created.
+func (h *handler) setLimiter(l *sourceLimiter) {
+	h.limiter, h.gate = l, nil
+	if l != nil {
+		h.gate = h
+	}
+}
+
+// AdmitMiss is the handler's lb.MissGate: the source of the datagram being handled
+// may create one more unknown key.
+func (h *handler) AdmitMiss() bool {
+	var ap netip.AddrPort
+	if h.src != nil {
+		ap = h.src.AddrPort()
+	}
+	return h.limiter.allow(ap)
+}
+
+// isRemote reports whether a datagram from ap comes from off loopback. A source with
+// no address (a connected socket in tests) is local.
+func isRemote(ap netip.AddrPort) bool {
+	ip := ap.Addr()
+	return ip.IsValid() && !ip.Unmap().IsLoopback()
+}
+
+// handle processes the datagram req from src (nil: a loopback source). An answer is
+// encoded into slot[:0] when it fits there; a larger one (a big get_route) goes into a
+// buffer from bytebufferpool, which is returned as big and must be given back with
+// bytebufferpool.Put once sent. A nil answer means nothing is to be sent: a report, or
+// a dropped datagram (counted). src is not retained.
+func (h *handler) handle(req, slot []byte, src *batchio.SockAddr) (answer []byte, big *bytebufferpool.ByteBuffer) {
+	h.src = src
 	id, body, r := codec.ParseDatagram(req)
 	if r != codec.ReasonOK {
 		h.stats.drop(dropForFrame(r))
@@ -55,7 +97,7 @@ func (h *handler) handle(req, slot []byte) (answer []byte, big *bytebufferpool.B
 		h.handleReport(body)
 		return nil, nil
 	case codec.MsgAPIGetRouteRequest:
-		return h.handleGetRoute(body, slot)
+		return h.handleGetRoute(body, slot, len(req))
 	}
 	h.stats.drop(DropUnknownMsgID)
 	return nil, nil
@@ -68,7 +110,7 @@ func (h *handler) handleGetHost(body, slot []byte) []byte {
 		h.stats.drop(DropBadBody)
 		return nil
 	}
-	host, rc := h.table.GetHost(m.Modid, m.Cmdid)
+	host, rc := h.table.GetHostFrom(m.Modid, m.Cmdid, h.gate)
 	resp := &h.hostResp
 	resp.Seq, resp.Modid, resp.Cmdid, resp.Retcode, resp.Host = m.Seq, m.Modid, m.Cmdid, int32(rc), nil
 	if rc == codec.RetSucc {
@@ -101,14 +143,23 @@ func (h *handler) handleReport(body []byte) {
 		time.Duration(m.LatencyUs)*time.Microsecond)
 }
 
-func (h *handler) handleGetRoute(body, slot []byte) ([]byte, *bytebufferpool.ByteBuffer) {
+// handleGetRoute answers a get_route request of reqLen bytes. One from off loopback is
+// dropped unless remote get_route is allowed, and then answered at most
+// remoteAnswerFactor times reqLen bytes: a larger route is answered empty. Both are
+// counted.
+func (h *handler) handleGetRoute(body, slot []byte, reqLen int) ([]byte, *bytebufferpool.ByteBuffer) {
+	remote := h.src != nil && isRemote(h.src.AddrPort())
+	if remote && !h.remoteRoute {
+		h.stats.drop(DropRemoteGetRoute)
+		return nil, nil
+	}
 	m := &h.routeReq
 	m.Reset()
 	if err := m.UnmarshalVT(body); err != nil {
 		h.stats.drop(DropBadBody)
 		return nil, nil
 	}
-	h.hosts = h.table.GetRoute(m.Modid, m.Cmdid, h.hosts[:0])
+	h.hosts = h.table.GetRouteFrom(m.Modid, m.Cmdid, h.hosts[:0], h.gate)
 	if len(h.hosts) > len(h.infos) {
 		h.growRoute(len(h.hosts))
 	}
@@ -123,6 +174,11 @@ func (h *handler) handleGetRoute(body, slot []byte) ([]byte, *bytebufferpool.Byt
 		if h.tooLarge != nil {
 			h.tooLarge(m.Modid, m.Cmdid, len(h.hosts))
 		}
+		resp.Host = nil
+		size = codec.FrameSize(resp)
+	}
+	if remote && size > remoteAnswerFactor*reqLen {
+		h.stats.drop(DropRemoteRouteCapped)
 		resp.Host = nil
 		size = codec.FrameSize(resp)
 	}

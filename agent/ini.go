@@ -21,7 +21,10 @@ import (
 // init_err_cnt, err_rate, succ_rate, contin_err_limit, contin_succ_limit,
 // window_err_rate, idle_timeout, overload_timeout, update_timeout) plus this agent's
 // pull_timeout, report_interval, local_ip (the caller address of status reports) and
-// max_keys (the most keys created on demand, lb.Config.MaxKeys), and the opt-in policies of lb.Policies (policy, panic_threshold, overload_backoff,
+// max_keys (the most keys created on demand, lb.Config.MaxKeys), the bounds on unknown
+// keys (max_no_route_keys, no_answer_ttl, unknown_key_rate, unknown_key_sources: see
+// lb.Config and Config), allow_remote_get_route (true or false, Config), and the
+// opt-in policies of lb.Policies (policy, panic_threshold, overload_backoff,
 // overload_timeout_max, inflight_timeout, ewma_decay).
 // Timeouts are whole seconds as in Lars, or Go durations ("1.5s", "200ms"). Keys that
 // are absent leave cfg as it is; an unknown key in [loadbalance] is an error, so a
@@ -100,9 +103,22 @@ func applyINI(f *ini.File, cfg *Config) error {
 		case "local_ip":
 			cfg.Caller, err = netip.ParseAddr(v)
 		case "max_keys":
-			if cfg.Table.MaxKeys, err = strconv.Atoi(v); err == nil && cfg.Table.MaxKeys <= 0 {
-				err = errors.New("want at least 1")
+			cfg.Table.MaxKeys, err = positive(v)
+		case "max_no_route_keys":
+			cfg.Table.MaxNoRouteKeys, err = positive(v)
+		case "no_answer_ttl":
+			if cfg.Table.NoAnswerTTL, err = seconds(v); err == nil && cfg.Table.NoAnswerTTL <= 0 {
+				err = errors.New("want a positive duration")
 			}
+		case "unknown_key_rate":
+			cfg.UnknownKeyRate, err = strconv.Atoi(v) // negative: no limit
+			if err == nil && cfg.UnknownKeyRate == 0 {
+				err = errors.New("want a positive rate, or negative for no limit")
+			}
+		case "unknown_key_sources":
+			cfg.UnknownKeySources, err = positive(v)
+		case "allow_remote_get_route":
+			cfg.AllowRemoteGetRoute, err = strconv.ParseBool(v)
 		default:
 			return fmt.Errorf("[loadbalance]: unknown key %q", k.Name())
 		}
@@ -154,6 +170,15 @@ func joinHostPort(ip, port string) (string, error) {
 		return "", fmt.Errorf("port %q is not in 1..65535", port)
 	}
 	return net.JoinHostPort(ip, port), nil
+}
+
+// positive parses a count of at least 1.
+func positive(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err == nil && n <= 0 {
+		err = errors.New("want at least 1")
+	}
+	return n, err
 }
 
 // seconds parses a Lars timeout: whole seconds, or a Go duration.

@@ -26,7 +26,8 @@ func TestLoadINIExample(t *testing.T) {
 
 func TestLoadINIValues(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.ini")
-	os.WriteFile(path, []byte("[loadbalance]\nprobe_num=3\nerr_rate = 0.2\nidle_timeout=1500ms\noverload_timeout=7\nlocal_ip=10.1.2.3\nmax_keys=5000\n"), 0o644)
+	os.WriteFile(path, []byte("[loadbalance]\nprobe_num=3\nerr_rate = 0.2\nidle_timeout=1500ms\noverload_timeout=7\nlocal_ip=10.1.2.3\nmax_keys=5000\n"+
+		"max_no_route_keys=700\nno_answer_ttl=5\nunknown_key_rate=50\nunknown_key_sources=64\nallow_remote_get_route=true\n"), 0o644)
 	var cfg Config
 	if err := LoadINI(path, &cfg); err != nil {
 		t.Fatal(err)
@@ -41,6 +42,11 @@ func TestLoadINIValues(t *testing.T) {
 	if cfg.Table.MaxKeys != 5000 {
 		t.Fatalf("max_keys: MaxKeys %d, want 5000", cfg.Table.MaxKeys)
 	}
+	if cfg.Table.MaxNoRouteKeys != 700 || cfg.Table.NoAnswerTTL != 5*time.Second || cfg.UnknownKeyRate != 50 ||
+		cfg.UnknownKeySources != 64 || !cfg.AllowRemoteGetRoute {
+		t.Fatalf("unknown-key bounds: %d %v %d %d %v", cfg.Table.MaxNoRouteKeys, cfg.Table.NoAnswerTTL,
+			cfg.UnknownKeyRate, cfg.UnknownKeySources, cfg.AllowRemoteGetRoute)
+	}
 	if cfg.Caller.String() != "10.1.2.3" || cfg.ReportService != "" {
 		t.Fatalf("caller %v reporter %q", cfg.Caller, cfg.ReportService)
 	}
@@ -48,16 +54,21 @@ func TestLoadINIValues(t *testing.T) {
 
 func TestLoadINIErrors(t *testing.T) {
 	cases := map[string]string{
-		"[loadbalance]\nprobe_nun=3\n":       "unknown key",
-		"[loadbalance]\nprobe_num=three\n":   "probe_num",
-		"[loadbalance]\nidle_timeout=soon\n": "idle_timeout",
-		"[reporter]\nip=127.0.0.1\nport=0\n": "[reporter]",
-		"[dnsserver]\nport=99999\n":          "[dnsserver]",
-		"[dnsserver]\nip=a,,b\nport=7778\n":  "empty element",
-		"[dnsserver]\nip=a,b\nport=x\n":      "[dnsserver]",
-		"[loadbalance]\nlocal_ip=nowhere\n":  "local_ip",
-		"[loadbalance]\nmax_keys=0\n":        "max_keys",
-		"[loadbalance]\nmax_keys=many\n":     "max_keys",
+		"[loadbalance]\nprobe_nun=3\n":                  "unknown key",
+		"[loadbalance]\nprobe_num=three\n":              "probe_num",
+		"[loadbalance]\nidle_timeout=soon\n":            "idle_timeout",
+		"[reporter]\nip=127.0.0.1\nport=0\n":            "[reporter]",
+		"[dnsserver]\nport=99999\n":                     "[dnsserver]",
+		"[dnsserver]\nip=a,,b\nport=7778\n":             "empty element",
+		"[dnsserver]\nip=a,b\nport=x\n":                 "[dnsserver]",
+		"[loadbalance]\nlocal_ip=nowhere\n":             "local_ip",
+		"[loadbalance]\nmax_keys=0\n":                   "max_keys",
+		"[loadbalance]\nmax_keys=many\n":                "max_keys",
+		"[loadbalance]\nmax_no_route_keys=-1\n":         "max_no_route_keys",
+		"[loadbalance]\nno_answer_ttl=0\n":              "no_answer_ttl",
+		"[loadbalance]\nunknown_key_rate=0\n":           "unknown_key_rate",
+		"[loadbalance]\nunknown_key_sources=0\n":        "unknown_key_sources",
+		"[loadbalance]\nallow_remote_get_route=maybe\n": "allow_remote_get_route",
 	}
 	for text, want := range cases {
 		path := filepath.Join(t.TempDir(), "bad.ini")

@@ -28,8 +28,8 @@ func TestHandlerPolicyAlloc(t *testing.T) {
 	report, _ := codec.AppendFrame(nil, codec.MsgReportRequest,
 		&pb.ReportRequest{Modid: 1, Cmdid: 1, Host: &pb.HostInfo{Ip: hosts[3].IP, Port: hosts[3].Port}, LatencyUs: 2500})
 	get := vectors.Frame("get_host_request")
-	alloctest.Zero(t, "get_host under ewma", 1000, func() { h.handle(get, slot) })
-	alloctest.Zero(t, "report with latency under ewma", 1000, func() { h.handle(report, slot) })
+	alloctest.Zero(t, "get_host under ewma", 1000, func() { h.handle(get, slot, nil) })
+	alloctest.Zero(t, "report with latency under ewma", 1000, func() { h.handle(report, slot, nil) })
 	ki, _ := table.Lookup(1, 1)
 	for _, hi := range ki.Hosts {
 		if hi.Host == hosts[3] && hi.Latency.Microseconds() != 2500 {

@@ -42,7 +42,7 @@ func (w *worker) serve() error {
 				continue
 			}
 			sm := &w.send.Msgs[out]
-			answer, big := w.h.handle(w.recv.Data(i), sm.Buf)
+			answer, big := w.h.handle(w.recv.Data(i), sm.Buf, &rm.Peer)
 			if answer == nil {
 				continue
 			}

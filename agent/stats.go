@@ -12,21 +12,24 @@ type DropReason uint8
 
 // Drop reasons. The frame rejections come first, in codec.Reason order.
 const (
-	DropTooShort       DropReason = iota // shorter than the 8-byte header
-	DropNegativeLength                   // msglen < 0
-	DropTooLarge                         // msglen > 65527
-	DropLengthMismatch                   // 8 + msglen != datagram length
-	DropTruncated                        // larger than the receive slot
-	DropUnknownMsgID                     // a msgid the agent does not serve
-	DropBadBody                          // a body that does not parse as its message
-	DropRouteTooLarge                    // a get_route answer over 65527 bytes: answered empty
-	DropSendFailed                       // the kernel refused to send the answer
+	DropTooShort          DropReason = iota // shorter than the 8-byte header
+	DropNegativeLength                      // msglen < 0
+	DropTooLarge                            // msglen > 65527
+	DropLengthMismatch                      // 8 + msglen != datagram length
+	DropTruncated                           // larger than the receive slot
+	DropUnknownMsgID                        // a msgid the agent does not serve
+	DropBadBody                             // a body that does not parse as its message
+	DropRouteTooLarge                       // a get_route answer over 65527 bytes: answered empty
+	DropSendFailed                          // the kernel refused to send the answer
+	DropRemoteGetRoute                      // a get_route from off loopback, not allowed (Config.AllowRemoteGetRoute)
+	DropRemoteRouteCapped                   // a get_route answer to a source off loopback over remoteAnswerFactor times its request: answered empty
 	numDropReasons
 )
 
 var dropLabels = [numDropReasons]string{
 	"too_short", "negative_length", "too_large", "length_mismatch", "truncated",
 	"unknown_msgid", "bad_body", "route_too_large", "send_failed",
+	"remote_get_route", "remote_route_capped",
 }
 
 // String returns the reason's metric label.

@@ -43,6 +43,14 @@ func TestZeroAllocs(t *testing.T) {
 	full := NewTable(Config{MaxKeys: 1})
 	full.GetHost(1, 1)
 	wantNoAllocs(t, "GetHost unknown key beyond MaxKeys", func() { sinkHost, sinkRet = full.GetHost(5, 6) })
+	gate := &countingGate{allow: true}
+	wantNoAllocs(t, "GetHostFrom with a gate", func() { sinkHost, sinkRet = tbl.GetHostFrom(tmod, tcmd, gate) })
+	wantNoAllocs(t, "GetRouteFrom with a gate", func() { dst = tbl.GetRouteFrom(tmod, tcmd, dst[:0], gate) })
+	gate.allow = false
+	wantNoAllocs(t, "GetHostFrom unknown key refused by the gate", func() { sinkHost, sinkRet = tbl.GetHostFrom(5, 6, gate) })
+	noRoute := NewTable(Config{MaxNoRouteKeys: 1})
+	noRoute.GetHost(1, 1)
+	wantNoAllocs(t, "GetHost unknown key beyond MaxNoRouteKeys", func() { sinkHost, sinkRet = noRoute.GetHost(5, 6) })
 	wantNoAllocs(t, "Report success", func() { tbl.Report(tmod, tcmd, hostN(1), 0) })
 	wantNoAllocs(t, "Report failure on an overloaded host", func() { tbl.Report(tmod, tcmd, hostN(3), fail) })
 	wantNoAllocs(t, "Report unknown host", func() { tbl.Report(tmod, tcmd, hostN(99), 0) })

@@ -162,7 +162,8 @@ type keyState struct {
 	mu       sync.Mutex  // guards the hostStates of sets, removed, and publishing sets
 	removed  bool        // the key left the table; answers for it are ignored
 	negative atomic.Bool // the route service answered no hosts; kept until refreshAt (Config.NegativeTTL); written under mu
-	_        [12]byte    // pads keyState to 128 bytes: one size class, aligned
+	noRoute  atomic.Bool // created on demand and without hosts since (Config.MaxNoRouteKeys); written under mu (Table.setNoRoute)
+	_        [8]byte     // pads keyState to 128 bytes: one size class, aligned
 }
 
 // unpackHost is the inverse of Host.pack.

@@ -9,16 +9,20 @@ import (
 
 // counters are the table's event counts; see Stats for their meaning.
 type counters struct {
-	pullsQueued    atomic.Uint64
-	pullsDropped   atomic.Uint64
-	pullRetries    atomic.Uint64
-	pullsSkipped   atomic.Uint64
-	statusEmitted  atomic.Uint64
-	statusDropped  atomic.Uint64
-	refused        atomic.Uint64
-	reportsIgnored atomic.Uint64
-	answersIgnored atomic.Uint64
-	panicPicks     atomic.Uint64
+	pullsQueued     atomic.Uint64
+	pullsDropped    atomic.Uint64
+	pullRetries     atomic.Uint64
+	pullsSkipped    atomic.Uint64
+	statusEmitted   atomic.Uint64
+	statusDropped   atomic.Uint64
+	refusedStatic   atomic.Uint64
+	refusedMaxKeys  atomic.Uint64
+	refusedNoRoute  atomic.Uint64
+	refusedLimited  atomic.Uint64
+	noAnswerExpired atomic.Uint64
+	reportsIgnored  atomic.Uint64
+	answersIgnored  atomic.Uint64
+	panicPicks      atomic.Uint64
 }
 
 // Stats are the table's gauges and counters, for metrics.
@@ -33,18 +37,23 @@ type Stats struct {
 	PullsSkipped   uint64 // retries not queued because the key was still waiting in the queue
 	StatusEmitted  uint64 // statuses put on the Statuses queue
 	StatusDropped  uint64 // statuses that found the queue full
-	UnknownRefused uint64 // gets for unknown keys not created (static table or MaxKeys)
-	ReportsIgnored uint64 // reports for an unknown key or a host the key does not have
-	AnswersIgnored uint64 // route answers for a key not in the table
-	PanicPicks     uint64 // calls served in panic mode over every key (Policies.PanicThreshold)
-	DroppedLost    uint64 // keys removed but not recorded for TakeDropped: the list was full
+	NoRouteKeys    int64  // keys created on demand that have no hosts (Config.MaxNoRouteKeys)
+	UnknownRefused uint64 // gets for unknown keys not created, for any of the four causes below
+	// Gets for unknown keys not created, by cause: a static table, MaxKeys reached,
+	// MaxNoRouteKeys reached, the caller's MissGate (rate limited).
+	RefusedStatic, RefusedMaxKeys, RefusedNoRoute, RefusedLimited uint64
+	NoAnswerExpired                                               uint64 // keys removed after NoAnswerTTL without an answer
+	ReportsIgnored                                                uint64 // reports for an unknown key or a host the key does not have
+	AnswersIgnored                                                uint64 // route answers for a key not in the table
+	PanicPicks                                                    uint64 // calls served in panic mode over every key (Policies.PanicThreshold)
+	DroppedLost                                                   uint64 // keys removed but not recorded for TakeDropped: the list was full
 }
 
 // Stats returns the current gauges and counters. Each is read atomically; together
 // they are not one snapshot.
 func (t *Table) Stats() Stats {
 	c := &t.counters
-	return Stats{
+	st := Stats{
 		Keys:            t.keys.Load(),
 		HostsIdle:       t.hostsIdle.Load(),
 		HostsOverloaded: t.hostsOver.Load(),
@@ -54,12 +63,19 @@ func (t *Table) Stats() Stats {
 		PullsSkipped:    c.pullsSkipped.Load(),
 		StatusEmitted:   c.statusEmitted.Load(),
 		StatusDropped:   c.statusDropped.Load(),
-		UnknownRefused:  c.refused.Load(),
+		NoRouteKeys:     t.noRoute.Load(),
+		RefusedStatic:   c.refusedStatic.Load(),
+		RefusedMaxKeys:  c.refusedMaxKeys.Load(),
+		RefusedNoRoute:  c.refusedNoRoute.Load(),
+		RefusedLimited:  c.refusedLimited.Load(),
+		NoAnswerExpired: c.noAnswerExpired.Load(),
 		ReportsIgnored:  c.reportsIgnored.Load(),
 		AnswersIgnored:  c.answersIgnored.Load(),
 		PanicPicks:      c.panicPicks.Load(),
 		DroppedLost:     t.dropped.lost.Load(),
 	}
+	st.UnknownRefused = st.RefusedStatic + st.RefusedMaxKeys + st.RefusedNoRoute + st.RefusedLimited
+	return st
 }
 
 // KeyInfo describes one key of the table, for the admin endpoint.

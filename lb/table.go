@@ -34,6 +34,16 @@ type Config struct {
 	// and counted (garbage keys from the network must not grow the table without
 	// bound). ReplaceRoutes is not bounded by it. Default 1,000,000.
 	MaxKeys int
+	// MaxNoRouteKeys bounds, within MaxKeys, the keys created on demand that have no
+	// hosts: waiting for their first answer, or answered empty (NegativeTTL). Beyond it
+	// unknown keys are refused and counted, so that keys nobody serves (a flood of
+	// made-up keys) cannot take the room of real ones. Default MaxKeys/2, at least 1.
+	MaxNoRouteKeys int
+	// NoAnswerTTL is how long a key created on demand may wait for its first answer:
+	// past it, a Sweep removes the key (counted; the next get creates and pulls it
+	// again), so that keys asked for while the route service is unreachable do not
+	// stay for ever. Default 30s; negative: never.
+	NoAnswerTTL time.Duration
 	// PullQueue is the capacity of the Pulls channel. Default 1024.
 	PullQueue int
 	// StatusQueue is the capacity of the Statuses channel. Default 1024.
@@ -55,6 +65,7 @@ type Config struct {
 const (
 	DefaultShards      = 64
 	DefaultMaxKeys     = 1_000_000
+	DefaultNoAnswerTTL = 30 * time.Second
 	DefaultPullQueue   = 1024
 	DefaultStatusQueue = 1024
 )
@@ -72,7 +83,9 @@ type Table struct {
 	now       atomic.Int64 // coarse table time (ns since base), see Config.Clock
 	static    bool
 	maxKeys   int64
+	maxNoRt   int64 // Config.MaxNoRouteKeys
 	negTTL    int64 // Config.NegativeTTL in ns; 0: off
+	noAnsTTL  int64 // Config.NoAnswerTTL in ns; 0: never
 
 	pulls    chan Key
 	statuses chan Status
@@ -86,6 +99,7 @@ type Table struct {
 	replaceMu sync.Mutex // serializes ReplaceRoutes
 
 	keys      atomic.Int64
+	noRoute   atomic.Int64 // keys with keyState.noRoute set
 	hostsIdle atomic.Int64
 	hostsOver atomic.Int64
 	counters  counters
@@ -118,9 +132,11 @@ func NewTable(cfg Config) *Table {
 		static:    cfg.Static,
 		maxKeys:   int64(orDefault(cfg.MaxKeys, DefaultMaxKeys)),
 		negTTL:    max(int64(cfg.NegativeTTL), 0),
+		noAnsTTL:  max(int64(orDefaultDuration(cfg.NoAnswerTTL, DefaultNoAnswerTTL)), 0),
 		pulls:     make(chan Key, orDefault(cfg.PullQueue, DefaultPullQueue)),
 		statuses:  make(chan Status, orDefault(cfg.StatusQueue, DefaultStatusQueue)),
 	}
+	t.maxNoRt = int64(orDefault(cfg.MaxNoRouteKeys, max(int(t.maxKeys/2), 1)))
 	if t.clock == nil {
 		t.clock = time.Now
 	}
@@ -133,6 +149,14 @@ func NewTable(cfg Config) *Table {
 
 func orDefault(v, def int) int {
 	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// orDefaultDuration returns def for 0, and v otherwise (negative included).
+func orDefaultDuration(v, def time.Duration) time.Duration {
+	if v == 0 {
 		return def
 	}
 	return v
@@ -216,16 +240,31 @@ func (t *Table) mirror(ks *keyState) {
 // hosts, every (probe_num+1)-th call to an overloaded host while there is one, and
 // RetOverload when every host is overloaded and the call is not a probe. A key
 // without hosts answers RetNoExist; an unknown key is created and pulled (see
-// Config.Static and Config.MaxKeys). A key older than update_timeout is pulled again
-// in the background while it keeps answering.
+// Config.Static, Config.MaxKeys and Config.MaxNoRouteKeys). A key older than
+// update_timeout is pulled again in the background while it keeps answering.
 func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
+	return t.GetHostFrom(modid, cmdid, nil)
+}
+
+// MissGate decides whether a get for a key the table does not hold may create it (and
+// pull it): the agent rate-limits each source's unknown keys with one. It is asked only
+// for keys not in the table, from the goroutine of the get.
+type MissGate interface {
+	// AdmitMiss reports whether the unknown key may be created; false refuses it,
+	// counted as rate limited.
+	AdmitMiss() bool
+}
+
+// GetHostFrom is GetHost for a caller whose unknown keys pass gate first (nil: no
+// gate). It does not allocate when gate is a pointer.
+func (t *Table) GetHostFrom(modid, cmdid int32, gate MissGate) (Host, codec.RetCode) {
 	// lookupSlot, written out: a call less on the path of every get_host (with the
 	// pick below in the function, 10 to 20% less time a call on tables in the caches).
 	key := PackKey(modid, cmdid)
 	h := hashKey(key)
 	sl, ks := t.shardOf(h).idx.Load().get(key, h>>t.shardBits)
 	if ks == nil {
-		t.miss(key)
+		t.miss(key, gate)
 		return Host{}, codec.RetNoExist
 	}
 	if now := t.now.Load(); now >= sl.refreshAt.Load() {
@@ -250,10 +289,16 @@ func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
 // dst is too small. An unknown key appends nothing and is created and pulled as by
 // GetHost; a stale one is refreshed in the background.
 func (t *Table) GetRoute(modid, cmdid int32, dst []Host) []Host {
+	return t.GetRouteFrom(modid, cmdid, dst, nil)
+}
+
+// GetRouteFrom is GetRoute for a caller whose unknown keys pass gate first (nil: no
+// gate), as GetHostFrom.
+func (t *Table) GetRouteFrom(modid, cmdid int32, dst []Host, gate MissGate) []Host {
 	key := PackKey(modid, cmdid)
 	sl, ks := t.lookupSlot(key)
 	if ks == nil {
-		t.miss(key)
+		t.miss(key, gate)
 		return dst
 	}
 	if now := t.now.Load(); now >= sl.refreshAt.Load() {
@@ -327,15 +372,18 @@ func (t *Table) setUpdated(ks *keyState, now, ttl int64) {
 }
 
 // miss handles a get for an unknown key: create it and queue its pull, or refuse.
-func (t *Table) miss(key uint64) {
+func (t *Table) miss(key uint64, gate MissGate) {
 	if t.static {
-		t.counters.refused.Add(1)
+		t.counters.refusedStatic.Add(1)
+		return
+	}
+	if gate != nil && !gate.AdmitMiss() {
+		t.counters.refusedLimited.Add(1)
 		return
 	}
 	ks, created := t.getOrCreate(key, false)
 	if ks == nil {
-		t.counters.refused.Add(1)
-		return
+		return // counted by getOrCreate
 	}
 	if created {
 		t.sendPull(ks, ks.pullAt.Load(), false)
@@ -343,8 +391,9 @@ func (t *Table) miss(key uint64) {
 }
 
 // getOrCreate returns the key's state, creating it if needed. A key created on
-// demand (!static) starts with its pull in flight, and counts against MaxKeys unless
-// force. It returns nil when MaxKeys refuses the key.
+// demand (!static) starts with its pull in flight and no route, and counts against
+// MaxKeys and MaxNoRouteKeys unless force. It returns nil, counted, when either
+// refuses the key.
 func (t *Table) getOrCreate(key uint64, force bool) (ks *keyState, created bool) {
 	h := hashKey(key)
 	sh := t.shardOf(h)
@@ -355,7 +404,16 @@ func (t *Table) getOrCreate(key uint64, force bool) (ks *keyState, created bool)
 	}
 	if n := t.keys.Add(1); n > t.maxKeys && !force {
 		t.keys.Add(-1)
+		t.counters.refusedMaxKeys.Add(1)
 		return nil, false
+	}
+	if !force {
+		if n := t.noRoute.Add(1); n > t.maxNoRt {
+			t.noRoute.Add(-1)
+			t.keys.Add(-1)
+			t.counters.refusedNoRoute.Add(1)
+			return nil, false
+		}
 	}
 	now := t.now.Load()
 	ks = &keyState{key: key, hash: h >> t.shardBits}
@@ -365,13 +423,29 @@ func (t *Table) getOrCreate(key uint64, force bool) (ks *keyState, created bool)
 	if !force {
 		ks.pull.Store(pullInFlight)
 		ks.pullAt.Store(now)
+		ks.noRoute.Store(true) // counted above
 	}
 	sh.insert(ks)
 	return ks, true
 }
 
+// setNoRoute records whether the key has no hosts, for MaxNoRouteKeys. The caller
+// holds ks.mu.
+func (t *Table) setNoRoute(ks *keyState, noRoute bool) {
+	if ks.noRoute.Load() == noRoute {
+		return
+	}
+	ks.noRoute.Store(noRoute)
+	if noRoute {
+		t.noRoute.Add(1)
+	} else {
+		t.noRoute.Add(-1)
+	}
+}
+
 // removeKey takes the key out of the table. The caller holds ks.mu.
 func (t *Table) removeKey(ks *keyState) {
+	t.setNoRoute(ks, false)
 	ks.refreshAt.Store(math.MaxInt64) // a get still holding ks must not pull it
 	ks.publish(t, emptySets)
 	ks.removed = true
@@ -413,12 +487,14 @@ func (t *Table) ApplyRoute(modid, cmdid int32, hosts []Host) {
 			return
 		}
 		// Negative cache: keep the key without hosts, pull it again after NegativeTTL.
+		t.setNoRoute(ks, true)
 		ks.negative.Store(true)
 		t.setUpdated(ks, now, t.negTTL)
 		ks.publish(t, emptySets) // mirrors refreshAt too
 		return
 	}
 	ks.negative.Store(false)
+	t.setNoRoute(ks, false)
 	t.setUpdated(ks, now, t.p.updateTimeout)
 	if !ks.apply(t, hosts, now) {
 		t.mirror(ks)
@@ -445,6 +521,7 @@ func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
 				continue
 			}
 			ks.negative.Store(false)
+			t.setNoRoute(ks, false)
 			t.setUpdated(ks, now, t.p.updateTimeout)
 			if !ks.apply(t, hosts, now) {
 				t.mirror(ks)
@@ -483,6 +560,25 @@ func (t *Table) expireNegative(ks *keyState, now int64) bool {
 	return true
 }
 
+// expireNoAnswer removes a key created on demand that has waited NoAnswerTTL for its
+// first answer, and reports whether it did.
+func (t *Table) expireNoAnswer(ks *keyState, now int64) bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.removed || !t.waitedTooLong(ks, now) {
+		return false
+	}
+	t.removeKey(ks)
+	t.counters.noAnswerExpired.Add(1)
+	return true
+}
+
+// waitedTooLong reports whether the key has no route, has never been answered, and
+// was created NoAnswerTTL or more before now.
+func (t *Table) waitedTooLong(ks *keyState, now int64) bool {
+	return t.noAnsTTL > 0 && ks.noRoute.Load() && !ks.negative.Load() && now-ks.updated.Load() >= t.noAnsTTL
+}
+
 // Sweep is the table's periodic work, to be called by the agent every so often
 // (e.g. every 100ms; its period is the resolution of every timeout). It ticks the
 // clock, queues again pulls that are unanswered after pull_timeout or were dropped
@@ -502,10 +598,16 @@ func (t *Table) sweepKey(ks *keyState, now int64) {
 	if !t.static {
 		switch ks.pull.Load() {
 		case pullWanted:
+			if t.waitedTooLong(ks, now) && t.expireNoAnswer(ks, now) {
+				return
+			}
 			if ks.pull.CompareAndSwap(pullWanted, pullInFlight) {
 				t.sendPull(ks, now, false)
 			}
 		case pullInFlight:
+			if t.waitedTooLong(ks, now) && t.expireNoAnswer(ks, now) {
+				return
+			}
 			if now-ks.pullAt.Load() >= t.p.pullTimeout {
 				t.sendPull(ks, now, true)
 			}

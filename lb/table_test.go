@@ -255,11 +255,11 @@ func TestReplaceRoutes(t *testing.T) {
 }
 
 func TestMaxKeys(t *testing.T) {
-	tbl := newDynamic(newFakeClock(), Config{MaxKeys: 3})
+	tbl := newDynamic(newFakeClock(), Config{MaxKeys: 3, MaxNoRouteKeys: 3})
 	for i := range int32(5) {
 		tbl.GetHost(i, i)
 	}
-	if st := tbl.Stats(); st.Keys != 3 || st.UnknownRefused != 2 || st.PullsQueued != 3 {
+	if st := tbl.Stats(); st.Keys != 3 || st.UnknownRefused != 2 || st.RefusedMaxKeys != 2 || st.PullsQueued != 3 {
 		t.Fatalf("stats %+v", st)
 	}
 	tbl.ApplyRoute(0, 0, nil) // removing one makes room

@@ -318,3 +318,45 @@ func TestMaxKeysFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownKeyFlags: the bounds on unknown keys and -allow-remote-get-route go into
+// the agent's config over the INI file's keys; unset, the defaults of agent and lb hold.
+func TestUnknownKeyFlags(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "agent.ini")
+	if err := os.WriteFile(ini, []byte("[loadbalance]\nmax_no_route_keys = 70\nunknown_key_rate = 30\nallow_remote_get_route = true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		noRoute, rate, sources int
+		ttl                    time.Duration
+		remote                 bool
+	}
+	for args, w := range map[string]want{
+		"": {},
+		"-max-no-route-keys 5 -unknown-key-rate -1 -unknown-key-sources 9 -no-answer-ttl 3s -allow-remote-get-route": {5, -1, 9, 3 * time.Second, true},
+		"-config " + ini: {70, 30, 0, 0, true},
+		"-config " + ini + " -unknown-key-rate 7 -allow-remote-get-route=false": {70, 7, 0, 0, false},
+	} {
+		o, fs, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		cfg, _, err := buildConfig(o, fs, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		got := want{cfg.Table.MaxNoRouteKeys, cfg.UnknownKeyRate, cfg.UnknownKeySources, cfg.Table.NoAnswerTTL, cfg.AllowRemoteGetRoute}
+		if got != w {
+			t.Errorf("%q: %+v, want %+v", args, got, w)
+		}
+	}
+	for _, bad := range []string{"-max-no-route-keys 0", "-unknown-key-rate 0", "-unknown-key-sources 0", "-no-answer-ttl 0s"} {
+		o, fs, err := parseFlags(strings.Fields(bad), io.Discard)
+		if err == nil {
+			_, _, err = buildConfig(o, fs, io.Discard)
+		}
+		if err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -39,6 +39,7 @@ type options struct {
 	shutdownLimit                                                    time.Duration
 	log                                                              cli.LogFlags
 	policies                                                         policyFlags
+	unknownKeys                                                      unknownKeyFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.IntVar(&o.maxKeys, "max-keys", 0, fmt.Sprintf("most keys the agent creates on demand for get_host and get_route of keys it does not know; beyond it such requests are answered RET_NOEXIST and counted (default [loadbalance] max_keys of -config, else %d)", lb.DefaultMaxKeys))
 	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
 	o.policies.register(fs)
+	o.unknownKeys.register(fs)
 	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-agent [flags]\n\nThe Lars load-balancing agent.\n\nFlags:\n")
@@ -110,6 +112,9 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 	}
 	cfg.RoutesFile = o.routes
 	if err := o.policies.apply(set, &cfg.Table.Policies); err != nil {
+		return cfg, nil, err
+	}
+	if err := o.unknownKeys.apply(set, &cfg); err != nil {
 		return cfg, nil, err
 	}
 	if set["dns"] {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"html/template"
@@ -23,6 +24,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock ages are measured with (default: time.Now).
 	Now func() time.Time
+	// PageRows is how many rows a page of a list shows (default DefaultPageRows);
+	// MaxPageRows the most a page shows when ?n= asks for more (default
+	// DefaultMaxPageRows, at least PageRows).
+	PageRows, MaxPageRows int
 }
 
 // Server is the console's http.Handler.
@@ -34,6 +39,8 @@ type Server struct {
 	now       func() time.Time
 	pages     map[string]*template.Template
 	handler   http.Handler
+	// pageRows and maxPageRows bound the lists (Config.PageRows, Config.MaxPageRows).
+	pageRows, maxPageRows int
 }
 
 // New returns the console for cfg.
@@ -41,7 +48,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("console: no store")
 	}
-	s := &Server{db: cfg.Store, token: cfg.Token, log: cfg.Logger, now: cfg.Now}
+	s := &Server{db: cfg.Store, token: cfg.Token, log: cfg.Logger, now: cfg.Now,
+		pageRows: cmp.Or(max(cfg.PageRows, 0), DefaultPageRows), maxPageRows: cmp.Or(max(cfg.MaxPageRows, 0), DefaultMaxPageRows)}
+	s.maxPageRows = max(s.maxPageRows, s.pageRows)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

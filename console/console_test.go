@@ -524,22 +524,103 @@ func TestHistoryPages(t *testing.T) {
 		f := newFixture(t, dsn, "")
 		ctx := store.WithWho(f.ctx(), "pager")
 		k := lb.Key{Modid: 8, Cmdid: 8}
-		for i := range historyPageRows + 1 {
+		for i := range 7 {
 			if _, err := f.db.SetHosts(ctx, k, []lb.Host{{IP: int32(i + 1), Port: 80}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, body := f.get("/history?modid=8")
-		m := regexp.MustCompile(`<a href="(/history\?before=\d+&amp;modid=8)">Older changes</a>`).FindStringSubmatch(body)
-		if m == nil || strings.Count(body, "<td>pager</td>") != historyPageRows {
-			t.Fatalf("first page: %d rows, older link %v", strings.Count(body, "<td>pager</td>"), m)
+		code, body := f.get("/history?modid=8&n=5")
+		next := linkRel(body, "next")
+		if code != http.StatusOK || strings.Count(body, "<td>pager</td>") != 5 || !strings.Contains(body, "changes 1-5 of 7") || next == "" || linkRel(body, "prev") != "" {
+			t.Fatalf("first page: %d, %d rows, next %q\n%s", code, strings.Count(body, "<td>pager</td>"), next, body)
 		}
-		code, body := f.get(strings.ReplaceAll(m[1], "&amp;", "&"))
-		if code != http.StatusOK || strings.Count(body, "<td>pager</td>") != 1 || !strings.Contains(body, "<td class=\"hosts\">0.0.0.1:80</td>") || strings.Contains(body, "Older changes") {
+		code, body = f.get(next)
+		prev := linkRel(body, "prev")
+		if code != http.StatusOK || strings.Count(body, "<td>pager</td>") != 2 || !strings.Contains(body, "changes 6-7 of 7") ||
+			!strings.Contains(body, "<td class=\"hosts\">0.0.0.1:80</td>") || linkRel(body, "next") != "" || prev == "" {
 			t.Errorf("second page: %d\n%s", code, body)
 		}
-		if code, body := f.get("/history?before=x"); code != http.StatusBadRequest || !strings.Contains(body, "is not a number") {
-			t.Errorf("before=x: %d", code)
+		code, body = f.get(prev)
+		if code != http.StatusOK || strings.Count(body, "<td>pager</td>") != 5 || !strings.Contains(body, "changes 1-5 of 7") || !strings.Contains(body, "0.0.0.7:80") {
+			t.Errorf("back to the first page: %d\n%s", code, body)
+		}
+		for _, path := range []string{"/history?before=x", "/history?n=0", "/history?n=1001", "/history?n=x"} {
+			if code, body := f.get(path); code != http.StatusBadRequest || !strings.Contains(body, "is not a number") {
+				t.Errorf("%s: %d", path, code)
+			}
+		}
+	})
+}
+
+// linkRel returns the first link of body with rel (a pager's "next" or "prev"), its
+// &amp; unescaped, or "".
+func linkRel(body, rel string) string {
+	m := regexp.MustCompile(`<a href="([^"]*)" rel="` + rel + `">`).FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
+func TestListPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		ctx := store.WithWho(f.ctx(), "pager")
+		big := lb.Key{Modid: 3, Cmdid: 1}
+		var hosts []lb.Host
+		for i := range 1200 {
+			hosts = append(hosts, lb.Host{IP: int32(10<<24 + i), Port: 80})
+		}
+		if _, err := f.db.SetHosts(ctx, big, hosts); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			k := lb.Key{Modid: 4, Cmdid: int32(i)}
+			if _, err := f.db.SetHosts(ctx, k, hosts[:i+1]); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.db.SetCmdName(ctx, int32(i), fmt.Sprintf("cmd %d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// Services: 6 keys, two a page, sorted by hosts descending.
+		code, body := f.get("/?sort=hosts&order=desc&n=2")
+		if code != http.StatusOK || !strings.Contains(body, "services 1-2 of 6") || !strings.Contains(body, `href="/service/3/1"`) ||
+			!strings.Contains(body, `href="/service/4/4"`) || strings.Contains(body, `href="/service/4/3"`) {
+			t.Fatalf("first services page: %d\n%s", code, body)
+		}
+		code, body = f.get(linkRel(body, "next"))
+		if code != http.StatusOK || !strings.Contains(body, "services 3-4 of 6") || !strings.Contains(body, `href="/service/4/3"`) ||
+			!strings.Contains(body, `href="/service/4/2"`) || linkRel(body, "prev") != "/?n=2&order=desc&sort=hosts" {
+			t.Errorf("second services page: %d, prev %q\n%s", code, linkRel(body, "prev"), body)
+		}
+		if _, body = f.get("/?modid=4&n=2&from=5"); !strings.Contains(body, "services 5-5 of 5") || !strings.Contains(body, `href="/service/4/4"`) {
+			t.Errorf("last page of modid 4:\n%s", body)
+		}
+
+		// The 1,200 hosts of the big route, 100 a page; the replace form is left empty.
+		code, body = f.get("/service/3/1")
+		if code != http.StatusOK || !strings.Contains(body, "hosts 1-100 of 1,200") || strings.Count(body, `data-host=`) != 100 ||
+			!strings.Contains(body, "too many to show here") || strings.Contains(body, "10.0.4.175:80") {
+			t.Fatalf("big service page: %d, %d hosts\n%.2000s", code, strings.Count(body, `data-host=`), body)
+		}
+		code, body = f.get("/service/3/1?from=1101")
+		if code != http.StatusOK || !strings.Contains(body, "hosts 1,101-1,200 of 1,200") || !strings.Contains(body, `data-host="10.0.4.175:80"`) || linkRel(body, "next") != "" {
+			t.Errorf("last hosts page: %d\n%.2000s", code, body)
+		}
+		// The history row of the big route lists ten hosts and counts the rest.
+		if !strings.Contains(body, "10.0.0.9:80 … and 1,190 more") {
+			t.Errorf("history row of 1,200 hosts not cut:\n%s", body)
+		}
+		if code, _ := f.get("/service/3/1?n=5000"); code != http.StatusBadRequest {
+			t.Errorf("n=5000: %d, want 400", code)
+		}
+
+		// Names: five cmdids, two a page.
+		code, body = f.get("/names?n=2&cmdfrom=3")
+		if code != http.StatusOK || !strings.Contains(body, "cmdids 3-4 of 5") || !strings.Contains(body, `value="cmd 2"`) || strings.Contains(body, `value="cmd 4"`) {
+			t.Errorf("names page: %d\n%s", code, body)
 		}
 	})
 }

@@ -1,10 +1,8 @@
 package console
 
 import (
-	"cmp"
-	"maps"
 	"net/http"
-	"slices"
+	"net/url"
 )
 
 // nameRow is one service name.
@@ -14,9 +12,10 @@ type nameRow struct {
 	Name string
 }
 
-// namesBody is the names page's data.
+// namesBody is the names page's data: a page of each list.
 type namesBody struct {
-	Mods, Cmds []nameRow
+	Mods, Cmds         []nameRow
+	ModPager, CmdPager pager
 	// Form holds what the user typed into a form that failed.
 	Form struct{ Kind, ID, Name string }
 }
@@ -26,19 +25,39 @@ func (s *Server) namesPage(w http.ResponseWriter, r *http.Request) {
 	s.renderNames(w, r, http.StatusOK, "")
 }
 
-// renderNames renders the names page with status and errMsg.
+// renderNames renders the names page with status and errMsg; ?modfrom= and ?cmdfrom=
+// page the two lists (after a write, the first pages).
 func (s *Server) renderNames(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	names, err := s.db.ServiceNames(r.Context())
-	if err != nil {
-		s.storeError(w, r, err)
-		return
+	q := r.URL.Query()
+	if r.Method != http.MethodGet {
+		q = url.Values{}
 	}
 	var b namesBody
-	for _, id := range slices.SortedFunc(maps.Keys(names.Mod), cmp.Compare) {
-		b.Mods = append(b.Mods, nameRow{"modid", id, names.Mod[id]})
+	size, err := s.pageSize(q)
+	if err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, err.Error())
+		return
 	}
-	for _, id := range slices.SortedFunc(maps.Keys(names.Cmd), cmp.Compare) {
-		b.Cmds = append(b.Cmds, nameRow{"cmdid", id, names.Cmd[id]})
+	for _, l := range []struct {
+		kind, param string
+		cmd         bool
+		rows        *[]nameRow
+		pager       *pager
+	}{{"modid", "modfrom", false, &b.Mods, &b.ModPager}, {"cmdid", "cmdfrom", true, &b.Cmds, &b.CmdPager}} {
+		offset, err := pageStart(q, l.param)
+		if err != nil {
+			s.errorPage(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		names, total, err := s.db.NamePage(r.Context(), l.cmd, offset, size)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		for _, n := range names {
+			*l.rows = append(*l.rows, nameRow{l.kind, n.ID, n.Name})
+		}
+		*l.pager = offsetPager(l.kind+"s", "/names", q, l.param, offset, len(names), size, total)
 	}
 	p := page{Title: "Service names", Nav: "names", Error: errMsg, Body: &b}
 	if errMsg != "" {

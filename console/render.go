@@ -24,25 +24,28 @@ var staticRoot embed.FS
 var staticFS fs.FS = staticRoot
 
 // pageNames are the templates in templates/ that are whole pages (each parsed with
-// layout.html and the shared history_table.html).
+// layout.html and the shared history_table.html and pager.html).
 var pageNames = []string{"services", "service", "history", "names", "login", "error"}
 
 // templateFuncs are the helpers the templates use.
 var templateFuncs = template.FuncMap{
-	"key":     func(k lb.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) },
-	"host":    store.FormatHost,
-	"hosts":   func(h []lb.Host) string { return store.FormatHosts(h) },
-	"percent": percent,
-	"age":     age,
-	"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"lines":   func(h []lb.Host) string { return strings.ReplaceAll(store.FormatHosts(h), " ", "\n") },
+	"key":       func(k lb.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) },
+	"host":      store.FormatHost,
+	"hosts":     func(h []lb.Host) string { return store.FormatHosts(h) },
+	"percent":   percent,
+	"age":       age,
+	"time":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"lines":     func(h []lb.Host) string { return strings.ReplaceAll(store.FormatHosts(h), " ", "\n") },
+	"thousands": thousands,
+	"minus":     func(a, b int) int { return a - b },
+	"plus":      func(a, b int) int { return a + b },
 }
 
 // parsePages parses every page with the layout.
 func parsePages() (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/history_table.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html", "templates/history_table.html", "templates/pager.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("console: cannot parse page %s: %w", name, err)
 		}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/larsgo/lars/lb"
@@ -12,23 +13,40 @@ import (
 type serviceBody struct {
 	Key              lb.Key
 	ModName, CmdName string
-	Hosts            []hostStatus
+	Hosts            []hostStatus // the page's hosts
+	Pager            pager
 	InRoute          int
 	HasStatus        bool
 	History          []store.HistoryEntry // the newest few writes of the key
 	Now              time.Time
 	// Form holds what the user typed into a form that failed, to show it again.
 	Form struct{ IP, Port, List string }
-	// List is the current host list, one per line, for the replace form.
-	List string
+	// List is the current host list, one per line, for the replace form; empty when
+	// the route has more than maxFormHosts hosts (ListTooLong).
+	List        string
+	ListTooLong bool
 }
 
 // serviceHistoryRows is how many history rows the service page shows.
 const serviceHistoryRows = 10
 
+// historyCellHosts is how many hosts a history table cell lists; the rest are counted.
+const historyCellHosts = 10
+
+// maxFormHosts is the longest route whose hosts the replace form is filled with: a
+// longer list would make the page megabytes.
+const maxFormHosts = 500
+
+// maxCallersShown is how many callers (newest first) the page lists under one host;
+// the rest are counted.
+const maxCallersShown = 10
+
 // servicePage shows one key: its hosts with their status, the chart, the forms.
 func (s *Server) servicePage(w http.ResponseWriter, r *http.Request) {
 	k, err := parseKey(r.PathValue("modid"), r.PathValue("cmdid"))
+	if err == nil {
+		_, _, err = s.hostsPage(r)
+	}
 	if err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, err.Error())
 		return
@@ -54,30 +72,55 @@ func (s *Server) renderService(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, "service", p)
 }
 
-// serviceBody reads the data of k's page.
+// hostsPage returns the offset and size of the page of hosts r asks for.
+func (s *Server) hostsPage(r *http.Request) (offset, size int, err error) {
+	q := r.URL.Query()
+	if size, err = s.pageSize(q); err != nil {
+		return 0, 0, err
+	}
+	offset, err = pageStart(q, "from")
+	return offset, size, err
+}
+
+// serviceBody reads the data of k's page: the hosts of the page r asks for (every host
+// and status row of k is read, through the key's index, to order them), the newest
+// changes with their host lists cut.
 func (s *Server) serviceBody(r *http.Request, k lb.Key) (*serviceBody, error) {
 	ctx := r.Context()
-	routes, err := s.db.Routes(ctx, []lb.Key{k})
+	offset, size, err := s.hostsPage(r)
+	if err != nil || r.Method != http.MethodGet { // after a write, the first page
+		offset, size = 0, s.pageRows
+	}
+	keys := []lb.Key{k}
+	routes, err := s.db.Routes(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := s.db.CallStatus(ctx, store.CallStatusFilter{Modid: &k.Modid, Cmdid: &k.Cmdid})
+	statuses, err := s.db.CallStatusOf(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.db.ServiceNames(ctx)
+	names, err := s.db.ServiceNamesOf(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	history, err := s.db.History(ctx, store.HistoryFilter{Modid: &k.Modid, Cmdid: &k.Cmdid, Limit: serviceHistoryRows})
+	history, err := s.db.History(ctx, store.HistoryFilter{Modid: &k.Modid, Cmdid: &k.Cmdid, Limit: serviceHistoryRows, MaxHosts: historyCellHosts})
 	if err != nil {
 		return nil, err
+	}
+	all := hostStatuses(routes[k], statuses)
+	shown := all[min(offset, len(all)):min(offset+size, len(all))]
+	for i := range shown {
+		shown[i].limitCallers(maxCallersShown)
 	}
 	b := &serviceBody{Key: k, ModName: names.Mod[k.Modid], CmdName: names.Cmd[k.Cmdid],
-		Hosts: hostStatuses(routes[k], statuses), InRoute: len(routes[k]), HasStatus: len(statuses) > 0,
+		Hosts: shown, InRoute: len(routes[k]), HasStatus: len(statuses) > 0,
 		History: history, Now: s.now()}
-	for _, h := range routes[k] {
-		b.List += store.FormatHost(h) + "\n"
+	b.Pager = offsetPager("hosts", serviceURL(k), url.Values{"n": r.URL.Query()["n"]}, "from", offset, len(shown), size, len(all))
+	if b.ListTooLong = len(routes[k]) > maxFormHosts; !b.ListTooLong {
+		for _, h := range routes[k] {
+			b.List += store.FormatHost(h) + "\n"
+		}
 	}
 	return b, nil
 }

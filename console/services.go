@@ -1,8 +1,6 @@
 package console
 
 import (
-	"cmp"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,7 +31,11 @@ type servicesBody struct {
 	Desc   bool
 	Sorts  []sortColumn
 	Now    time.Time
-	Totals struct{ Services, Hosts, Overloaded int }
+	Pager  pager
+	Totals struct {
+		Services, Hosts int // of every service (with the filter)
+		Overloaded      int // of the services shown
+	}
 }
 
 // sortColumn is a column header that sorts the page.
@@ -43,67 +45,65 @@ type sortColumn struct {
 	Current     bool
 }
 
-// sortOrders are the services page's sort orders by name; each compares two rows
-// ascending, ties broken by key.
-var sortOrders = map[string]func(a, b serviceRow) int{
-	"key":        func(a, b serviceRow) int { return 0 },
-	"name":       func(a, b serviceRow) int { return cmp.Compare(a.ModName+"\x00"+a.CmdName, b.ModName+"\x00"+b.CmdName) },
-	"hosts":      func(a, b serviceRow) int { return cmp.Compare(a.Hosts, b.Hosts) },
-	"overloaded": func(a, b serviceRow) int { return cmp.Compare(a.Overloaded, b.Overloaded) },
-	"errors":     func(a, b serviceRow) int { return cmp.Compare(a.ErrorRate, b.ErrorRate) },
-	"changed":    func(a, b serviceRow) int { return a.LastChange.Compare(b.LastChange) },
-}
-
-// sortLabels are the sortable columns in page order.
+// sortLabels are the sortable columns in page order, each named as its store order.
 var sortLabels = [][2]string{{"key", "Service"}, {"name", "Name"}, {"hosts", "Hosts"},
 	{"overloaded", "Overloaded"}, {"errors", "Error rate"}, {"changed", "Last change"}}
 
-// servicesPage lists every key of the route store or of the call status.
+// servicesPage lists a page of the keys of the route store and of the call status, in
+// the order asked for.
 func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	body := servicesBody{Modid: strings.TrimSpace(q.Get("modid")), Sort: q.Get("sort"), Desc: q.Get("order") == "desc", Now: s.now()}
 	if body.Sort == "" {
 		body.Sort = "key"
 	}
-	less, ok := sortOrders[body.Sort]
-	if !ok {
+	bad := func(msg string) {
+		s.render(w, r, http.StatusBadRequest, "services", page{Title: "Services", Nav: "services", Error: msg, Body: body})
+	}
+	if !slices.ContainsFunc(sortLabels, func(c [2]string) bool { return c[0] == body.Sort }) {
 		s.errorPage(w, r, http.StatusBadRequest, "Unknown sort order "+body.Sort+": sort by key, name, hosts, overloaded, errors or changed.")
 		return
 	}
-	var filter *int32
+	sq := store.ServiceQuery{Order: store.ServiceOrder(body.Sort), Desc: body.Desc}
 	if body.Modid != "" {
 		id, err := parseID("modid", body.Modid)
 		if err != nil {
-			s.render(w, r, http.StatusBadRequest, "services", page{Title: "Services", Nav: "services", Error: err.Error(), Body: body})
+			bad(err.Error())
 			return
 		}
-		filter = &id
+		sq.Modid = &id
 	}
-	rows, err := s.serviceRows(r, filter)
+	var err error
+	if sq.Limit, err = s.pageSize(q); err == nil {
+		sq.Offset, err = pageStart(q, "from")
+	}
+	if err != nil {
+		bad(err.Error())
+		return
+	}
+	keys, total, err := s.db.ServiceKeys(r.Context(), sq)
+	if err == nil {
+		body.Totals.Hosts, err = s.db.HostRows(r.Context(), sq.Modid)
+	}
+	if err == nil {
+		body.Rows, err = s.serviceRows(r, keys)
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	slices.SortStableFunc(rows, func(a, b serviceRow) int {
-		c := less(a, b)
-		if body.Desc {
-			c = -c
-		}
-		if c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Key.Pack(), b.Key.Pack())
-	})
-	body.Rows = rows
-	for _, row := range rows {
-		body.Totals.Services++
-		body.Totals.Hosts += row.Hosts
+	body.Totals.Services = total
+	for _, row := range body.Rows {
 		body.Totals.Overloaded += row.Overloaded
 	}
+	body.Pager = offsetPager("services", "/", q, "from", sq.Offset, len(body.Rows), sq.Limit, total)
 	for _, c := range sortLabels {
 		v := url.Values{"sort": {c[0]}}
 		if body.Modid != "" {
 			v.Set("modid", body.Modid)
+		}
+		if n := q.Get("n"); n != "" {
+			v.Set("n", n)
 		}
 		current := c[0] == body.Sort
 		if current && !body.Desc {
@@ -114,23 +114,23 @@ func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "services", page{Title: "Services", Nav: "services", Flash: flash(r), Body: body})
 }
 
-// serviceRows reads the rows of the services page: every key with hosts or call
-// status, of modid *filter only when filter is set.
-func (s *Server) serviceRows(r *http.Request, filter *int32) ([]serviceRow, error) {
+// serviceRows reads the rows of the services page for keys, in their order: only
+// what these keys have, each read through an index.
+func (s *Server) serviceRows(r *http.Request, keys []lb.Key) ([]serviceRow, error) {
 	ctx := r.Context()
-	routes, err := s.db.AllRoutes(ctx)
+	routes, err := s.db.Routes(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	statuses, err := s.db.CallStatus(ctx, store.CallStatusFilter{Modid: filter})
+	statuses, err := s.db.CallStatusOf(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	names, err := s.db.ServiceNames(ctx)
+	names, err := s.db.ServiceNamesOf(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	last, err := s.db.LastChanges(ctx)
+	last, err := s.db.LastChangesOf(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -138,18 +138,8 @@ func (s *Server) serviceRows(r *http.Request, filter *int32) ([]serviceRow, erro
 	for _, st := range statuses {
 		byKey[st.Key] = append(byKey[st.Key], st)
 	}
-	keys := make(map[lb.Key]bool)
-	for k := range routes {
-		keys[k] = true
-	}
-	for k := range byKey {
-		keys[k] = true
-	}
-	var rows []serviceRow
-	for _, k := range slices.SortedFunc(maps.Keys(keys), func(a, b lb.Key) int { return cmp.Compare(a.Pack(), b.Pack()) }) {
-		if filter != nil && k.Modid != *filter {
-			continue
-		}
+	rows := make([]serviceRow, 0, len(keys))
+	for _, k := range keys {
 		row := serviceRow{Key: k, ModName: names.Mod[k.Modid], CmdName: names.Cmd[k.Cmdid], Hosts: len(routes[k]), LastChange: last[k]}
 		for _, hs := range hostStatuses(routes[k], byKey[k]) {
 			if hs.InRoute && hs.Overload {
@@ -157,10 +147,8 @@ func (s *Server) serviceRows(r *http.Request, filter *int32) ([]serviceRow, erro
 			}
 			row.Succ += hs.Succ
 			row.Err += hs.Err
-			for _, c := range hs.Callers {
-				if c.At.After(row.LastStatus) {
-					row.LastStatus = c.At
-				}
+			if hs.Newest.After(row.LastStatus) {
+				row.LastStatus = hs.Newest
 			}
 		}
 		row.ErrorRate = rate(row.Succ, row.Err)

@@ -23,11 +23,21 @@ type callerStatus struct {
 type hostStatus struct {
 	Host lb.Host
 	// InRoute is false for a host that has call status but is no longer in the route.
-	InRoute   bool
-	Callers   []callerStatus // newest first
-	Succ, Err uint64         // summed over callers
-	Overload  bool           // some caller's latest status says overloaded
-	Newest    time.Time      // the newest report of any caller, zero without one
+	InRoute bool
+	Callers []callerStatus // newest first
+	// MoreCallers counts the callers cut from Callers (limitCallers).
+	MoreCallers int
+	Succ, Err   uint64    // summed over callers
+	Overload    bool      // some caller's latest status says overloaded
+	Newest      time.Time // the newest report of any caller, zero without one
+}
+
+// limitCallers keeps the newest n callers and counts the others in MoreCallers.
+func (h *hostStatus) limitCallers(n int) {
+	if len(h.Callers) > n {
+		h.MoreCallers += len(h.Callers) - n
+		h.Callers = h.Callers[:n]
+	}
 }
 
 // ErrorRate is the host's errors over its calls, 0 without calls.

@@ -37,7 +37,13 @@ func (db *DB) CallStatus(ctx context.Context, f CallStatusFilter) ([]CallStatus,
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
 	b.WriteString(" ORDER BY ts DESC, modid, cmdid, ip, port, caller")
-	rows, err := db.db.QueryContext(ctx, b.String(), args...)
+	return db.readCallStatus(ctx, b.String(), args)
+}
+
+// readCallStatus runs query, a SELECT of ServerCallStatus's columns in table order,
+// and returns its rows (an empty, non-nil slice when none).
+func (db *DB) readCallStatus(ctx context.Context, query string, args []any) ([]CallStatus, error) {
+	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read ServerCallStatus: %w", err)
 	}

@@ -72,6 +72,9 @@ type HistoryEntry struct {
 	Key     lb.Key
 	Before  []lb.Host // sorted, no duplicates
 	After   []lb.Host
+	// BeforeCount and AfterCount are how many hosts the row holds before and after:
+	// len(Before) and len(After) unless HistoryFilter.MaxHosts cut them.
+	BeforeCount, AfterCount int
 }
 
 // HistoryFilter selects RouteHistory rows. Its zero value selects the newest
@@ -83,9 +86,19 @@ type HistoryFilter struct {
 	Cmdid *int32
 	// BeforeID, if not 0, keeps the rows with an id below it (the next page).
 	BeforeID uint64
+	// AfterID, if not 0, keeps the rows with an id above it (the previous page): the
+	// Limit rows just above it, still returned newest first.
+	AfterID uint64
 	// Limit is the most rows returned (DefaultHistoryLimit when <= 0).
 	Limit int
+	// MaxHosts, if > 0, cuts each row's Before and After to their first MaxHosts hosts,
+	// read as a bounded prefix of the column (BeforeCount and AfterCount still count
+	// them all): a page of rows of 10,000-host routes reads kilobytes, not megabytes.
+	MaxHosts int
 }
+
+// maxHostText is the longest FormatHost text: "255.255.255.255:4294967295".
+const maxHostText = 26
 
 // DefaultHistoryLimit is the number of rows History returns when the filter sets none.
 const DefaultHistoryLimit = 100
@@ -106,16 +119,31 @@ func (db *DB) History(ctx context.Context, f HistoryFilter) ([]HistoryEntry, err
 	if f.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
+	if f.AfterID > 0 {
+		where, args = append(where, "id > ?"), append(args, f.AfterID)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultHistoryLimit
 	}
+	hostCols := "hosts_before, hosts_after, 0, 0"
+	if f.MaxHosts > 0 {
+		// A prefix of each list, and the lengths that tell whether it was cut and how
+		// many hosts (spaces + 1) the whole list holds.
+		hostCols = fmt.Sprintf("SUBSTR(hosts_before, 1, %[1]d), SUBSTR(hosts_after, 1, %[1]d), "+
+			"LENGTH(hosts_before) - LENGTH(REPLACE(hosts_before, ' ', '')) + SIGN(LENGTH(hosts_before)), "+
+			"LENGTH(hosts_after) - LENGTH(REPLACE(hosts_after, ' ', '')) + SIGN(LENGTH(hosts_after))", f.MaxHosts*(maxHostText+1))
+	}
 	var b strings.Builder
-	b.WriteString("SELECT id, version, ts, who, op, modid, cmdid, hosts_before, hosts_after FROM RouteHistory")
+	b.WriteString("SELECT id, version, ts, who, op, modid, cmdid, " + hostCols + " FROM RouteHistory")
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	b.WriteString(" ORDER BY id DESC LIMIT ?")
+	order := " ORDER BY id DESC LIMIT ?"
+	if f.AfterID > 0 {
+		order = " ORDER BY id LIMIT ?"
+	}
+	b.WriteString(order)
 	args = append(args, limit)
 	rows, err := db.db.QueryContext(ctx, b.String(), args...)
 	if err != nil {
@@ -129,22 +157,80 @@ func (db *DB) History(ctx context.Context, f HistoryFilter) ([]HistoryEntry, err
 			ms            int64
 			before, after string
 		)
-		if err := rows.Scan(&e.ID, &e.Version, &ms, &e.Who, &e.Op, wire32{&e.Key.Modid}, wire32{&e.Key.Cmdid}, &before, &after); err != nil {
+		if err := rows.Scan(&e.ID, &e.Version, &ms, &e.Who, &e.Op, wire32{&e.Key.Modid}, wire32{&e.Key.Cmdid}, &before, &after, &e.BeforeCount, &e.AfterCount); err != nil {
 			return nil, fmt.Errorf("cannot read RouteHistory: %w", err)
 		}
 		e.Time = time.UnixMilli(ms)
-		if e.Before, err = ParseHosts(before); err == nil {
-			e.After, err = ParseHosts(after)
+		if e.Before, err = parseHostsPrefix(before, e.BeforeCount, f.MaxHosts); err == nil {
+			e.After, err = parseHostsPrefix(after, e.AfterCount, f.MaxHosts)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot read RouteHistory row %d: %w", e.ID, err)
+		}
+		if f.MaxHosts <= 0 {
+			e.BeforeCount, e.AfterCount = len(e.Before), len(e.After)
 		}
 		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read RouteHistory: %w", err)
 	}
+	if f.AfterID > 0 {
+		slices.Reverse(entries)
+	}
 	return entries, nil
+}
+
+// parseHostsPrefix parses s, a host list of count hosts or, when limit > 0, a prefix of
+// one, and returns its first limit hosts (all when limit <= 0). A prefix that ends inside
+// a host drops that host.
+func parseHostsPrefix(s string, count, limit int) ([]lb.Host, error) {
+	if limit <= 0 {
+		return ParseHosts(s)
+	}
+	if count > strings.Count(s, " ")+1 { // cut: the last field may be partial
+		if i := strings.LastIndexByte(s, ' '); i >= 0 {
+			s = s[:i]
+		} else {
+			s = ""
+		}
+	}
+	hosts, err := ParseHosts(s)
+	if len(hosts) > limit {
+		hosts = hosts[:limit]
+	}
+	return hosts, err
+}
+
+// HistoryCount returns how many RouteHistory rows f's Modid and Cmdid select, and of
+// those how many have an id above newerThan (0: none counted).
+func (db *DB) HistoryCount(ctx context.Context, f HistoryFilter, newerThan uint64) (total, newer int, err error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Modid != nil {
+		where, args = append(where, "modid = ?"), append(args, col32(*f.Modid))
+	}
+	if f.Cmdid != nil {
+		where, args = append(where, "cmdid = ?"), append(args, col32(*f.Cmdid))
+	}
+	count := func(where []string, args []any) (int, error) {
+		query := "SELECT COUNT(*) FROM RouteHistory"
+		if len(where) > 0 {
+			query += " WHERE " + strings.Join(where, " AND ")
+		}
+		var n int
+		if err := db.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("cannot count RouteHistory: %w", err)
+		}
+		return n, nil
+	}
+	if total, err = count(where, args); err != nil || newerThan == 0 {
+		return total, 0, err
+	}
+	newer, err = count(append(where, "id > ?"), append(args, newerThan))
+	return total, newer, err
 }
 
 // historyRow is one RouteHistory row to insert.

@@ -39,7 +39,13 @@ func (db *DB) ServiceNames(ctx context.Context) (ServiceNames, error) {
 // readNames reads table's (column, content) rows into dst, the row of the lowest id
 // winning. table and column are trusted identifiers.
 func readNames(ctx context.Context, q querier, table, column string, dst map[int32]string) error {
-	rows, err := q.QueryContext(ctx, "SELECT "+column+", content FROM "+table+" ORDER BY id DESC")
+	return readNamesWhere(ctx, q, table, column, "", nil, dst)
+}
+
+// readNamesWhere is readNames of the rows the condition where (with args) selects:
+// "" or " WHERE ...".
+func readNamesWhere(ctx context.Context, q querier, table, column, where string, args []any, dst map[int32]string) error {
+	rows, err := q.QueryContext(ctx, "SELECT "+column+", content FROM "+table+where+" ORDER BY id DESC", args...)
 	if err != nil {
 		return fmt.Errorf("cannot read %s: %w", table, err)
 	}

@@ -151,13 +151,25 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	if s := text("#services"); !strings.Contains(s, "users · lookup") || !strings.Contains(s, "billing") {
 		t.Errorf("services table:\n%s", s)
 	}
-	if s := text(".summary"); s != "2 services, 4 hosts, 1 overloaded." {
+	if s := text(".summary"); s != "2 services, 4 hosts, 1 overloaded on this page." {
 		t.Errorf("summary %q", s)
 	}
 	shot("1-services")
 
+	// One service a page: the next-page link leads to the second.
+	step("open the services one a page", chromedp.Navigate(base+"/?n=1"), chromedp.WaitVisible(chromedp.CSS("#services")))
+	if s := text(".pager"); !strings.Contains(s, "services 1-1 of 2") {
+		t.Errorf("first page's pager %q", s)
+	}
+	step("follow the next-page link", chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[rel="prev"]`)))
+	if s, p := text("#services"), text(".pager"); !strings.Contains(s, "2/5") || strings.Contains(s, "1/1") || !strings.Contains(p, "services 2-2 of 2") {
+		t.Errorf("second page: pager %q, services:\n%s", p, s)
+	}
+	shot("1b-services-page-2")
+
 	// One service, opened from the list.
-	step("open service 1/1", chromedp.Click(chromedp.CSS(`a[href="/service/1/1"]`)), chromedp.WaitVisible(chromedp.CSS("#hosts")))
+	step("open service 1/1", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#services")),
+		chromedp.Click(chromedp.CSS(`a[href="/service/1/1"]`)), chromedp.WaitVisible(chromedp.CSS("#hosts")))
 	if n := count("#hosts tr.host"); n != 3 {
 		t.Errorf("%d hosts listed, want 3", n)
 	}

@@ -26,6 +26,7 @@ const lookupTimeout = 5 * time.Second
 // options are the command-line flags.
 type options struct {
 	config, listen, db, token string
+	pageRows, maxPageRows     int
 	log                       cli.LogFlags
 }
 
@@ -36,6 +37,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.config, "config", "", "Lars conf file (lars_dns.conf): its [mysql] section names the route store unless -db is given")
 	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
 	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console; an address other than loopback needs a token")
+	fs.IntVar(&o.pageRows, "page-rows", console.DefaultPageRows, "rows a page of a list (services, hosts, changes, names) shows")
+	fs.IntVar(&o.maxPageRows, "max-page-rows", console.DefaultMaxPageRows, "the most rows a page shows when its URL asks for more (?n=)")
 	fs.StringVar(&o.token, "token", "", "token every change needs (default: $"+console.EnvToken+", which keeps it out of the process list); required off loopback")
 	o.log.Register(fs)
 	fs.Usage = func() {
@@ -53,8 +56,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 
 // settings is what serve needs.
 type settings struct {
-	dsn, listen, token string
-	logger             *slog.Logger
+	dsn, listen, token    string
+	pageRows, maxPageRows int
+	logger                *slog.Logger
 }
 
 // buildSettings checks the flags and the conf file; getenv reads the token's
@@ -66,7 +70,10 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	s := &settings{dsn: o.db, listen: o.listen, token: o.token, logger: logger}
+	s := &settings{dsn: o.db, listen: o.listen, token: o.token, pageRows: o.pageRows, maxPageRows: o.maxPageRows, logger: logger}
+	if s.pageRows < 1 || s.maxPageRows < s.pageRows {
+		return nil, fmt.Errorf("-page-rows %d and -max-page-rows %d: want 1 <= page-rows <= max-page-rows", s.pageRows, s.maxPageRows)
+	}
 	if !set["token"] {
 		s.token = getenv(console.EnvToken)
 	}

@@ -40,6 +40,8 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad mysql dsn":    {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
 		"open, no token":   {[]string{"-listen", "0.0.0.0:8080"}, "is not loopback: a token is required (-token or LARS_CONSOLE_TOKEN)"},
 		"no host no token": {[]string{"-listen", ":8080"}, "is not loopback"},
+		"zero page rows":   {[]string{"-page-rows", "0"}, "-page-rows 0"},
+		"max below page":   {[]string{"-page-rows", "50", "-max-page-rows", "10"}, "-max-page-rows 10"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer

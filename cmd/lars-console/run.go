@@ -19,6 +19,7 @@ import (
 // Timeouts of the HTTP server and its shutdown.
 const (
 	openTimeout       = 30 * time.Second
+	indexTimeout      = 10 * time.Minute // the first start on a large RouteHistory builds an index
 	readHeaderTimeout = 10 * time.Second
 	shutdownLimit     = 2 * time.Second
 )
@@ -52,7 +53,12 @@ func serve(s *settings, signals <-chan os.Signal) int {
 	}
 	defer db.Close()
 	log.Info("route store open", "db", store.Redact(s.dsn), "engine", string(db.Engine()))
-	c, err := console.New(console.Config{Store: db, Token: s.token, Logger: log})
+	ctx, cancel = context.WithTimeout(context.Background(), indexTimeout)
+	if err := db.EnsureConsoleIndexes(ctx); err != nil {
+		log.Warn("the pages of long lists will be slow", "err", err)
+	}
+	cancel()
+	c, err := console.New(console.Config{Store: db, Token: s.token, Logger: log, PageRows: s.pageRows, MaxPageRows: s.maxPageRows})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return cli.ExitError

@@ -57,6 +57,10 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteGaugeUint64(w, "lars_reporter_known_keys_loaded", admin.Bool(st.KnownKeysLoaded))
 	metrics.WriteCounterUint64(w, "lars_reporter_known_keys_loads_total", st.KeyLoads)
 	metrics.WriteCounterUint64(w, "lars_reporter_known_keys_errors_total", st.KeyLoadErrors)
+	metrics.WriteCounterUint64(w, `lars_reporter_retention_deleted_rows_total{table="ServerCallStatus"}`, st.StatusPruned)
+	metrics.WriteCounterUint64(w, `lars_reporter_retention_deleted_rows_total{table="RouteHistory"}`, st.HistoryPruned)
+	metrics.WriteCounterUint64(w, "lars_reporter_retention_sweeps_total", st.PruneSweeps)
+	metrics.WriteCounterUint64(w, "lars_reporter_retention_errors_total", st.PruneErrors)
 	metrics.WriteGaugeUint64(w, "lars_reporter_store_up", admin.Bool(h.StoreUp))
 	s.set.WritePrometheus(w)
 }

@@ -24,6 +24,15 @@ const (
 	// every few seconds while its callers call, and reconnects when it has something to
 	// report after a quiet spell.
 	DefaultIdleTimeout = 10 * time.Minute
+	// lars-reporter's retention defaults: a ServerCallStatus row not updated for 7
+	// days is of a host or an agent gone; RouteHistory keeps 90 days and at most 10,000
+	// rows per key (a key rewritten every minute for a week); every hour, 1,000 rows
+	// per statement.
+	DefaultStatusRetention   = 7 * 24 * time.Hour
+	DefaultHistoryRetention  = 90 * 24 * time.Hour
+	DefaultHistoryKeepPerKey = 10_000
+	DefaultRetentionInterval = time.Hour
+	DefaultRetentionBatch    = 1000
 	// DefaultKnownKeysRefresh is lars-reporter's -known-keys-refresh: how often the
 	// route store's stamp is read to learn of new keys. A key just given a host is
 	// dropped for at most this long (plus one read); an agent reports a key only once
@@ -88,8 +97,23 @@ type Config struct {
 	// keys only when the stamp changed. 0 (the zero value): every key's rows are kept.
 	// lars-reporter turns it on with DefaultKnownKeysRefresh.
 	KnownKeysRefresh time.Duration
-	// Now is the clock that stamps results whose report carries no ts. Default
-	// time.Now.
+	// StatusRetention, when positive and Store is also a Pruner, deletes the
+	// ServerCallStatus rows whose ts is older than it, every RetentionInterval. 0 (the
+	// zero value): keep them.
+	StatusRetention time.Duration
+	// HistoryRetention, when positive, deletes the RouteHistory rows older than it;
+	// HistoryKeepPerKey, when positive, those older than their key's HistoryKeepPerKey
+	// newest. The newest row of a key is always kept. 0: no bound of that kind.
+	HistoryRetention  time.Duration
+	HistoryKeepPerKey int
+	// RetentionInterval is the time between two retention sweeps (the first runs
+	// once the service listens). Default 1h.
+	RetentionInterval time.Duration
+	// RetentionBatch is the most rows one retention statement reads or deletes.
+	// Default 1000.
+	RetentionBatch int
+	// Now is the clock that stamps results whose report carries no ts and sets the
+	// retention's cutoffs. Default time.Now.
 	Now func() time.Time
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
@@ -116,6 +140,8 @@ func (c Config) withDefaults() Config {
 	c.MaxBackoff = max(orDuration(c.MaxBackoff, DefaultMaxBackoff), c.RetryBackoff)
 	c.WriteTimeout = orDuration(c.WriteTimeout, DefaultWriteTimeout)
 	c.FlushTimeout = orDuration(c.FlushTimeout, DefaultFlushTimeout)
+	c.RetentionInterval = orDuration(c.RetentionInterval, DefaultRetentionInterval)
+	c.RetentionBatch = orInt(c.RetentionBatch, DefaultRetentionBatch)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

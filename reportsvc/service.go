@@ -57,6 +57,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.writeCtx, s.cancelWrite = context.WithCancel(context.Background())
 	s.stats.batchSeconds = s.set.NewHistogram("lars_reporter_batch_seconds")
+	s.stats.pruneSeconds = s.set.NewHistogram("lars_reporter_retention_sweep_seconds")
 	return s, nil
 }
 
@@ -95,6 +96,10 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, sh := range s.queue.shards {
 		workers.Add(1)
 		go func() { defer workers.Done(); s.newWorker(sh).run() }()
+	}
+	if p, ok := s.cfg.Store.(Pruner); ok && s.cfg.retentionOn() {
+		background.Add(1)
+		go func() { defer background.Done(); s.pruneLoop(bgCtx, p) }()
 	}
 	accepting := make(chan struct{})
 	go func() { defer close(accepting); s.server.Serve(ln) }()
@@ -228,6 +233,10 @@ func (s *Service) Stats() Stats {
 		DroppedHeaviest:   s.stats.droppedHeaviest.Load(),
 		KeyLoads:          s.stats.keyLoads.Load(),
 		KeyLoadErrors:     s.stats.keyLoadErrors.Load(),
+		StatusPruned:      s.stats.statusPruned.Load(),
+		HistoryPruned:     s.stats.historyPruned.Load(),
+		PruneSweeps:       s.stats.pruneSweeps.Load(),
+		PruneErrors:       s.stats.pruneErrors.Load(),
 	}
 	if s.known != nil {
 		st.KnownKeys, st.KnownKeysLoaded = s.known.size()

@@ -29,7 +29,13 @@ type counters struct {
 	keyLoads          atomic.Uint64 // reads of the route keys (the stamp had changed)
 	keyLoadErrors     atomic.Uint64 // failed reads of the stamp or the keys
 
+	statusPruned  atomic.Uint64 // ServerCallStatus rows the retention deleted
+	historyPruned atomic.Uint64 // RouteHistory rows the retention deleted
+	pruneSweeps   atomic.Uint64 // retention sweeps run
+	pruneErrors   atomic.Uint64 // retention statements that failed
+
 	batchSeconds *metrics.Histogram // time of each successful statement
+	pruneSeconds *metrics.Histogram // time of each retention sweep
 }
 
 // Stats are a service's figures at one moment, each read atomically.
@@ -63,6 +69,11 @@ type Stats struct {
 	KnownKeysLoaded bool   // the known set was read at least once (before, every key is kept)
 	KeyLoads        uint64 // reads of the route keys, after the stamp changed
 	KeyLoadErrors   uint64 // failed reads of the route stamp or keys
+
+	StatusPruned  uint64 // ServerCallStatus rows the retention deleted
+	HistoryPruned uint64 // RouteHistory rows the retention deleted
+	PruneSweeps   uint64 // retention sweeps run
+	PruneErrors   uint64 // retention statements that failed
 }
 
 // Dropped returns the rows dropped for any reason.

@@ -16,6 +16,9 @@ type options struct {
 	workers, queue   int
 	knownKeysRefresh time.Duration
 	idleTimeout      time.Duration
+
+	statusRetention, historyRetention, retentionInterval time.Duration
+	historyKeepPerKey, retentionBatch                    int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -32,6 +35,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 			"Until the first read succeeds every key is kept. 0: keep every key's reports")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", reportsvc.DefaultIdleTimeout,
 		"close a connection that sends no valid report for this long, counted as lars_reporter_connections_closed_total{cause=\"idle\"} (0: never); an agent reconnects when it next reports")
+	fs.DurationVar(&o.statusRetention, "status-retention", reportsvc.DefaultStatusRetention,
+		"delete ServerCallStatus rows not updated for this long (their ts), every -retention-interval (0: keep them)")
+	fs.DurationVar(&o.historyRetention, "history-retention", reportsvc.DefaultHistoryRetention,
+		"delete RouteHistory rows older than this, but the newest of each key (0: no age bound)")
+	fs.IntVar(&o.historyKeepPerKey, "history-keep-per-key", reportsvc.DefaultHistoryKeepPerKey,
+		"delete RouteHistory rows older than their key's this many newest (0: no count bound; needs window functions: MariaDB 10.2, MySQL 8.0)")
+	fs.DurationVar(&o.retentionInterval, "retention-interval", reportsvc.DefaultRetentionInterval,
+		"time between two retention sweeps (the first runs at start)")
+	fs.IntVar(&o.retentionBatch, "retention-batch", reportsvc.DefaultRetentionBatch,
+		"most rows one retention statement reads or deletes")
 	err := daemon.Parse(fs, args, stderr, "The Lars report service: stores the call status agents report in ServerCallStatus.")
 	return o, fs, err
 }
@@ -64,6 +77,23 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	if o.knownKeysRefresh < 0 {
 		return nil, fmt.Errorf("invalid -known-keys-refresh %v: must not be negative", o.knownKeysRefresh)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"-status-retention", o.statusRetention}, {"-history-retention", o.historyRetention}} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("invalid %s %v: must be 0 (keep) or positive", d.name, d.v)
+		}
+	}
+	if o.historyKeepPerKey < 0 {
+		return nil, fmt.Errorf("invalid -history-keep-per-key %d: must be 0 (no bound) or positive", o.historyKeepPerKey)
+	}
+	if o.retentionInterval <= 0 {
+		return nil, fmt.Errorf("invalid -retention-interval %v: must be positive", o.retentionInterval)
+	}
+	if o.retentionBatch <= 0 {
+		return nil, fmt.Errorf("invalid -retention-batch %d: must be positive", o.retentionBatch)
+	}
 	if o.idleTimeout < 0 {
 		return nil, fmt.Errorf("invalid -idle-timeout %v: must be 0 (never) or positive", o.idleTimeout)
 	}
@@ -71,7 +101,9 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 		return nil, fmt.Errorf("invalid -workers %d: more than -queue %d", workers, o.queue)
 	}
 	cfg := reportsvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Workers: workers, QueueSize: o.queue,
-		KnownKeysRefresh: o.knownKeysRefresh, IdleTimeout: o.idleTimeout, Logger: r.Logger}
+		KnownKeysRefresh: o.knownKeysRefresh, IdleTimeout: o.idleTimeout,
+		StatusRetention: o.statusRetention, HistoryRetention: o.historyRetention, HistoryKeepPerKey: o.historyKeepPerKey,
+		RetentionInterval: o.retentionInterval, RetentionBatch: o.retentionBatch, Logger: r.Logger}
 	if o.idleTimeout == 0 {
 		cfg.IdleTimeout = -1 // never close a connection for silence
 	}

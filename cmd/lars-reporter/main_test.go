@@ -26,6 +26,11 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"workers over queue": {[]string{"-workers", "8", "-queue", "4"}, "-workers"},
 		"bad key refresh":    {[]string{"-known-keys-refresh", "-1s"}, "-known-keys-refresh"},
 		"bad idle timeout":   {[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
+		"bad status ret.":    {[]string{"-status-retention", "-1h"}, "-status-retention"},
+		"bad history ret.":   {[]string{"-history-retention", "-1h"}, "-history-retention"},
+		"bad history keep":   {[]string{"-history-keep-per-key", "-1"}, "-history-keep-per-key"},
+		"bad ret. interval":  {[]string{"-retention-interval", "0s"}, "-retention-interval"},
+		"bad ret. batch":     {[]string{"-retention-batch", "0"}, "-retention-batch"},
 		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
@@ -181,6 +186,10 @@ func TestIdleTimeoutAndKeyRefreshFlags(t *testing.T) {
 		}
 		if s.cfg.IdleTimeout != c.idle || s.cfg.KnownKeysRefresh != c.refresh {
 			t.Fatalf("%v: idle %v refresh %v, want %v %v", c.args, s.cfg.IdleTimeout, s.cfg.KnownKeysRefresh, c.idle, c.refresh)
+		}
+		if c.args == nil && (s.cfg.StatusRetention != 7*24*time.Hour || s.cfg.HistoryRetention != 90*24*time.Hour ||
+			s.cfg.HistoryKeepPerKey != 10000 || s.cfg.RetentionInterval != time.Hour || s.cfg.RetentionBatch != 1000) {
+			t.Fatalf("retention defaults %+v", s.cfg)
 		}
 	}
 }

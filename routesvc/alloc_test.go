@@ -63,3 +63,44 @@ func TestHelloAnswerZeroAlloc(t *testing.T) {
 		c.queue, c.queued = c.queue[:0], 0
 	})
 }
+
+// TestRefusedPullAllocs: a pull past the connection's bounds is answered without
+// subscribing: from the key's route with no allocation, or for a key without hosts with
+// one, its 12-byte answer (nothing of it stays).
+func TestRefusedPullAllocs(t *testing.T) {
+	svc, err := New(Config{Store: nopStore{}, MaxSubsPerConn: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := lb.Key{Modid: 10, Cmdid: 1}
+	svc.table.set(known, manyHosts(10, 80))
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := newConn(svc, a)
+	pull := func(k lb.Key) []byte {
+		body, _ := (&larspb.GetRouteRequest{Modid: k.Modid, Cmdid: k.Cmdid}).MarshalVT()
+		return body
+	}
+	if err := c.handle(codec.MsgGetRouteRequest, pull(lb.Key{Modid: 1, Cmdid: 1})); err != nil { // takes the one place
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  lb.Key
+		most float64
+	}{{known, 0}, {lb.Key{Modid: 2, Cmdid: 2}, 1}} {
+		body := pull(tc.key)
+		allocs := testing.AllocsPerRun(1000, func() {
+			if err := c.handle(codec.MsgGetRouteRequest, body); err != nil {
+				t.Fatal(err)
+			}
+			c.queue, c.queued = c.queue[:0], 0
+		})
+		if allocs > tc.most {
+			t.Errorf("refused pull of %v: %.1f allocations, want at most %.0f", tc.key, allocs, tc.most)
+		}
+	}
+	if st := svc.Stats(); st.Subscriptions != 1 || st.SubscriptionsRefused[refusedPerConn] < 2000 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -22,6 +22,9 @@ const (
 	DefaultIdleTimeout   = 2 * time.Minute
 	// DefaultMaxSubsPerConn is far above the keys one agent serves (its callers' keys).
 	DefaultMaxSubsPerConn = 100000
+	// DefaultMaxUnknownSubsPerConn is far above the keys an agent is asked for before
+	// they exist (a service being deployed).
+	DefaultMaxUnknownSubsPerConn = 10000
 	// DefaultMaxSubs allows 50 agents at DefaultMaxSubsPerConn, or 5,000 of 1,000 keys.
 	DefaultMaxSubs = 5000000
 )
@@ -66,12 +69,14 @@ type Config struct {
 	// MaxBackoff caps the delay between attempts while the store is unreachable (it
 	// starts at Poll and doubles). Default 30s.
 	MaxBackoff time.Duration
-	// MaxSubsPerConn bounds the subscriptions of one connection and MaxSubs those of
-	// all: past them a pull is answered but no subscription is recorded (the agent then
-	// gets no pushes of that key), counted. A subscription to a key with no hosts costs
-	// about 100 bytes. Defaults 100,000 and 5,000,000.
-	MaxSubsPerConn int
-	MaxSubs        int
+	// MaxSubsPerConn bounds the subscriptions of one connection, MaxUnknownSubsPerConn
+	// those of one connection to keys without hosts, and MaxSubs those of all: past
+	// them a pull is answered but no subscription is recorded (the agent then gets no
+	// pushes of that key), counted. A subscription costs about 24 bytes, 95 to a key
+	// without hosts (TestMemoryPerSubscription). Defaults 100,000, 10,000 and 5,000,000.
+	MaxSubsPerConn        int
+	MaxUnknownSubsPerConn int
+	MaxSubs               int
 	// IdleTimeout closes a connection that sent no valid frame for that long, unless it
 	// holds a subscription (a Lars agent that pulled and waits for pushes sends nothing
 	// else). Our agents send a Hello as a keepalive at a third of it, as the HelloReply
@@ -100,6 +105,9 @@ func (c Config) withDefaults() Config {
 	c.MaxBackoff = orDuration(c.MaxBackoff, DefaultMaxBackoff)
 	if c.MaxSubsPerConn <= 0 {
 		c.MaxSubsPerConn = DefaultMaxSubsPerConn
+	}
+	if c.MaxUnknownSubsPerConn <= 0 {
+		c.MaxUnknownSubsPerConn = DefaultMaxUnknownSubsPerConn
 	}
 	if c.MaxSubs <= 0 {
 		c.MaxSubs = DefaultMaxSubs

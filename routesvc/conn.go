@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/valyala/bytebufferpool"
@@ -21,7 +22,8 @@ const readBufferSize = 2048
 const writeChunk = 64 << 10
 
 // conn is one agent's connection. Its reader goroutine reads pulls, subscribes and
-// queues their answers, answers Hellos and takes Unsubscribes; its writer goroutine writes whatever is queued: answers and
+// queues their answers, answers Hellos and takes Unsubscribes; its writer goroutine
+// writes whatever is queued: answers and
 // pushes. The queue is bounded in bytes: a pull waits while the queue is over half the
 // bound (the agent is slowed by TCP, nobody else), and a push that would overflow it
 // closes the connection as too slow, so that no connection ever delays the others.
@@ -38,10 +40,13 @@ type conn struct {
 	keys map[*entry]struct{}
 	// subs is len(keys), for KeepSilent, which reads it from another goroutine.
 	subs atomic.Int64
+	// unknown is how many of keys have no hosts: changed by the reader and, when a
+	// key gains or loses its hosts, by the table under the entry's lock.
+	unknown atomic.Int64
 
 	mu     sync.Mutex // guards queue, queued, closed and writing
 	queue  [][]byte   // frames to write, in order; each is immutable and shared
-	queued int        // bytes in queue
+	queued int        // bytes the queue holds: its frames and their slice headers (queueCost)
 	closed bool
 	// writing is set while one goroutine (the reader or the writer) has taken the
 	// queue and writes it: the other then leaves the queue alone, so frames go out in
@@ -66,6 +71,15 @@ func newConn(svc *Service, nc net.Conn) *conn {
 	}
 }
 
+// frameHeaderSize is what the queue holds for each frame beside its bytes: a slice
+// header. Answers to pulls of unknown keys are 12 bytes: the header is most of it.
+const frameHeaderSize = int(unsafe.Sizeof([]byte(nil)))
+
+// queueCost is what queueing frame adds to the queue: its bytes and its slice header.
+// The bound on the queue counts it, so that a flood of small answers cannot make the
+// queue's arrays hold twice the bound.
+func queueCost(frame []byte) int { return len(frame) + frameHeaderSize }
+
 // enqueue queues frame for writing. A push that would take the queue past its bound
 // closes the connection (counted as slow); it reports whether the frame was queued.
 // It never blocks: it is called under entry locks.
@@ -75,14 +89,15 @@ func (c *conn) enqueue(frame []byte, push bool) bool {
 		c.mu.Unlock()
 		return false
 	}
-	if c.queued+len(frame) > c.svc.cfg.MaxQueueBytes && (push || c.queued > 0) {
+	cost := queueCost(frame)
+	if c.queued+cost > c.svc.cfg.MaxQueueBytes && (push || c.queued > 0) {
 		c.mu.Unlock()
 		c.svc.stats.slowClosed.Add(1)
 		c.close()
 		return false
 	}
 	c.queue = append(c.queue, frame)
-	c.queued += len(frame)
+	c.queued += cost
 	c.mu.Unlock()
 	if push { // a pull's answer is written by the reader itself (readLoop, waitRoom)
 		select {

@@ -25,20 +25,35 @@ func takes(id codec.MsgID) bool {
 }
 
 // readLoop serves frames until the connection fails or sends a malformed frame, and
-// returns why. Once it has served every frame it has read, it writes their answers
-// itself when the writer goroutine is idle, as a request-response server would: one
-// write for the batch, and no wake-up of another goroutine.
+// returns why. Once it has served every whole frame it has read, it writes their
+// answers itself when the writer goroutine is idle, as a request-response server
+// would: one write for the batch, and no wake-up of another goroutine. (Waiting for an
+// empty buffer instead would let an agent that streams pulls fill the queue to its
+// bound, never at a frame's edge.)
 func (c *conn) readLoop() error {
 	for {
 		if err := c.serveFrame(); err != nil {
 			return err
 		}
-		if c.br.Buffered() == 0 {
+		if !c.holdsFrame() {
 			if err := c.flush(); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// holdsFrame reports whether the read buffer holds a whole frame, or a header whose
+// length is bad (the next serveFrame ends the connection): no read is needed to serve
+// the next frame.
+func (c *conn) holdsFrame() bool {
+	n := c.br.Buffered()
+	if n < codec.HeaderSize {
+		return false
+	}
+	hdr, _ := c.br.Peek(codec.HeaderSize) // buffered: no read
+	_, bodyLen := codec.ReadHeader(hdr)
+	return codec.CheckBodyLen(bodyLen) != codec.ReasonOK || int(bodyLen) <= n-codec.HeaderSize
 }
 
 // serveFrame reads and serves the next frame. A frame of an id the service does not

@@ -62,8 +62,8 @@ func FuzzConnFrames(f *testing.F) {
 		if answers := int(st.Pulls + st.Hellos); len(c.queue) != answers {
 			t.Fatalf("%d pulls and %d hellos counted, %d answers queued", st.Pulls, st.Hellos, len(c.queue))
 		}
-		if st.Subscriptions != c.subs.Load() || int(c.subs.Load()) != len(c.keys) {
-			t.Fatalf("table %d subscriptions, connection %d (%d keys)", st.Subscriptions, c.subs.Load(), len(c.keys))
+		if st.Subscriptions != c.subs.Load() || int(c.subs.Load()) != len(c.keys) || c.unknown.Load() != c.subs.Load() {
+			t.Fatalf("table %d subscriptions, connection %d (%d keys, %d unknown)", st.Subscriptions, c.subs.Load(), len(c.keys), c.unknown.Load())
 		}
 		svc.table.unsubscribeAll(c)
 		if st := svc.Stats(); st.Subscriptions != 0 {

@@ -25,7 +25,7 @@ func TestSubscriptionBounds(t *testing.T) {
 		}
 	}
 	st := svc.Stats()
-	if st.Subscriptions != 5 || st.SubscriptionsRefused != [numSubRefusals]uint64{1, 1} {
+	if st.Subscriptions != 5 || st.SubscriptionsRefused != [numSubRefusals]uint64{1, 0, 1} {
 		t.Fatalf("stats %+v: want 5 subscriptions, 1 refused per connection, 1 in total", st)
 	}
 	// The refused keys left nothing in the table; a change reaches the subscribed.
@@ -40,7 +40,7 @@ func TestSubscriptionBounds(t *testing.T) {
 	a.unsubscribe(lb.Key{Modid: 0, Cmdid: 1})
 	a.pull(3, 1)
 	a.waitFor(lb.Key{Modid: 3, Cmdid: 1}, manyHosts(1, 4), pushWithin)
-	if st := svc.Stats(); st.Subscriptions != 5 || st.SubscriptionsRefused != [numSubRefusals]uint64{1, 1} {
+	if st := svc.Stats(); st.Subscriptions != 5 || st.SubscriptionsRefused != [numSubRefusals]uint64{1, 0, 1} {
 		t.Fatalf("stats %+v: want 5 subscriptions after the unsubscribe and pull", st)
 	}
 }
@@ -74,4 +74,38 @@ func TestUnknownKeySubscriptionsCounted(t *testing.T) {
 	b.nc.Close()
 	waitUntil(t, eventWithin, "b gone", func() bool { return svc.Stats().Connections == 1 })
 	want("b closed", 0, 0)
+}
+
+// TestUnknownKeySubscriptionBound: a connection subscribes to at most
+// MaxUnknownSubsPerConn keys without hosts; a key that gains hosts no longer counts,
+// which makes room, and pulls past the bound are answered all the same.
+func TestUnknownKeySubscriptionBound(t *testing.T) {
+	svc := emptyService(t, Config{MaxUnknownSubsPerConn: 2})
+	a := dial(t, svc)
+	svc.table.set(key11, manyHosts(1, 1))
+	for _, k := range []lb.Key{key11, {Modid: 5, Cmdid: 1}, {Modid: 5, Cmdid: 2}, {Modid: 5, Cmdid: 3}} {
+		a.pull(k.Modid, k.Cmdid)
+		if m := a.next(pushWithin); m.Key != k {
+			t.Fatalf("pull of %v answered with %+v", k, m)
+		}
+	}
+	st := svc.Stats()
+	if st.Subscriptions != 3 || st.UnknownKeySubscriptions != 2 || st.SubscriptionsRefused != [numSubRefusals]uint64{0, 1, 0} {
+		t.Fatalf("stats %+v: want 3 subscriptions, 2 unknown, 1 refused as unknown_per_conn", st)
+	}
+	svc.table.set(lb.Key{Modid: 5, Cmdid: 1}, manyHosts(1, 2))
+	a.next(pushWithin)
+	a.pull(5, 3) // room made: subscribed now
+	a.next(pushWithin)
+	svc.table.set(key11, nil) // lost its hosts: unknown again, over the bound, still held
+	a.next(pushWithin)
+	st = svc.Stats()
+	if st.Subscriptions != 4 || st.UnknownKeySubscriptions != 3 || st.SubscriptionsRefused != [numSubRefusals]uint64{0, 1, 0} {
+		t.Fatalf("stats %+v: want 4 subscriptions, 3 unknown, 1 refused", st)
+	}
+	a.pull(5, 4)
+	a.next(pushWithin)
+	if st := svc.Stats(); st.SubscriptionsRefused != [numSubRefusals]uint64{0, 2, 0} {
+		t.Fatalf("stats %+v: want 2 refused", st)
+	}
 }

@@ -1,6 +1,8 @@
 package routesvc
 
 import (
+	"bytes"
+	"math"
 	"net"
 	"runtime"
 	"testing"
@@ -27,7 +29,7 @@ func subscribeKeys(t testing.TB, c *conn, n int) {
 // bytesPerSubscription measures the heap that n subscriptions of one connection take,
 // to keys with hosts (known) or without.
 func bytesPerSubscription(t testing.TB, n int, known bool) float64 {
-	svc, err := New(Config{Store: nopStore{}})
+	svc, err := New(Config{Store: nopStore{}, MaxUnknownSubsPerConn: n})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +60,24 @@ func TestMemoryPerSubscription(t *testing.T) {
 	unknown := bytesPerSubscription(t, n, false)
 	known := bytesPerSubscription(t, n, true)
 	t.Logf("heap per subscription over %d keys: unknown key %.0f bytes, known key %.0f bytes", n, unknown, known)
-	// The bound that keeps 300,000 pulls of unknown keys on one connection (at most
-	// DefaultMaxSubsPerConn subscribed) well under 30 MB: 150 x 100,000 = 15 MB.
+	// What keeps 300,000 pulls of unknown keys on one connection (at most
+	// DefaultMaxUnknownSubsPerConn subscribed) well under 30 MB: 10,000 x 150 = 1.5 MB.
 	if unknown > 150 {
 		t.Fatalf("a subscription to an unknown key costs %.0f bytes, want at most 150", unknown)
+	}
+}
+
+// TestEmptyFrameMatchesEncoder: the hand-encoded answer with no hosts is the frame the
+// protobuf encoder builds, for ids zero, small, large and negative.
+func TestEmptyFrameMatchesEncoder(t *testing.T) {
+	ids := []int32{0, 1, 127, 128, 1 << 20, math.MaxInt32, -1, math.MinInt32}
+	for _, modid := range ids {
+		for _, cmdid := range ids {
+			k := lb.Key{Modid: modid, Cmdid: cmdid}
+			want, _ := newRoute(k, nil)
+			if got := emptyFrame(k); !bytes.Equal(got, want.frame) || cap(got) != len(got) {
+				t.Fatalf("key %v: %x (cap %d), want %x", k, got, cap(got), want.frame)
+			}
+		}
 	}
 }

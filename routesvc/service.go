@@ -41,7 +41,7 @@ func New(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
 	s := &Service{
 		cfg:   cfg,
-		table: newTable(cfg.MaxSubs, cfg.MaxSubsPerConn),
+		table: newTable(cfg),
 		ready: make(chan struct{}),
 		set:   metrics.NewSet(),
 	}

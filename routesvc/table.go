@@ -1,11 +1,14 @@
 package routesvc
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // numShards spreads the keys over this many maps, each with its own lock, so that pulls
@@ -23,12 +26,12 @@ type table struct {
 	hosts         atomic.Int64 // hosts over all keys: the RouteData rows served
 	subscriptions atomic.Int64 // (connection, key) pairs
 	unknownSubs   atomic.Int64 // the pairs whose key has no hosts
-	// maxSubs and maxSubsPerConn bound the subscriptions (Config.MaxSubs and
-	// MaxSubsPerConn); refused counts the pulls answered without one, by cause.
-	maxSubs, maxSubsPerConn int64
-	refused                 [numSubRefusals]atomic.Uint64
-	tooLarge                atomic.Uint64
-	pushes                  atomic.Uint64 // frames queued to subscribers because their key changed
+	// maxSubs, maxSubsPerConn and maxUnknownPerConn bound the subscriptions (Config);
+	// refused counts the pulls answered without one, by cause.
+	maxSubs, maxSubsPerConn, maxUnknownPerConn int64
+	refused                                    [numSubRefusals]atomic.Uint64
+	tooLarge                                   atomic.Uint64
+	pushes                                     atomic.Uint64 // frames queued to subscribers because their key changed
 
 	// fanout is called with each change's fan-out duration and subscriber count.
 	fanout func(d time.Duration, subscribers int)
@@ -59,10 +62,23 @@ type entry struct {
 // the key, so it is encoded when needed (emptyFrame) rather than held for each key.
 var noHosts = &route{}
 
-// emptyFrame returns the answer with no hosts for k.
+// emptyFrame returns the answer with no hosts for k, encoded by hand in one allocation
+// of its exact size (12 bytes for small ids): the frame newRoute(k, nil) would build
+// (TestEmptyFrameMatchesEncoder), without the garbage.
 func emptyFrame(k lb.Key) []byte {
-	r, _ := newRoute(k, nil)
-	return r.frame
+	var buf [2 * (1 + binary.MaxVarintLen64)]byte
+	body := buf[:0]
+	if k.Modid != 0 {
+		body = protowire.AppendTag(body, 1, protowire.VarintType)
+		body = protowire.AppendVarint(body, uint64(int64(k.Modid)))
+	}
+	if k.Cmdid != 0 {
+		body = protowire.AppendTag(body, 2, protowire.VarintType)
+		body = protowire.AppendVarint(body, uint64(int64(k.Cmdid)))
+	}
+	frame := make([]byte, 0, codec.HeaderSize+len(body))
+	frame = codec.AppendHeader(frame, codec.MsgGetRouteResponse, len(body))
+	return append(frame, body...)
 }
 
 // answer returns the frame that answers a pull of e's key. The caller holds e.mu.
@@ -130,10 +146,12 @@ func (e *entry) each(f func(c *conn)) {
 	}
 }
 
-// newTable returns an empty table that holds at most maxSubs subscriptions, and at
-// most maxSubsPerConn of one connection.
-func newTable(maxSubs, maxSubsPerConn int) *table {
-	t := &table{maxSubs: int64(maxSubs), maxSubsPerConn: int64(maxSubsPerConn)}
+// newTable returns an empty table that holds at most cfg.MaxSubs subscriptions, at
+// most cfg.MaxSubsPerConn of one connection, of which at most
+// cfg.MaxUnknownSubsPerConn to keys without hosts.
+func newTable(cfg Config) *table {
+	t := &table{maxSubs: int64(cfg.MaxSubs), maxSubsPerConn: int64(cfg.MaxSubsPerConn),
+		maxUnknownPerConn: int64(cfg.MaxUnknownSubsPerConn)}
 	for i := range t.shards {
 		t.shards[i].m = make(map[uint64]*entry)
 	}
@@ -195,12 +213,19 @@ func (t *table) release(e *entry) {
 
 // subscribe subscribes c to k and queues the key's current route to c, in one step
 // under the key's lock, so that no push of a newer route can overtake it. Past c's or
-// the table's subscription bound (limits) the route is queued all the same but no
-// subscription is recorded (counted). It reports whether the frame could be queued
+// the table's subscription bound (admit) the route is queued all the same but no
+// subscription is recorded, and a key without hosts is not even added to the table:
+// such pulls cost nothing that stays. It reports whether the frame could be queued
 // (false: c is closed or full). It is called by c's reader goroutine.
 func (t *table) subscribe(c *conn, k lb.Key) bool {
-	e := t.get(k, true)
-	if !e.has(c) && t.admit(c) {
+	e := t.get(k, false)
+	if e == nil || !e.has(c) {
+		if !t.admit(c, e == nil || len(e.r.hosts) == 0) {
+			return t.answerUnsubscribed(c, k, e)
+		}
+		if e == nil {
+			e = t.get(k, true) // only c's reader subscribes c: c is not subscribed to it
+		}
 		e.add(c)
 		if c.keys == nil {
 			c.keys = make(map[*entry]struct{})
@@ -208,8 +233,20 @@ func (t *table) subscribe(c *conn, k lb.Key) bool {
 		c.keys[e] = struct{}{}
 		c.subs.Add(1)
 		if len(e.r.hosts) == 0 {
+			c.unknown.Add(1)
 			t.unknownSubs.Add(1)
 		}
+	}
+	ok := c.enqueue(e.answer(), false)
+	t.release(e)
+	return ok
+}
+
+// answerUnsubscribed queues k's route to c without subscribing c: from e, which is
+// locked (nil: k has no entry, and so no hosts).
+func (t *table) answerUnsubscribed(c *conn, k lb.Key, e *entry) bool {
+	if e == nil {
+		return c.enqueue(emptyFrame(k), false)
 	}
 	ok := c.enqueue(e.answer(), false)
 	t.release(e)
@@ -227,7 +264,7 @@ func (t *table) unsubscribe(c *conn, k lb.Key) bool {
 	if ok {
 		delete(c.keys, e)
 		c.subs.Add(-1)
-		t.dropped(e)
+		t.dropped(c, e)
 	}
 	t.release(e)
 	if len(c.keys) == 0 {
@@ -241,7 +278,7 @@ func (t *table) unsubscribeAll(c *conn) {
 	for e := range c.keys {
 		e.mu.Lock()
 		if e.remove(c) {
-			t.dropped(e)
+			t.dropped(c, e)
 		}
 		t.release(e)
 	}
@@ -249,10 +286,11 @@ func (t *table) unsubscribeAll(c *conn) {
 	c.subs.Store(0)
 }
 
-// dropped counts a subscription to e removed. The caller holds e.mu.
-func (t *table) dropped(e *entry) {
+// dropped counts c's subscription to e removed. The caller holds e.mu.
+func (t *table) dropped(c *conn, e *entry) {
 	t.subscriptions.Add(-1)
 	if len(e.r.hosts) == 0 {
+		c.unknown.Add(-1)
 		t.unknownSubs.Add(-1)
 	}
 }
@@ -279,6 +317,13 @@ func (t *table) set(k lb.Key, hosts []lb.Host) bool {
 	n := e.subscribers()
 	t.count(e.r, -1, n)
 	t.count(r, +1, n)
+	if wasUnknown := len(e.r.hosts) == 0; wasUnknown != (len(r.hosts) == 0) {
+		delta := int64(1) // the key lost its hosts
+		if wasUnknown {
+			delta = -1
+		}
+		e.each(func(c *conn) { c.unknown.Add(delta) })
+	}
 	e.r = r
 	if n > 0 {
 		// Counted before the frames are queued: whoever reads a push sees it counted.

@@ -16,6 +16,7 @@ type options struct {
 	poll, reload, retention time.Duration
 	idleTimeout             time.Duration
 	maxSubsPerConn, maxSubs int
+	maxUnknownSubsPerConn   int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -30,6 +31,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 		"close a connection that sends no valid frame for this long, unless it holds a subscription (0: never); our agents send a keepalive at a third of it")
 	fs.IntVar(&o.maxSubsPerConn, "max-subs-per-conn", routesvc.DefaultMaxSubsPerConn,
 		"subscriptions one connection may hold; past it pulls are answered but not subscribed (counted)")
+	fs.IntVar(&o.maxUnknownSubsPerConn, "max-unknown-subs-per-conn", routesvc.DefaultMaxUnknownSubsPerConn,
+		"subscriptions one connection may hold to keys that have no hosts; past it such pulls are answered but not subscribed (counted)")
 	fs.IntVar(&o.maxSubs, "max-subs", routesvc.DefaultMaxSubs,
 		"subscriptions all connections may hold together; past it pulls are answered but not subscribed (counted)")
 	err := daemon.Parse(fs, args, stderr, "The Lars route service: serves the route store to agents and pushes its changes.")
@@ -60,15 +63,21 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	if o.retention < 0 {
 		return nil, fmt.Errorf("invalid -retention %v: must be 0 (keep) or positive", o.retention)
 	}
-	if o.maxSubsPerConn <= 0 || o.maxSubs <= 0 {
-		return nil, fmt.Errorf("invalid -max-subs-per-conn %d or -max-subs %d: must be positive", o.maxSubsPerConn, o.maxSubs)
+	for _, b := range []struct {
+		name string
+		v    int
+	}{{"-max-subs-per-conn", o.maxSubsPerConn}, {"-max-unknown-subs-per-conn", o.maxUnknownSubsPerConn}, {"-max-subs", o.maxSubs}} {
+		if b.v <= 0 {
+			return nil, fmt.Errorf("invalid %s %d: must be positive", b.name, b.v)
+		}
 	}
 	if o.idleTimeout < 0 {
 		return nil, fmt.Errorf("invalid -idle-timeout %v: must be 0 (never) or positive", o.idleTimeout)
 	}
 	s := &settings{Settings: r.Settings}
 	s.cfg = routesvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Poll: o.poll, Reload: o.reload,
-		Retention: o.retention, IdleTimeout: o.idleTimeout, MaxSubsPerConn: o.maxSubsPerConn, MaxSubs: o.maxSubs, Logger: r.Logger}
+		Retention: o.retention, IdleTimeout: o.idleTimeout, MaxSubsPerConn: o.maxSubsPerConn,
+		MaxUnknownSubsPerConn: o.maxUnknownSubsPerConn, MaxSubs: o.maxSubs, Logger: r.Logger}
 	if o.retention == 0 {
 		s.cfg.Retention = -1 // keep change rows forever
 	}

@@ -29,6 +29,7 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad idle timeout":   {[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
 		"bad max-subs":       {[]string{"-max-subs", "0"}, "-max-subs"},
 		"bad subs per conn":  {[]string{"-max-subs-per-conn", "-5"}, "-max-subs-per-conn"},
+		"bad unknown subs":   {[]string{"-max-unknown-subs-per-conn", "0"}, "-max-unknown-subs-per-conn"},
 		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
 		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
 		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
@@ -93,10 +94,11 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 	}
 }
 
-// TestSubscriptionBoundFlags: -max-subs-per-conn and -max-subs reach the service.
+// TestSubscriptionBoundFlags: -max-subs-per-conn, -max-unknown-subs-per-conn and
+// -max-subs reach the service.
 func TestSubscriptionBoundFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	o, fs, err := parseFlags([]string{"-max-subs-per-conn", "7", "-max-subs", "70"}, &stderr)
+	o, fs, err := parseFlags([]string{"-max-subs-per-conn", "7", "-max-unknown-subs-per-conn", "3", "-max-subs", "70"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +106,8 @@ func TestSubscriptionBoundFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.MaxSubsPerConn != 7 || s.cfg.MaxSubs != 70 {
-		t.Fatalf("bounds %d and %d, want 7 and 70", s.cfg.MaxSubsPerConn, s.cfg.MaxSubs)
+	if s.cfg.MaxSubsPerConn != 7 || s.cfg.MaxUnknownSubsPerConn != 3 || s.cfg.MaxSubs != 70 {
+		t.Fatalf("bounds %d, %d and %d, want 7, 3 and 70", s.cfg.MaxSubsPerConn, s.cfg.MaxUnknownSubsPerConn, s.cfg.MaxSubs)
 	}
 }
 

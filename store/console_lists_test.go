@@ -139,3 +139,25 @@ func TestHistoryPagesAndCutHosts(t *testing.T) {
 		}
 	})
 }
+
+// FuzzParseHostsPrefix: a prefix of any length of a host list parses to at most limit
+// hosts, the first ones of the whole list, without a panic.
+func FuzzParseHostsPrefix(f *testing.F) {
+	f.Add("10.0.0.1:80 10.0.0.2:80 10.0.0.3:80", 7, 2)
+	f.Add("10.0.0.1:80", 12, 1)
+	f.Add("", 0, 10)
+	f.Fuzz(func(t *testing.T, list string, cut, limit int) {
+		whole, err := ParseHosts(list)
+		if err != nil || limit <= 0 {
+			return
+		}
+		prefix := list[:min(max(cut, 0), len(list))]
+		hosts, err := parseHostsPrefix(prefix, len(whole), limit)
+		if err != nil {
+			return // a prefix may cut inside a host that leaves a bad field
+		}
+		if len(hosts) > limit || len(hosts) > len(whole) || !slices.Equal(hosts, whole[:len(hosts)]) {
+			t.Fatalf("prefix %q of %q, limit %d: %v", prefix, list, limit, hosts)
+		}
+	})
+}

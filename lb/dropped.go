@@ -6,10 +6,10 @@ import (
 )
 
 // A route service that takes unsubscribes (the protocol extension, msgid 102) frees
-// the keys an agent gives back. The table records the keys it drops (an empty answer
-// in Lars mode, a negative key past NegativeTTL, a pending key expired, a key gone
-// from a reload) once TrackDropped is called, and the route client takes them with
-// TakeDropped and writes them out.
+// the keys an agent gives back. While the route client has a connection up it has the
+// table record the keys it drops (an empty answer in Lars mode, a negative key past
+// NegativeTTL, a key never answered past NoAnswerTTL, a key gone from a reload) with
+// TrackDropped, takes them with TakeDropped and writes them out.
 
 // droppedKeys is the bounded list of keys removed from the table since the route
 // client last took them.
@@ -22,11 +22,13 @@ type droppedKeys struct {
 	max    int
 }
 
-// TrackDropped makes the table record every key it removes, up to MaxKeys of them
-// until they are taken, and returns a channel that receives a value when keys are
-// waiting to be taken with TakeDropped. A static table records nothing. Call it once,
-// before the table is used; the route client does.
-func (t *Table) TrackDropped() <-chan struct{} {
+// TrackDropped starts (on) or stops recording the keys the table removes, forgetting
+// those recorded so far either way, and returns a channel that receives a value when
+// keys are waiting to be taken with TakeDropped (the same channel at every call). At
+// most MaxKeys keys wait; more are counted (Stats.DroppedLost). A static table records
+// nothing. The route client turns it on for each connection and off when it is lost:
+// a subscription belongs to a connection.
+func (t *Table) TrackDropped(on bool) <-chan struct{} {
 	d := &t.dropped
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -34,7 +36,11 @@ func (t *Table) TrackDropped() <-chan struct{} {
 		d.signal = make(chan struct{}, 1)
 		d.max = int(t.maxKeys)
 	}
-	d.on.Store(!t.static)
+	d.keys = d.keys[:0]
+	if !on && cap(d.keys) > 1024 {
+		d.keys = nil // a large list is not kept while nothing is recorded
+	}
+	d.on.Store(on && !t.static)
 	return d.signal
 }
 

@@ -16,7 +16,7 @@ func TestTrackDropped(t *testing.T) {
 	tbl.ApplyRoute(9, 9, nil)
 	clk.Advance(2 * time.Second)
 	tbl.Sweep() // removed before tracking: not recorded
-	signal := tbl.TrackDropped()
+	signal := tbl.TrackDropped(true)
 	if got := tbl.TakeDropped(nil); len(got) != 0 {
 		t.Fatalf("dropped before tracking: %v", got)
 	}
@@ -52,8 +52,19 @@ func TestTrackDropped(t *testing.T) {
 		t.Fatalf("%d dropped waiting, %d lost; want 3 and 2", len(got), tbl.Stats().DroppedLost)
 	}
 
+	tbl.GetHost(6, 6)
+	tbl.ApplyRoute(6, 6, []Host{hostN(1)})
+	tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	tbl.TrackDropped(false) // forgets 6/6 and records no more
+	tbl.GetHost(7, 7)
+	tbl.ApplyRoute(7, 7, []Host{hostN(1)})
+	tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	if got := tbl.TakeDropped(nil); len(got) != 0 {
+		t.Fatalf("dropped after tracking stopped: %v", got)
+	}
+
 	static := NewTable(Config{Static: true})
-	static.TrackDropped()
+	static.TrackDropped(true)
 	static.ReplaceRoutes(map[Key][]Host{{1, 1}: {hostN(1)}})
 	static.ReplaceRoutes(nil)
 	if got := static.TakeDropped(nil); len(got) != 0 {

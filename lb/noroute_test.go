@@ -57,7 +57,7 @@ func TestMaxNoRouteKeys(t *testing.T) {
 func TestNoAnswerTTL(t *testing.T) {
 	clk := newFakeClock()
 	tbl := newDynamic(clk, Config{NoAnswerTTL: 10 * time.Second, NegativeTTL: time.Minute})
-	tbl.TrackDropped()
+	tbl.TrackDropped(true)
 	tbl.GetHost(1, 1) // never answered
 	tbl.GetHost(2, 2) // answered with hosts
 	tbl.GetHost(3, 3) // answered empty

@@ -115,8 +115,9 @@ func (c *RouteClient) routeAnswerRead() {
 	}
 }
 
-// startHello resets the connection's peer state; the keys dropped until now were
-// subscribed on an earlier connection, if any, and are forgotten.
+// startHello resets the connection's peer state and has the table record the keys it
+// drops from now on (lb.Table.TrackDropped): those dropped before were subscribed on
+// an earlier connection, if any, and are gone with it.
 func (c *RouteClient) startHello() {
 	c.peer.Store(peerUnknown)
 	for range len(c.replies) {
@@ -125,8 +126,7 @@ func (c *RouteClient) startHello() {
 		default:
 		}
 	}
-	c.dropped = c.table.TakeDropped(c.dropped[:0])
-	c.dropped = c.dropped[:0]
+	c.table.TrackDropped(true)
 }
 
 // giveBack writes Unsubscribes for the keys the table dropped, when the connection's

@@ -155,6 +155,7 @@ func cmpKey(a, b lb.Key) int {
 func TestGiveBackRules(t *testing.T) {
 	tbl := lb.NewTable(lb.Config{}) // Lars mode: an empty answer removes the key
 	c := NewRouteClient(RouteClientConfig{Table: tbl, Link: Link{Logger: quiet}})
+	tbl.TrackDropped(true) // as a connection does
 	for _, k := range []lb.Key{{Modid: 1, Cmdid: 2}, {Modid: 3, Cmdid: 4}} {
 		tbl.GetHost(k.Modid, k.Cmdid)
 		tbl.ApplyRoute(k.Modid, k.Cmdid, nil)

@@ -154,7 +154,7 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 	return &RouteClient{
 		table:         cfg.Table,
 		replies:       make(chan helloReply, 1),
-		droppedSignal: cfg.Table.TrackDropped(),
+		droppedSignal: cfg.Table.TrackDropped(false),
 		link:          newLink(cfg.Link.config("route service", addrs)),
 		resubRate:     rate,
 		resubBatch:    batch,
@@ -237,7 +237,8 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 		}
 	}
 	c.sr.Reset(nil)
-	c.resubPending.Store(0) // the next connection lists every key again
+	c.table.TrackDropped(false) // the connection's subscriptions are gone with it
+	c.resubPending.Store(0)     // the next connection lists every key again
 	return err
 }
 

@@ -119,6 +119,7 @@ func FuzzApplyINI(f *testing.F) {
 	f.Add([]byte("[reporter]\nport=x\n"))
 	f.Add([]byte("[dnsserver]\nip=10.0.0.5,10.0.0.6\nport=7778\n"))
 	f.Add([]byte("[loadbalance]\npolicy=ewma\npanic_threshold=50%\noverload_backoff=2x\newma_decay=5s\n"))
+	f.Add([]byte("[loadbalance]\nmax_no_route_keys=7\nno_answer_ttl=2s\nunknown_key_rate=-1\nunknown_key_sources=3\nallow_remote_get_route=1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ini.Load(data)
 		if err != nil {

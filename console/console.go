@@ -41,6 +41,7 @@ type Server struct {
 	handler   http.Handler
 	// pageRows and maxPageRows bound the lists (Config.PageRows, Config.MaxPageRows).
 	pageRows, maxPageRows int
+	metrics               *consoleMetrics
 }
 
 // New returns the console for cfg.
@@ -51,6 +52,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{db: cfg.Store, token: cfg.Token, log: cfg.Logger, now: cfg.Now,
 		pageRows: cmp.Or(max(cfg.PageRows, 0), DefaultPageRows), maxPageRows: cmp.Or(max(cfg.MaxPageRows, 0), DefaultMaxPageRows)}
 	s.maxPageRows = max(s.maxPageRows, s.pageRows)
+	s.metrics = newConsoleMetrics()
 	if s.log == nil {
 		s.log = slog.Default()
 	}

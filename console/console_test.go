@@ -622,5 +622,14 @@ func TestListPages(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "cmdids 3-4 of 5") || !strings.Contains(body, `value="cmd 2"`) || strings.Contains(body, `value="cmd 4"`) {
 			t.Errorf("names page: %d\n%s", code, body)
 		}
+
+		// Each bound that acted is counted by its cause.
+		var m strings.Builder
+		f.c.WriteMetrics(&m)
+		for _, cause := range []string{"services_page", "hosts_page", "history_hosts", "replace_form", "names_page", "page_size_over"} {
+			if !regexp.MustCompile(`lars_console_cut_total\{cause="` + cause + `"\} [1-9]`).MatchString(m.String()) {
+				t.Errorf("cause %s not counted:\n%s", cause, m.String())
+			}
+		}
 	})
 }

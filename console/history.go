@@ -84,7 +84,16 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	}
 	body.Entries = entries
 	body.Pager = historyPager(body, f, f.Limit != s.pageRows, newer, total)
+	s.metrics.cutIf(len(entries) < total, cutChanges)
+	s.countHistoryCut(entries)
 	s.render(w, r, http.StatusOK, "history", page{Title: "Changes", Nav: "history", Body: body})
+}
+
+// countHistoryCut counts the entries whose host lists were cut.
+func (s *Server) countHistoryCut(entries []store.HistoryEntry) {
+	for _, e := range entries {
+		s.metrics.cutIf(e.BeforeCount > len(e.Before) || e.AfterCount > len(e.After), cutHistoryHost)
+	}
 }
 
 // historyPager returns the pager of a history page showing body.Entries, newer rows

@@ -58,6 +58,7 @@ func (s *Server) renderNames(w http.ResponseWriter, r *http.Request, status int,
 			*l.rows = append(*l.rows, nameRow{l.kind, n.ID, n.Name})
 		}
 		*l.pager = offsetPager(l.kind+"s", "/names", q, l.param, offset, len(names), size, total)
+		s.metrics.cutIf(len(names) < total, cutNames)
 	}
 	p := page{Title: "Service names", Nav: "names", Error: errMsg, Body: &b}
 	if errMsg != "" {

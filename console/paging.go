@@ -29,6 +29,7 @@ func (s *Server) pageSize(q url.Values) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > s.maxPageRows {
+		s.metrics.cutIf(err == nil && n > s.maxPageRows, cutPageSize)
 		return 0, inputErrorf("The page size %q is not a number from 1 to %d.", v, s.maxPageRows)
 	}
 	return n, nil

@@ -31,7 +31,7 @@ func FuzzPageParams(f *testing.F) {
 	for _, seed := range [][2]string{{"", ""}, {"100", "1"}, {"0", "0"}, {"1001", "-1"}, {"x", "9223372036854775808"}, {" 5 ", "1e3"}} {
 		f.Add(seed[0], seed[1])
 	}
-	s := &Server{pageRows: DefaultPageRows, maxPageRows: DefaultMaxPageRows}
+	s := &Server{pageRows: DefaultPageRows, maxPageRows: DefaultMaxPageRows, metrics: newConsoleMetrics()}
 	f.Fuzz(func(t *testing.T, n, from string) {
 		q := url.Values{"n": {n}, "from": {from}}
 		size, err := s.pageSize(q)

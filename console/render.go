@@ -92,6 +92,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 // addresses, SQL) are for the operator's log, not for every browser.
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("route store error", "path", r.URL.Path, "err", err)
+	s.metrics.storeErrors.Inc()
 	s.errorPage(w, r, http.StatusServiceUnavailable, "The route store (database) failed; the console's log has the error. Nothing was changed unless the page says so; try again when the database is back.")
 }
 

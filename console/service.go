@@ -111,13 +111,17 @@ func (s *Server) serviceBody(r *http.Request, k lb.Key) (*serviceBody, error) {
 	all := hostStatuses(routes[k], statuses)
 	shown := all[min(offset, len(all)):min(offset+size, len(all))]
 	for i := range shown {
-		shown[i].limitCallers(maxCallersShown)
+		s.metrics.cutIf(shown[i].limitCallers(maxCallersShown), cutCallers)
 	}
+	s.metrics.cutIf(len(shown) < len(all), cutHosts)
+	s.countHistoryCut(history)
 	b := &serviceBody{Key: k, ModName: names.Mod[k.Modid], CmdName: names.Cmd[k.Cmdid],
 		Hosts: shown, InRoute: len(routes[k]), HasStatus: len(statuses) > 0,
 		History: history, Now: s.now()}
 	b.Pager = offsetPager("hosts", serviceURL(k), url.Values{"n": r.URL.Query()["n"]}, "from", offset, len(shown), size, len(all))
-	if b.ListTooLong = len(routes[k]) > maxFormHosts; !b.ListTooLong {
+	b.ListTooLong = len(routes[k]) > maxFormHosts
+	s.metrics.cutIf(b.ListTooLong, cutReplaceForm)
+	if !b.ListTooLong {
 		for _, h := range routes[k] {
 			b.List += store.FormatHost(h) + "\n"
 		}

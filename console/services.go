@@ -97,6 +97,7 @@ func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request) {
 		body.Totals.Overloaded += row.Overloaded
 	}
 	body.Pager = offsetPager("services", "/", q, "from", sq.Offset, len(body.Rows), sq.Limit, total)
+	s.metrics.cutIf(len(body.Rows) < total, cutServices)
 	for _, c := range sortLabels {
 		v := url.Values{"sort": {c[0]}}
 		if body.Modid != "" {

@@ -32,12 +32,15 @@ type hostStatus struct {
 	Newest      time.Time // the newest report of any caller, zero without one
 }
 
-// limitCallers keeps the newest n callers and counts the others in MoreCallers.
-func (h *hostStatus) limitCallers(n int) {
-	if len(h.Callers) > n {
-		h.MoreCallers += len(h.Callers) - n
-		h.Callers = h.Callers[:n]
+// limitCallers keeps the newest n callers and counts the others in MoreCallers; it
+// reports whether it cut any.
+func (h *hostStatus) limitCallers(n int) bool {
+	if len(h.Callers) <= n {
+		return false
 	}
+	h.MoreCallers += len(h.Callers) - n
+	h.Callers = h.Callers[:n]
+	return true
 }
 
 // ErrorRate is the host's errors over its calls, 0 without calls.

@@ -26,6 +26,7 @@ const lookupTimeout = 5 * time.Second
 // options are the command-line flags.
 type options struct {
 	config, listen, db, token string
+	admin                     string
 	pageRows, maxPageRows     int
 	log                       cli.LogFlags
 }
@@ -37,6 +38,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.config, "config", "", "Lars conf file (lars_dns.conf): its [mysql] section names the route store unless -db is given")
 	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
 	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console; an address other than loopback needs a token")
+	fs.StringVar(&o.admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
 	fs.IntVar(&o.pageRows, "page-rows", console.DefaultPageRows, "rows a page of a list (services, hosts, changes, names) shows")
 	fs.IntVar(&o.maxPageRows, "max-page-rows", console.DefaultMaxPageRows, "the most rows a page shows when its URL asks for more (?n=)")
 	fs.StringVar(&o.token, "token", "", "token every change needs (default: $"+console.EnvToken+", which keeps it out of the process list); required off loopback")
@@ -57,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 // settings is what serve needs.
 type settings struct {
 	dsn, listen, token    string
+	admin                 string // "" for none
 	pageRows, maxPageRows int
 	logger                *slog.Logger
 }
@@ -70,7 +73,7 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	s := &settings{dsn: o.db, listen: o.listen, token: o.token, pageRows: o.pageRows, maxPageRows: o.maxPageRows, logger: logger}
+	s := &settings{dsn: o.db, listen: o.listen, token: o.token, pageRows: o.pageRows, maxPageRows: o.maxPageRows, admin: o.admin, logger: logger}
 	if s.pageRows < 1 || s.maxPageRows < s.pageRows {
 		return nil, fmt.Errorf("-page-rows %d and -max-page-rows %d: want 1 <= page-rows <= max-page-rows", s.pageRows, s.maxPageRows)
 	}
@@ -88,6 +91,11 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	}
 	if err := cli.CheckHostPort("-listen", s.listen, true); err != nil {
 		return nil, err
+	}
+	if s.admin != "" {
+		if err := cli.CheckHostPort("-admin", s.admin, true); err != nil {
+			return nil, err
+		}
 	}
 	if err := store.CheckDSN(s.dsn); err != nil {
 		return nil, fmt.Errorf("-db: %w", err)

@@ -41,6 +41,7 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"open, no token":   {[]string{"-listen", "0.0.0.0:8080"}, "is not loopback: a token is required (-token or LARS_CONSOLE_TOKEN)"},
 		"no host no token": {[]string{"-listen", ":8080"}, "is not loopback"},
 		"zero page rows":   {[]string{"-page-rows", "0"}, "-page-rows 0"},
+		"bad admin":        {[]string{"-admin", "127.0.0.1"}, "-admin"},
 		"max below page":   {[]string{"-page-rows", "50", "-max-page-rows", "10"}, "-max-page-rows 10"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/console"
+	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/store"
 )
@@ -62,6 +63,18 @@ func serve(s *settings, signals <-chan os.Signal) int {
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return cli.ExitError
+	}
+	if s.admin != "" {
+		adm, err := admin.Start(s.admin, c.AdminHandler(), log)
+		if err != nil {
+			log.Error("cannot start the admin endpoint", "err", err)
+			return cli.ExitUsage
+		}
+		defer func() {
+			actx, acancel := context.WithTimeout(context.Background(), shutdownLimit)
+			_ = adm.Shutdown(actx)
+			acancel()
+		}()
 	}
 	ln, err := net.Listen("tcp", s.listen)
 	if err != nil {

@@ -19,7 +19,7 @@ const envConsoleScale = "LARS_CONSOLE_SCALE"
 
 // consoleScaleFill fills db in one transaction: 100,000 keys of two hosts, a
 // 10,000-host route 1/1 with call status, 1,000,000 RouteHistory rows, 2,000 keys
-// with call status only.
+// with call status only, names for every modid and cmdid.
 func consoleScaleFill(t *testing.T, db *DB) {
 	t.Helper()
 	ctx := testContext(t)
@@ -53,6 +53,8 @@ func consoleScaleFill(t *testing.T, db *DB) {
 			"SELECT 1, 1, 2886729728 + i, 9000, 2130706433, 100 + i%7, i%3, 1700001000 + i%60, CASE WHEN i%100 = 0 THEN '1' ELSE '0' END FROM seq"),
 		insert(2000, "ServerCallStatus (modid, cmdid, ip, port, caller, succ_cnt, err_cnt, ts, overload)",
 			"SELECT 2000000 + i, 1, 16843009, 80, 2130706433, 1, 0, 1700001000, '0' FROM seq"),
+		insert(1000, "ModIDConfig (modid, content)", "SELECT 1 + i, CONCAT('module ', i) FROM seq"),
+		insert(100, "CmdIDConfig (cmdid, content)", "SELECT 1 + i, CONCAT('command ', i) FROM seq"),
 	} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%v\n%s", err, q)

@@ -41,8 +41,9 @@ const (
 var consoleBigKey = lb.Key{Modid: 1, Cmdid: 1}
 
 // consoleFillStore creates a SQLite route store at path with consoleServices keys, the
-// big route, consoleHistoryRows history rows and call status for the big route and for
-// consoleForgedKeys keys without a route, in one transaction of bulk SQL (seconds).
+// big route, consoleHistoryRows history rows, call status for the big route and for
+// consoleForgedKeys keys without a route and a name for every modid and cmdid, in one
+// transaction of bulk SQL (seconds).
 func consoleFillStore(t *testing.T, path string) {
 	t.Helper()
 	ctx := context.Background()
@@ -83,6 +84,8 @@ func consoleFillStore(t *testing.T, path string) {
 			SELECT 1, 1, ` + fmt.Sprint(uint32(big[0].IP)) + ` + i, 9000, 2130706433, 100 + i%7, i%3, 1700001000 + i%60, CASE WHEN i%100 = 0 THEN '1' ELSE '0' END FROM seq`, nil},
 		{"forged status", seq(consoleForgedKeys) + `INSERT INTO ServerCallStatus (modid, cmdid, ip, port, caller, succ_cnt, err_cnt, ts, overload)
 			SELECT 2000000 + i, 1, 16843009, 80, 2130706433, 1, 0, 1700001000, '0' FROM seq`, nil},
+		{"modid names", seq(consoleServices/100) + `INSERT INTO ModIDConfig (modid, content) SELECT 1 + i, 'module ' || i FROM seq`, nil},
+		{"cmdid names", seq(100) + `INSERT INTO CmdIDConfig (cmdid, content) SELECT 1 + i, 'command ' || i FROM seq`, nil},
 	}
 	for _, s := range steps {
 		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {

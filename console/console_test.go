@@ -598,6 +598,9 @@ func TestListPages(t *testing.T) {
 		if _, body = f.get("/?modid=4&n=2&from=5"); !strings.Contains(body, "services 5-5 of 5") || !strings.Contains(body, `href="/service/4/4"`) {
 			t.Errorf("last page of modid 4:\n%s", body)
 		}
+		if _, body = f.get("/?from=100"); !strings.Contains(body, "no services here: 6 in all") || linkRel(body, "prev") != "/" {
+			t.Errorf("past the end:\n%s", body)
+		}
 
 		// The 1,200 hosts of the big route, 100 a page; the replace form is left empty.
 		code, body = f.get("/service/3/1")

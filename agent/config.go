@@ -29,8 +29,10 @@ const (
 	// of made-up keys from one source is held to this.
 	DefaultUnknownKeyRate = 1000
 	// DefaultUnknownKeySources is how many sources the rate limit of unknown keys
-	// remembers (about 100 bytes each).
+	// remembers (about 40 bytes each).
 	DefaultUnknownKeySources = 4096
+	// maxUnknownKeySources caps UnknownKeySources: about 40 MB of buckets.
+	maxUnknownKeySources = 1 << 20
 )
 
 // DefaultPorts are the UDP ports of a Lars agent; the Lars API sends key (modid, cmdid)
@@ -178,8 +180,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.UnknownKeySources == 0 {
 		c.UnknownKeySources = DefaultUnknownKeySources
 	}
-	if c.UnknownKeySources < 0 || c.UnknownKeySources > 1<<24 {
-		return c, fmt.Errorf("invalid unknown-key sources %d: want 1..%d", c.UnknownKeySources, 1<<24)
+	if c.UnknownKeySources < 0 || c.UnknownKeySources > maxUnknownKeySources {
+		return c, fmt.Errorf("invalid unknown-key sources %d: want 1..%d", c.UnknownKeySources, maxUnknownKeySources)
 	}
 	if c.SweepInterval == 0 {
 		c.SweepInterval = DefaultSweepInterval

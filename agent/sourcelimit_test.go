@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/fakeclock"
+	"github.com/larsgo/lars/lb"
 )
 
 func TestSourceLimiterBucket(t *testing.T) {
@@ -69,5 +70,13 @@ func TestSourceLimiterBounded(t *testing.T) {
 	}
 	if ev := l.evicted.Load(); ev != 10_000-64 {
 		t.Fatalf("%d sources evicted, want %d", ev, 10_000-64)
+	}
+}
+
+func TestUnknownKeySourcesBounded(t *testing.T) {
+	for _, n := range []int{-1, maxUnknownKeySources + 1} {
+		if _, err := (Config{Routes: map[lb.Key][]lb.Host{}, UnknownKeySources: n}).withDefaults(); err == nil {
+			t.Errorf("UnknownKeySources %d accepted", n)
+		}
 	}
 }

@@ -93,14 +93,15 @@ func (r *agentRig) larsctl(args ...string) {
 	}
 }
 
-// startDNS starts lars-dns on the rig's address. Its bound on one connection's
-// subscriptions to keys without hosts (10,000 by default) is raised above the flood, so
-// that every key of the flood is subscribed, as before that bound: the probe is about
-// the agent giving them back.
-func (r *agentRig) startDNS() {
+// startDNS starts lars-dns on the rig's address, with extra flags. Its bound on one
+// connection's subscriptions to keys without hosts (10,000 by default) is raised above
+// the flood, so that every key of the flood is subscribed, as before that bound: the
+// probe is about the agent giving them back.
+func (r *agentRig) startDNS(extra ...string) {
 	r.t.Helper()
-	r.dns = proctest.Start(r.t, "lars-dns", "-db", r.db, "-listen", r.dnsAddr, "-admin", r.dnsAdmin,
-		"-poll", "100ms", "-log-level", "warn", "-max-unknown-subs-per-conn", strconv.Itoa(2*agentFloodKeys))
+	args := append([]string{"-db", r.db, "-listen", r.dnsAddr, "-admin", r.dnsAdmin,
+		"-poll", "100ms", "-log-level", "warn", "-max-unknown-subs-per-conn", strconv.Itoa(2 * agentFloodKeys)}, extra...)
+	r.dns = proctest.Start(r.t, "lars-dns", args...)
 	r.dns.WaitListening(r.t, r.dnsAddr, agentWithin)
 }
 
@@ -453,4 +454,34 @@ func TestAgentNoAmplificationOffLoopback(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAgentKeepaliveHoldsIdleConnection: lars-dns closes a connection that sends no
+// valid frame for -idle-timeout unless it holds a subscription; an agent that holds no
+// key keeps its connection with keepalive Hellos at a third of the idle timeout its
+// HelloReply gave. Before: the agent sent nothing, and was closed and reconnected once
+// an idle timeout.
+func TestAgentKeepaliveHoldsIdleConnection(t *testing.T) {
+	requireHostile(t)
+	r := agentNewRig(t)
+	r.startDNS("-idle-timeout", "600ms")
+	r.startAgent()
+	idle := `lars_dns_connections_closed_total{cause="idle"}`
+	proctest.Eventually(t, agentWithin, "ten keepalives, or an idle close", func() (bool, string) {
+		hellos := agentMetricSum(r.admin, "lars_agent_route_service_hellos_sent_total")
+		closed := agentMetricSum(r.dnsAdmin, idle)
+		return hellos >= 10 || closed >= 1, fmt.Sprintf("%.0f Hellos sent, %.0f idle closes", hellos, closed)
+	})
+	closed, connects := agentMetricSum(r.dnsAdmin, idle), agentMetricSum(r.admin, "lars_agent_route_service_connects_total")
+	t.Logf("idle timeout 600 ms: %.0f Hellos sent, %.0f idle closes, %.0f connections",
+		agentMetricSum(r.admin, "lars_agent_route_service_hellos_sent_total"), closed, connects)
+	if closed != 0 || connects != 1 {
+		t.Fatalf("lars-dns closed the idle agent %.0f times (%.0f connections); want the keepalives to hold one", closed, connects)
+	}
+	if peer := agentMetricSum(r.admin, `lars_agent_route_service_peer{kind="ours"}`); peer != 1 {
+		t.Fatalf("the agent does not see lars-dns as a peer that answers the Hello (%.0f)", peer)
+	}
+	real := r.dialUDP("")
+	r.waitHost(real, "10.0.0.1:9000")
+	r.changeReachesAgent(real)
 }

@@ -20,9 +20,8 @@ const (
 	DefaultMaxBackoff   = 2 * time.Second
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultFlushTimeout = 2 * time.Second
-	// DefaultIdleTimeout closes a connection silent for 10 minutes: an agent reports
-	// every few seconds while its callers call, and reconnects when it has something to
-	// report after a quiet spell.
+	// DefaultIdleTimeout closes a connection that sent no report within 10 minutes of
+	// connecting: an agent reports every few seconds while its callers call.
 	DefaultIdleTimeout = 10 * time.Minute
 	// lars-reporter's retention defaults: a ServerCallStatus row not updated for 7
 	// days is of a host or an agent gone; RouteHistory keeps 90 days and at most 10,000
@@ -71,10 +70,11 @@ type Config struct {
 	// MaxConns bounds the open agent connections; more are closed at once and counted.
 	// Default 65536.
 	MaxConns int
-	// IdleTimeout closes a connection that sent no valid frame for that long, counted
-	// (a silent connection holds a descriptor and a slot of MaxConns); at MaxConns, a
-	// new connection closes the one silent longest, if silent for a quarter of it.
-	// Default 10m; negative: never.
+	// IdleTimeout closes a connection that sent no valid frame within that long of
+	// connecting, counted (a silent connection holds a descriptor and a slot of
+	// MaxConns); one that has reported is kept however quiet. At MaxConns, a new
+	// connection closes the one silent longest (one that never reported first), if
+	// silent for a quarter of it. Default 10m; negative: never.
 	IdleTimeout time.Duration
 	// Retries is how many times a failed batch is tried again, with backoff, before
 	// its rows are put back in the queue (those that still fit and were not replaced

@@ -38,6 +38,8 @@ type conn struct {
 	// queue dropped because the connection held at least its share (it floods).
 	owner      owner
 	droppedOwn uint64
+	// reported is set by the first valid frame: the connection is then kept when silent.
+	reported bool
 
 	closeOnce sync.Once
 }
@@ -54,7 +56,8 @@ func (c *conn) close() {
 
 // readLoop queues the results of every frame until the connection fails or sends a
 // bad frame, and returns why. Each valid frame marks the connection active for the
-// idle deadline.
+// idle deadline, and the first one marks it to keep when silent: only a connection that
+// never sent a valid frame is closed for silence.
 func (c *conn) readLoop() error {
 	for {
 		id, body, err := c.sr.Next()
@@ -68,6 +71,12 @@ func (c *conn) readLoop() error {
 			return err
 		}
 		c.svc.server.Touch(c.nc) // a valid frame: the connection is not idle
+		if !c.reported {
+			// An agent: kept however quiet it falls, since it reports only while its
+			// callers call (at MaxConns it may still make room for a new connection).
+			c.reported = true
+			c.svc.server.Keep(c.nc)
+		}
 	}
 }
 

@@ -34,7 +34,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 			"(lars_reporter_dropped_rows_total{reason=\"unknown_key\"}); a key just given a host is dropped for at most this long plus one read. "+
 			"Until the first read succeeds every key is kept. 0: keep every key's reports")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", reportsvc.DefaultIdleTimeout,
-		"close a connection that sends no valid report for this long, counted as lars_reporter_connections_closed_total{cause=\"idle\"} (0: never); an agent reconnects when it next reports")
+		"close a connection that sends no valid report within this long of connecting, counted as lars_reporter_connections_closed_total{cause=\"idle\"} (0: never); one that has reported is kept however quiet")
 	fs.DurationVar(&o.statusRetention, "status-retention", reportsvc.DefaultStatusRetention,
 		"delete ServerCallStatus rows not updated for this long (their ts), every -retention-interval (0: keep them)")
 	fs.DurationVar(&o.historyRetention, "history-retention", reportsvc.DefaultHistoryRetention,

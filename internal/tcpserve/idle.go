@@ -49,8 +49,10 @@ func (s *Server) sweep() {
 	}
 }
 
-// keep reports whether KeepSilent keeps c. The caller holds s.mu.
-func (s *Server) keep(c *conn) bool { return s.KeepSilent != nil && s.KeepSilent(c) }
+// keep reports whether Keep marked c or KeepSilent keeps it. The caller holds s.mu.
+func (s *Server) keep(c *conn) bool {
+	return c.kept.Load() || (s.KeepSilent != nil && s.KeepSilent(c))
+}
 
 // evictSilent closes the connection silent longest, of those untouched for at least
 // one tick, preferring one KeepSilent does not keep, and reports whether it closed one.

@@ -160,3 +160,18 @@ func TestTouchDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Touch allocates %v times", n)
 	}
 }
+
+func TestKeptConnectionOutlivesSilence(t *testing.T) {
+	is := startIdleServer(t, 10)
+	keptClient, kept := is.dial(t)
+	silentClient, _ := is.dial(t)
+	is.Keep(kept)
+	for range quartersIdle {
+		is.sweep()
+	}
+	waitClosed(t, silentClient, "silent for four quarters")
+	stillOpen(t, keptClient, "marked by Keep")
+	if n := testing.AllocsPerRun(100, func() { is.Keep(kept) }); n != 0 {
+		t.Fatalf("Keep allocates %v times", n)
+	}
+}

@@ -3,10 +3,10 @@
 // long closed, and every connection closed and waited for at shutdown.
 //
 // A connection is active when its handler calls Touch (after each valid frame). With an
-// IdleTimeout, one not touched for that long is closed, unless KeepSilent keeps it; at
-// MaxConns, a new connection closes the one silent longest to make room (when one has
-// been silent for a quarter of IdleTimeout), else it is closed at once. Every close is
-// counted by cause.
+// IdleTimeout, one not touched for that long is closed, unless Keep marked it or
+// KeepSilent keeps it; at MaxConns, a new connection closes the one silent longest to
+// make room (when one has been silent for a quarter of IdleTimeout), else it is closed
+// at once. Every close is counted by cause.
 package tcpserve
 
 import (
@@ -58,10 +58,12 @@ type Server struct {
 	wg      sync.WaitGroup // Handle calls and the sweep goroutine
 }
 
-// conn is an accepted connection with the tick of its last Touch.
+// conn is an accepted connection with the tick of its last Touch, and whether Keep
+// marked it.
 type conn struct {
 	net.Conn
 	touched atomic.Int64
+	kept    atomic.Bool
 }
 
 // Touch marks nc, a connection as passed to Handle, active now. It neither allocates
@@ -71,6 +73,16 @@ func (s *Server) Touch(nc net.Conn) {
 		if t := s.tick.Load(); c.touched.Load() != t {
 			c.touched.Store(t)
 		}
+	}
+}
+
+// Keep marks nc, a connection as passed to Handle, as one to keep when it falls silent,
+// as KeepSilent would (e.g. once it has proved to be a real client); at MaxConns it is
+// evicted only when no other connection is silent enough. The mark stays for the
+// connection's life.
+func (s *Server) Keep(nc net.Conn) {
+	if c, ok := nc.(*conn); ok && !c.kept.Load() {
+		c.kept.Store(true)
 	}
 }
 

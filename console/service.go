@@ -57,7 +57,7 @@ func (s *Server) servicePage(w http.ResponseWriter, r *http.Request) {
 // renderService renders the page of k with status and errMsg; form, if not nil,
 // refills the forms with what the user typed.
 func (s *Server) renderService(w http.ResponseWriter, r *http.Request, status int, k lb.Key, errMsg string, form func(*serviceBody)) {
-	body, err := s.serviceBody(r, k)
+	body, err := s.serviceBody(r, k, true)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -84,8 +84,9 @@ func (s *Server) hostsPage(r *http.Request) (offset, size int, err error) {
 
 // serviceBody reads the data of k's page: the hosts of the page r asks for (every host
 // and status row of k is read, through the key's index, to order them), the newest
-// changes with their host lists cut.
-func (s *Server) serviceBody(r *http.Request, k lb.Key) (*serviceBody, error) {
+// changes with their host lists cut; count counts the cuts (the page does, its chart
+// does not).
+func (s *Server) serviceBody(r *http.Request, k lb.Key, count bool) (*serviceBody, error) {
 	ctx := r.Context()
 	offset, size, err := s.hostsPage(r)
 	if err != nil || r.Method != http.MethodGet { // after a write, the first page
@@ -110,18 +111,23 @@ func (s *Server) serviceBody(r *http.Request, k lb.Key) (*serviceBody, error) {
 	}
 	all := hostStatuses(routes[k], statuses)
 	shown := all[min(offset, len(all)):min(offset+size, len(all))]
+	callersCut := 0
 	for i := range shown {
-		s.metrics.cutIf(shown[i].limitCallers(maxCallersShown), cutCallers)
+		if shown[i].limitCallers(maxCallersShown) {
+			callersCut++
+		}
 	}
-	s.metrics.cutIf(len(shown) < len(all), cutHosts)
-	s.countHistoryCut(history)
+	if count {
+		s.metrics.cut[cutCallers].Add(callersCut)
+		s.metrics.cutIf(len(shown) < len(all), cutHosts)
+		s.metrics.cutIf(len(routes[k]) > maxFormHosts, cutReplaceForm)
+		s.countHistoryCut(history)
+	}
 	b := &serviceBody{Key: k, ModName: names.Mod[k.Modid], CmdName: names.Cmd[k.Cmdid],
 		Hosts: shown, InRoute: len(routes[k]), HasStatus: len(statuses) > 0,
 		History: history, Now: s.now()}
 	b.Pager = offsetPager("hosts", serviceURL(k), url.Values{"n": r.URL.Query()["n"]}, "from", offset, len(shown), size, len(all))
-	b.ListTooLong = len(routes[k]) > maxFormHosts
-	s.metrics.cutIf(b.ListTooLong, cutReplaceForm)
-	if !b.ListTooLong {
+	if b.ListTooLong = len(routes[k]) > maxFormHosts; !b.ListTooLong {
 		for _, h := range routes[k] {
 			b.List += store.FormatHost(h) + "\n"
 		}
@@ -136,7 +142,7 @@ func (s *Server) serviceChart(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	body, err := s.serviceBody(r, k)
+	body, err := s.serviceBody(r, k, false)
 	if err != nil {
 		s.log.Error("route store error", "path", r.URL.Path, "err", err)
 		http.Error(w, "the route store failed", http.StatusServiceUnavailable)

@@ -31,11 +31,11 @@ type reportLedger struct {
 
 // reportLedger reads the agent's and lars-reporter's counters.
 func (s *system) reportLedger() (reportLedger, error) {
-	a, err := scrape(s.admin)
+	a, err := proctest.Scrape(s.admin)
 	if err != nil {
 		return reportLedger{}, err
 	}
-	r, err := scrape(s.repAdmin)
+	r, err := proctest.Scrape(s.repAdmin)
 	if err != nil {
 		return reportLedger{}, err
 	}
@@ -134,7 +134,7 @@ type agentRequests struct {
 // agentRequests reads the agent's request counters, failing the test if it cannot.
 func (s *system) agentRequests() agentRequests {
 	s.t.Helper()
-	a, err := scrape(s.admin)
+	a, err := proctest.Scrape(s.admin)
 	if err != nil {
 		s.t.Fatalf("agent metrics: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/larsgo/lars/internal/proctest"
 )
 
 // proc is one process of the system the soak samples.
@@ -25,7 +27,7 @@ type sample struct {
 
 // takeSample reads p's figures.
 func takeSample(p proc) (sample, error) {
-	m, err := scrape(p.admin)
+	m, err := proctest.Scrape(p.admin)
 	if err != nil {
 		return sample{}, fmt.Errorf("%s: %w", p.name, err)
 	}

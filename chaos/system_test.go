@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -170,7 +169,7 @@ func (s *system) metric(name string) float64 { return metricAt(s.admin, name) }
 // on the admin endpoint at addr (every label of one metric, say); -1 when it cannot be
 // read.
 func metricSum(addr, prefix string) float64 {
-	series, err := scrape(addr)
+	series, err := proctest.Scrape(addr)
 	if err != nil {
 		return -1
 	}
@@ -186,7 +185,7 @@ func metricSum(addr, prefix string) float64 {
 // metricAt returns the value of the series name (with its labels, if any) on the admin
 // endpoint at addr; -1 when there is none or it cannot be read.
 func metricAt(addr, name string) float64 {
-	series, err := scrape(addr)
+	series, err := proctest.Scrape(addr)
 	if err != nil {
 		return -1
 	}
@@ -226,35 +225,6 @@ func (s *system) larsctlPorts() string {
 // httpClient bounds every request the tests make to an admin endpoint, generously: a
 // process of a busy machine may answer seconds late.
 var httpClient = &http.Client{Timeout: eventLimit}
-
-// scrape returns the series of the admin endpoint at addr's /metrics, by name with
-// labels as written (`lars_agent_drops_total{reason="bad_frame"}`).
-func scrape(addr string) (map[string]float64, error) {
-	resp, err := httpClient.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	series := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			series[line[:i]] = v
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read %s/metrics: %w", addr, err)
-	}
-	return series, nil
-}
 
 // getJSON decodes the JSON document at url into v.
 func getJSON(url string, v any) error {

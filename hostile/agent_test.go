@@ -1,7 +1,6 @@
 package hostile
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -132,36 +131,10 @@ func agentKnownFlags(t *testing.T, bin string, args []string) []string {
 	return kept
 }
 
-// agentScrape reads the Prometheus text of the admin endpoint at addr: series (with
-// labels) to value.
-func agentScrape(addr string) (map[string]float64, error) {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out, sc.Err()
-}
-
 // agentMetricSum returns the sum of the series at addr whose name (with labels) starts
 // with prefix, or -1 if the endpoint cannot be read.
 func agentMetricSum(addr, prefix string) float64 {
-	series, err := agentScrape(addr)
+	series, err := proctest.Scrape(addr)
 	if err != nil {
 		return -1
 	}

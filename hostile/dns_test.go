@@ -1,11 +1,9 @@
 package hostile
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -140,26 +138,15 @@ func (r *dnsRig) changeReachesAgent() {
 // metric returns lars-dns's series name (with its labels), or -1 when it has none.
 func (r *dnsRig) metric(name string) float64 {
 	r.t.Helper()
-	resp, err := dnsHTTP.Get("http://" + r.admin + "/metrics")
+	series, err := proctest.Scrape(r.admin)
 	if err != nil {
-		r.t.Fatalf("lars-dns /metrics: %v", err)
+		r.t.Fatalf("lars-dns: %v", err)
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				r.t.Fatalf("lars-dns /metrics: %s: %v", sc.Text(), err)
-			}
-			return f
-		}
+	if v, ok := series[name]; ok {
+		return v
 	}
 	return -1
 }
-
-// dnsHTTP bounds the probes' requests to an admin endpoint.
-var dnsHTTP = &http.Client{Timeout: dnsWithin}
 
 // rss returns lars-dns's resident set size (VmRSS).
 func (r *dnsRig) rss() int64 {

@@ -1,14 +1,11 @@
 package hostile
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,31 +106,21 @@ func reporterKnownFlags(t *testing.T, bin string, args []string) []string {
 	return out
 }
 
-// reporterMetricLine matches one sample of the Prometheus text format.
-var reporterMetricLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) ([0-9.eE+-]+)$`)
-
-// reporterMetrics returns lars-reporter's samples by name (labels included).
+// metrics returns lars-reporter's samples by name (labels included).
 func (s *reporterSetup) metrics(t *testing.T) map[string]float64 {
 	t.Helper()
-	return reporterScrape(t, "http://"+s.admin+"/metrics")
+	return reporterScrape(t, s.admin)
 }
 
-func reporterScrape(t *testing.T, url string) map[string]float64 {
+// reporterScrape returns the samples of the admin endpoint at addr, failing the test
+// when it cannot be read.
+func reporterScrape(t *testing.T, addr string) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(url)
+	series, err := proctest.Scrape(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	m := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if g := reporterMetricLine.FindStringSubmatch(sc.Text()); g != nil {
-			v, _ := strconv.ParseFloat(g[2], 64)
-			m[g[1]] = v
-		}
-	}
-	return m
+	return series
 }
 
 // reporterSettled reports whether every result lars-reporter read was written,
@@ -297,7 +284,7 @@ func TestReporterFloodCannotPushOutAnAgent(t *testing.T) {
 	s.simulate(t, 20)
 	var agentSent float64
 	proctest.Eventually(t, reporterWithin, "the agent's report read", func() (bool, string) {
-		agentSent = reporterScrape(t, "http://"+s.agentAdmin+"/metrics")["lars_agent_report_service_sent_total"]
+		agentSent = reporterScrape(t, s.agentAdmin)["lars_agent_report_service_sent_total"]
 		got := s.metrics(t)["lars_reporter_results_total"]
 		return agentSent >= 1 && got >= before+agentSent, fmt.Sprintf("agent sent %.0f, reporter read %.0f", agentSent, got)
 	})

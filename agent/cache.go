@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,18 +104,30 @@ func LoadCache(path string) (map[lb.Key][]lb.Host, error) {
 	return decodeCache(data, path)
 }
 
-// WriteCache writes routes to the route cache at path atomically: a temporary file in
-// the same folder, written and synced, renamed over path, and the folder synced, so a
-// crash leaves either the old cache or the new one, never a mix.
-func WriteCache(path string, routes map[lb.Key][]lb.Host) error {
+// Modes of the route cache, whatever the umask: the routes are the operators' and the
+// services', not every local user's.
+const (
+	// CacheFileMode is the default: the owner alone reads and writes.
+	CacheFileMode fs.FileMode = 0o600
+	// CacheGroupFileMode lets the file's group read it too (Config.CacheGroupReadable).
+	CacheGroupFileMode fs.FileMode = 0o640
+)
+
+// WriteCache writes routes to the route cache at path atomically, with exactly mode: a
+// temporary file in the same folder, written and synced, renamed over path, and the
+// folder synced, so a crash leaves either the old cache or the new one, never a mix.
+func WriteCache(path string, routes map[lb.Key][]lb.Host, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("cannot write route cache: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	err = tmp.Chmod(mode)
 	w := bufio.NewWriter(tmp)
-	_, err = w.Write(encodeCache(routes))
+	if err == nil {
+		_, err = w.Write(encodeCache(routes))
+	}
 	if err == nil {
 		err = w.Flush()
 	}

@@ -66,7 +66,7 @@ func TestRouteCacheServesWhileRouteServiceDown(t *testing.T) {
 // removed.
 func TestRouteCacheReplacedByFreshRoutes(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "routes.cache")
-	if err := agent.WriteCache(cache, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {h1}, {Modid: 2, Cmdid: 2}: {h3}}); err != nil {
+	if err := agent.WriteCache(cache, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {h1}, {Modid: 2, Cmdid: 2}: {h3}}, agent.CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
 	dns := larstest.NewRouteService(t)

@@ -53,7 +53,7 @@ func (a *Agent) writeCacheIfChanged() {
 		return
 	}
 	routes := tableRoutes(a.table)
-	if err := WriteCache(a.cfg.CacheFile, routes); err != nil {
+	if err := WriteCache(a.cfg.CacheFile, routes, a.cfg.cacheMode()); err != nil {
 		a.cacheErrors.Add(1)
 		a.log.Warn("cannot write the route cache", "err", err)
 		return

@@ -26,7 +26,7 @@ func cacheRoutes() map[lb.Key][]lb.Host {
 func TestCacheRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "routes.cache")
 	want := cacheRoutes()
-	if err := WriteCache(path, want); err != nil {
+	if err := WriteCache(path, want, CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadCache(path)
@@ -51,7 +51,7 @@ func TestCacheRoundTrip(t *testing.T) {
 		t.Fatalf("encoding depends on order:\n%s\n%s", a, b)
 	}
 	// An empty table is a valid cache too.
-	if err := WriteCache(path, nil); err != nil {
+	if err := WriteCache(path, nil, CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := LoadCache(path); err != nil || len(got) != 0 {
@@ -62,11 +62,11 @@ func TestCacheRoundTrip(t *testing.T) {
 func TestCacheReplacedAtomically(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "routes.cache")
-	if err := WriteCache(path, cacheRoutes()); err != nil {
+	if err := WriteCache(path, cacheRoutes(), CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
 	newer := map[lb.Key][]lb.Host{{Modid: 3, Cmdid: 3}: {{IP: 3, Port: 3}}}
-	if err := WriteCache(path, newer); err != nil {
+	if err := WriteCache(path, newer, CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := LoadCache(path); err != nil || !reflect.DeepEqual(got, newer) {
@@ -77,7 +77,7 @@ func TestCacheReplacedAtomically(t *testing.T) {
 		t.Fatalf("files left in the cache's folder: %v", entries)
 	}
 	// A write that cannot happen leaves the old cache as it was.
-	if err := WriteCache(filepath.Join(dir, "missing", "routes.cache"), newer); err == nil {
+	if err := WriteCache(filepath.Join(dir, "missing", "routes.cache"), newer, CacheFileMode); err == nil {
 		t.Fatal("write into a missing folder succeeded")
 	}
 	if got, err := LoadCache(path); err != nil || !reflect.DeepEqual(got, newer) {

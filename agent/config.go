@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -84,6 +85,9 @@ type Config struct {
 	CacheFile string
 	// CacheInterval is how often, at most, the route cache is written. Default 5s.
 	CacheInterval time.Duration
+	// CacheGroupReadable writes the route cache readable by its group (0640) instead
+	// of its owner only (0600).
+	CacheGroupReadable bool
 	// ReportService is the Lars report service's TCP address. Empty: no report
 	// service; the statistics are on the admin endpoint only.
 	ReportService string
@@ -235,4 +239,12 @@ func SplitAddrs(list string) ([]string, error) {
 		addrs = append(addrs, a)
 	}
 	return addrs, nil
+}
+
+// cacheMode is the mode the route cache is written with.
+func (c *Config) cacheMode() fs.FileMode {
+	if c.CacheGroupReadable {
+		return CacheGroupFileMode
+	}
+	return CacheFileMode
 }

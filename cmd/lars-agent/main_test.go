@@ -360,3 +360,21 @@ func TestUnknownKeyFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupReadableFlag: -group-readable makes the route cache 0640; without it the
+// agent writes it 0600.
+func TestGroupReadableFlag(t *testing.T) {
+	for args, want := range map[string]bool{"": false, "-group-readable": true} {
+		o, fs, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		cfg, _, err := buildConfig(o, fs, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if cfg.CacheGroupReadable != want {
+			t.Errorf("%q: CacheGroupReadable %v, want %v", args, cfg.CacheGroupReadable, want)
+		}
+	}
+}

@@ -36,6 +36,7 @@ const defaultShutdownLimit = 2 * time.Second
 type options struct {
 	config, routes, listen, ports, dns, cache, reporter, admin, wait string
 	sockets, batch, maxKeys                                          int
+	cacheGroupReadable                                               bool
 	shutdownLimit                                                    time.Duration
 	log                                                              cli.LogFlags
 	policies                                                         policyFlags
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.IntVar(&o.batch, "batch", 0, "datagrams per recvmmsg/sendmmsg call (default 64)")
 	fs.StringVar(&o.wait, "wait", batchio.WaitBlocking.String(), "how serving goroutines wait for datagrams: block (each blocks its own thread in recvmmsg, woken by the kernel: lowest tail latency; GOMAXPROCS is raised to the sockets served + 1 unless the GOMAXPROCS variable is set) or poll (Go's netpoller: no thread held while idle)")
 	fs.StringVar(&o.cache, "cache", "", "route cache FILE: the routes from the route service, written atomically when they change (at most every 5s) and at shutdown, served at start until fresh ones arrive (default [dnsserver] cache of -config, else none)")
+	fs.BoolVar(&o.cacheGroupReadable, "group-readable", false, "write the route cache readable by its group (mode 0640) instead of its owner only (0600)")
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
@@ -127,6 +129,7 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 	if set["cache"] {
 		cfg.CacheFile = o.cache
 	}
+	cfg.CacheGroupReadable = o.cacheGroupReadable
 	if cfg.CacheFile != "" && cfg.RoutesFile != "" {
 		return cfg, nil, fmt.Errorf("-cache %q: a route cache is for routes from the route service, not with -routes", cfg.CacheFile)
 	}

@@ -28,6 +28,7 @@ type options struct {
 	config, listen, db, token string
 	admin                     string
 	pageRows, maxPageRows     int
+	groupReadable             bool
 	log                       cli.LogFlags
 }
 
@@ -37,6 +38,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "config", "", "Lars conf file (lars_dns.conf): its [mysql] section names the route store unless -db is given")
 	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
+	fs.BoolVar(&o.groupReadable, "group-readable", false, "create a missing SQLite store readable by its group (mode 0640) instead of its owner only (0600)")
 	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console; an address other than loopback needs a token")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
 	fs.IntVar(&o.pageRows, "page-rows", console.DefaultPageRows, "rows a page of a list (services, hosts, changes, names) shows")
@@ -61,6 +63,7 @@ type settings struct {
 	dsn, listen, token    string
 	admin                 string // "" for none
 	pageRows, maxPageRows int
+	groupReadable         bool
 	logger                *slog.Logger
 }
 
@@ -73,7 +76,8 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	s := &settings{dsn: o.db, listen: o.listen, token: o.token, pageRows: o.pageRows, maxPageRows: o.maxPageRows, admin: o.admin, logger: logger}
+	s := &settings{dsn: o.db, listen: o.listen, token: o.token, pageRows: o.pageRows, maxPageRows: o.maxPageRows, admin: o.admin,
+		groupReadable: o.groupReadable, logger: logger}
 	if s.pageRows < 1 || s.maxPageRows < s.pageRows {
 		return nil, fmt.Errorf("-page-rows %d and -max-page-rows %d: want 1 <= page-rows <= max-page-rows", s.pageRows, s.maxPageRows)
 	}

@@ -170,3 +170,21 @@ func TestServesAndStops(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupReadableFlag: -group-readable reaches the settings the store is opened with
+// (store.GroupReadable: a new SQLite file 0640 instead of 0600).
+func TestGroupReadableFlag(t *testing.T) {
+	for args, want := range map[string]bool{"": false, "-group-readable": true} {
+		o, fs, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := buildSettings(o, fs, func(string) string { return "" }, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if s.groupReadable != want {
+			t.Errorf("%q: group readable %v, want %v", args, s.groupReadable, want)
+		}
+	}
+}

@@ -46,7 +46,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer, signals <-
 func serve(s *settings, signals <-chan os.Signal) int {
 	log := s.logger
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
-	db, err := store.Open(ctx, s.dsn)
+	db, err := store.Open(ctx, s.dsn, store.GroupReadable(s.groupReadable))
 	cancel()
 	if err != nil {
 		log.Error("cannot open the route store", "err", err)

@@ -11,7 +11,7 @@ import (
 // closed and counted, while one that has reported stays open however quiet it falls
 // (an agent reports only while its callers call) and its next report is still taken.
 func TestSilentConnectionsClosed(t *testing.T) {
-	svc := startService(t, nopStore{}, Config{IdleTimeout: 400 * time.Millisecond})
+	svc := startService(t, nopStore{}, Config{IdleTimeout: time.Second}) // a stall under a second cannot close quiet before its report
 	silent, quiet := dial(t, svc.Service), dial(t, svc.Service)
 	quiet.report(1, 1, caller1, tsReport, result{ip1, 80, 1, 0, false})
 	waitUntil(t, settle, "the report read", func() bool { return svc.Stats().Frames == 1 })

@@ -11,7 +11,7 @@ import (
 // sends nothing, and one that sent only a Hello, are closed (counted), while one that
 // pulled a key and then waits for pushes (a Lars agent) is kept and still pushed to.
 func TestSilentConnectionClosedSubscribedKept(t *testing.T) {
-	svc := emptyService(t, Config{IdleTimeout: 200 * time.Millisecond})
+	svc := emptyService(t, Config{IdleTimeout: time.Second}) // a stall under a second cannot close a connection before its first frame
 	subscribed, silent, hello := dial(t, svc), dial(t, svc), dial(t, svc)
 	subscribed.pull(1, 1)
 	subscribed.next(pushWithin)
@@ -53,7 +53,7 @@ func TestSilentConnectionsEvictedAtMaxConns(t *testing.T) {
 		t.Fatalf("stats %+v: want 1 refused, 0 evicted", st)
 	}
 
-	svc = emptyService(t, Config{MaxConns: 2, IdleTimeout: 200 * time.Millisecond})
+	svc = emptyService(t, Config{MaxConns: 2, IdleTimeout: time.Second})
 	a, b = dial(t, svc), dial(t, svc)
 	a.pull(1, 1) // subscribed: kept from idle closes, evicted only for want of others
 	b.pull(1, 1)

@@ -116,3 +116,6 @@ func sortHosts(hosts []api.Host) {
 		return cmp.Or(cmp.Compare(uint32(a.IP), uint32(b.IP)), cmp.Compare(a.Port, b.Port))
 	})
 }
+
+// init adds tls to the command table in run.go.
+func init() { commands = append(commands, tlsCmd) }

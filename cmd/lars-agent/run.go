@@ -18,6 +18,8 @@ import (
 	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/httpguard"
+	"github.com/larsgo/lars/internal/secretsrc"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -35,12 +37,15 @@ const defaultShutdownLimit = 2 * time.Second
 // options are the command-line flags.
 type options struct {
 	config, routes, listen, ports, dns, cache, reporter, admin, wait string
+	allowedHosts, adminTokenFile                                     string
 	sockets, batch, maxKeys                                          int
 	cacheGroupReadable                                               bool
 	shutdownLimit                                                    time.Duration
 	log                                                              cli.LogFlags
 	policies                                                         policyFlags
 	unknownKeys                                                      unknownKeyFlags
+	// adminOpts guard the admin endpoint: -allowed-hosts, -admin-token-file.
+	adminOpts admin.Options
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -58,7 +63,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.BoolVar(&o.cacheGroupReadable, "group-readable", false, "write the route cache readable by its group (mode 0640) instead of its owner only (0600)")
 	fs.StringVar(&o.dns, "dns", "", "route service HOST:PORT, or a comma-separated list tried in order, failing over to the next (default [dnsserver] of -config, else "+agent.DefaultRouteService+"); unused with -routes")
 	fs.StringVar(&o.reporter, "reporter", "", "report service HOST:PORT (default [reporter] of -config, else none)")
-	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	fs.StringVar(&o.admin, "admin", "", "admin HTTP address for /metrics, /routes, /healthz, /debug/pprof/ (default off; :PORT binds loopback; keep it there or give -admin-token-file)")
+	fs.StringVar(&o.allowedHosts, "allowed-hosts", "", "comma-separated host `names` the admin endpoint answers besides loopback names and its -admin address (any other Host header: 421, which defeats DNS rebinding)")
+	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`FILE` whose first line (at least 16 characters) is a bearer token every admin request needs (Authorization: Bearer TOKEN)")
 	fs.IntVar(&o.maxKeys, "max-keys", 0, fmt.Sprintf("most keys the agent creates on demand for get_host and get_route of keys it does not know; beyond it such requests are answered RET_NOEXIST and counted (default [loadbalance] max_keys of -config, else %d)", lb.DefaultMaxKeys))
 	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
 	o.policies.register(fs)
@@ -146,8 +153,19 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 			return cfg, nil, err
 		}
 	}
+	if o.adminOpts.AllowedHosts, err = httpguard.ParseHosts(o.allowedHosts); err != nil {
+		return cfg, nil, fmt.Errorf("-allowed-hosts: %w", err)
+	}
+	if o.adminTokenFile != "" {
+		if o.adminOpts.Token, err = secretsrc.Token("-admin-token-file", o.adminTokenFile, minAdminToken); err != nil {
+			return cfg, nil, err
+		}
+	}
 	return cfg, logger, nil
 }
+
+// minAdminToken is the shortest token -admin-token-file takes.
+const minAdminToken = 16
 
 func parsePorts(s string) ([]int, error) {
 	var ports []int
@@ -190,7 +208,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	}
 	var adm *admin.Server
 	if o.admin != "" {
-		if adm, err = admin.Start(o.admin, a.AdminHandler(), log); err != nil {
+		if adm, err = admin.Start(o.admin, a.AdminHandler(), log, o.adminOpts); err != nil {
 			a.Close()
 			fmt.Fprintf(stderr, "lars-agent: %v\n", err)
 			return exitUsage

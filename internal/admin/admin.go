@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/larsgo/lars/internal/httpguard"
 	"github.com/larsgo/lars/pprof"
 )
 
@@ -72,22 +75,79 @@ func Bool(b bool) uint64 {
 
 // Server is a running admin endpoint.
 type Server struct {
-	srv *http.Server
-	ln  net.Listener
+	srv   *http.Server
+	ln    net.Listener
+	guard *httpguard.Guard
 }
 
-// Start listens on addr and serves handler there until Shutdown.
-func Start(addr string, handler http.Handler, logger *slog.Logger) (*Server, error) {
+// Options guard an admin endpoint.
+type Options struct {
+	// AllowedHosts are the Host names answered besides loopback names and the
+	// endpoint's own address (httpguard.ParseHosts): -allowed-hosts.
+	AllowedHosts []string
+	// Token, if not empty, is the bearer token every request needs:
+	// -admin-token-file.
+	Token string
+}
+
+// Bounds of the admin endpoint: a few clients (a scraper, an operator), small
+// requests, but CPU profiles and traces that take their ?seconds= to answer.
+const (
+	maxBodyBytes = 64 << 10
+	maxConns     = 64
+	writeTimeout = 10 * time.Minute
+)
+
+// Start listens on addr and serves handler there until Shutdown, behind the checks of
+// httpguard: only the Host names of opts and loopback, the token of opts, bounded
+// requests and connections. An address without a host (":6060") binds loopback.
+// /metrics gets the guard's counters (lars_admin_http_refused_total{cause} ...) and
+// /debug/pprof/cmdline shows the command line with its secrets redacted.
+func Start(addr string, handler http.Handler, logger *slog.Logger, opts Options) (*Server, error) {
+	addr = LoopbackDefault(addr)
+	g, err := httpguard.New(httpguard.Config{Prefix: "lars_admin_http", Listen: addr, AllowedHosts: opts.AllowedHosts, Token: opts.Token,
+		Limits: httpguard.Limits{MaxBodyBytes: maxBodyBytes, MaxConns: maxConns, WriteTimeout: writeTimeout}})
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on admin address: %w", err)
 	}
-	s := &Server{srv: &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}, ln: ln}
-	go s.srv.Serve(ln)
+	s := &Server{srv: g.Server(withGuardPages(handler, g)), ln: g.Listener(ln), guard: g}
+	go s.srv.Serve(s.ln)
 	if logger != nil {
-		logger.Info("admin endpoint", "addr", ln.Addr().String())
+		logger.Info("admin endpoint", "addr", ln.Addr().String(), "token", opts.Token != "")
 	}
 	return s, nil
+}
+
+// LoopbackDefault returns addr with an empty host (":6060") made 127.0.0.1: the admin
+// endpoint binds loopback unless an address says otherwise.
+func LoopbackDefault(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// withGuardPages returns h with the guard's counters after /metrics and the redacted
+// command line at /debug/pprof/cmdline.
+func withGuardPages(h http.Handler, g *httpguard.Guard) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/debug/pprof/cmdline":
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, strings.Join(RedactArgs(os.Args), "\x00"))
+		case "/metrics":
+			h.ServeHTTP(w, r)
+			g.WriteMetrics(w)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // Addr is the address the endpoint listens on.

@@ -50,7 +50,7 @@ func TestMux(t *testing.T) {
 }
 
 func TestStartAndShutdown(t *testing.T) {
-	s, err := Start("127.0.0.1:0", Mux(Handlers{}), nil)
+	s, err := Start("127.0.0.1:0", Mux(Handlers{}), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestStartAndShutdown(t *testing.T) {
 	if _, err := http.Get("http://" + s.Addr().String() + "/healthz"); err == nil {
 		t.Fatal("still serving after Shutdown")
 	}
-	if _, err := Start(s.Addr().String()+"0", Mux(Handlers{}), nil); err == nil {
+	if _, err := Start(s.Addr().String()+"0", Mux(Handlers{}), nil, Options{}); err == nil {
 		t.Fatal("Start on a bad address succeeded")
 	}
 }

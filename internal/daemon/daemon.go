@@ -36,6 +36,8 @@ type Settings struct {
 	// GroupReadable creates a missing SQLite store readable by its group (0640), not
 	// its owner only (0600).
 	GroupReadable bool
+	// AdminOptions guard the admin endpoint: the Host names it answers, its token.
+	AdminOptions admin.Options
 
 	// startLog is what resolving the flags found worth saying, logged by Main at start
 	// (not at parse time, where stderr carries only the one-line usage errors).
@@ -88,7 +90,7 @@ func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Servic
 	}
 	var adm *admin.Server
 	if s.Admin != "" {
-		if adm, err = admin.Start(s.Admin, svc.AdminHandler(), log); err != nil {
+		if adm, err = admin.Start(s.Admin, svc.AdminHandler(), log, s.AdminOptions); err != nil {
 			log.Error(err.Error())
 			return cli.ExitUsage
 		}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/httpguard"
 	"github.com/larsgo/lars/internal/larsconf"
+	"github.com/larsgo/lars/internal/secretsrc"
 	"github.com/larsgo/lars/store"
 )
 
@@ -17,14 +20,21 @@ import (
 const DefaultDB = "sqlite:lars.db"
 
 // Flags are the flags every control-plane daemon has: -config (a Lars conf file),
-// -listen, -db, -group-readable, -max-conns, -admin, -shutdown-limit and the log flags.
+// -listen, -db, -db-file, -group-readable, -max-conns, -admin, -allowed-hosts,
+// -admin-token-file, -shutdown-limit and the log flags.
 type Flags struct {
-	Config, Listen, DB, Admin string
-	GroupReadable             bool
-	MaxConns                  int
-	ShutdownLimit             time.Duration
-	Log                       cli.LogFlags
+	Config, Listen, DB, DBFile, Admin string
+	AllowedHosts, AdminTokenFile      string
+	GroupReadable                     bool
+	MaxConns                          int
+	ShutdownLimit                     time.Duration
+	Log                               cli.LogFlags
+	// Getenv reads $LARS_DB (default os.Getenv).
+	Getenv func(string) string
 }
+
+// minAdminToken is the shortest token -admin-token-file takes.
+const minAdminToken = 16
 
 // Register declares the flags on fs. conf names the Lars conf file and the sections it
 // reads, listen, maxConns and stopLimit are the service's defaults, listenHelp says
@@ -32,10 +42,13 @@ type Flags struct {
 func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxConns int, stopLimit time.Duration) {
 	fs.StringVar(&f.Config, "config", "", conf+"; flags given on the command line override it")
 	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (keep it on loopback or a trusted network: the protocol has no authentication)")
-	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
+	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns"+secretsrc.DBHelp)
+	fs.StringVar(&f.DBFile, "db-file", "", "`FILE` whose first line is the store's DSN, in place of -db (default: -config's [mysql], else $"+secretsrc.EnvDB+", else the -db default)")
 	fs.BoolVar(&f.GroupReadable, "group-readable", false, "create a missing SQLite store readable by its group (mode 0640) instead of its owner only (0600)")
 	fs.IntVar(&f.MaxConns, "max-conns", maxConns, "most agent connections open at once; at the limit a new one replaces the longest silent one, or is closed, and counted (default: what the open-file limit, raised at start to its hard limit, allows, at most the value shown)")
-	fs.StringVar(&f.Admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
+	fs.StringVar(&f.Admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; :PORT binds loopback; keep it there or give -admin-token-file)")
+	fs.StringVar(&f.AllowedHosts, "allowed-hosts", "", "comma-separated host `names` the admin endpoint answers besides loopback names and its -admin address (any other Host header: 421, which defeats DNS rebinding)")
+	fs.StringVar(&f.AdminTokenFile, "admin-token-file", "", "`FILE` whose first line (at least 16 characters) is a bearer token every admin request needs (Authorization: Bearer TOKEN)")
 	fs.DurationVar(&f.ShutdownLimit, "shutdown-limit", stopLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the service to finish and close; past it the service exits 1")
 	f.Log.Register(fs)
 }
@@ -61,7 +74,7 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 	if f.ShutdownLimit <= 0 {
 		return nil, fmt.Errorf("invalid -shutdown-limit %v: must be positive", f.ShutdownLimit)
 	}
-	r := &Resolved{Settings: Settings{DSN: f.DB, GroupReadable: f.GroupReadable, Admin: f.Admin, Logger: logger, StopLimit: f.ShutdownLimit}, Listen: f.Listen,
+	r := &Resolved{Settings: Settings{GroupReadable: f.GroupReadable, Admin: f.Admin, Logger: logger, StopLimit: f.ShutdownLimit}, Listen: f.Listen,
 		MaxConns: f.MaxConns, Set: map[string]bool{}}
 	fs.Visit(func(fl *flag.Flag) { r.Set[fl.Name] = true })
 	if f.Config != "" {
@@ -71,12 +84,12 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 		if addr, ok := r.Conf.ListenAddr(); ok && !r.Set["listen"] {
 			r.Listen = addr
 		}
-		if dsn, ok := r.Conf.DSN(); ok && !r.Set["db"] {
-			r.DSN = dsn
-		}
 		if r.Conf.Reactor.MaxConn > 0 && !r.Set["max-conns"] {
 			r.MaxConns = r.Conf.Reactor.MaxConn
 		}
+	}
+	if err := f.resolveSecrets(r); err != nil {
+		return nil, err
 	}
 	if err := cli.CheckHostPort("-listen", r.Listen, true); err != nil {
 		return nil, err
@@ -94,6 +107,31 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 	}
 	r.fitMaxConns(r.Set["max-conns"] || (r.Conf != nil && r.Conf.Reactor.MaxConn > 0))
 	return r, nil
+}
+
+// resolveSecrets sets the DSN (-db, -db-file, the conf file, $LARS_DB, the default)
+// and the admin endpoint's options (-allowed-hosts, -admin-token-file).
+func (f *Flags) resolveSecrets(r *Resolved) error {
+	src := secretsrc.DB{Flag: f.DB, FlagSet: r.Set["db"], DBFile: f.DBFile, Getenv: f.Getenv}
+	if src.Getenv == nil {
+		src.Getenv = os.Getenv
+	}
+	if r.Conf != nil {
+		src.Conf, src.ConfOK = r.Conf.DSN()
+	}
+	var err error
+	if r.DSN, _, err = src.DSN(); err != nil {
+		return err
+	}
+	if r.AdminOptions.AllowedHosts, err = httpguard.ParseHosts(f.AllowedHosts); err != nil {
+		return fmt.Errorf("-allowed-hosts: %w", err)
+	}
+	if f.AdminTokenFile != "" {
+		if r.AdminOptions.Token, err = secretsrc.Token("-admin-token-file", f.AdminTokenFile, minAdminToken); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fitMaxConns raises the open-file limit to its hard limit and, unless the operator

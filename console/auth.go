@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
+
+	"github.com/larsgo/lars/internal/httpguard"
 )
 
 // tokenCookie is the cookie the login page sets: the token's SHA-256, hex.
@@ -48,7 +50,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: hex.EncodeToString(s.tokenHash[:]), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure(r)})
 	http.Redirect(w, r, "/?done=login", http.StatusSeeOther)
 }
 
@@ -65,12 +67,33 @@ func (s *Server) write(h func(w http.ResponseWriter, r *http.Request)) http.Hand
 			s.errorPage(w, r, http.StatusUnauthorized, "Changes need this console's token: give it on the Token page, then try again.")
 			return
 		}
+		if c, ok := httpguard.ClientOf(r); ok && c.UntrustedForward && s.token == "" {
+			s.log.Warn("a change through an undeclared proxy refused: give the console a token and -trusted-proxies", "peer", c.Peer.String())
+			s.errorPage(w, r, http.StatusForbidden, "This change came through a proxy the console was not told of, and the console has no token: it was refused.")
+			return
+		}
 		h(w, r.WithContext(withWho(r)))
 	}
 }
 
-// remoteIP returns the address of r's client without the port.
+// secure reports whether r came over TLS: to the console, or to a proxy that
+// terminates it (see httpguard.Client.Secure).
+func secure(r *http.Request) bool {
+	if c, ok := httpguard.ClientOf(r); ok {
+		return c.Secure
+	}
+	return r.TLS != nil
+}
+
+// remoteIP returns the address of r's client without the port: through a trusted
+// proxy, the client it names and the proxy ("203.0.113.9 via 127.0.0.1").
 func remoteIP(r *http.Request) string {
+	if c, ok := httpguard.ClientOf(r); ok && c.Proxied {
+		if c.IP != c.Peer {
+			return c.IP.String() + " via " + c.Peer.String()
+		}
+		return c.IP.String()
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

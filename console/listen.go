@@ -25,6 +25,17 @@ func CheckListen(ctx context.Context, addr, token string) error {
 	return fmt.Errorf("listen address %s is not loopback: a token is required (-token or %s) so that only its holders can change routes", addr, EnvToken)
 }
 
+// CheckProxies returns an error when a proxy is declared (trusted proxies, or
+// behindProxy) and token is empty: behind a proxy, every client of the proxy reaches
+// the console from the proxy's address, loopback or not, so writes need a token as off
+// loopback.
+func CheckProxies(trusted []netip.Prefix, behindProxy bool, token string) error {
+	if token != "" || (len(trusted) == 0 && !behindProxy) {
+		return nil
+	}
+	return fmt.Errorf("behind a proxy (-trusted-proxies, -behind-proxy) a token is required (-token or %s): the proxy's clients would otherwise all change routes", EnvToken)
+}
+
 // IsLoopbackHost reports whether host (an address or a name) is on loopback only. The
 // empty host (every interface) is not.
 func IsLoopbackHost(ctx context.Context, host string) bool {

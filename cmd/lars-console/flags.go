@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/console"
+	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/internal/larsconf"
+	"github.com/larsgo/lars/internal/secretsrc"
 	"github.com/larsgo/lars/store"
 )
 
@@ -30,6 +32,10 @@ type options struct {
 	pageRows, maxPageRows     int
 	groupReadable             bool
 	log                       cli.LogFlags
+	// The guard's flags: see guardFlags.
+	dbFile, allowedHosts, trustedProxies, adminTokenFile string
+	behindProxy                                          bool
+	maxConns                                             int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -37,13 +43,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs := flag.NewFlagSet("lars-console", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "config", "", "Lars conf file (lars_dns.conf): its [mysql] section names the route store unless -db is given")
-	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns")
+	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns"+secretsrc.DBHelp)
 	fs.BoolVar(&o.groupReadable, "group-readable", false, "create a missing SQLite store readable by its group (mode 0640) instead of its owner only (0600)")
 	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console; an address other than loopback needs a token")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; keep it on loopback)")
 	fs.IntVar(&o.pageRows, "page-rows", console.DefaultPageRows, "rows a page of a list (services, hosts, changes, names) shows")
 	fs.IntVar(&o.maxPageRows, "max-page-rows", console.DefaultMaxPageRows, "the most rows a page shows when its URL asks for more (?n=)")
 	fs.StringVar(&o.token, "token", "", "token every change needs (default: $"+console.EnvToken+", which keeps it out of the process list); required off loopback")
+	registerGuardFlags(fs, o)
 	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-console [flags]\n\nThe web console of the route store: services, hosts, call status, changes, names.\n\nFlags:\n")
@@ -62,6 +69,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 type settings struct {
 	dsn, listen, token    string
 	admin                 string // "" for none
+	adminOpts             admin.Options
+	guard                 console.GuardOptions
 	pageRows, maxPageRows int
 	groupReadable         bool
 	logger                *slog.Logger
@@ -84,14 +93,19 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	if !set["token"] {
 		s.token = getenv(console.EnvToken)
 	}
+	src := secretsrc.DB{Flag: o.db, FlagSet: set["db"], DBFile: o.dbFile, Getenv: getenv}
 	if o.config != "" {
 		conf, err := larsconf.Load(o.config)
 		if err != nil {
 			return nil, err
 		}
-		if dsn, ok := conf.DSN(); ok && !set["db"] {
-			s.dsn = dsn
-		}
+		src.Conf, src.ConfOK = conf.DSN()
+	}
+	if s.dsn, _, err = src.DSN(); err != nil {
+		return nil, err
+	}
+	if err := guardSettings(o, s); err != nil {
+		return nil, err
 	}
 	if err := cli.CheckHostPort("-listen", s.listen, true); err != nil {
 		return nil, err
@@ -107,6 +121,9 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
 	if err := console.CheckListen(ctx, s.listen, s.token); err != nil {
+		return nil, err
+	}
+	if err := console.CheckProxies(s.guard.TrustedProxies, s.guard.BehindProxy, s.token); err != nil {
 		return nil, err
 	}
 	return s, nil

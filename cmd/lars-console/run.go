@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -19,10 +18,9 @@ import (
 
 // Timeouts of the HTTP server and its shutdown.
 const (
-	openTimeout       = 30 * time.Second
-	indexTimeout      = 10 * time.Minute // the first start on a large RouteHistory builds an index
-	readHeaderTimeout = 10 * time.Second
-	shutdownLimit     = 2 * time.Second
+	openTimeout   = 30 * time.Second
+	indexTimeout  = 10 * time.Minute // the first start on a large RouteHistory builds an index
+	shutdownLimit = 2 * time.Second
 )
 
 // run is the whole command: it returns the exit code once a stop signal arrives or the
@@ -64,8 +62,17 @@ func serve(s *settings, signals <-chan os.Signal) int {
 		log.Error("cannot start", "err", err)
 		return cli.ExitError
 	}
+	guard, err := console.NewGuard(s.guard)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return cli.ExitError
+	}
 	if s.admin != "" {
-		adm, err := admin.Start(s.admin, c.AdminHandler(), log)
+		metrics := func(w io.Writer) {
+			c.WriteMetrics(w)
+			guard.WriteMetrics(w)
+		}
+		adm, err := admin.Start(s.admin, admin.Mux(admin.Handlers{Metrics: metrics}), log, s.adminOpts)
 		if err != nil {
 			log.Error("cannot start the admin endpoint", "err", err)
 			return cli.ExitUsage
@@ -81,10 +88,10 @@ func serve(s *settings, signals <-chan os.Signal) int {
 		log.Error("cannot listen", "err", err)
 		return cli.ExitUsage
 	}
-	srv := &http.Server{Handler: c, ReadHeaderTimeout: readHeaderTimeout}
+	srv := guard.Server(c)
 	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "token", s.token != "")
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.Serve(guard.Listener(ln)) }()
 	code := cli.ExitOK
 	select {
 	case err = <-done:

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/larsgo/lars/internal/larsconf"
+	"github.com/larsgo/lars/internal/secretsrc"
 	"github.com/larsgo/lars/store"
 )
 
@@ -13,23 +14,26 @@ import (
 const defaultDB = "sqlite:lars.db"
 
 // storeDSN returns the route store's DSN: -db when given on the command line, else
-// the [mysql] section of the -config file when given, else the -db default. A bad
-// -config file or a -db value that is no DSN is a usage error.
-func storeDSN(fs *flag.FlagSet, db, config string) (string, error) {
-	explicitDB := false
-	fs.Visit(func(f *flag.Flag) { explicitDB = explicitDB || f.Name == "db" })
+// the first line of -db-file (dbFile) when given, else the [mysql] section of the
+// -config file when given, else $LARS_DB (getenv), else the -db default. A bad -config
+// file, -db with -db-file, an unreadable -db-file or a value that is no DSN is a usage
+// error.
+func storeDSN(fs *flag.FlagSet, db, dbFile, config string, getenv func(string) string) (string, error) {
+	src := secretsrc.DB{Flag: db, DBFile: dbFile, Getenv: getenv}
+	fs.Visit(func(f *flag.Flag) { src.FlagSet = src.FlagSet || f.Name == "db" })
 	if config != "" {
 		c, err := larsconf.Load(config)
 		if err != nil {
 			return "", usagef("-config: %v", err)
 		}
-		dsn, ok := c.DSN()
-		if !explicitDB {
-			if !ok {
-				return "", usagef("-config %s: no [mysql] section to name the route store; give -db", config)
-			}
-			db = dsn
+		src.Conf, src.ConfOK = c.DSN()
+		if !src.ConfOK && !src.FlagSet && dbFile == "" {
+			return "", usagef("-config %s: no [mysql] section to name the route store; give -db", config)
 		}
+	}
+	db, _, err := src.DSN()
+	if err != nil {
+		return "", usagef("%v", err)
 	}
 	if err := store.CheckDSN(db); err != nil {
 		return "", usagef("-db: %v", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/internal/secretsrc"
 )
 
 // env is what a subcommand runs with: the global flags and the output streams.
@@ -61,7 +62,8 @@ func runWithStdin(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	ports := fs.String("ports", "8888,8889,8890", "agent UDP `ports`, comma-separated; a key's requests go to ports[(modid+cmdid) mod count]")
 	fs.DurationVar(&e.timeout, "timeout", api.DefaultTimeout, "how long to wait for each answer")
 	fs.BoolVar(&e.reg, "reg", true, "pull the key's route first, as the Lars API's reg_init (3 tries, 50ms apart), before get-host, get-route and simulate")
-	fs.StringVar(&e.db, "db", defaultDB, "route store of the route commands, a `DSN`: sqlite:PATH (created if missing) or user:pass@tcp(host:port)/dbname (MySQL, MariaDB); wins over -config")
+	fs.StringVar(&e.db, "db", defaultDB, "route store of the route commands, a `DSN`: sqlite:PATH (created if missing) or user:pass@tcp(host:port)/dbname (MySQL, MariaDB); wins over -config"+secretsrc.DBHelp)
+	dbFile := fs.String("db-file", "", "`file` whose first line is the route store's DSN, in place of -db (default: -config's [mysql], else $"+secretsrc.EnvDB+", else the -db default)")
 	fs.BoolVar(&e.groupReadable, "group-readable", false, "create a missing SQLite route store readable by its group (mode 0640) instead of its owner only (0600)")
 	config := fs.String("config", "", "Lars conf `file` (lars_dns.conf) whose [mysql] section names the route store when -db is not given")
 	fs.Usage = func() { usage(stderr, fs) }
@@ -83,7 +85,7 @@ func runWithStdin(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		fs.Usage()
 		return exitUsage
 	}
-	if e.db, err = storeDSN(fs, e.db, *config); err != nil {
+	if e.db, err = storeDSN(fs, e.db, *dbFile, *config, os.Getenv); err != nil {
 		fmt.Fprintf(stderr, "larsctl: %v\n", err) // one line: the usage would hide it
 		return exitUsage
 	}

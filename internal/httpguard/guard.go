@@ -111,7 +111,7 @@ func (g *Guard) Refused(cause string) uint64 {
 func (g *Guard) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.hostAllowed(r) {
-			g.refuse(w, CauseHost, http.StatusMisdirectedRequest, "This server does not answer the host "+quoteHost(r.Host)+": name it by an address it is configured for.")
+			g.refuse(w, CauseHost, http.StatusMisdirectedRequest, "This server does not answer the host "+quoteHost(r.Host)+": name it by an address it is configured for (loopback, its listen address, -allowed-hosts).")
 			return
 		}
 		if r.ContentLength > g.limits.MaxBodyBytes {

@@ -69,12 +69,18 @@ func (c *Client) Config(serverName string) *tls.Config {
 	}
 }
 
-// Dial connects to address on network with d and runs the TLS handshake within ctx.
-// The service's certificate must name address's host.
+// Dial connects to address on network with d and runs the TLS handshake, within ctx
+// and, as tls.Dialer does, d.Timeout for the whole. The service's certificate must name
+// address's host.
 func (c *Client) Dial(ctx context.Context, d *net.Dialer, network, address string) (*tls.Conn, error) {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, err
+	}
+	if d.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
 	}
 	nc, err := d.DialContext(ctx, network, address)
 	if err != nil {

@@ -36,7 +36,11 @@ func (c *Conn) HandshakeContext(ctx context.Context) error {
 	}
 	err := c.Conn.HandshakeContext(ctx)
 	if err != nil {
-		c.counted.Do(func() { c.server.failures[classify(err)].Add(1) })
+		c.counted.Do(func() {
+			if cause := classify(err); cause != CausePlaintext { // counted as it was seen
+				c.server.failures[cause].Add(1)
+			}
+		})
 		return err
 	}
 	if !c.done.Swap(true) {
@@ -62,12 +66,13 @@ func (c *Conn) Write(b []byte) (int, error) {
 }
 
 // sniffConn is an accepted connection that fails the handshake with ErrPlaintext, at
-// once, when the client's first byte cannot begin a TLS record: a plaintext client is
-// refused without waiting for a whole record header. Only the handshake reads it
-// before its first byte is seen.
+// once, when the client's first byte cannot begin a TLS record, and counts it: a
+// plaintext client is refused without waiting for a whole record header. Only the
+// handshake reads it before its first byte is seen.
 type sniffConn struct {
 	net.Conn
-	seen bool
+	plaintext *atomic.Uint64
+	seen      bool
 }
 
 func (s *sniffConn) Read(b []byte) (int, error) {
@@ -75,6 +80,7 @@ func (s *sniffConn) Read(b []byte) (int, error) {
 	if !s.seen && n > 0 {
 		s.seen = true
 		if b[0] != tlsRecordHandshake {
+			s.plaintext.Add(1)
 			return 0, ErrPlaintext
 		}
 	}
@@ -93,4 +99,18 @@ func (l listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return l.server.Server(c), nil
+}
+
+// httpListener accepts a Server's connections for net/http.
+type httpListener struct {
+	net.Listener
+	server *Server
+}
+
+func (l httpListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return tls.Server(l.server.sniff(c), l.server.config), nil
 }

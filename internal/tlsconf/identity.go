@@ -27,7 +27,7 @@ type Peer struct {
 func Identity(c net.Conn) (Peer, bool) {
 	for range 8 { // wrappers are few; a loop of them ends
 		if s, ok := c.(interface{ ConnectionState() tls.ConnectionState }); ok {
-			return peerOf(s.ConnectionState())
+			return IdentityOf(s.ConnectionState())
 		}
 		u, ok := c.(interface{ NetConn() net.Conn })
 		if !ok {
@@ -38,8 +38,9 @@ func Identity(c net.Conn) (Peer, bool) {
 	return Peer{}, false
 }
 
-// peerOf returns the verified peer of a connection in state cs.
-func peerOf(cs tls.ConnectionState) (Peer, bool) {
+// IdentityOf returns the verified peer of a connection in state cs (an HTTP request's
+// TLS, say), as Identity does.
+func IdentityOf(cs tls.ConnectionState) (Peer, bool) {
 	if !cs.HandshakeComplete || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return Peer{}, false
 	}

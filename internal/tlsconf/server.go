@@ -110,7 +110,19 @@ func (s *Server) Listener(inner net.Listener) net.Listener { return listener{inn
 // Server returns the server side of TLS over c, an accepted connection. Its
 // handshake runs on its first Read or Write.
 func (s *Server) Server(c net.Conn) *Conn {
-	return &Conn{Conn: tls.Server(&sniffConn{Conn: c}, s.config), server: s, timeout: s.timeout}
+	return &Conn{Conn: tls.Server(s.sniff(c), s.config), server: s, timeout: s.timeout}
+}
+
+// HTTPListener returns a listener for an http.Server: its connections are
+// *tls.Conn, whose handshakes net/http runs within its own timeouts and whose requests
+// it knows for TLS (Request.TLS; the peer's identity is Identity(tls.Conn)). Plaintext
+// clients are refused and counted; the other refused handshakes go to the
+// http.Server's ErrorLog, not counted.
+func (s *Server) HTTPListener(inner net.Listener) net.Listener { return httpListener{inner, s} }
+
+// sniff returns c refusing and counting a plaintext client.
+func (s *Server) sniff(c net.Conn) net.Conn {
+	return &sniffConn{Conn: c, plaintext: &s.failures[CausePlaintext]}
 }
 
 // Stats are a server's counters since it was made.

@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -168,6 +169,16 @@ func TestConsoleConnectionCap(t *testing.T) {
 	}
 	const capConns = 4
 	addr, adminAddr, _ := guardConsole(t, "-max-conns", "4")
+	// The connections that saw the console listening are closed by the time the console
+	// counts none open.
+	proctest.Eventually(t, time.Minute, "the console counting no connection open", func() (bool, string) {
+		series, err := proctest.Scrape(adminAddr)
+		if err != nil {
+			return false, err.Error()
+		}
+		v, ok := series["lars_console_http_conns_open"]
+		return ok && v == 0, fmt.Sprint(v)
+	})
 	var held []net.Conn
 	for range capConns {
 		c, err := net.Dial("tcp", addr)

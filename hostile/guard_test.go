@@ -216,3 +216,55 @@ func TestConsoleConnectionCap(t *testing.T) {
 		return resp.StatusCode == http.StatusOK, resp.Status
 	})
 }
+
+// guardAdminGet GETs path from the admin endpoint addr with the Host header host and,
+// if not empty, the bearer token, and returns the status.
+func guardAdminGet(t *testing.T, addr, host, path, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestAdminRebindingRefused: lars-dns's admin endpoint answers no foreign Host name
+// (a page of rebind.attacker.example resolving to 127.0.0.1 would read every route and
+// profile the process) and, given -admin-token-file, nothing without the token. Before
+// issue 27 (84122b4) /metrics, /routes and /debug/pprof/cmdline answered any Host with 200.
+func TestAdminRebindingRefused(t *testing.T) {
+	requireHostile(t)
+	const token = "0123456789abcdef-hostile-admin"
+	tokenFile := filepath.Join(t.TempDir(), "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := dnsStart(t, "-admin-token-file", tokenFile)
+	// lars-dns starts its admin endpoint before it listens for agents.
+	for _, p := range []string{"/metrics", "/routes", "/debug/pprof/cmdline"} {
+		status := guardAdminGet(t, r.admin, "rebind.attacker.example:6061", p, token)
+		t.Logf("GET %s with a foreign Host: status %d", p, status)
+		if status != http.StatusMisdirectedRequest {
+			t.Errorf("GET %s with a foreign Host: status %d, want 421", p, status)
+		}
+	}
+	if os.Getenv(dnsEnvBin) != "" {
+		return // an older lars-dns has no -admin-token-file
+	}
+	if status := guardAdminGet(t, r.admin, r.admin, "/routes", ""); status != http.StatusUnauthorized {
+		t.Errorf("GET /routes without the token: status %d, want 401", status)
+	}
+	if status := guardAdminGet(t, r.admin, r.admin, "/routes", token); status != http.StatusOK {
+		t.Errorf("GET /routes with the token: status %d, want 200", status)
+	}
+}

@@ -66,6 +66,10 @@ type conn struct {
 	kept    atomic.Bool
 }
 
+// NetConn returns the connection the listener accepted, which conn wraps: a TLS
+// connection's identity (tlsconf.Identity) is read through it.
+func (c *conn) NetConn() net.Conn { return c.Conn }
+
 // Touch marks nc, a connection as passed to Handle, active now. It neither allocates
 // nor reads the clock; a connection that is not one of the server's is ignored.
 func (s *Server) Touch(nc net.Conn) {

@@ -83,3 +83,25 @@ func closedErr(err error) bool {
 	ne, ok := err.(net.Error)
 	return err != nil && !(ok && ne.Timeout())
 }
+
+// TestNetConnUnwraps: a Handle sees a connection whose NetConn is the one the listener
+// accepted, so that what wraps a TLS connection still yields its identity.
+func TestNetConnUnwraps(t *testing.T) {
+	a, b := net.Pipe()
+	defer b.Close()
+	got := make(chan net.Conn, 1)
+	s := &Server{MaxConns: 1, Handle: func(nc net.Conn) {
+		u, ok := nc.(interface{ NetConn() net.Conn })
+		if ok {
+			got <- u.NetConn()
+		} else {
+			got <- nil
+		}
+		nc.Close()
+	}}
+	s.start(a)
+	if c := <-got; c != a {
+		t.Fatalf("NetConn %v, want the accepted connection", c)
+	}
+	s.Close()
+}

@@ -1,5 +1,5 @@
 // Package larsconf reads the control plane's Lars conf files, lars_dns.conf and
-// lars_reporter.conf: [reactor], [mysql] and [repoter].
+// lars_reporter.conf: [reactor], [mysql] and [repoter], and our [tls].
 package larsconf
 
 import (
@@ -17,6 +17,7 @@ type Conf struct {
 	Reactor  Reactor
 	MySQL    MySQL
 	Reporter Reporter
+	TLS      TLS
 
 	keys map[string]bool // "section.key" of every known key present
 }
@@ -53,11 +54,23 @@ type Reporter struct {
 	DBThreadCnt int
 }
 
+// TLS is the [tls] section, ours (Lars has none): the PEM files of the service's TLS
+// end, as -tls-cert, -tls-key and -tls-ca name them. A relative path is taken from the
+// directory the service runs in, as the flags' are.
+type TLS struct {
+	Present bool   // the file has a [tls] section
+	Cert    string // cert: the service's certificate; "" when absent
+	Key     string // key: its private key; "" when absent
+	CA      string // ca: the CA every client's certificate must be signed by; "" when absent
+}
+
 // Section names as Lars spells them.
 const (
 	SectionReactor  = "reactor"
 	SectionMySQL    = "mysql"
 	SectionReporter = "repoter"
+	// SectionTLS is ours: Lars has no TLS.
+	SectionTLS = "tls"
 )
 
 // Has reports whether the file set key in section, for example Has("reactor",

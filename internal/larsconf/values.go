@@ -56,6 +56,9 @@ func (c *Conf) fill(f *ini.File) error {
 			return err
 		}
 	}
+	if sec, err := f.GetSection(SectionTLS); err == nil {
+		c.TLS = TLS{Present: true, Cert: c.text(sec, "cert"), Key: c.text(sec, "key"), CA: c.text(sec, "ca")}
+	}
 	return nil
 }
 

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/larsgo/lars/agent/upstream"
 	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/store"
 )
 
@@ -38,6 +40,9 @@ type Settings struct {
 	GroupReadable bool
 	// AdminOptions guard the admin endpoint: the Host names it answers, its token.
 	AdminOptions admin.Options
+	// TLS is the service's TLS end (-tls-cert, -tls-key, -tls-ca), nil without TLS:
+	// SIGHUP reloads its files.
+	TLS *tlsconf.Server
 
 	// startLog is what resolving the flags found worth saying, logged by Main at start
 	// (not at parse time, where stderr carries only the one-line usage errors).
@@ -58,7 +63,8 @@ func (s *Settings) note(level slog.Level, msg string, attrs ...any) {
 
 // Main opens the store (retrying with backoff while it is unreachable; a signal stops
 // that too), builds the service on it, serves the admin endpoint, runs the service until
-// the first signal or its failure, and returns the exit code.
+// the first stop signal or its failure, and returns the exit code. SIGHUP does not stop
+// it: it reloads the TLS files, if any.
 func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Service, error)) int {
 	log := s.Logger
 	for _, l := range s.startLog {
@@ -68,12 +74,19 @@ func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Servic
 	defer cancel()
 	stopped := make(chan struct{})
 	go func() {
-		select {
-		case sig := <-signals:
-			log.Info("stopping", "signal", sig.String())
-		case <-stopped:
+		defer cancel()
+		for {
+			select {
+			case sig := <-signals:
+				if sig == syscall.SIGHUP {
+					reload(s.TLS, log)
+					continue
+				}
+				log.Info("stopping", "signal", sig.String())
+			case <-stopped:
+			}
+			return
 		}
-		cancel()
 	}()
 	defer close(stopped)
 

@@ -13,6 +13,7 @@ import (
 	"github.com/larsgo/lars/internal/httpguard"
 	"github.com/larsgo/lars/internal/larsconf"
 	"github.com/larsgo/lars/internal/secretsrc"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/store"
 )
 
@@ -21,7 +22,7 @@ const DefaultDB = "sqlite:lars.db"
 
 // Flags are the flags every control-plane daemon has: -config (a Lars conf file),
 // -listen, -db, -db-file, -group-readable, -max-conns, -admin, -allowed-hosts,
-// -admin-token-file, -shutdown-limit and the log flags.
+// -admin-token-file, -shutdown-limit, -tls-cert, -tls-key, -tls-ca and the log flags.
 type Flags struct {
 	Config, Listen, DB, DBFile, Admin string
 	AllowedHosts, AdminTokenFile      string
@@ -29,6 +30,8 @@ type Flags struct {
 	MaxConns                          int
 	ShutdownLimit                     time.Duration
 	Log                               cli.LogFlags
+	// TLS names the service's TLS files: -tls-cert, -tls-key, -tls-ca.
+	TLS tlsconf.Files
 	// Getenv reads $LARS_DB (default os.Getenv).
 	Getenv func(string) string
 }
@@ -41,7 +44,7 @@ const minAdminToken = 16
 // what connects.
 func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxConns int, stopLimit time.Duration) {
 	fs.StringVar(&f.Config, "config", "", conf+"; flags given on the command line override it")
-	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (keep it on loopback or a trusted network: the protocol has no authentication)")
+	fs.StringVar(&f.Listen, "listen", listen, "TCP `HOST:PORT` "+listenHelp+" (without -tls-ca the protocol has no authentication: keep it on loopback or a trusted network)")
 	fs.StringVar(&f.DB, "db", DefaultDB, "store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns"+secretsrc.DBHelp)
 	fs.StringVar(&f.DBFile, "db-file", "", "`FILE` whose first line is the store's DSN, in place of -db (default: -config's [mysql], else $"+secretsrc.EnvDB+", else the -db default)")
 	fs.BoolVar(&f.GroupReadable, "group-readable", false, "create a missing SQLite store readable by its group (mode 0640) instead of its owner only (0600)")
@@ -50,6 +53,7 @@ func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxC
 	fs.StringVar(&f.AllowedHosts, "allowed-hosts", "", "comma-separated host `names` the admin endpoint answers besides loopback names and its -admin address (any other Host header: 421, which defeats DNS rebinding)")
 	fs.StringVar(&f.AdminTokenFile, "admin-token-file", "", "`FILE` whose first line (at least 16 characters) is a bearer token every admin request needs (Authorization: Bearer TOKEN)")
 	fs.DurationVar(&f.ShutdownLimit, "shutdown-limit", stopLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the service to finish and close; past it the service exits 1")
+	tlsconf.RegisterFlags(fs, &f.TLS, true)
 	f.Log.Register(fs)
 }
 
@@ -89,6 +93,9 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 		}
 	}
 	if err := f.resolveSecrets(r); err != nil {
+		return nil, err
+	}
+	if err := f.resolveTLS(r); err != nil {
 		return nil, err
 	}
 	if err := cli.CheckHostPort("-listen", r.Listen, true); err != nil {

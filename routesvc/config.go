@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
 )
@@ -82,6 +83,11 @@ type Config struct {
 	// else). Our agents send a Hello as a keepalive at a third of it, as the HelloReply
 	// tells them. Negative: never. Default 2m.
 	IdleTimeout time.Duration
+	// TLS, when set, makes every connection TLS: with a CA (Mutual), every agent
+	// proves itself with a certificate the CA signed, and its identity is in the log.
+	// Refused handshakes, plaintext clients among them, are counted in /metrics
+	// (lars_dns_tls_*). Nil: plain Lars framing, as the C++ agents speak.
+	TLS *tlsconf.Server
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
 }

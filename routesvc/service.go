@@ -79,8 +79,11 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
 	}
 	s.addr = ln.Addr()
+	if s.cfg.TLS != nil {
+		ln = s.cfg.TLS.Listener(ln)
+	}
 	close(s.ready)
-	s.cfg.Logger.Info("serving", "addr", s.addr.String())
+	s.cfg.Logger.Info("serving", "addr", s.addr.String(), "tls", tcpserve.TLSMode(s.cfg.TLS))
 
 	var bg sync.WaitGroup
 	bg.Add(2)
@@ -96,6 +99,10 @@ func (s *Service) Run(ctx context.Context) error {
 // serve serves one agent's connection until it ends: its writer goroutine, its reader
 // here, then its subscriptions dropped.
 func (s *Service) serve(nc net.Conn) {
+	if s.cfg.TLS != nil && !s.authenticate(nc) {
+		nc.Close()
+		return
+	}
 	c := newConn(s, nc)
 	s.conns.Store(nc, c)
 	defer s.conns.Delete(nc)

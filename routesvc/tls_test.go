@@ -24,7 +24,7 @@ type tlsSite struct {
 	srv  *tlsconf.Server
 	svc  *Service
 	db   *store.DB
-	log *proctest.Buffer
+	log  *proctest.Buffer
 }
 
 // startTLS starts a route service with mutual TLS on a SQLite store, certificates made

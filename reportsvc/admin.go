@@ -62,5 +62,10 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_reporter_retention_sweeps_total", st.PruneSweeps)
 	metrics.WriteCounterUint64(w, "lars_reporter_retention_errors_total", st.PruneErrors)
 	metrics.WriteGaugeUint64(w, "lars_reporter_store_up", admin.Bool(h.StoreUp))
+	metrics.WriteCounterUint64(w, `lars_reporter_connections_closed_total{cause="not_allowed"}`, st.NotAllowed)
+	metrics.WriteCounterUint64(w, "lars_reporter_future_ts_clamped_total", st.FutureClamped)
+	if s.cfg.TLS != nil {
+		s.cfg.TLS.WriteMetrics(w, "lars_reporter")
+	}
 	s.set.WritePrometheus(w)
 }

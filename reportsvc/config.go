@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/larsgo/lars/internal/tlsconf"
+	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/store"
 )
 
@@ -112,9 +114,21 @@ type Config struct {
 	// RetentionBatch is the most rows one retention statement reads or deletes.
 	// Default 1000.
 	RetentionBatch int
-	// Now is the clock that stamps results whose report carries no ts and sets the
-	// retention's cutoffs. Default time.Now.
+	// Now is the clock that stamps results whose report carries no ts, or a ts in the
+	// future (clamped to the time read, counted), and sets the retention's cutoffs.
+	// Default time.Now.
 	Now func() time.Time
+	// TLS, when set, makes every connection TLS: with a CA (Mutual), every agent
+	// proves itself with a certificate the CA signed, its identity is in the log, and
+	// only the roles in ReportRoles may report. Refused handshakes, plaintext clients
+	// among them, are counted in /metrics (lars_reporter_tls_*). Nil: plain Lars
+	// framing, as the C++ agents speak.
+	TLS *tlsconf.Server
+	// ReportRoles are the certificate roles whose holders may report when TLS is
+	// mutual: a connection of another role (a client or server certificate, or one
+	// tlsgen did not make) is closed before its first frame, counted. Default: agents
+	// only (tlsgen.RoleAgent).
+	ReportRoles []tlsgen.Role
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -142,6 +156,9 @@ func (c Config) withDefaults() Config {
 	c.FlushTimeout = orDuration(c.FlushTimeout, DefaultFlushTimeout)
 	c.RetentionInterval = orDuration(c.RetentionInterval, DefaultRetentionInterval)
 	c.RetentionBatch = orInt(c.RetentionBatch, DefaultRetentionBatch)
+	if len(c.ReportRoles) == 0 {
+		c.ReportRoles = []tlsgen.Role{tlsgen.RoleAgent}
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -89,8 +89,12 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Listen, err)
 	}
 	s.addr = ln.Addr()
+	if s.cfg.TLS != nil {
+		ln = s.cfg.TLS.Listener(ln)
+	}
 	close(s.ready)
-	s.cfg.Logger.Info("serving", "addr", s.addr.String(), "workers", s.cfg.Workers, "queue", s.cfg.QueueSize)
+	s.cfg.Logger.Info("serving", "addr", s.addr.String(), "workers", s.cfg.Workers, "queue", s.cfg.QueueSize,
+		"tls", tcpserve.TLSMode(s.cfg.TLS))
 
 	var workers sync.WaitGroup
 	for _, sh := range s.queue.shards {
@@ -142,6 +146,10 @@ func (s *Service) flush(workers *sync.WaitGroup) {
 
 // serve reads one agent's connection until it ends.
 func (s *Service) serve(nc net.Conn) {
+	if s.cfg.TLS != nil && !s.authorize(nc) {
+		nc.Close()
+		return
+	}
 	c := newConn(s, nc)
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
 		s.stats.badFrames.Add(1)
@@ -156,7 +164,7 @@ func (s *Service) serve(nc net.Conn) {
 // enqueueReport queues one ServerCallStatus row per result of req for its owner o (the
 // connection it came on), and returns how many rows of o the full queue dropped to
 // make room (o holds at least its share: it floods). A report without ts is stamped
-// with the time it was read. The frame is counted once its rows are
+// with the time it was read, and so is one whose ts is later (clamped). The frame is counted once its rows are
 // queued or counted as dropped, so that a reader of Stats who sees the frame also sees
 // its rows.
 func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner) uint64 {
@@ -170,10 +178,7 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner) uint64
 		s.stats.frames.Add(1)
 		return 0
 	}
-	ts := int64(req.Ts)
-	if ts == 0 {
-		ts = s.cfg.Now().Unix()
-	}
+	ts := s.stamp(int64(req.Ts))
 	var coalesced, droppedOwn, droppedHeaviest uint64
 	for _, r := range req.Results {
 		row := store.CallStatus{
@@ -229,6 +234,8 @@ func (s *Service) Stats() Stats {
 		DroppedShutdown:  s.stats.droppedShutdown.Load(),
 
 		DroppedUnknownKey: s.stats.droppedUnknownKey.Load(),
+		NotAllowed:        s.stats.notAllowed.Load(),
+		FutureClamped:     s.stats.futureClamped.Load(),
 		DroppedOwn:        s.stats.droppedOwn.Load(),
 		DroppedHeaviest:   s.stats.droppedHeaviest.Load(),
 		KeyLoads:          s.stats.keyLoads.Load(),

@@ -26,6 +26,8 @@ type counters struct {
 	droppedShutdown  atomic.Uint64 // rows still queued when the flush at shutdown ended
 
 	droppedUnknownKey atomic.Uint64 // rows of reports for keys the route store does not hold
+	notAllowed        atomic.Uint64 // connections closed: their identity may not report
+	futureClamped     atomic.Uint64 // reports whose ts was in the future, stamped with the time read
 	keyLoads          atomic.Uint64 // reads of the route keys (the stamp had changed)
 	keyLoadErrors     atomic.Uint64 // failed reads of the stamp or the keys
 
@@ -59,6 +61,12 @@ type Stats struct {
 	DroppedShutdown  uint64 // rows still queued when the flush at shutdown ended
 
 	DroppedUnknownKey uint64 // rows of reports for keys the route store does not hold
+	// NotAllowed counts the connections closed, with mutual TLS, because their verified
+	// identity's role is not one of Config.ReportRoles.
+	NotAllowed uint64
+	// FutureClamped counts the reports whose ts was later than the time they were read:
+	// their rows were stamped with that time instead.
+	FutureClamped uint64
 	// DroppedOwn are rows the full queue dropped for a newer row of the same connection,
 	// which held at least an equal share of the queue: a flooding connection's own.
 	DroppedOwn uint64

@@ -22,7 +22,7 @@ type options struct {
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("lars-dns", flag.ContinueOnError)
-	o.Register(fs, "Lars lars_dns.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name",
+	o.Register(fs, "Lars lars_dns.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [tls] cert, key, ca",
 		routesvc.DefaultListen, "agents connect to", routesvc.DefaultMaxConns, shutdownLimit)
 	fs.DurationVar(&o.poll, "poll", routesvc.DefaultPoll, "how often the store's version and change rows are read")
 	fs.DurationVar(&o.reload, "reload", routesvc.DefaultReload, "how often every route is read again and compared (catches writers without change rows)")
@@ -77,7 +77,7 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	s := &settings{Settings: r.Settings}
 	s.cfg = routesvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Poll: o.poll, Reload: o.reload,
 		Retention: o.retention, IdleTimeout: o.idleTimeout, MaxSubsPerConn: o.maxSubsPerConn,
-		MaxUnknownSubsPerConn: o.maxUnknownSubsPerConn, MaxSubs: o.maxSubs, Logger: r.Logger}
+		MaxUnknownSubsPerConn: o.maxUnknownSubsPerConn, MaxSubs: o.maxSubs, TLS: r.TLS, Logger: r.Logger}
 	if o.retention == 0 {
 		s.cfg.Retention = -1 // keep change rows forever
 	}

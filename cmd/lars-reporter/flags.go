@@ -4,9 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/larsgo/lars/internal/daemon"
+	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/reportsvc"
 )
 
@@ -19,12 +21,13 @@ type options struct {
 
 	statusRetention, historyRetention, retentionInterval time.Duration
 	historyKeepPerKey, retentionBatch                    int
+	reportRoles                                          string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("lars-reporter", flag.ContinueOnError)
-	o.Register(fs, "Lars lars_reporter.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [repoter] db_thread_cnt",
+	o.Register(fs, "Lars lars_reporter.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [repoter] db_thread_cnt; [tls] cert, key, ca",
 		reportsvc.DefaultListen, "agents report to", reportsvc.DefaultMaxConns, shutdownLimit)
 	fs.IntVar(&o.workers, "workers", reportsvc.DefaultWorkers, "database writers, each writing batches of its share of the rows (default [repoter] db_thread_cnt of -config, else 2)")
 	fs.IntVar(&o.queue, "queue", reportsvc.DefaultQueueSize, "most rows waiting to be written; the latest status of a row replaces a queued one; when full, a new row drops the oldest row of its own connection "+
@@ -45,6 +48,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 		"time between two retention sweeps (the first runs at start)")
 	fs.IntVar(&o.retentionBatch, "retention-batch", reportsvc.DefaultRetentionBatch,
 		"most rows one retention statement reads or deletes")
+	fs.StringVar(&o.reportRoles, "report-roles", string(tlsgen.RoleAgent),
+		"with mutual TLS (-tls-ca), the comma-separated certificate `roles` (agent, client, server, console) allowed to report; "+
+			"a connection of another role is closed, counted as lars_reporter_connections_closed_total{cause=\"not_allowed\"}")
 	err := daemon.Parse(fs, args, stderr, "The Lars report service: stores the call status agents report in ServerCallStatus.")
 	return o, fs, err
 }
@@ -103,9 +109,31 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	cfg := reportsvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Workers: workers, QueueSize: o.queue,
 		KnownKeysRefresh: o.knownKeysRefresh, IdleTimeout: o.idleTimeout,
 		StatusRetention: o.statusRetention, HistoryRetention: o.historyRetention, HistoryKeepPerKey: o.historyKeepPerKey,
-		RetentionInterval: o.retentionInterval, RetentionBatch: o.retentionBatch, Logger: r.Logger}
+		RetentionInterval: o.retentionInterval, RetentionBatch: o.retentionBatch, TLS: r.TLS, Logger: r.Logger}
+	if cfg.ReportRoles, err = parseRoles(o.reportRoles); err != nil {
+		return nil, fmt.Errorf("invalid -report-roles: %w", err)
+	}
 	if o.idleTimeout == 0 {
 		cfg.IdleTimeout = -1 // never close a connection for silence
 	}
 	return &settings{Settings: r.Settings, cfg: cfg}, nil
+}
+
+// parseRoles reads -report-roles: comma-separated role names, at least one.
+func parseRoles(s string) ([]tlsgen.Role, error) {
+	var roles []tlsgen.Role
+	for _, name := range strings.Split(s, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		r, err := tlsgen.ParseRole(name)
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, r)
+	}
+	if len(roles) == 0 {
+		return nil, fmt.Errorf("%q names no role", s)
+	}
+	return roles, nil
 }

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/larsgo/lars/internal/tlsconf/tlstest"
+	"github.com/larsgo/lars/internal/tlsgen"
+)
+
+// TestTLSFlags: -tls-cert, -tls-key and -tls-ca give the service a mutual TLS end and
+// -report-roles the roles that may report (agents by default); a bad role exits 2
+// with one line.
+func TestTLSFlags(t *testing.T) {
+	f := tlstest.NewSite(t, "Test CA").Issue(tlsgen.RoleServer, "reporter1")
+	var stderr bytes.Buffer
+	o, fs, err := parseFlags([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := buildSettings(o, fs, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.cfg.TLS == nil || !s.cfg.TLS.Mutual() || s.TLS != s.cfg.TLS || !slices.Equal(s.cfg.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent}) {
+		t.Fatalf("TLS %v, roles %v: want mutual TLS, agents reporting", s.cfg.TLS, s.cfg.ReportRoles)
+	}
+	o, fs, _ = parseFlags([]string{"-report-roles", "agent, client"}, &stderr)
+	if s, err = buildSettings(o, fs, &stderr); err != nil || !slices.Equal(s.cfg.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent, tlsgen.RoleClient}) || s.cfg.TLS != nil {
+		t.Fatalf("-report-roles agent,client without TLS: %v, %v, %v", s.cfg.ReportRoles, s.cfg.TLS, err)
+	}
+	for _, bad := range []string{"robot", ","} {
+		stderr.Reset()
+		if code := run([]string{"-report-roles", bad}, &stderr, make(chan os.Signal)); code != 2 ||
+			!strings.Contains(stderr.String(), "-report-roles") || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+			t.Fatalf("-report-roles %q: exit %d, %q", bad, code, stderr.String())
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/larsgo/lars/agent/upstream"
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -42,6 +43,7 @@ type Agent struct {
 	bgWG      sync.WaitGroup // sweeper and upstream clients
 	started   atomic.Bool
 	stopOnce  sync.Once
+	tls       *tlsconf.Client // nil: the links are plaintext
 	reloads   atomic.Uint64
 	reloadErr atomic.Uint64
 
@@ -80,6 +82,11 @@ func New(cfg Config) (*Agent, error) {
 		}
 		a.table.ReplaceRoutes(routes)
 	}
+	if cfg.TLS.Enabled() && (!cfg.static() || cfg.ReportService != "") {
+		if a.tls, err = tlsconf.NewClient(cfg.TLS); err != nil {
+			return nil, fmt.Errorf("TLS files: %w", err)
+		}
+	}
 	if err := a.bind(); err != nil {
 		a.closeSockets()
 		return nil, err
@@ -90,14 +97,14 @@ func New(cfg Config) (*Agent, error) {
 	if !cfg.static() {
 		addrs, _ := SplitAddrs(cfg.RouteService) // validated by withDefaults
 		a.routes = upstream.NewRouteClient(upstream.RouteClientConfig{
-			Addrs: addrs, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service")},
+			Addrs: addrs, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service"), TLS: a.tls},
 		})
 	}
 	if cfg.ReportService != "" {
 		caller, _ := codec.IPv4FromAddr(cfg.Caller) // validated by withDefaults
 		a.report = upstream.NewReportClient(upstream.ReportClientConfig{
 			Addr: cfg.ReportService, Statuses: a.table.Statuses(), Caller: caller,
-			Link: upstream.Link{Logger: a.log.With("link", "report_service")},
+			Link: upstream.Link{Logger: a.log.With("link", "report_service"), TLS: a.tls},
 		})
 	}
 	return a, nil

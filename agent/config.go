@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -88,6 +89,12 @@ type Config struct {
 	// CacheGroupReadable writes the route cache readable by its group (0640) instead
 	// of its owner only (0600).
 	CacheGroupReadable bool
+	// TLS names the agent's TLS files. With any (Enabled), the links to the route and
+	// report services are TLS: CA verifies the services (their certificates must name
+	// the addresses dialed), Cert and Key are the agent's identity, which mutual TLS
+	// services require. ReloadTLS reads them again. None: plain Lars framing, as the
+	// C++ services speak. Unused with static routes and no report service.
+	TLS tlsconf.Files
 	// ReportService is the Lars report service's TCP address. Empty: no report
 	// service; the statistics are on the admin endpoint only.
 	ReportService string

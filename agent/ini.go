@@ -16,7 +16,8 @@ import (
 // LoadINI applies a Lars agent configuration file to cfg: the report service from
 // [reporter] ip and port, the route service from [dnsserver] ip and port (ip may be a
 // comma-separated list of hosts on that port, tried in order) and this agent's route
-// cache from [dnsserver] cache (a file path), and the
+// cache from [dnsserver] cache (a file path), its TLS files from [tls] cert, key and ca
+// (see Config.TLS), and the
 // balancing settings from [loadbalance] with Lars's keys (probe_num, init_succ_cnt,
 // init_err_cnt, err_rate, succ_rate, contin_err_limit, contin_succ_limit,
 // window_err_rate, idle_timeout, overload_timeout, update_timeout) plus this agent's
@@ -53,6 +54,14 @@ func applyINI(f *ini.File, cfg *Config) error {
 	}
 	if cache := strings.TrimSpace(f.Section("dnsserver").Key("cache").String()); cache != "" {
 		cfg.CacheFile = cache
+	}
+	for _, k := range []struct {
+		key string
+		v   *string
+	}{{"cert", &cfg.TLS.Cert}, {"key", &cfg.TLS.Key}, {"ca", &cfg.TLS.CA}} {
+		if v := strings.TrimSpace(f.Section("tls").Key(k.key).String()); v != "" {
+			*k.v = v
+		}
 	}
 	if cfg.Table.Settings == (lb.Settings{}) && len(f.Section("loadbalance").Keys()) > 0 {
 		cfg.Table.Settings = lb.DefaultSettings()

@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/larsgo/lars/internal/tlsconf"
 )
 
 // Defaults shared by both clients' configs.
@@ -36,6 +38,11 @@ type Link struct {
 	// WriteTimeout bounds one write; a service that does not read for that long is
 	// taken as gone and the connection is closed. Default 5s.
 	WriteTimeout time.Duration
+	// TLS, when set, makes every connection TLS, its handshake within DialTimeout: the
+	// service's certificate must name the address dialed and be signed by the client's
+	// CA, and the client's certificate, if any, is the agent's identity. A handshake
+	// that fails counts as a failed dial. Nil: plain Lars framing.
+	TLS *tlsconf.Client
 }
 
 // config returns the link configuration for the service name at addrs (tried in
@@ -45,6 +52,7 @@ func (l Link) config(name string, addrs []string) linkConfig {
 		name:         name,
 		addrs:        addrs,
 		logger:       l.Logger,
+		tls:          l.TLS,
 		dialTimeout:  orDuration(l.DialTimeout, DefaultDialTimeout),
 		writeTimeout: orDuration(l.WriteTimeout, DefaultWriteTimeout),
 		resetAfter:   orDuration(l.ResetAfter, DefaultResetAfter),
@@ -62,6 +70,7 @@ type linkConfig struct {
 	writeTimeout time.Duration
 	resetAfter   time.Duration
 	backoff      *Backoff
+	tls          *tlsconf.Client // nil: plaintext
 }
 
 // LinkStats are the connection counters of a client's link, part of both clients'
@@ -135,7 +144,13 @@ func (l *link) addr() string { return l.addrs[l.cur] }
 // logged, throttled; an attempt cut short by ctx is neither.
 func (l *link) dial(ctx context.Context) (net.Conn, error) {
 	d := net.Dialer{Timeout: l.dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", l.addr())
+	var conn net.Conn
+	var err error
+	if l.tls != nil {
+		conn, err = l.dialTLS(ctx, &d)
+	} else {
+		conn, err = d.DialContext(ctx, "tcp", l.addr())
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -147,6 +162,16 @@ func (l *link) dial(ctx context.Context) (net.Conn, error) {
 		return nil, err
 	}
 	return conn, nil
+}
+
+// dialTLS connects to the current address with d and runs the TLS handshake. The
+// result is a net.Conn that is nil, not a nil *tls.Conn, on an error.
+func (l *link) dialTLS(ctx context.Context, d *net.Dialer) (net.Conn, error) {
+	tc, err := l.tls.Dial(ctx, d, "tcp", l.addr())
+	if err != nil {
+		return nil, err
+	}
+	return tc, nil
 }
 
 // up records a new connection to the current address.

@@ -231,7 +231,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run([]string{"-h"}, &out, nil); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-shutdown-limit", "-log-format"} {
+	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-shutdown-limit", "-log-format", "-tls-cert", "-tls-key", "-tls-ca"} {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("-h lacks %s", f)
 		}

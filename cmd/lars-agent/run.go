@@ -20,6 +20,7 @@ import (
 	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/internal/httpguard"
 	"github.com/larsgo/lars/internal/secretsrc"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -46,13 +47,15 @@ type options struct {
 	unknownKeys                                                      unknownKeyFlags
 	// adminOpts guard the admin endpoint: -allowed-hosts, -admin-token-file.
 	adminOpts admin.Options
+	// tls names the agent's TLS files: -tls-cert, -tls-key, -tls-ca.
+	tls tlsconf.Files
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("lars-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.config, "config", "", "Lars agent INI file: [reporter], [dnsserver] and [loadbalance] sections; flags override it")
+	fs.StringVar(&o.config, "config", "", "Lars agent INI file: [reporter], [dnsserver], [loadbalance] and [tls] (cert, key, ca) sections; flags override it")
 	fs.StringVar(&o.routes, "routes", "", "routes file, one \"modid cmdid ip port\" per line; serves these routes only (no route service), reloaded on SIGHUP")
 	fs.StringVar(&o.listen, "listen", agent.DefaultListen, "address the UDP ports bind")
 	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
@@ -68,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`FILE` whose first line (at least 16 characters) is a bearer token every admin request needs (Authorization: Bearer TOKEN)")
 	fs.IntVar(&o.maxKeys, "max-keys", 0, fmt.Sprintf("most keys the agent creates on demand for get_host and get_route of keys it does not know; beyond it such requests are answered RET_NOEXIST and counted (default [loadbalance] max_keys of -config, else %d)", lb.DefaultMaxKeys))
 	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
+	tlsconf.RegisterFlags(fs, &o.tls, false)
 	o.policies.register(fs)
 	o.unknownKeys.register(fs)
 	o.log.Register(fs)
@@ -137,6 +141,14 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 		cfg.CacheFile = o.cache
 	}
 	cfg.CacheGroupReadable = o.cacheGroupReadable
+	for _, k := range []struct {
+		flag, v string
+		to      *string
+	}{{"tls-cert", o.tls.Cert, &cfg.TLS.Cert}, {"tls-key", o.tls.Key, &cfg.TLS.Key}, {"tls-ca", o.tls.CA, &cfg.TLS.CA}} {
+		if set[k.flag] {
+			*k.to = k.v
+		}
+	}
 	if cfg.CacheFile != "" && cfg.RoutesFile != "" {
 		return cfg, nil, fmt.Errorf("-cache %q: a route cache is for routes from the route service, not with -routes", cfg.CacheFile)
 	}
@@ -180,7 +192,7 @@ func parsePorts(s string) ([]int, error) {
 }
 
 // run is the whole command: it returns the exit code once a stop signal arrives or the
-// agent fails. SIGHUP reloads the routes file.
+// agent fails. SIGHUP reloads the routes file and the TLS files.
 func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	o, fs, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -217,11 +229,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	a.Start()
 	for s := range signals {
 		if s == syscall.SIGHUP {
-			if err := a.Reload(); err != nil {
-				log.Error("routes reload failed, keeping the routes in force", "err", err)
-			} else {
-				log.Info("routes reloaded", "file", cfg.RoutesFile)
-			}
+			reload(a, cfg, log)
 			continue
 		}
 		log.Info("stopping", "signal", s.String())

@@ -2,6 +2,7 @@ package tcpserve
 
 import (
 	"context"
+	"log/slog"
 	"net"
 
 	"github.com/larsgo/lars/internal/tlsconf"
@@ -25,4 +26,41 @@ func Handshake(nc net.Conn) (peer tlsconf.Peer, ok bool, err error) {
 	}
 	peer, ok = tlsconf.Identity(nc)
 	return peer, ok, nil
+}
+
+// Authenticate runs the handshake of nc, accepted through srv's listener, and logs the
+// connection with its peer's identity ("peer", Peer.String) when it ends well. It
+// reports false, the caller then closing nc, when the handshake is refused (counted by
+// srv, logged at debug level: a flood of plaintext clients must not flood the log) or
+// when srv is mutual and the peer has no identity. peer is the zero Peer when srv is
+// not mutual.
+func Authenticate(nc net.Conn, srv *tlsconf.Server, log *slog.Logger) (peer tlsconf.Peer, ok bool) {
+	remote := nc.RemoteAddr().String()
+	peer, known, err := Handshake(nc)
+	if err != nil {
+		log.Debug("TLS handshake refused", "remote", remote, "err", err)
+		return tlsconf.Peer{}, false
+	}
+	if srv.Mutual() && !known {
+		log.Warn("connection refused: no verified identity", "remote", remote)
+		return tlsconf.Peer{}, false
+	}
+	if known {
+		log.Info("connection", "remote", remote, "peer", peer.String())
+	} else {
+		log.Debug("connection", "remote", remote, "tls", true)
+	}
+	return peer, true
+}
+
+// TLSMode names how srv serves, for the "serving" log line: "off" (nil, plain Lars
+// framing), "mutual" (clients present certificates) or "server" (they do not).
+func TLSMode(srv *tlsconf.Server) string {
+	switch {
+	case srv == nil:
+		return "off"
+	case srv.Mutual():
+		return "mutual"
+	}
+	return "server"
 }

@@ -70,6 +70,7 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_agent_status_dropped_total", s.StatusDropped)
 	metrics.WriteCounterUint64(w, "lars_agent_routes_reloads_total", a.reloads.Load())
 	metrics.WriteCounterUint64(w, "lars_agent_routes_reload_errors_total", a.reloadErr.Load())
+	a.writeTLSMetrics(w)
 
 	if a.routes != nil {
 		rs := a.routes.Stats()

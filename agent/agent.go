@@ -38,14 +38,16 @@ type Agent struct {
 	routes *upstream.RouteClient  // nil when routes are static
 	report *upstream.ReportClient // nil without a report service
 
-	cancel    context.CancelFunc
-	serveWG   sync.WaitGroup // serving goroutines
-	bgWG      sync.WaitGroup // sweeper and upstream clients
-	started   atomic.Bool
-	stopOnce  sync.Once
-	tls       *tlsconf.Client // nil: the links are plaintext
-	reloads   atomic.Uint64
-	reloadErr atomic.Uint64
+	cancel   context.CancelFunc
+	serveWG  sync.WaitGroup // serving goroutines
+	bgWG     sync.WaitGroup // sweeper and upstream clients
+	started  atomic.Bool
+	stopOnce sync.Once
+	tls      *tlsconf.Client // nil: the links are plaintext
+	// tlsReloads and tlsReloadErr count ReloadTLS's successes and failures.
+	tlsReloads, tlsReloadErr atomic.Uint64
+	reloads                  atomic.Uint64
+	reloadErr                atomic.Uint64
 
 	// Route cache (CacheFile): keys loaded at start, writes, failed loads and writes,
 	// and the route client's applied answers at the last write (cacheLoop only).

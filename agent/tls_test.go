@@ -1,8 +1,11 @@
 package agent_test
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +92,22 @@ func TestAgentOverMutualTLS(t *testing.T) {
 
 	if err := a.ReloadTLS(); err != nil {
 		t.Fatal(err)
+	}
+	var m bytes.Buffer
+	a.WriteMetrics(&m)
+	if !strings.Contains(m.String(), `lars_agent_tls_reloads_total{result="ok"} 1`) ||
+		strings.Contains(m.String(), "lars_agent_tls_cert_expiry_timestamp_seconds 0\n") ||
+		!strings.Contains(m.String(), "lars_agent_tls_cert_expiry_timestamp_seconds ") {
+		t.Fatalf("the agent's TLS metrics lack the reload or the certificate's expiry:\n%s", m.String())
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"`tls_cert_expiry_timestamp_seconds`", "`tls_reloads_total{"} {
+		if !strings.Contains(string(readme), name) {
+			t.Errorf("README.md does not list the agent's metric %s", name)
+		}
 	}
 	eventually(t, patience, "a report stored", func() bool {
 		c.report(1, 1, h2, 0)

@@ -40,3 +40,31 @@ func TestTLSFlags(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRoles: -report-roles gives only the roles tlsgen knows, at least one, and
+// the list written back with commas reads the same.
+func FuzzParseRoles(f *testing.F) {
+	for _, s := range []string{"agent", "agent,client", " agent , server ", ",", "", "robot", "agent,,console"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		roles, err := parseRoles(s)
+		if err != nil {
+			return
+		}
+		if len(roles) == 0 {
+			t.Fatalf("%q: no role and no error", s)
+		}
+		names := make([]string, len(roles))
+		for i, r := range roles {
+			if !slices.Contains(tlsgen.Roles, r) {
+				t.Fatalf("%q: unknown role %q", s, r)
+			}
+			names[i] = string(r)
+		}
+		again, err := parseRoles(strings.Join(names, ","))
+		if err != nil || !slices.Equal(again, roles) {
+			t.Fatalf("%q: %v read back as %v, %v", s, roles, again, err)
+		}
+	})
+}

@@ -3,76 +3,100 @@ package console
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/larsgo/lars/internal/httpguard"
+	"github.com/larsgo/lars/store"
 )
 
-// tokenCookie is the cookie the login page sets: the token's SHA-256, hex.
-const tokenCookie = "lars_console_token"
+// MinTokenLen is the shortest API token (-token) the console accepts.
+const MinTokenLen = 16
 
-// hasToken reports whether r carries the token, in the login cookie or the "token"
-// form field. It is true when the console has no token.
-func (s *Server) hasToken(r *http.Request) bool {
-	if s.token == "" {
-		return true
-	}
-	if c, err := r.Cookie(tokenCookie); err == nil {
-		if b, err := hex.DecodeString(c.Value); err == nil && subtle.ConstantTimeCompare(b, s.tokenHash[:]) == 1 {
-			return true
-		}
-	}
-	if r.Method == http.MethodPost {
-		if t := r.PostFormValue("token"); t != "" {
-			h := sha256.Sum256([]byte(t))
-			return subtle.ConstantTimeCompare(h[:], s.tokenHash[:]) == 1
-		}
-	}
-	return false
+// tokenName is the identity of requests made with the API token.
+const tokenName = "token"
+
+// publicPath reports whether path is served without a login: the login page and
+// the static files it uses.
+func publicPath(path string) bool {
+	return path == "/login" || path == "/favicon.ico" || strings.HasPrefix(path, "/static/")
 }
 
-// loginPage asks for the token.
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", page{Title: "Token", Nav: "login", Body: s.token != ""})
+// requireLogin wraps h: every request but publicPath's needs a live session or the API
+// token. A page asked for without one is sent to the login page; anything else is
+// refused with 401, counted.
+func (s *Server) requireLogin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if publicPath(r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			s.bearer(w, r, auth, h)
+			return
+		}
+		ss, err := s.session(r)
+		switch {
+		case err == nil:
+			id := identity{name: ss.Account, role: ss.Role, idHash: ss.IDHash}
+			h.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), id)))
+		case errors.Is(err, store.ErrNoSession) || errors.Is(err, errExpired):
+			if errors.Is(err, errExpired) {
+				clearSessionCookie(w, r)
+			}
+			s.metrics.denied[deniedNoSession].Inc()
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/login?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
+				return
+			}
+			s.errorPage(w, r, http.StatusUnauthorized, "This needs a login: log in, then try again.")
+		default:
+			s.storeError(w, r, err)
+		}
+	})
 }
 
-// login checks the token and sets the cookie that carries it (its hash) with every
-// later request of this browser.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	if s.token == "" {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+// bearer serves r, which carries an Authorization header, when it holds the API
+// token; a wrong one counts as a failed login of the client.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request, auth string, h http.Handler) {
+	client := clientIP(r)
+	if !s.clients.allowed(client, s.now()) {
+		s.loginLimited(w, r, client, tokenName)
 		return
 	}
-	if !s.hasToken(r) {
-		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Token", Nav: "login", Error: "Wrong token.", Body: true})
+	given, ok := strings.CutPrefix(auth, "Bearer ")
+	sum := sha256.Sum256([]byte(given))
+	if !ok || s.token == "" || subtle.ConstantTimeCompare(sum[:], s.tokenHash[:]) != 1 {
+		s.clients.take(client, s.now())
+		s.metrics.logins[loginFailed].Inc()
+		s.log.Warn("a request with a wrong API token refused", "client", remoteIP(r))
+		w.Header().Set("WWW-Authenticate", `Bearer realm="lars-console"`)
+		s.errorPage(w, r, http.StatusUnauthorized, "Wrong or no API token.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: hex.EncodeToString(s.tokenHash[:]), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: secure(r)})
-	http.Redirect(w, r, "/?done=login", http.StatusSeeOther)
+	h.ServeHTTP(w, r.WithContext(withIdentity(r.Context(), identity{name: tokenName, role: store.RoleEditor})))
 }
 
-// write wraps a write handler: it refuses a request without the token (when the
-// console has one) and names the writer in the context for RouteHistory.
+// write wraps a write handler: it refuses an identity that may not write (a viewer)
+// with 403, counted, and names the writer in the context for RouteHistory.
 func (s *Server) write(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		if err := r.ParseForm(); err != nil {
 			s.errorPage(w, r, http.StatusBadRequest, "The form cannot be read: "+err.Error())
 			return
 		}
-		if !s.hasToken(r) {
-			s.errorPage(w, r, http.StatusUnauthorized, "Changes need this console's token: give it on the Token page, then try again.")
+		id, ok := identityOf(r)
+		if !ok || !id.role.CanWrite() {
+			s.metrics.denied[deniedRole].Inc()
+			s.log.Warn("a change refused: the account may only read", "account", id.name, "client", remoteIP(r))
+			s.errorPage(w, r, http.StatusForbidden, "Your account may only read: changes need an editor's or an admin's.")
 			return
 		}
-		if c, ok := httpguard.ClientOf(r); ok && c.UntrustedForward && s.token == "" {
-			s.log.Warn("a change through an undeclared proxy refused: give the console a token and -trusted-proxies", "peer", c.Peer.String())
-			s.errorPage(w, r, http.StatusForbidden, "This change came through a proxy the console was not told of, and the console has no token: it was refused.")
-			return
-		}
-		h(w, r.WithContext(withWho(r)))
+		h(w, r.WithContext(withWho(r, id)))
 	}
 }
 
@@ -85,6 +109,18 @@ func secure(r *http.Request) bool {
 	return r.TLS != nil
 }
 
+// clientIP returns the address of r's client, the key of its login bucket.
+func clientIP(r *http.Request) string {
+	if c, ok := httpguard.ClientOf(r); ok && c.IP.IsValid() {
+		return c.IP.String()
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
 // remoteIP returns the address of r's client without the port: through a trusted
 // proxy, the client it names and the proxy ("203.0.113.9 via 127.0.0.1").
 func remoteIP(r *http.Request) string {
@@ -94,9 +130,5 @@ func remoteIP(r *http.Request) string {
 		}
 		return c.IP.String()
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return clientIP(r)
 }

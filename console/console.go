@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -17,9 +18,19 @@ import (
 type Config struct {
 	// Store is the route store the console reads and writes.
 	Store *store.DB
-	// Token, if not empty, is required for every write (see the package comment).
-	// CheckListen requires one off loopback.
+	// Token, if not empty, is the API token scripts may give instead of a session
+	// (Authorization: Bearer TOKEN), with an editor's rights; at least MinTokenLen
+	// characters.
 	Token string
+	// SessionIdle and SessionMax end a session unused for SessionIdle or started
+	// SessionMax ago (defaults DefaultSessionIdle, DefaultSessionMax).
+	SessionIdle, SessionMax time.Duration
+	// ClientRate and AccountRate bound the failed logins of a client address and of
+	// an account name (defaults DefaultClientRate, DefaultAccountRate).
+	ClientRate, AccountRate Rate
+	// HashCost is the bcrypt cost of the passwords set on the accounts page (default
+	// DefaultHashCost).
+	HashCost int
 	// Logger receives the database errors pages report (default: slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock ages are measured with (default: time.Now).
@@ -42,6 +53,11 @@ type Server struct {
 	// pageRows and maxPageRows bound the lists (Config.PageRows, Config.MaxPageRows).
 	pageRows, maxPageRows int
 	metrics               *consoleMetrics
+	// sessionIdle and sessionMax are Config.SessionIdle and Config.SessionMax.
+	sessionIdle, sessionMax time.Duration
+	// clients and accounts hold the login buckets.
+	clients, accounts *bucketTable
+	hashCost          int
 }
 
 // New returns the console for cfg.
@@ -59,6 +75,14 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.token != "" && len(s.token) < MinTokenLen {
+		return nil, fmt.Errorf("console: the API token has %d characters, fewer than %d", len(s.token), MinTokenLen)
+	}
+	s.sessionIdle = cmp.Or(max(cfg.SessionIdle, 0), DefaultSessionIdle)
+	s.sessionMax = cmp.Or(max(cfg.SessionMax, 0), DefaultSessionMax)
+	s.clients = newBucketTable(cmp.Or(cfg.ClientRate, DefaultClientRate), maxBuckets)
+	s.accounts = newBucketTable(cmp.Or(cfg.AccountRate, DefaultAccountRate), maxBuckets)
+	s.hashCost = cfg.HashCost
 	if s.token != "" {
 		s.tokenHash = sha256.Sum256([]byte(s.token))
 	}
@@ -73,8 +97,8 @@ func New(cfg Config) (*Server, error) {
 // ServeHTTP serves the console.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// routes returns the console's handler: its pages behind the cross-origin protection
-// and the security headers.
+// routes returns the console's handler: its pages behind the login (see
+// requireLogin), the cross-origin protection and the security headers.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.servicesPage)
@@ -84,6 +108,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /names", s.namesPage)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("POST /hosts/add", s.write(s.addHost))
 	mux.HandleFunc("POST /hosts/remove", s.write(s.removeHost))
 	mux.HandleFunc("POST /hosts/set", s.write(s.setHosts))
@@ -99,7 +124,7 @@ func (s *Server) routes() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "This change came from another site and was refused (cross-origin request). Make changes from the console's own pages.")
 	}))
-	return securityHeaders(cop.Handler(mux))
+	return securityHeaders(cop.Handler(s.requireLogin(mux)))
 }
 
 // securityHeaders sets headers that keep the pages from being framed, sniffed or made

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
@@ -21,13 +23,21 @@ import (
 // testTimeout bounds each test's database work.
 const testTimeout = 60 * time.Second
 
-// fixture is a console on a fresh store.
+// fixture is a console on a fresh store, with the account testAccount (an admin) and
+// a session of it that get and post send.
 type fixture struct {
-	t   *testing.T
-	db  *store.DB
-	c   *Server
-	now time.Time // the console's clock, fixed
+	t      *testing.T
+	db     *store.DB
+	c      *Server
+	now    time.Time    // the console's clock, fixed unless a test moves it
+	cookie *http.Cookie // the session get and post send; nil for none
 }
+
+// The fixture's account and its password.
+const (
+	testAccount  = "tester"
+	testPassword = "tester-password-0123"
+)
 
 // newFixture opens dsn and starts a console on it with token (none if "").
 func newFixture(t *testing.T, dsn, token string) *fixture {
@@ -39,12 +49,46 @@ func newFixture(t *testing.T, dsn, token string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	now := time.Now().Truncate(time.Second)
-	c, err := New(Config{Store: db, Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }})
+	f := &fixture{t: t, db: db, now: time.Now().Truncate(time.Second)}
+	f.c, err = New(Config{Store: db, Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return f.now },
+		HashCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, db: db, c: c, now: now}
+	f.cookie = f.account(testAccount, testPassword, store.RoleAdmin)
+	return f
+}
+
+// account adds an account and returns the cookie of a session it logged in.
+func (f *fixture) account(name, password string, role store.Role) *http.Cookie {
+	f.t.Helper()
+	if err := f.db.EnsureAccounts(f.ctx()); err != nil {
+		f.t.Fatal(err)
+	}
+	hash, err := HashPassword(password, bcrypt.MinCost)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.db.AddAccount(f.ctx(), store.Account{Name: name, Role: role, Hash: hash}); err != nil {
+		f.t.Fatal(err)
+	}
+	return f.login(name, password)
+}
+
+// login logs name in and returns its session cookie.
+func (f *fixture) login(name, password string) *http.Cookie {
+	f.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(url.Values{"name": {name}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	f.c.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == sessionCookie && rec.Code == http.StatusSeeOther {
+			return c
+		}
+	}
+	f.t.Fatalf("login of %s: status %d\n%s", name, rec.Code, rec.Body.String())
+	return nil
 }
 
 // ctx returns a context bounded by testTimeout.
@@ -57,8 +101,12 @@ func (f *fixture) ctx() context.Context {
 // get requests path and returns the status and body.
 func (f *fixture) get(path string) (int, string) {
 	f.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if f.cookie != nil {
+		req.AddCookie(f.cookie)
+	}
 	rec := httptest.NewRecorder()
-	f.c.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	f.c.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String()
 }
 
@@ -69,6 +117,9 @@ func (f *fixture) post(path string, form url.Values, header ...string) *httptest
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if f.cookie != nil {
+		req.AddCookie(f.cookie)
 	}
 	rec := httptest.NewRecorder()
 	f.c.ServeHTTP(rec, req)
@@ -215,7 +266,9 @@ func TestPages(t *testing.T) {
 			t.Errorf("service without status shows a chart:\n%s", body)
 		}
 		rec := httptest.NewRecorder()
-		f.c.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/service/1/1/chart.svg", nil))
+		chartReq := httptest.NewRequest(http.MethodGet, "/service/1/1/chart.svg", nil)
+		chartReq.AddCookie(f.cookie)
+		f.c.ServeHTTP(rec, chartReq)
 		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/svg+xml" ||
 			!strings.Contains(rec.Body.String(), "<svg") || !strings.Contains(rec.Body.String(), "10.0.0.3:81") {
 			t.Errorf("chart: %d %s\n%.300s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
@@ -308,7 +361,7 @@ func TestWrites(t *testing.T) {
 		if got := f.hosts(k); got != "10.1.0.3:82" {
 			t.Errorf("hosts after set and remove: %q", got)
 		}
-		who := "lars-console 192.0.2.1" // httptest.NewRequest's client
+		who := testAccount + " (lars-console 192.0.2.1)" // the account and httptest.NewRequest's client
 		want := []string{
 			who + "|delete host|5/1|10.1.0.2:81 10.1.0.3:82|10.1.0.3:82",
 			who + "|set hosts|5/1|10.1.0.1:8080 10.1.0.2:81|10.1.0.2:81 10.1.0.3:82",
@@ -380,70 +433,12 @@ func TestCrossOriginWritesRefused(t *testing.T) {
 		}
 		// The cross-origin check does not stop reading.
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(f.cookie)
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		rr := httptest.NewRecorder()
 		f.c.ServeHTTP(rr, req)
 		if rr.Code != http.StatusOK || rr.Header().Get("Content-Security-Policy") == "" || rr.Header().Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("cross-site GET: %d, headers %v", rr.Code, rr.Header())
-		}
-	})
-}
-
-func TestTokenRequiredForWrites(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, dsn string) {
-		f := newFixture(t, dsn, "s3cret")
-		k := lb.Key{Modid: 1, Cmdid: 1}
-		v := url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.0.0.1"}, "port": {"80"}}
-		_, body := f.get("/")
-		if !strings.Contains(body, `<a href="/login">give it</a>`) {
-			t.Errorf("the services page does not say a token is needed")
-		}
-		for _, extra := range []url.Values{{}, {"token": {"wrong"}}} {
-			w := url.Values{}
-			for key, x := range v {
-				w[key] = x
-			}
-			for key, x := range extra {
-				w[key] = x
-			}
-			rec := f.post("/hosts/add", w)
-			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "Changes need this console&#39;s token") {
-				t.Errorf("write with %v: %d\n%s", extra, rec.Code, rec.Body.String())
-			}
-		}
-		if rec := f.post("/names", url.Values{"kind": {"modid"}, "id": {"1"}, "name": {"x"}}); rec.Code != http.StatusUnauthorized {
-			t.Errorf("name write without token: %d", rec.Code)
-		}
-		if got := f.hosts(k); got != "" {
-			t.Fatalf("a write without the token wrote %q", got)
-		}
-		// The token in the form.
-		v.Set("token", "s3cret")
-		if rec := f.post("/hosts/add", v); rec.Code != http.StatusSeeOther {
-			t.Errorf("write with the token: %d\n%s", rec.Code, rec.Body.String())
-		}
-		// The login cookie.
-		if rec := f.post("/login", url.Values{"token": {"nope"}}); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "Wrong token.") {
-			t.Errorf("login with a wrong token: %d", rec.Code)
-		}
-		rec := f.post("/login", url.Values{"token": {"s3cret"}})
-		cookies := rec.Result().Cookies()
-		if rec.Code != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || strings.Contains(cookies[0].Value, "s3cret") {
-			t.Fatalf("login: %d, cookies %v", rec.Code, cookies)
-		}
-		req := httptest.NewRequest(http.MethodPost, "/hosts/remove", strings.NewReader("modid=1&cmdid=1&host=10.0.0.1:80"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.AddCookie(cookies[0])
-		rr := httptest.NewRecorder()
-		f.c.ServeHTTP(rr, req)
-		if rr.Code != http.StatusSeeOther {
-			t.Errorf("write with the login cookie: %d\n%s", rr.Code, rr.Body.String())
-		}
-		if got := f.hosts(k); got != "" {
-			t.Errorf("hosts after add and remove with the token: %q", got)
-		}
-		if n := len(f.history()); n != 2 {
-			t.Errorf("%d history rows, want 2", n)
 		}
 	})
 }
@@ -471,24 +466,15 @@ func TestStoreErrorPage(t *testing.T) {
 	})
 }
 
-func TestCheckListen(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	for _, c := range []struct {
-		addr, token string
-		ok          bool
-	}{
-		{"127.0.0.1:8080", "", true}, {"[::1]:8080", "", true}, {"localhost:8080", "", true}, {"127.0.0.2:0", "", true},
-		{"0.0.0.0:8080", "", false}, {":8080", "", false}, {"10.0.0.1:8080", "", false}, {"[::]:80", "", false},
-		{"0.0.0.0:8080", "t", true}, {":8080", "t", true}, {"nocolon", "t", false},
-	} {
-		err := CheckListen(ctx, c.addr, c.token)
-		if (err == nil) != c.ok {
-			t.Errorf("CheckListen(%q, %q) = %v, want ok %v", c.addr, c.token, err, c.ok)
-		}
-		if err != nil && c.token == "" && c.addr != "nocolon" && !strings.Contains(err.Error(), EnvToken) {
-			t.Errorf("CheckListen(%q): %v does not say how to give a token", c.addr, err)
-		}
+func TestCheckToken(t *testing.T) {
+	if err := CheckToken(""); err != nil {
+		t.Errorf("no token: %v", err)
+	}
+	if err := CheckToken("0123456789abcdef"); err != nil {
+		t.Errorf("16 characters: %v", err)
+	}
+	if err := CheckToken("0123456789abcde"); err == nil || !strings.Contains(err.Error(), EnvToken) {
+		t.Errorf("15 characters: %v", err)
 	}
 }
 

@@ -16,7 +16,15 @@
 // each cut is counted by cause (WriteMetrics). Store errors are one generic line on
 // the page, the error itself in the log.
 //
-// Writes are POST forms behind net/http.CrossOriginProtection; with a token configured
-// (required by CheckListen off loopback) every write needs it, from the login cookie or
-// a "token" form field.
+// Every page but the login page needs a login, deny by default: an account (viewer,
+// editor or admin, in the store's ConsoleAccount table, bcrypt password hashes) logs
+// in to a server-side session (a random 256-bit id in an HttpOnly, SameSite=Strict
+// cookie, Secure over TLS or behind a declared TLS proxy; the store keeps only its
+// SHA-256) that ends when idle or old (Config.SessionIdle, Config.SessionMax), on
+// logout and when the account's password or role changes. Failed logins are limited
+// per client address and per account name (token buckets) and logged. Writes are POST
+// forms behind net/http.CrossOriginProtection and need an editor or an admin; a
+// viewer's are refused (403). Scripts may give the API token (Config.Token) as
+// "Authorization: Bearer TOKEN" instead of a session. EnsureAdmin makes the first
+// admin.
 package console

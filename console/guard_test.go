@@ -63,7 +63,8 @@ func TestRebindingWriteRefused(t *testing.T) {
 	if h := f.history(); len(h) != 0 {
 		t.Fatalf("rebinding POST left history %q", h)
 	}
-	rec = send(h, "127.0.0.1:8080", "127.0.0.1:40000", "/hosts/add", probeForm, "Origin", "http://127.0.0.1:8080", "Sec-Fetch-Site", "same-origin")
+	rec = send(h, "127.0.0.1:8080", "127.0.0.1:40000", "/hosts/add", probeForm, "Origin", "http://127.0.0.1:8080", "Sec-Fetch-Site", "same-origin",
+		"Cookie", f.cookie.String())
 	if rec.Code != http.StatusSeeOther || f.hosts(k) != "6.6.6.2:2" {
 		t.Fatalf("the same POST to 127.0.0.1:8080: status %d, hosts %q; want 303 and the host", rec.Code, f.hosts(k))
 	}
@@ -73,40 +74,40 @@ func TestRebindingWriteRefused(t *testing.T) {
 // trusted proxy does not name the writer; from a trusted proxy it does.
 func TestForwardedFromUntrustedIgnored(t *testing.T) {
 	f, h := guarded(t, guardToken, GuardOptions{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
-	form := url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.9.9.1"}, "port": {"80"}, "token": {guardToken}}
-	if rec := send(h, "127.0.0.1:8080", "192.0.2.7:5555", "/hosts/add", form, "X-Forwarded-For", "203.0.113.66"); rec.Code != http.StatusSeeOther {
+	form := url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"10.9.9.1"}, "port": {"80"}}
+	if rec := send(h, "127.0.0.1:8080", "192.0.2.7:5555", "/hosts/add", form, "X-Forwarded-For", "203.0.113.66", "Cookie", f.cookie.String()); rec.Code != http.StatusSeeOther {
 		t.Fatalf("write from an untrusted peer: status %d", rec.Code)
 	}
 	form.Set("port", "81")
-	if rec := send(h, "127.0.0.1:8080", "10.1.1.1:5555", "/hosts/add", form, "X-Forwarded-For", "203.0.113.9"); rec.Code != http.StatusSeeOther {
+	if rec := send(h, "127.0.0.1:8080", "10.1.1.1:5555", "/hosts/add", form, "X-Forwarded-For", "203.0.113.9", "Authorization", "Bearer "+guardToken); rec.Code != http.StatusSeeOther {
 		t.Fatalf("write through a trusted proxy: status %d", rec.Code)
 	}
 	hist := f.history()
-	if len(hist) != 2 || !strings.HasPrefix(hist[1], "lars-console 192.0.2.7|") || !strings.HasPrefix(hist[0], "lars-console 203.0.113.9 via 10.1.1.1|") {
+	if len(hist) != 2 || !strings.HasPrefix(hist[1], testAccount+" (lars-console 192.0.2.7)|") || !strings.HasPrefix(hist[0], "token (lars-console 203.0.113.9 via 10.1.1.1)|") {
 		t.Fatalf("writers in history: %q", hist)
 	}
 }
 
-// TestUndeclaredProxyWriteRefused: a console without a token refuses a write that
-// carries forwarded headers from a peer not declared a proxy: a proxy nobody told the
-// console of would open it to all its clients.
+// TestUndeclaredProxyWriteRefused: a write without a session that carries forwarded
+// headers from a peer not declared a proxy (a proxy nobody told the console of) is
+// refused, as every write without a session is.
 func TestUndeclaredProxyWriteRefused(t *testing.T) {
 	f, h := guarded(t, "", GuardOptions{})
 	rec := send(h, "127.0.0.1:8080", "127.0.0.1:40000", "/hosts/add", probeForm, "X-Forwarded-For", "198.51.100.4")
-	if rec.Code != http.StatusForbidden || f.hosts(lb.Key{Modid: 1, Cmdid: 1}) != "" {
-		t.Fatalf("write through an undeclared proxy: status %d, hosts %q; want 403 and none", rec.Code, f.hosts(lb.Key{Modid: 1, Cmdid: 1}))
+	if rec.Code != http.StatusUnauthorized || f.hosts(lb.Key{Modid: 1, Cmdid: 1}) != "" {
+		t.Fatalf("write through an undeclared proxy: status %d, hosts %q; want 401 and none", rec.Code, f.hosts(lb.Key{Modid: 1, Cmdid: 1}))
 	}
 }
 
-// TestSecureCookieBehindProxy: the login cookie is Secure behind a declared TLS proxy
+// TestSecureCookieBehindProxy: the session cookie is Secure behind a declared TLS proxy
 // (-behind-proxy) and when a trusted proxy says the client used https; not when an
 // untrusted peer says so.
 func TestSecureCookieBehindProxy(t *testing.T) {
-	login := url.Values{"token": {guardToken}}
+	login := url.Values{"name": {testAccount}, "password": {testPassword}}
 	cookie := func(rec *httptest.ResponseRecorder) *http.Cookie {
 		t.Helper()
 		for _, c := range rec.Result().Cookies() {
-			if c.Name == tokenCookie {
+			if c.Name == sessionCookie {
 				return c
 			}
 		}
@@ -137,24 +138,6 @@ func TestBodyBoundEverywhere(t *testing.T) {
 	for _, p := range []string{"/login", "/hosts/add", "/no/such/page"} {
 		if rec := send(h, "127.0.0.1:8080", "127.0.0.1:40000", p, big); rec.Code != http.StatusRequestEntityTooLarge {
 			t.Errorf("POST %s of over 1 MiB: status %d, want 413", p, rec.Code)
-		}
-	}
-}
-
-func TestCheckProxies(t *testing.T) {
-	lo := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	for _, c := range []struct {
-		trusted []netip.Prefix
-		behind  bool
-		token   string
-		ok      bool
-	}{{nil, false, "", true}, {lo, false, "", false}, {nil, true, "", false}, {lo, true, guardToken, true}} {
-		err := CheckProxies(c.trusted, c.behind, c.token)
-		if (err == nil) != c.ok {
-			t.Errorf("CheckProxies(%v, %v, %q) = %v, want ok %v", c.trusted, c.behind, c.token, err, c.ok)
-		}
-		if err != nil && !strings.Contains(err.Error(), EnvToken) {
-			t.Errorf("CheckProxies: %v does not say how to give a token", err)
 		}
 	}
 }

@@ -61,15 +61,19 @@ type page struct {
 	Nav string
 	// Flash says what the last write did; Error what was wrong with a request.
 	Flash, Error string
-	// NeedsLogin is true when writes need the token and this browser has not given it.
-	NeedsLogin bool
+	// User and Role name the logged-in account ("" when none); Writer is true when it
+	// may change routes, Admin when it manages the accounts.
+	User, Role    string
+	Writer, Admin bool
 	// Body is the page's own data.
 	Body any
 }
 
 // render writes the page name with status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	p.NeedsLogin = s.token != "" && !s.hasToken(r)
+	if id, ok := identityOf(r); ok {
+		p.User, p.Role, p.Writer, p.Admin = id.name, string(id.role), id.role.CanWrite(), id.role == store.RoleAdmin
+	}
 	var buf bytes.Buffer
 	if err := s.pages[name].Execute(&buf, p); err != nil {
 		s.log.Error("cannot render a console page", "page", name, "err", err)

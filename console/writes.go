@@ -12,9 +12,10 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// withWho returns r's context naming the console and its client as the writer.
-func withWho(r *http.Request) context.Context {
-	return store.WithWho(r.Context(), "lars-console "+remoteIP(r))
+// withWho returns r's context naming id's account, the console and its client as the
+// writer: "alice (lars-console 10.0.0.5)".
+func withWho(r *http.Request, id identity) context.Context {
+	return store.WithWho(r.Context(), id.name+" (lars-console "+remoteIP(r)+")")
 }
 
 // serviceURL is the path of k's page.

@@ -85,7 +85,12 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	port := proctest.FreePort(t, "udp")
 	proctest.Start(t, "lars-agent", "-dns", dnsAddr, "-reporter", proctest.FreeAddr(t), "-ports", fmt.Sprint(port))
 	consoleAddr := proctest.FreeAddr(t)
-	proctest.Start(t, "lars-console", "-db", dsn, "-listen", consoleAddr).WaitListening(t, consoleAddr, 20*time.Second)
+	pwFile := filepath.Join(t.TempDir(), "initial-password")
+	proctest.Start(t, "lars-console", "-db", dsn, "-listen", consoleAddr, "-initial-password-file", pwFile).WaitListening(t, consoleAddr, 20*time.Second)
+	pw, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatalf("the first start's password file: %v", err)
+	}
 	base := "http://" + consoleAddr
 	client, err := api.New(api.Config{Agent: netip.MustParseAddr("127.0.0.1"), Ports: []uint16{uint16(port)}})
 	if err != nil {
@@ -144,6 +149,19 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// Deny by default: the services page asks for a login first, as the first start's
+	// admin.
+	step("open the services page: the login page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+	shot("0-login")
+	step("log in as admin",
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), strings.TrimSpace(string(pw))),
+		chromedp.Click(chromedp.CSS(`form.card button`)),
+		chromedp.WaitVisible(chromedp.CSS("#services")))
+	if s := text("#user"); s != "admin (admin)" {
+		t.Errorf("logged in as %q", s)
 	}
 
 	// The services page.
@@ -209,7 +227,7 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	// The history shows who added it.
 	step("open the changes", chromedp.Click(chromedp.CSS(`a[href="/history"]`)), chromedp.WaitVisible(chromedp.CSS("#history table")))
 	first := text("#history tbody tr:first-child")
-	for _, want := range []string{"lars-console 127.0.0.1", "add host", "1/1", "10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000 10.0.0.4:9001"} {
+	for _, want := range []string{"admin (lars-console 127.0.0.1)", "add host", "1/1", "10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000 10.0.0.4:9001"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("newest history row %q lacks %q", first, want)
 		}
@@ -232,6 +250,11 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 
 	step("open the names", chromedp.Navigate(base+"/names"), chromedp.WaitVisible(chromedp.CSS("#modids")))
 	shot("7-names")
+
+	// Log out: the pages ask for a login again.
+	step("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+	step("the services page after logout", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+	shot("8-logged-out")
 
 	if p := consoleProblems(); len(p) > 0 {
 		t.Errorf("errors in the browser console:\n%s", strings.Join(p, "\n"))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -22,12 +21,11 @@ const (
 	DefaultListen = "127.0.0.1:8080"
 )
 
-// lookupTimeout bounds the name lookup that tells whether -listen is on loopback.
-const lookupTimeout = 5 * time.Second
-
 // options are the command-line flags.
 type options struct {
 	config, listen, db, token string
+	initialPasswordFile       string
+	sessionIdle, sessionMax   time.Duration
 	admin                     string
 	pageRows, maxPageRows     int
 	groupReadable             bool
@@ -45,11 +43,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.config, "config", "", "Lars conf file (lars_dns.conf): its [mysql] section names the route store unless -db is given")
 	fs.StringVar(&o.db, "db", DefaultDB, "route store: sqlite:PATH, or a MySQL DSN user:pass@tcp(host:port)/lars_dns"+secretsrc.DBHelp)
 	fs.BoolVar(&o.groupReadable, "group-readable", false, "create a missing SQLite store readable by its group (mode 0640) instead of its owner only (0600)")
-	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console; an address other than loopback needs a token")
+	fs.StringVar(&o.listen, "listen", DefaultListen, "HTTP `HOST:PORT` of the console (every page needs a login wherever it listens)")
 	fs.StringVar(&o.admin, "admin", "", "admin HTTP `HOST:PORT` for /metrics, /healthz, /debug/pprof/ (default off; :PORT binds loopback; keep it there or give -admin-token-file)")
 	fs.IntVar(&o.pageRows, "page-rows", console.DefaultPageRows, "rows a page of a list (services, hosts, changes, names) shows")
 	fs.IntVar(&o.maxPageRows, "max-page-rows", console.DefaultMaxPageRows, "the most rows a page shows when its URL asks for more (?n=)")
-	fs.StringVar(&o.token, "token", "", "token every change needs (default: $"+console.EnvToken+", which keeps it out of the process list); required off loopback")
+	fs.StringVar(&o.token, "token", "", "API token for scripts, given as \"Authorization: Bearer TOKEN\" in place of a login, with an editor's rights; at least 16 characters (default: $"+console.EnvToken+", which keeps it out of the process list; none: logins only)")
+	fs.StringVar(&o.initialPasswordFile, "initial-password-file", "", "`FILE` a first start (no account yet) writes the random password of the account \"admin\" to, mode 0600 (default: "+console.InitialPasswordFileName+" beside a SQLite store, else in the working directory)")
+	fs.DurationVar(&o.sessionIdle, "session-idle", console.DefaultSessionIdle, "a login session unused this long ends")
+	fs.DurationVar(&o.sessionMax, "session-max", console.DefaultSessionMax, "a login session this old ends, however used")
 	registerGuardFlags(fs, o)
 	o.log.Register(fs)
 	fs.Usage = func() {
@@ -68,6 +69,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 // settings is what serve needs.
 type settings struct {
 	dsn, listen, token    string
+	initialPasswordFile   string
+	sessionIdle           time.Duration
+	sessionMax            time.Duration
 	admin                 string // "" for none
 	adminOpts             admin.Options
 	guard                 console.GuardOptions
@@ -118,13 +122,16 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	if err := store.CheckDSN(s.dsn); err != nil {
 		return nil, fmt.Errorf("-db: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-	defer cancel()
-	if err := console.CheckListen(ctx, s.listen, s.token); err != nil {
+	if err := console.CheckToken(s.token); err != nil {
 		return nil, err
 	}
-	if err := console.CheckProxies(s.guard.TrustedProxies, s.guard.BehindProxy, s.token); err != nil {
-		return nil, err
+	if o.sessionIdle <= 0 || o.sessionMax < o.sessionIdle {
+		return nil, fmt.Errorf("-session-idle %v and -session-max %v: want 0 < session-idle <= session-max", o.sessionIdle, o.sessionMax)
+	}
+	s.sessionIdle, s.sessionMax = o.sessionIdle, o.sessionMax
+	s.initialPasswordFile = o.initialPasswordFile
+	if s.initialPasswordFile == "" {
+		s.initialPasswordFile = console.DefaultInitialPasswordFile(s.dsn)
 	}
 	return s, nil
 }

@@ -30,19 +30,19 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown flag":     {[]string{"-nope"}, "flag provided but not defined"},
-		"bad listen":       {[]string{"-listen", "127.0.0.1"}, "-listen"},
-		"bad log level":    {[]string{"-log-level", "loud"}, "-log-level"},
-		"missing conf":     {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
-		"bad conf value":   {[]string{"-config", badConf}, "db_port"},
-		"extra argument":   {[]string{"serve"}, "unexpected argument"},
-		"empty db":         {[]string{"-db", ""}, "-db"},
-		"bad mysql dsn":    {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
-		"open, no token":   {[]string{"-listen", "0.0.0.0:8080"}, "is not loopback: a token is required (-token or LARS_CONSOLE_TOKEN)"},
-		"no host no token": {[]string{"-listen", ":8080"}, "is not loopback"},
-		"zero page rows":   {[]string{"-page-rows", "0"}, "-page-rows 0"},
-		"bad admin":        {[]string{"-admin", "127.0.0.1"}, "-admin"},
-		"max below page":   {[]string{"-page-rows", "50", "-max-page-rows", "10"}, "-max-page-rows 10"},
+		"unknown flag":   {[]string{"-nope"}, "flag provided but not defined"},
+		"bad listen":     {[]string{"-listen", "127.0.0.1"}, "-listen"},
+		"bad log level":  {[]string{"-log-level", "loud"}, "-log-level"},
+		"missing conf":   {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
+		"bad conf value": {[]string{"-config", badConf}, "db_port"},
+		"extra argument": {[]string{"serve"}, "unexpected argument"},
+		"empty db":       {[]string{"-db", ""}, "-db"},
+		"bad mysql dsn":  {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
+		"short token":    {[]string{"-token", "short"}, "at least 16"},
+		"idle over max":  {[]string{"-session-idle", "2h", "-session-max", "1h"}, "-session-idle"},
+		"zero page rows": {[]string{"-page-rows", "0"}, "-page-rows 0"},
+		"bad admin":      {[]string{"-admin", "127.0.0.1"}, "-admin"},
+		"max below page": {[]string{"-page-rows", "50", "-max-page-rows", "10"}, "-max-page-rows 10"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -67,9 +67,9 @@ func TestTokenFromFlagOrEnvironment(t *testing.T) {
 		env  string
 		want string
 	}{
-		{[]string{"-listen", "0.0.0.0:8080", "-token", "flag"}, "env", "flag"},
-		{[]string{"-listen", "0.0.0.0:8080"}, "env", "env"},
-		{[]string{}, "", ""},
+		{[]string{"-listen", "0.0.0.0:8080", "-token", "flag-token-0123456789"}, "env-token-0123456789", "flag-token-0123456789"},
+		{[]string{"-listen", "0.0.0.0:8080"}, "env-token-0123456789", "env-token-0123456789"},
+		{[]string{"-listen", "0.0.0.0:8080"}, "", ""},
 	} {
 		o, fs, err := parseFlags(c.args, io.Discard)
 		if err != nil {
@@ -84,6 +84,13 @@ func TestTokenFromFlagOrEnvironment(t *testing.T) {
 		if err != nil || s.token != c.want {
 			t.Errorf("%q with $LARS_CONSOLE_TOKEN=%q: token %q, %v; want %q", c.args, c.env, s.token, err, c.want)
 		}
+	}
+	o, fs, err := parseFlags([]string{"-token", "0123456789abcde"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := buildSettings(o, fs, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), "16") {
+		t.Errorf("a 15-character token: %v, want refused", err)
 	}
 }
 
@@ -137,7 +144,10 @@ func TestServesAndStops(t *testing.T) {
 		var stderr syncBuffer
 		sigs := make(chan os.Signal, 1)
 		exit := make(chan int, 1)
-		go func() { exit <- run([]string{"-db", dsn, "-listen", "127.0.0.1:0"}, noEnv, &stderr, sigs) }()
+		pwFile := filepath.Join(t.TempDir(), "initial-password")
+		go func() {
+			exit <- run([]string{"-db", dsn, "-listen", "127.0.0.1:0", "-initial-password-file", pwFile}, noEnv, &stderr, sigs)
+		}()
 		urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/)`)
 		var url string
 		for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
@@ -147,7 +157,38 @@ func TestServesAndStops(t *testing.T) {
 				t.Fatalf("no serving line after 30 s:\n%s", stderr.String())
 			}
 		}
-		resp, err := http.Get(url)
+		// Deny by default: the page needs a login, as the first start's admin.
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noRedirect.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("GET %s without a login: %d to %q", url, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if !strings.Contains(stderr.String(), pwFile) {
+			t.Errorf("the log does not name the password file:\n%s", stderr.String())
+		}
+		pw, err := os.ReadFile(pwFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(stderr.String(), strings.TrimSpace(string(pw))) {
+			t.Fatal("the log shows the initial password")
+		}
+		resp, err = noRedirect.PostForm(url+"login", map[string][]string{"name": {"admin"}, "password": {strings.TrimSpace(string(pw))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cookies := resp.Cookies()
+		if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 {
+			t.Fatalf("login as admin: %d, cookies %v", resp.StatusCode, cookies)
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.AddCookie(cookies[0])
+		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

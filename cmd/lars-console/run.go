@@ -57,7 +57,19 @@ func serve(s *settings, signals <-chan os.Signal) int {
 		log.Warn("the pages of long lists will be slow", "err", err)
 	}
 	cancel()
-	c, err := console.New(console.Config{Store: db, Token: s.token, Logger: log, PageRows: s.pageRows, MaxPageRows: s.maxPageRows})
+	ctx, cancel = context.WithTimeout(context.Background(), openTimeout)
+	made, err := console.EnsureAdmin(ctx, db, s.initialPasswordFile, 0)
+	cancel()
+	if err != nil {
+		log.Error("cannot set up the accounts", "err", err)
+		return cli.ExitError
+	}
+	if made {
+		log.Warn("no account yet: created the account \"admin\"; its password is in the file (mode 0600): log in, then change it or add accounts (larsctl user)",
+			"file", s.initialPasswordFile)
+	}
+	c, err := console.New(console.Config{Store: db, Token: s.token, Logger: log, PageRows: s.pageRows, MaxPageRows: s.maxPageRows,
+		SessionIdle: s.sessionIdle, SessionMax: s.sessionMax})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return cli.ExitError

@@ -119,3 +119,6 @@ func sortHosts(hosts []api.Host) {
 
 // init adds tls to the command table in run.go.
 func init() { commands = append(commands, tlsCmd) }
+
+// init adds user, lars-console's accounts, to the command table in run.go.
+func init() { commands = append(commands, userCmd) }

@@ -6,7 +6,9 @@
 # agent, with one host failing every call. During the run a host is added to service
 # 1/1 with larsctl route add and the agent serves it; at the end larsctl status shows
 # the failing host overloaded, as lars-reporter stored it. lars-console, the web
-# console, runs on the same store; its address is printed once the whole system runs.
+# console, runs on the same store; its address is printed once the whole system runs,
+# with how to log in: its first start makes the account "admin", whose random password
+# it writes to a file of mode 0600 beside the store (the checks log in with it too).
 # Everything started is stopped, and the folder removed, on exit or Ctrl-C
 # (DEMO_KEEP=1 keeps the system running at the end until Ctrl-C, to look around).
 #
@@ -109,10 +111,12 @@ echo "== lars-agent on UDP ports $ports: routes from lars-dns, status to lars-re
 start bin/lars-agent -dns "$dns" -reporter "$reporter" -ports "$ports" -admin "$admin" -log-level warn
 wait_up lars-agent "${pids[-1]}" "http://$admin/healthz"
 
+password_file="$dir/lars-console-initial-password"
 start bin/lars-console -db "$db" -listen "$console" -log-level warn
 console_pid=${pids[-1]}
-wait_up lars-console "$console_pid" "http://$console/"
+wait_up lars-console "$console_pid" "http://$console/login"
 echo "== lars-console, the web console of the route store: open http://$console/"
+echo "   and log in as admin with the password in $password_file (mode 0600, made at its first start)"
 echo "   (services, hosts and call status, add/remove hosts, changes; DEMO_KEEP=1 make demo keeps it running)"
 
 echo "== lars-loadgen: ${seconds}s closed loop after 1s warm-up, 64 in flight, 90% get_host / 5% get_route /"
@@ -188,7 +192,13 @@ larsctl status | tail -n 1
 echo
 echo "== checks"
 fail=0
-page=$(curl -sf "http://$console/service/1/1" || true)
+jar="$dir/console-cookies"
+page=""
+if [ -r "$password_file" ] &&
+  tr -d '\n' <"$password_file" |
+    curl -sf -o /dev/null -c "$jar" --data-urlencode name=admin --data-urlencode "password@-" "http://$console/login"; then
+  page=$(curl -sf -b "$jar" "http://$console/service/1/1" || true)
+fi
 if ! kill -0 "$console_pid" 2>/dev/null; then
   echo "FAIL lars-console is not running (was $console in use by another program?)"
   fail=1

@@ -25,7 +25,7 @@ var staticFS fs.FS = staticRoot
 
 // pageNames are the templates in templates/ that are whole pages (each parsed with
 // layout.html and the shared history_table.html and pager.html).
-var pageNames = []string{"services", "service", "history", "names", "login", "error"}
+var pageNames = []string{"services", "service", "history", "names", "login", "error", "accounts"}
 
 // templateFuncs are the helpers the templates use.
 var templateFuncs = template.FuncMap{

@@ -251,6 +251,10 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	step("open the names", chromedp.Navigate(base+"/names"), chromedp.WaitVisible(chromedp.CSS("#modids")))
 	shot("7-names")
 
+	// The admin's accounts page lists the first start's admin.
+	step("open the accounts", chromedp.Click(chromedp.CSS(`a[href="/accounts"]`)), chromedp.WaitVisible(chromedp.CSS(`#accounts tr[data-account="admin"]`)))
+	shot("7b-accounts")
+
 	// Log out: the pages ask for a login again.
 	step("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
 	step("the services page after logout", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))

@@ -26,5 +26,5 @@
 // forms behind net/http.CrossOriginProtection and need an editor or an admin; a
 // viewer's are refused (403). Scripts may give the API token (Config.Token) as
 // "Authorization: Bearer TOKEN" instead of a session. EnsureAdmin makes the first
-// admin.
+// admin; admins manage the accounts on /accounts.
 package console

@@ -24,9 +24,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name, pw := r.PostFormValue("name"), r.PostFormValue("password")
 	body := loginBody{Name: name, Next: localPath(r.PostFormValue("next"))}
-	client := clientIP(r)
+	client, bucket := clientIP(r), accountBucket(name)
 	now := s.now()
-	if !s.clients.allowed(client, now) || !s.accounts.allowed(name, now) {
+	if !s.clients.allowed(client, now) || !s.accounts.allowed(bucket, now) {
 		s.loginLimited(w, r, client, name)
 		return
 	}
@@ -40,7 +40,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			PasswordMatches(dummyHash(), pw) // as slow as a wrong password
 		}
 		s.clients.take(client, now)
-		s.accounts.take(name, now)
+		s.accounts.take(bucket, now)
 		s.metrics.logins[loginFailed].Inc()
 		s.log.Warn("a login failed", "account", logName(name), "client", remoteIP(r))
 		body.Name = ""
@@ -54,6 +54,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.metrics.logins[loginOK].Inc()
 	s.log.Info("logged in", "account", a.Name, "role", string(a.Role), "client", remoteIP(r))
 	http.Redirect(w, r, body.Next, http.StatusSeeOther)
+}
+
+// accountBucket is the key of name's login bucket: a name longer than any account's
+// is cut, so that a table of buckets stays small whatever names are tried.
+func accountBucket(name string) string {
+	if len(name) > store.MaxAccountNameLen {
+		return name[:store.MaxAccountNameLen+1]
+	}
+	return name
 }
 
 // loginLimited refuses a login (or a token) over its client's or account's rate.

@@ -211,6 +211,21 @@ func TestBucketTableBounded(t *testing.T) {
 	}
 }
 
+// TestLoginBucketKeysBounded: a login bucket's key is short whatever name is tried.
+func TestLoginBucketKeysBounded(t *testing.T) {
+	f := newFixture(t, "sqlite:"+t.TempDir()+"/lars.db", "")
+	f.cookie = nil
+	f.post("/login", url.Values{"name": {strings.Repeat("n", 500_000)}, "password": {"x"}})
+	for k := range f.c.accounts.m {
+		if len(k) > store.MaxAccountNameLen+1 {
+			t.Errorf("a bucket keyed by %d bytes", len(k))
+		}
+	}
+	if len(f.c.accounts.m) != 1 {
+		t.Errorf("%d account buckets after one failure", len(f.c.accounts.m))
+	}
+}
+
 // TestSessionIDNotStored: the store holds the SHA-256 of the cookie's id, never the
 // id itself.
 func TestSessionIDNotStored(t *testing.T) {

@@ -5,14 +5,20 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/internal/storetest"
 )
 
 // TestAccountsAndSessions: accounts are added once, a password change or a delete
 // ends the account's sessions, expired sessions are swept.
 func TestAccountsAndSessions(t *testing.T) {
+	storetest.Each(t, testAccountsAndSessions)
+}
+
+func testAccountsAndSessions(t *testing.T, dsn string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db, err := Open(ctx, "sqlite:"+t.TempDir()+"/lars.db")
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

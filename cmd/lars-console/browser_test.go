@@ -256,8 +256,9 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	shot("7b-accounts")
 
 	// Log out: the pages ask for a login again.
-	step("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
-	step("the services page after logout", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`input[name="password"]`)))
+	// (The accounts page has password fields too: wait for the login form's.)
+	step("log out", chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"] input[name="password"]`)))
+	step("the services page after logout", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`form[action="/login"] input[name="password"]`)))
 	shot("8-logged-out")
 
 	if p := consoleProblems(); len(p) > 0 {

@@ -75,7 +75,7 @@ func (c *conn) readLoop() error {
 			// An agent: kept however quiet it falls, since it reports only while its
 			// callers call (at MaxConns it may still make room for a new connection).
 			c.reported = true
-			c.svc.server.Keep(c.nc)
+			c.svc.server.SetKept(c.nc, true)
 		}
 	}
 }

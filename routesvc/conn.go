@@ -38,7 +38,7 @@ type conn struct {
 	// keys are the entries this connection subscribed to: changed by the reader
 	// goroutine under the entry's lock, read by unsubscribeAll after the reader ended.
 	keys map[*entry]struct{}
-	// subs is len(keys), for KeepSilent, which reads it from another goroutine.
+	// subs is len(keys), read by the stats and limits.
 	subs atomic.Int64
 	// unknown is how many of keys have no hosts: changed by the reader and, when a
 	// key gains or loses its hosts, by the table under the entry's lock.
@@ -267,3 +267,8 @@ func (c *conn) writeChunk(b []byte) error {
 	}
 	return nil
 }
+
+// keepWhileSubscribed tells tcpserve to keep c when it falls silent while it holds a
+// subscription: a Lars agent that pulled its keys sends nothing more while it waits for
+// pushes. Called when c's first subscription is made and when its last is given back.
+func (c *conn) keepWhileSubscribed(on bool) { c.svc.server.SetKept(c.nc, on) }

@@ -26,9 +26,6 @@ type Service struct {
 	addr   net.Addr      // set before ready is closed
 
 	server tcpserve.Server
-	// conns maps each connection as tcpserve passed it to Handle to its conn, for
-	// keepSilent.
-	conns sync.Map
 	// helloReply is the HelloReply frame, encoded once: every Hello is answered with it.
 	helloReply []byte
 }
@@ -48,7 +45,7 @@ func New(cfg Config) (*Service, error) {
 	s.sync.svc = s
 	s.helloReply = encodeHelloReply(s.cfg.IdleTimeout)
 	s.server = tcpserve.Server{MaxConns: s.cfg.MaxConns, IdleTimeout: max(s.cfg.IdleTimeout, 0),
-		KeepSilent: s.keepSilent, Handle: s.serve, Logger: s.cfg.Logger}
+		Handle: s.serve, Logger: s.cfg.Logger}
 	s.stats.fullLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="full"}`)
 	s.stats.changeLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="changes"}`)
 	s.stats.fanoutSeconds = s.set.NewHistogram("lars_dns_push_fanout_seconds")
@@ -104,8 +101,6 @@ func (s *Service) serve(nc net.Conn) {
 		return
 	}
 	c := newConn(s, nc)
-	s.conns.Store(nc, c)
-	defer s.conns.Delete(nc)
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
@@ -114,14 +109,6 @@ func (s *Service) serve(nc net.Conn) {
 	c.close()
 	s.table.unsubscribeAll(c)
 	writer.Wait()
-}
-
-// keepSilent keeps a silent connection that holds a subscription: a Lars agent that
-// pulled its keys sends nothing more while it waits for pushes. tcpserve calls it under
-// its lock: a map read and an atomic read.
-func (s *Service) keepSilent(nc net.Conn) bool {
-	c, ok := s.conns.Load(nc)
-	return ok && c.(*conn).subs.Load() > 0
 }
 
 // Stats returns the service's figures.

@@ -231,7 +231,9 @@ func (t *table) subscribe(c *conn, k lb.Key) bool {
 			c.keys = make(map[*entry]struct{})
 		}
 		c.keys[e] = struct{}{}
-		c.subs.Add(1)
+		if c.subs.Add(1) == 1 {
+			c.keepWhileSubscribed(true)
+		}
 		if len(e.r.hosts) == 0 {
 			c.unknown.Add(1)
 			t.unknownSubs.Add(1)
@@ -263,7 +265,9 @@ func (t *table) unsubscribe(c *conn, k lb.Key) bool {
 	ok := e.remove(c)
 	if ok {
 		delete(c.keys, e)
-		c.subs.Add(-1)
+		if c.subs.Add(-1) == 0 {
+			c.keepWhileSubscribed(false)
+		}
 		t.dropped(c, e)
 	}
 	t.release(e)

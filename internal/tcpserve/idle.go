@@ -32,7 +32,7 @@ func (s *Server) startSweeper() {
 }
 
 // sweep advances the tick by one quarter of IdleTimeout and closes every connection
-// untouched for quartersIdle ticks that KeepSilent does not keep.
+// untouched for quartersIdle ticks that its handler does not keep.
 func (s *Server) sweep() {
 	now := s.tick.Add(1)
 	var silent []*conn
@@ -49,13 +49,11 @@ func (s *Server) sweep() {
 	}
 }
 
-// keep reports whether Keep marked c or KeepSilent keeps it. The caller holds s.mu.
-func (s *Server) keep(c *conn) bool {
-	return c.kept.Load() || (s.KeepSilent != nil && s.KeepSilent(c))
-}
+// keep reports whether c's handler keeps it when silent.
+func (s *Server) keep(c *conn) bool { return c.kept.Load() }
 
 // evictSilent closes the connection silent longest, of those untouched for at least
-// one tick, preferring one KeepSilent does not keep, and reports whether it closed one.
+// one tick, preferring one its handler does not keep, and reports whether it closed one.
 // Its handler then ends and frees its place; the new connection is accepted at once,
 // so open connections may exceed MaxConns by the ones evicted and not yet ended.
 func (s *Server) evictSilent() bool {

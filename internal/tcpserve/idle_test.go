@@ -4,7 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 )
@@ -15,8 +14,6 @@ type idleServer struct {
 	*Server
 	addr    string
 	handled chan net.Conn // the server side of each connection handled
-	mu      sync.Mutex
-	kept    map[net.Conn]bool
 }
 
 func startIdleServer(t *testing.T, maxConns int) *idleServer {
@@ -25,14 +22,9 @@ func startIdleServer(t *testing.T, maxConns int) *idleServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	is := &idleServer{addr: ln.Addr().String(), handled: make(chan net.Conn, 16), kept: map[net.Conn]bool{}}
+	is := &idleServer{addr: ln.Addr().String(), handled: make(chan net.Conn, 16)}
 	is.Server = &Server{MaxConns: maxConns, IdleTimeout: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		KeepSilent: func(nc net.Conn) bool {
-			is.mu.Lock()
-			defer is.mu.Unlock()
-			return is.kept[nc]
-		},
 		Handle: func(nc net.Conn) {
 			is.handled <- nc
 			io.Copy(io.Discard, nc)
@@ -61,11 +53,7 @@ func (is *idleServer) dial(t *testing.T) (client, server net.Conn) {
 	return nil, nil
 }
 
-func (is *idleServer) keepSilent(nc net.Conn) {
-	is.mu.Lock()
-	is.kept[nc] = true
-	is.mu.Unlock()
-}
+func (is *idleServer) keepSilent(nc net.Conn) { is.SetKept(nc, true) }
 
 // waitClosed fails the test unless the server closes the client's connection.
 func waitClosed(t *testing.T, client net.Conn, what string) {
@@ -103,7 +91,7 @@ func TestSilentConnectionClosedAfterFourQuarters(t *testing.T) {
 	is.Touch(active)
 	waitClosed(t, silentClient, "silent for four quarters")
 	stillOpen(t, activeClient, "touched every quarter")
-	stillOpen(t, keptClient, "kept by KeepSilent")
+	stillOpen(t, keptClient, "kept by SetKept")
 	if is.IdleClosed() != 1 || is.Evicted() != 0 {
 		t.Fatalf("idle closed %d evicted %d, want 1 and 0", is.IdleClosed(), is.Evicted())
 	}
@@ -118,7 +106,7 @@ func TestFullServerEvictsTheLongestSilent(t *testing.T) {
 	youngClient, young := is.dial(t) // touched at tick 1: not silent yet
 
 	// Full: the new connection takes the place of the longest silent one that
-	// KeepSilent does not keep, though the kept one is as old.
+	// its handler does not keep, though the kept one is as old.
 	newClient, newest := is.dial(t)
 	waitClosed(t, oldClient, "the longest silent connection")
 	stillOpen(t, keptClient, "the kept connection, while another is silent")
@@ -164,14 +152,18 @@ func TestTouchDoesNotAllocate(t *testing.T) {
 func TestKeptConnectionOutlivesSilence(t *testing.T) {
 	is := startIdleServer(t, 10)
 	keptClient, kept := is.dial(t)
+	releasedClient, released := is.dial(t)
 	silentClient, _ := is.dial(t)
-	is.Keep(kept)
+	is.SetKept(kept, true)
+	is.SetKept(released, true)
+	is.SetKept(released, false) // its reason to be kept is gone
 	for range quartersIdle {
 		is.sweep()
 	}
 	waitClosed(t, silentClient, "silent for four quarters")
-	stillOpen(t, keptClient, "marked by Keep")
-	if n := testing.AllocsPerRun(100, func() { is.Keep(kept) }); n != 0 {
-		t.Fatalf("Keep allocates %v times", n)
+	waitClosed(t, releasedClient, "kept, then released")
+	stillOpen(t, keptClient, "marked by SetKept")
+	if n := testing.AllocsPerRun(100, func() { is.SetKept(kept, true) }); n != 0 {
+		t.Fatalf("SetKept allocates %v times", n)
 	}
 }

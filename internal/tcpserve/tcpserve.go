@@ -3,10 +3,10 @@
 // long closed, and every connection closed and waited for at shutdown.
 //
 // A connection is active when its handler calls Touch (after each valid frame). With an
-// IdleTimeout, one not touched for that long is closed, unless Keep marked it or
-// KeepSilent keeps it; at MaxConns, a new connection closes the one silent longest to
-// make room (when one has been silent for a quarter of IdleTimeout), else it is closed
-// at once. Every close is counted by cause.
+// IdleTimeout, one not touched for that long is closed, unless its handler marked it
+// kept (SetKept); at MaxConns, a new connection closes the one silent longest to make
+// room (when one has been silent for a quarter of IdleTimeout), else it is closed at
+// once. Every close is counted by cause.
 package tcpserve
 
 import (
@@ -27,11 +27,6 @@ type Server struct {
 	// IdleTimeout closes a connection not touched for that long (to 1.25 times that);
 	// 0 never closes one for silence and evicts none.
 	IdleTimeout time.Duration
-	// KeepSilent, when set, is asked before a connection is closed for silence; true
-	// keeps it (one waiting for pushes, say). At MaxConns the ones it keeps are evicted
-	// only when no other connection is silent enough. It is called with the server's
-	// lock held: it must be quick, must not block and must not call the Server.
-	KeepSilent func(nc net.Conn) bool
 	// Handle serves one connection until it ends, and must close it. Close closes
 	// every open connection, which must make Handle return.
 	Handle func(nc net.Conn)
@@ -58,8 +53,8 @@ type Server struct {
 	wg      sync.WaitGroup // Handle calls and the sweep goroutine
 }
 
-// conn is an accepted connection with the tick of its last Touch, and whether Keep
-// marked it.
+// conn is an accepted connection with the tick of its last Touch, and whether its
+// handler keeps it when silent (SetKept).
 type conn struct {
 	net.Conn
 	touched atomic.Int64
@@ -80,13 +75,13 @@ func (s *Server) Touch(nc net.Conn) {
 	}
 }
 
-// Keep marks nc, a connection as passed to Handle, as one to keep when it falls silent,
-// as KeepSilent would (e.g. once it has proved to be a real client); at MaxConns it is
-// evicted only when no other connection is silent enough. The mark stays for the
-// connection's life.
-func (s *Server) Keep(nc net.Conn) {
-	if c, ok := nc.(*conn); ok && !c.kept.Load() {
-		c.kept.Store(true)
+// SetKept marks nc, a connection as passed to Handle, as one to keep, or no longer
+// keep, when it falls silent (one waiting for pushes, say, or one that proved to be a
+// real client); at MaxConns a kept connection is evicted only when no other is silent
+// enough. It is an atomic store: call it when the handler's reason changes.
+func (s *Server) SetKept(nc net.Conn, kept bool) {
+	if c, ok := nc.(*conn); ok {
+		c.kept.Store(kept)
 	}
 }
 

@@ -78,7 +78,11 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	done
 
 chaos: ## the whole system under load with faults injected (CHAOS_WINDOW per fault, default 4s); prints a table per run
-	LARS_CHAOS=1 $(GO) test -count=1 -v -timeout 10m -run . ./chaos/ 2>&1 | grep -E '^(==|\||---|ok|FAIL|PASS)|_test.go:'
+	@log=$$(mktemp); status=0; \
+	LARS_CHAOS=1 $(GO) test -count=1 -v -timeout 10m -run . ./chaos/ >$$log 2>&1 || status=$$?; \
+	grep -E '^(==|\||---|ok|FAIL|PASS)|_test.go:' $$log; \
+	if [ $$status -ne 0 ]; then echo "== chaos failed; its whole output:"; cat $$log; fi; \
+	rm -f $$log; exit $$status
 
 # The soak runs SOAK long (a Go duration) on SQLite and, with LARS_TEST_MYSQL_DSN set,
 # on MariaDB side by side; SOAK_TIMEOUT bounds the whole test binary.

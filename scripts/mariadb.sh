@@ -12,11 +12,14 @@
 #           LARS_TEST_MYSQL_DSN, LARS_TEST_MYSQL_CTL (this script) and the settings below.
 #
 # Settings (environment): LARS_MARIADB_DIR (/tmp/lars-mariadb: data, socket, pid, log),
-# LARS_MARIADB_PORT (33306). The server listens on 127.0.0.1 only.
+# LARS_MARIADB_PORT (23306). The server listens on 127.0.0.1 only. The default port is
+# below Linux's ephemeral range (32768-60999): while an outage test has the server
+# stopped, any outgoing connection on the machine may take a port in that range as its
+# own, and the server could not bind it again when the test starts it.
 set -euo pipefail
 
 dir=${LARS_MARIADB_DIR:-/tmp/lars-mariadb}
-port=${LARS_MARIADB_PORT:-33306}
+port=${LARS_MARIADB_PORT:-23306}
 data=$dir/data
 sock=$dir/mariadb.sock
 pidfile=$dir/mariadb.pid
@@ -71,6 +74,35 @@ ensure_account() {
     CREATE DATABASE IF NOT EXISTS lars;"
 }
 
+# launch starts mariadbd and waits up to 30 s for it to answer; it returns 1, with the
+# end of the server's log, if the server exits first (a port still taken, say) or stays silent.
+launch() {
+  local server=$1 launched i mark
+  rm -f "$sock" "$pidfile"
+  mark=$(wc -l <"$log" 2>/dev/null || echo 0)
+  # Durability settings are relaxed: the data is throwaway, the tests should be fast.
+  setsid "$server" --no-defaults --user="$osuser" --datadir="$data" --socket="$sock" \
+    --pid-file="$pidfile" --log-error="$log" --port="$port" --bind-address=127.0.0.1 \
+    --skip-name-resolve --max-connections=500 --innodb-buffer-pool-size=256M \
+    --innodb-log-file-size=256M --innodb-flush-log-at-trx-commit=0 --sync-binlog=0 \
+    --innodb-doublewrite=0 --max-allowed-packet=64M --character-set-server=utf8mb4 \
+    </dev/null >>"$log" 2>&1 &
+  launched=$!
+  for i in $(seq 300); do
+    answers && return 0
+    if ! kill -0 "$launched" 2>/dev/null; then
+      echo "mariadb.sh: mariadbd exited while starting; what it logged:" >&2
+      tail -n +"$((mark + 1))" "$log" | tail -20 >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "mariadb.sh: mariadbd did not answer within 30 s; what it logged:" >&2
+  tail -n +"$((mark + 1))" "$log" | tail -20 >&2
+  kill -KILL "$launched" 2>/dev/null || true
+  return 1
+}
+
 start() {
   install_server
   if answers; then
@@ -89,25 +121,13 @@ start() {
       --auth-root-authentication-method=socket --skip-test-db >"$dir/install.log" 2>&1 \
       || { cat "$dir/install.log" >&2; exit 1; }
   fi
-  rm -f "$sock" "$pidfile"
-  # Durability settings are relaxed: the data is throwaway, the tests should be fast.
-  setsid "$server" --no-defaults --user="$osuser" --datadir="$data" --socket="$sock" \
-    --pid-file="$pidfile" --log-error="$log" --port="$port" --bind-address=127.0.0.1 \
-    --skip-name-resolve --max-connections=500 --innodb-buffer-pool-size=256M \
-    --innodb-log-file-size=256M --innodb-flush-log-at-trx-commit=0 --sync-binlog=0 \
-    --innodb-doublewrite=0 --max-allowed-packet=64M --character-set-server=utf8mb4 \
-    </dev/null >>"$log" 2>&1 &
-  local launched=$! i
-  for i in $(seq 300); do
-    answers && break
-    if ! kill -0 "$launched" 2>/dev/null; then
-      echo "mariadb.sh: mariadbd exited while starting; the end of $log:" >&2
-      tail -20 "$log" >&2
-      exit 1
-    fi
-    sleep 0.1
+  local attempt
+  for attempt in 1 2 3; do
+    launch "$server" && break
+    [ "$attempt" -lt 3 ] || exit 1
+    echo "mariadb.sh: starting again in 2 s (attempt $((attempt + 1)) of 3)" >&2
+    sleep 2
   done
-  answers || { echo "mariadb.sh: mariadbd did not answer within 30 s; see $log" >&2; exit 1; }
   ensure_account
   echo "mariadb.sh: running on 127.0.0.1:$port, pid $(server_pid), data in $data" >&2
 }

@@ -19,7 +19,7 @@ const EnvMySQLCtl = "LARS_TEST_MYSQL_CTL"
 const EnvMySQLOutage = "LARS_TEST_MYSQL_OUTAGE"
 
 // ctlTimeout bounds one stop or start of the server.
-const ctlTimeout = 90 * time.Second
+const ctlTimeout = 150 * time.Second
 
 // StopMySQL stops the test server (EnvMySQLCtl stop) and arranges for it to be started
 // again when t ends, so later tests find it running. It skips t when EnvMySQLDSN or

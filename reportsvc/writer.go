@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/larsgo/lars/agent/upstream"
+	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/store"
 )
 
@@ -15,7 +15,7 @@ type worker struct {
 	svc     *Service
 	shard   *shard
 	batch   []store.CallStatus // reused for every batch
-	backoff *upstream.Backoff
+	backoff *backoff.Backoff
 }
 
 func (s *Service) newWorker(sh *shard) *worker {
@@ -23,7 +23,7 @@ func (s *Service) newWorker(sh *shard) *worker {
 		svc:     s,
 		shard:   sh,
 		batch:   make([]store.CallStatus, 0, s.cfg.BatchSize),
-		backoff: upstream.NewBackoff(s.cfg.RetryBackoff, s.cfg.MaxBackoff, upstream.EqualJitter, nil),
+		backoff: backoff.New(s.cfg.RetryBackoff, s.cfg.MaxBackoff, backoff.EqualJitter, nil),
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/larsgo/lars/agent/upstream"
+	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/internal/tcpserve"
 )
 
@@ -64,7 +64,7 @@ func (s *Service) Addr() net.Addr { return s.addr }
 // its goroutines have ended. Nothing is accepted before the first load: an agent told
 // "no hosts" would drop its routes. It returns an error only if it cannot listen.
 func (s *Service) Run(ctx context.Context) error {
-	b := upstream.NewBackoff(s.cfg.Poll, s.cfg.MaxBackoff, upstream.EqualJitter, nil)
+	b := backoff.New(s.cfg.Poll, s.cfg.MaxBackoff, backoff.EqualJitter, nil)
 	if err := s.sync.firstLoad(ctx, b); err != nil {
 		return nil // ctx ended before the first load
 	}

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/larsgo/lars/agent/upstream"
+	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -173,7 +173,7 @@ func (s *syncer) step(ctx context.Context) error {
 }
 
 // firstLoad loads every route, retrying with backoff until it succeeds or ctx ends.
-func (s *syncer) firstLoad(ctx context.Context, b *upstream.Backoff) error {
+func (s *syncer) firstLoad(ctx context.Context, b *backoff.Backoff) error {
 	for {
 		_, err := s.fullLoad(ctx)
 		if err == nil {
@@ -193,7 +193,7 @@ func (s *syncer) firstLoad(ctx context.Context, b *upstream.Backoff) error {
 
 // run polls until ctx ends: every Poll while the store answers, with backoff (from Poll
 // up to MaxBackoff) while it does not. The table keeps serving meanwhile.
-func (s *syncer) run(ctx context.Context, b *upstream.Backoff) {
+func (s *syncer) run(ctx context.Context, b *backoff.Backoff) {
 	delay := s.svc.cfg.Poll
 	for sleep(ctx, delay) {
 		start := time.Now()

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/larsgo/lars/internal/backoff"
+	"github.com/larsgo/lars/internal/logthrottle"
 	"github.com/larsgo/lars/internal/tlsconf"
 )
 
@@ -17,9 +19,12 @@ const (
 	DefaultDialTimeout  = time.Second
 	DefaultWriteTimeout = 5 * time.Second
 	DefaultResetAfter   = 10 * time.Second
-	DefaultMinBackoff   = 100 * time.Millisecond // first delay between reconnection attempts
-	DefaultMaxBackoff   = 5 * time.Second        // cap of that delay
+	DefaultMinBackoff   = backoff.DefaultMin // first delay between reconnection attempts (100ms)
+	DefaultMaxBackoff   = 5 * time.Second    // cap of that delay
 )
+
+// logEvery is how often a throttled log line may repeat (failed dials, bad frames).
+const logEvery = 10 * time.Second
 
 // Link are the connection settings both clients share. Its zero value is the defaults.
 type Link struct {
@@ -56,8 +61,8 @@ func (l Link) config(name string, addrs []string) linkConfig {
 		dialTimeout:  orDuration(l.DialTimeout, DefaultDialTimeout),
 		writeTimeout: orDuration(l.WriteTimeout, DefaultWriteTimeout),
 		resetAfter:   orDuration(l.ResetAfter, DefaultResetAfter),
-		backoff: NewBackoff(orDuration(l.MinBackoff, DefaultMinBackoff),
-			orDuration(l.MaxBackoff, DefaultMaxBackoff), EqualJitter, nil),
+		backoff: backoff.New(orDuration(l.MinBackoff, DefaultMinBackoff),
+			orDuration(l.MaxBackoff, DefaultMaxBackoff), backoff.EqualJitter, nil),
 	}
 }
 
@@ -69,7 +74,7 @@ type linkConfig struct {
 	dialTimeout  time.Duration
 	writeTimeout time.Duration
 	resetAfter   time.Duration
-	backoff      *Backoff
+	backoff      *backoff.Backoff
 	tls          *tlsconf.Client // nil: plaintext
 }
 
@@ -110,9 +115,9 @@ func (l *link) stats() LinkStats {
 // a service down everywhere is tried no more often than a single address would be.
 type link struct {
 	linkConfig
-	dialLog throttle // failed dials
-	errLog  throttle // lost connections and bad input
-	moveLog throttle // failovers
+	dialLog logthrottle.Throttle // failed dials
+	errLog  logthrottle.Throttle // lost connections and bad input
+	moveLog logthrottle.Throttle // failovers
 
 	connectedTo atomic.Int32 // index in addrs of the connection up, -1 if none
 	connects    atomic.Uint64
@@ -131,8 +136,8 @@ func newLink(c linkConfig) *link {
 		c.logger = slog.Default()
 	}
 	c.logger = c.logger.With("peer", c.name)
-	l := &link{linkConfig: c, dialLog: throttle{every: logEvery}, errLog: throttle{every: logEvery},
-		moveLog: throttle{every: logEvery}}
+	l := &link{linkConfig: c, dialLog: logthrottle.Throttle{Every: logEvery},
+		errLog: logthrottle.Throttle{Every: logEvery}, moveLog: logthrottle.Throttle{Every: logEvery}}
 	l.connectedTo.Store(-1)
 	return l
 }
@@ -156,7 +161,7 @@ func (l *link) dial(ctx context.Context) (net.Conn, error) {
 			return nil, ctx.Err()
 		}
 		l.dialErrors.Add(1)
-		if ok, held := l.dialLog.allow(time.Now()); ok {
+		if ok, held := l.dialLog.Allow(time.Now()); ok {
 			l.logger.Warn("cannot connect", "addr", l.addr(), "err", err, "failed_since_last_log", held)
 		}
 		return nil, err
@@ -179,8 +184,8 @@ func (l *link) up() {
 	l.upSince = time.Now()
 	l.connects.Add(1)
 	l.connectedTo.Store(int32(l.cur))
-	l.dialLog.reset()
-	l.moveLog.reset()
+	l.dialLog.Reset()
+	l.moveLog.Reset()
 	l.logger.Info("connected", "addr", l.addr())
 }
 
@@ -197,7 +202,7 @@ func (l *link) down(cause error) {
 		l.backoff.Reset()
 		l.failures = 0
 	}
-	if ok, held := l.errLog.allow(time.Now()); ok {
+	if ok, held := l.errLog.Allow(time.Now()); ok {
 		l.logger.Warn("connection lost", "addr", l.addr(), "err", cause, "lost_since_last_log", held)
 	}
 }
@@ -211,7 +216,7 @@ func (l *link) failed() (roundDone bool) {
 		from := l.addr()
 		l.cur = (l.cur + 1) % len(l.addrs)
 		l.failovers.Add(1)
-		if ok, held := l.moveLog.allow(time.Now()); ok {
+		if ok, held := l.moveLog.Allow(time.Now()); ok {
 			l.logger.Info("failing over", "from", from, "to", l.addr(), "failovers_since_last_log", held)
 		}
 	}

@@ -391,7 +391,7 @@ func (c *RouteClient) readLoop() error {
 
 func (c *RouteClient) badFrame(msg string, id codec.MsgID, err error) {
 	c.badFrames.Add(1)
-	if ok, held := c.link.errLog.allow(time.Now()); ok {
+	if ok, held := c.link.errLog.Allow(time.Now()); ok {
 		c.link.logger.Warn(msg, "msgid", int32(id), "err", err, "dropped_since_last_log", held)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/larsgo/lars/agent/upstream"
 	"github.com/larsgo/lars/internal/admin"
+	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/store"
@@ -151,7 +151,7 @@ func OpenStore(ctx context.Context, dsn string, retryMax time.Duration, log *slo
 // tests make it a millisecond to see retries, or an hour to see a cancellation cut the
 // wait short.
 func openStore(ctx context.Context, dsn string, retryMin, retryMax time.Duration, log *slog.Logger, opts ...store.Option) *store.DB {
-	b := upstream.NewBackoff(retryMin, retryMax, upstream.EqualJitter, nil)
+	b := backoff.New(retryMin, retryMax, backoff.EqualJitter, nil)
 	for {
 		db, err := store.Open(ctx, dsn, opts...)
 		if err == nil {

@@ -1,4 +1,7 @@
-package upstream
+// Package backoff computes the delays between retries of something that failed:
+// capped exponential, jittered so that many clients retrying at once spread out. The
+// agent's clients reconnect with it, and the control-plane services retry their store.
+package backoff
 
 import (
 	"math/rand/v2"
@@ -19,9 +22,9 @@ const (
 	NoJitter
 )
 
-// Backoff computes capped exponential delays between reconnection attempts: the n-th
-// delay since the last Reset is Min·2ⁿ, capped at Max, then jittered. It is not safe
-// for concurrent use; each client owns one.
+// Backoff computes capped exponential delays between attempts: the n-th delay since
+// the last Reset is Min·2ⁿ, capped at Max, then jittered. It is not safe for
+// concurrent use; each client owns one.
 type Backoff struct {
 	min, max time.Duration
 	jitter   Jitter
@@ -29,12 +32,15 @@ type Backoff struct {
 	attempt  uint
 }
 
-// NewBackoff returns a Backoff from min to max. A min of 0 or less means 100ms, a max
+// DefaultMin is the first delay of a Backoff made with a min of 0 or less.
+const DefaultMin = 100 * time.Millisecond
+
+// New returns a Backoff from min to max. A min of 0 or less means DefaultMin, a max
 // below min means min. rnd, when not nil, makes the delays deterministic (tests);
 // nil uses the concurrency-safe global source.
-func NewBackoff(minDelay, maxDelay time.Duration, jitter Jitter, rnd *rand.Rand) *Backoff {
+func New(minDelay, maxDelay time.Duration, jitter Jitter, rnd *rand.Rand) *Backoff {
 	if minDelay <= 0 {
-		minDelay = DefaultMinBackoff
+		minDelay = DefaultMin
 	}
 	if maxDelay < minDelay {
 		maxDelay = minDelay

@@ -1,4 +1,4 @@
-package upstream
+package backoff
 
 import (
 	"math/rand/v2"
@@ -9,7 +9,7 @@ import (
 const ms = time.Millisecond
 
 func TestBackoffGrowsAndCaps(t *testing.T) {
-	b := NewBackoff(10*ms, 100*ms, NoJitter, nil)
+	b := New(10*ms, 100*ms, NoJitter, nil)
 	want := []time.Duration{10 * ms, 20 * ms, 40 * ms, 80 * ms, 100 * ms, 100 * ms, 100 * ms}
 	for i, w := range want {
 		if got := b.Next(); got != w {
@@ -32,7 +32,7 @@ func TestBackoffJitterBounds(t *testing.T) {
 		{"full", FullJitter, func(time.Duration) time.Duration { return 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := NewBackoff(10*ms, time.Second, tc.jitter, rand.New(rand.NewPCG(1, 2)))
+			b := New(10*ms, time.Second, tc.jitter, rand.New(rand.NewPCG(1, 2)))
 			distinct := map[time.Duration]bool{}
 			for i := range 200 {
 				d := b.Cap()
@@ -53,8 +53,8 @@ func TestBackoffJitterBounds(t *testing.T) {
 }
 
 func TestBackoffDeterministicWithSeed(t *testing.T) {
-	a := NewBackoff(10*ms, time.Second, EqualJitter, rand.New(rand.NewPCG(7, 7)))
-	b := NewBackoff(10*ms, time.Second, EqualJitter, rand.New(rand.NewPCG(7, 7)))
+	a := New(10*ms, time.Second, EqualJitter, rand.New(rand.NewPCG(7, 7)))
+	b := New(10*ms, time.Second, EqualJitter, rand.New(rand.NewPCG(7, 7)))
 	for i := range 20 {
 		if x, y := a.Next(), b.Next(); x != y {
 			t.Fatalf("delay %d: %v and %v from the same seed", i, x, y)
@@ -63,33 +63,14 @@ func TestBackoffDeterministicWithSeed(t *testing.T) {
 }
 
 func TestBackoffDefaultsAndOverflow(t *testing.T) {
-	b := NewBackoff(0, 0, NoJitter, nil)
-	if got := b.Next(); got != DefaultMinBackoff {
-		t.Fatalf("zero config: %v, want %v", got, DefaultMinBackoff)
+	b := New(0, 0, NoJitter, nil)
+	if got := b.Next(); got != DefaultMin {
+		t.Fatalf("zero config: %v, want %v", got, DefaultMin)
 	}
-	b = NewBackoff(time.Hour, 1<<62, NoJitter, nil)
+	b = New(time.Hour, 1<<62, NoJitter, nil)
 	for range 100 {
 		if d := b.Next(); d <= 0 || d > 1<<62 {
 			t.Fatalf("delay %v out of range", d)
 		}
 	}
-}
-
-func TestThrottle(t *testing.T) {
-	th := throttle{every: 10 * time.Second}
-	t0 := time.Unix(1000, 0)
-	check := func(at time.Duration, wantOK bool, wantHeld int) {
-		t.Helper()
-		ok, held := th.allow(t0.Add(at))
-		if ok != wantOK || held != wantHeld {
-			t.Fatalf("at %v: allow %v held %d, want %v %d", at, ok, held, wantOK, wantHeld)
-		}
-	}
-	check(0, true, 0)
-	check(time.Second, false, 0)
-	check(9*time.Second, false, 0)
-	check(10*time.Second, true, 2)
-	check(11*time.Second, false, 0)
-	th.reset()
-	check(12*time.Second, true, 1)
 }

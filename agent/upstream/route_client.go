@@ -22,9 +22,9 @@ type RouteClientConfig struct {
 	// has failed in a row. It stays on an address that works. Default
 	// [DefaultRouteAddr], 127.0.0.1:7778.
 	Addrs []string
-	// Table is the route table the client feeds: it sends the table's pulls and
-	// applies every answer and push to it. Required.
-	Table *lb.Table
+	// Table is the route table the client feeds (the agent's *lb.Table): it sends the
+	// table's pulls and applies every answer and push to it. Required.
+	Table RouteTable
 	// ResubscribeRate is how many keys a second the client pulls again after each
 	// connection is established (see RouteClient). Default 50,000: a table of 100,000
 	// keys in 2 s.
@@ -89,7 +89,7 @@ const maxPullBatch = 128
 // them, Unsubscribes of the keys the table drops (lb.Table.TrackDropped), so that it
 // frees them; one that does not (Lars's lars_dns) gets nothing but Lars frames.
 type RouteClient struct {
-	table       *lb.Table
+	table       RouteTable
 	link        *link
 	resubRate   int
 	resubBatch  int

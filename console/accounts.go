@@ -29,7 +29,7 @@ func (s *Server) adminOnly(h func(w http.ResponseWriter, r *http.Request, id ide
 		id, ok := identityOf(r)
 		if !ok || id.role != store.RoleAdmin {
 			s.metrics.denied[deniedRole].Inc()
-			s.log.Warn("the accounts refused: not an admin", "account", id.name, "client", remoteIP(r))
+			s.log.Warn("the accounts refused: not an admin", "account", id.name, "client", clientText(r))
 			s.errorPage(w, r, http.StatusForbidden, "Only an admin manages the accounts.")
 			return
 		}

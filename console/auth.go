@@ -72,7 +72,7 @@ func (s *Server) bearer(w http.ResponseWriter, r *http.Request, auth string, h h
 	if !ok || s.token == "" || subtle.ConstantTimeCompare(sum[:], s.tokenHash[:]) != 1 {
 		s.clients.take(client, s.now())
 		s.metrics.logins[loginFailed].Inc()
-		s.log.Warn("a request with a wrong API token refused", "client", remoteIP(r))
+		s.log.Warn("a request with a wrong API token refused", "client", clientText(r))
 		w.Header().Set("WWW-Authenticate", `Bearer realm="lars-console"`)
 		s.errorPage(w, r, http.StatusUnauthorized, "Wrong or no API token.")
 		return
@@ -92,7 +92,7 @@ func (s *Server) write(h func(w http.ResponseWriter, r *http.Request)) http.Hand
 		id, ok := identityOf(r)
 		if !ok || !id.role.CanWrite() {
 			s.metrics.denied[deniedRole].Inc()
-			s.log.Warn("a change refused: the account may only read", "account", id.name, "client", remoteIP(r))
+			s.log.Warn("a change refused: the account may only read", "account", id.name, "client", clientText(r))
 			s.errorPage(w, r, http.StatusForbidden, "Your account may only read: changes need an editor's or an admin's.")
 			return
 		}

@@ -42,7 +42,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.clients.take(client, now)
 		s.accounts.take(bucket, now)
 		s.metrics.logins[loginFailed].Inc()
-		s.log.Warn("a login failed", "account", logName(name), "client", remoteIP(r))
+		s.log.Warn("a login failed", "account", logName(name), "client", clientText(r))
 		body.Name = ""
 		s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Nav: "login", Error: "Wrong name or password.", Body: body})
 		return
@@ -52,7 +52,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.logins[loginOK].Inc()
-	s.log.Info("logged in", "account", a.Name, "role", string(a.Role), "client", remoteIP(r))
+	s.log.Info("logged in", "account", a.Name, "role", string(a.Role), "client", clientText(r))
 	http.Redirect(w, r, body.Next, http.StatusSeeOther)
 }
 
@@ -81,7 +81,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			s.storeError(w, r, err)
 			return
 		}
-		s.log.Info("logged out", "account", id.name, "client", remoteIP(r))
+		s.log.Info("logged out", "account", id.name, "client", clientText(r))
 	}
 	clearSessionCookie(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)

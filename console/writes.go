@@ -8,14 +8,27 @@ import (
 	"net/url"
 	"slices"
 
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
 )
 
 // withWho returns r's context naming id's account, the console and its client as the
-// writer: "alice (lars-console 10.0.0.5)".
+// writer: "alice (lars-console 10.0.0.5)", and the client's certificate when it
+// presented one (mutual TLS): "alice (lars-console 10.0.0.5, client/ops-laptop)".
 func withWho(r *http.Request, id identity) context.Context {
-	return store.WithWho(r.Context(), id.name+" (lars-console "+remoteIP(r)+")")
+	return store.WithWho(r.Context(), id.name+" (lars-console "+clientText(r)+")")
+}
+
+// clientText names r's client for logs and RouteHistory: its address, and the
+// identity of its verified certificate when it presented one.
+func clientText(r *http.Request) string {
+	if r.TLS != nil {
+		if p, ok := tlsconf.IdentityOf(*r.TLS); ok {
+			return remoteIP(r) + ", " + p.String()
+		}
+	}
+	return remoteIP(r)
 }
 
 // serviceURL is the path of k's page.

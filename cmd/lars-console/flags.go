@@ -12,6 +12,7 @@ import (
 	"github.com/larsgo/lars/internal/cli"
 	"github.com/larsgo/lars/internal/larsconf"
 	"github.com/larsgo/lars/internal/secretsrc"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/store"
 )
 
@@ -34,6 +35,7 @@ type options struct {
 	dbFile, allowedHosts, trustedProxies, adminTokenFile string
 	behindProxy                                          bool
 	maxConns                                             int
+	tls                                                  tlsconf.Files
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
@@ -52,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.DurationVar(&o.sessionIdle, "session-idle", console.DefaultSessionIdle, "a login session unused this long ends")
 	fs.DurationVar(&o.sessionMax, "session-max", console.DefaultSessionMax, "a login session this old ends, however used")
 	registerGuardFlags(fs, o)
+	tlsconf.RegisterFlags(fs, &o.tls, true)
 	o.log.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: lars-console [flags]\n\nThe web console of the route store: services, hosts, call status, changes, names.\n\nFlags:\n")
@@ -78,6 +81,9 @@ type settings struct {
 	pageRows, maxPageRows int
 	groupReadable         bool
 	logger                *slog.Logger
+	// tls serves HTTPS (-tls-cert, -tls-key; -tls-ca asks every browser or script for
+	// a client certificate too); nil serves plain HTTP.
+	tls *tlsconf.Server
 }
 
 // buildSettings checks the flags and the conf file; getenv reads the token's
@@ -128,10 +134,31 @@ func buildSettings(o *options, fs *flag.FlagSet, getenv func(string) string, std
 	if o.sessionIdle <= 0 || o.sessionMax < o.sessionIdle {
 		return nil, fmt.Errorf("-session-idle %v and -session-max %v: want 0 < session-idle <= session-max", o.sessionIdle, o.sessionMax)
 	}
+	if s.tls, err = consoleTLS(o.tls); err != nil {
+		return nil, err
+	}
 	s.sessionIdle, s.sessionMax = o.sessionIdle, o.sessionMax
 	s.initialPasswordFile = o.initialPasswordFile
 	if s.initialPasswordFile == "" {
 		s.initialPasswordFile = console.DefaultInitialPasswordFile(s.dsn)
 	}
 	return s, nil
+}
+
+// consoleTLS loads the console's certificate (larsctl tls cert create -console) when
+// -tls-cert, -tls-key or -tls-ca is given; nil without them. The console takes its TLS
+// files from the flags only: the [tls] section of a -config file (lars_dns.conf) is
+// lars-dns's own certificate.
+func consoleTLS(f tlsconf.Files) (*tlsconf.Server, error) {
+	if !f.Enabled() {
+		return nil, nil
+	}
+	if f.Cert == "" || f.Key == "" {
+		return nil, fmt.Errorf("-tls-cert and -tls-key: HTTPS needs both (given: cert %q, key %q)", f.Cert, f.Key)
+	}
+	srv, err := tlsconf.NewServer(f, 0)
+	if err != nil {
+		return nil, fmt.Errorf("-tls-cert, -tls-key, -tls-ca: %w", err)
+	}
+	return srv, nil
 }

@@ -13,6 +13,6 @@ import (
 
 func main() {
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP reloads the TLS files
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr, sig))
 }

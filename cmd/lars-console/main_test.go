@@ -7,10 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -141,22 +139,9 @@ func TestServesAndStops(t *testing.T) {
 		if _, err := db.AddHost(ctx, lb.Key{Modid: 3, Cmdid: 4}, lb.Host{IP: 167772161, Port: 80}); err != nil {
 			t.Fatal(err)
 		}
-		var stderr syncBuffer
-		sigs := make(chan os.Signal, 1)
-		exit := make(chan int, 1)
 		pwFile := filepath.Join(t.TempDir(), "initial-password")
-		go func() {
-			exit <- run([]string{"-db", dsn, "-listen", "127.0.0.1:0", "-initial-password-file", pwFile}, noEnv, &stderr, sigs)
-		}()
-		urlRE := regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+/)`)
-		var url string
-		for deadline := time.Now().Add(30 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
-			if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-				url = m[1]
-			} else if time.Now().After(deadline) {
-				t.Fatalf("no serving line after 30 s:\n%s", stderr.String())
-			}
-		}
+		c := startConsole(t, []string{"-db", dsn, "-listen", "127.0.0.1:0", "-initial-password-file", pwFile}, false)
+		url, stderr := c.url, c.stderr
 		// Deny by default: the page needs a login, as the first start's admin.
 		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := noRedirect.Get(url)
@@ -197,15 +182,7 @@ func TestServesAndStops(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `href="/service/3/4"`) {
 			t.Errorf("GET %s: %d\n%s", url, resp.StatusCode, body)
 		}
-		sigs <- syscall.SIGTERM
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("exit %d after SIGTERM:\n%s", code, stderr.String())
-			}
-		case <-time.After(30 * time.Second): // generous: only a hang reaches it, not a busy machine
-			t.Fatal("still running 30 s after SIGTERM")
-		}
+		c.stop(t)
 		if strings.Contains(stderr.String(), "secret") || strings.Contains(stderr.String(), "level=ERROR") {
 			t.Errorf("log:\n%s", stderr.String())
 		}

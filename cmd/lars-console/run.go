@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/larsgo/lars/console"
 	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/store"
 )
 
@@ -83,6 +86,9 @@ func serve(s *settings, signals <-chan os.Signal) int {
 		metrics := func(w io.Writer) {
 			c.WriteMetrics(w)
 			guard.WriteMetrics(w)
+			if s.tls != nil {
+				s.tls.WriteMetrics(w, "lars_console")
+			}
 		}
 		adm, err := admin.Start(s.admin, admin.Mux(admin.Handlers{Metrics: metrics}), log, s.adminOpts)
 		if err != nil {
@@ -101,20 +107,41 @@ func serve(s *settings, signals <-chan os.Signal) int {
 		return cli.ExitUsage
 	}
 	srv := guard.Server(c)
-	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "token", s.token != "")
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(guard.Listener(ln)) }()
-	code := cli.ExitOK
-	select {
-	case err = <-done:
-		log.Error("console failed", "err", err)
-		code = cli.ExitError
-	case sig := <-signals:
-		log.Info("stopping", "signal", sig.String())
-		sctx, scancel := context.WithTimeout(context.Background(), shutdownLimit)
-		_ = srv.Shutdown(sctx)
-		scancel()
+	// net/http reports refused TLS handshakes here; a plaintext one is counted
+	// (lars_console_tls_handshake_failures_total), the others are logged at debug.
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug)
+	ln, scheme := guard.Listener(ln), "http"
+	if s.tls != nil {
+		ln, scheme = s.tls.HTTPListener(ln), "https"
+		log.Info("serving HTTPS", "mutual", s.tls.Mutual(), "subject", s.tls.Certificate().Subject.CommonName,
+			"not_after", s.tls.Certificate().NotAfter.UTC().Format(time.RFC3339))
 	}
+	log.Info("serving", "url", scheme+"://"+ln.Addr().String()+"/", "token", s.token != "")
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	code := waitStop(done, signals, s.tls, log)
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownLimit)
+	_ = srv.Shutdown(sctx)
+	scancel()
 	log.Info("stopped")
 	return code
+}
+
+// waitStop returns the exit code once the server fails (done) or a stop signal
+// arrives; SIGHUP reloads the TLS files instead of stopping.
+func waitStop(done <-chan error, signals <-chan os.Signal, tls *tlsconf.Server, log *slog.Logger) int {
+	for {
+		select {
+		case err := <-done:
+			log.Error("console failed", "err", err)
+			return cli.ExitError
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				tlsconf.ReloadLogged(tls, log)
+				continue
+			}
+			log.Info("stopping", "signal", sig.String())
+			return cli.ExitOK
+		}
+	}
 }

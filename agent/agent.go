@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,9 +98,8 @@ func New(cfg Config) (*Agent, error) {
 		a.loadCache()
 	}
 	if !cfg.static() {
-		addrs, _ := SplitAddrs(cfg.RouteService) // validated by withDefaults
 		a.routes = upstream.NewRouteClient(upstream.RouteClientConfig{
-			Addrs: addrs, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service"), TLS: a.tls},
+			Addrs: cfg.RouteService, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service"), TLS: a.tls},
 		})
 	}
 	if cfg.ReportService != "" {
@@ -197,7 +197,7 @@ func (a *Agent) Start() {
 		}()
 	}
 	a.log.Info("agent serving", "addrs", a.addrs, "sockets", len(a.workers), "static_routes", a.cfg.static(),
-		"route_service", a.cfg.RouteService, "report_service", a.cfg.ReportService)
+		"route_service", strings.Join(a.cfg.RouteService, ","), "report_service", a.cfg.ReportService)
 }
 
 // dropLogInterval is how often, at most, dropped datagrams are logged.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestRouteCacheServesWhileRouteServiceDown(t *testing.T) {
 	dns.SetRoute(1, 1, h1, h2)
 	dns.SetRoute(2, 2, h3)
 	s := fastSettings()
-	first := startAgent(t, agent.Config{RouteService: dns.Addr(), CacheFile: cache, CacheInterval: 50 * time.Millisecond,
+	first := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, CacheFile: cache, CacheInterval: 50 * time.Millisecond,
 		SweepInterval: 10 * time.Millisecond, Table: lb.Config{Settings: s}})
 	c := dial(t, first.Addrs()[0])
 	c.getHost(1, 1, 1)
@@ -50,7 +51,7 @@ func TestRouteCacheServesWhileRouteServiceDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := startAgent(t, agent.Config{RouteService: closedAddr(t), CacheFile: cache, SweepInterval: 10 * time.Millisecond,
+	second := startAgent(t, agent.Config{RouteService: []string{closedAddr(t)}, CacheFile: cache, SweepInterval: 10 * time.Millisecond,
 		Table: lb.Config{Settings: s}})
 	c2 := dial(t, second.Addrs()[0])
 	if m := c2.getHost(1, 2, 2); m.Retcode != 0 || m.Host.GetIp() != h3.IP {
@@ -73,7 +74,7 @@ func TestRouteCacheReplacedByFreshRoutes(t *testing.T) {
 	dns.SetRoute(1, 1, h2) // changed since the cache was written; 2/2 is gone
 	s := fastSettings()
 	s.UpdateTimeout = time.Hour // fresh routes come from the reconnect's pulls only
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), CacheFile: cache, CacheInterval: 50 * time.Millisecond,
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, CacheFile: cache, CacheInterval: 50 * time.Millisecond,
 		SweepInterval: 10 * time.Millisecond, Table: lb.Config{Settings: s}})
 	c := dial(t, a.Addrs()[0])
 	waitRoute(t, c, 1, 1, h2)
@@ -93,7 +94,7 @@ func TestRouteCacheDamagedIgnored(t *testing.T) {
 	}
 	dns := larstest.NewRouteService(t)
 	dns.SetRoute(1, 1, h1)
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), CacheFile: cache, CacheInterval: 50 * time.Millisecond,
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, CacheFile: cache, CacheInterval: 50 * time.Millisecond,
 		SweepInterval: 10 * time.Millisecond, Table: lb.Config{Settings: fastSettings()}})
 	if !hasMetrics(a, "lars_agent_route_cache_errors_total 1", "lars_agent_route_cache_keys_loaded 0") {
 		t.Fatal("damaged cache not counted")
@@ -116,7 +117,7 @@ func TestRouteCacheFromINI(t *testing.T) {
 	if err := agent.LoadINI(path, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.CacheFile != "/var/lib/lars/routes.cache" || cfg.RouteService != "127.0.0.1:7778" {
+	if cfg.CacheFile != "/var/lib/lars/routes.cache" || !slices.Equal(cfg.RouteService, []string{"127.0.0.1:7778"}) {
 		t.Fatalf("cache %q, route service %q", cfg.CacheFile, cfg.RouteService)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,11 +74,11 @@ type Config struct {
 	// re-read by Reload.
 	Routes     map[lb.Key][]lb.Host
 	RoutesFile string
-	// RouteService is the Lars route service's TCP address, host:port, used when
-	// neither Routes nor RoutesFile is set; or a comma-separated list of them, tried in
-	// order: the agent fails over to the next when one cannot be reached or its
-	// connection is lost. Default 127.0.0.1:7778.
-	RouteService string
+	// RouteService are the Lars route service's TCP addresses, host:port each, used
+	// when neither Routes nor RoutesFile is set; tried in order: the agent fails over
+	// to the next when one cannot be reached or its connection is lost. Default
+	// [127.0.0.1:7778]. SplitAddrs reads the comma-separated form of -dns and the INI.
+	RouteService []string
 	// CacheFile, when set, is the route cache: the agent writes the routes the route
 	// service gave it there (atomically, at most every CacheInterval when they changed,
 	// and at shutdown), and at start serves the cached routes at once while it pulls
@@ -178,10 +179,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("routes and a routes file are exclusive")
 	}
 	if !c.static() {
-		if c.RouteService == "" {
-			c.RouteService = DefaultRouteService
+		if len(c.RouteService) == 0 {
+			c.RouteService = []string{DefaultRouteService}
 		}
-		if _, err := SplitAddrs(c.RouteService); err != nil {
+		if err := checkAddrs(c.RouteService); err != nil {
 			return c, fmt.Errorf("invalid route service: %w", err)
 		}
 	}
@@ -229,23 +230,31 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // SplitAddrs splits a comma-separated list of host:port addresses (spaces around
-// each allowed), as RouteService takes it. Every element must be a host:port with a
-// port; an empty element or a duplicate is an error.
+// each allowed) into the list RouteService takes. Every element must be a host:port
+// with a port; an empty element or a duplicate is an error.
 func SplitAddrs(list string) ([]string, error) {
-	var addrs []string
-	for _, a := range strings.Split(list, ",") {
-		a = strings.TrimSpace(a)
-		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
-			return nil, fmt.Errorf("%q is not HOST:PORT in %q", a, list)
-		}
-		for _, b := range addrs {
-			if a == b {
-				return nil, fmt.Errorf("%s listed twice in %q", a, list)
-			}
-		}
-		addrs = append(addrs, a)
+	addrs := strings.Split(list, ",")
+	for i, a := range addrs {
+		addrs[i] = strings.TrimSpace(a)
+	}
+	if err := checkAddrs(addrs); err != nil {
+		return nil, fmt.Errorf("%w in %q", err, list)
 	}
 	return addrs, nil
+}
+
+// checkAddrs checks that every address is a host:port with a port, and none is
+// listed twice.
+func checkAddrs(addrs []string) error {
+	for i, a := range addrs {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return fmt.Errorf("%q is not HOST:PORT", a)
+		}
+		if slices.Contains(addrs[:i], a) {
+			return fmt.Errorf("%s listed twice", a)
+		}
+	}
+	return nil
 }
 
 // cacheMode is the mode the route cache is written with.

@@ -35,7 +35,7 @@ func TestSplitAddrs(t *testing.T) {
 }
 
 func TestNewRejectsBadRouteService(t *testing.T) {
-	_, err := New(Config{RouteService: "a:1,b", Ports: []int{0}, SocketsPerPort: 1})
+	_, err := New(Config{RouteService: []string{"a:1", "b"}, Ports: []int{0}, SocketsPerPort: 1})
 	if err == nil || !strings.Contains(err.Error(), "invalid route service") {
 		t.Fatalf("New: %v, want an invalid route service error", err)
 	}

@@ -149,24 +149,28 @@ func hostPort(sec *ini.Section) (addr string, ok bool, err error) {
 }
 
 // hostPorts is hostPort where ip may be a comma-separated list of hosts sharing the
-// port, tried in order: "10.0.0.5, 10.0.0.6" gives "10.0.0.5:7778,10.0.0.6:7778".
-func hostPorts(sec *ini.Section) (addrs string, ok bool, err error) {
+// port, tried in order: "10.0.0.5, 10.0.0.6" gives [10.0.0.5:7778 10.0.0.6:7778].
+func hostPorts(sec *ini.Section) (addrs []string, ok bool, err error) {
 	ips, port := strings.TrimSpace(sec.Key("ip").String()), strings.TrimSpace(sec.Key("port").String())
 	if !strings.Contains(ips, ",") {
-		return hostPort(sec)
+		addr, ok, err := hostPort(sec)
+		if !ok {
+			return nil, false, err
+		}
+		return []string{addr}, true, nil
 	}
 	var list []string
 	for _, ip := range strings.Split(ips, ",") {
 		if ip = strings.TrimSpace(ip); ip == "" {
-			return "", false, fmt.Errorf("ip %q has an empty element", ips)
+			return nil, false, fmt.Errorf("ip %q has an empty element", ips)
 		}
 		addr, err := joinHostPort(ip, port)
 		if err != nil {
-			return "", false, err
+			return nil, false, err
 		}
 		list = append(list, addr)
 	}
-	return strings.Join(list, ","), true, nil
+	return list, true, nil
 }
 
 // joinHostPort checks port and returns ip:port, ip defaulting to 127.0.0.1.

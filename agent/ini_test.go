@@ -3,6 +3,7 @@ package agent
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func TestLoadINIExample(t *testing.T) {
 	if err := LoadINI("../examples/lars-agent.ini", &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ReportService != "127.0.0.1:7779" || cfg.RouteService != "127.0.0.1:7778" {
+	if cfg.ReportService != "127.0.0.1:7779" || !slices.Equal(cfg.RouteService, []string{"127.0.0.1:7778"}) {
 		t.Fatalf("services %q %q", cfg.ReportService, cfg.RouteService)
 	}
 	if cfg.Table.Settings != lb.DefaultSettings() {
@@ -92,7 +93,7 @@ func TestLoadINIRouteServiceList(t *testing.T) {
 	if err := LoadINI(path, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.RouteService != "10.0.0.5:7778,10.0.0.6:7778" {
+	if !slices.Equal(cfg.RouteService, []string{"10.0.0.5:7778", "10.0.0.6:7778"}) {
 		t.Fatalf("route service %q", cfg.RouteService)
 	}
 }

@@ -76,7 +76,7 @@ func TestAgentOverMutualTLS(t *testing.T) {
 	}
 	runService(t, rep.Run, rep.Ready())
 
-	a := startAgent(t, agent.Config{RouteService: dns.Addr().String(), ReportService: rep.Addr().String(),
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr().String()}, ReportService: rep.Addr().String(),
 		TLS: site.Issue(tlsgen.RoleAgent, "agent-1"), SweepInterval: 10 * time.Millisecond,
 		Table: lb.Config{Settings: fastSettings()}})
 	if !a.TLSEnabled() {
@@ -127,10 +127,10 @@ func TestAgentOverMutualTLS(t *testing.T) {
 func TestAgentTLSFilesChecked(t *testing.T) {
 	f := tlstest.NewSite(t, "Test CA").Issue(tlsgen.RoleAgent, "agent-1")
 	f.Key = ""
-	if _, err := agent.New(agent.Config{RouteService: "127.0.0.1:1", Ports: []int{0}, TLS: f, Logger: quietLogger()}); err == nil {
+	if _, err := agent.New(agent.Config{RouteService: []string{"127.0.0.1:1"}, Ports: []int{0}, TLS: f, Logger: quietLogger()}); err == nil {
 		t.Fatal("a certificate without its key accepted")
 	}
-	a := startAgent(t, agent.Config{RouteService: "127.0.0.1:1"})
+	a := startAgent(t, agent.Config{RouteService: []string{"127.0.0.1:1"}})
 	if a.TLSEnabled() || a.ReloadTLS() != agent.ErrNoTLS {
 		t.Fatal("an agent without TLS files has TLS")
 	}

@@ -33,7 +33,7 @@ var (
 
 func startWithRouteService(t *testing.T, dns *larstest.FakeRouteService) (*agent.Agent, *client) {
 	t.Helper()
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), SweepInterval: 10 * time.Millisecond,
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, SweepInterval: 10 * time.Millisecond,
 		Table: lb.Config{Settings: fastSettings()}})
 	return a, dial(t, a.Addrs()[0])
 }
@@ -222,7 +222,7 @@ func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
 func TestUnknownServiceNotPulledPerCall(t *testing.T) {
 	larstest.CheckGoroutines(t, patience)
 	dns := larstest.NewRouteService(t)
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), SweepInterval: 10 * time.Millisecond,
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, SweepInterval: 10 * time.Millisecond,
 		Table: lb.Config{Settings: fastSettings(), Clock: fakeclock.New().Now}})
 	c := dial(t, a.Addrs()[0])
 	c.getHost(1, 5, 5)
@@ -248,7 +248,7 @@ func TestAdminLinkMetrics(t *testing.T) {
 	larstest.CheckGoroutines(t, patience)
 	dns := larstest.NewRouteService(t)
 	rep := larstest.NewReportService(t)
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr()})
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, ReportService: rep.Addr()})
 	eventually(t, patience, "both links connected", func() bool {
 		return hasMetrics(a,
 			`lars_agent_route_service_connected{addr="`+dns.Addr()+`"} 1`,
@@ -293,7 +293,7 @@ func TestRouteServiceFailover(t *testing.T) {
 	}
 	// Routes change by pushes only: the table's clock stands still, so no refresh
 	// (update_timeout) or retried pull (pull_timeout) of a slow machine can add a pull.
-	a := startAgent(t, agent.Config{RouteService: first.Addr() + ", " + second.Addr(), SweepInterval: 10 * time.Millisecond,
+	a := startAgent(t, agent.Config{RouteService: []string{first.Addr(), second.Addr()}, SweepInterval: 10 * time.Millisecond,
 		Table: lb.Config{Settings: fastSettings(), Clock: fakeclock.New().Now}})
 	c := dial(t, a.Addrs()[0])
 	c.getHost(1, 1, 1)
@@ -349,7 +349,7 @@ func TestReadmeListsEveryMetric(t *testing.T) {
 	}
 	dns := larstest.NewRouteService(t)
 	rep := larstest.NewReportService(t)
-	a := startAgent(t, agent.Config{RouteService: dns.Addr(), ReportService: rep.Addr(),
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, ReportService: rep.Addr(),
 		CacheFile: filepath.Join(t.TempDir(), "routes.cache")})
 	var buf bytes.Buffer
 	a.WriteMetrics(&buf)

@@ -135,7 +135,7 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 		if err != nil {
 			return cfg, nil, fmt.Errorf("invalid -dns %q: want HOST:PORT[,HOST:PORT...]: %w", o.dns, err)
 		}
-		cfg.RouteService = strings.Join(addrs, ",")
+		cfg.RouteService = addrs
 	}
 	if set["cache"] {
 		cfg.CacheFile = o.cache

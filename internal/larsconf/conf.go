@@ -1,5 +1,6 @@
-// Package larsconf reads the control plane's Lars conf files, lars_dns.conf and
-// lars_reporter.conf: [reactor], [mysql] and [repoter], and our [tls].
+// Package larsconf reads Lars's conf files: the control plane's, lars_dns.conf and
+// lars_reporter.conf ([reactor], [mysql] and [repoter], and our [tls]; see Parse), and
+// the agent's ([reporter], [dnsserver], [loadbalance] and [tls]; see ParseAgent).
 package larsconf
 
 import (

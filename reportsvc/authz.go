@@ -4,25 +4,45 @@ import (
 	"net"
 	"slices"
 
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
+	"github.com/larsgo/lars/internal/tlsconf"
 )
 
-// authorize runs the TLS handshake of nc and reports whether its peer may report:
-// any peer without mutual TLS; with it, one whose certificate's role is in
-// ReportRoles. A peer of another role is logged and counted (NotAllowed); the
-// handshakes refused are counted by Config.TLS (lars_reporter_tls_*).
-func (s *Service) authorize(nc net.Conn) bool {
+// authorize runs the TLS handshake of nc and returns what its peer may report, or
+// false to close it: any peer without mutual TLS; with it, under a Policy, a peer some
+// report rule names (the grant then judges each report's service), and without one a
+// peer whose certificate's role is in ReportRoles. A peer refused is logged and
+// counted (NotAllowed); the handshakes refused are counted by Config.TLS
+// (lars_reporter_tls_*).
+func (s *Service) authorize(nc net.Conn) (*policy.PeerGrant, bool) {
 	peer, ok := tcpserve.Authenticate(nc, s.cfg.TLS, s.cfg.Logger)
 	if !ok {
-		return false
+		return nil, false
 	}
-	if !s.cfg.TLS.Mutual() || slices.Contains(s.cfg.ReportRoles, peer.Role) {
-		return true
+	if !s.cfg.TLS.Mutual() {
+		return nil, true
 	}
+	if s.cfg.Policy != nil {
+		if g := s.cfg.Policy.For(policy.Report, peer); g.Any() {
+			return g, true
+		}
+		s.refuse(nc, peer, "policy", s.cfg.Policy.Path())
+		return nil, false
+	}
+	if slices.Contains(s.cfg.ReportRoles, peer.Role) {
+		return nil, true
+	}
+	s.refuse(nc, peer, "report_roles", s.cfg.ReportRoles)
+	return nil, false
+}
+
+// refuse logs and counts a connection whose identity may not report: by what (the
+// policy file, or the roles allowed).
+func (s *Service) refuse(nc net.Conn, peer tlsconf.Peer, by string, what any) {
 	s.stats.notAllowed.Add(1)
 	s.cfg.Logger.Warn("connection refused: identity not allowed to report", "remote", nc.RemoteAddr().String(),
-		"peer", peer.String(), "report_roles", s.cfg.ReportRoles)
-	return false
+		"peer", peer.String(), by, what)
 }
 
 // stamp returns the time to store for a report's ts: the time it is read when ts is 0

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/tlsconf"
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/store"
 )
@@ -129,6 +130,11 @@ type Config struct {
 	// tlsgen did not make) is closed before its first frame, counted. Default: agents
 	// only (tlsgen.RoleAgent).
 	ReportRoles []tlsgen.Role
+	// Policy, when set (TLS must then be mutual), decides instead of ReportRoles: a
+	// connection whose identity no report rule names is closed before its first frame,
+	// and the rows of a service the identity may not report are dropped, counted. A
+	// reload of the policy applies to open connections at their next report.
+	Policy *policy.Live
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/policy"
 )
 
 // errBadFrame ends a connection that sent a frame the report service does not take:
@@ -38,6 +39,8 @@ type conn struct {
 	// queue dropped because the connection held at least its share (it floods).
 	owner      owner
 	droppedOwn uint64
+	// grant judges which services the peer may report (nil: all of them, no policy).
+	grant *policy.PeerGrant
 	// reported is set by the first valid frame: the connection is then kept when silent.
 	reported bool
 
@@ -90,7 +93,7 @@ func (c *conn) handle(id codec.MsgID, body []byte) error {
 	if err := c.req.UnmarshalVT(body); err != nil {
 		return errBadFrame
 	}
-	if dropped := c.svc.enqueueReport(c.req, c.owner); dropped > 0 {
+	if dropped := c.svc.enqueueReport(c.req, c.owner, c.grant); dropped > 0 {
 		if c.droppedOwn == 0 {
 			c.svc.cfg.Logger.Warn("connection holds its share of the full queue: its oldest rows are dropped for its new ones",
 				"remote", c.nc.RemoteAddr().String())

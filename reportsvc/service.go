@@ -11,6 +11,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
@@ -42,6 +43,9 @@ type Service struct {
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("reportsvc: Config.Store is nil")
+	}
+	if cfg.Policy != nil && (cfg.TLS == nil || !cfg.TLS.Mutual()) {
+		return nil, errors.New("reportsvc: a Config.Policy names verified identities: it needs mutual TLS (a TLS server with a CA)")
 	}
 	cfg = cfg.withDefaults()
 	s := &Service{
@@ -146,11 +150,16 @@ func (s *Service) flush(workers *sync.WaitGroup) {
 
 // serve reads one agent's connection until it ends.
 func (s *Service) serve(nc net.Conn) {
-	if s.cfg.TLS != nil && !s.authorize(nc) {
-		nc.Close()
-		return
+	var grant *policy.PeerGrant
+	if s.cfg.TLS != nil {
+		var ok bool
+		if grant, ok = s.authorize(nc); !ok {
+			nc.Close()
+			return
+		}
 	}
 	c := newConn(s, nc)
+	c.grant = grant
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
 		s.stats.badFrames.Add(1)
 	}
@@ -167,13 +176,19 @@ func (s *Service) serve(nc net.Conn) {
 // with the time it was read, and so is one whose ts is later (clamped). The frame is counted once its rows are
 // queued or counted as dropped, so that a reader of Stats who sees the frame also sees
 // its rows.
-func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner) uint64 {
+func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner, grant *policy.PeerGrant) uint64 {
 	if len(req.Results) == 0 {
 		s.stats.frames.Add(1)
 		return 0
 	}
 	s.stats.results.Add(uint64(len(req.Results)))
-	if s.known != nil && !s.known.allows(lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}) {
+	key := lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}
+	if grant != nil && !grant.Allows(key) {
+		s.stats.droppedPolicy.Add(uint64(len(req.Results)))
+		s.stats.frames.Add(1)
+		return 0
+	}
+	if s.known != nil && !s.known.allows(key) {
 		s.stats.droppedUnknownKey.Add(uint64(len(req.Results)))
 		s.stats.frames.Add(1)
 		return 0
@@ -234,6 +249,7 @@ func (s *Service) Stats() Stats {
 		DroppedShutdown:  s.stats.droppedShutdown.Load(),
 
 		DroppedUnknownKey: s.stats.droppedUnknownKey.Load(),
+		DroppedPolicy:     s.stats.droppedPolicy.Load(),
 		NotAllowed:        s.stats.notAllowed.Load(),
 		FutureClamped:     s.stats.futureClamped.Load(),
 		DroppedOwn:        s.stats.droppedOwn.Load(),

@@ -26,6 +26,7 @@ type counters struct {
 	droppedShutdown  atomic.Uint64 // rows still queued when the flush at shutdown ended
 
 	droppedUnknownKey atomic.Uint64 // rows of reports for keys the route store does not hold
+	droppedPolicy     atomic.Uint64 // rows of services the policy does not let the identity report
 	notAllowed        atomic.Uint64 // connections closed: their identity may not report
 	futureClamped     atomic.Uint64 // reports whose ts was in the future, stamped with the time read
 	keyLoads          atomic.Uint64 // reads of the route keys (the stamp had changed)
@@ -61,8 +62,12 @@ type Stats struct {
 	DroppedShutdown  uint64 // rows still queued when the flush at shutdown ended
 
 	DroppedUnknownKey uint64 // rows of reports for keys the route store does not hold
+	// DroppedPolicy counts the rows of services the Config.Policy does not let the
+	// connection's identity report.
+	DroppedPolicy uint64
 	// NotAllowed counts the connections closed, with mutual TLS, because their verified
-	// identity's role is not one of Config.ReportRoles.
+	// identity's role is not one of Config.ReportRoles, or no report rule of the
+	// Config.Policy names it.
 	NotAllowed uint64
 	// FutureClamped counts the reports whose ts was later than the time they were read:
 	// their rows were stamped with that time instead.
@@ -86,7 +91,7 @@ type Stats struct {
 
 // Dropped returns the rows dropped for any reason.
 func (s Stats) Dropped() uint64 {
-	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown + s.DroppedUnknownKey
+	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown + s.DroppedUnknownKey + s.DroppedPolicy
 }
 
 // health is what /healthz tells: whether the store takes writes, and since when not.

@@ -107,7 +107,7 @@ bench-save: bench ## run the benchmarks and keep the result as the baseline
 bench-compare: bench ## run the benchmarks, compare with the baseline, fail on a significant regression
 	@test -f $(BASELINE) || { echo "no baseline: run make bench-save first"; exit 1; }
 	$(GO) run $(BENCHSTAT) $(BASELINE) bench.txt
-	$(GO) run $(BENCHSTAT) -format csv $(BASELINE) bench.txt 2>/dev/null | $(GO) run ./benchmarks/benchgate -threshold $(BENCH_THRESHOLD)
+	$(GO) run $(BENCHSTAT) -format csv $(BASELINE) bench.txt 2>/dev/null | $(GO) run ./tools/benchgate -threshold $(BENCH_THRESHOLD)
 
 bench-ci: ## run every benchmark once, so none rots (no timing is judged)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m $(PKGS)

@@ -5,7 +5,8 @@
 // package's benchmarks in the same unit (the machine's drift between the two runs, on
 // a shared machine often tens of percent), when the package has at least four; ratios
 // a benchmark measured against its own baseline in the same run (units "x-...", such as
-// api's x-roundtrip) are judged as they stand.
+// api's x-roundtrip) are judged as they stand. make bench-compare runs it; it lives in
+// tools/, not cmd/, because it is a tool of the build, not a Lars binary.
 package main
 
 import (

@@ -1,5 +1,23 @@
-// Command larsctl talks to a Lars agent through package api: it asks for a host or a
-// route, sends reports, and simulates a caller. Run larsctl -h for its usage.
+// Command larsctl is Lars's command line. Its commands:
+//
+// Against an agent, over UDP through package api, as business code:
+//   - get-host: ask which host to call for a key
+//   - get-route: print every host of a key
+//   - report: report a call's result (and latency) to the agent
+//   - simulate: call get-host and report N times like a caller, hosts optionally
+//     modelled (latency, failures, flaps)
+//
+// Against the route store (-db, or -config's [mysql]):
+//   - route list, add, del, set, drop, import, export: read and change the routes
+//     the route services serve
+//   - route history: the route writes recorded, newest first
+//   - status: the call status the report services stored
+//   - user list, add, del, passwd: lars-console's accounts
+//
+// On files:
+//   - tls ca create, tls cert create: the CA and the certificates of a site
+//
+// Run larsctl -h for every command's arguments and flags, and the exit codes.
 package main
 
 import "os"

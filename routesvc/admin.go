@@ -48,6 +48,8 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="refused"}`, st.Refused)
 	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="slow"}`, st.SlowClosed)
 	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="bad_frame"}`, st.BadFrames)
+	metrics.WriteCounterUint64(w, `lars_dns_connections_closed_total{cause="not_allowed"}`, st.NotAllowed)
+	metrics.WriteCounterUint64(w, "lars_dns_pulls_denied_total", st.PullsDenied)
 	metrics.WriteCounterUint64(w, "lars_dns_slow_connections_closed_total", st.SlowClosed)
 	metrics.WriteCounterUint64(w, "lars_dns_bad_frames_total", st.BadFrames)
 	for i, n := range st.DroppedFrames {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
@@ -88,6 +89,12 @@ type Config struct {
 	// Refused handshakes, plaintext clients among them, are counted in /metrics
 	// (lars_dns_tls_*). Nil: plain Lars framing, as the C++ agents speak.
 	TLS *tlsconf.Server
+	// Policy, when set (TLS must then be mutual), decides who is served which routes:
+	// a connection whose identity no pull rule names is closed before its first frame,
+	// counted; a pull of a service the identity may not pull is answered as a service
+	// with no hosts, not subscribed, counted. A reload of the policy applies to open
+	// connections at their next pull (their subscriptions made before it stay).
+	Policy *policy.Live
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
 }

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -35,6 +36,8 @@ type conn struct {
 	req   larspb.GetRouteRequest
 	hello larspb.Hello
 	unsub larspb.Unsubscribe
+	// grant judges which services the peer may pull (nil: all of them, no policy).
+	grant *policy.PeerGrant
 	// keys are the entries this connection subscribed to: changed by the reader
 	// goroutine under the entry's lock, read by unsubscribeAll after the reader ended.
 	keys map[*entry]struct{}

@@ -141,7 +141,15 @@ func (c *conn) pull(body []byte) error {
 		return net.ErrClosed
 	}
 	c.svc.stats.pulls.Add(1)
-	if !c.svc.table.subscribe(c, lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}) {
+	k := lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}
+	if c.grant != nil && !c.grant.Allows(k) {
+		c.svc.stats.pullsDenied.Add(1)
+		if !c.enqueue(emptyFrame(k), false) {
+			return net.ErrClosed
+		}
+		return nil
+	}
+	if !c.svc.table.subscribe(c, k) {
 		return net.ErrClosed
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/internal/backoff"
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 )
 
@@ -34,6 +35,9 @@ type Service struct {
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("routesvc: Config.Store is nil")
+	}
+	if cfg.Policy != nil && (cfg.TLS == nil || !cfg.TLS.Mutual()) {
+		return nil, errors.New("routesvc: a Config.Policy names verified identities: it needs mutual TLS (a TLS server with a CA)")
 	}
 	cfg = cfg.withDefaults()
 	s := &Service{
@@ -96,11 +100,16 @@ func (s *Service) Run(ctx context.Context) error {
 // serve serves one agent's connection until it ends: its writer goroutine, its reader
 // here, then its subscriptions dropped.
 func (s *Service) serve(nc net.Conn) {
-	if s.cfg.TLS != nil && !s.authenticate(nc) {
-		nc.Close()
-		return
+	var grant *policy.PeerGrant
+	if s.cfg.TLS != nil {
+		var ok bool
+		if grant, ok = s.authenticate(nc); !ok {
+			nc.Close()
+			return
+		}
 	}
 	c := newConn(s, nc)
+	c.grant = grant
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
@@ -124,6 +133,8 @@ func (s *Service) Stats() Stats {
 		Keys:                    s.table.keys.Load(),
 		Routes:                  s.table.hosts.Load(),
 		Pulls:                   s.stats.pulls.Load(),
+		PullsDenied:             s.stats.pullsDenied.Load(),
+		NotAllowed:              s.stats.notAllowed.Load(),
 		Pushes:                  s.table.pushes.Load(),
 		BadFrames:               s.stats.badFrames.Load(),
 		Hellos:                  s.stats.hellos.Load(),

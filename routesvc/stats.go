@@ -12,6 +12,8 @@ import (
 // counters are the service's own counts; the table keeps its gauges.
 type counters struct {
 	pulls             atomic.Uint64 // GetRouteRequests served
+	pullsDenied       atomic.Uint64 // of them, answered empty: the policy does not grant the key
+	notAllowed        atomic.Uint64 // connections closed: no pull rule of the policy names their identity
 	badFrames         atomic.Uint64 // connections closed for a bad frame
 	slowClosed        atomic.Uint64 // connections closed because they could not keep up
 	polls             atomic.Uint64
@@ -72,6 +74,12 @@ type Stats struct {
 	Keys                 int64  // keys with at least one host
 	Routes               int64  // hosts over all keys: the RouteData rows served
 	Pulls                uint64 // GetRouteRequests answered
+	// PullsDenied are the pulls answered as a service with no hosts, not subscribed,
+	// because the Config.Policy does not let the identity pull the service.
+	PullsDenied uint64
+	// NotAllowed counts the connections closed because no pull rule of the
+	// Config.Policy names their identity.
+	NotAllowed uint64
 	Pushes               uint64 // frames queued to subscribers because their key changed
 	BadFrames            uint64 // connections closed for a bad frame
 	// DroppedFrames are the well-formed frames of ids the service does not take, by

@@ -4,7 +4,8 @@ import (
 	"math"
 	"slices"
 
-	"github.com/montanaflynn/stats"
+	"github.com/larsgo/lars/loadgen/stats"
+	samplestats "github.com/montanaflynn/stats"
 )
 
 // report builds the Report once every goroutine of the run has stopped.
@@ -48,7 +49,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 	}
 
 	var all []float64
-	var allHist hist
+	var allHist stats.Histogram
 	allExact := true
 	for k := range answered {
 		ts := TypeStats{
@@ -59,16 +60,16 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 			Duplicates: m[fDuplicates+k],
 		}
 		ts.Rate = perSec(ts.Received)
-		var h hist
+		var h stats.Histogram
 		var samples []float64
 		exact := true
 		for _, l := range r.lanes {
-			l.hist[phaseMeasured][k].addTo(&h)
+			l.hist[phaseMeasured][k].AddTo(&h)
 			samples = l.samples[k].appendTo(samples)
 			exact = exact && l.samples[k].dropped.Load() == 0
 		}
 		ts.LatencyUS = summarize(samples, &h, exact)
-		allHist.merge(&h)
+		allHist.Merge(&h)
 		all = append(all, samples...)
 		allExact = allExact && exact
 		rep.Sent += ts.Sent
@@ -92,7 +93,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 		}
 	}
 	rep.LatencyUS = summarize(all, &allHist, allExact)
-	rep.Histogram = allHist.buckets()
+	rep.Histogram = bucketsUS(&allHist)
 	rep.ReportsSent = m[fSent+int(KindReport)]
 	rep.ByType.Report = TypeStats{Sent: rep.ReportsSent, Rate: perSec(rep.ReportsSent), ReportsAfter: m[fReportsAfter]}
 	rep.Rate = perSec(rep.Received)
@@ -106,37 +107,37 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 	rep.SendErrors = m[fSendErrors]
 	rep.RingFull = m[fRingFull]
 	for _, l := range r.lanes {
-		r.sendLag.merge(&l.lag)
+		r.sendLag.Merge(&l.lag)
 	}
-	rep.SendLagUS = Lag{P50: r.sendLag.quantile(0.5) / 1e3, P99: r.sendLag.quantile(0.99) / 1e3, Max: r.sendLag.max() / 1e3}
+	rep.SendLagUS = Lag{P50: r.sendLag.Quantile(0.5) / 1e3, P99: r.sendLag.Quantile(0.99) / 1e3, Max: r.sendLag.Max() / 1e3}
 	return rep
 }
 
 // summarize computes the statistics of samples (microseconds) with the stats package
 // when exact, else from the histogram h (nanoseconds).
-func summarize(samples []float64, h *hist, exact bool) Latency {
+func summarize(samples []float64, h *stats.Histogram, exact bool) Latency {
 	if !exact {
-		n := h.count()
+		n := h.Count()
 		if n == 0 {
 			return Latency{}
 		}
 		return Latency{
 			Count: n,
-			Mean:  h.mean() / 1e3,
-			Min:   h.quantile(0) / 1e3,
-			P50:   h.quantile(0.5) / 1e3,
-			P90:   h.quantile(0.9) / 1e3,
-			P99:   h.quantile(0.99) / 1e3,
-			P999:  h.quantile(0.999) / 1e3,
-			P9999: h.quantile(0.9999) / 1e3,
-			Max:   h.max() / 1e3,
+			Mean:  h.Mean() / 1e3,
+			Min:   h.Quantile(0) / 1e3,
+			P50:   h.Quantile(0.5) / 1e3,
+			P90:   h.Quantile(0.9) / 1e3,
+			P99:   h.Quantile(0.99) / 1e3,
+			P999:  h.Quantile(0.999) / 1e3,
+			P9999: h.Quantile(0.9999) / 1e3,
+			Max:   h.Max() / 1e3,
 		}
 	}
 	if len(samples) == 0 {
 		return Latency{Exact: true}
 	}
 	slices.Sort(samples) // the stats functions copy and sort; sorted input sorts fast
-	d := stats.Float64Data(samples)
+	d := samplestats.Float64Data(samples)
 	l := Latency{Count: uint64(len(samples)), Exact: true}
 	l.Min, _ = d.Min()
 	l.Max, _ = d.Max()
@@ -152,10 +153,15 @@ func summarize(samples []float64, h *hist, exact bool) Latency {
 
 // nearestRank returns the percentile by nearest rank: the smallest sample with at
 // least p% of the samples at or below it, an actual sample.
-func nearestRank(d stats.Float64Data, p float64) float64 {
+func nearestRank(d samplestats.Float64Data, p float64) float64 {
 	v, err := d.PercentileNearestRank(p)
 	if err != nil || math.IsNaN(v) {
 		return 0
 	}
 	return v
+}
+
+// bucketsUS returns the non-empty buckets of h in microseconds.
+func bucketsUS(h *stats.Histogram) []Bucket {
+	return stats.Bins(h, 1e3, func(low, high float64, n uint64) Bucket { return Bucket{LowUS: low, HighUS: high, Count: n} })
 }

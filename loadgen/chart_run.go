@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // runFigures are the charts of a run report: latency by percentile, requests and
@@ -64,7 +66,7 @@ func percentileXY(r *Report) []xy {
 
 // percentileFigure draws the latency by percentile of one or more reports (a run, or
 // the two sides of a comparison), with p50, p99 and p99.9 marked and the objective.
-func percentileFigure(id, title, caption string, sides []percentileSide, slo *SLOResult) chartFigure {
+func percentileFigure(id, title, caption string, sides []percentileSide, slo *stats.Verdict) chartFigure {
 	p := chartPanel{name: "percentiles"}
 	maxX, maxY := 1.0, 0.0
 	f := chartFigure{id: id, title: title, caption: caption}
@@ -104,16 +106,16 @@ func percentileFigure(id, title, caption string, sides []percentileSide, slo *SL
 }
 
 // objectiveRefs are the latency limits of an objective as horizontal lines.
-func objectiveRefs(slo *SLOResult) []chartRef {
+func objectiveRefs(slo *stats.Verdict) []chartRef {
 	if slo == nil {
 		return nil
 	}
 	var refs []chartRef
 	for i, c := range slo.Checks {
-		if !(c.LimitUS > 0) {
+		if !(c.Limit > 0) {
 			continue
 		}
-		refs = append(refs, chartRef{kind: "objective", value: c.LimitUS, label: fmt.Sprintf("objective %s ≤ %s", pctName(c.Name), fmtLatency(c.LimitUS)),
+		refs = append(refs, chartRef{kind: "objective", value: c.Limit, label: fmt.Sprintf("objective %s ≤ %s", pctName(c.Name), fmtLatency(c.Limit)),
 			color: colorRef, dash: dashDashed, row: i})
 	}
 	return refs

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // sweepFigures are the charts of a capacity search: latency per step against the
@@ -60,7 +62,7 @@ func decidingSteps(s *SweepReport) []SweepStep {
 
 // sweepSLO is the objective's verdict of the search's first judged step: its checks
 // give the latency limits, its MaxLoss the loss bound. Nil when no step has one.
-func sweepSLO(s *SweepReport) *SLOResult {
+func sweepSLO(s *SweepReport) *stats.Verdict {
 	for _, st := range s.Steps {
 		if st.Report != nil && st.Report.SLO != nil {
 			return st.Report.SLO
@@ -75,10 +77,7 @@ func stepTitle(st SweepStep, what string) string {
 	if st.Attempt > 0 {
 		attempt = fmt.Sprintf(" (retry %d)", st.Attempt)
 	}
-	verdict := "met"
-	if !st.Met {
-		verdict = "missed: " + st.Reason
-	}
+	verdict := stats.StepVerdict(st.Met, st.Reason)
 	return fmt.Sprintf("%.0f/s%s: %s, %s", st.TargetRate, attempt, what, verdict)
 }
 

@@ -7,8 +7,9 @@ import (
 	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // Kinds of report, as DecodeReport tells them apart by their schema field.
@@ -323,7 +324,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	for _, f := range c.Figures {
 		width = max(width, utf8.RuneCountInString(f.Name))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := stats.NewTable(w)
 	fmt.Fprintf(tw, "%-*s\tA\tB\tchange\t\t\n", width, "figure")
 	for _, f := range c.Figures {
 		mark := ""

@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // WriteHTML writes a self-contained page (inline SVG drawn with gonum.org/v1/plot, no
@@ -196,10 +198,7 @@ func (p *page) stepsTable(s *SweepReport) {
 		if st.Attempt > 0 {
 			name += fmt.Sprintf(" (retry %d)", st.Attempt)
 		}
-		verdict := "met"
-		if !st.Met {
-			verdict = "missed: " + st.Reason
-		}
+		verdict := stats.StepVerdict(st.Met, st.Reason)
 		p.printf(`<tr class="%s"><td>%s</td><td>%.0f</td><td>%.0f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td style="text-align:left"><span class="swatch" style="background:%s"></span>%s</td></tr>`+"\n",
 			v, name, st.TargetRate, r.Rate, fmtPercent(achievedRatio(r)), fmtLatency(r.LatencyUS.P50), fmtLatency(r.LatencyUS.P99), fmtLatency(r.LatencyUS.P999),
 			fmtPercent(r.Loss), cssColor(verdictColor(v)), verdict)

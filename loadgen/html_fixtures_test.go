@@ -3,6 +3,8 @@ package loadgen
 import (
 	"math"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // Reports built directly, as lars-loadgen would write them, for the chart and page
@@ -27,7 +29,7 @@ func (d fixtureLatency) quantile(q float64) float64 {
 // fixtureRun is an open-loop run at rate for secs seconds with latencies d and the given
 // loss; get_host 90%, get_route 5%, report 5% of the target. Its SLO is judged with slo
 // when not nil.
-func fixtureRun(rate float64, secs int, d fixtureLatency, loss float64, slo *SLO) *Report {
+func fixtureRun(rate float64, secs int, d fixtureLatency, loss float64, slo *stats.Objective) *Report {
 	const n = 20000 // latencies drawn for the histogram and percentiles
 	samples := make([]float64, n)
 	for i := range samples {
@@ -71,13 +73,13 @@ func fixtureRun(rate float64, secs int, d fixtureLatency, loss float64, slo *SLO
 			Rate: float64(perSent-perLost) * wobble, P50US: lat.P50 * wobble, P99US: lat.P99 * (2 - wobble), P999US: lat.P999 * wobble, MaxUS: lat.Max})
 	}
 	if slo != nil {
-		r.SLO = slo.Check(r)
+		r.SLO = CheckSLO(*slo, r)
 	}
 	return r
 }
 
 // fixtureSLO is p99 under 1 ms and loss under 0.1%.
-var fixtureSLO = SLO{Limits: []Limit{{Name: "p99", Max: time.Millisecond}}, MaxLoss: 0.001}
+var fixtureSLO = stats.Objective{Limits: []stats.Limit{{Percentile: "p99", Max: time.Millisecond}}, MaxLoss: 0.001}
 
 // fixtureStep is one step: rate, attempt, and how the agent fared.
 type fixtureStep struct {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/larsgo/lars/internal/batchio"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // reqSlotSize is the size of a send slot: request frames are a few dozen bytes.
@@ -30,11 +31,11 @@ type lane struct {
 	// Owned by the sender, or by the receiver when it drives a closed loop (drive).
 	out        *batchio.Batch
 	nout       int
-	outFirst   int64     // intended send time of out's first datagram
-	lagTo      *hist     // where flush records send lag: the sender's, or lag
-	sendCounts *counters // where flush counts send errors: the sender's, or c
+	outFirst   int64            // intended send time of out's first datagram
+	lagTo      *stats.Histogram // where flush records send lag: the sender's, or lag
+	sendCounts *counters        // where flush counts send errors: the sender's, or c
 	drive      *laneDrive
-	lag        hist
+	lag        stats.Histogram
 
 	// Owned by the receiver.
 	in        *batchio.Batch
@@ -44,7 +45,7 @@ type lane struct {
 	routeFrom uint32
 	rng       *rand.Rand
 	c         counters
-	hist      [numPhases][answered]atomicHist
+	hist      [numPhases][answered]stats.AtomicHistogram
 	samples   [answered]*sampleStore
 	finished  int // datagrams read and dealt with since the last read, for the clock
 }
@@ -160,7 +161,7 @@ func (l *lane) handleBatch(n int, now int64) int {
 			done++
 			v := uint32(min(max(now-at, 0), math.MaxUint32))
 			l.c.inc(ph, fReceived+int(a.kind))
-			l.hist[ph][a.kind].add(v)
+			l.hist[ph][a.kind].Add(int64(v))
 			if ph == phaseMeasured {
 				l.samples[a.kind].add(v)
 			}
@@ -227,7 +228,7 @@ func (l *lane) flush() {
 	l.nout = 0
 	sent, _ := l.conn.WriteBatch(l.out, n)
 	now := r.now()
-	l.lagTo.add(uint32(min(max(now-l.outFirst, 0), math.MaxUint32)))
+	l.lagTo.Add(min(max(now-l.outFirst, 0), math.MaxUint32))
 	if sent < n {
 		l.sendCounts.add(r.phase(now), fSendErrors, uint64(n-sent))
 	}

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"fmt"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // monitorTick is how often the monitor refills the sample stores' spare chunks and
@@ -19,10 +21,10 @@ type monitor struct {
 	measuring bool
 	prevAt    int64 // ns: end of the last entry
 	prevT     tally
-	prevH     [numPhases]hist
+	prevH     [numPhases]stats.Histogram
 	curT      tally
-	curH      [numPhases]hist
-	secH      hist
+	curH      [numPhases]stats.Histogram
+	secH      stats.Histogram
 	seconds   []Second
 }
 
@@ -57,7 +59,7 @@ func (m *monitor) run() {
 			// The warm-up is over. Measured-phase counters started at zero, so the
 			// series starts from zero at the end of the warm-up, not from now.
 			m.measuring = true
-			m.prevT, m.prevH, m.prevAt = tally{}, [numPhases]hist{}, m.r.measureFrom
+			m.prevT, m.prevH, m.prevAt = tally{}, [numPhases]stats.Histogram{}, m.r.measureFrom
 			next = m.r.measureFrom + int64(time.Second)
 			continue
 		}
@@ -85,13 +87,13 @@ func (m *monitor) snapshot(now int64, final bool) {
 	m.curT = tally{}
 	m.curT.addCounters(&r.sc)
 	for p := range m.curH {
-		m.curH[p] = hist{}
+		m.curH[p] = stats.Histogram{}
 	}
 	for _, l := range r.lanes {
 		m.curT.addCounters(&l.c)
 		for p := range l.hist {
 			for k := range l.hist[p] {
-				l.hist[p][k].addTo(&m.curH[p])
+				l.hist[p][k].AddTo(&m.curH[p])
 			}
 		}
 	}
@@ -100,7 +102,7 @@ func (m *monitor) snapshot(now int64, final bool) {
 		ph = phaseMeasured
 	}
 	d := m.curT.sub(&m.prevT)
-	m.secH.sub(&m.curH[ph], &m.prevH[ph])
+	m.secH.Sub(&m.curH[ph], &m.prevH[ph])
 	s := makeSecond(&d[ph], &m.secH, float64(now-m.prevAt)/1e9, float64(now-r.measureFrom)/1e9)
 	empty := s.Sent == 0 && s.Received == 0 && s.Timeouts == 0 && s.Late == 0 && s.Duplicates == 0 &&
 		s.Malformed == 0 && s.Refused == 0
@@ -115,7 +117,7 @@ func (m *monitor) snapshot(now int64, final bool) {
 	m.prevH = m.curH
 }
 
-func makeSecond(d *[numFields]uint64, h *hist, span, t float64) Second {
+func makeSecond(d *[numFields]uint64, h *stats.Histogram, span, t float64) Second {
 	s := Second{T: t, Span: span}
 	for k := range answered {
 		s.Sent += d[fSent+k]
@@ -129,10 +131,10 @@ func makeSecond(d *[numFields]uint64, h *hist, span, t float64) Second {
 	if span > 0 {
 		s.Rate = float64(s.Received) / span
 	}
-	s.P50US = h.quantile(0.5) / 1e3
-	s.P99US = h.quantile(0.99) / 1e3
-	s.P999US = h.quantile(0.999) / 1e3
-	s.MaxUS = h.max() / 1e3
+	s.P50US = h.Quantile(0.5) / 1e3
+	s.P99US = h.Quantile(0.99) / 1e3
+	s.P999US = h.Quantile(0.999) / 1e3
+	s.MaxUS = h.Max() / 1e3
 	return s
 }
 

@@ -1,6 +1,10 @@
 package loadgen
 
-import "time"
+import (
+	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
+)
 
 // SchemaVersion names the JSON form of Report; it changes only when a field changes
 // meaning or goes away (new fields may be added).
@@ -97,7 +101,7 @@ type Report struct {
 	// and includes the wait for the last answers.
 	Seconds []Second `json:"seconds"`
 	// SLO is the verdict of the service level objective, when one was given.
-	SLO *SLOResult `json:"slo,omitempty"`
+	SLO *stats.Verdict `json:"slo,omitempty"`
 }
 
 // ByType holds one TypeStats per request type.
@@ -129,7 +133,7 @@ type TypeStats struct {
 
 // Latency summarises latencies in microseconds. When Exact is true every answer's
 // latency was kept (nanosecond resolution) and the percentiles are exact, by nearest
-// rank; otherwise they come from a log-linear histogram and are within HistogramError
+// rank; otherwise they come from a log-linear histogram and are within stats.HistogramError
 // (0.4%) of the true value.
 type Latency struct {
 	Count  uint64  `json:"count"`

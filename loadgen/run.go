@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // runner is one run's shared state.
@@ -18,8 +20,8 @@ type runner struct {
 	lanes       []*lane
 	byPort      [][]*lane
 
-	sc       counters // the sender's
-	sendLag  hist     // the sender's: actual minus intended send time of each batch
+	sc       counters        // the sender's
+	sendLag  stats.Histogram // the sender's: actual minus intended send time of each batch
 	inflight atomic.Int64
 	doorbell chan struct{} // an answer or a timeout freed a place (closed loop)
 

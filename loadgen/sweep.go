@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // SweepSchemaVersion names the JSON form of SweepReport.
@@ -28,7 +29,7 @@ type SweepConfig struct {
 	// per step, and its Warmup is each step's warm-up.
 	Load Config
 	// SLO is the objective a step must meet.
-	SLO SLO
+	SLO stats.Objective
 	// Start is the first step's rate per second. Default 1000.
 	Start float64
 	// Factor multiplies the rate from one step to the next until a step misses the
@@ -113,7 +114,7 @@ func Sweep(ctx context.Context, sc SweepConfig) (*SweepReport, error) {
 		if err != nil {
 			return SweepStep{}, err
 		}
-		rep.SLO = sc.SLO.Check(rep)
+		rep.SLO = CheckSLO(sc.SLO, rep)
 		st := SweepStep{TargetRate: rate, Attempt: attempt, Met: rep.SLO.Met, Reason: rep.SLO.Reason, Report: rep}
 		if rep.SendRate < loadgenLimitFraction*rate {
 			st.Met, st.LoadgenLimited = false, true
@@ -181,14 +182,11 @@ func Sweep(ctx context.Context, sc SweepConfig) (*SweepReport, error) {
 // WriteSweepText writes the steps of a capacity search as a table and its result.
 func WriteSweepText(w io.Writer, s *SweepReport) error {
 	fmt.Fprintf(w, "capacity search, objective %s, %.2fs a step\n\n", s.Objective, s.StepDurationS)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := stats.NewTable(w)
 	fmt.Fprintln(tw, "target/s\tachieved/s\tp50 us\tp99 us\tp99.9 us\tloss %\tverdict\t")
 	for _, st := range s.Steps {
 		r := st.Report
-		verdict := "met"
-		if !st.Met {
-			verdict = "missed: " + st.Reason
-		}
+		verdict := stats.StepVerdict(st.Met, st.Reason)
 		if r == nil { // a step of a report read back from JSON without its figures
 			fmt.Fprintf(tw, "%.0f\t-\t-\t-\t-\t-\t%s\t\n", st.TargetRate, verdict)
 			continue

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // TestSweepFindsCapacity searches, on simulated time, the capacity of a fake agent
@@ -15,7 +17,7 @@ func TestSweepFindsCapacity(t *testing.T) {
 	var steps int
 	sw, err := Sweep(context.Background(), SweepConfig{
 		Load:         sim.config(Config{Ports: []int{port}, Timeout: 50 * time.Millisecond, Warmup: 50 * time.Millisecond}),
-		SLO:          SLO{Limits: []Limit{{Name: "p99", Max: 20 * time.Millisecond}}, MaxLoss: 0.01},
+		SLO:          stats.Objective{Limits: []stats.Limit{{Percentile: "p99", Max: 20 * time.Millisecond}}, MaxLoss: 0.01},
 		Start:        1000,
 		Factor:       2,
 		Refine:       2,

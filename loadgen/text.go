@@ -3,12 +3,13 @@ package loadgen
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // WriteText writes the report as readable tables.
 func WriteText(w io.Writer, r *Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := stats.NewTable(w)
 	mode := fmt.Sprintf("closed loop, %d in flight", r.Concurrency)
 	if r.Mode == "open" {
 		mode = fmt.Sprintf("open loop at %.0f/s", r.TargetRate)
@@ -44,11 +45,7 @@ func WriteText(w io.Writer, r *Report) error {
 		r.Late, r.Duplicates, r.Malformed, r.WrongKey, r.Refused, r.SendErrors, r.RingFull)
 	fmt.Fprintf(w, "send lag: p50 %s, p99 %s, max %s us\n", us(r.SendLagUS.P50), us(r.SendLagUS.P99), us(r.SendLagUS.Max))
 	if s := r.SLO; s != nil {
-		verdict := "MET"
-		if !s.Met {
-			verdict = "MISSED: " + s.Reason
-		}
-		fmt.Fprintf(w, "objective %s: %s\n", s.Objective, verdict)
+		fmt.Fprintf(w, "objective %s: %s\n", s.Objective, s.Summary())
 	}
 	_, err := fmt.Fprintln(w)
 	return err

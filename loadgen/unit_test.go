@@ -1,37 +1,10 @@
 package loadgen
 
 import (
-	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 )
-
-func TestHistogramError(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var h hist
-	vals := make([]float64, 0, 100000)
-	for range cap(vals) {
-		v := uint32(rng.ExpFloat64() * 200e3) // around 200us
-		h.add(v)
-		vals = append(vals, float64(v))
-	}
-	slices.Sort(vals)
-	for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
-		exact := vals[int(math.Ceil(q*float64(len(vals))))-1]
-		got := h.quantile(q)
-		if math.Abs(got-exact) > exact*HistogramError+1 {
-			t.Errorf("q%v: histogram %v, exact %v: beyond %.2f%%", q, got, exact, HistogramError*100)
-		}
-	}
-	for _, v := range []uint32{0, 1, 255, 256, 257, 1000, 1 << 20, math.MaxUint32} {
-		i := histIndex(v)
-		if lo, w := histLow(i), histWidth(i); uint64(v) < lo || uint64(v) >= lo+w || i >= histBuckets {
-			t.Errorf("value %d in bucket %d [%d, %d)", v, i, lo, lo+w)
-		}
-	}
-}
 
 func TestRing(t *testing.T) {
 	r := newRing(64)
@@ -100,7 +73,7 @@ func TestParse(t *testing.T) {
 		}
 	}
 	slo, err := ParseSLO("p99=1ms,p99.9=5ms")
-	if err != nil || len(slo.Limits) != 2 || slo.Limits[1].Name != "p999" || slo.Limits[0].Max != time.Millisecond {
+	if err != nil || len(slo.Limits) != 2 || slo.Limits[1].Percentile != "p999" || slo.Limits[0].Max != time.Millisecond {
 		t.Errorf("slo %+v %v", slo, err)
 	}
 	for _, bad := range []string{"p99", "p98=1ms", "p99=fast", "p99=-1ms"} {

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // options are the command-line flags, parsed into a load configuration.
 type options struct {
 	cfg                                           loadgen.Config
 	sweep                                         loadgen.SweepConfig
-	slo                                           *loadgen.SLO
+	slo                                           *stats.Objective
 	doSweep, quiet                                bool
 	jsonPath, csvPath, htmlPath, profile, profOut string
 	cpuProfile                                    string
@@ -190,7 +191,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 			return nil, fs, errors.New("-profile captures one run: it cannot be used with -sweep")
 		}
 		if o.slo == nil {
-			o.slo = &loadgen.SLO{Limits: []loadgen.Limit{{Name: "p99", Max: time.Millisecond}}, MaxLoss: *maxLoss}
+			o.slo = &stats.Objective{Limits: []stats.Limit{{Percentile: "p99", Max: time.Millisecond}}, MaxLoss: *maxLoss}
 		}
 		if !set["warmup"] {
 			c.Warmup = *stepDur / 5

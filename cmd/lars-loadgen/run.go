@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/pprof"
 )
 
@@ -86,7 +87,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitMissed
 	}
 	if o.slo != nil {
-		rep.SLO = o.slo.Check(rep)
+		rep.SLO = loadgen.CheckSLO(*o.slo, rep)
 	}
 	code := exitOK
 	if err := loadgen.WriteText(textOut, rep); err != nil {
@@ -162,10 +163,7 @@ func runSweep(ctx context.Context, o *options, stdout, textOut, stderr io.Writer
 	if !o.quiet {
 		sc.OnStep = func(st loadgen.SweepStep) {
 			r := st.Report
-			verdict := "met"
-			if !st.Met {
-				verdict = "missed: " + st.Reason
-			}
+			verdict := stats.StepVerdict(st.Met, st.Reason)
 			fmt.Fprintf(stderr, "step %9.0f/s  achieved %9.0f/s  p50 %8.1fus  p99 %8.1fus  p99.9 %8.1fus  loss %.4f%%  %s\n",
 				st.TargetRate, r.Rate, r.LatencyUS.P50, r.LatencyUS.P99, r.LatencyUS.P999, r.Loss*100, verdict)
 		}

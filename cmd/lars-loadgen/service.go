@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/store"
 )
 
@@ -89,10 +90,7 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 		sc.Run.Live = nil
 		if !o.quiet {
 			sc.OnStep = func(st ctlplane.DNSSweepStep) {
-				r, verdict := st.Report, "met"
-				if !st.Met {
-					verdict = "missed: " + st.Reason
-				}
+				r, verdict := st.Report, stats.StepVerdict(st.Met, st.Reason)
 				fmt.Fprintf(stderr, "step %6g %s  %d subscriptions  %.1f changes/s  %.0f pushes/s  push p50 %.1fms p99 %.1fms  %s\n",
 					st.Value, o.sweepOver, r.Subscriptions, r.Changes.Rate, r.Pushes.Rate, r.Pushes.LatencyMS.P50, r.Pushes.LatencyMS.P99, verdict)
 			}
@@ -116,7 +114,7 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 			return exitMissed
 		}
 		if o.slo != nil {
-			rep.SLO = o.slo.Check(rep)
+			rep.SLO = ctlplane.CheckDNS(*o.slo, rep)
 			if !rep.SLO.Met {
 				code = exitMissed
 			}
@@ -143,10 +141,7 @@ func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, st
 		sc.Run.Live = nil
 		if !o.quiet {
 			sc.OnStep = func(st ctlplane.ReporterSweepStep) {
-				verdict := "met"
-				if !st.Met {
-					verdict = "missed: " + st.Reason
-				}
+				verdict := stats.StepVerdict(st.Met, st.Reason)
 				fmt.Fprintf(stderr, "step %8.0f frames/s  sent %8.0f results/s  %s\n", st.Rate, st.Report.Sent.ResultRate, verdict)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/store"
 )
 
@@ -25,7 +26,7 @@ type serviceOptions struct {
 	dsn     string
 
 	doSweep   bool
-	slo       *ctlplane.Objective // dns: the objective, nil when none
+	slo       *stats.Objective // dns: the objective, nil when none
 	sweepOver string
 	search    ctlplane.Search
 	stepDur   time.Duration
@@ -175,7 +176,7 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 		o.sweepOver = over
 		if o.doSweep {
 			if o.slo == nil {
-				o.slo = &ctlplane.Objective{Limits: []ctlplane.Limit{{Of: "push", Percentile: "p99", Max: 2 * time.Second}}}
+				o.slo = &stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: 2 * time.Second}}}
 			}
 			swept := map[string]string{ctlplane.SweepAgents: "agents", ctlplane.SweepChanges: "changes-per-sec"}[over]
 			if set[swept] || set["duration"] || set["changes"] {

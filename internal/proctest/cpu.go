@@ -1,14 +1,14 @@
 package proctest
 
 import (
-	"syscall"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // ProcessCPU returns the user and system CPU time this process has used, for
-// benchmarks that report CPU per operation.
+// benchmarks that report CPU per operation; 0 where the system does not say.
 func ProcessCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := stats.ProcessCPU()
+	return d
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/larsgo/lars/internal/alloctest"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // A simulated agent takes each push without allocating: decode, match to its change,
@@ -53,10 +54,10 @@ func TestDNSAgentPushAlloc(t *testing.T) {
 		a.handle(codec.MsgGetRouteResponse, bodies[n], r.now())
 		n++
 	})
-	var got hist
-	r.pushLatency[0].addTo(&got)
-	if got.count() != uint64(n-1) || r.unexpected.Load()+r.stale.Load()+r.duplicates.Load() != 0 {
-		t.Fatalf("%d pushes counted of %d; %d unexpected, %d stale, %d duplicate", got.count(), n-1,
+	var got stats.Histogram
+	r.pushLatency[0].AddTo(&got)
+	if got.Count() != uint64(n-1) || r.unexpected.Load()+r.stale.Load()+r.duplicates.Load() != 0 {
+		t.Fatalf("%d pushes counted of %d; %d unexpected, %d stale, %d duplicate", got.Count(), n-1,
 			r.unexpected.Load(), r.stale.Load(), r.duplicates.Load())
 	}
 }

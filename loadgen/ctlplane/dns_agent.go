@@ -5,6 +5,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // agentReadBuffer is each simulated agent's first read buffer: a route frame of a few
@@ -32,10 +33,10 @@ type dnsAgent struct {
 	pullAt   int64 // when the pulls were written, ns since the run's epoch
 	ready    int   // keys with a route of this run
 	gotFrame bool
-	pushes   *atomicHist
+	pushes   *stats.AtomicHistogram
 }
 
-func newDNSAgent(r *dnsRun, slots []int32, shard *atomicHist) *dnsAgent {
+func newDNSAgent(r *dnsRun, slots []int32, shard *stats.AtomicHistogram) *dnsAgent {
 	a := &dnsAgent{run: r, slots: slots, seen: make([]int32, len(slots)), pushes: shard}
 	for i := range a.seen {
 		a.seen[i] = seenNothing
@@ -93,7 +94,7 @@ func (a *dnsAgent) handle(id codec.MsgID, body []byte, now int64) {
 	}
 	seen := a.seen[pos]
 	if seen == seenNothing { // the first frame of a key answers its pull
-		r.pullLatency.add(now - a.pullAt)
+		r.pullLatency.Add(now - a.pullAt)
 		r.pullsAnswered.Add(1)
 		seen = seenOther
 		a.seen[pos] = seenOther
@@ -127,7 +128,7 @@ func (a *dnsAgent) handle(id codec.MsgID, body []byte, now int64) {
 			r.early.Add(1)
 			lat = 0
 		}
-		a.pushes.add(lat)
+		a.pushes.Add(lat)
 		rec.received.Add(1)
 		storeMin(&rec.firstAt, now)
 		storeMax(&rec.lastAt, now)

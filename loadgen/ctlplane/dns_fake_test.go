@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // Against a fake service on the bubble's clock, where each write takes 4ms and its
@@ -106,7 +107,7 @@ func TestDNSConnectionsClosedByServiceAreCounted(t *testing.T) {
 		if c := rep.Connections; c.ClosedByService != 12 || c.Refused != 0 {
 			t.Errorf("closed by the service %d, refused %d; want 12, 0", c.ClosedByService, c.Refused)
 		}
-		if v := (Objective{}).Check(rep); v.Met {
+		if v := CheckDNS(stats.Objective{}, rep); v.Met {
 			t.Error("a run whose connections the service closed met the objective")
 		}
 	})

@@ -3,6 +3,8 @@ package ctlplane
 import (
 	"context"
 	"fmt"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // dnsMonitor records the per-second series of a route service run and writes the
@@ -14,14 +16,14 @@ type dnsMonitor struct {
 	secondTicks
 
 	secondMarks[dnsMark, DNSSecond]
-	curHist hist
-	secHist hist
+	curHist stats.Histogram
+	secHist stats.Histogram
 }
 
 // dnsMark is where a recorded second ended: the counts the next one starts from.
 type dnsMark struct {
 	at      int64
-	hist    hist
+	hist    stats.Histogram
 	changes uint64
 	closed  uint64
 	metrics Metrics
@@ -47,14 +49,14 @@ func (m *dnsMonitor) record(final bool) {
 	if !ok {
 		return
 	}
-	m.curHist = hist{}
+	m.curHist = stats.Histogram{}
 	for i := range r.pushLatency {
-		r.pushLatency[i].addTo(&m.curHist)
+		r.pushLatency[i].AddTo(&m.curHist)
 	}
-	m.secHist.sub(&m.curHist, &m.prev.hist)
+	m.secHist.Sub(&m.curHist, &m.prev.hist)
 	changes := r.committed.Load()
 	closed := r.refused.Load() + r.closedByService.Load()
-	l := m.secHist.summary()
+	l := summarize(&m.secHist)
 	s := DNSSecond{T: float64(now-m.start) / 1e9, Span: span, Changes: changes - m.prev.changes, Pushes: l.Count,
 		PushRate: float64(l.Count) / span, P50MS: l.P50, P99MS: l.P99, MaxMS: l.Max, Closed: closed - m.prev.closed}
 	next := dnsMark{at: now, hist: m.curHist, changes: changes, closed: closed}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // DNSSchemaVersion names the JSON form of DNSReport; it changes only when a field
@@ -69,7 +70,7 @@ type DNSReport struct {
 	// Seconds is the per-second series of the changes and the drain.
 	Seconds []DNSSecond `json:"seconds"`
 	// SLO is the objective's verdict, when one was given.
-	SLO *Verdict `json:"slo,omitempty"`
+	SLO *stats.Verdict `json:"slo,omitempty"`
 }
 
 // DNSConnections counts the agents' connections.
@@ -206,9 +207,9 @@ func (r *dnsRun) tally(rep *DNSReport, m *changeMaker, made, connected int, star
 	c.Refused = c.DialErrors + r.refused.Load()
 	rep.Pulls.Sent = uint64(connected) * uint64(r.cfg.Keys)
 	rep.Pulls.Answered = r.pullsAnswered.Load()
-	var pulls hist
-	r.pullLatency.addTo(&pulls)
-	rep.Pulls.LatencyMS = pulls.summary()
+	var pulls stats.Histogram
+	r.pullLatency.AddTo(&pulls)
+	rep.Pulls.LatencyMS = summarize(&pulls)
 
 	// Each change holds one interval of the schedule: the span is at least made of them,
 	// so that a short run of few changes does not seem faster than its rate.
@@ -246,12 +247,12 @@ func (r *dnsRun) tally(rep *DNSReport, m *changeMaker, made, connected int, star
 	p.Missing = p.Expected - p.Received - p.LostClosed
 	ch.WriteMS = exactSummary(writes)
 	p.FirstMS, p.LastMS = exactSummary(firsts), exactSummary(lasts)
-	var all hist
+	var all stats.Histogram
 	for i := range r.pushLatency {
-		r.pushLatency[i].addTo(&all)
+		r.pushLatency[i].AddTo(&all)
 	}
-	p.LatencyMS = all.summary()
-	p.Histogram = all.buckets()
+	p.LatencyMS = summarize(&all)
+	p.Histogram = bucketsMS(&all)
 	p.Duplicates, p.Stale, p.Unexpected = r.duplicates.Load(), r.stale.Load(), r.unexpected.Load()
 	p.Malformed, p.Early = r.malformed.Load(), r.early.Load()
 	if span > 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // pushShards is how many histograms the agents spread their push latencies over, so
@@ -31,8 +32,8 @@ type dnsRun struct {
 	agents  []*dnsAgent // nil for an agent that could not connect
 	readers sync.WaitGroup
 
-	pushLatency [pushShards]atomicHist
-	pullLatency atomicHist
+	pushLatency [pushShards]stats.AtomicHistogram
+	pullLatency stats.AtomicHistogram
 
 	dialErrors, refused, closedByService atomic.Uint64 // refused: closed before any frame
 	pullsAnswered, readyAgents           atomic.Uint64
@@ -89,7 +90,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 	if cfg.AdminURL != "" {
 		scraper = newScraper(ctx, cfg.AdminURL, cfg.adminClient)
 	}
-	cpuStart := processCPU()
+	cpuStart, _ := stats.ProcessCPU()
 	measureStart := r.now()
 	mon := newDNSMonitor(r, measureStart, scraper)
 	mon.run()
@@ -99,7 +100,8 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 	r.drain(ctx, made)
 	mon.stop()
 	rep.DrainS = float64(r.now()-changeEnd) / 1e9
-	rep.LoadgenCPUS = (processCPU() - cpuStart).Seconds()
+	cpuEnd, _ := stats.ProcessCPU()
+	rep.LoadgenCPUS = (cpuEnd - cpuStart).Seconds()
 	rep.Interrupted = ctx.Err() != nil
 	if scraper != nil {
 		rep.Service = scraper.figures(ctx, "lars_dns_", "process_cpu_seconds_total", "process_resident_memory_bytes")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // DNSSweepSchemaVersion names the JSON form of DNSSweepReport.
@@ -38,7 +40,7 @@ type DNSSweepConfig struct {
 	// Search is the values tried; Start is required. Integer is set for agents.
 	Search Search
 	// Objective is what a step must meet.
-	Objective Objective
+	Objective stats.Objective
 	// StepDuration is each step's span of changes. Default 5s.
 	StepDuration time.Duration
 	// OnStep, when not nil, is called after each step.
@@ -106,7 +108,7 @@ func SweepDNS(ctx context.Context, sc DNSSweepConfig) (*DNSSweepReport, error) {
 		if err != nil {
 			return stepOutcome{}, err
 		}
-		rep.SLO = sc.Objective.Check(rep)
+		rep.SLO = CheckDNS(sc.Objective, rep)
 		st := DNSSweepStep{Value: v, Attempt: attempt, Met: rep.SLO.Met, Reason: rep.SLO.Reason, Report: rep}
 		due := cfg.ChangesPerSec * sc.StepDuration.Seconds()
 		switch {

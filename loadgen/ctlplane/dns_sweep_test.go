@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // The search over agents converges on the service's connection limit: up to it every
@@ -24,7 +25,7 @@ func TestDNSSweepConvergesOnConnectionLimit(t *testing.T) {
 			Run: DNSConfig{Fleet: Fleet{Target: "fake:1", Keys: 2, Cmdids: loadgen.Range{Lo: 1, Hi: 10}, dial: svc.dial},
 				Writer: w, ChangesPerSec: 20, DialConcurrency: 1},
 			Search:       Search{Start: 2},
-			Objective:    Objective{Limits: []Limit{{Of: "push", Percentile: "p99", Max: time.Second}}},
+			Objective:    stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: time.Second}}},
 			StepDuration: 250 * time.Millisecond,
 			OnStep: func(st DNSSweepStep) {
 				if st.Attempt == 0 {

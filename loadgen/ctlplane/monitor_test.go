@@ -28,12 +28,12 @@ func TestDNSMonitorLastSecondKept(t *testing.T) {
 			m := newDNSMonitor(r, 0, nil)
 			time.Sleep(time.Second)
 			r.committed.Add(3)
-			r.pushLatency[0].add(int64(5 * time.Millisecond))
+			r.pushLatency[0].Add(int64(5 * time.Millisecond))
 			m.record(false)
 			time.Sleep(tc.last)
 			r.committed.Add(2)
-			r.pushLatency[1].add(int64(7 * time.Millisecond))
-			r.pushLatency[1].add(int64(9 * time.Millisecond))
+			r.pushLatency[1].Add(int64(7 * time.Millisecond))
+			r.pushLatency[1].Add(int64(9 * time.Millisecond))
 			m.record(true)
 			var changes, pushes uint64
 			for _, s := range m.seconds {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // ReporterSchemaVersion names the JSON form of ReporterReport.
@@ -145,13 +147,11 @@ func (r *repRun) tallySent(rep *ReporterReport, senders []*repSender) {
 	s.SkippedRounds = r.skippedRounds.Load()
 	s.FrameRate = float64(s.Frames) / rep.DurationS
 	s.ResultRate = float64(s.Results) / rep.DurationS
-	var lag hist
+	var lag stats.Histogram
 	for _, snd := range senders {
-		for i, c := range snd.lag.b {
-			lag.b[i] += c
-		}
+		lag.Merge(&snd.lag)
 	}
-	s.LagMS = lag.summary()
+	s.LagMS = summarize(&lag)
 	rep.Connections.Refused = r.dialErrors.Load()
 	rep.Connections.ClosedByService = r.closedByService.Load()
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // settlePoll is how often the end of a report service run looks whether the store
@@ -82,7 +84,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 		Seconds: []ReporterSecond{}}
 	rep.Connections.Connected = len(agents)
 
-	cpuStart := processCPU()
+	cpuStart, _ := stats.ProcessCPU()
 	mon := newRepMonitor(r, sc, counter)
 	mon.run()
 	senders := make([]*repSender, 0, cfg.Senders)
@@ -112,7 +114,8 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 	rep.Interrupted = ctx.Err() != nil
 	caughtUp := r.settle(ctx, counter, sc, sendEnd, rep)
 	mon.stop()
-	rep.LoadgenCPUS = (processCPU() - cpuStart).Seconds()
+	cpuEnd, _ := stats.ProcessCPU()
+	rep.LoadgenCPUS = (cpuEnd - cpuStart).Seconds()
 
 	rep.ScheduleS = cfg.Duration.Seconds()
 	rep.DurationS = max(float64(sendEnd)/1e9, rep.ScheduleS, 1e-9)

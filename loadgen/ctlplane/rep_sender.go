@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // repAgent is one simulated agent of a report service run: its connection and its
@@ -31,8 +32,8 @@ type repSender struct {
 	msg     larspb.ReportStatusRequest
 	results []*larspb.HostCallResult
 	buf     []byte
-	lag     hist        // how late each round was sent, ns
-	timer   *time.Timer // paces the rounds; reused
+	lag     stats.Histogram // how late each round was sent, ns
+	timer   *time.Timer     // paces the rounds; reused
 }
 
 func newRepSender(r *repRun, agents []*repAgent) *repSender {
@@ -86,7 +87,7 @@ func (s *repSender) run(ctx context.Context, start, end int64, interval float64)
 			r.skippedRounds.Add(1)
 			continue
 		}
-		s.lag.add(now - at)
+		s.lag.Add(now - at)
 		s.buf = s.appendRound(s.buf[:0], a, r.base+a.round, r.unixAt(now))
 		if err := s.write(a, now); err != nil {
 			a.dead = true

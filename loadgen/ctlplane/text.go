@@ -5,7 +5,8 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
 // WriteDNSText writes a route service run as readable tables.
@@ -30,7 +31,7 @@ func WriteDNSText(w io.Writer, r *DNSReport) error {
 		p.Expected, p.Received, p.Rate, p.LostClosed, p.Missing, p.Loss()*100, p.CompleteChanges, ch.Committed)
 	fmt.Fprintf(w, "frames: %d duplicate, %d stale, %d unexpected, %d malformed, %d before their commit returned; pulls %d sent, %d answered\n\n",
 		p.Duplicates, p.Stale, p.Unexpected, p.Malformed, p.Early, r.Pulls.Sent, r.Pulls.Answered)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := stats.NewTable(w)
 	fmt.Fprintln(tw, "latency (ms)\tcount\tmin\tmean\tp50\tp90\tp99\tp99.9\tmax\t")
 	latencyRow(tw, "push, every agent", p.LatencyMS)
 	latencyRow(tw, "push, first agent", p.FirstMS)
@@ -43,11 +44,7 @@ func WriteDNSText(w io.Writer, r *DNSReport) error {
 	fmt.Fprintf(w, "push latency runs from the change's commit to the agent's read; the load generator used %.2fs of CPU over the changes\n", r.LoadgenCPUS)
 	writeServiceFigures(w, r.Service)
 	if v := r.SLO; v != nil {
-		verdict := "MET"
-		if !v.Met {
-			verdict = "MISSED: " + v.Reason
-		}
-		fmt.Fprintf(w, "objective %s: %s\n", v.Objective, verdict)
+		fmt.Fprintf(w, "objective %s: %s\n", v.Objective, v.Summary())
 	}
 	_, err := fmt.Fprintln(w)
 	return err
@@ -87,7 +84,7 @@ func writeServiceFigures(w io.Writer, fig map[string]float64) {
 // WriteDNSSweepText writes a route service capacity search.
 func WriteDNSSweepText(w io.Writer, s *DNSSweepReport) error {
 	fmt.Fprintf(w, "route service capacity search over %s, objective %s, %.1fs of changes a step\n\n", s.Over, s.Objective, s.StepDurationS)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := stats.NewTable(w)
 	unit := "agents"
 	if s.Over == SweepChanges {
 		unit = "changes/s"
@@ -95,10 +92,7 @@ func WriteDNSSweepText(w io.Writer, s *DNSSweepReport) error {
 	fmt.Fprintf(tw, "step (%s)\tagents\tchanges/s made\tsubscriptions\tpushes/s\tpush p50 ms\tpush p99 ms\tlast p99 ms\tloss %%\tclosed\t  verdict\n", unit)
 	for _, st := range s.Steps {
 		r := st.Report
-		verdict := "met"
-		if !st.Met {
-			verdict = "missed: " + st.Reason
-		}
+		verdict := stats.StepVerdict(st.Met, st.Reason)
 		fmt.Fprintf(tw, "%g\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\t%.4f\t%d\t  %s\n", st.Value, r.Agents, r.Changes.Rate, r.Subscriptions, r.Pushes.Rate,
 			ms(r.Pushes.LatencyMS.P50), ms(r.Pushes.LatencyMS.P99), ms(r.Pushes.LastMS.P99), r.Pushes.Loss()*100,
 			r.Connections.Refused+r.Connections.ClosedByService, verdict)
@@ -157,14 +151,11 @@ func WriteReporterText(w io.Writer, r *ReporterReport) error {
 // WriteReporterSweepText writes a report service capacity search.
 func WriteReporterSweepText(w io.Writer, s *ReporterSweepReport) error {
 	fmt.Fprintf(w, "report service capacity search, objective no drop, %.1fs a step\n\n", s.StepDurationS)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := stats.NewTable(w)
 	fmt.Fprintln(tw, "target frames/s\tsent frames/s\tresults/s\tservice rows/s\tstore results/s\tdropped\t  verdict")
 	for _, st := range s.Steps {
 		r := st.Report
-		verdict := "met"
-		if !st.Met {
-			verdict = "missed: " + st.Reason
-		}
+		verdict := stats.StepVerdict(st.Met, st.Reason)
 		rows, dropped, stored := "-", "-", "-"
 		if sv := r.Service; sv != nil {
 			rows, dropped = fmt.Sprintf("%.0f", sv.RowRate), fmt.Sprint(sv.Dropped)

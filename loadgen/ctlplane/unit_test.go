@@ -9,27 +9,15 @@ import (
 
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/stats"
 )
 
-func TestHistogramWithinItsError(t *testing.T) {
-	for _, v := range []int64{0, 1, 255, 256, 257, 511, 512, 1000, 123456, 999_999_999, 5e9, 1 << 41} {
-		i := histIndex(v)
-		lo, w := histLow(i), histWidth(i)
-		if v < lo || v >= lo+w {
-			t.Errorf("%d in bucket %d [%d, %d)", v, i, lo, lo+w)
-		}
-		if v > 0 && math.Abs(histMid(i)-float64(v))/float64(v) > 1.0/256 {
-			t.Errorf("%d reported as %v", v, histMid(i))
-		}
-	}
-	if histIndex(math.MaxInt64) != histBuckets-1 || histIndex(-5) != 0 {
-		t.Error("values out of range do not land in the end buckets")
-	}
-	var h hist
+func TestLatencySummaries(t *testing.T) {
+	var h stats.Histogram
 	for v := int64(1); v <= 1000; v++ {
-		h.add(v * int64(time.Millisecond))
+		h.Add(v * int64(time.Millisecond))
 	}
-	l := h.summary()
+	l := summarize(&h)
 	if l.Count != 1000 || math.Abs(l.P50-500) > 2 || math.Abs(l.P99-990) > 4 || math.Abs(l.Max-1000) > 4 || math.Abs(l.Min-1) > 0.004 {
 		t.Errorf("summary of 1..1000ms: %+v", l)
 	}
@@ -84,7 +72,7 @@ func TestParseObjective(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Limit{{"push", "p99", 2 * time.Second}, {"last", "p999", 3 * time.Second}, {"push", "p50", 500 * time.Millisecond}, {"pull", "p90", 10 * time.Millisecond}}
+	want := []stats.Limit{{Of: "push", Percentile: "p99", Max: 2 * time.Second}, {Of: "last", Percentile: "p999", Max: 3 * time.Second}, {Of: "push", Percentile: "p50", Max: 500 * time.Millisecond}, {Of: "pull", Percentile: "p90", Max: 10 * time.Millisecond}}
 	if len(o.Limits) != len(want) {
 		t.Fatalf("limits %v", o.Limits)
 	}
@@ -99,7 +87,7 @@ func TestParseObjective(t *testing.T) {
 		}
 	}
 	rep := &DNSReport{Pushes: DNSPushes{Expected: 10, Received: 9, Missing: 1, LatencyMS: Latency{P99: 2500}}}
-	v := Objective{Limits: want[:1], MaxLoss: 0.2}.Check(rep)
+	v := CheckDNS(stats.Objective{Limits: want[:1], MaxLoss: 0.2}, rep)
 	if v.Met || !strings.Contains(v.Reason, "push-p99 2500.0ms > 2000.0ms") || strings.Contains(v.Reason, "missing") {
 		t.Errorf("verdict %+v", v)
 	}

@@ -77,7 +77,7 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	s := &settings{Settings: r.Settings}
 	s.cfg = routesvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Poll: o.poll, Reload: o.reload,
 		Retention: o.retention, IdleTimeout: o.idleTimeout, MaxSubsPerConn: o.maxSubsPerConn,
-		MaxUnknownSubsPerConn: o.maxUnknownSubsPerConn, MaxSubs: o.maxSubs, TLS: r.TLS, Logger: r.Logger}
+		MaxUnknownSubsPerConn: o.maxUnknownSubsPerConn, MaxSubs: o.maxSubs, TLS: r.TLS, Policy: r.Policy, Logger: r.Logger}
 	if o.retention == 0 {
 		s.cfg.Retention = -1 // keep change rows forever
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 		"most rows one retention statement reads or deletes")
 	fs.StringVar(&o.reportRoles, "report-roles", string(tlsgen.RoleAgent),
 		"with mutual TLS (-tls-ca), the comma-separated certificate `roles` (agent, client, server, console) allowed to report; "+
-			"a connection of another role is closed, counted as lars_reporter_connections_closed_total{cause=\"not_allowed\"}")
+			"a connection of another role is closed, counted as lars_reporter_connections_closed_total{cause=\"not_allowed\"}; -policy decides instead when given")
 	err := daemon.Parse(fs, args, stderr, "The Lars report service: stores the call status agents report in ServerCallStatus.")
 	return o, fs, err
 }
@@ -109,7 +110,10 @@ func buildSettings(o *options, fs *flag.FlagSet, stderr io.Writer) (*settings, e
 	cfg := reportsvc.Config{Listen: r.Listen, MaxConns: r.MaxConns, Workers: workers, QueueSize: o.queue,
 		KnownKeysRefresh: o.knownKeysRefresh, IdleTimeout: o.idleTimeout,
 		StatusRetention: o.statusRetention, HistoryRetention: o.historyRetention, HistoryKeepPerKey: o.historyKeepPerKey,
-		RetentionInterval: o.retentionInterval, RetentionBatch: o.retentionBatch, TLS: r.TLS, Logger: r.Logger}
+		RetentionInterval: o.retentionInterval, RetentionBatch: o.retentionBatch, TLS: r.TLS, Policy: r.Policy, Logger: r.Logger}
+	if r.Policy != nil && r.Set["report-roles"] {
+		return nil, errors.New("-report-roles and -policy: give one (the policy's report rules decide who reports)")
+	}
 	if cfg.ReportRoles, err = parseRoles(o.reportRoles); err != nil {
 		return nil, fmt.Errorf("invalid -report-roles: %w", err)
 	}

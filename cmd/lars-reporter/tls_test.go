@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,16 @@ func TestTLSFlags(t *testing.T) {
 	o, fs, _ = parseFlags([]string{"-report-roles", "agent, client"}, &stderr)
 	if s, err = buildSettings(o, fs, &stderr); err != nil || !slices.Equal(s.cfg.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent, tlsgen.RoleClient}) || s.cfg.TLS != nil {
 		t.Fatalf("-report-roles agent,client without TLS: %v, %v, %v", s.cfg.ReportRoles, s.cfg.TLS, err)
+	}
+	pol := filepath.Join(t.TempDir(), "policy")
+	os.WriteFile(pol, []byte("report agent/* *\n"), 0o600)
+	o, fs, _ = parseFlags([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol}, &stderr)
+	if s, err = buildSettings(o, fs, &stderr); err != nil || s.cfg.Policy == nil {
+		t.Fatalf("-policy: %v, %v", s, err)
+	}
+	o, fs, _ = parseFlags([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol, "-report-roles", "agent"}, &stderr)
+	if _, err = buildSettings(o, fs, &stderr); err == nil || !strings.Contains(err.Error(), "give one") {
+		t.Fatalf("-policy with -report-roles: %v", err)
 	}
 	for _, bad := range []string{"robot", ","} {
 		stderr.Reset()

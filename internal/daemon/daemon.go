@@ -14,6 +14,7 @@ import (
 	"github.com/larsgo/lars/internal/admin"
 	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/internal/cli"
+	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/store"
 )
@@ -43,6 +44,8 @@ type Settings struct {
 	// TLS is the service's TLS end (-tls-cert, -tls-key, -tls-ca), nil without TLS:
 	// SIGHUP reloads its files.
 	TLS *tlsconf.Server
+	// Policy is the authorization policy (-policy), nil without one: SIGHUP reloads it.
+	Policy *policy.Live
 
 	// startLog is what resolving the flags found worth saying, logged by Main at start
 	// (not at parse time, where stderr carries only the one-line usage errors).
@@ -79,7 +82,8 @@ func Main(s Settings, signals <-chan os.Signal, build func(db *store.DB) (Servic
 			select {
 			case sig := <-signals:
 				if sig == syscall.SIGHUP {
-					reload(s.TLS, log)
+					tlsconf.ReloadLogged(s.TLS, log)
+					reloadPolicy(s.Policy, log)
 					continue
 				}
 				log.Info("stopping", "signal", sig.String())

@@ -22,7 +22,8 @@ const DefaultDB = "sqlite:lars.db"
 
 // Flags are the flags every control-plane daemon has: -config (a Lars conf file),
 // -listen, -db, -db-file, -group-readable, -max-conns, -admin, -allowed-hosts,
-// -admin-token-file, -shutdown-limit, -tls-cert, -tls-key, -tls-ca and the log flags.
+// -admin-token-file, -shutdown-limit, -tls-cert, -tls-key, -tls-ca, -policy and the log
+// flags.
 type Flags struct {
 	Config, Listen, DB, DBFile, Admin string
 	AllowedHosts, AdminTokenFile      string
@@ -32,6 +33,8 @@ type Flags struct {
 	Log                               cli.LogFlags
 	// TLS names the service's TLS files: -tls-cert, -tls-key, -tls-ca.
 	TLS tlsconf.Files
+	// Policy is the authorization policy file (-policy), "" for none.
+	Policy string
 	// Getenv reads $LARS_DB (default os.Getenv).
 	Getenv func(string) string
 }
@@ -54,6 +57,7 @@ func (f *Flags) Register(fs *flag.FlagSet, conf, listen, listenHelp string, maxC
 	fs.StringVar(&f.AdminTokenFile, "admin-token-file", "", "`FILE` whose first line (at least 16 characters) is a bearer token every admin request needs (Authorization: Bearer TOKEN)")
 	fs.DurationVar(&f.ShutdownLimit, "shutdown-limit", stopLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the service to finish and close; past it the service exits 1")
 	tlsconf.RegisterFlags(fs, &f.TLS, true)
+	fs.StringVar(&f.Policy, "policy", "", "authorization policy `FILE` (needs -tls-ca): which certificate identities may do what for which services, deny by default; reloaded on SIGHUP (docs: package internal/policy)")
 	f.Log.Register(fs)
 }
 
@@ -96,6 +100,9 @@ func (f *Flags) Resolve(fs *flag.FlagSet, stderr io.Writer) (*Resolved, error) {
 		return nil, err
 	}
 	if err := f.resolveTLS(r); err != nil {
+		return nil, err
+	}
+	if err := f.resolvePolicy(r); err != nil {
 		return nil, err
 	}
 	if err := cli.CheckHostPort("-listen", r.Listen, true); err != nil {

@@ -1,27 +1,41 @@
 package daemon
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
-	"time"
 
-	"github.com/larsgo/lars/internal/tlsconf"
+	"github.com/larsgo/lars/internal/policy"
 )
 
-// reload reads the TLS files again on SIGHUP and logs the outcome: new handshakes use
-// them, connections already open keep going. On an error the files loaded before stay
-// in use. Without TLS there is nothing to reload, which is logged too.
-func reload(srv *tlsconf.Server, log *slog.Logger) {
-	if srv == nil {
-		log.Info("SIGHUP: nothing to reload (no TLS)")
+// reloadPolicy reads the policy file again on SIGHUP and logs the outcome: each open
+// connection takes the new policy at its next request. On an error the policy in
+// force stays. Without a policy there is nothing to do.
+func reloadPolicy(p *policy.Live, log *slog.Logger) {
+	if p == nil {
 		return
 	}
-	if err := srv.Reload(); err != nil {
-		log.Error("SIGHUP: TLS files not reloaded; the ones loaded before stay in use", "err", err)
+	if err := p.Reload(); err != nil {
+		log.Error("SIGHUP: policy not reloaded; the one loaded before stays in force", "err", err)
 		return
 	}
-	attrs := []any{"mutual", srv.Mutual()}
-	if c := srv.Certificate(); c != nil {
-		attrs = append(attrs, "subject", c.Subject.CommonName, "not_after", c.NotAfter.UTC().Format(time.RFC3339))
+	log.Info("SIGHUP: policy reloaded", "file", p.Path(), "rules", len(p.Current().Rules()))
+}
+
+// resolvePolicy loads the -policy file, which names verified identities and so needs
+// mutual TLS (-tls-ca, or [tls] ca).
+func (f *Flags) resolvePolicy(r *Resolved) error {
+	if f.Policy == "" {
+		return nil
 	}
-	log.Info("SIGHUP: TLS files reloaded", attrs...)
+	if r.TLS == nil || !r.TLS.Mutual() {
+		return errors.New("-policy names certificate identities: it needs mutual TLS (-tls-cert, -tls-key and -tls-ca)")
+	}
+	p, err := policy.LoadLive(f.Policy)
+	if err != nil {
+		return fmt.Errorf("-policy: %w", err)
+	}
+	r.Policy = p
+	r.note(slog.LevelInfo, "authorization policy loaded (deny by default)", "file", f.Policy, "rules", len(p.Current().Rules()))
+	return nil
 }

@@ -18,8 +18,8 @@ import (
 )
 
 // TestSIGHUPReloadsAndKeepsRunning: SIGHUP does not stop Main; it reloads the TLS
-// files (a new certificate is then the one in use) and says so in the log; a stop
-// signal then stops it.
+// files (a new certificate is then the one in use) and the policy, and says so in the
+// log; a stop signal then stops it.
 func TestSIGHUPReloadsAndKeepsRunning(t *testing.T) {
 	site := tlstest.NewSite(t, "Test CA")
 	files := site.Issue(tlsgen.RoleServer, "dns1")
@@ -27,7 +27,10 @@ func TestSIGHUPReloadsAndKeepsRunning(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	f.Register(fs, "conf", "127.0.0.1:0", "agents", 10, time.Second)
 	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
-	if err := fs.Parse([]string{"-db", db, "-tls-cert", files.Cert, "-tls-key", files.Key, "-tls-ca", files.CA, "-max-conns", "10"}); err != nil {
+	policyFile := filepath.Join(t.TempDir(), "policy")
+	os.WriteFile(policyFile, []byte("pull agent/* *\n"), 0o600)
+	if err := fs.Parse([]string{"-db", db, "-tls-cert", files.Cert, "-tls-key", files.Key, "-tls-ca", files.CA, "-max-conns", "10",
+		"-policy", policyFile}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := f.Resolve(fs, io.Discard)
@@ -47,10 +50,14 @@ func TestSIGHUPReloadsAndKeepsRunning(t *testing.T) {
 	go func() { done <- Main(r.Settings, sig, func(*store.DB) (Service, error) { return svc, nil }) }()
 	<-svc.running
 	site.Issue(tlsgen.RoleServer, "dns1") // a new certificate in the same files
+	os.WriteFile(policyFile, []byte("pull agent/* *\nreport agent/* *\n"), 0o600)
 	sig <- syscall.SIGHUP
 	proctest.Eventually(t, eventWithin, "the reload logged", func() (bool, string) {
-		return strings.Contains(log.String(), "SIGHUP: TLS files reloaded"), log.String()
+		return strings.Contains(log.String(), "SIGHUP: TLS files reloaded") && strings.Contains(log.String(), "SIGHUP: policy reloaded"), log.String()
 	})
+	if n := len(r.Policy.Current().Rules()); n != 2 {
+		t.Fatalf("the policy in force has %d rules, want the reloaded file's 2", n)
+	}
 	if r.TLS.Certificate().SerialNumber.Cmp(first) == 0 {
 		t.Fatal("the certificate in use is still the first")
 	}

@@ -68,5 +68,8 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	if s.cfg.TLS != nil {
 		s.cfg.TLS.WriteMetrics(w, "lars_reporter")
 	}
+	if s.peers != nil {
+		s.peers.WriteMetrics(w, "lars_reporter", "results")
+	}
 	s.set.WritePrometheus(w)
 }

@@ -9,32 +9,32 @@ import (
 	"github.com/larsgo/lars/internal/tlsconf"
 )
 
-// authorize runs the TLS handshake of nc and returns what its peer may report, or
-// false to close it: any peer without mutual TLS; with it, under a Policy, a peer some
+// authorize runs the TLS handshake of nc and returns its peer and what it may report,
+// or false to close it: any peer without mutual TLS; with it, under a Policy, a peer some
 // report rule names (the grant then judges each report's service), and without one a
 // peer whose certificate's role is in ReportRoles. A peer refused is logged and
 // counted (NotAllowed); the handshakes refused are counted by Config.TLS
 // (lars_reporter_tls_*).
-func (s *Service) authorize(nc net.Conn) (*policy.PeerGrant, bool) {
+func (s *Service) authorize(nc net.Conn) (tlsconf.Peer, *policy.PeerGrant, bool) {
 	peer, ok := tcpserve.Authenticate(nc, s.cfg.TLS, s.cfg.Logger)
 	if !ok {
-		return nil, false
+		return peer, nil, false
 	}
 	if !s.cfg.TLS.Mutual() {
-		return nil, true
+		return peer, nil, true
 	}
 	if s.cfg.Policy != nil {
 		if g := s.cfg.Policy.For(policy.Report, peer); g.Any() {
-			return g, true
+			return peer, g, true
 		}
 		s.refuse(nc, peer, "policy", s.cfg.Policy.Path())
-		return nil, false
+		return peer, nil, false
 	}
 	if slices.Contains(s.cfg.ReportRoles, peer.Role) {
-		return nil, true
+		return peer, nil, true
 	}
 	s.refuse(nc, peer, "report_roles", s.cfg.ReportRoles)
-	return nil, false
+	return peer, nil, false
 }
 
 // refuse logs and counts a connection whose identity may not report: by what (the

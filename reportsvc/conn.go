@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/peerstats"
 	"github.com/larsgo/lars/internal/policy"
 )
 
@@ -41,6 +42,8 @@ type conn struct {
 	droppedOwn uint64
 	// grant judges which services the peer may report (nil: all of them, no policy).
 	grant *policy.PeerGrant
+	// peer counts the results of the connection's identity (nil without mutual TLS).
+	peer *peerstats.Counter
 	// reported is set by the first valid frame: the connection is then kept when silent.
 	reported bool
 
@@ -92,6 +95,9 @@ func (c *conn) handle(id codec.MsgID, body []byte) error {
 	c.req.ResetVT()
 	if err := c.req.UnmarshalVT(body); err != nil {
 		return errBadFrame
+	}
+	if c.peer != nil {
+		c.peer.Served(uint64(len(c.req.Results)))
 	}
 	if dropped := c.svc.enqueueReport(c.req, c.owner, c.grant); dropped > 0 {
 		if c.droppedOwn == 0 {

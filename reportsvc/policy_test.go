@@ -72,8 +72,14 @@ func TestPolicyJudgesReports(t *testing.T) {
 	}
 	var m strings.Builder
 	r.WriteMetrics(&m)
-	if !strings.Contains(m.String(), `lars_reporter_dropped_rows_total{reason="policy"} 3`) {
-		t.Fatalf("metrics lack the policy's drops:\n%s", m.String())
+	for _, want := range []string{`lars_reporter_dropped_rows_total{reason="policy"} 3`,
+		`lars_reporter_peer_connections{peer="agent/web-1"} 1`, `lars_reporter_peer_results_total{peer="agent/web-1"} 5`} {
+		if !strings.Contains(m.String(), want) {
+			t.Fatalf("metrics lack %s:\n%s", want, m.String())
+		}
+	}
+	if strings.Contains(m.String(), "cache-1") {
+		t.Fatalf("the refused identity is counted as a peer:\n%s", m.String())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/peerstats"
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 	"github.com/larsgo/lars/lb"
@@ -37,6 +38,8 @@ type Service struct {
 	server tcpserve.Server
 	known  *knownKeys    // nil: every key's rows are kept
 	owners atomic.Uint32 // the last owner number given to a connection
+	// peers counts connections and results per verified identity (mutual TLS only).
+	peers *peerstats.Set
 }
 
 // New returns a service for cfg.
@@ -62,6 +65,9 @@ func New(cfg Config) (*Service, error) {
 	s.writeCtx, s.cancelWrite = context.WithCancel(context.Background())
 	s.stats.batchSeconds = s.set.NewHistogram("lars_reporter_batch_seconds")
 	s.stats.pruneSeconds = s.set.NewHistogram("lars_reporter_retention_sweep_seconds")
+	if cfg.TLS != nil && cfg.TLS.Mutual() {
+		s.peers = peerstats.New(0)
+	}
 	return s, nil
 }
 
@@ -151,15 +157,21 @@ func (s *Service) flush(workers *sync.WaitGroup) {
 // serve reads one agent's connection until it ends.
 func (s *Service) serve(nc net.Conn) {
 	var grant *policy.PeerGrant
+	var counter *peerstats.Counter
 	if s.cfg.TLS != nil {
-		var ok bool
-		if grant, ok = s.authorize(nc); !ok {
+		peer, g, ok := s.authorize(nc)
+		if !ok {
 			nc.Close()
 			return
 		}
+		grant = g
+		if s.peers != nil {
+			counter = s.peers.Connected(peer.String())
+			defer counter.Disconnected()
+		}
 	}
 	c := newConn(s, nc)
-	c.grant = grant
+	c.grant, c.peer = grant, counter
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
 		s.stats.badFrames.Add(1)
 	}

@@ -82,6 +82,9 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	if s.cfg.TLS != nil {
 		s.cfg.TLS.WriteMetrics(w, "lars_dns")
 	}
+	if s.peers != nil {
+		s.peers.WriteMetrics(w, "lars_dns", "pulls")
+	}
 	s.set.WritePrometheus(w)
 }
 

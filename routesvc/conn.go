@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/peerstats"
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/valyala/bytebufferpool"
 )
@@ -38,6 +39,8 @@ type conn struct {
 	unsub larspb.Unsubscribe
 	// grant judges which services the peer may pull (nil: all of them, no policy).
 	grant *policy.PeerGrant
+	// peer counts the pulls of the connection's identity (nil without mutual TLS).
+	peer *peerstats.Counter
 	// keys are the entries this connection subscribed to: changed by the reader
 	// goroutine under the entry's lock, read by unsubscribeAll after the reader ended.
 	keys map[*entry]struct{}

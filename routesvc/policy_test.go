@@ -72,7 +72,8 @@ func TestPolicyJudgesPulls(t *testing.T) {
 	web.waitFor(key21, []lb.Host{host("10.0.0.1", 9000)}, pushWithin)
 	var m strings.Builder
 	svc.WriteMetrics(&m)
-	for _, want := range []string{"lars_dns_pulls_denied_total 1", `lars_dns_connections_closed_total{cause="not_allowed"} 1`} {
+	for _, want := range []string{"lars_dns_pulls_denied_total 1", `lars_dns_connections_closed_total{cause="not_allowed"} 1`,
+		`lars_dns_peer_connections{peer="agent/web-1"} 1`, `lars_dns_peer_pulls_total{peer="agent/web-1"} 3`} {
 		if !strings.Contains(m.String(), want) {
 			t.Fatalf("metrics lack %s:\n%s", want, m.String())
 		}

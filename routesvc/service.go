@@ -10,6 +10,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/internal/backoff"
+	"github.com/larsgo/lars/internal/peerstats"
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 )
@@ -27,6 +28,8 @@ type Service struct {
 	addr   net.Addr      // set before ready is closed
 
 	server tcpserve.Server
+	// peers counts connections and pulls per verified identity (mutual TLS only).
+	peers *peerstats.Set
 	// helloReply is the HelloReply frame, encoded once: every Hello is answered with it.
 	helloReply []byte
 }
@@ -54,6 +57,9 @@ func New(cfg Config) (*Service, error) {
 	s.stats.changeLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="changes"}`)
 	s.stats.fanoutSeconds = s.set.NewHistogram("lars_dns_push_fanout_seconds")
 	s.table.fanout = func(d time.Duration, _ int) { s.stats.fanoutSeconds.Update(d.Seconds()) }
+	if cfg.TLS != nil && cfg.TLS.Mutual() {
+		s.peers = peerstats.New(0)
+	}
 	return s, nil
 }
 
@@ -101,15 +107,21 @@ func (s *Service) Run(ctx context.Context) error {
 // here, then its subscriptions dropped.
 func (s *Service) serve(nc net.Conn) {
 	var grant *policy.PeerGrant
+	var counter *peerstats.Counter
 	if s.cfg.TLS != nil {
-		var ok bool
-		if grant, ok = s.authenticate(nc); !ok {
+		peer, g, ok := s.authenticate(nc)
+		if !ok {
 			nc.Close()
 			return
 		}
+		grant = g
+		if s.peers != nil {
+			counter = s.peers.Connected(peer.String())
+			defer counter.Disconnected()
+		}
 	}
 	c := newConn(s, nc)
-	c.grant = grant
+	c.grant, c.peer = grant, counter
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {

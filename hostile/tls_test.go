@@ -68,7 +68,11 @@ func tlsFlags(f tlsconf.Files) []string {
 // tlsStart makes the site with larsctl tls (CA, server certificates for lars-dns and
 // lars-reporter, an agent's and a client's; another CA with an agent certificate),
 // a store holding 1/1 -> 10.0.0.1:9000, and starts the three daemons with mutual TLS.
-func tlsStart(t *testing.T) *tlsSite {
+func tlsStart(t *testing.T) *tlsSite { return tlsStartWith(t, nil) }
+
+// tlsStartWith is tlsStart with more flags for lars-dns and lars-reporter, given the
+// site's directory (where the CA and certificates are).
+func tlsStartWith(t *testing.T, serviceFlags func(dir string) []string) *tlsSite {
 	t.Helper()
 	proctest.Build(t, "lars-dns", "lars-reporter", "lars-agent", "larsctl")
 	s := &tlsSite{dir: t.TempDir(), other: t.TempDir()}
@@ -88,13 +92,17 @@ func tlsStart(t *testing.T) *tlsSite {
 	}
 	t.Cleanup(func() { s.db.Close() })
 
+	var extra []string
+	if serviceFlags != nil {
+		extra = serviceFlags(s.dir)
+	}
 	s.dnsAddr, s.dnsAdmin = proctest.FreeAddr(t), proctest.FreeAddr(t)
-	s.dns = proctest.Start(t, "lars-dns", append([]string{"-db", s.dsn, "-listen", s.dnsAddr, "-admin", s.dnsAdmin,
-		"-poll", "100ms"}, tlsFlags(s.files("server", "dns1"))...)...)
+	s.dns = proctest.Start(t, "lars-dns", append(append([]string{"-db", s.dsn, "-listen", s.dnsAddr, "-admin", s.dnsAdmin,
+		"-poll", "100ms"}, tlsFlags(s.files("server", "dns1"))...), extra...)...)
 	s.dns.WaitListening(t, s.dnsAddr, tlsWithin)
 	s.repAddr, s.repAdmin = proctest.FreeAddr(t), proctest.FreeAddr(t)
-	rep := proctest.Start(t, "lars-reporter", append([]string{"-db", s.dsn, "-listen", s.repAddr, "-admin", s.repAdmin},
-		tlsFlags(s.files("server", "reporter1"))...)...)
+	rep := proctest.Start(t, "lars-reporter", append(append([]string{"-db", s.dsn, "-listen", s.repAddr, "-admin", s.repAdmin},
+		tlsFlags(s.files("server", "reporter1"))...), extra...)...)
 	rep.WaitListening(t, s.repAddr, tlsWithin)
 	s.agentPort = strconv.Itoa(proctest.FreePort(t, "udp"))
 	agentAdmin := proctest.FreeAddr(t)

@@ -1,7 +1,8 @@
-//go:build !unix
+//go:build !linux && !darwin
 
 package daemon
 
-// raiseFileLimit has no open-file limit to raise where there are no rlimits
-// (Windows): it returns 0, and the connection bound stays as -max-conns says.
+// raiseFileLimit leaves the open-file limit alone where the daemons do not read
+// rlimits (Windows has none): it returns 0, and the connection bound stays as
+// -max-conns says.
 func raiseFileLimit() (uint64, error) { return 0, nil }

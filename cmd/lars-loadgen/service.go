@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"syscall"
 
 	"github.com/larsgo/lars/loadgen/ctlplane"
 	"github.com/larsgo/lars/loadgen/stats"
@@ -216,28 +215,23 @@ func (o *serviceOptions) fitFileLimit() error {
 	if sweepAgents {
 		agents = int(o.search.Max)
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+	soft, hard, ok := fileLimit()
+	if !ok {
 		return nil // no limit to read: let the run find out
 	}
 	if sweepAgents && agents == 0 {
-		if lim.Cur < lim.Max {
-			lim.Cur = lim.Max
-			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		if soft < hard && setFileLimit(hard) == nil {
+			soft, _, _ = fileLimit()
 		}
-		o.search.Max = float64(max(int64(lim.Cur)-fileMargin, 1))
+		o.search.Max = float64(max(int64(soft)-fileMargin, 1))
 		return nil
 	}
 	need := uint64(agents) + fileMargin
-	if need <= lim.Cur {
+	if need <= soft {
 		return nil
 	}
-	if need <= lim.Max {
-		lim.Cur = need
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
-			return nil
-		}
+	if need <= hard && setFileLimit(need) == nil {
+		return nil
 	}
-	return fmt.Errorf("%d agents need %d open files; the limit is %d (hard %d): raise it (ulimit -n) or run fewer agents", agents, need, lim.Cur, lim.Max)
+	return fmt.Errorf("%d agents need %d open files; the limit is %d (hard %d): raise it (ulimit -n) or run fewer agents", agents, need, soft, hard)
 }

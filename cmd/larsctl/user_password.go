@@ -7,16 +7,19 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // readPassword reads a password: on a terminal, asked for twice on stderr without
 // echo; otherwise the first line of stdin (without its line end).
 func (e *env) readPassword() (string, error) {
 	if f, ok := e.stdin.(*os.File); ok {
-		if t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
-			return e.promptPassword(f, t)
+		restore, isTerminal, err := echoOff(f)
+		if isTerminal {
+			if err != nil {
+				return "", err
+			}
+			defer restore() // best effort: the terminal as it was
+			return e.promptPassword(f)
 		}
 	}
 	line, err := bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadString('\n')
@@ -30,17 +33,8 @@ func (e *env) readPassword() (string, error) {
 	return line, nil
 }
 
-// promptPassword asks for the password twice on the terminal f, whose settings are
-// t, with echo off.
-func (e *env) promptPassword(f *os.File, t *unix.Termios) (string, error) {
-	fd := int(f.Fd())
-	quiet := *t
-	quiet.Lflag &^= unix.ECHO
-	quiet.Lflag |= unix.ICANON | unix.ISIG
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &quiet); err != nil {
-		return "", err
-	}
-	defer unix.IoctlSetTermios(fd, unix.TCSETS, t) // best effort: the terminal as it was
+// promptPassword asks for the password twice on the terminal f, its echo off.
+func (e *env) promptPassword(f *os.File) (string, error) {
 	r := bufio.NewReader(f)
 	var pw [2]string
 	for i, prompt := range []string{"Password: ", "Again: "} {

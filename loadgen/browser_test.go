@@ -47,7 +47,7 @@ func TestBrowserReports(t *testing.T) {
 	slower := fixtureRun(30000, 10, fixtureLatency{22, 70, 520, 1300, 5000}, 0.0003, &fixtureSLO)
 	sweep, sweepB := fixtureSweep(), fixtureSweepB()
 	pages := []reportPage{
-		{"run", func(w io.Writer) error { return WriteHTML(w, run) }, map[string]int{
+		{"run", func(w io.Writer) error { return run.WriteHTML(w) }, map[string]int{
 			"svg.chart": 3,
 			`#run-percentiles g.curve[data-series="latency"]`: 1,
 			"#run-percentiles g.point":                        3,
@@ -57,7 +57,7 @@ func TestBrowserReports(t *testing.T) {
 			"#run-latency g.ref.objective":                    1,
 			"#by-type tr[data-type]":                          4,
 		}},
-		{"sweep", func(w io.Writer) error { return WriteSweepHTML(w, sweep) }, map[string]int{
+		{"sweep", func(w io.Writer) error { return sweep.WriteHTML(w) }, map[string]int{
 			"svg.chart":                       2,
 			"#sweep-latency g.point.met":      15,
 			"#sweep-latency g.point.missed":   15,
@@ -72,7 +72,7 @@ func TestBrowserReports(t *testing.T) {
 			"#verdict.met":                    1,
 			"#sweep-latency g.legend g.point": 0,
 		}},
-		{"compare-runs", func(w io.Writer) error { return WriteCompareHTML(w, CompareRuns("a.json", run, "b.json", slower, 10)) }, map[string]int{
+		{"compare-runs", func(w io.Writer) error { return CompareRuns("a.json", run, "b.json", slower, 10).WriteHTML(w) }, map[string]int{
 			"svg.chart": 1,
 			`#compare-percentiles g.curve[data-series="A"]`: 1,
 			`#compare-percentiles g.curve[data-series="B"]`: 1,
@@ -82,7 +82,7 @@ func TestBrowserReports(t *testing.T) {
 			"#verdict.missed":                               1,
 		}},
 		{"compare-sweeps", func(w io.Writer) error {
-			return WriteCompareHTML(w, CompareSweeps("a.json", sweep, "b.json", sweepB, 10))
+			return CompareSweeps("a.json", sweep, "b.json", sweepB, 10).WriteHTML(w)
 		}, map[string]int{
 			"svg.chart": 1,
 			`#compare-steps g.curve[data-series="A p99"]`: 1,

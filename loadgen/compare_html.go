@@ -8,10 +8,10 @@ import (
 	"math"
 )
 
-// WriteCompareHTML writes a self-contained page for a comparison: the verdict, the table
+// WriteHTML writes a self-contained page for a comparison: the verdict, the table
 // of figures with their change, and the two sides' curves overlaid: latency by
 // percentile for runs, latency per step with both capacities for sweeps.
-func WriteCompareHTML(w io.Writer, c *Comparison) error {
+func (c *Comparison) WriteHTML(w io.Writer) error {
 	var p page
 	title := "Lars load test comparison"
 	if c.Kind == KindSweep {

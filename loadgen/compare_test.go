@@ -178,18 +178,18 @@ func FuzzDecodeReport(f *testing.F) {
 		}
 		var b strings.Builder
 		if run != nil {
-			if err := WriteCompareHTML(&b, CompareRuns("a", run, "b", run, 10)); err != nil {
+			if err := CompareRuns("a", run, "b", run, 10).WriteHTML(&b); err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteHTML(&b, run); err != nil {
+			if err := run.WriteHTML(&b); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
-		if err := WriteCompareHTML(&b, CompareSweeps("a", sweep, "b", sweep, 10)); err != nil {
+		if err := CompareSweeps("a", sweep, "b", sweep, 10).WriteHTML(&b); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteSweepHTML(&b, sweep); err != nil {
+		if err := sweep.WriteHTML(&b); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -16,7 +16,7 @@ import (
 // script, no link: it reads offline) for a run: the verdict, the table by request type,
 // latency by percentile, requests and answers per second from zero with the target
 // rate, latency per second on a log axis, and the full text report.
-func WriteHTML(w io.Writer, r *Report) error {
+func (r *Report) WriteHTML(w io.Writer) error {
 	var p page
 	p.start("Lars load test")
 	p.runSummary(r)
@@ -27,18 +27,18 @@ func WriteHTML(w io.Writer, r *Report) error {
 		}
 	}
 	var text bytes.Buffer
-	if err := WriteText(&text, r); err != nil {
+	if err := r.WriteText(&text); err != nil {
 		return err
 	}
 	p.details("The text report", text.String())
 	return p.finish(w)
 }
 
-// WriteSweepHTML writes a self-contained page for a capacity search: the capacity found,
+// WriteHTML writes a self-contained page for a capacity search: the capacity found,
 // latency per step against the objective (log axis, one point per step coloured by
 // verdict, the capacity marked), the achieved share of the target and the loss per step
 // with the loss bound, and the table of steps.
-func WriteSweepHTML(w io.Writer, s *SweepReport) error {
+func (s *SweepReport) WriteHTML(w io.Writer) error {
 	var p page
 	p.start("Lars capacity search")
 	p.sweepSummary(s)
@@ -49,9 +49,9 @@ func WriteSweepHTML(w io.Writer, s *SweepReport) error {
 	}
 	p.stepsTable(s)
 	var text bytes.Buffer
-	judged := *s // WriteSweepText needs every step's report; a damaged file may lack one
+	judged := *s // the text report needs every step's report; a damaged file may lack one
 	judged.Steps = slices.DeleteFunc(slices.Clone(s.Steps), func(st SweepStep) bool { return st.Report == nil })
-	if err := WriteSweepText(&text, &judged); err != nil {
+	if err := judged.WriteText(&text); err != nil {
 		return err
 	}
 	p.details("The text report", text.String())

@@ -338,10 +338,10 @@ func TestChartRenderedMarks(t *testing.T) {
 func TestHTMLPagesSelfContained(t *testing.T) {
 	run := fixtureRun(30000, 5, fixtureLatency{20, 60, 400, 900, 3000}, 0.0001, &fixtureSLO)
 	pages := map[string]func(*strings.Builder) error{
-		"run":   func(b *strings.Builder) error { return WriteHTML(b, run) },
-		"sweep": func(b *strings.Builder) error { return WriteSweepHTML(b, fixtureSweep()) },
+		"run":   func(b *strings.Builder) error { return run.WriteHTML(b) },
+		"sweep": func(b *strings.Builder) error { return fixtureSweep().WriteHTML(b) },
 		"compare": func(b *strings.Builder) error {
-			return WriteCompareHTML(b, CompareSweeps("a.json", fixtureSweep(), "b.json", fixtureSweepB(), 10))
+			return CompareSweeps("a.json", fixtureSweep(), "b.json", fixtureSweepB(), 10).WriteHTML(b)
 		},
 	}
 	want := map[string][]string{

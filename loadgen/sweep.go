@@ -179,8 +179,8 @@ func Sweep(ctx context.Context, sc SweepConfig) (*SweepReport, error) {
 	return out, nil
 }
 
-// WriteSweepText writes the steps of a capacity search as a table and its result.
-func WriteSweepText(w io.Writer, s *SweepReport) error {
+// WriteText writes the steps of a capacity search as a table and its result.
+func (s *SweepReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "capacity search, objective %s, %.2fs a step\n\n", s.Objective, s.StepDurationS)
 	tw := stats.NewTable(w)
 	fmt.Fprintln(tw, "target/s\tachieved/s\tp50 us\tp99 us\tp99.9 us\tloss %\tverdict\t")

@@ -45,7 +45,7 @@ func TestSweepFindsCapacity(t *testing.T) {
 func TestSweepTextStepWithoutReport(t *testing.T) {
 	var b strings.Builder
 	s := &SweepReport{Steps: []SweepStep{{TargetRate: 1000, Met: false, Reason: "loss"}}}
-	if err := WriteSweepText(&b, s); err != nil || !strings.Contains(b.String(), "missed: loss") {
+	if err := s.WriteText(&b); err != nil || !strings.Contains(b.String(), "missed: loss") {
 		t.Fatalf("WriteSweepText = %v:\n%s", err, b.String())
 	}
 }

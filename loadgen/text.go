@@ -8,7 +8,7 @@ import (
 )
 
 // WriteText writes the report as readable tables.
-func WriteText(w io.Writer, r *Report) error {
+func (r *Report) WriteText(w io.Writer) error {
 	tw := stats.NewTable(w)
 	mode := fmt.Sprintf("closed loop, %d in flight", r.Concurrency)
 	if r.Mode == "open" {

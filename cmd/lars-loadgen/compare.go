@@ -84,7 +84,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.htmlPath != "" {
 		var page bytes.Buffer
-		err := loadgen.WriteCompareHTML(&page, c)
+		err := c.WriteHTML(&page)
 		if err == nil {
 			err = os.WriteFile(o.htmlPath, page.Bytes(), 0o644)
 		}

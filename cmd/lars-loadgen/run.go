@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/pprof"
 )
@@ -90,10 +90,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		rep.SLO = loadgen.CheckSLO(*o.slo, rep)
 	}
 	code := exitOK
-	if err := loadgen.WriteText(textOut, rep); err != nil {
+	if err := rep.WriteText(textOut); err != nil {
 		code = exitMissed
 	}
-	if err := writeOutputs(o, stdout, rep, nil); err != nil {
+	if err := writeOutputs(o, stdout, rep); err != nil {
 		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
 		code = exitMissed
 	}
@@ -174,10 +174,10 @@ func runSweep(ctx context.Context, o *options, stdout, textOut, stderr io.Writer
 		return exitMissed
 	}
 	code := exitOK
-	if err := loadgen.WriteSweepText(textOut, sw); err != nil {
+	if err := sw.WriteText(textOut); err != nil {
 		code = exitMissed
 	}
-	if err := writeOutputs(o, stdout, nil, sw); err != nil {
+	if err := writeOutputs(o, stdout, sw); err != nil {
 		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
 		code = exitMissed
 	}
@@ -187,39 +187,21 @@ func runSweep(ctx context.Context, o *options, stdout, textOut, stderr io.Writer
 	return code
 }
 
-// writeOutputs writes the -json, -csv and -html files of a run (rep) or a sweep (sw).
-func writeOutputs(o *options, stdout io.Writer, rep *loadgen.Report, sw *loadgen.SweepReport) error {
-	if o.jsonPath != "" {
-		var v any = rep
-		if sw != nil {
-			v = sw
+// writeOutputs writes the -json, -csv and -html files of a run or a sweep.
+func writeOutputs(o *options, stdout io.Writer, out report.Document) error {
+	for _, f := range []struct {
+		flag, path string
+		write      func(io.Writer) error
+	}{
+		{"-json", o.jsonPath, out.WriteJSON},
+		{"-csv", o.csvPath, out.WriteCSV},
+		{"-html", o.htmlPath, out.WriteHTML},
+	} {
+		if f.path == "" {
+			continue
 		}
-		if err := writeTo(o.jsonPath, stdout, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(v)
-		}); err != nil {
-			return fmt.Errorf("cannot write -json: %w", err)
-		}
-	}
-	if o.csvPath != "" {
-		if err := writeTo(o.csvPath, stdout, func(w io.Writer) error {
-			if sw != nil {
-				return loadgen.WriteSweepCSV(w, sw)
-			}
-			return loadgen.WriteCSV(w, rep.Seconds)
-		}); err != nil {
-			return fmt.Errorf("cannot write -csv: %w", err)
-		}
-	}
-	if o.htmlPath != "" {
-		if err := writeTo(o.htmlPath, stdout, func(w io.Writer) error {
-			if sw != nil {
-				return loadgen.WriteSweepHTML(w, sw)
-			}
-			return loadgen.WriteHTML(w, rep)
-		}); err != nil {
-			return fmt.Errorf("cannot write -html: %w", err)
+		if err := writeTo(f.path, stdout, f.write); err != nil {
+			return fmt.Errorf("cannot write %s: %w", f.flag, err)
 		}
 	}
 	return nil

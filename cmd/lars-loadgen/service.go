@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/store"
 )
@@ -80,9 +80,7 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 	if !o.quiet {
 		cfg.Live = stderr
 	}
-	var out any
-	var write func(io.Writer) error
-	var writeCSV, writeHTML func(io.Writer) error
+	var out report.Document
 	code := exitOK
 	if o.doSweep {
 		sc := ctlplane.DNSSweepConfig{Run: cfg, Over: o.sweepOver, Search: o.search, Objective: *o.slo, StepDuration: o.stepDur}
@@ -103,9 +101,6 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 			code = exitMissed
 		}
 		out = sw
-		write = func(w io.Writer) error { return ctlplane.WriteDNSSweepText(w, sw) }
-		writeCSV = func(w io.Writer) error { return ctlplane.WriteDNSSweepCSV(w, sw) }
-		writeHTML = func(w io.Writer) error { return ctlplane.WriteDNSSweepHTML(w, sw) }
 	} else {
 		rep, err := ctlplane.RunDNS(ctx, cfg)
 		if err != nil {
@@ -119,11 +114,8 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 			}
 		}
 		out = rep
-		write = func(w io.Writer) error { return ctlplane.WriteDNSText(w, rep) }
-		writeCSV = func(w io.Writer) error { return ctlplane.WriteDNSCSV(w, rep) }
-		writeHTML = func(w io.Writer) error { return ctlplane.WriteDNSHTML(w, rep) }
 	}
-	return finishService(o, out, write, writeCSV, writeHTML, code, stdout, textOut, stderr)
+	return finishService(o, out, code, stdout, textOut, stderr)
 }
 
 func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, stdout, textOut, stderr io.Writer) int {
@@ -132,8 +124,7 @@ func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, st
 	if !o.quiet {
 		cfg.Live = stderr
 	}
-	var out any
-	var write, writeCSV, writeHTML func(io.Writer) error
+	var out report.Document
 	code := exitOK
 	if o.doSweep {
 		sc := ctlplane.ReporterSweepConfig{Run: cfg, Search: o.search, StepDuration: o.stepDur}
@@ -153,9 +144,6 @@ func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, st
 			code = exitMissed
 		}
 		out = sw
-		write = func(w io.Writer) error { return ctlplane.WriteReporterSweepText(w, sw) }
-		writeCSV = func(w io.Writer) error { return ctlplane.WriteReporterSweepCSV(w, sw) }
-		writeHTML = func(w io.Writer) error { return ctlplane.WriteReporterSweepHTML(w, sw) }
 	} else {
 		rep, err := ctlplane.RunReporter(ctx, cfg)
 		if err != nil {
@@ -166,30 +154,23 @@ func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, st
 			code = exitMissed
 		}
 		out = rep
-		write = func(w io.Writer) error { return ctlplane.WriteReporterText(w, rep) }
-		writeCSV = func(w io.Writer) error { return ctlplane.WriteReporterCSV(w, rep) }
-		writeHTML = func(w io.Writer) error { return ctlplane.WriteReporterHTML(w, rep) }
 	}
-	return finishService(o, out, write, writeCSV, writeHTML, code, stdout, textOut, stderr)
+	return finishService(o, out, code, stdout, textOut, stderr)
 }
 
 // finishService writes the text report and the -json, -csv and -html files, and
 // returns code, or exitMissed when a write failed.
-func finishService(o *serviceOptions, out any, text, csv, html func(io.Writer) error, code int, stdout, textOut, stderr io.Writer) int {
-	if err := text(textOut); err != nil {
+func finishService(o *serviceOptions, out report.Document, code int, stdout, textOut, stderr io.Writer) int {
+	if err := out.WriteText(textOut); err != nil {
 		code = exitMissed
 	}
 	outputs := []struct {
 		flag, path string
 		write      func(io.Writer) error
 	}{
-		{"-json", o.jsonPath, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
-		}},
-		{"-csv", o.csvPath, csv},
-		{"-html", o.htmlPath, html},
+		{"-json", o.jsonPath, out.WriteJSON},
+		{"-csv", o.csvPath, out.WriteCSV},
+		{"-html", o.htmlPath, out.WriteHTML},
 	}
 	for _, f := range outputs {
 		if f.path == "" {

@@ -34,8 +34,8 @@ func writeCSV(w io.Writer, header []string, rows [][]string) error {
 	return cw.Error()
 }
 
-// WriteDNSCSV writes a route service run's per-second series after DNSCSVHeader.
-func WriteDNSCSV(w io.Writer, r *DNSReport) error {
+// WriteCSV writes a route service run's per-second series after DNSCSVHeader.
+func (r *DNSReport) WriteCSV(w io.Writer) error {
 	var rows [][]string
 	for _, s := range r.Seconds {
 		rows = append(rows, []string{fmtF(s.T), fmtF(s.Span), fmtU(s.Changes), fmtU(s.Pushes), fmtF(s.PushRate),
@@ -44,9 +44,9 @@ func WriteDNSCSV(w io.Writer, r *DNSReport) error {
 	return writeCSV(w, DNSCSVHeader, rows)
 }
 
-// WriteDNSSweepCSV writes one line per step of a route service search after
+// WriteCSV writes one line per step of a route service search after
 // DNSSweepCSVHeader.
-func WriteDNSSweepCSV(w io.Writer, s *DNSSweepReport) error {
+func (s *DNSSweepReport) WriteCSV(w io.Writer) error {
 	var rows [][]string
 	for _, st := range s.Steps {
 		r := st.Report
@@ -58,9 +58,9 @@ func WriteDNSSweepCSV(w io.Writer, s *DNSSweepReport) error {
 	return writeCSV(w, DNSSweepCSVHeader, rows)
 }
 
-// WriteReporterCSV writes a report service run's per-second series after
+// WriteCSV writes a report service run's per-second series after
 // ReporterCSVHeader.
-func WriteReporterCSV(w io.Writer, r *ReporterReport) error {
+func (r *ReporterReport) WriteCSV(w io.Writer) error {
 	var rows [][]string
 	for _, s := range r.Seconds {
 		rows = append(rows, []string{fmtF(s.T), fmtF(s.Span), fmtU(s.Frames), fmtU(s.Results), fmtF(s.ResultRate),
@@ -69,9 +69,9 @@ func WriteReporterCSV(w io.Writer, r *ReporterReport) error {
 	return writeCSV(w, ReporterCSVHeader, rows)
 }
 
-// WriteReporterSweepCSV writes one line per step of a report service search after
+// WriteCSV writes one line per step of a report service search after
 // ReporterSweepCSVHeader.
-func WriteReporterSweepCSV(w io.Writer, s *ReporterSweepReport) error {
+func (s *ReporterSweepReport) WriteCSV(w io.Writer) error {
 	var rows [][]string
 	for _, st := range s.Steps {
 		r := st.Report

@@ -37,12 +37,12 @@ type chart struct {
 	percentiles bool // the x axis is -log10(1-q), labelled as percentiles
 }
 
-// WriteDNSHTML writes a self-contained page (inline SVG, no script) for a route
+// WriteHTML writes a self-contained page (inline SVG, no script) for a route
 // service run: its tables, the push latency by percentile, and pushes and latency per
 // second.
-func WriteDNSHTML(w io.Writer, r *DNSReport) error {
+func (r *DNSReport) WriteHTML(w io.Writer) error {
 	var text bytes.Buffer
-	WriteDNSText(&text, r)
+	r.WriteText(&text)
 	var rate, changes, p50, p99 plotter.XYs
 	for _, s := range r.Seconds {
 		rate = append(rate, plotter.XY{X: s.T, Y: s.PushRate})
@@ -60,10 +60,10 @@ func WriteDNSHTML(w io.Writer, r *DNSReport) error {
 	return writeHTMLPage(w, "Lars route service load test", text.String(), charts)
 }
 
-// WriteDNSSweepHTML writes a self-contained page for a route service search.
-func WriteDNSSweepHTML(w io.Writer, s *DNSSweepReport) error {
+// WriteHTML writes a self-contained page for a route service search.
+func (s *DNSSweepReport) WriteHTML(w io.Writer) error {
 	var text bytes.Buffer
-	WriteDNSSweepText(&text, s)
+	s.WriteText(&text)
 	x := "agents"
 	if s.Over == SweepChanges {
 		x = "changes/s"
@@ -84,10 +84,10 @@ func WriteDNSSweepHTML(w io.Writer, s *DNSSweepReport) error {
 	return writeHTMLPage(w, "Lars route service capacity search", text.String(), charts)
 }
 
-// WriteReporterHTML writes a self-contained page for a report service run.
-func WriteReporterHTML(w io.Writer, r *ReporterReport) error {
+// WriteHTML writes a self-contained page for a report service run.
+func (r *ReporterReport) WriteHTML(w io.Writer) error {
 	var text bytes.Buffer
-	WriteReporterText(&text, r)
+	r.WriteText(&text)
 	var sent, read, rows, stored, queue plotter.XYs
 	for _, s := range r.Seconds {
 		sent = append(sent, plotter.XY{X: s.T, Y: s.ResultRate})
@@ -110,10 +110,10 @@ func WriteReporterHTML(w io.Writer, r *ReporterReport) error {
 	return writeHTMLPage(w, "Lars report service load test", text.String(), charts)
 }
 
-// WriteReporterSweepHTML writes a self-contained page for a report service search.
-func WriteReporterSweepHTML(w io.Writer, s *ReporterSweepReport) error {
+// WriteHTML writes a self-contained page for a report service search.
+func (s *ReporterSweepReport) WriteHTML(w io.Writer) error {
 	var text bytes.Buffer
-	WriteReporterSweepText(&text, s)
+	s.WriteText(&text)
 	var sent, rows, stored plotter.XYs
 	for _, st := range s.Steps {
 		r := st.Report

@@ -36,18 +36,18 @@ func TestWritersOfEveryForm(t *testing.T) {
 		svgs      int    // plots in the page; 0: not HTML
 		csvHeader []string
 	}{
-		{"dns text", func(b *bytes.Buffer) error { return WriteDNSText(b, dns) }, "push, every agent", -1, 0, nil},
-		{"dns sweep text", func(b *bytes.Buffer) error { return WriteDNSSweepText(b, dnsSweep) }, "capacity: 10 agents", -1, 0, nil},
-		{"reporter text", func(b *bytes.Buffer) error { return WriteReporterText(b, rep) }, "none dropped: MET", -1, 0, nil},
-		{"reporter sweep text", func(b *bytes.Buffer) error { return WriteReporterSweepText(b, repSweep) }, "capacity: 10 frames/s", -1, 0, nil},
-		{"dns csv", func(b *bytes.Buffer) error { return WriteDNSCSV(b, dns) }, "", 2, 0, DNSCSVHeader},
-		{"dns sweep csv", func(b *bytes.Buffer) error { return WriteDNSSweepCSV(b, dnsSweep) }, "", 2, 0, DNSSweepCSVHeader},
-		{"reporter csv", func(b *bytes.Buffer) error { return WriteReporterCSV(b, rep) }, "", 1, 0, ReporterCSVHeader},
-		{"reporter sweep csv", func(b *bytes.Buffer) error { return WriteReporterSweepCSV(b, repSweep) }, "", 2, 0, ReporterSweepCSVHeader},
-		{"dns html", func(b *bytes.Buffer) error { return WriteDNSHTML(b, dns) }, "Push latency by percentile", -1, 4, nil},
-		{"dns sweep html", func(b *bytes.Buffer) error { return WriteDNSSweepHTML(b, dnsSweep) }, "capacity search", -1, 2, nil},
-		{"reporter html", func(b *bytes.Buffer) error { return WriteReporterHTML(b, rep) }, "Results per second", -1, 2, nil},
-		{"reporter sweep html", func(b *bytes.Buffer) error { return WriteReporterSweepHTML(b, repSweep) }, "target frame rate", -1, 1, nil},
+		{"dns text", func(b *bytes.Buffer) error { return dns.WriteText(b) }, "push, every agent", -1, 0, nil},
+		{"dns sweep text", func(b *bytes.Buffer) error { return dnsSweep.WriteText(b) }, "capacity: 10 agents", -1, 0, nil},
+		{"reporter text", func(b *bytes.Buffer) error { return rep.WriteText(b) }, "none dropped: MET", -1, 0, nil},
+		{"reporter sweep text", func(b *bytes.Buffer) error { return repSweep.WriteText(b) }, "capacity: 10 frames/s", -1, 0, nil},
+		{"dns csv", func(b *bytes.Buffer) error { return dns.WriteCSV(b) }, "", 2, 0, DNSCSVHeader},
+		{"dns sweep csv", func(b *bytes.Buffer) error { return dnsSweep.WriteCSV(b) }, "", 2, 0, DNSSweepCSVHeader},
+		{"reporter csv", func(b *bytes.Buffer) error { return rep.WriteCSV(b) }, "", 1, 0, ReporterCSVHeader},
+		{"reporter sweep csv", func(b *bytes.Buffer) error { return repSweep.WriteCSV(b) }, "", 2, 0, ReporterSweepCSVHeader},
+		{"dns html", func(b *bytes.Buffer) error { return dns.WriteHTML(b) }, "Push latency by percentile", -1, 4, nil},
+		{"dns sweep html", func(b *bytes.Buffer) error { return dnsSweep.WriteHTML(b) }, "capacity search", -1, 2, nil},
+		{"reporter html", func(b *bytes.Buffer) error { return rep.WriteHTML(b) }, "Results per second", -1, 2, nil},
+		{"reporter sweep html", func(b *bytes.Buffer) error { return repSweep.WriteHTML(b) }, "target frame rate", -1, 1, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer

@@ -9,8 +9,8 @@ import (
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
-// WriteDNSText writes a route service run as readable tables.
-func WriteDNSText(w io.Writer, r *DNSReport) error {
+// WriteText writes a route service run as readable tables.
+func (r *DNSReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "route service %s: %d agents x %d keys (%d of %d keys held, %s; %d subscriptions, at most %d on one key), %d hosts a route\n",
 		r.Target, r.Agents, r.KeysPerAgent, r.DistinctKeys, r.KeySpace, r.Spread, r.Subscriptions, r.MaxSubscribers, r.HostsPerKey)
 	c := r.Connections
@@ -81,8 +81,8 @@ func writeServiceFigures(w io.Writer, fig map[string]float64) {
 	}
 }
 
-// WriteDNSSweepText writes a route service capacity search.
-func WriteDNSSweepText(w io.Writer, s *DNSSweepReport) error {
+// WriteText writes a route service capacity search.
+func (s *DNSSweepReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "route service capacity search over %s, objective %s, %.1fs of changes a step\n\n", s.Over, s.Objective, s.StepDurationS)
 	tw := stats.NewTable(w)
 	unit := "agents"
@@ -108,8 +108,8 @@ func WriteDNSSweepText(w io.Writer, s *DNSSweepReport) error {
 	return err
 }
 
-// WriteReporterText writes a report service run as readable lines.
-func WriteReporterText(w io.Writer, r *ReporterReport) error {
+// WriteText writes a report service run as readable lines.
+func (r *ReporterReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "report service %s: %d agents x %d keys x %d hosts (%d rows), target %.0f frames/s (%.0f results/s)\n",
 		r.Target, r.Agents, r.KeysPerAgent, r.HostsPerKey, r.Rows, r.TargetRate, r.TargetRate*float64(r.HostsPerKey))
 	s := r.Sent
@@ -148,8 +148,8 @@ func WriteReporterText(w io.Writer, r *ReporterReport) error {
 	return err
 }
 
-// WriteReporterSweepText writes a report service capacity search.
-func WriteReporterSweepText(w io.Writer, s *ReporterSweepReport) error {
+// WriteText writes a report service capacity search.
+func (s *ReporterSweepReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "report service capacity search, objective no drop, %.1fs a step\n\n", s.StepDurationS)
 	tw := stats.NewTable(w)
 	fmt.Fprintln(tw, "target frames/s\tsent frames/s\tresults/s\tservice rows/s\tstore results/s\tdropped\t  verdict")

@@ -9,13 +9,16 @@ import (
 	"github.com/larsgo/lars/internal/tlsconf"
 )
 
-// authorize runs the TLS handshake of nc and returns its peer and what it may report,
-// or false to close it: any peer without mutual TLS; with it, under a Policy, a peer some
+// authorize runs the TLS handshake of nc (none without TLS) and returns its peer and
+// what it may report, or false to close it: any peer without mutual TLS; with it, under a Policy, a peer some
 // report rule names (the grant then judges each report's service), and without one a
 // peer whose certificate's role is in ReportRoles. A peer refused is logged and
 // counted (NotAllowed); the handshakes refused are counted by Config.TLS
 // (lars_reporter_tls_*).
 func (s *Service) authorize(nc net.Conn) (tlsconf.Peer, *policy.PeerGrant, bool) {
+	if s.cfg.TLS == nil {
+		return tlsconf.Peer{}, nil, true // plain Lars framing: nobody to name
+	}
 	peer, ok := tcpserve.Authenticate(nc, s.cfg.TLS, s.cfg.Logger)
 	if !ok {
 		return peer, nil, false

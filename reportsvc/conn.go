@@ -96,9 +96,7 @@ func (c *conn) handle(id codec.MsgID, body []byte) error {
 	if err := c.req.UnmarshalVT(body); err != nil {
 		return errBadFrame
 	}
-	if c.peer != nil {
-		c.peer.Served(uint64(len(c.req.Results)))
-	}
+	c.peer.Served(uint64(len(c.req.Results)))
 	if dropped := c.svc.enqueueReport(c.req, c.owner, c.grant); dropped > 0 {
 		if c.droppedOwn == 0 {
 			c.svc.cfg.Logger.Warn("connection holds its share of the full queue: its oldest rows are dropped for its new ones",

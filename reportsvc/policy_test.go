@@ -1,12 +1,12 @@
 package reportsvc
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/larsgo/lars/internal/policy"
+	"github.com/larsgo/lars/internal/policy/policytest"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
@@ -21,14 +21,7 @@ func TestPolicyJudgesReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "policy")
-	if err := os.WriteFile(file, []byte("report agent/web-* 1\nreport agent/db-1 2/5\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	live, err := policy.LoadLive(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, live := policytest.File(t, "report agent/web-* 1\nreport agent/db-1 2/5\n")
 	db := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
 	r := startService(t, db, Config{TLS: srv, Policy: live})
 
@@ -55,9 +48,7 @@ func TestPolicyJudgesReports(t *testing.T) {
 		t.Fatalf("rows %v, want only the modid 1 report", got)
 	}
 
-	if err := os.WriteFile(file, []byte("report agent/web-* 2\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	policytest.Rewrite(t, file, "report agent/web-* 2\n")
 	if err := live.Reload(); err != nil {
 		t.Fatal(err)
 	}

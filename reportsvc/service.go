@@ -156,22 +156,14 @@ func (s *Service) flush(workers *sync.WaitGroup) {
 
 // serve reads one agent's connection until it ends.
 func (s *Service) serve(nc net.Conn) {
-	var grant *policy.PeerGrant
-	var counter *peerstats.Counter
-	if s.cfg.TLS != nil {
-		peer, g, ok := s.authorize(nc)
-		if !ok {
-			nc.Close()
-			return
-		}
-		grant = g
-		if s.peers != nil {
-			counter = s.peers.Connected(peer.String())
-			defer counter.Disconnected()
-		}
+	peer, grant, ok := s.authorize(nc)
+	if !ok {
+		nc.Close()
+		return
 	}
 	c := newConn(s, nc)
-	c.grant, c.peer = grant, counter
+	c.grant, c.peer = grant, s.peers.Connected(peer.String())
+	defer c.peer.Disconnected()
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
 		s.stats.badFrames.Add(1)
 	}

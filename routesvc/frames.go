@@ -141,9 +141,7 @@ func (c *conn) pull(body []byte) error {
 		return net.ErrClosed
 	}
 	c.svc.stats.pulls.Add(1)
-	if c.peer != nil {
-		c.peer.Served(1)
-	}
+	c.peer.Served(1)
 	k := lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}
 	if c.grant != nil && !c.grant.Allows(k) {
 		c.svc.stats.pullsDenied.Add(1)

@@ -2,12 +2,12 @@ package routesvc
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/larsgo/lars/internal/policy"
+	"github.com/larsgo/lars/internal/policy/policytest"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
@@ -23,14 +23,7 @@ func TestPolicyJudgesPulls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "policy")
-	if err := os.WriteFile(file, []byte("pull agent/web-* 1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	live, err := policy.LoadLive(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, live := policytest.File(t, "pull agent/web-* 1\n")
 	db := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
 	key21 := lb.Key{Modid: 2, Cmdid: 1}
 	for _, k := range []lb.Key{key11, key21} {
@@ -62,9 +55,7 @@ func TestPolicyJudgesPulls(t *testing.T) {
 		t.Fatalf("pulls denied %d, subscriptions %d: want 1 and 1", st.PullsDenied, st.Subscriptions)
 	}
 
-	if err := os.WriteFile(file, []byte("pull agent/web-* 2\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	policytest.Rewrite(t, file, "pull agent/web-* 2\n")
 	if err := live.Reload(); err != nil {
 		t.Fatal(err)
 	}

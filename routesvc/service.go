@@ -11,7 +11,6 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/internal/peerstats"
-	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 )
 
@@ -106,22 +105,14 @@ func (s *Service) Run(ctx context.Context) error {
 // serve serves one agent's connection until it ends: its writer goroutine, its reader
 // here, then its subscriptions dropped.
 func (s *Service) serve(nc net.Conn) {
-	var grant *policy.PeerGrant
-	var counter *peerstats.Counter
-	if s.cfg.TLS != nil {
-		peer, g, ok := s.authenticate(nc)
-		if !ok {
-			nc.Close()
-			return
-		}
-		grant = g
-		if s.peers != nil {
-			counter = s.peers.Connected(peer.String())
-			defer counter.Disconnected()
-		}
+	peer, grant, ok := s.authenticate(nc)
+	if !ok {
+		nc.Close()
+		return
 	}
 	c := newConn(s, nc)
-	c.grant, c.peer = grant, counter
+	c.grant, c.peer = grant, s.peers.Connected(peer.String())
+	defer c.peer.Disconnected()
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {

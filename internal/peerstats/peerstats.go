@@ -46,8 +46,13 @@ type Counter struct {
 
 // Connected counts a connection of peer (its tlsconf.Peer.String form) opened and
 // returns its counter; call Disconnected on it when the connection ends. It
-// allocates only for an identity not seen before.
+// allocates only for an identity not seen before. A nil set (a service without
+// verified identities) or an empty peer counts nothing and returns nil, whose methods
+// do nothing.
 func (s *Set) Connected(peer string) *Counter {
+	if s == nil || peer == "" {
+		return nil
+	}
 	s.mu.Lock()
 	c, ok := s.peers[peer]
 	if !ok {
@@ -64,10 +69,18 @@ func (s *Set) Connected(peer string) *Counter {
 }
 
 // Disconnected counts the connection ended.
-func (c *Counter) Disconnected() { c.conns.Add(-1) }
+func (c *Counter) Disconnected() {
+	if c != nil {
+		c.conns.Add(-1)
+	}
+}
 
 // Served counts n requests served (pulls, results: the service says which).
-func (c *Counter) Served(n uint64) { c.requests.Add(n) }
+func (c *Counter) Served(n uint64) {
+	if c != nil {
+		c.requests.Add(n)
+	}
+}
 
 // Figures are one identity's counts at one moment.
 type Figures struct {

@@ -66,6 +66,16 @@ func TestConcurrentAndAllocationFree(t *testing.T) {
 	if total != 800 {
 		t.Errorf("requests %d, want 800", total)
 	}
+	var none *Set
+	if c := none.Connected("agent/0"); c != nil {
+		t.Error("a nil set counts")
+	} else {
+		c.Served(1) // does nothing
+		c.Disconnected()
+	}
+	if s.Connected("") != nil {
+		t.Error("an empty identity counted")
+	}
 	c := s.Connected("agent/0")
 	if n := testing.AllocsPerRun(1000, func() { c.Served(1) }); n != 0 {
 		t.Errorf("Served allocates %v times", n)

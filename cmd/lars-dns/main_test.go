@@ -2,95 +2,43 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/internal/daemon/daemontest"
 	"github.com/larsgo/lars/routesvc"
 )
 
+// TestBadConfigExitsTwoWithOneLine: every bad command line (the common flags' and the
+// route service's own) exits 2 with one line.
 func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
-	dir := t.TempDir()
-	badConf := filepath.Join(dir, "bad.conf")
-	os.WriteFile(badConf, []byte("[reactor]\nport = seventy\n"), 0o600)
-	cases := map[string]struct {
-		args []string
-		want string
-	}{
-		"unknown flag":       {[]string{"-nope"}, "flag provided but not defined"},
-		"bad listen":         {[]string{"-listen", "127.0.0.1"}, "-listen"},
-		"bad admin":          {[]string{"-admin", "localhost"}, "-admin"},
-		"bad poll":           {[]string{"-poll", "0s"}, "-poll"},
-		"bad reload":         {[]string{"-reload", "-1s"}, "-reload"},
-		"bad retention":      {[]string{"-retention", "-1s"}, "-retention"},
-		"bad idle timeout":   {[]string{"-idle-timeout", "-1s"}, "-idle-timeout"},
-		"bad max-subs":       {[]string{"-max-subs", "0"}, "-max-subs"},
-		"bad subs per conn":  {[]string{"-max-subs-per-conn", "-5"}, "-max-subs-per-conn"},
-		"bad unknown subs":   {[]string{"-max-unknown-subs-per-conn", "0"}, "-max-unknown-subs-per-conn"},
-		"bad shutdown limit": {[]string{"-shutdown-limit", "0s"}, "-shutdown-limit"},
-		"bad max-conns":      {[]string{"-max-conns", "0"}, "-max-conns"},
-		"bad log format":     {[]string{"-log-format", "xml"}, "-log-format"},
-		"missing conf":       {[]string{"-config", filepath.Join(dir, "none.conf")}, "none.conf"},
-		"bad conf value":     {[]string{"-config", badConf}, "port"},
-		"extra argument":     {[]string{"serve"}, "unexpected argument"},
-		"empty db":           {[]string{"-db", ""}, "-db"},
-		"unknown db kind":    {[]string{"-db", "postgres://u:secret@h/db"}, "postgres"},
-		"bad sqlite path":    {[]string{"-db", "sqlite:"}, "sqlite"},
-		"bad mysql dsn":      {[]string{"-db", "u:secret@tcp(127.0.0.1:1"}, "u:xxxxx@"},
-		"bad conf section":   {[]string{"-config", writeConf(t, "[mysql]\ndb_port = 0\n")}, "db_port"},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			code := run(c.args, &stderr, make(chan os.Signal))
-			out := stderr.String()
-			if code != 2 {
-				t.Fatalf("exit %d, want 2; stderr %q", code, out)
-			}
-			if !strings.Contains(out, c.want) {
-				t.Fatalf("stderr %q does not mention %q", out, c.want)
-			}
-			if strings.Contains(out, "secret") {
-				t.Fatalf("stderr shows the password: %q", out)
-			}
-			if name != "unknown flag" && strings.Count(strings.TrimSpace(out), "\n") != 0 {
-				t.Fatalf("more than one line: %q", out)
-			}
-		})
-	}
-}
-
-func writeConf(t *testing.T, text string) string {
-	p := filepath.Join(t.TempDir(), "lars_dns.conf")
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	daemontest.ExitsTwoWithOneLine(t, command, map[string]daemontest.BadLine{
+		"bad poll":          {Args: []string{"-poll", "0s"}, Want: "-poll"},
+		"bad reload":        {Args: []string{"-reload", "-1s"}, Want: "-reload"},
+		"bad retention":     {Args: []string{"-retention", "-1s"}, Want: "-retention"},
+		"bad idle timeout":  {Args: []string{"-idle-timeout", "-1s"}, Want: "-idle-timeout"},
+		"bad max-subs":      {Args: []string{"-max-subs", "0"}, Want: "-max-subs"},
+		"bad subs per conn": {Args: []string{"-max-subs-per-conn", "-5"}, Want: "-max-subs-per-conn"},
+		"bad unknown subs":  {Args: []string{"-max-unknown-subs-per-conn", "0"}, Want: "-max-unknown-subs-per-conn"},
+	})
 }
 
 func TestConfFileAndFlagsOverIt(t *testing.T) {
-	conf := writeConf(t, "[reactor]\nip = 127.0.0.1\nport = 17778\nmaxConn = 77\n[mysql]\ndb_host = 127.0.0.1\ndb_port = 3306\ndb_user = lars\ndb_passwd = secret\ndb_name = lars_dns\n")
+	conf := daemontest.WriteConf(t, "[reactor]\nip = 127.0.0.1\nport = 17778\nmaxConn = 77\n[mysql]\ndb_host = 127.0.0.1\ndb_port = 3306\ndb_user = lars\ndb_passwd = secret\ndb_name = lars_dns\n")
 	var stderr bytes.Buffer
-	o, fs, err := parseFlags([]string{"-config", conf, "-max-conns", "5"}, &stderr)
+	s, err := command.Parse([]string{"-config", conf, "-max-conns", "5"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := buildSettings(o, fs, &stderr)
-	if err != nil {
+	if s.Config.Listen != "127.0.0.1:17778" || s.Config.MaxConns != 5 || !strings.HasPrefix(s.DSN, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
+		t.Fatalf("settings from the conf: listen %s, max conns %d, dsn %s", s.Config.Listen, s.Config.MaxConns, s.DSN)
+	}
+	if s, err = command.Parse([]string{"-config", conf, "-listen", "127.0.0.1:1", "-db", "sqlite:x.db", "-retention", "0"}, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if s.cfg.Listen != "127.0.0.1:17778" || s.cfg.MaxConns != 5 || !strings.HasPrefix(s.DSN, "lars:secret@tcp(127.0.0.1:3306)/lars_dns") {
-		t.Fatalf("settings from the conf: listen %s, max conns %d, dsn %s", s.cfg.Listen, s.cfg.MaxConns, s.DSN)
-	}
-	o, fs, _ = parseFlags([]string{"-config", conf, "-listen", "127.0.0.1:1", "-db", "sqlite:x.db", "-retention", "0"}, &stderr)
-	if s, err = buildSettings(o, fs, &stderr); err != nil {
-		t.Fatal(err)
-	}
-	if s.cfg.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.cfg.MaxConns != 77 || s.cfg.Retention >= 0 || s.cfg.IdleTimeout != routesvc.DefaultIdleTimeout {
-		t.Fatalf("flags over the conf: %+v dsn %s", s.cfg, s.DSN)
+	if s.Config.Listen != "127.0.0.1:1" || s.DSN != "sqlite:x.db" || s.Config.MaxConns != 77 || s.Config.Retention >= 0 || s.Config.IdleTimeout != routesvc.DefaultIdleTimeout {
+		t.Fatalf("flags over the conf: %+v dsn %s", s.Config, s.DSN)
 	}
 }
 
@@ -98,16 +46,12 @@ func TestConfFileAndFlagsOverIt(t *testing.T) {
 // -max-subs reach the service.
 func TestSubscriptionBoundFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	o, fs, err := parseFlags([]string{"-max-subs-per-conn", "7", "-max-unknown-subs-per-conn", "3", "-max-subs", "70"}, &stderr)
+	s, err := command.Parse([]string{"-max-subs-per-conn", "7", "-max-unknown-subs-per-conn", "3", "-max-subs", "70"}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := buildSettings(o, fs, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.cfg.MaxSubsPerConn != 7 || s.cfg.MaxUnknownSubsPerConn != 3 || s.cfg.MaxSubs != 70 {
-		t.Fatalf("bounds %d, %d and %d, want 7, 3 and 70", s.cfg.MaxSubsPerConn, s.cfg.MaxUnknownSubsPerConn, s.cfg.MaxSubs)
+	if s.Config.MaxSubsPerConn != 7 || s.Config.MaxUnknownSubsPerConn != 3 || s.Config.MaxSubs != 70 {
+		t.Fatalf("bounds %d, %d and %d, want 7, 3 and 70", s.Config.MaxSubsPerConn, s.Config.MaxUnknownSubsPerConn, s.Config.MaxSubs)
 	}
 }
 
@@ -115,16 +59,12 @@ func TestSubscriptionBoundFlags(t *testing.T) {
 func TestIdleTimeoutFlag(t *testing.T) {
 	for arg, want := range map[string]time.Duration{"90s": 90 * time.Second, "0": -1} {
 		var stderr bytes.Buffer
-		o, fs, err := parseFlags([]string{"-idle-timeout", arg}, &stderr)
+		s, err := command.Parse([]string{"-idle-timeout", arg}, &stderr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := buildSettings(o, fs, &stderr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.cfg.IdleTimeout != want {
-			t.Fatalf("-idle-timeout %s: %v, want %v", arg, s.cfg.IdleTimeout, want)
+		if s.Config.IdleTimeout != want {
+			t.Fatalf("-idle-timeout %s: %v, want %v", arg, s.Config.IdleTimeout, want)
 		}
 	}
 }
@@ -139,35 +79,5 @@ const eventWithin = 30 * time.Second
 // did, not its speed (the default limit is the product's, not under test).
 const stopWithin = 30 * time.Second
 
-// TestStartsAndStopsOnSignal: the command serves, then exits 0 on a signal. It runs
-// what run does after parsing, with -shutdown-limit stopWithin.
-func TestStartsAndStopsOnSignal(t *testing.T) {
-	db := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
-	sig := make(chan os.Signal, 1)
-	var stderr proctest.Buffer
-	o, fs, err := parseFlags([]string{"-db", db, "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-shutdown-limit", stopWithin.String()}, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := buildSettings(o, fs, &stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.StopLimit != stopWithin {
-		t.Fatalf("stop limit %v, want the -shutdown-limit %v", s.StopLimit, stopWithin)
-	}
-	done := make(chan int, 1)
-	go func() { done <- serve(s, sig) }()
-	proctest.Eventually(t, eventWithin, "serving", func() (bool, string) {
-		return strings.Contains(stderr.String(), "serving"), stderr.String()
-	})
-	sig <- os.Interrupt
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr.String())
-		}
-	case <-time.After(2 * eventWithin):
-		t.Fatalf("no exit within %v of the signal", 2*eventWithin)
-	}
-}
+// TestStartsAndStopsOnSignal: the command serves, then exits 0 on a signal.
+func TestStartsAndStopsOnSignal(t *testing.T) { daemontest.StartsAndStopsOnSignal(t, command) }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"io"
-	"os"
 	"time"
 
 	"github.com/larsgo/lars/internal/daemon"
@@ -14,27 +12,16 @@ import (
 // -shutdown-limit says otherwise.
 const shutdownLimit = 2 * time.Second
 
-// run is the whole command: it returns the exit code once a stop signal arrives or the
-// service fails.
-func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
-	o, fs, err := parseFlags(args, stderr)
-	var s *settings
-	if err == nil {
-		s, err = buildSettings(o, fs, stderr)
-	}
-	if err != nil {
-		return daemon.UsageExit(stderr, "lars-dns", err)
-	}
-	return serve(s, signals)
-}
-
-// serve opens the store (retrying while it is unreachable), runs the service and the
-// admin endpoint, and stops them on the first signal, within s.StopLimit
-// (-shutdown-limit).
-func serve(s *settings, signals <-chan os.Signal) int {
-	s.Name = "route service"
-	return daemon.Main(s.Settings, signals, func(db *store.DB) (daemon.Service, error) {
-		s.cfg.Store = db
-		return routesvc.New(s.cfg)
-	})
+// command is lars-dns's command line.
+var command = daemon.Command[routesvc.Config]{
+	Name:    "lars-dns",
+	Summary: "The Lars route service: serves the route store to agents and pushes its changes.",
+	Service: "route service",
+	Conf:    "Lars lars_dns.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [tls] cert, key, ca",
+	Listen:  routesvc.DefaultListen, ListenHelp: "agents connect to", MaxConns: routesvc.DefaultMaxConns, StopLimit: shutdownLimit,
+	Own: ownFlags,
+	New: func(cfg routesvc.Config, _ daemon.Settings, db *store.DB) (daemon.Service, error) {
+		cfg.Store = db
+		return routesvc.New(cfg)
+	},
 }

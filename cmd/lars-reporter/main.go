@@ -5,12 +5,8 @@ package main
 
 import (
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/larsgo/lars/internal/daemon"
 )
 
-func main() {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP reloads the TLS files
-	os.Exit(run(os.Args[1:], os.Stderr, sig))
-}
+func main() { os.Exit(command.Run(os.Args[1:], os.Stderr, daemon.Signals())) }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"io"
-	"os"
 	"time"
 
 	"github.com/larsgo/lars/internal/daemon"
@@ -24,31 +22,21 @@ func flushLimit(stopLimit time.Duration) time.Duration {
 	return stopLimit - min(closeMargin, stopLimit/3)
 }
 
-// run is the whole command: it returns the exit code once a stop signal arrives or the
-// service fails.
-func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
-	o, fs, err := parseFlags(args, stderr)
-	var s *settings
-	if err == nil {
-		s, err = buildSettings(o, fs, stderr)
-	}
-	if err != nil {
-		return daemon.UsageExit(stderr, "lars-reporter", err)
-	}
-	return serve(s, signals)
-}
-
-// serve opens the store (retrying while it is unreachable), runs the service and the
-// admin endpoint, and stops them on the first signal, writing what is queued, within
-// s.StopLimit (-shutdown-limit).
-func serve(s *settings, signals <-chan os.Signal) int {
-	s.Name = "report service"
-	return daemon.Main(s.Settings, signals, func(db *store.DB) (daemon.Service, error) {
-		s.cfg.Store = db
-		s.cfg.FlushTimeout = flushLimit(s.StopLimit)
-		svc, err := reportsvc.New(s.cfg)
+// command is lars-reporter's command line.
+var command = daemon.Command[reportsvc.Config]{
+	Name:    "lars-reporter",
+	Summary: "The Lars report service: stores the call status agents report in ServerCallStatus.",
+	Service: "report service",
+	Conf:    "Lars lars_reporter.conf: [reactor] ip, port, maxConn; [mysql] db_host, db_port, db_user, db_passwd, db_name; [repoter] db_thread_cnt; [tls] cert, key, ca",
+	Listen:  reportsvc.DefaultListen, ListenHelp: "agents report to", MaxConns: reportsvc.DefaultMaxConns, StopLimit: shutdownLimit,
+	Own: ownFlags,
+	// The flush of what is queued at a stop gets the stop limit but closeMargin.
+	New: func(cfg reportsvc.Config, s daemon.Settings, db *store.DB) (daemon.Service, error) {
+		cfg.Store = db
+		cfg.FlushTimeout = flushLimit(s.StopLimit)
+		svc, err := reportsvc.New(cfg)
 		return reporter{svc}, err
-	})
+	},
 }
 
 // reporter is the report service as the daemon runs it, with its figures in the last

@@ -18,34 +18,27 @@ import (
 func TestTLSFlags(t *testing.T) {
 	f := tlstest.NewSite(t, "Test CA").Issue(tlsgen.RoleServer, "reporter1")
 	var stderr bytes.Buffer
-	o, fs, err := parseFlags([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA}, &stderr)
+	s, err := command.Parse([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA}, &stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := buildSettings(o, fs, &stderr)
-	if err != nil {
-		t.Fatal(err)
+	if s.Config.TLS == nil || !s.Config.TLS.Mutual() || s.TLS != s.Config.TLS || !slices.Equal(s.Config.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent}) {
+		t.Fatalf("TLS %v, roles %v: want mutual TLS, agents reporting", s.Config.TLS, s.Config.ReportRoles)
 	}
-	if s.cfg.TLS == nil || !s.cfg.TLS.Mutual() || s.TLS != s.cfg.TLS || !slices.Equal(s.cfg.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent}) {
-		t.Fatalf("TLS %v, roles %v: want mutual TLS, agents reporting", s.cfg.TLS, s.cfg.ReportRoles)
-	}
-	o, fs, _ = parseFlags([]string{"-report-roles", "agent, client"}, &stderr)
-	if s, err = buildSettings(o, fs, &stderr); err != nil || !slices.Equal(s.cfg.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent, tlsgen.RoleClient}) || s.cfg.TLS != nil {
-		t.Fatalf("-report-roles agent,client without TLS: %v, %v, %v", s.cfg.ReportRoles, s.cfg.TLS, err)
+	if s, err = command.Parse([]string{"-report-roles", "agent, client"}, &stderr); err != nil || !slices.Equal(s.Config.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent, tlsgen.RoleClient}) || s.Config.TLS != nil {
+		t.Fatalf("-report-roles agent,client without TLS: %v, %v, %v", s.Config.ReportRoles, s.Config.TLS, err)
 	}
 	pol := filepath.Join(t.TempDir(), "policy")
 	os.WriteFile(pol, []byte("report agent/* *\n"), 0o600)
-	o, fs, _ = parseFlags([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol}, &stderr)
-	if s, err = buildSettings(o, fs, &stderr); err != nil || s.cfg.Policy == nil {
+	if s, err = command.Parse([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol}, &stderr); err != nil || s.Config.Policy == nil {
 		t.Fatalf("-policy: %v, %v", s, err)
 	}
-	o, fs, _ = parseFlags([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol, "-report-roles", "agent"}, &stderr)
-	if _, err = buildSettings(o, fs, &stderr); err == nil || !strings.Contains(err.Error(), "give one") {
+	if _, err = command.Parse([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol, "-report-roles", "agent"}, &stderr); err == nil || !strings.Contains(err.Error(), "give one") {
 		t.Fatalf("-policy with -report-roles: %v", err)
 	}
 	for _, bad := range []string{"robot", ","} {
 		stderr.Reset()
-		if code := run([]string{"-report-roles", bad}, &stderr, make(chan os.Signal)); code != 2 ||
+		if code := command.Run([]string{"-report-roles", bad}, &stderr, make(chan os.Signal)); code != 2 ||
 			!strings.Contains(stderr.String(), "-report-roles") || strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
 			t.Fatalf("-report-roles %q: exit %d, %q", bad, code, stderr.String())
 		}

@@ -1,13 +1,10 @@
 package daemon
 
 import (
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
@@ -21,16 +18,7 @@ func TestPolicyFlag(t *testing.T) {
 	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
 	os.WriteFile(good, []byte("# agents only\npull agent/* *\n"), 0o600)
 	os.WriteFile(bad, []byte("pull agent/* *\npull agent/*\n"), 0o600)
-	resolve := func(args ...string) (*Resolved, error) {
-		var f Flags
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		f.Register(fs, "conf", "127.0.0.1:0", "agents", 10, time.Second)
-		if err := fs.Parse(append(args, "-max-conns", "10")); err != nil {
-			t.Fatal(err)
-		}
-		return f.Resolve(fs, io.Discard)
-	}
+	resolve := func(args ...string) (*Resolved, error) { return resolveArgs(t, args...) }
 	mutual := []string{"-tls-cert", files.Cert, "-tls-key", files.Key, "-tls-ca", files.CA}
 	r, err := resolve(append(mutual, "-policy", good)...)
 	if err != nil || r.Policy == nil || len(r.Policy.Current().Rules()) != 1 {

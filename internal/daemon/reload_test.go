@@ -89,16 +89,7 @@ func TestTLSFromConfAndFlags(t *testing.T) {
 	files := site.Issue(tlsgen.RoleServer, "rep1")
 	conf := filepath.Join(t.TempDir(), "lars.conf")
 	os.WriteFile(conf, []byte("[tls]\ncert = "+files.Cert+"\nkey = "+files.Key+"\n"), 0o600)
-	resolve := func(args ...string) (*Resolved, error) {
-		var f Flags
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		f.Register(fs, "conf", "127.0.0.1:0", "agents", 10, time.Second)
-		if err := fs.Parse(append(args, "-max-conns", "10")); err != nil {
-			t.Fatal(err)
-		}
-		return f.Resolve(fs, io.Discard)
-	}
+	resolve := func(args ...string) (*Resolved, error) { return resolveArgs(t, args...) }
 	r, err := resolve("-config", conf)
 	if err != nil || r.TLS == nil || r.TLS.Mutual() {
 		t.Fatalf("from the conf: %v, %v; want TLS without a CA", r, err)
@@ -115,4 +106,18 @@ func TestTLSFromConfAndFlags(t *testing.T) {
 	if _, err = resolve("-tls-cert", files.Key, "-tls-key", files.Key); err == nil {
 		t.Fatal("a key as the certificate accepted")
 	}
+}
+
+// resolveArgs registers the common flags (-max-conns 10), parses args and resolves
+// them.
+func resolveArgs(t *testing.T, args ...string) (*Resolved, error) {
+	t.Helper()
+	var f Flags
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f.Register(fs, "conf", "127.0.0.1:0", "agents", 10, time.Second)
+	if err := fs.Parse(append(args, "-max-conns", "10")); err != nil {
+		t.Fatal(err)
+	}
+	return f.Resolve(fs, io.Discard)
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/hostmodel"
 )
 
 // Kind is a request type.
@@ -90,7 +92,7 @@ type Config struct {
 	// Hosts models the called hosts (latency, failures, flapping): every report then
 	// says how the modelled call went, with its latency in latency_us, instead of
 	// ReportFail and FailHosts. Implies ReportAfter. Default: no model.
-	Hosts HostModel
+	Hosts hostmodel.Model
 
 	// Modids and Cmdids are the key ranges. Default 1-1 each.
 	Modids, Cmdids Range

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/hostmodel"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -102,7 +103,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 			return nil, fs, err
 		}
 	}
-	if err := loadgen.ParseHostModel(&c.Hosts, *hostLatency, *hostFail, *hostFlap); err != nil {
+	if err := hostmodel.Parse(&c.Hosts, *hostLatency, *hostFail, *hostFlap); err != nil {
 		return nil, fs, err
 	}
 	if c.Modids, err = loadgen.ParseRange(*modids); err != nil {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/api"
-	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/hostmodel"
 )
 
 var simulateCmd = &command{
@@ -45,7 +45,7 @@ var simulateCmd = &command{
 		if sim.errRate < 0 || sim.errRate > 1 {
 			return usagef("-err-rate %v: must be between 0 and 1", sim.errRate)
 		}
-		if err := loadgen.ParseHostModel(&sim.model, sim.hostLatency, sim.hostFail, sim.hostFlap); err != nil {
+		if err := hostmodel.Parse(&sim.model, sim.hostLatency, sim.hostFail, sim.hostFlap); err != nil {
 			return usagef("%v", err)
 		}
 		c, err := e.keyClient(modid, cmdid)
@@ -67,8 +67,8 @@ type simulation struct {
 	seed     uint64
 	interval time.Duration
 
-	hostLatency, hostFail, hostFlap string            // the model's flags
-	model                           loadgen.HostModel // the modelled hosts; empty: -err-rate
+	hostLatency, hostFail, hostFlap string          // the model's flags
+	model                           hostmodel.Model // the modelled hosts; empty: -err-rate
 }
 
 // hostCount is one host's reported calls.

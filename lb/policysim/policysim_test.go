@@ -1,4 +1,4 @@
-package loadgen
+package policysim
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/loadgen/hostmodel"
 )
 
 // simHosts returns n hosts 10.0.1.i:8000+i.
@@ -23,8 +24,8 @@ func simHosts(n int) []lb.Host {
 // 1s down); (c) every host failing every call for 5 s.
 func policyWorkloads() []Workload {
 	hosts := simHosts(10)
-	base := HostBehaviour{Latency: 10 * time.Millisecond, Spread: 0.3}
-	slow, flap, outage := HostModel{Default: base}, HostModel{Default: base}, HostModel{Default: base}
+	base := hostmodel.Behaviour{Latency: 10 * time.Millisecond, Spread: 0.3}
+	slow, flap, outage := hostmodel.Model{Default: base}, hostmodel.Model{Default: base}, hostmodel.Model{Default: base}
 	b := base
 	b.Latency = 100 * time.Millisecond
 	slow.SetHost(hosts[0].IP, hosts[0].Port, b)
@@ -57,11 +58,11 @@ var comparedPolicies = []struct {
 func TestPolicyComparison(t *testing.T) {
 	var table strings.Builder
 	fmt.Fprintf(&table, "| workload | policy | refused | failed | p50 | p99 |\n|---|---|---|---|---|---|\n")
-	results := map[string]map[string]SimResult{}
+	results := map[string]map[string]Result{}
 	for _, w := range policyWorkloads() {
-		results[w.Name] = map[string]SimResult{}
+		results[w.Name] = map[string]Result{}
 		for _, p := range comparedPolicies {
-			r := Simulate(w, p.pol)
+			r := Run(w, p.pol)
 			results[w.Name][p.name] = r
 			if r.Calls != 60_000 {
 				t.Fatalf("%s, %s: %d calls, want 60000", w.Name, p.name, r.Calls)
@@ -92,12 +93,12 @@ func TestPolicyComparison(t *testing.T) {
 	}
 }
 
-// TestSimulateDeterministic: under round robin (no random choices in the table) a
+// TestRunDeterministic: under round robin (no random choices in the table) a
 // seed gives one result.
-func TestSimulateDeterministic(t *testing.T) {
+func TestRunDeterministic(t *testing.T) {
 	w := policyWorkloads()[1]
 	w.Duration = 5 * time.Second
-	r1, r2 := Simulate(w, lb.Policies{}), Simulate(w, lb.Policies{})
+	r1, r2 := Run(w, lb.Policies{}), Run(w, lb.Policies{})
 	if r1.P99 != r2.P99 || r1.Failed != r2.Failed || r1.Refused != r2.Refused {
 		t.Fatalf("two runs of one seed differ: %+v, %+v", r1, r2)
 	}

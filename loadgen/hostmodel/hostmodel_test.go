@@ -1,17 +1,14 @@
-package loadgen
+package hostmodel
 
 import (
 	"math/rand/v2"
 	"testing"
 	"time"
-
-	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/codec/larspb"
 )
 
-func TestParseHostModel(t *testing.T) {
-	var m HostModel
-	if err := ParseHostModel(&m, "10.0.1.1:8001=50ms,*=5ms", "10.0.1.2:8002=0.5", "10.0.1.3:8003=2s"); err != nil {
+func TestParse(t *testing.T) {
+	var m Model
+	if err := Parse(&m, "10.0.1.1:8001=50ms,*=5ms", "10.0.1.2:8002=0.5", "10.0.1.3:8003=2s"); err != nil {
 		t.Fatal(err)
 	}
 	ip := func(last int32) int32 { return 10<<24 | 1<<8 | last }
@@ -42,19 +39,19 @@ func TestParseHostModel(t *testing.T) {
 	}
 	for _, bad := range [][3]string{{"10.0.1.1:8001", "", ""}, {"10.0.1.1:8001=soon", "", ""}, {"", "10.0.1.1:1=2", ""},
 		{"", "", "10.0.1.1:1=0s"}, {"host:1=5ms", "", ""}, {"[::1]:5=5ms", "", ""}} {
-		var m HostModel
-		if err := ParseHostModel(&m, bad[0], bad[1], bad[2]); err == nil {
+		var m Model
+		if err := Parse(&m, bad[0], bad[1], bad[2]); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	var empty HostModel
+	var empty Model
 	if !empty.Empty() || m.Empty() {
 		t.Fatal("Empty")
 	}
 }
 
-func TestHostModelSpreadAndOutage(t *testing.T) {
-	m := HostModel{Default: HostBehaviour{Latency: 10 * time.Millisecond, Spread: 0.3, DownFrom: time.Second, DownUntil: 2 * time.Second}}
+func TestSpreadAndOutage(t *testing.T) {
+	m := Model{Default: Behaviour{Latency: 10 * time.Millisecond, Spread: 0.3, DownFrom: time.Second, DownUntil: 2 * time.Second}}
 	rng := rand.New(rand.NewPCG(3, 4))
 	var below int
 	for range 10_000 {
@@ -74,33 +71,13 @@ func TestHostModelSpreadAndOutage(t *testing.T) {
 	}
 }
 
-func TestReportCarriesModelledLatency(t *testing.T) {
-	e := newEncoder()
-	frame := e.reportReq(nil, 1, 2, 3, 4, 1, 2500)
-	_, body, r := codec.ParseDatagram(frame)
-	if r != codec.ReasonOK {
-		t.Fatal(r)
-	}
-	var m larspb.ReportRequest
-	if err := m.UnmarshalVT(body); err != nil {
-		t.Fatal(err)
-	}
-	if m.LatencyUs != 2500 || m.Retcode != 1 || m.Host.GetPort() != 4 {
-		t.Fatalf("decoded %+v", &m)
-	}
-	r2 := &runner{cfg: Config{Hosts: HostModel{Default: HostBehaviour{Latency: 3 * time.Millisecond, Fail: 1}}}, start: time.Now()}
-	if rc, us := r2.callResult(1, 1, rand.New(rand.NewPCG(1, 1))); rc != 1 || us != 3000 {
-		t.Fatalf("callResult %d %d, want 1 3000", rc, us)
-	}
-}
-
-func FuzzParseHostModel(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	f.Add("10.0.1.1:8001=50ms,*=5ms", "10.0.1.2:8002=0.5", "10.0.1.3:8003=2s")
 	f.Add("*=1s", "", "")
 	f.Add("=", "a=b", ",")
 	f.Fuzz(func(t *testing.T, lat, fail, flap string) {
-		var m HostModel
-		if err := ParseHostModel(&m, lat, fail, flap); err != nil {
+		var m Model
+		if err := Parse(&m, lat, fail, flap); err != nil {
 			return
 		}
 		for _, b := range m.Hosts {

@@ -1,4 +1,8 @@
-package loadgen
+// Package hostmodel models the hosts behind a service: how long each takes to answer
+// a call and whether the call fails, flapping or out for a while. The load generator
+// reports calls with the modelled results, larsctl simulate does the same against a
+// running agent, and the policy simulator (lb/policysim) runs the balancer against it.
+package hostmodel
 
 import (
 	"cmp"
@@ -12,9 +16,9 @@ import (
 	"time"
 )
 
-// HostBehaviour is how a modelled host answers calls: a latency distribution and a
+// Behaviour is how a modelled host answers calls: a latency distribution and a
 // failure rate, optionally flapping.
-type HostBehaviour struct {
+type Behaviour struct {
 	// Latency is the median latency of a call. Latencies are log-normal around it
 	// with Spread as sigma. Default 0: calls take no time.
 	Latency time.Duration
@@ -31,31 +35,31 @@ type HostBehaviour struct {
 	DownFrom, DownUntil time.Duration
 }
 
-// HostModel gives each modelled host its behaviour; hosts not listed behave as
+// Model gives each modelled host its behaviour; hosts not listed behave as
 // Default. Its zero value models every host as answering at once, never failing.
-type HostModel struct {
+type Model struct {
 	// Default is the behaviour of hosts not in Hosts.
-	Default HostBehaviour
-	// Hosts are per-host behaviours, keyed by packHost(ip, port) (see SetHost).
-	Hosts map[uint64]HostBehaviour
+	Default Behaviour
+	// Hosts are per-host behaviours, keyed by hostKey(ip, port) (see SetHost).
+	Hosts map[uint64]Behaviour
 }
 
 // Empty reports whether the model is the zero value: nothing to model.
-func (m *HostModel) Empty() bool {
-	return m == nil || (m.Default == HostBehaviour{} && len(m.Hosts) == 0)
+func (m *Model) Empty() bool {
+	return m == nil || (m.Default == Behaviour{} && len(m.Hosts) == 0)
 }
 
 // SetHost sets the behaviour of host ip:port (wire int32 forms).
-func (m *HostModel) SetHost(ip, port int32, b HostBehaviour) {
+func (m *Model) SetHost(ip, port int32, b Behaviour) {
 	if m.Hosts == nil {
-		m.Hosts = make(map[uint64]HostBehaviour)
+		m.Hosts = make(map[uint64]Behaviour)
 	}
-	m.Hosts[packHost(ip, port)] = b
+	m.Hosts[hostKey(ip, port)] = b
 }
 
 // Behaviour returns the behaviour of host ip:port.
-func (m *HostModel) Behaviour(ip, port int32) HostBehaviour {
-	if b, ok := m.Hosts[packHost(ip, port)]; ok {
+func (m *Model) Behaviour(ip, port int32) Behaviour {
+	if b, ok := m.Hosts[hostKey(ip, port)]; ok {
 		return b
 	}
 	return m.Default
@@ -63,7 +67,7 @@ func (m *HostModel) Behaviour(ip, port int32) HostBehaviour {
 
 // Call models one call to host ip:port started at time at (since the start of the
 // run): its latency and whether it fails.
-func (m *HostModel) Call(ip, port int32, at time.Duration, rng *rand.Rand) (latency time.Duration, failed bool) {
+func (m *Model) Call(ip, port int32, at time.Duration, rng *rand.Rand) (latency time.Duration, failed bool) {
 	b := m.Behaviour(ip, port)
 	latency = b.Latency
 	if b.Spread > 0 && latency > 0 {
@@ -78,6 +82,9 @@ func (m *HostModel) Call(ip, port int32, at time.Duration, rng *rand.Rand) (late
 	return latency, b.Fail > 0 && rng.Float64() < b.Fail
 }
 
+// hostKey is the key of host ip:port in Model.Hosts.
+func hostKey(ip, port int32) uint64 { return uint64(uint32(ip))<<32 | uint64(uint32(port)) }
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -85,13 +92,13 @@ func b2i(b bool) int {
 	return 0
 }
 
-// ParseHostModel reads the -host-latency, -host-fail and -host-flap flags into m:
+// Parse reads the -host-latency, -host-fail and -host-flap flags into m:
 // each a comma-separated list of IP:PORT=VALUE, with a duration ("50ms"), a
 // probability ("0.5") and a flap period ("2s") respectively; "*" for IP:PORT sets the
 // default of hosts not listed, before any listed host of the same flag is. Hosts
 // listed in several flags get each flag's value. Empty strings leave m as it is.
-func ParseHostModel(m *HostModel, latency, fail, flap string) error {
-	set := func(spec, flag string, apply func(*HostBehaviour, string) error) error {
+func Parse(m *Model, latency, fail, flap string) error {
+	set := func(spec, flag string, apply func(*Behaviour, string) error) error {
 		if strings.TrimSpace(spec) == "" {
 			return nil
 		}
@@ -125,7 +132,7 @@ func ParseHostModel(m *HostModel, latency, fail, flap string) error {
 		}
 		return nil
 	}
-	if err := set(latency, "-host-latency", func(b *HostBehaviour, v string) error {
+	if err := set(latency, "-host-latency", func(b *Behaviour, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			return fmt.Errorf("latency %q: want a duration such as 50ms", v)
@@ -135,7 +142,7 @@ func ParseHostModel(m *HostModel, latency, fail, flap string) error {
 	}); err != nil {
 		return err
 	}
-	if err := set(fail, "-host-fail", func(b *HostBehaviour, v string) error {
+	if err := set(fail, "-host-fail", func(b *Behaviour, v string) error {
 		p, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(p >= 0 && p <= 1) {
 			return fmt.Errorf("failure rate %q: want a probability in [0, 1]", v)
@@ -145,7 +152,7 @@ func ParseHostModel(m *HostModel, latency, fail, flap string) error {
 	}); err != nil {
 		return err
 	}
-	return set(flap, "-host-flap", func(b *HostBehaviour, v string) error {
+	return set(flap, "-host-flap", func(b *Behaviour, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("flap period %q: want a positive duration such as 2s", v)

@@ -1,4 +1,8 @@
-package loadgen
+// Package policysim compares the balancer's policies without a network: the real
+// lb.Table on a simulated clock, called at a steady rate for one key whose hosts are
+// modelled (loadgen/hostmodel), each call reported with its modelled latency and
+// result when it completes.
+package policysim
 
 import (
 	"container/heap"
@@ -8,6 +12,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/loadgen/hostmodel"
 )
 
 // Workload is a simulated run of one key against modelled hosts, for comparing
@@ -15,7 +20,7 @@ import (
 type Workload struct {
 	Name     string
 	Hosts    []lb.Host
-	Model    HostModel
+	Model    hostmodel.Model
 	Rate     int           // get_host calls a second, evenly spaced. Default 2000.
 	Duration time.Duration // simulated time. Default 30s.
 	Sweep    time.Duration // the agent's sweep period. Default 100ms.
@@ -23,8 +28,8 @@ type Workload struct {
 	Seed     uint64
 }
 
-// SimResult is what the callers of a simulated run saw.
-type SimResult struct {
+// Result is what the callers of a simulated run saw.
+type Result struct {
 	Calls    int           // get_host calls
 	Refused  int           // answered without a host (RetOverload)
 	Failed   int           // calls that went to a host and failed there
@@ -54,9 +59,9 @@ func (c *completions) Pop() any {
 	return x
 }
 
-// Simulate runs w under the policies pol: calls at w.Rate, each reported with its
+// Run runs w under the policies pol: calls at w.Rate, each reported with its
 // modelled latency and result when it completes, Sweep every w.Sweep.
-func Simulate(w Workload, pol lb.Policies) SimResult {
+func Run(w Workload, pol lb.Policies) Result {
 	rate, dur, sweep := w.Rate, w.Duration, w.Sweep
 	if rate <= 0 {
 		rate = 2000
@@ -74,7 +79,7 @@ func Simulate(w Workload, pol lb.Policies) SimResult {
 		Clock: func() time.Time { return base.Add(now) }})
 	tbl.ReplaceRoutes(map[lb.Key][]lb.Host{{Modid: modid, Cmdid: cmdid}: w.Hosts})
 	rng := rand.New(rand.NewPCG(w.Seed, 0x5eed))
-	res := SimResult{PerHost: make(map[lb.Host]int)}
+	res := Result{PerHost: make(map[lb.Host]int)}
 	var lat []time.Duration
 	var pending completions
 	nextSweep := sweep

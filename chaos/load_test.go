@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 // load is a loadgen run in the background.
@@ -16,7 +17,7 @@ type load struct {
 }
 
 type loadResult struct {
-	rep *loadgen.Report
+	rep *report.Report
 	err error
 }
 
@@ -32,7 +33,7 @@ func startLoad(cfg loadgen.Config) *load {
 }
 
 // wait waits for the end of the run and returns its report, failing t if it failed.
-func (l *load) wait(t *testing.T) *loadgen.Report {
+func (l *load) wait(t *testing.T) *report.Report {
 	t.Helper()
 	if l.res == nil {
 		r := <-l.done
@@ -64,7 +65,7 @@ const loadTimeout = loadgen.MaxTimeout
 // answers count: how long an answer took is the machine's speed, not the system's
 // behaviour), every get_host with a host and once. Not the system's, and so forgiven:
 // a request the kernel refused to send (counted by the load generator).
-func checkEveryAnswerAHost(t *testing.T, rep *loadgen.Report) {
+func checkEveryAnswerAHost(t *testing.T, rep *report.Report) {
 	t.Helper()
 	checkAnswers(t, rep, 0, "")
 }
@@ -74,7 +75,7 @@ func checkEveryAnswerAHost(t *testing.T, rep *loadgen.Report) {
 // generator gives it to the oldest pending request of its key, and when a newer request
 // of the key was answered already it counts a late answer as a duplicate; so each
 // get_route duplicate stands for a late answer, not a second one.
-func unanswered(rep *loadgen.Report) uint64 {
+func unanswered(rep *report.Report) uint64 {
 	h, r := rep.ByType.GetHost, rep.ByType.GetRoute
 	lost := h.Timeouts - min(h.Late, h.Timeouts) + r.Timeouts - min(r.Late+r.Duplicates, r.Timeouts)
 	return lost - min(rep.SendErrors, lost)
@@ -83,7 +84,7 @@ func unanswered(rep *loadgen.Report) uint64 {
 // checkAnswers is checkEveryAnswerAHost where up to counted requests may be unanswered
 // because a loss was counted on their way (dropped by the kernel or the agent, counted;
 // how is said in counts).
-func checkAnswers(t *testing.T, rep *loadgen.Report, counted uint64, counts string) {
+func checkAnswers(t *testing.T, rep *report.Report, counted uint64, counts string) {
 	t.Helper()
 	h, r := rep.ByType.GetHost, rep.ByType.GetRoute
 	if unanswered(rep) <= counted && rep.Retcodes.Succ == rep.Retcodes.Sum() && h.Duplicates == 0 {
@@ -105,7 +106,7 @@ func checkAnswers(t *testing.T, rep *loadgen.Report, counted uint64, counts stri
 
 // faultFigures says what the load saw during f: requests, lost ones, the worst p99 of
 // the seconds it overlaps.
-func faultFigures(rep *loadgen.Report, f fault) string {
+func faultFigures(rep *report.Report, f fault) string {
 	var sent, lost, late uint64
 	var p99 float64
 	for _, sec := range rep.Seconds {
@@ -120,7 +121,7 @@ func faultFigures(rep *loadgen.Report, f fault) string {
 }
 
 // wholeRunRow is the table's row for the whole run.
-func wholeRunRow(rep *loadgen.Report) row {
+func wholeRunRow(rep *report.Report) row {
 	return row{"whole run", fmt.Sprintf("%d of %d requests answered with a host within %v", rep.Retcodes.Succ, rep.Sent, loadTimeout),
 		fmt.Sprintf("%.0f answers/s, p99 %.0f us, p99.9 %.0f us; %d late (send lag max %.0f us)",
 			rep.Rate, rep.LatencyUS.P99, rep.LatencyUS.P999, rep.Late, rep.SendLagUS.Max)}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/internal/udpstat"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 // envSoak holds the soak's length, a Go duration (`make soak` sets it from SOAK); the
@@ -97,8 +98,8 @@ type soakRun struct {
 	procs     []proc
 	at        []time.Duration // when each sample was taken, from the start of the load
 	series    [][]sample      // by process, then by sample
-	mixed     *loadgen.Report // the mixed load over services 1-100
-	routes    *loadgen.Report // get_route of the changing keys
+	mixed     *report.Report  // the mixed load over services 1-100
+	routes    *report.Report  // get_route of the changing keys
 	changes   changeStats
 	asker     *routeAsker // the test's own get_route (pulls and change checks)
 	loadDrops *dropWatch  // kernel drops on the load's sockets

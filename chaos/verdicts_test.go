@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 // The verdicts of the fault tests and the soak are accounting: these tests run them on
@@ -30,7 +30,7 @@ func TestUnansweredCountsLateAnswersAsAnswers(t *testing.T) {
 		{"more send errors than losses", 1, 0, 0, 0, 0, 9, 0},
 		{"late answers beyond the timeouts", 1, 4, 0, 0, 0, 0, 0},
 	} {
-		var rep loadgen.Report
+		var rep report.Report
 		rep.ByType.GetHost.Timeouts, rep.ByType.GetHost.Late = c.hTimeouts, c.hLate
 		rep.ByType.GetRoute.Timeouts, rep.ByType.GetRoute.Late, rep.ByType.GetRoute.Duplicates = c.rTimeouts, c.rLate, c.rDuplicates
 		rep.SendErrors = c.sendErr

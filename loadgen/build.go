@@ -4,12 +4,13 @@ import (
 	"math"
 	"slices"
 
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 	samplestats "github.com/montanaflynn/stats"
 )
 
 // report builds the Report once every goroutine of the run has stopped.
-func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
+func (r *runner) report(end int64, interrupted bool, mon *monitor) *report.Report {
 	cfg := &r.cfg
 	var t tally
 	t.addCounters(&r.sc)
@@ -17,8 +18,8 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 		t.addCounters(&l.c)
 	}
 	m := &t[phaseMeasured]
-	rep := &Report{
-		Schema:      SchemaVersion,
+	rep := &report.Report{
+		Schema:      report.SchemaVersion,
 		Mode:        "closed",
 		Concurrency: cfg.Concurrency,
 		Start:       r.start,
@@ -30,7 +31,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 		rep.Mode, rep.TargetRate, rep.Concurrency = "open", cfg.Rate, 0
 	}
 	if rep.Seconds == nil {
-		rep.Seconds = []Second{}
+		rep.Seconds = []report.Second{}
 	}
 	// The measured span ends with the last request's intended send time, or, when the
 	// run ended by duration, at the end of that duration.
@@ -52,7 +53,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 	var allHist stats.Histogram
 	allExact := true
 	for k := range answered {
-		ts := TypeStats{
+		ts := report.TypeStats{
 			Sent:       m[fSent+k],
 			Received:   m[fReceived+k],
 			Timeouts:   m[fTimeouts+k],
@@ -78,7 +79,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 		rep.Late += ts.Late
 		rep.Duplicates += ts.Duplicates
 		if k == int(KindGetHost) {
-			rc := Retcodes{
+			rc := report.Retcodes{
 				Succ:        m[fRetcodes+retSucc],
 				Overload:    m[fRetcodes+retOverload],
 				SystemError: m[fRetcodes+retSystemError],
@@ -95,7 +96,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 	rep.LatencyUS = summarize(all, &allHist, allExact)
 	rep.Histogram = bucketsUS(&allHist)
 	rep.ReportsSent = m[fSent+int(KindReport)]
-	rep.ByType.Report = TypeStats{Sent: rep.ReportsSent, Rate: perSec(rep.ReportsSent), ReportsAfter: m[fReportsAfter]}
+	rep.ByType.Report = report.TypeStats{Sent: rep.ReportsSent, Rate: perSec(rep.ReportsSent), ReportsAfter: m[fReportsAfter]}
 	rep.Rate = perSec(rep.Received)
 	rep.SendRate = perSec(rep.Sent + rep.ReportsSent)
 	if rep.Sent > 0 {
@@ -109,19 +110,19 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *Report {
 	for _, l := range r.lanes {
 		r.sendLag.Merge(&l.lag)
 	}
-	rep.SendLagUS = Lag{P50: r.sendLag.Quantile(0.5) / 1e3, P99: r.sendLag.Quantile(0.99) / 1e3, Max: r.sendLag.Max() / 1e3}
+	rep.SendLagUS = report.Lag{P50: r.sendLag.Quantile(0.5) / 1e3, P99: r.sendLag.Quantile(0.99) / 1e3, Max: r.sendLag.Max() / 1e3}
 	return rep
 }
 
 // summarize computes the statistics of samples (microseconds) with the stats package
 // when exact, else from the histogram h (nanoseconds).
-func summarize(samples []float64, h *stats.Histogram, exact bool) Latency {
+func summarize(samples []float64, h *stats.Histogram, exact bool) report.Latency {
 	if !exact {
 		n := h.Count()
 		if n == 0 {
-			return Latency{}
+			return report.Latency{}
 		}
-		return Latency{
+		return report.Latency{
 			Count: n,
 			Mean:  h.Mean() / 1e3,
 			Min:   h.Quantile(0) / 1e3,
@@ -134,11 +135,11 @@ func summarize(samples []float64, h *stats.Histogram, exact bool) Latency {
 		}
 	}
 	if len(samples) == 0 {
-		return Latency{Exact: true}
+		return report.Latency{Exact: true}
 	}
 	slices.Sort(samples) // the stats functions copy and sort; sorted input sorts fast
 	d := samplestats.Float64Data(samples)
-	l := Latency{Count: uint64(len(samples)), Exact: true}
+	l := report.Latency{Count: uint64(len(samples)), Exact: true}
 	l.Min, _ = d.Min()
 	l.Max, _ = d.Max()
 	l.Mean, _ = d.Mean()
@@ -162,6 +163,8 @@ func nearestRank(d samplestats.Float64Data, p float64) float64 {
 }
 
 // bucketsUS returns the non-empty buckets of h in microseconds.
-func bucketsUS(h *stats.Histogram) []Bucket {
-	return stats.Bins(h, 1e3, func(low, high float64, n uint64) Bucket { return Bucket{LowUS: low, HighUS: high, Count: n} })
+func bucketsUS(h *stats.Histogram) []report.Bucket {
+	return stats.Bins(h, 1e3, func(low, high float64, n uint64) report.Bucket {
+		return report.Bucket{LowUS: low, HighUS: high, Count: n}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/echo"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 func startEcho(t testing.TB) *echo.Server {
@@ -44,9 +45,9 @@ func TestEchoClosedLoop(t *testing.T) {
 }
 
 // checkIdentities asserts the identities Report documents.
-func checkIdentities(t *testing.T, rep *Report) {
+func checkIdentities(t *testing.T, rep *report.Report) {
 	t.Helper()
-	for _, ts := range []TypeStats{rep.ByType.GetHost, rep.ByType.GetRoute} {
+	for _, ts := range []report.TypeStats{rep.ByType.GetHost, rep.ByType.GetRoute} {
 		if ts.Sent != ts.Received+ts.Timeouts {
 			t.Errorf("type: sent %d != received %d + timeouts %d", ts.Sent, ts.Received, ts.Timeouts)
 		}
@@ -60,7 +61,7 @@ func checkIdentities(t *testing.T, rep *Report) {
 	if rep.Retcodes.Sum() != rep.ByType.GetHost.Received {
 		t.Errorf("retcodes sum %d != get_host received %d", rep.Retcodes.Sum(), rep.ByType.GetHost.Received)
 	}
-	var s Second
+	var s report.Second
 	for _, x := range rep.Seconds {
 		s.Sent += x.Sent
 		s.Received += x.Received

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 // TestFaultsCounted runs an open loop, on simulated time, against a fake agent that
@@ -120,7 +122,7 @@ func TestRefused(t *testing.T) {
 // closed loop, which stops sending while it waits, hides it. On simulated time the
 // stall is exactly 200 ms and every other answer takes exactly 100 us.
 func TestCoordinatedOmission(t *testing.T) {
-	run := func(cfg Config) *Report {
+	run := func(cfg Config) *report.Report {
 		t.Helper()
 		sim := newSimNet(t)
 		f := &fakeAgent{delay: 100 * time.Microsecond, stallAt: 300, stall: 200 * time.Millisecond}

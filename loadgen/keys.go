@@ -1,8 +1,6 @@
 package loadgen
 
-import (
-	"math/rand/v2"
-)
+import "math/rand/v2"
 
 // maxKeys bounds the key space: the last host seen per key is kept in a table.
 const maxKeys = 1 << 22

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -25,7 +26,7 @@ type monitor struct {
 	curT      tally
 	curH      [numPhases]stats.Histogram
 	secH      stats.Histogram
-	seconds   []Second
+	seconds   []report.Second
 }
 
 func newMonitor(r *runner) *monitor {
@@ -117,8 +118,8 @@ func (m *monitor) snapshot(now int64, final bool) {
 	m.prevH = m.curH
 }
 
-func makeSecond(d *[numFields]uint64, h *stats.Histogram, span, t float64) Second {
-	s := Second{T: t, Span: span}
+func makeSecond(d *[numFields]uint64, h *stats.Histogram, span, t float64) report.Second {
+	s := report.Second{T: t, Span: span}
 	for k := range answered {
 		s.Sent += d[fSent+k]
 		s.Received += d[fReceived+k]
@@ -138,7 +139,7 @@ func makeSecond(d *[numFields]uint64, h *stats.Histogram, span, t float64) Secon
 	return s
 }
 
-func writeLive(r *runner, s Second, warmup bool) {
+func writeLive(r *runner, s report.Second, warmup bool) {
 	label := fmt.Sprintf("%6.1fs", s.T)
 	if warmup {
 		label = "warm-up"

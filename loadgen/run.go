@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -46,7 +47,7 @@ type runner struct {
 // report. Cancelling ctx (for example on SIGINT) ends the run early: the report then
 // covers what was sent so far and says Interrupted. Errors are about the
 // configuration or the sockets.
-func Run(ctx context.Context, cfg Config) (*Report, error) {
+func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

@@ -2,10 +2,10 @@ package loadgen
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -23,7 +23,7 @@ func TestSweepFindsCapacity(t *testing.T) {
 		Refine:       2,
 		Retries:      -1,
 		StepDuration: 300 * time.Millisecond,
-		OnStep:       func(SweepStep) { steps++ },
+		OnStep:       func(report.SweepStep) { steps++ },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -37,15 +37,5 @@ func TestSweepFindsCapacity(t *testing.T) {
 	}
 	if !sw.Found || sw.Capacity != 4000 {
 		t.Errorf("capacity %v (found %v), want the fake's 4000/s", sw.Capacity, sw.Found)
-	}
-}
-
-// TestSweepTextStepWithoutReport: a sweep read back from JSON may carry a step with
-// no report; its table row says so instead of failing.
-func TestSweepTextStepWithoutReport(t *testing.T) {
-	var b strings.Builder
-	s := &SweepReport{Steps: []SweepStep{{TargetRate: 1000, Met: false, Reason: "loss"}}}
-	if err := s.WriteText(&b); err != nil || !strings.Contains(b.String(), "missed: loss") {
-		t.Fatalf("WriteSweepText = %v:\n%s", err, b.String())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 func TestRing(t *testing.T) {
@@ -72,12 +74,12 @@ func TestParse(t *testing.T) {
 			t.Errorf("ParseRange(%q) accepted", bad)
 		}
 	}
-	slo, err := ParseSLO("p99=1ms,p99.9=5ms")
+	slo, err := report.ParseSLO("p99=1ms,p99.9=5ms")
 	if err != nil || len(slo.Limits) != 2 || slo.Limits[1].Percentile != "p999" || slo.Limits[0].Max != time.Millisecond {
 		t.Errorf("slo %+v %v", slo, err)
 	}
 	for _, bad := range []string{"p99", "p98=1ms", "p99=fast", "p99=-1ms"} {
-		if _, err := ParseSLO(bad); err == nil {
+		if _, err := report.ParseSLO(bad); err == nil {
 			t.Errorf("ParseSLO(%q) accepted", bad)
 		}
 	}

@@ -3,10 +3,9 @@ package loadgen
 import (
 	"errors"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // encoder builds request frames into caller buffers with the generated larspb

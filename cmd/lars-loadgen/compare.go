@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 const compareUsage = `Usage: lars-loadgen compare A.json B.json [-html FILE] [-threshold PCT]
@@ -37,7 +37,7 @@ func parseCompareArgs(args []string) (*compareOptions, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("lars-loadgen compare", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.htmlPath, "html", "", "write a self-contained HTML page of the comparison to this file")
-	threshold := fs.String("threshold", strconv.Itoa(loadgen.DefaultThreshold), "percent by which B may be worse than A (p99 of runs, capacity of sweeps) before the exit status is 1")
+	threshold := fs.String("threshold", strconv.Itoa(report.DefaultThreshold), "percent by which B may be worse than A (p99 of runs, capacity of sweeps) before the exit status is 1")
 	for {
 		if err := fs.Parse(args); err != nil {
 			return nil, fs, err
@@ -100,7 +100,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 }
 
 // compareFiles reads two reports of the same kind and compares them.
-func compareFiles(pathA, pathB string, threshold float64) (*loadgen.Comparison, error) {
+func compareFiles(pathA, pathB string, threshold float64) (*report.Comparison, error) {
 	runA, sweepA, err := readReport(pathA)
 	if err != nil {
 		return nil, err
@@ -111,11 +111,11 @@ func compareFiles(pathA, pathB string, threshold float64) (*loadgen.Comparison, 
 	}
 	switch {
 	case runA != nil && runB != nil:
-		return loadgen.CompareRuns(pathA, runA, pathB, runB, threshold), nil
+		return report.CompareRuns(pathA, runA, pathB, runB, threshold), nil
 	case sweepA != nil && sweepB != nil:
-		return loadgen.CompareSweeps(pathA, sweepA, pathB, sweepB, threshold), nil
+		return report.CompareSweeps(pathA, sweepA, pathB, sweepB, threshold), nil
 	}
-	kind := func(r *loadgen.Report) string {
+	kind := func(r *report.Report) string {
 		if r != nil {
 			return "a run"
 		}
@@ -124,12 +124,12 @@ func compareFiles(pathA, pathB string, threshold float64) (*loadgen.Comparison, 
 	return nil, fmt.Errorf("cannot compare %s (%s) with %s (%s): compare two runs or two sweeps", kind(runA), pathA, kind(runB), pathB)
 }
 
-func readReport(path string) (*loadgen.Report, *loadgen.SweepReport, error) {
+func readReport(path string) (*report.Report, *report.SweepReport, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot read report: %w", err)
 	}
-	run, sweep, err := loadgen.DecodeReport(data)
+	run, sweep, err := report.DecodeReport(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}

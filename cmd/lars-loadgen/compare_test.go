@@ -7,27 +7,27 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 // compareRun is a small run report with the given p99 (µs).
-func compareRun(p99 float64) *loadgen.Report {
-	lat := loadgen.Latency{Count: 1000, Exact: true, Min: 10, Mean: p99 / 4, P50: p99 / 5, P90: p99 / 2, P99: p99, P999: p99 * 2, P9999: p99 * 3, Max: p99 * 4}
-	return &loadgen.Report{Schema: loadgen.SchemaVersion, Mode: "open", TargetRate: 1000, DurationS: 1, Sent: 1000, Received: 1000,
-		Rate: 1000, LatencyUS: lat, ByType: loadgen.ByType{GetHost: loadgen.TypeStats{Sent: 1000, Received: 1000, Rate: 1000, LatencyUS: lat}},
-		Histogram: []loadgen.Bucket{{LowUS: p99 / 5, HighUS: p99 / 4, Count: 990}, {LowUS: p99, HighUS: p99 * 4, Count: 10}}}
+func compareRun(p99 float64) *report.Report {
+	lat := report.Latency{Count: 1000, Exact: true, Min: 10, Mean: p99 / 4, P50: p99 / 5, P90: p99 / 2, P99: p99, P999: p99 * 2, P9999: p99 * 3, Max: p99 * 4}
+	return &report.Report{Schema: report.SchemaVersion, Mode: "open", TargetRate: 1000, DurationS: 1, Sent: 1000, Received: 1000,
+		Rate: 1000, LatencyUS: lat, ByType: report.ByType{GetHost: report.TypeStats{Sent: 1000, Received: 1000, Rate: 1000, LatencyUS: lat}},
+		Histogram: []report.Bucket{{LowUS: p99 / 5, HighUS: p99 / 4, Count: 990}, {LowUS: p99, HighUS: p99 * 4, Count: 10}}}
 }
 
 // compareSweep is a small sweep report whose capacity is the highest of rates that met.
-func compareSweep(rates []float64, met []bool) *loadgen.SweepReport {
-	s := &loadgen.SweepReport{Schema: loadgen.SweepSchemaVersion, Objective: "p99=1ms loss<=0.1%", StepDurationS: 1}
+func compareSweep(rates []float64, met []bool) *report.SweepReport {
+	s := &report.SweepReport{Schema: report.SweepSchemaVersion, Objective: "p99=1ms loss<=0.1%", StepDurationS: 1}
 	for i, r := range rates {
 		rep := compareRun(500)
 		if !met[i] {
 			rep = compareRun(2000)
 		}
 		rep.TargetRate = r
-		s.Steps = append(s.Steps, loadgen.SweepStep{TargetRate: r, Met: met[i], Report: rep})
+		s.Steps = append(s.Steps, report.SweepStep{TargetRate: r, Met: met[i], Report: rep})
 		if met[i] && r > s.Capacity {
 			s.Capacity, s.CapacityAnswers, s.Found = r, rep.Rate, true
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/loadgen/hostmodel"
+	"github.com/larsgo/lars/loadgen/report"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -56,7 +57,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 	seed := fs.Uint64("seed", 1, "seed of the key, mix and failure draws")
 	doSweep := fs.Bool("sweep", false, "capacity search: open-loop steps at rising rates until -slo or -max-loss is missed")
 	slo := fs.String("slo", "", "objective, e.g. p99=1ms or p50=200us,p99=1ms (p50 p90 p99 p999 p9999); exit 1 when missed (-sweep default p99=1ms)")
-	maxLoss := fs.Float64("max-loss", loadgen.DefaultMaxLoss, "largest loss ratio the objective allows")
+	maxLoss := fs.Float64("max-loss", report.DefaultMaxLoss, "largest loss ratio the objective allows")
 	stepDur := fs.Duration("step-duration", loadgen.DefaultStepDuration, "measured span of each sweep step")
 	sweepStart := fs.Float64("sweep-start", loadgen.DefaultSweepStart, "first sweep rate per second")
 	sweepFactor := fs.Float64("sweep-factor", loadgen.DefaultSweepFactor, "sweep rate growth per step until a miss, then bisection")
@@ -157,7 +158,7 @@ func parseFlags(args []string) (*options, *flag.FlagSet, error) {
 		return nil, fs, fmt.Errorf("invalid -max-loss %v: want 0..1", *maxLoss)
 	}
 	if *slo != "" {
-		s, err := loadgen.ParseSLO(*slo)
+		s, err := report.ParseSLO(*slo)
 		if err != nil {
 			return nil, fs, err
 		}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/echo"
-	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report"
 )
 
 // echoPort starts an echo server; the load generator's -echo mode takes echoed
@@ -102,11 +102,11 @@ func TestJSONSchema(t *testing.T) {
 	}
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
-	var rep loadgen.Report
+	var rep report.Report
 	if err := dec.Decode(&rep); err != nil {
-		t.Fatalf("does not decode into loadgen.Report: %v", err)
+		t.Fatalf("does not decode into report.Report: %v", err)
 	}
-	if rep.Schema != loadgen.SchemaVersion || rep.Sent == 0 || rep.Sent != rep.Received+rep.Timeouts {
+	if rep.Schema != report.SchemaVersion || rep.Sent == 0 || rep.Sent != rep.Received+rep.Timeouts {
 		t.Errorf("schema %q sent %d received %d timeouts %d", rep.Schema, rep.Sent, rep.Received, rep.Timeouts)
 	}
 	if rep.Retcodes.Sum() != rep.ByType.GetHost.Received || rep.Retcodes.Succ == 0 {
@@ -143,18 +143,18 @@ func TestCSVAndHTMLFiles(t *testing.T) {
 	}
 	// A row a second, the last one at the end of the run: how many depends on when the
 	// monitor got to run, so only the sum of the rows is exact.
-	if len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(loadgen.CSVHeader, ",") {
+	if len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(report.CSVHeader, ",") {
 		t.Errorf("CSV has %d rows, header %v", len(rows), rows[0])
 	}
 	var sent uint64
 	for _, row := range rows[1:] {
 		n, err := strconv.ParseUint(row[2], 10, 64)
-		if err != nil || len(row) != len(loadgen.CSVHeader) {
+		if err != nil || len(row) != len(report.CSVHeader) {
 			t.Fatalf("bad CSV row %v", row)
 		}
 		sent += n
 	}
-	var rep loadgen.Report
+	var rep report.Report
 	if b, err := os.ReadFile(jsonPath); err != nil || json.Unmarshal(b, &rep) != nil {
 		t.Fatalf("JSON file: %v", err)
 	}
@@ -183,7 +183,7 @@ func TestSweepCLI(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var sw loadgen.SweepReport
+	var sw report.SweepReport
 	if err := json.Unmarshal([]byte(stdout), &sw); err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitMissed
 	}
 	if o.slo != nil {
-		rep.SLO = loadgen.CheckSLO(*o.slo, rep)
+		rep.SLO = report.CheckSLO(*o.slo, rep)
 	}
 	code := exitOK
 	if err := rep.WriteText(textOut); err != nil {
@@ -161,7 +161,7 @@ func runSweep(ctx context.Context, o *options, stdout, textOut, stderr io.Writer
 	sc.Load = o.cfg
 	sc.Load.Live = nil
 	if !o.quiet {
-		sc.OnStep = func(st loadgen.SweepStep) {
+		sc.OnStep = func(st report.SweepStep) {
 			r := st.Report
 			verdict := stats.StepVerdict(st.Met, st.Reason)
 			fmt.Fprintf(stderr, "step %9.0f/s  achieved %9.0f/s  p50 %8.1fus  p99 %8.1fus  p99.9 %8.1fus  loss %.4f%%  %s\n",

@@ -73,12 +73,15 @@ func (s *Service) Addr() net.Addr { return s.addr }
 // its goroutines have ended. Nothing is accepted before the first load: an agent told
 // "no hosts" would drop its routes. It returns an error only if it cannot listen.
 func (s *Service) Run(ctx context.Context) error {
-	b := backoff.New(s.cfg.Poll, s.cfg.MaxBackoff, backoff.EqualJitter, nil)
+	s.sync.openSignal(ctx)
+	defer s.sync.closeSignal()
+	b := backoff.New(s.sync.pollEvery, max(s.cfg.MaxBackoff, s.sync.pollEvery), backoff.EqualJitter, nil)
 	if err := s.sync.firstLoad(ctx, b); err != nil {
 		return nil // ctx ended before the first load
 	}
 	st := s.Stats()
-	s.cfg.Logger.Info("routes loaded", "keys", st.Keys, "hosts", st.Routes, "version", st.Version)
+	s.cfg.Logger.Info("routes loaded", "keys", st.Keys, "hosts", st.Routes, "version", st.Version,
+		"change_signal", s.sync.signal != nil, "watch", s.cfg.Watch.String(), "poll", s.sync.pollEvery.String())
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Listen)
 	if err != nil {
@@ -136,6 +139,9 @@ func (s *Service) Stats() Stats {
 		Keys:                    s.table.keys.Load(),
 		Routes:                  s.table.hosts.Load(),
 		Pulls:                   s.stats.pulls.Load(),
+		SignalReads:             s.stats.signalReads.Load(),
+		SignalFired:             s.stats.signalFired.Load(),
+		Gaps:                    s.stats.gaps.Load(),
 		PullsDenied:             s.stats.pullsDenied.Load(),
 		NotAllowed:              s.stats.notAllowed.Load(),
 		Pushes:                  s.table.pushes.Load(),

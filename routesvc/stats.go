@@ -17,6 +17,9 @@ type counters struct {
 	badFrames         atomic.Uint64 // connections closed for a bad frame
 	slowClosed        atomic.Uint64 // connections closed because they could not keep up
 	polls             atomic.Uint64
+	signalReads       atomic.Uint64 // reads of the store's change signal
+	signalFired       atomic.Uint64 // of them, those that found a commit
+	gaps              atomic.Uint64 // polls whose change rows could not tell every change: a full load
 	pollErrors        atomic.Uint64 // failed rounds against the store
 	fullLoads         atomic.Uint64
 	changeRows        atomic.Uint64 // RouteChange rows applied
@@ -91,6 +94,12 @@ type Stats struct {
 	UnsubscribeMisses uint64 // keys an Unsubscribe named that its connection did not hold
 	SlowClosed        uint64 // connections closed because they could not keep up
 	Polls             uint64 // polls of the store's stamp
+	SignalReads       uint64 // reads of the store's change signal (SQLite's change counter)
+	SignalFired       uint64 // of them, those that found a commit and so led to a poll
+	// Gaps are the polls whose change rows could not tell every change (rows deleted
+	// before they were read, a version beyond them, a version moved with no new row),
+	// answered by a full load.
+	Gaps uint64
 	PollErrors        uint64 // failed rounds against the store
 	FullLoads         uint64 // reads of every route (first load and reloads)
 	ChangeRows        uint64 // RouteChange rows applied

@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/store"
 )
 
 // changePage is how many RouteChange rows one read takes.
@@ -21,6 +22,50 @@ type syncer struct {
 	lastChange atomic.Uint64 // the newest RouteChange id applied
 	lastReload time.Time
 	lastPrune  time.Time
+	// signal is the store's change signal, nil if it has none; pollEvery is how often
+	// the stamp is read whatever the signal says (Config.Poll or its default).
+	signal    changeSignal
+	pollEvery time.Duration
+}
+
+// changeSignal is store.ChangeSignal as the syncer uses it.
+type changeSignal interface {
+	Changed(ctx context.Context) (bool, error)
+	Close() error
+}
+
+// signalled is a store with a change signal (store.DB: on SQLite).
+type signalled interface {
+	OpenChangeSignal(ctx context.Context) (*store.ChangeSignal, error)
+}
+
+// openSignal opens the store's change signal and sets how often the stamp is read:
+// Config.Poll, else DefaultPoll with a signal and DefaultPollUnsignalled without. A
+// signal that cannot be opened is logged and done without.
+func (s *syncer) openSignal(ctx context.Context) {
+	if st, ok := s.svc.cfg.Store.(signalled); ok {
+		sig, err := st.OpenChangeSignal(ctx)
+		switch {
+		case err != nil:
+			s.svc.cfg.Logger.Warn("no change signal: polling the stamp", "err", err)
+		case sig != nil:
+			s.signal = sig
+		}
+	}
+	s.pollEvery = s.svc.cfg.Poll
+	if s.pollEvery <= 0 {
+		s.pollEvery = DefaultPollUnsignalled
+		if s.signal != nil {
+			s.pollEvery = DefaultPoll
+		}
+	}
+}
+
+// closeSignal gives the change signal's connection back.
+func (s *syncer) closeSignal() {
+	if s.signal != nil {
+		s.signal.Close()
+	}
 }
 
 // fullLoad reads every route, applies to the table the keys whose hosts differ from
@@ -68,27 +113,44 @@ func (s *syncer) fullLoad(ctx context.Context) (changed int, err error) {
 }
 
 // poll reads the store's stamp and applies what changed since the last one: the keys
-// of the new RouteChange rows, or everything (fullLoad) when the version moved with no
-// new change row (a writer that skips RouteChange) or the change ids went backwards (the
-// table was emptied).
+// of the new RouteChange rows, or everything (fullLoad, which pushes only the keys
+// that differ) when the rows cannot tell it all:
+//   - rows after the last one applied were deleted before they were read (the oldest
+//     id left is past it: a C++ lars_dns on the same store deletes every row it has
+//     seen after each of its polls);
+//   - the version moved beyond every new row's (a writer that skips RouteChange), or
+//     moved with no new row at all.
+//
+// Rows deleted after they were applied (ids behind the last applied) change nothing.
 func (s *syncer) poll(ctx context.Context) error {
 	s.svc.stats.polls.Add(1)
 	st, err := s.svc.cfg.Store.Stamp(ctx)
 	if err != nil {
 		return err
 	}
+	last := s.lastChange.Load()
 	switch {
-	case st.LastChange < s.lastChange.Load():
-		s.svc.cfg.Logger.Warn("change ids went backwards: reloading every route",
-			"last_applied", s.lastChange.Load(), "newest", st.LastChange)
+	case st.LastChange > last && st.FirstChange > last+1:
+		s.svc.stats.gaps.Add(1)
+		s.svc.cfg.Logger.Debug("change rows deleted before they were read: reloading every route",
+			"last_applied", last, "oldest_left", st.FirstChange)
 		_, err = s.fullLoad(ctx)
-	case st.LastChange > s.lastChange.Load():
-		err = s.applyChanges(ctx)
-		if err == nil {
-			s.version.Store(st.Version)
+	case st.LastChange > last:
+		var newest uint64
+		if newest, err = s.applyChanges(ctx); err != nil {
+			return err
 		}
+		if newest < st.Version {
+			s.svc.stats.gaps.Add(1)
+			s.svc.cfg.Logger.Debug("version ahead of the change rows: reloading every route",
+				"version", st.Version, "newest_row", newest)
+			_, err = s.fullLoad(ctx)
+			return err
+		}
+		s.version.Store(st.Version)
 	case st.Version != s.version.Load():
-		s.svc.cfg.Logger.Info("version changed without change rows: reloading every route",
+		s.svc.stats.gaps.Add(1)
+		s.svc.cfg.Logger.Debug("version changed without change rows: reloading every route",
 			"version", st.Version, "was", s.version.Load())
 		_, err = s.fullLoad(ctx)
 	}
@@ -96,21 +158,22 @@ func (s *syncer) poll(ctx context.Context) error {
 }
 
 // applyChanges reads the RouteChange rows after the last applied one, page by page,
-// reloads only their keys and applies them. Its cost follows the number of changes,
-// not the size of the table.
-func (s *syncer) applyChanges(ctx context.Context) error {
+// reloads only their keys and applies them, and returns the newest version the rows
+// carry. Its cost follows the number of changes, not the size of the table.
+func (s *syncer) applyChanges(ctx context.Context) (newest uint64, err error) {
 	for {
 		start := time.Now()
 		rows, err := s.svc.cfg.Store.ChangesAfter(ctx, s.lastChange.Load(), changePage)
 		if err != nil {
-			return err
+			return newest, err
 		}
 		if len(rows) == 0 {
-			return nil
+			return newest, nil
 		}
 		keys := make([]lb.Key, 0, len(rows))
 		seen := make(map[lb.Key]struct{}, len(rows))
 		for _, r := range rows {
+			newest = max(newest, r.Version)
 			if _, ok := seen[r.Key]; !ok {
 				seen[r.Key] = struct{}{}
 				keys = append(keys, r.Key)
@@ -118,7 +181,7 @@ func (s *syncer) applyChanges(ctx context.Context) error {
 		}
 		routes, err := s.svc.cfg.Store.Routes(ctx, keys)
 		if err != nil {
-			return err
+			return newest, err
 		}
 		changed := 0
 		for _, k := range keys {
@@ -131,7 +194,7 @@ func (s *syncer) applyChanges(ctx context.Context) error {
 		s.svc.stats.keysChanged.Add(uint64(changed))
 		s.svc.stats.changeLoadSeconds.UpdateDuration(start)
 		if len(rows) < changePage {
-			return nil
+			return newest, nil
 		}
 	}
 }
@@ -191,11 +254,25 @@ func (s *syncer) firstLoad(ctx context.Context, b *backoff.Backoff) error {
 	}
 }
 
-// run polls until ctx ends: every Poll while the store answers, with backoff (from Poll
-// up to MaxBackoff) while it does not. The table keeps serving meanwhile.
+// run keeps the table in step until ctx ends: a round (step) at once when the change
+// signal moves (read every Watch), and every pollEvery in any case, while the store
+// answers; with backoff (up to MaxBackoff) while it does not. The table keeps serving
+// meanwhile.
 func (s *syncer) run(ctx context.Context, b *backoff.Backoff) {
-	delay := s.svc.cfg.Poll
-	for sleep(ctx, delay) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	delay, last := s.wait(s.pollEvery), time.Now()
+	for {
+		t.Reset(delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !s.due(ctx, last) {
+			delay = s.svc.cfg.Watch
+			continue
+		}
 		start := time.Now()
 		if err := s.step(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -207,8 +284,32 @@ func (s *syncer) run(ctx context.Context, b *backoff.Backoff) {
 		}
 		s.svc.health.synced(time.Now())
 		b.Reset()
-		delay = nextPoll(s.svc.cfg.Poll, time.Since(start))
+		delay, last = s.wait(nextPoll(s.pollEvery, time.Since(start))), start
 	}
+}
+
+// wait is the delay before the next look at the store: the poll's, or the watch's when
+// there is a change signal to read.
+func (s *syncer) wait(poll time.Duration) time.Duration {
+	if s.signal != nil {
+		return min(s.svc.cfg.Watch, poll)
+	}
+	return poll
+}
+
+// due reports whether a round is due: no change signal, the poll's time come (the
+// last round started at last), the signal moved, or it could not be read (the round
+// then finds out why).
+func (s *syncer) due(ctx context.Context, last time.Time) bool {
+	if s.signal == nil || time.Since(last) >= s.pollEvery {
+		return true
+	}
+	s.svc.stats.signalReads.Add(1)
+	changed, err := s.signal.Changed(ctx)
+	if changed {
+		s.svc.stats.signalFired.Add(1)
+	}
+	return changed || err != nil
 }
 
 // nextPoll returns the wait before the next poll after a round that took took: polls

@@ -19,14 +19,20 @@ type Stamp struct {
 	// LastChange is the newest RouteChange id, 0 if there is none. It grows with every
 	// write that changed a key, including those Version does not show.
 	LastChange uint64
+	// FirstChange is the oldest RouteChange id left, 0 if there is none. When it is
+	// past the id after the last one a reader applied, rows were deleted before it read
+	// them (the C++ lars_dns deletes every row it has seen after each of its polls).
+	FirstChange uint64
 }
 
-// Stamp reads the version and the newest change id in one statement.
+// Stamp reads the version and the newest and oldest change ids in one statement
+// (each an index lookup).
 func (db *DB) Stamp(ctx context.Context) (Stamp, error) {
 	var s Stamp
 	err := db.db.QueryRowContext(ctx, `SELECT
 		COALESCE((SELECT version FROM RouteVersion WHERE id = 1), 0),
-		COALESCE((SELECT MAX(id) FROM RouteChange), 0)`).Scan(&s.Version, &s.LastChange)
+		COALESCE((SELECT MAX(id) FROM RouteChange), 0),
+		COALESCE((SELECT MIN(id) FROM RouteChange), 0)`).Scan(&s.Version, &s.LastChange, &s.FirstChange)
 	if err != nil {
 		return Stamp{}, fmt.Errorf("cannot read the route version: %w", err)
 	}

@@ -14,7 +14,8 @@ import (
 // route service's own) exits 2 with one line.
 func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 	daemontest.ExitsTwoWithOneLine(t, command, map[string]daemontest.BadLine{
-		"bad poll":          {Args: []string{"-poll", "0s"}, Want: "-poll"},
+		"bad poll":          {Args: []string{"-poll", "-1s"}, Want: "-poll"},
+		"bad watch":         {Args: []string{"-watch", "0s"}, Want: "-watch"},
 		"bad reload":        {Args: []string{"-reload", "-1s"}, Want: "-reload"},
 		"bad retention":     {Args: []string{"-retention", "-1s"}, Want: "-retention"},
 		"bad idle timeout":  {Args: []string{"-idle-timeout", "-1s"}, Want: "-idle-timeout"},

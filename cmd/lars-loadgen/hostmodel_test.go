@@ -6,7 +6,7 @@ import (
 )
 
 func TestHostModelFlags(t *testing.T) {
-	o, _, err := parseFlags([]string{"-host-latency", "10.0.1.1:8001=50ms,*=5ms", "-host-fail", "10.0.1.2:8002=0.5", "-host-flap", "10.0.1.3:8003=2s"})
+	o, _, err := parseFlags([]string{"-host-latency", "10.0.1.1:8001=50ms,*=5ms", "-host-fail", "10.0.1.2:8002=0.5", "-host-flap", "10.0.1.3:8003=2s"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

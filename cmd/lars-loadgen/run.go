@@ -35,21 +35,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(ctx, args, stdout, stderr)
 }
 
-func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "compare" {
-		return runCompare(args[1:], stdout, stderr)
-	}
-	if service, ok := serviceFlag(args); ok && service != "agent" {
-		return runService(ctx, service, args, stdout, stderr)
-	}
-	o, fs, err := parseFlags(args)
+// runAgent is the agent subcommand: lars-loadgen agent [flags], or in the old
+// spelling lars-loadgen [-service agent] [flags].
+func runAgent(ctx context.Context, args []string, oldSpelling bool, stdout, stderr io.Writer) int {
+	o, fs, err := parseFlags(args, oldSpelling)
 	if errors.Is(err, flag.ErrHelp) {
-		usage(stderr, fs)
+		agentUsage(stderr, fs)
 		return exitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "lars-loadgen: %v\n", err)
-		usage(stderr, fs)
+		agentUsage(stderr, fs)
 		return exitUsage
 	}
 	// With -json -, the JSON is the only thing on stdout: the table goes to stderr.

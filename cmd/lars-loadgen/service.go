@@ -14,35 +14,14 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// serviceFlag finds -service NAME (or -service=NAME) in args; ok is false when absent.
-func serviceFlag(args []string) (service string, ok bool) {
-	for i, a := range args {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "service" {
-			continue
-		}
-		if hasValue {
-			return value, true
-		}
-		if i+1 < len(args) {
-			return args[i+1], true
-		}
-		return "", true
-	}
-	return "", false
-}
-
 // fileMargin is the descriptors a run needs beside its agents' connections: the
 // store, the admin reads, stdio, the runtime.
 const fileMargin = 64
 
-// runService drives a control-plane service (-service dns or reporter).
-func runService(ctx context.Context, service string, args []string, stdout, stderr io.Writer) int {
-	if service != "dns" && service != "reporter" {
-		fmt.Fprintf(stderr, "lars-loadgen: invalid -service %q: want agent, dns or reporter\n", service)
-		return exitUsage
-	}
-	o, fs, err := parseServiceFlags(service, args)
+// runService is the dns or the reporter subcommand: it drives a control-plane
+// service.
+func runService(ctx context.Context, service string, args []string, oldSpelling bool, stdout, stderr io.Writer) int {
+	o, fs, err := parseServiceFlags(service, args, oldSpelling)
 	if errors.Is(err, flag.ErrHelp) {
 		serviceUsage(stderr, service, fs)
 		return exitOK

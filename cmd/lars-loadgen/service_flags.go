@@ -18,7 +18,7 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// serviceOptions are the flags of -service dns and -service reporter.
+// serviceOptions are the flags of the dns and reporter subcommands.
 type serviceOptions struct {
 	service string
 	dns     ctlplane.DNSConfig
@@ -44,14 +44,18 @@ type serviceFlags struct {
 	seed                                     uint64
 	sweepStart, sweepFactor, sweepMax        float64
 	sweepRefine, sweepRetries                int
+	set                                      map[string]bool // the flags given
 }
 
-// newServiceFlagSet declares the flags of a service mode; the values go to o and f.
-func newServiceFlagSet(service string, o *serviceOptions, f *serviceFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet("lars-loadgen -service "+service, flag.ContinueOnError)
+// newServiceFlagSet declares the flags both services share; the values go to o and
+// f. oldSpelling accepts the -service flag of lars-loadgen -service dns|reporter.
+func newServiceFlagSet(service string, oldSpelling bool, o *serviceOptions, f *serviceFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("lars-loadgen "+service, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.String("service", service, "what to drive: agent, dns (lars-dns over TCP) or reporter (lars-reporter over TCP)")
+	if oldSpelling {
+		fs.String("service", service, "what to drive: agent, dns (lars-dns over TCP) or reporter (lars-reporter over TCP); the old spelling of the subcommands")
+	}
 	defTarget, defAgents, defHosts := ctlplane.DefaultDNSTarget, 100, 1
 	hostsHelp := "hosts of every route written"
 	if service == "reporter" {
@@ -84,34 +88,17 @@ func newServiceFlagSet(service string, o *serviceOptions, f *serviceFlags) *flag
 	return fs
 }
 
-// parseServiceFlags parses the flags of -service dns or reporter.
-func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.FlagSet, error) {
+// parseServiceFlags parses the flags of the dns or reporter subcommand.
+func parseServiceFlags(service string, args []string, oldSpelling bool) (*serviceOptions, *flag.FlagSet, error) {
 	o := &serviceOptions{service: service}
 	f := &serviceFlags{}
-	fs := newServiceFlagSet(service, o, f)
-	var (
-		changeRate                        float64
-		changes                           int
-		pushTimeout, setupTimeout, settle time.Duration
-		slo, over, callerBase             string
-		maxLoss, rate                     float64
-		reports                           uint64
-		senders                           int
-	)
+	fs := newServiceFlagSet(service, oldSpelling, o, f)
+	var dns dnsFlags
+	var rep reporterFlags
 	if service == "dns" {
-		fs.Float64Var(&changeRate, "changes-per-sec", ctlplane.DefaultChangesPerSec, "route changes written to the store per second")
-		fs.IntVar(&changes, "changes", 0, "stop after this many changes (and at -duration if given too)")
-		fs.DurationVar(&pushTimeout, "push-timeout", ctlplane.DefaultPushTimeout, "how long a change's pushes are waited for before they count as missing")
-		fs.DurationVar(&setupTimeout, "setup-timeout", ctlplane.DefaultSetupTimeout, "bound on the connections and first pulls")
-		fs.StringVar(&slo, "slo", "", "objective, e.g. push-p99=2s or push-p50=500ms,last-p99=3s (push, first, last, pull; p50 p90 p99 p999); exit 1 when missed (-sweep default push-p99=2s)")
-		fs.Float64Var(&maxLoss, "max-loss", 0, "share of expected pushes the objective allows to be missing, 0..1")
-		fs.StringVar(&over, "sweep-over", ctlplane.SweepAgents, "what -sweep varies: agents or changes (the change rate)")
+		dns.declare(fs)
 	} else {
-		fs.Float64Var(&rate, "rate", ctlplane.DefaultReportRate, "ReportStatusRequest frames per second, all agents together (each carries -hosts results)")
-		fs.Uint64Var(&reports, "reports", 0, "stop after this many frames (and at -duration if given too)")
-		fs.DurationVar(&settle, "settle", ctlplane.DefaultSettle, "after the sending, how long to wait for the store (-db) and the service's queue (-admin-url) to catch up")
-		fs.IntVar(&senders, "senders", 0, "goroutines writing the reports (default one per CPU)")
-		fs.StringVar(&callerBase, "caller-base", "10.254.0.0", "caller address of the first agent; agent i reports as this address + i")
+		rep.declare(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, fs, err
@@ -119,9 +106,9 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 	if fs.NArg() > 0 {
 		return nil, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	if err := f.check(set); err != nil {
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	if err := f.check(); err != nil {
 		return nil, fs, err
 	}
 	fleet, err := f.fleet()
@@ -133,12 +120,6 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 			return nil, fs, fmt.Errorf("-db: %w", err)
 		}
 	}
-	duration := f.duration
-	if set["changes"] || set["reports"] {
-		if !set["duration"] {
-			duration = 0 // run until the count
-		}
-	}
 	o.stepDur = f.stepDur
 	o.search = ctlplane.Search{Start: f.sweepStart, Factor: f.sweepFactor, Refine: f.sweepRefine, Retries: f.sweepRetries, Max: f.sweepMax}
 	if f.sweepRefine == 0 {
@@ -148,82 +129,27 @@ func parseServiceFlags(service string, args []string) (*serviceOptions, *flag.Fl
 		o.search.Retries = -1
 	}
 	if service == "dns" {
-		switch {
-		case o.dsn == "":
-			return nil, fs, errors.New("-service dns needs -db: the store the route service reads, where the run writes its changes")
-		case changeRate <= 0 || math.IsInf(changeRate, 0) || math.IsNaN(changeRate):
-			return nil, fs, fmt.Errorf("invalid -changes-per-sec %v: want a positive rate", changeRate)
-		case changes < 0:
-			return nil, fs, fmt.Errorf("invalid -changes %d", changes)
-		case f.hosts > ctlplane.MaxHostsPerKey:
-			return nil, fs, fmt.Errorf("invalid -hosts %d: at most %d", f.hosts, ctlplane.MaxHostsPerKey)
-		case pushTimeout <= 0 || setupTimeout <= 0:
-			return nil, fs, errors.New("-push-timeout and -setup-timeout must be positive")
-		case maxLoss < 0 || maxLoss > 1:
-			return nil, fs, fmt.Errorf("invalid -max-loss %v: want 0..1", maxLoss)
-		case over != ctlplane.SweepAgents && over != ctlplane.SweepChanges:
-			return nil, fs, fmt.Errorf("invalid -sweep-over %q: want agents or changes", over)
-		}
-		if slo != "" {
-			obj, err := ctlplane.ParseObjective(slo)
-			if err != nil {
-				return nil, fs, err
-			}
-			o.slo = &obj
-		}
-		o.dns = ctlplane.DNSConfig{Fleet: fleet, HostsPerKey: f.hosts, ChangesPerSec: changeRate, Duration: duration,
-			Changes: changes, PushTimeout: pushTimeout, SetupTimeout: setupTimeout, AdminURL: f.adminURL}
-		o.sweepOver = over
-		if o.doSweep {
-			if o.slo == nil {
-				o.slo = &stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: 2 * time.Second}}}
-			}
-			swept := map[string]string{ctlplane.SweepAgents: "agents", ctlplane.SweepChanges: "changes-per-sec"}[over]
-			if set[swept] || set["duration"] || set["changes"] {
-				return nil, fs, fmt.Errorf("-sweep sets -%s and the duration of each step: use -sweep-start, -sweep-factor, -sweep-max and -step-duration", swept)
-			}
-			if o.search.Start == 0 {
-				o.search.Start = map[string]float64{ctlplane.SweepAgents: 100, ctlplane.SweepChanges: 1}[over]
-			}
-		}
-		if o.slo != nil {
-			o.slo.MaxLoss = maxLoss
-		}
-		return o, fs, nil
+		err = dns.options(o, f, fleet)
+	} else {
+		err = rep.options(o, f, fleet)
 	}
-
-	switch {
-	case rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate):
-		return nil, fs, fmt.Errorf("invalid -rate %v: want a positive rate", rate)
-	case f.hosts > 1024:
-		return nil, fs, fmt.Errorf("invalid -hosts %d: at most 1024 results a report", f.hosts)
-	case settle <= 0:
-		return nil, fs, fmt.Errorf("invalid -settle %v: must be positive", settle)
-	case senders < 0:
-		return nil, fs, fmt.Errorf("invalid -senders %d", senders)
-	}
-	caller, err := parseCallerBase(callerBase, f.agents)
 	if err != nil {
 		return nil, fs, err
-	}
-	o.rep = ctlplane.ReporterConfig{Fleet: fleet, Hosts: f.hosts, Rate: rate, Duration: duration, Reports: reports,
-		Senders: senders, CallerBase: caller, AdminURL: f.adminURL, Settle: settle}
-	if o.doSweep {
-		if set["rate"] || set["duration"] || set["reports"] {
-			return nil, fs, errors.New("-sweep sets -rate and the duration of each step: use -sweep-start, -sweep-factor, -sweep-max and -step-duration")
-		}
-		if f.adminURL == "" && o.dsn == "" {
-			return nil, fs, errors.New("-sweep needs -admin-url or -db: a drop cannot be seen without the service's figures or its store")
-		}
-		if o.search.Start == 0 {
-			o.search.Start = ctlplane.DefaultReportRate
-		}
 	}
 	return o, fs, nil
 }
 
+// runDuration is -duration, or 0 (run until the count) when only -changes or
+// -reports bounds the run.
+func (f *serviceFlags) runDuration() time.Duration {
+	if (f.set["changes"] || f.set["reports"]) && !f.set["duration"] {
+		return 0
+	}
+	return f.duration
+}
+
 // check checks the shared flags.
-func (f *serviceFlags) check(set map[string]bool) error {
+func (f *serviceFlags) check() error {
 	host, _, err := net.SplitHostPort(f.target)
 	if err != nil {
 		return fmt.Errorf("invalid -target %q: want HOST:PORT", f.target)
@@ -242,11 +168,11 @@ func (f *serviceFlags) check(set map[string]bool) error {
 		return fmt.Errorf("invalid -hosts %d: want at least 1", f.hosts)
 	case f.zipfS <= 1:
 		return fmt.Errorf("invalid -zipf-s %v: must be above 1", f.zipfS)
-	case f.duration <= 0 && !set["changes"] && !set["reports"]:
+	case f.duration <= 0 && !f.set["changes"] && !f.set["reports"]:
 		return fmt.Errorf("invalid -duration %v: want a positive duration", f.duration)
 	case f.stepDur <= 0:
 		return fmt.Errorf("invalid -step-duration %v", f.stepDur)
-	case f.sweepStart < 0 || set["sweep-start"] && f.sweepStart == 0:
+	case f.sweepStart < 0 || f.set["sweep-start"] && f.sweepStart == 0:
 		return fmt.Errorf("invalid -sweep-start %v: want a positive value", f.sweepStart)
 	case f.sweepFactor <= 1:
 		return fmt.Errorf("invalid -sweep-factor %v: must be above 1", f.sweepFactor)
@@ -293,10 +219,12 @@ func parseCallerBase(s string, agents int) (int32, error) {
 	return ip, nil
 }
 
+// serviceUsage writes the usage of the dns or reporter subcommand.
 func serviceUsage(w io.Writer, service string, fs *flag.FlagSet) {
-	fmt.Fprintf(w, `Usage: lars-loadgen -service %s [flags]
+	fmt.Fprintf(w, `Usage: lars-loadgen %s [flags]
+       lars-loadgen -service %s [flags]   (the old spelling)
 
-`, service)
+`, service, service)
 	if service == "dns" {
 		fmt.Fprint(w, `Measures a route service (lars-dns): -agents simulated agents each pull and hold
 -keys keys while routes change in the store (-db) at -changes-per-sec; every push is

@@ -55,7 +55,7 @@ func TestServiceBadArguments(t *testing.T) {
 		if code != exitUsage || stdout != "" || !strings.HasPrefix(first, "lars-loadgen: ") {
 			t.Errorf("%q: exit %d, stdout %q, stderr first line %q: want exit 2 and a message", args, code, stdout, first)
 		}
-		if args[1] != "ftp" && !strings.HasPrefix(rest, "Usage: lars-loadgen -service") {
+		if args[1] != "ftp" && !strings.HasPrefix(rest, "Usage: lars-loadgen "+strings.TrimPrefix(args[0], "-service=")) && !strings.HasPrefix(rest, "Usage: lars-loadgen "+args[1]) {
 			t.Errorf("%q: one line, then the usage; got %q", args, stderr)
 		}
 	}

@@ -100,7 +100,7 @@ func TestAgentOverMutualTLS(t *testing.T) {
 		!strings.Contains(m.String(), "lars_agent_tls_cert_expiry_timestamp_seconds ") {
 		t.Fatalf("the agent's TLS metrics lack the reload or the certificate's expiry:\n%s", m.String())
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/agent.md")
 	if err != nil {
 		t.Fatal(err)
 	}

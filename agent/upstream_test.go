@@ -343,7 +343,7 @@ func hasMetrics(a *agent.Agent, lines ...string) bool {
 
 // TestReadmeListsEveryMetric keeps the README's metric list in step with /metrics.
 func TestReadmeListsEveryMetric(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/agent.md")
 	if err != nil {
 		t.Fatal(err)
 	}

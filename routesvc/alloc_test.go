@@ -104,3 +104,42 @@ func TestRefusedPullAllocs(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestPushAllocsDoNotGrowWithSubscribers: a route change is encoded once, whatever the
+// number of its subscribers, and queued to each without allocating: a change to a key
+// 1,000 connections hold allocates what one to a key one connection holds does.
+func TestPushAllocsDoNotGrowWithSubscribers(t *testing.T) {
+	allocs := func(subscribers int) float64 {
+		svc, err := New(Config{Store: nopStore{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := lb.Key{Modid: 10, Cmdid: 1}
+		svc.table.set(key, manyHosts(10, 80))
+		req := larspb.GetRouteRequest{Modid: 10, Cmdid: 1}
+		body, _ := req.MarshalVT()
+		conns := make([]*conn, subscribers)
+		for i := range conns {
+			a, b := net.Pipe()
+			t.Cleanup(func() { a.Close(); b.Close() })
+			conns[i] = newConn(svc, a)
+			if err := conns[i].handle(1, body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hosts := [2][]lb.Host{manyHosts(10, 81), manyHosts(10, 82)}
+		n := 0
+		return testing.AllocsPerRun(200, func() {
+			n++
+			svc.table.set(key, hosts[n%2])
+			for _, c := range conns {
+				c.queue, c.queued = c.queue[:0], 0
+			}
+		})
+	}
+	one, many := allocs(1), allocs(1000)
+	if many != one {
+		t.Fatalf("a change allocates %v times with 1 subscriber, %v with 1,000: something is allocated per push", one, many)
+	}
+	t.Logf("allocations per change: %v, with 1 or 1,000 subscribers", one)
+}

@@ -19,7 +19,7 @@ func simHosts(n int) []lb.Host {
 	return hs
 }
 
-// policyWorkloads are the workloads of the PERFORMANCE.md comparison: (a) 10 hosts,
+// policyWorkloads are the workloads of the docs/performance-notes.md comparison: (a) 10 hosts,
 // one 10x slower; (b) one host failing half its calls in bursts (flapping, 1s up,
 // 1s down); (c) every host failing every call for 5 s.
 func policyWorkloads() []Workload {
@@ -54,7 +54,7 @@ var comparedPolicies = []struct {
 
 // TestPolicyComparison runs each workload under each policy (30 simulated seconds,
 // 2,000 calls a second: 60,000 calls) and checks the effects each policy is for;
-// with -v it prints the table of PERFORMANCE.md.
+// with -v it prints the table of docs/performance-notes.md.
 func TestPolicyComparison(t *testing.T) {
 	var table strings.Builder
 	fmt.Fprintf(&table, "| workload | policy | refused | failed | p50 | p99 |\n|---|---|---|---|---|---|\n")

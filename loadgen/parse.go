@@ -77,3 +77,15 @@ func ParsePorts(s string) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// ParseSpread parses the name of a key spread, uniform or zipf, as the -spread flag
+// gives it.
+func ParseSpread(s string) (Spread, error) {
+	switch s {
+	case "uniform":
+		return Uniform, nil
+	case "zipf":
+		return Zipf, nil
+	}
+	return 0, fmt.Errorf("invalid -spread %q: want uniform or zipf", s)
+}

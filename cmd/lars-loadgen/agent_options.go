@@ -46,13 +46,8 @@ func (f *agentFlags) traffic(o *options) error {
 	if c.Cmdids, err = loadgen.ParseRange(f.cmdids); err != nil {
 		return fmt.Errorf("-cmdids: %w", err)
 	}
-	switch f.spread {
-	case "uniform":
-		c.Spread = loadgen.Uniform
-	case "zipf":
-		c.Spread = loadgen.Zipf
-	default:
-		return fmt.Errorf("invalid -spread %q: want uniform or zipf", f.spread)
+	if c.Spread, err = loadgen.ParseSpread(f.spread); err != nil {
+		return err
 	}
 	if f.zipfS <= 1 {
 		return fmt.Errorf("invalid -zipf-s %v: must be above 1", f.zipfS)

@@ -199,15 +199,8 @@ func (f *serviceFlags) fleet() (ctlplane.Fleet, error) {
 	if n := (int64(mods.Hi) - int64(mods.Lo) + 1) * (int64(cmds.Hi) - int64(cmds.Lo) + 1); n < int64(f.keys) {
 		return fl, fmt.Errorf("invalid -keys %d: -modids x -cmdids holds only %d keys", f.keys, n)
 	}
-	switch f.spread {
-	case "uniform":
-		fl.Spread = loadgen.Uniform
-	case "zipf":
-		fl.Spread = loadgen.Zipf
-	default:
-		return fl, fmt.Errorf("invalid -spread %q: want uniform or zipf", f.spread)
-	}
-	return fl, nil
+	fl.Spread, err = loadgen.ParseSpread(f.spread)
+	return fl, err
 }
 
 // parseCallerBase parses -caller-base, an IPv4 address that leaves room for agents.

@@ -55,15 +55,7 @@ func latencyRow(tw io.Writer, name string, l Latency) {
 }
 
 // ms formats milliseconds with a precision that suits their size.
-func ms(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 1:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.3f", v)
-}
+func ms(v float64) string { return stats.Decimals(v, 100, 1, 3) }
 
 // writeServiceFigures writes a service's figures, one name=value a line, sorted.
 func writeServiceFigures(w io.Writer, fig map[string]float64) {
@@ -97,15 +89,10 @@ func (s *DNSSweepReport) WriteText(w io.Writer) error {
 			ms(r.Pushes.LatencyMS.P50), ms(r.Pushes.LatencyMS.P99), ms(r.Pushes.LastMS.P99), r.Pushes.Loss()*100,
 			r.Connections.Refused+r.Connections.ClosedByService, verdict)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
 	if s.Found {
-		_, err := fmt.Fprintf(w, "\ncapacity: %g %s met the objective\n", s.Capacity, unit)
-		return err
+		return stats.EndTable(tw, w, "\ncapacity: %g %s met the objective\n", s.Capacity, unit)
 	}
-	_, err := fmt.Fprintln(w, "\ncapacity: no step met the objective")
-	return err
+	return stats.EndTable(tw, w, "\ncapacity: no step met the objective\n")
 }
 
 // WriteText writes a report service run as readable lines.
@@ -165,15 +152,10 @@ func (s *ReporterSweepReport) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%.0f\t%.0f\t%.0f\t%s\t%s\t%s\t  %s\n", st.Rate, r.Sent.FrameRate, r.Sent.ResultRate, rows, stored, dropped, verdict)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
 	if s.Found {
-		_, err := fmt.Fprintf(w, "\ncapacity: %.0f frames/s (%.0f results/s) without a drop\n", s.Capacity, s.CapacityResults)
-		return err
+		return stats.EndTable(tw, w, "\ncapacity: %.0f frames/s (%.0f results/s) without a drop\n", s.Capacity, s.CapacityResults)
 	}
-	_, err := fmt.Fprintln(w, "\ncapacity: every step dropped")
-	return err
+	return stats.EndTable(tw, w, "\ncapacity: every step dropped\n")
 }
 
 // oneLine returns s on one line.

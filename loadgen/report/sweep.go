@@ -61,13 +61,8 @@ func (s *SweepReport) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%.0f\t%.0f\t%s\t%s\t%s\t%.4f\t%s\t\n", st.TargetRate, r.Rate, us(r.LatencyUS.P50), us(r.LatencyUS.P99), us(r.LatencyUS.P999), r.Loss*100, verdict)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
 	if s.Found {
-		_, err := fmt.Fprintf(w, "\ncapacity: %.0f requests/s met the objective (%.0f answers/s)\n", s.Capacity, s.CapacityAnswers)
-		return err
+		return stats.EndTable(tw, w, "\ncapacity: %.0f requests/s met the objective (%.0f answers/s)\n", s.Capacity, s.CapacityAnswers)
 	}
-	_, err := fmt.Fprintf(w, "\ncapacity: no step met the objective\n")
-	return err
+	return stats.EndTable(tw, w, "\ncapacity: no step met the objective\n")
 }

@@ -52,12 +52,4 @@ func (r *Report) WriteText(w io.Writer) error {
 }
 
 // us formats microseconds with a precision that suits their size.
-func us(v float64) string {
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2f", v)
-}
+func us(v float64) string { return stats.Decimals(v, 1000, 10, 2) }

@@ -17,10 +17,15 @@ func longUpdateTimeout() lb.Settings {
 	return s
 }
 
+// learnQueue is the pull queue of newPacedClient's tables: room for every key
+// learnKeys asks for at once. Nothing sweeps these tables, so a pull dropped from a
+// full queue (the client still connecting, on a busy machine) would never be sent.
+const learnQueue = 4096
+
 // newPacedClient returns a route client of a fresh table without refreshes, for the
 // route services at addrs, re-subscribing rate keys a second in batches of batch.
 func newPacedClient(rate, batch int, addrs ...string) (*RouteClient, *lb.Table) {
-	tbl := lb.NewTable(lb.Config{Settings: longUpdateTimeout()})
+	tbl := lb.NewTable(lb.Config{Settings: longUpdateTimeout(), PullQueue: learnQueue})
 	return NewRouteClient(RouteClientConfig{
 		Addrs: addrs, Table: tbl, ResubscribeRate: rate, ResubscribeBatch: batch,
 		Link: Link{Logger: quiet, DialTimeout: time.Second, MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond},
@@ -31,6 +36,9 @@ func newPacedClient(rate, batch int, addrs ...string) (*RouteClient, *lb.Table) 
 // each, then waits until every key is answered and subscribed on dns.
 func learnKeys(t *testing.T, tbl *lb.Table, dns *larstest.FakeRouteService, modid int32, n int) {
 	t.Helper()
+	if n > cap(tbl.Pulls()) {
+		t.Fatalf("learning %d keys at once through a pull queue of %d", n, cap(tbl.Pulls()))
+	}
 	for i := range int32(n) {
 		tbl.GetHost(modid, i)
 	}

@@ -469,3 +469,41 @@ go build -o bin/ ./cmd/...
 		}
 	}
 }
+
+// TestConfigurationFlagsExist checks the flag tables of configuration.md: every flag
+// named in the first column of a table under a binary's heading is one that binary
+// registers.
+func TestConfigurationFlagsExist(t *testing.T) {
+	tr, err := loadTree(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagRE := regexp.MustCompile("`(-[a-z][a-z0-9-]*)")
+	bin, checked := "", 0
+	for n, line := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			bin = ""
+			if _, ok := tr.literals[h]; ok {
+				bin = h
+			}
+			continue
+		}
+		if bin == "" || !strings.HasPrefix(line, "| `-") {
+			continue
+		}
+		first := strings.Split(line, " | ")[0]
+		for _, m := range flagRE.FindAllStringSubmatch(first, -1) {
+			checked++
+			if !tr.literals[bin][strings.TrimPrefix(m[1], "-")] {
+				t.Errorf("configuration.md:%d: %s has no flag %s", n+1, bin, m[1])
+			}
+		}
+	}
+	if checked < 40 {
+		t.Fatalf("only %d flags found in configuration.md's tables", checked)
+	}
+}

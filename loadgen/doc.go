@@ -7,7 +7,7 @@
 //
 // The rooms beside it: loadgen/stats holds the histogram, objective and verdict that
 // this engine and the control-plane generators (loadgen/ctlplane) measure and judge
-// with; loadgen/report holds the reports and writes them as text, CSV, JSON and HTML
-// pages with charts, and compares two of them; loadgen/hostmodel models the hosts
-// whose calls the reports carry.
+// with; loadgen/report (and loadgen/report/ctlreport for the control plane) holds the
+// reports and writes them as text, CSV, JSON and HTML pages with charts, and compares
+// two of them; loadgen/hostmodel models the hosts whose calls the reports carry.
 package loadgen

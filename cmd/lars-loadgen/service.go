@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/loadgen/ctlplane"
 	"github.com/larsgo/lars/loadgen/report"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/store"
 )
@@ -65,7 +66,7 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 		sc := ctlplane.DNSSweepConfig{Run: cfg, Over: o.sweepOver, Search: o.search, Objective: *o.slo, StepDuration: o.stepDur}
 		sc.Run.Live = nil
 		if !o.quiet {
-			sc.OnStep = func(st ctlplane.DNSSweepStep) {
+			sc.OnStep = func(st ctlreport.DNSSweepStep) {
 				r, verdict := st.Report, stats.StepVerdict(st.Met, st.Reason)
 				fmt.Fprintf(stderr, "step %6g %s  %d subscriptions  %.1f changes/s  %.0f pushes/s  push p50 %.1fms p99 %.1fms  %s\n",
 					st.Value, o.sweepOver, r.Subscriptions, r.Changes.Rate, r.Pushes.Rate, r.Pushes.LatencyMS.P50, r.Pushes.LatencyMS.P99, verdict)
@@ -87,7 +88,7 @@ func runDNSService(ctx context.Context, o *serviceOptions, db *store.DB, stdout,
 			return exitMissed
 		}
 		if o.slo != nil {
-			rep.SLO = ctlplane.CheckDNS(*o.slo, rep)
+			rep.SLO = ctlreport.CheckDNS(*o.slo, rep)
 			if !rep.SLO.Met {
 				code = exitMissed
 			}
@@ -109,7 +110,7 @@ func runReporterService(ctx context.Context, o *serviceOptions, db *store.DB, st
 		sc := ctlplane.ReporterSweepConfig{Run: cfg, Search: o.search, StepDuration: o.stepDur}
 		sc.Run.Live = nil
 		if !o.quiet {
-			sc.OnStep = func(st ctlplane.ReporterSweepStep) {
+			sc.OnStep = func(st ctlreport.ReporterSweepStep) {
 				verdict := stats.StepVerdict(st.Met, st.Reason)
 				fmt.Fprintf(stderr, "step %8.0f frames/s  sent %8.0f results/s  %s\n", st.Rate, st.Report.Sent.ResultRate, verdict)
 			}
@@ -171,7 +172,7 @@ func (o *serviceOptions) fitFileLimit() error {
 	if o.service == "reporter" {
 		agents = o.rep.Agents
 	}
-	sweepAgents := o.doSweep && o.service == "dns" && o.sweepOver == ctlplane.SweepAgents
+	sweepAgents := o.doSweep && o.service == "dns" && o.sweepOver == ctlreport.SweepAgents
 	if sweepAgents {
 		agents = int(o.search.Max)
 	}

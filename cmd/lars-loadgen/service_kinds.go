@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -28,7 +29,7 @@ func (d *dnsFlags) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&d.setupTimeout, "setup-timeout", ctlplane.DefaultSetupTimeout, "bound on the connections and first pulls")
 	fs.StringVar(&d.slo, "slo", "", "objective, e.g. push-p99=2s or push-p50=500ms,last-p99=3s (push, first, last, pull; p50 p90 p99 p999); exit 1 when missed (-sweep default push-p99=2s)")
 	fs.Float64Var(&d.maxLoss, "max-loss", 0, "share of expected pushes the objective allows to be missing, 0..1")
-	fs.StringVar(&d.over, "sweep-over", ctlplane.SweepAgents, "what -sweep varies: agents or changes (the change rate)")
+	fs.StringVar(&d.over, "sweep-over", ctlreport.SweepAgents, "what -sweep varies: agents or changes (the change rate)")
 }
 
 // options checks the dns flags and sets o's run, objective and search.
@@ -46,11 +47,11 @@ func (d *dnsFlags) options(o *serviceOptions, f *serviceFlags, fleet ctlplane.Fl
 		return errors.New("-push-timeout and -setup-timeout must be positive")
 	case d.maxLoss < 0 || d.maxLoss > 1:
 		return fmt.Errorf("invalid -max-loss %v: want 0..1", d.maxLoss)
-	case d.over != ctlplane.SweepAgents && d.over != ctlplane.SweepChanges:
+	case d.over != ctlreport.SweepAgents && d.over != ctlreport.SweepChanges:
 		return fmt.Errorf("invalid -sweep-over %q: want agents or changes", d.over)
 	}
 	if d.slo != "" {
-		obj, err := ctlplane.ParseObjective(d.slo)
+		obj, err := ctlreport.ParseObjective(d.slo)
 		if err != nil {
 			return err
 		}
@@ -63,12 +64,12 @@ func (d *dnsFlags) options(o *serviceOptions, f *serviceFlags, fleet ctlplane.Fl
 		if o.slo == nil {
 			o.slo = &stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: 2 * time.Second}}}
 		}
-		swept := map[string]string{ctlplane.SweepAgents: "agents", ctlplane.SweepChanges: "changes-per-sec"}[d.over]
+		swept := map[string]string{ctlreport.SweepAgents: "agents", ctlreport.SweepChanges: "changes-per-sec"}[d.over]
 		if f.set[swept] || f.set["duration"] || f.set["changes"] {
 			return fmt.Errorf("-sweep sets -%s and the duration of each step: use -sweep-start, -sweep-factor, -sweep-max and -step-duration", swept)
 		}
 		if o.search.Start == 0 {
-			o.search.Start = map[string]float64{ctlplane.SweepAgents: 100, ctlplane.SweepChanges: 1}[d.over]
+			o.search.Start = map[string]float64{ctlreport.SweepAgents: 100, ctlreport.SweepChanges: 1}[d.over]
 		}
 	}
 	if o.slo != nil {

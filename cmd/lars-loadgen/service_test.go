@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/larsgo/lars/loadgen/ctlplane"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/reportsvc"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
@@ -101,7 +101,7 @@ func TestServiceDNSRunWritesEveryReport(t *testing.T) {
 	if !strings.Contains(stdout, "push, every agent") || !strings.Contains(stdout, "objective push-p99=30s loss<=0%: MET") || stderr != "" {
 		t.Errorf("stdout %q, stderr %q", stdout, stderr)
 	}
-	var rep ctlplane.DNSReport
+	var rep ctlreport.DNSReport
 	data, err := os.ReadFile(jsonPath)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestServiceDNSRunWritesEveryReport(t *testing.T) {
 		t.Errorf("report: schema %q, %d agents, %d subscriptions, pushes %+v, service pushes %v", rep.Schema, rep.Agents, rep.Subscriptions, p, rep.Service["lars_dns_pushes_total"])
 	}
 	rows := readCSV(t, csvPath)
-	if strings.Join(rows[0], ",") != strings.Join(ctlplane.DNSCSVHeader, ",") || len(rows) != len(rep.Seconds)+1 {
+	if strings.Join(rows[0], ",") != strings.Join(ctlreport.DNSCSVHeader, ",") || len(rows) != len(rep.Seconds)+1 {
 		t.Errorf("csv header %v, %d rows for %d seconds", rows[0], len(rows)-1, len(rep.Seconds))
 	}
 	if html, err := os.ReadFile(htmlPath); err != nil || !bytes.Contains(html, []byte("<svg")) || !bytes.Contains(html, []byte("Push latency by percentile")) {
@@ -155,7 +155,7 @@ func TestServiceReporterJSONToStdout(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr %s", code, stderr)
 	}
-	var rep ctlplane.ReporterReport
+	var rep ctlreport.ReporterReport
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("stdout is not only the JSON report: %v\n%s", err, stdout)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -45,7 +46,7 @@ func TestDNSEveryPushCountedOnceAgainstFake(t *testing.T) {
 			t.Errorf("writes %+v; want 80 of 4ms", wr)
 		}
 		// first and last are exact; every push is in a histogram bucket (0.4%).
-		for name, l := range map[string]Latency{"first": p.FirstMS, "last": p.LastMS} {
+		for name, l := range map[string]ctlreport.Latency{"first": p.FirstMS, "last": p.LastMS} {
 			if l.Count != 80 || l.Min != 26 || l.Max != 26 {
 				t.Errorf("%s push %+v; want 80 of 26ms (the push 30ms after the call, the commit 4ms after it)", name, l)
 			}
@@ -53,7 +54,7 @@ func TestDNSEveryPushCountedOnceAgainstFake(t *testing.T) {
 		if l := p.LatencyMS; math.Abs(l.Min-26) > 0.11 || math.Abs(l.Max-26) > 0.11 {
 			t.Errorf("every push %+v; want 26ms", l)
 		}
-		checkWholeSeconds(t, rep.Seconds, func(s DNSSecond) (float64, float64) { return s.T, s.Span })
+		checkWholeSeconds(t, rep.Seconds, func(s ctlreport.DNSSecond) (float64, float64) { return s.T, s.Span })
 		for _, s := range rep.Seconds {
 			if s.PushRate != float64(s.Pushes)/s.Span || (s.Pushes > 0 && math.Abs(s.P50MS-26) > 0.11) {
 				t.Errorf("second %+v: push rate or latency off", s)
@@ -107,7 +108,7 @@ func TestDNSConnectionsClosedByServiceAreCounted(t *testing.T) {
 		if c := rep.Connections; c.ClosedByService != 12 || c.Refused != 0 {
 			t.Errorf("closed by the service %d, refused %d; want 12, 0", c.ClosedByService, c.Refused)
 		}
-		if v := CheckDNS(stats.Objective{}, rep); v.Met {
+		if v := ctlreport.CheckDNS(stats.Objective{}, rep); v.Met {
 			t.Error("a run whose connections the service closed met the objective")
 		}
 	})

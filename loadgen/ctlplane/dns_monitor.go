@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -15,7 +16,7 @@ type dnsMonitor struct {
 	scraper *scraper
 	secondTicks
 
-	secondMarks[dnsMark, DNSSecond]
+	secondMarks[dnsMark, ctlreport.DNSSecond]
 	curHist stats.Histogram
 	secHist stats.Histogram
 }
@@ -57,7 +58,7 @@ func (m *dnsMonitor) record(final bool) {
 	changes := r.committed.Load()
 	closed := r.refused.Load() + r.closedByService.Load()
 	l := summarize(&m.secHist)
-	s := DNSSecond{T: float64(now-m.start) / 1e9, Span: span, Changes: changes - m.prev.changes, Pushes: l.Count,
+	s := ctlreport.DNSSecond{T: float64(now-m.start) / 1e9, Span: span, Changes: changes - m.prev.changes, Pushes: l.Count,
 		PushRate: float64(l.Count) / span, P50MS: l.P50, P99MS: l.P99, MaxMS: l.Max, Closed: closed - m.prev.closed}
 	next := dnsMark{at: now, hist: m.curHist, changes: changes, closed: closed}
 	if m.scraper != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -52,7 +53,7 @@ func (r *dnsRun) now() int64 { return int64(time.Since(r.epoch)) }
 // every push has come or timed out, or ctx ends (the report says interrupted). An
 // error means the run could not be made: bad configuration, the setup write failed,
 // or no agent could connect.
-func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
+func RunDNS(ctx context.Context, cfg DNSConfig) (*ctlreport.DNSReport, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -64,9 +65,9 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*DNSReport, error) {
 	r := &dnsRun{cfg: cfg, subs: subs, epoch: time.Now(), tag: newTag(),
 		keys: make([]keyState, len(subs.keys)), changes: make([]changeRec, cfg.changeCount()+1),
 		agents: make([]*dnsAgent, cfg.Agents)}
-	rep := &DNSReport{Schema: DNSSchemaVersion, Target: cfg.Target, Start: r.epoch, Agents: cfg.Agents,
+	rep := &ctlreport.DNSReport{Schema: ctlreport.DNSSchemaVersion, Target: cfg.Target, Start: r.epoch, Agents: cfg.Agents,
 		KeysPerAgent: cfg.Keys, KeySpace: int(subs.space), Spread: spreadName(cfg.Spread), HostsPerKey: cfg.HostsPerKey,
-		DistinctKeys: len(subs.keys), TargetChangeRate: cfg.ChangesPerSec, Seconds: []DNSSecond{}}
+		DistinctKeys: len(subs.keys), TargetChangeRate: cfg.ChangesPerSec, Seconds: []ctlreport.DNSSecond{}}
 
 	// The setup: every held key gets change 0's routes, then the agents connect and pull.
 	routes := make(map[lb.Key][]lb.Host, len(subs.keys))

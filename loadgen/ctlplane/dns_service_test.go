@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/routesvc"
 )
@@ -49,7 +50,7 @@ func TestDNSAgainstRouteServiceOnSQLite(t *testing.T) {
 	if n := uint64(rep.Changes.Committed); p.FirstMS.Count != n || p.LastMS.Count != n || p.LastMS.Max < p.FirstMS.Max {
 		t.Errorf("first push %+v, last %+v: want one of each for each of the %d changes, the last no sooner", p.FirstMS, p.LastMS, n)
 	}
-	if v := CheckDNS(stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: generousWait}}}, rep); !v.Met {
+	if v := ctlreport.CheckDNS(stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: generousWait}}}, rep); !v.Met {
 		t.Errorf("objective missed: %s", v.Reason)
 	}
 }
@@ -71,7 +72,7 @@ func TestDNSRefusedConnectionsCounted(t *testing.T) {
 	if rep.Subscriptions != 12 || rep.Pushes.Missing != 0 {
 		t.Errorf("%d subscriptions (want 6 agents x 2), %d pushes missing", rep.Subscriptions, rep.Pushes.Missing)
 	}
-	if v := CheckDNS(stats.Objective{}, rep); v.Met {
+	if v := ctlreport.CheckDNS(stats.Objective{}, rep); v.Met {
 		t.Error("a run with refused connections met the objective")
 	}
 }

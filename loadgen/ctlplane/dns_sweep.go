@@ -5,16 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
-)
-
-// DNSSweepSchemaVersion names the JSON form of DNSSweepReport.
-const DNSSweepSchemaVersion = "lars-loadgen-dns-sweep/1"
-
-// What a route service capacity search varies.
-const (
-	SweepAgents  = "agents"  // the number of agents (DNSConfig.Agents)
-	SweepChanges = "changes" // the change rate (DNSConfig.ChangesPerSec)
 )
 
 // DefaultStepDuration is the span of changes of each step of a route service search.
@@ -44,45 +36,17 @@ type DNSSweepConfig struct {
 	// StepDuration is each step's span of changes. Default 5s.
 	StepDuration time.Duration
 	// OnStep, when not nil, is called after each step.
-	OnStep func(DNSSweepStep)
-}
-
-// DNSSweepStep is one step of a route service search.
-type DNSSweepStep struct {
-	// Value is the step's agents or change rate.
-	Value float64 `json:"value"`
-	// Attempt is 0 for a value's first run, 1 and up for retries.
-	Attempt int `json:"attempt"`
-	// Met is true when the step met the objective and made its changes on schedule
-	// (at least 90% of those due, within 1.5 times the step and a second).
-	Met bool `json:"met"`
-	// Reason says why not.
-	Reason string `json:"reason,omitempty"`
-	// Report is the step's run report.
-	Report *DNSReport `json:"report"`
-}
-
-// DNSSweepReport is the result of a route service capacity search (SCHEMA.md).
-type DNSSweepReport struct {
-	Schema        string         `json:"schema"`
-	Over          string         `json:"over"`
-	Objective     string         `json:"objective"`
-	StepDurationS float64        `json:"step_duration_s"`
-	Steps         []DNSSweepStep `json:"steps"`
-	// Capacity is the highest value that met the objective, 0 if none did.
-	Capacity    float64 `json:"capacity"`
-	Found       bool    `json:"found"`
-	Interrupted bool    `json:"interrupted"`
+	OnStep func(ctlreport.DNSSweepStep)
 }
 
 // SweepDNS runs a route service capacity search.
-func SweepDNS(ctx context.Context, sc DNSSweepConfig) (*DNSSweepReport, error) {
+func SweepDNS(ctx context.Context, sc DNSSweepConfig) (*ctlreport.DNSSweepReport, error) {
 	switch sc.Over {
 	case "":
-		sc.Over = SweepAgents
-	case SweepAgents, SweepChanges:
+		sc.Over = ctlreport.SweepAgents
+	case ctlreport.SweepAgents, ctlreport.SweepChanges:
 	default:
-		return nil, fmt.Errorf("sweep over %q: want %s or %s", sc.Over, SweepAgents, SweepChanges)
+		return nil, fmt.Errorf("sweep over %q: want %s or %s", sc.Over, ctlreport.SweepAgents, ctlreport.SweepChanges)
 	}
 	if sc.Search.Start <= 0 {
 		return nil, fmt.Errorf("sweep start %v: want a positive value", sc.Search.Start)
@@ -93,13 +57,13 @@ func SweepDNS(ctx context.Context, sc DNSSweepConfig) (*DNSSweepReport, error) {
 	if sc.StepDuration <= 0 {
 		sc.StepDuration = DefaultStepDuration
 	}
-	sc.Search.Integer = sc.Over == SweepAgents
-	out := &DNSSweepReport{Schema: DNSSweepSchemaVersion, Over: sc.Over, Objective: sc.Objective.String(),
-		StepDurationS: sc.StepDuration.Seconds(), Steps: []DNSSweepStep{}}
+	sc.Search.Integer = sc.Over == ctlreport.SweepAgents
+	out := &ctlreport.DNSSweepReport{Schema: ctlreport.DNSSweepSchemaVersion, Over: sc.Over, Objective: sc.Objective.String(),
+		StepDurationS: sc.StepDuration.Seconds(), Steps: []ctlreport.DNSSweepStep{}}
 	best, found, interrupted, err := sc.Search.run(ctx, func(v float64, attempt int) (stepOutcome, error) {
 		cfg := sc.Run
 		cfg.Duration, cfg.Changes = sc.StepDuration, 0
-		if sc.Over == SweepAgents {
+		if sc.Over == ctlreport.SweepAgents {
 			cfg.Agents = int(v)
 		} else {
 			cfg.ChangesPerSec = v
@@ -108,8 +72,8 @@ func SweepDNS(ctx context.Context, sc DNSSweepConfig) (*DNSSweepReport, error) {
 		if err != nil {
 			return stepOutcome{}, err
 		}
-		rep.SLO = CheckDNS(sc.Objective, rep)
-		st := DNSSweepStep{Value: v, Attempt: attempt, Met: rep.SLO.Met, Reason: rep.SLO.Reason, Report: rep}
+		rep.SLO = ctlreport.CheckDNS(sc.Objective, rep)
+		st := ctlreport.DNSSweepStep{Value: v, Attempt: attempt, Met: rep.SLO.Met, Reason: rep.SLO.Reason, Report: rep}
 		due := cfg.ChangesPerSec * sc.StepDuration.Seconds()
 		switch {
 		case rep.Interrupted:

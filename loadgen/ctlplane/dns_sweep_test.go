@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -27,7 +28,7 @@ func TestDNSSweepConvergesOnConnectionLimit(t *testing.T) {
 			Search:       Search{Start: 2},
 			Objective:    stats.Objective{Limits: []stats.Limit{{Of: "push", Percentile: "p99", Max: time.Second}}},
 			StepDuration: 250 * time.Millisecond,
-			OnStep: func(st DNSSweepStep) {
+			OnStep: func(st ctlreport.DNSSweepStep) {
 				if st.Attempt == 0 {
 					values = append(values, st.Value)
 				}

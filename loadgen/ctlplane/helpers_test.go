@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/reportsvc"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
@@ -150,7 +151,7 @@ func runService(t *testing.T, name string, svc service) string {
 
 // checkPushSums fails t unless the push counts of r add up (checkPushIdentities) and
 // no push came before its write returned: for runs on a synctest bubble's clock.
-func checkPushSums(t *testing.T, r *DNSReport) {
+func checkPushSums(t *testing.T, r *ctlreport.DNSReport) {
 	t.Helper()
 	p := r.Pushes
 	if p.Early != 0 {
@@ -164,7 +165,7 @@ func checkPushSums(t *testing.T, r *DNSReport) {
 // Unlike checkPushSums it allows early pushes: against a real service, a write that
 // stalls between its commit and its return lets the push come first (it is counted,
 // with a latency of 0).
-func checkPushIdentities(t *testing.T, r *DNSReport) {
+func checkPushIdentities(t *testing.T, r *ctlreport.DNSReport) {
 	t.Helper()
 	p := r.Pushes
 	if p.Expected != p.Received+p.LostClosed+p.Missing {

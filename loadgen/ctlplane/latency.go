@@ -3,26 +3,13 @@ package ctlplane
 import (
 	"slices"
 
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
-// Latency summarises latencies in milliseconds. Percentiles are by nearest rank:
-// exact when taken from every value (first and last push of each change, writes),
-// within 0.4% when taken from a histogram (every push, pulls, per-second figures).
-type Latency struct {
-	Count uint64  `json:"count"`
-	Min   float64 `json:"min"`
-	Mean  float64 `json:"mean"`
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	Max   float64 `json:"max"`
-}
-
 // summarize returns the latency summary of h (nanoseconds) in milliseconds.
-func summarize(h *stats.Histogram) Latency {
-	l := Latency{Count: h.Count()}
+func summarize(h *stats.Histogram) ctlreport.Latency {
+	l := ctlreport.Latency{Count: h.Count()}
 	if l.Count == 0 {
 		return l
 	}
@@ -32,13 +19,15 @@ func summarize(h *stats.Histogram) Latency {
 }
 
 // bucketsMS returns the non-empty buckets of h in milliseconds.
-func bucketsMS(h *stats.Histogram) []Bucket {
-	return stats.Bins(h, 1e6, func(low, high float64, n uint64) Bucket { return Bucket{LowMS: low, HighMS: high, Count: n} })
+func bucketsMS(h *stats.Histogram) []ctlreport.Bucket {
+	return stats.Bins(h, 1e6, func(low, high float64, n uint64) ctlreport.Bucket {
+		return ctlreport.Bucket{LowMS: low, HighMS: high, Count: n}
+	})
 }
 
 // exactSummary returns the summary of ns (nanoseconds, sorted in place).
-func exactSummary(ns []int64) Latency {
-	var l Latency
+func exactSummary(ns []int64) ctlreport.Latency {
+	var l ctlreport.Latency
 	if len(ns) == 0 {
 		return l
 	}
@@ -56,9 +45,4 @@ func exactSummary(ns []int64) Latency {
 	l.Mean = sum / float64(len(ns)) / 1e6
 	l.P50, l.P90, l.P99, l.P999 = at(0.5), at(0.9), at(0.99), at(0.999)
 	return l
-}
-
-// percentile returns the named percentile of l ("p50", "p90", "p99", "p999").
-func (l Latency) percentile(name string) float64 {
-	return stats.Percentile(name, l.P50, l.P90, l.P99, l.P999, 0)
 }

@@ -3,6 +3,8 @@ package ctlplane
 import (
 	"context"
 	"fmt"
+
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 )
 
 // repMonitor records the per-second series of a report service run and writes the
@@ -13,7 +15,7 @@ type repMonitor struct {
 	counter *resultCounter
 	secondTicks
 
-	secondMarks[repMark, ReporterSecond]
+	secondMarks[repMark, ctlreport.ReporterSecond]
 }
 
 // repMark is where a recorded second ended: the counts the next one starts from.
@@ -47,7 +49,7 @@ func (m *repMonitor) record(final bool) {
 		return
 	}
 	frames, results := r.framesSent.Load(), r.resultsSent.Load()
-	s := ReporterSecond{T: float64(now) / 1e9, Span: span, Frames: frames - m.prev.frames, Results: results - m.prev.results}
+	s := ctlreport.ReporterSecond{T: float64(now) / 1e9, Span: span, Frames: frames - m.prev.frames, Results: results - m.prev.results}
 	s.ResultRate = float64(s.Results) / span
 	next := repMark{at: now, frames: frames, results: results, store: m.prev.store}
 	if m.scraper != nil {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -44,7 +45,7 @@ func (r *repRun) claimRound() bool {
 // sent and the service has counted every frame and emptied its queue, and reports
 // what was sent, accepted, written and dropped. An error means the run could not be
 // made: bad configuration, the store unreadable, or no agent could connect.
-func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, error) {
+func RunReporter(ctx context.Context, cfg ReporterConfig) (*ctlreport.ReporterReport, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -79,9 +80,9 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 	}
 	r.epoch = time.Now()
 	r.epochUnix = r.epoch.Unix()
-	rep := &ReporterReport{Schema: ReporterSchemaVersion, Target: cfg.Target, Start: r.epoch, Agents: cfg.Agents,
+	rep := &ctlreport.ReporterReport{Schema: ctlreport.ReporterSchemaVersion, Target: cfg.Target, Start: r.epoch, Agents: cfg.Agents,
 		KeysPerAgent: cfg.Keys, HostsPerKey: cfg.Hosts, Rows: cfg.Agents * cfg.Keys * cfg.Hosts, TargetRate: cfg.Rate,
-		Seconds: []ReporterSecond{}}
+		Seconds: []ctlreport.ReporterSecond{}}
 	rep.Connections.Connected = len(agents)
 
 	cpuStart, _ := stats.ProcessCPU()
@@ -122,7 +123,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 	r.tallySent(rep, senders)
 	if counter != nil {
 		rows, results, err := counter.count(context.WithoutCancel(ctx))
-		st := &ReporterStore{Rows: rows, Results: results, CaughtUp: caughtUp, CatchUpS: rep.SettleS}
+		st := &ctlreport.ReporterStore{Rows: rows, Results: results, CaughtUp: caughtUp, CatchUpS: rep.SettleS}
 		if err != nil {
 			st.Error = err.Error()
 		}
@@ -133,7 +134,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ReporterReport, erro
 		rep.Service = serviceSummary(sc, ctx, rep.DurationS)
 	}
 	rep.Seconds = mon.seconds
-	rep.Verdict = checkReporter(rep)
+	rep.Verdict = ctlreport.CheckReporter(rep)
 	return rep, nil
 }
 
@@ -177,7 +178,7 @@ feed:
 // settle waits, Settle at most, until the store holds every result sent (with a
 // store) and the service has counted every frame sent and emptied its queue (with an
 // admin URL); it sets rep.SettleS and reports whether both happened.
-func (r *repRun) settle(ctx context.Context, counter *resultCounter, sc *scraper, sendEnd int64, rep *ReporterReport) bool {
+func (r *repRun) settle(ctx context.Context, counter *resultCounter, sc *scraper, sendEnd int64, rep *ctlreport.ReporterReport) bool {
 	ctx = context.WithoutCancel(ctx) // an interrupted run still reports what reached the store
 	deadline := sendEnd + int64(r.cfg.Settle)
 	for {

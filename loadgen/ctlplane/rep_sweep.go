@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 )
 
-// ReporterSweepSchemaVersion names the JSON form of ReporterSweepReport.
-const ReporterSweepSchemaVersion = "lars-loadgen-reporter-sweep/1"
-
 // ReporterSweepConfig describes a report service capacity search: runs of Run at
-// rising rates until one drops (see checkReporter), then a bisection.
+// rising rates until one drops (see CheckReporter), then a bisection.
 type ReporterSweepConfig struct {
 	// Run is every step's run; Rate and Duration are set per step. It needs an
 	// AdminURL or a Store: without either a drop cannot be seen.
@@ -21,34 +20,11 @@ type ReporterSweepConfig struct {
 	// StepDuration is each step's span of sending. Default 5s.
 	StepDuration time.Duration
 	// OnStep, when not nil, is called after each step.
-	OnStep func(ReporterSweepStep)
-}
-
-// ReporterSweepStep is one step of a report service search.
-type ReporterSweepStep struct {
-	// Rate is the step's target frames a second.
-	Rate    float64         `json:"rate"`
-	Attempt int             `json:"attempt"`
-	Met     bool            `json:"met"`
-	Reason  string          `json:"reason,omitempty"`
-	Report  *ReporterReport `json:"report"`
-}
-
-// ReporterSweepReport is the result of a report service capacity search (SCHEMA.md).
-type ReporterSweepReport struct {
-	Schema        string              `json:"schema"`
-	StepDurationS float64             `json:"step_duration_s"`
-	Steps         []ReporterSweepStep `json:"steps"`
-	// Capacity is the highest frame rate with no drop, 0 if none; CapacityResults is
-	// the results a second sent at that step.
-	Capacity        float64 `json:"capacity"`
-	CapacityResults float64 `json:"capacity_results"`
-	Found           bool    `json:"found"`
-	Interrupted     bool    `json:"interrupted"`
+	OnStep func(ctlreport.ReporterSweepStep)
 }
 
 // SweepReporter runs a report service capacity search.
-func SweepReporter(ctx context.Context, sc ReporterSweepConfig) (*ReporterSweepReport, error) {
+func SweepReporter(ctx context.Context, sc ReporterSweepConfig) (*ctlreport.ReporterSweepReport, error) {
 	if sc.Run.AdminURL == "" && sc.Run.Store == nil {
 		return nil, errors.New("a report service search needs the service's admin URL or its store to see drops")
 	}
@@ -62,7 +38,7 @@ func SweepReporter(ctx context.Context, sc ReporterSweepConfig) (*ReporterSweepR
 		sc.StepDuration = DefaultStepDuration
 	}
 	sc.Search.Integer = false
-	out := &ReporterSweepReport{Schema: ReporterSweepSchemaVersion, StepDurationS: sc.StepDuration.Seconds(), Steps: []ReporterSweepStep{}}
+	out := &ctlreport.ReporterSweepReport{Schema: ctlreport.ReporterSweepSchemaVersion, StepDurationS: sc.StepDuration.Seconds(), Steps: []ctlreport.ReporterSweepStep{}}
 	best, found, interrupted, err := sc.Search.run(ctx, func(rate float64, attempt int) (stepOutcome, error) {
 		cfg := sc.Run
 		cfg.Rate, cfg.Duration, cfg.Reports = rate, sc.StepDuration, 0
@@ -70,7 +46,7 @@ func SweepReporter(ctx context.Context, sc ReporterSweepConfig) (*ReporterSweepR
 		if err != nil {
 			return stepOutcome{}, err
 		}
-		st := ReporterSweepStep{Rate: rate, Attempt: attempt, Met: rep.Verdict.Met, Reason: rep.Verdict.Reason, Report: rep}
+		st := ctlreport.ReporterSweepStep{Rate: rate, Attempt: attempt, Met: rep.Verdict.Met, Reason: rep.Verdict.Reason, Report: rep}
 		out.Steps = append(out.Steps, st)
 		if st.Met { // every step that meets the objective is above the last that did
 			out.CapacityResults = rep.Sent.ResultRate

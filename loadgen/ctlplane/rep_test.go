@@ -13,6 +13,7 @@ import (
 
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/reportsvc"
 	"github.com/larsgo/lars/store"
 )
@@ -81,7 +82,7 @@ func TestReporterAgainstReportServiceOnSQLite(t *testing.T) {
 	larstest.CheckGoroutines(t, generousWait)
 	db := openStore(t)
 	svc, admin := startReportService(t, reportsvc.Config{Store: db, Logger: quiet})
-	run := func() *ReporterReport {
+	run := func() *ctlreport.ReporterReport {
 		rep, err := RunReporter(context.Background(), ReporterConfig{Fleet: Fleet{Target: svc.Addr().String(), Agents: 6, Keys: 4, Cmdids: loadgen.Range{Lo: 1, Hi: 8}}, Hosts: 5, Rate: 400, Duration: 600 * time.Millisecond, Store: db, AdminURL: admin, Settle: generousWait})
 		if err != nil {
 			t.Fatal(err)
@@ -200,7 +201,7 @@ func TestReporterSweepConverges(t *testing.T) {
 				AdminURL: "http://fake", Senders: 1},
 			Search:       Search{Start: 100, Refine: 2},
 			StepDuration: 400 * time.Millisecond,
-			OnStep: func(st ReporterSweepStep) {
+			OnStep: func(st ctlreport.ReporterSweepStep) {
 				if st.Attempt == 0 {
 					rates = append(rates, st.Rate)
 				}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
@@ -68,7 +69,7 @@ func FuzzParseMetrics(f *testing.F) {
 }
 
 func TestParseObjective(t *testing.T) {
-	o, err := ParseObjective("push-p99=2s, last-p99.9=3s,p50=500ms,pull-p90=10ms")
+	o, err := ctlreport.ParseObjective("push-p99=2s, last-p99.9=3s,p50=500ms,pull-p90=10ms")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,12 +83,12 @@ func TestParseObjective(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "push-p99", "push-p98=1s", "writes-p99=1s", "push-p99=-1s", "push-p99=soon"} {
-		if _, err := ParseObjective(bad); err == nil {
+		if _, err := ctlreport.ParseObjective(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
 	}
-	rep := &DNSReport{Pushes: DNSPushes{Expected: 10, Received: 9, Missing: 1, LatencyMS: Latency{P99: 2500}}}
-	v := CheckDNS(stats.Objective{Limits: want[:1], MaxLoss: 0.2}, rep)
+	rep := &ctlreport.DNSReport{Pushes: ctlreport.DNSPushes{Expected: 10, Received: 9, Missing: 1, LatencyMS: ctlreport.Latency{P99: 2500}}}
+	v := ctlreport.CheckDNS(stats.Objective{Limits: want[:1], MaxLoss: 0.2}, rep)
 	if v.Met || !strings.Contains(v.Reason, "push-p99 2500.0ms > 2000.0ms") || strings.Contains(v.Reason, "missing") {
 		t.Errorf("verdict %+v", v)
 	}
@@ -98,11 +99,11 @@ func FuzzParseObjective(f *testing.F) {
 	f.Add("first-p50=1ms,last-p99.9=1h")
 	f.Add("=,=")
 	f.Fuzz(func(t *testing.T, s string) {
-		o, err := ParseObjective(s)
+		o, err := ctlreport.ParseObjective(s)
 		if err != nil {
 			return
 		}
-		back, err := ParseObjective(strings.Fields(o.String())[0])
+		back, err := ctlreport.ParseObjective(strings.Fields(o.String())[0])
 		if err != nil || len(back.Limits) != len(o.Limits) {
 			t.Fatalf("%q parsed as %q, which does not parse back: %v", s, o.String(), err)
 		}

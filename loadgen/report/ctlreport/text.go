@@ -1,10 +1,9 @@
-package ctlplane
+package ctlreport
 
 import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/larsgo/lars/loadgen/stats"
 )
@@ -157,6 +156,3 @@ func (s *ReporterSweepReport) WriteText(w io.Writer) error {
 	}
 	return stats.EndTable(tw, w, "\ncapacity: every step dropped\n")
 }
-
-// oneLine returns s on one line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,4 +1,4 @@
-package ctlplane
+package ctlreport
 
 import "github.com/larsgo/lars/loadgen/stats"
 

@@ -4,8 +4,6 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
-
-	"github.com/larsgo/lars/loadgen/report"
 )
 
 func TestRing(t *testing.T) {
@@ -72,15 +70,6 @@ func TestParse(t *testing.T) {
 	for _, bad := range []string{"", "5-1", "a-b", "1-99999999999"} {
 		if _, err := ParseRange(bad); err == nil {
 			t.Errorf("ParseRange(%q) accepted", bad)
-		}
-	}
-	slo, err := report.ParseSLO("p99=1ms,p99.9=5ms")
-	if err != nil || len(slo.Limits) != 2 || slo.Limits[1].Percentile != "p999" || slo.Limits[0].Max != time.Millisecond {
-		t.Errorf("slo %+v %v", slo, err)
-	}
-	for _, bad := range []string{"p99", "p98=1ms", "p99=fast", "p99=-1ms"} {
-		if _, err := report.ParseSLO(bad); err == nil {
-			t.Errorf("ParseSLO(%q) accepted", bad)
 		}
 	}
 	if _, err := ParseHosts("127.0.0.1:7000,10.0.0.1:80"); err != nil {

@@ -59,6 +59,20 @@ func serviceFlag(args []string) (service string, ok bool) {
 	return "", false
 }
 
+// parseFlagSet parses args with fs, which takes no argument but its flags, and
+// returns the names of the flags given.
+func parseFlagSet(fs *flag.FlagSet, args []string) (map[string]bool, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set, nil
+}
+
 // agentUsage writes the command's usage: its subcommands, then the agent's flags.
 func agentUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, `Usage: lars-loadgen agent [flags]

@@ -48,14 +48,10 @@ func parseFlags(args []string, oldSpelling bool) (*options, *flag.FlagSet, error
 	o := &options{}
 	f := &agentFlags{oldSpelling: oldSpelling}
 	fs := f.flagSet(o)
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if f.set, err = parseFlagSet(fs, args); err != nil {
 		return nil, fs, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	for _, apply := range []func(*options) error{f.traffic, f.loop, f.objective, f.goroutines, f.search} {
 		if err := apply(o); err != nil {
 			return nil, fs, err

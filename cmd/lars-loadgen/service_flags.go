@@ -100,14 +100,10 @@ func parseServiceFlags(service string, args []string, oldSpelling bool) (*servic
 	} else {
 		rep.declare(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if f.set, err = parseFlagSet(fs, args); err != nil {
 		return nil, fs, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	if err := f.check(); err != nil {
 		return nil, fs, err
 	}

@@ -11,13 +11,45 @@ import (
 
 // report builds the Report once every goroutine of the run has stopped.
 func (r *runner) report(end int64, interrupted bool, mon *monitor) *report.Report {
-	cfg := &r.cfg
 	var t tally
 	t.addCounters(&r.sc)
 	for _, l := range r.lanes {
 		t.addCounters(&l.c)
 	}
 	m := &t[phaseMeasured]
+	rep := r.reportHeader(interrupted, mon)
+	span := r.measuredSpan(end, interrupted)
+	rep.DurationS = span
+	perSec := func(n uint64) float64 {
+		if span <= 0 {
+			return 0
+		}
+		return float64(n) / span
+	}
+	r.addAnswered(rep, m, perSec)
+	rep.ReportsSent = m[fSent+int(KindReport)]
+	rep.ByType.Report = report.TypeStats{Sent: rep.ReportsSent, Rate: perSec(rep.ReportsSent), ReportsAfter: m[fReportsAfter]}
+	rep.Rate = perSec(rep.Received)
+	rep.SendRate = perSec(rep.Sent + rep.ReportsSent)
+	if rep.Sent > 0 {
+		rep.Loss = float64(rep.Timeouts) / float64(rep.Sent)
+	}
+	rep.Malformed = m[fMalformed]
+	rep.WrongKey = m[fWrongKey]
+	rep.Refused = m[fRefused]
+	rep.SendErrors = m[fSendErrors]
+	rep.RingFull = m[fRingFull]
+	for _, l := range r.lanes {
+		r.sendLag.Merge(&l.lag)
+	}
+	rep.SendLagUS = report.Lag{P50: r.sendLag.Quantile(0.5) / 1e3, P99: r.sendLag.Quantile(0.99) / 1e3, Max: r.sendLag.Max() / 1e3}
+	return rep
+}
+
+// reportHeader starts the Report with the run's mode and settings and the
+// per-second series.
+func (r *runner) reportHeader(interrupted bool, mon *monitor) *report.Report {
+	cfg := &r.cfg
 	rep := &report.Report{
 		Schema:      report.SchemaVersion,
 		Mode:        "closed",
@@ -33,22 +65,24 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *report.Repor
 	if rep.Seconds == nil {
 		rep.Seconds = []report.Second{}
 	}
-	// The measured span ends with the last request's intended send time, or, when the
-	// run ended by duration, at the end of that duration.
+	return rep
+}
+
+// measuredSpan returns the measured span in seconds: it ends with the last request's
+// intended send time, or, when the run ended by duration, at the end of that duration.
+func (r *runner) measuredSpan(end int64, interrupted bool) float64 {
+	cfg := &r.cfg
 	last := r.endSend.Load()
 	if cfg.Duration > 0 && !interrupted && cfg.Requests == 0 {
 		last = r.measureFrom + int64(cfg.Duration)
 	}
 	last = min(max(last, r.measureFrom), end)
-	span := float64(last-r.measureFrom) / 1e9
-	rep.DurationS = span
-	perSec := func(n uint64) float64 {
-		if span <= 0 {
-			return 0
-		}
-		return float64(n) / span
-	}
+	return float64(last-r.measureFrom) / 1e9
+}
 
+// addAnswered fills the figures of the answered request types, get_host and
+// get_route, from the measured counters m, and their sums and latency over both.
+func (r *runner) addAnswered(rep *report.Report, m *[numFields]uint64, perSec func(uint64) float64) {
 	var all []float64
 	var allHist stats.Histogram
 	allExact := true
@@ -79,13 +113,7 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *report.Repor
 		rep.Late += ts.Late
 		rep.Duplicates += ts.Duplicates
 		if k == int(KindGetHost) {
-			rc := report.Retcodes{
-				Succ:        m[fRetcodes+retSucc],
-				Overload:    m[fRetcodes+retOverload],
-				SystemError: m[fRetcodes+retSystemError],
-				NoExist:     m[fRetcodes+retNoExist],
-				Other:       m[fRetcodes+retOther],
-			}
+			rc := retcodes(m)
 			rep.Retcodes = rc
 			ts.Retcodes = &rc
 			rep.ByType.GetHost = ts
@@ -95,23 +123,17 @@ func (r *runner) report(end int64, interrupted bool, mon *monitor) *report.Repor
 	}
 	rep.LatencyUS = summarize(all, &allHist, allExact)
 	rep.Histogram = bucketsUS(&allHist)
-	rep.ReportsSent = m[fSent+int(KindReport)]
-	rep.ByType.Report = report.TypeStats{Sent: rep.ReportsSent, Rate: perSec(rep.ReportsSent), ReportsAfter: m[fReportsAfter]}
-	rep.Rate = perSec(rep.Received)
-	rep.SendRate = perSec(rep.Sent + rep.ReportsSent)
-	if rep.Sent > 0 {
-		rep.Loss = float64(rep.Timeouts) / float64(rep.Sent)
+}
+
+// retcodes returns the get_host retcodes counted in m.
+func retcodes(m *[numFields]uint64) report.Retcodes {
+	return report.Retcodes{
+		Succ:        m[fRetcodes+retSucc],
+		Overload:    m[fRetcodes+retOverload],
+		SystemError: m[fRetcodes+retSystemError],
+		NoExist:     m[fRetcodes+retNoExist],
+		Other:       m[fRetcodes+retOther],
 	}
-	rep.Malformed = m[fMalformed]
-	rep.WrongKey = m[fWrongKey]
-	rep.Refused = m[fRefused]
-	rep.SendErrors = m[fSendErrors]
-	rep.RingFull = m[fRingFull]
-	for _, l := range r.lanes {
-		r.sendLag.Merge(&l.lag)
-	}
-	rep.SendLagUS = report.Lag{P50: r.sendLag.Quantile(0.5) / 1e3, P99: r.sendLag.Quantile(0.99) / 1e3, Max: r.sendLag.Max() / 1e3}
-	return rep
 }
 
 // summarize computes the statistics of samples (microseconds) with the stats package

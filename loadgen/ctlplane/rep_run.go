@@ -46,25 +46,11 @@ func (r *repRun) claimRound() bool {
 // what was sent, accepted, written and dropped. An error means the run could not be
 // made: bad configuration, the store unreadable, or no agent could connect.
 func RunReporter(ctx context.Context, cfg ReporterConfig) (*ctlreport.ReporterReport, error) {
-	cfg, err := cfg.withDefaults()
+	r, counter, err := newRepRun(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	subs, err := cfg.subscriptions()
-	if err != nil {
-		return nil, err
-	}
-	r := &repRun{cfg: cfg, subs: subs, base: 1, maxRounds: -1}
-	if cfg.Reports > 0 {
-		r.maxRounds = int64((cfg.Reports + uint64(cfg.Keys) - 1) / uint64(cfg.Keys))
-	}
-	var counter *resultCounter
-	if cfg.Store != nil {
-		if counter, err = newResultCounter(ctx, cfg.Store, cfg.CallerBase, cfg.CallerBase+int32(cfg.Agents)-1); err != nil {
-			return nil, err
-		}
-		r.base = uint32(counter.base)
-	}
+	cfg = r.cfg
 	agents := r.connect(ctx)
 	defer func() {
 		for _, a := range agents {
@@ -88,29 +74,8 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ctlreport.ReporterRe
 	cpuStart, _ := stats.ProcessCPU()
 	mon := newRepMonitor(r, sc, counter)
 	mon.run()
-	senders := make([]*repSender, 0, cfg.Senders)
-	for i := range min(cfg.Senders, max(len(agents), 1)) {
-		var share []*repAgent
-		for j := i; j < len(agents); j += cfg.Senders {
-			share = append(share, agents[j])
-		}
-		if len(share) > 0 {
-			senders = append(senders, newRepSender(r, share))
-		}
-	}
-	end := int64(-1)
-	if cfg.Duration > 0 {
-		end = int64(cfg.Duration)
-	}
-	var wg sync.WaitGroup
-	for _, s := range senders {
-		// Each sender sends its share of the rounds: rate/keys rounds a second in all,
-		// spread over the senders in proportion to their agents.
-		share := float64(len(s.agents)) / float64(len(agents))
-		interval := float64(time.Second) * float64(cfg.Keys) / (cfg.Rate * share)
-		wg.Go(func() { s.run(ctx, 0, end, interval) })
-	}
-	wg.Wait()
+	senders := r.newSenders(agents)
+	r.send(ctx, senders, len(agents))
 	sendEnd := r.now()
 	rep.Interrupted = ctx.Err() != nil
 	caughtUp := r.settle(ctx, counter, sc, sendEnd, rep)
@@ -122,13 +87,7 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ctlreport.ReporterRe
 	rep.DurationS = max(float64(sendEnd)/1e9, rep.ScheduleS, 1e-9)
 	r.tallySent(rep, senders)
 	if counter != nil {
-		rows, results, err := counter.count(context.WithoutCancel(ctx))
-		st := &ctlreport.ReporterStore{Rows: rows, Results: results, CaughtUp: caughtUp, CatchUpS: rep.SettleS}
-		if err != nil {
-			st.Error = err.Error()
-		}
-		st.ResultRate = float64(results) / (rep.DurationS + rep.SettleS)
-		rep.Store = st
+		rep.Store = storeSummary(ctx, counter, caughtUp, rep)
 	}
 	if sc != nil {
 		rep.Service = serviceSummary(sc, ctx, rep.DurationS)
@@ -136,6 +95,75 @@ func RunReporter(ctx context.Context, cfg ReporterConfig) (*ctlreport.ReporterRe
 	rep.Seconds = mon.seconds
 	rep.Verdict = ctlreport.CheckReporter(rep)
 	return rep, nil
+}
+
+// newRepRun checks cfg and makes the run's state, and its store's result counter
+// when cfg has a store.
+func newRepRun(ctx context.Context, cfg ReporterConfig) (*repRun, *resultCounter, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	subs, err := cfg.subscriptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &repRun{cfg: cfg, subs: subs, base: 1, maxRounds: -1}
+	if cfg.Reports > 0 {
+		r.maxRounds = int64((cfg.Reports + uint64(cfg.Keys) - 1) / uint64(cfg.Keys))
+	}
+	var counter *resultCounter
+	if cfg.Store != nil {
+		if counter, err = newResultCounter(ctx, cfg.Store, cfg.CallerBase, cfg.CallerBase+int32(cfg.Agents)-1); err != nil {
+			return nil, nil, err
+		}
+		r.base = uint32(counter.base)
+	}
+	return r, counter, nil
+}
+
+// newSenders deals the agents to at most cfg.Senders senders, in turn.
+func (r *repRun) newSenders(agents []*repAgent) []*repSender {
+	n := r.cfg.Senders
+	senders := make([]*repSender, 0, n)
+	for i := range min(n, max(len(agents), 1)) {
+		var share []*repAgent
+		for j := i; j < len(agents); j += n {
+			share = append(share, agents[j])
+		}
+		if len(share) > 0 {
+			senders = append(senders, newRepSender(r, share))
+		}
+	}
+	return senders
+}
+
+// send runs the senders until the run's end: each sends its share of the rounds,
+// rate/keys rounds a second in all, spread over the senders in proportion to their
+// agents.
+func (r *repRun) send(ctx context.Context, senders []*repSender, agents int) {
+	end := int64(-1)
+	if r.cfg.Duration > 0 {
+		end = int64(r.cfg.Duration)
+	}
+	var wg sync.WaitGroup
+	for _, s := range senders {
+		share := float64(len(s.agents)) / float64(agents)
+		interval := float64(time.Second) * float64(r.cfg.Keys) / (r.cfg.Rate * share)
+		wg.Go(func() { s.run(ctx, 0, end, interval) })
+	}
+	wg.Wait()
+}
+
+// storeSummary counts what the store holds once the run has settled.
+func storeSummary(ctx context.Context, counter *resultCounter, caughtUp bool, rep *ctlreport.ReporterReport) *ctlreport.ReporterStore {
+	rows, results, err := counter.count(context.WithoutCancel(ctx))
+	st := &ctlreport.ReporterStore{Rows: rows, Results: results, CaughtUp: caughtUp, CatchUpS: rep.SettleS}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	st.ResultRate = float64(results) / (rep.DurationS + rep.SettleS)
+	return st
 }
 
 // connect opens one connection per agent, in parallel, and returns those that opened.

@@ -48,6 +48,21 @@ type SweepConfig struct {
 
 // Sweep runs a capacity search.
 func Sweep(ctx context.Context, sc SweepConfig) (*report.SweepReport, error) {
+	sc, err := sc.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &sweeper{ctx: ctx, sc: sc, out: &report.SweepReport{Schema: report.SweepSchemaVersion, Objective: sc.SLO.String(),
+		StepDurationS: sc.StepDuration.Seconds(), Steps: []report.SweepStep{}}}
+	good, bad, stop, err := s.rise()
+	if err != nil || stop {
+		return s.out, err
+	}
+	return s.out, s.bisect(good, bad)
+}
+
+// withDefaults returns sc with its defaults set, or an error.
+func (sc SweepConfig) withDefaults() (SweepConfig, error) {
 	if sc.Start <= 0 {
 		sc.Start = DefaultSweepStart
 	}
@@ -55,7 +70,7 @@ func Sweep(ctx context.Context, sc SweepConfig) (*report.SweepReport, error) {
 		sc.Factor = DefaultSweepFactor
 	}
 	if sc.Factor <= 1 {
-		return nil, configErr("sweep factor %v: must be above 1", sc.Factor)
+		return sc, configErr("sweep factor %v: must be above 1", sc.Factor)
 	}
 	if sc.Refine == 0 {
 		sc.Refine = DefaultSweepRefine
@@ -66,75 +81,100 @@ func Sweep(ctx context.Context, sc SweepConfig) (*report.SweepReport, error) {
 	if sc.StepDuration <= 0 {
 		sc.StepDuration = DefaultStepDuration
 	}
-	out := &report.SweepReport{Schema: report.SweepSchemaVersion, Objective: sc.SLO.String(), StepDurationS: sc.StepDuration.Seconds(), Steps: []report.SweepStep{}}
-	once := func(rate float64, attempt int) (report.SweepStep, error) {
-		cfg := sc.Load
-		cfg.Rate, cfg.Duration, cfg.Requests = rate, sc.StepDuration, 0
-		rep, err := Run(ctx, cfg)
-		if err != nil {
-			return report.SweepStep{}, err
-		}
-		rep.SLO = report.CheckSLO(sc.SLO, rep)
-		st := report.SweepStep{TargetRate: rate, Attempt: attempt, Met: rep.SLO.Met, Reason: rep.SLO.Reason, Report: rep}
-		if rep.SendRate < loadgenLimitFraction*rate {
-			st.Met, st.LoadgenLimited = false, true
-			st.Reason = fmt.Sprintf("the load generator sent only %.0f/s", rep.SendRate)
-		}
-		out.Steps = append(out.Steps, st)
-		if st.Met && rate > out.Capacity {
-			out.Capacity, out.CapacityAnswers, out.Found = rate, rep.Rate, true
-		}
-		if sc.OnStep != nil {
-			sc.OnStep(st)
-		}
-		return st, nil
-	}
-	step := func(rate float64) (report.SweepStep, error) {
-		st, err := once(rate, 0)
-		for a := 1; a <= sc.Retries && err == nil && !st.Met && !st.LoadgenLimited && ctx.Err() == nil; a++ {
-			st, err = once(rate, a)
-		}
-		return st, err
-	}
-	var good, bad float64
+	return sc, nil
+}
+
+// sweeper is a capacity search under way: its steps go to out.
+type sweeper struct {
+	ctx context.Context
+	sc  SweepConfig
+	out *report.SweepReport
+}
+
+// rise runs steps at rates growing by Factor from Start until one misses the
+// objective: good is the last rate that met it, bad the one that missed (0 when none
+// did). stop is true when the search is over: interrupted, or the load generator
+// could not send a step's rate.
+func (s *sweeper) rise() (good, bad float64, stop bool, err error) {
+	sc := &s.sc
 	for rate := sc.Start; sc.Max <= 0 || rate <= sc.Max; rate *= sc.Factor {
-		st, err := step(rate)
+		st, err := s.step(rate)
 		if err != nil {
-			return out, err
+			return good, bad, true, err
 		}
-		if ctx.Err() != nil {
-			out.Interrupted = true
-			return out, nil
+		if s.ctx.Err() != nil {
+			s.out.Interrupted = true
+			return good, bad, true, nil
 		}
 		if st.LoadgenLimited {
-			return out, nil
+			return good, bad, true, nil
 		}
 		if !st.Met {
-			bad = rate
-			break
+			return good, rate, false, nil
 		}
 		good = rate
 	}
-	for range sc.Refine {
-		if bad == 0 || ctx.Err() != nil {
+	return good, bad, false, nil
+}
+
+// bisect runs Refine steps between good, a rate that met the objective, and bad, one
+// that missed it (none when bad is 0).
+func (s *sweeper) bisect(good, bad float64) error {
+	for range s.sc.Refine {
+		if bad == 0 || s.ctx.Err() != nil {
 			break
 		}
 		mid := (good + bad) / 2
-		st, err := step(mid)
+		st, err := s.step(mid)
 		if err != nil {
-			return out, err
+			return err
 		}
 		switch {
-		case ctx.Err() != nil:
-			out.Interrupted = true
-			return out, nil
+		case s.ctx.Err() != nil:
+			s.out.Interrupted = true
+			return nil
 		case st.LoadgenLimited:
-			return out, nil
+			return nil
 		case st.Met:
 			good = mid
 		default:
 			bad = mid
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// step runs a step at rate, and again up to Retries times while it misses the
+// objective for another reason than the load generator's limit.
+func (s *sweeper) step(rate float64) (report.SweepStep, error) {
+	st, err := s.once(rate, 0)
+	for a := 1; a <= s.sc.Retries && err == nil && !st.Met && !st.LoadgenLimited && s.ctx.Err() == nil; a++ {
+		st, err = s.once(rate, a)
+	}
+	return st, err
+}
+
+// once runs one attempt of a step at rate and judges it.
+func (s *sweeper) once(rate float64, attempt int) (report.SweepStep, error) {
+	cfg := s.sc.Load
+	cfg.Rate, cfg.Duration, cfg.Requests = rate, s.sc.StepDuration, 0
+	rep, err := Run(s.ctx, cfg)
+	if err != nil {
+		return report.SweepStep{}, err
+	}
+	rep.SLO = report.CheckSLO(s.sc.SLO, rep)
+	st := report.SweepStep{TargetRate: rate, Attempt: attempt, Met: rep.SLO.Met, Reason: rep.SLO.Reason, Report: rep}
+	if rep.SendRate < loadgenLimitFraction*rate {
+		st.Met, st.LoadgenLimited = false, true
+		st.Reason = fmt.Sprintf("the load generator sent only %.0f/s", rep.SendRate)
+	}
+	out := s.out
+	out.Steps = append(out.Steps, st)
+	if st.Met && rate > out.Capacity {
+		out.Capacity, out.CapacityAnswers, out.Found = rate, rep.Rate, true
+	}
+	if s.sc.OnStep != nil {
+		s.sc.OnStep(st)
+	}
+	return st, nil
 }

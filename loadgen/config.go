@@ -160,28 +160,43 @@ func configErr(format string, args ...any) error {
 // withDefaults returns a copy of c with every zero field set to its default, or an
 // error for a field out of range.
 func (c Config) withDefaults() (Config, error) {
+	for _, fill := range []func() error{c.fillAddresses, c.fillTraffic, c.fillLoop} {
+		if err := fill(); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// fillAddresses checks and fills in the target, its ports and the sockets.
+func (c *Config) fillAddresses() error {
 	if c.Target == "" {
 		c.Target = DefaultTarget
 	}
 	if _, err := netip.ParseAddr(c.Target); err != nil {
-		return c, configErr("target %q is not an IP address", c.Target)
+		return configErr("target %q is not an IP address", c.Target)
 	}
 	if len(c.Ports) == 0 {
 		c.Ports = DefaultPorts
 	}
 	for _, p := range c.Ports {
 		if p < 1 || p > 65535 {
-			return c, configErr("port %d out of 1..65535", p)
+			return configErr("port %d out of 1..65535", p)
 		}
 	}
 	c.Sockets = max(c.Sockets, len(c.Ports))
 	if c.Sockets > 1024 {
-		return c, configErr("%d sockets: at most 1024", c.Sockets)
+		return configErr("%d sockets: at most 1024", c.Sockets)
 	}
+	return nil
+}
+
+// fillTraffic checks and fills in the mix, the reports, the keys and their spread.
+func (c *Config) fillTraffic() error {
 	var total int
 	for _, w := range c.Mix {
 		if w < 0 {
-			return c, configErr("negative mix weight")
+			return configErr("negative mix weight")
 		}
 		total += w
 	}
@@ -189,7 +204,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Mix = Mix{KindGetHost: 1}
 	}
 	if c.ReportFail < 0 || c.ReportFail > 1 {
-		return c, configErr("report failure ratio %v out of 0..1", c.ReportFail)
+		return configErr("report failure ratio %v out of 0..1", c.ReportFail)
 	}
 	if c.ReportFail > 0 || len(c.FailHosts) > 0 || !c.Hosts.Empty() {
 		c.ReportAfter = true
@@ -201,31 +216,37 @@ func (c Config) withDefaults() (Config, error) {
 		c.Cmdids = Range{1, 1}
 	}
 	if c.Modids.Lo > c.Modids.Hi || c.Cmdids.Lo > c.Cmdids.Hi {
-		return c, configErr("empty key range")
+		return configErr("empty key range")
 	}
 	if n := keyCount(c.Modids, c.Cmdids); n > maxKeys {
-		return c, configErr("%d keys: at most %d", n, maxKeys)
+		return configErr("%d keys: at most %d", n, maxKeys)
 	}
 	if c.Spread > Zipf {
-		return c, configErr("unknown spread %d", c.Spread)
+		return configErr("unknown spread %d", c.Spread)
 	}
 	if c.ZipfS == 0 {
 		c.ZipfS = DefaultZipfS
 	}
 	if c.ZipfS <= 1 {
-		return c, configErr("zipf exponent %v: must be above 1", c.ZipfS)
+		return configErr("zipf exponent %v: must be above 1", c.ZipfS)
 	}
+	return nil
+}
+
+// fillLoop checks and fills in the loop's rate or concurrency, its span, timeout,
+// batches, socket buffers and seed.
+func (c *Config) fillLoop() error {
 	if c.Rate < 0 {
-		return c, configErr("negative rate")
+		return configErr("negative rate")
 	}
 	if c.Concurrency < 0 {
-		return c, configErr("negative concurrency")
+		return configErr("negative concurrency")
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
 	if c.Duration < 0 || c.Warmup < 0 {
-		return c, configErr("negative duration or warm-up")
+		return configErr("negative duration or warm-up")
 	}
 	if c.Duration == 0 && c.Requests == 0 {
 		c.Duration = DefaultDuration
@@ -234,7 +255,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Timeout = DefaultTimeout
 	}
 	if c.Timeout < 0 || c.Timeout > MaxTimeout {
-		return c, configErr("timeout %v out of (0, %v]", c.Timeout, MaxTimeout)
+		return configErr("timeout %v out of (0, %v]", c.Timeout, MaxTimeout)
 	}
 	if c.Batch <= 0 {
 		c.Batch = DefaultBatch
@@ -245,7 +266,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
-	return c, nil
+	return nil
 }
 
 // openLoop reports whether the configuration runs an open loop.

@@ -70,7 +70,12 @@ func runAgent(ctx context.Context, args []string, oldSpelling bool, stdout, stde
 	if o.doSweep {
 		return runSweep(ctx, o, stdout, textOut, stderr)
 	}
+	return runOnce(ctx, o, stdout, textOut, stderr)
+}
 
+// runOnce makes one run, with the agent's CPU profile when -profile asks for it,
+// and writes its report.
+func runOnce(ctx context.Context, o *options, stdout, textOut, stderr io.Writer) int {
 	var prof chan error
 	profCtx, cancelProf := context.WithCancel(context.Background())
 	defer cancelProf()

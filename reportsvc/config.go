@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/policy"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/store"
 )

@@ -13,20 +13,20 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultListen        = "127.0.0.1:7778"
-	DefaultPoll          = time.Second
+	DefaultListen = "127.0.0.1:7778"
+	DefaultPoll   = time.Second
 	// DefaultPollUnsignalled is Poll on a store without a change signal
 	// (MySQL/MariaDB), where the stamp is the signal: 500 reads a second, about 1.3%
 	// of a core of mariadbd per lars-dns (BenchmarkChangeSignal).
 	DefaultPollUnsignalled = 2 * time.Millisecond
 	DefaultWatch           = time.Millisecond
-	DefaultReload        = time.Minute
-	DefaultRetention     = 10 * time.Minute
-	DefaultMaxConns      = 65536
-	DefaultMaxQueueBytes = 4 << 20
-	DefaultWriteTimeout  = 5 * time.Second
-	DefaultMaxBackoff    = 30 * time.Second
-	DefaultIdleTimeout   = 2 * time.Minute
+	DefaultReload          = time.Minute
+	DefaultRetention       = 10 * time.Minute
+	DefaultMaxConns        = 65536
+	DefaultMaxQueueBytes   = 4 << 20
+	DefaultWriteTimeout    = 5 * time.Second
+	DefaultMaxBackoff      = 30 * time.Second
+	DefaultIdleTimeout     = 2 * time.Minute
 	// DefaultMaxSubsPerConn is far above the keys one agent serves (its callers' keys).
 	DefaultMaxSubsPerConn = 100000
 	// DefaultMaxUnknownSubsPerConn is far above the keys an agent is asked for before

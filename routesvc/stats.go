@@ -83,8 +83,8 @@ type Stats struct {
 	// NotAllowed counts the connections closed because no pull rule of the
 	// Config.Policy names their identity.
 	NotAllowed uint64
-	Pushes               uint64 // frames queued to subscribers because their key changed
-	BadFrames            uint64 // connections closed for a bad frame
+	Pushes     uint64 // frames queued to subscribers because their key changed
+	BadFrames  uint64 // connections closed for a bad frame
 	// DroppedFrames are the well-formed frames of ids the service does not take, by
 	// cause (dropCauseNames): dropped, the connection kept.
 	DroppedFrames     [numDropCauses]uint64
@@ -99,7 +99,7 @@ type Stats struct {
 	// Gaps are the polls whose change rows could not tell every change (rows deleted
 	// before they were read, a version beyond them, a version moved with no new row),
 	// answered by a full load.
-	Gaps uint64
+	Gaps              uint64
 	PollErrors        uint64 // failed rounds against the store
 	FullLoads         uint64 // reads of every route (first load and reloads)
 	ChangeRows        uint64 // RouteChange rows applied

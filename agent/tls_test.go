@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,54 @@ func TestAgentTLSFilesChecked(t *testing.T) {
 	a := startAgent(t, agent.Config{RouteService: []string{"127.0.0.1:1"}})
 	if a.TLSEnabled() || a.ReloadTLS() != agent.ErrNoTLS {
 		t.Fatal("an agent without TLS files has TLS")
+	}
+}
+
+// TestAgentRefusesAConsoleAsService: a route service that presents the site's
+// console certificate (which also proves a server) is not lars-dns: the agent refuses
+// every connection to it and counts each as a failed dial; it never pulls from it.
+func TestAgentRefusesAConsoleAsService(t *testing.T) {
+	site := tlstest.NewSite(t, "Test CA")
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.SetHosts(context.Background(), lb.Key{Modid: 1, Cmdid: 1}, []lb.Host{h1}); err != nil {
+		t.Fatal(err)
+	}
+	posing, err := tlsconf.NewServer(site.Issue(tlsgen.RoleConsole, "console-1"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, err := routesvc.New(routesvc.Config{Store: db, Listen: "127.0.0.1:0", TLS: posing, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runService(t, dns.Run, dns.Ready())
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr().String()}, TLS: site.Issue(tlsgen.RoleAgent, "agent-1"),
+		SweepInterval: 10 * time.Millisecond, Table: lb.Config{Settings: fastSettings()}})
+	c := dial(t, a.Addrs()[0])
+	metric := func(name string) int {
+		var m bytes.Buffer
+		a.WriteMetrics(&m)
+		for _, line := range strings.Split(m.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		t.Fatalf("no metric %s", name)
+		return 0
+	}
+	eventually(t, patience, "two refused connections counted", func() bool {
+		c.getHost(1, 1, 1) // asks for the key, so the agent wants the route service
+		return metric("lars_agent_route_service_dial_errors_total") >= 2
+	})
+	if got := metric("lars_agent_route_service_connects_total"); got != 0 {
+		t.Fatalf("the agent connected %d times to a console posing as lars-dns", got)
+	}
+	if st := dns.Stats(); st.Pulls != 0 {
+		t.Fatalf("the agent pulled %d times from it", st.Pulls)
 	}
 }

@@ -30,7 +30,7 @@ func TestLinkFailoverRounds(t *testing.T) {
 	// A healthy connection (lived ResetAfter) starts the count over: its loss moves
 	// to the next address at once.
 	l.failed() // a:1 failed, now on b:2
-	l.up()
+	l.up(nil)
 	if st := l.stats(); !st.Connected || st.Addr != "b:2" {
 		t.Fatalf("stats after up %+v", st)
 	}

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/internal/logthrottle"
 	"github.com/larsgo/lars/internal/tlsconf"
+	"github.com/larsgo/lars/internal/tlsgen"
 )
 
 // Defaults shared by both clients' configs.
@@ -169,23 +171,34 @@ func (l *link) dial(ctx context.Context) (net.Conn, error) {
 	return conn, nil
 }
 
-// dialTLS connects to the current address with d and runs the TLS handshake. The
+// dialTLS connects to the current address with d and runs the TLS handshake. A
+// service whose certificate has a role of the site other than server (a console's,
+// which also proves a server) is refused: it is not lars-dns or lars-reporter. The
 // result is a net.Conn that is nil, not a nil *tls.Conn, on an error.
 func (l *link) dialTLS(ctx context.Context, d *net.Dialer) (net.Conn, error) {
 	tc, err := l.tls.Dial(ctx, d, "tcp", l.addr())
 	if err != nil {
 		return nil, err
 	}
+	if p, ok := tlsconf.Identity(tc); ok && p.Role != "" && p.Role != tlsgen.RoleServer {
+		tc.Close()
+		return nil, fmt.Errorf("%s presented the certificate of %s, not of a service (role %s)", l.addr(), p, tlsgen.RoleServer)
+	}
 	return tc, nil
 }
 
-// up records a new connection to the current address.
-func (l *link) up() {
+// up records a new connection to the current address, conn, naming the service's
+// verified identity when it has one (TLS).
+func (l *link) up(conn net.Conn) {
 	l.upSince = time.Now()
 	l.connects.Add(1)
 	l.connectedTo.Store(int32(l.cur))
 	l.dialLog.Reset()
 	l.moveLog.Reset()
+	if p, ok := tlsconf.Identity(conn); ok {
+		l.logger.Info("connected", "addr", l.addr(), "peer", p.String())
+		return
+	}
 	l.logger.Info("connected", "addr", l.addr())
 }
 

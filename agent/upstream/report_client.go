@@ -173,7 +173,7 @@ func (c *ReportClient) Run(ctx context.Context) error {
 			rc := &reportConn{Conn: r.conn, gone: make(chan struct{})}
 			conn = rc
 			wg.Go(func() { watch(rc) })
-			c.link.up()
+			c.link.up(r.conn)
 		case <-gone:
 			lost(errClosedByPeer)
 		case st, ok := <-c.statuses:

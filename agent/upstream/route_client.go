@@ -197,7 +197,7 @@ func (c *RouteClient) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		conn, err := c.link.dial(ctx)
 		if err == nil {
-			c.link.up()
+			c.link.up(conn)
 			err = c.serve(ctx, conn)
 			if ctx.Err() != nil {
 				err = nil

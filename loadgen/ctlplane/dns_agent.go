@@ -24,6 +24,7 @@ const (
 type dnsAgent struct {
 	run   *dnsRun
 	nc    net.Conn
+	fd    int // its socket, when an epoll reader reads it (pushReaders)
 	sr    *codec.StreamReader
 	resp  larspb.GetRouteResponse
 	slots []int32 // its keys' slots, ascending

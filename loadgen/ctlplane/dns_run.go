@@ -32,6 +32,8 @@ type dnsRun struct {
 	changes []changeRec
 	agents  []*dnsAgent // nil for an agent that could not connect
 	readers sync.WaitGroup
+	// pushes reads the agents' sockets (epoll, on Linux); nil: a goroutine each.
+	pushes *pushReaders
 
 	pushLatency [pushShards]stats.AtomicHistogram
 	pullLatency stats.AtomicHistogram
@@ -77,6 +79,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*ctlreport.DNSReport, error) {
 	if _, err := cfg.Writer.ReplaceKeys(ctx, routes); err != nil {
 		return nil, fmt.Errorf("cannot write the routes of the run's keys: %w", err)
 	}
+	r.pushes = newPushReaders(r)
 	defer r.stop()
 	connected := r.connect(ctx)
 	if connected == 0 && ctx.Err() == nil {
@@ -168,7 +171,9 @@ func (r *dnsRun) startAgent(id int, nc net.Conn, buf []byte) []byte {
 	// A failed write leaves the connection broken: the reader then sees it end, and
 	// counts and unsubscribes the agent.
 	nc.Write(buf)
-	go a.readLoop()
+	if !r.pushes.add(id, a) {
+		go a.readLoop()
+	}
 	return buf
 }
 
@@ -222,6 +227,7 @@ func (r *dnsRun) stop() {
 	if r.stopping.Swap(true) {
 		return
 	}
+	r.pushes.close()
 	for _, a := range r.agents {
 		if a != nil {
 			a.nc.Close()

@@ -40,7 +40,7 @@ func openStore(t testing.TB, dsn string) *store.DB {
 
 // startService runs a service on st with cfg (Listen and Logger filled in when empty)
 // until the test ends, and waits until it serves.
-func startService(t testing.TB, st Store, cfg Config) *Service {
+func startService(t testing.TB, st Store, cfg Config, before ...func(*Service)) *Service {
 	t.Helper()
 	cfg.Store = st
 	if cfg.Listen == "" {
@@ -55,6 +55,9 @@ func startService(t testing.TB, st Store, cfg Config) *Service {
 	svc, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(svc)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -34,6 +34,39 @@ func TestChangeSignalPushesAtOnce(t *testing.T) {
 	}
 }
 
+// untold is a change signal whose store does not tell of its writes (SQLite off
+// Linux): it is read every Watch.
+type untold struct{ *store.ChangeSignal }
+
+func (untold) Writes() <-chan struct{} { return nil }
+
+// TestChangeSignalReadOnATimer: where the store's writes are not told, the change
+// counter read every Watch still brings a commit to the agent at once.
+func TestChangeSignalReadOnATimer(t *testing.T) {
+	dsn := storetest.SQLiteDSN(t)
+	db := openStore(t, dsn)
+	writer := openStore(t, dsn)
+	svc := startService(t, db, Config{Poll: time.Hour, Reload: time.Hour}, func(svc *Service) {
+		svc.sync.openSig = func(ctx context.Context) (changeSignal, error) {
+			sig, err := db.OpenChangeSignal(ctx)
+			return untold{sig}, err
+		}
+	})
+	a := dial(t, svc)
+	a.pull(1, 1)
+	a.waitFor(key11, nil, pushWithin)
+	waitUntil(t, eventWithin, "the counter read on the timer", func() bool { return svc.Stats().SignalReads >= 3 })
+	fired := svc.Stats().SignalFired
+	h := host("10.0.0.3", 9000)
+	if _, err := writer.SetHosts(context.Background(), key11, []lb.Host{h}); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFor(key11, []lb.Host{h}, pushWithin)
+	if st := svc.Stats(); st.SignalFired <= fired || st.FullLoads != 1 {
+		t.Fatalf("signal fired %d times (%d before the write), full loads %d: want the write found by the counter", st.SignalFired, fired, st.FullLoads)
+	}
+}
+
 // TestDeletedChangeRowsStillPushed: a C++ lars_dns on the same store deletes every
 // RouteChange row it has seen (here at once, after each write: the worst case); every
 // change still reaches the agent, through the gap it leaves, not the full reload an hour

@@ -26,13 +26,21 @@ type syncer struct {
 	// the stamp is read whatever the signal says (Config.Poll or its default).
 	signal    changeSignal
 	pollEvery time.Duration
+	// openSig, when set (tests), opens the change signal in place of the store's.
+	openSig func(ctx context.Context) (changeSignal, error)
 }
 
 // changeSignal is store.ChangeSignal as the syncer uses it.
 type changeSignal interface {
 	Changed(ctx context.Context) (bool, error)
+	Writes() <-chan struct{}
 	Close() error
 }
+
+// hotWindow is how long after a write to the store's files the change signal is read
+// every Watch: the write comes just before its commit is visible, and a transaction
+// writes more than once.
+const hotWindow = 10 * time.Millisecond
 
 // signalled is a store with a change signal (store.DB: on SQLite).
 type signalled interface {
@@ -43,8 +51,18 @@ type signalled interface {
 // Config.Poll, else DefaultPoll with a signal and DefaultPollUnsignalled without. A
 // signal that cannot be opened is logged and done without.
 func (s *syncer) openSignal(ctx context.Context) {
-	if st, ok := s.svc.cfg.Store.(signalled); ok {
-		sig, err := st.OpenChangeSignal(ctx)
+	open := s.openSig
+	if st, ok := s.svc.cfg.Store.(signalled); ok && open == nil {
+		open = func(ctx context.Context) (changeSignal, error) {
+			sig, err := st.OpenChangeSignal(ctx)
+			if sig == nil { // a nil *store.ChangeSignal is no signal, not a nil-valued interface
+				return nil, err
+			}
+			return sig, err
+		}
+	}
+	if open != nil {
+		sig, err := open(ctx)
 		switch {
 		case err != nil:
 			s.svc.cfg.Logger.Warn("no change signal: polling the stamp", "err", err)
@@ -255,22 +273,31 @@ func (s *syncer) firstLoad(ctx context.Context, b *backoff.Backoff) error {
 }
 
 // run keeps the table in step until ctx ends: a round (step) at once when the change
-// signal moves (read every Watch), and every pollEvery in any case, while the store
-// answers; with backoff (up to MaxBackoff) while it does not. The table keeps serving
-// meanwhile.
+// signal moves, and every pollEvery in any case, while the store answers; with backoff
+// (up to MaxBackoff) while it does not. The table keeps serving meanwhile. The signal
+// is read every Watch, or, where the store's file writes are told (SQLite on Linux),
+// only within hotWindow of a write: nothing is read while nothing is written.
 func (s *syncer) run(ctx context.Context, b *backoff.Backoff) {
 	t := time.NewTimer(0)
 	defer t.Stop()
-	delay, last := s.wait(s.pollEvery), time.Now()
+	var writes <-chan struct{}
+	if s.signal != nil {
+		writes = s.signal.Writes()
+	}
+	var hotUntil time.Time
+	last := time.Now()
+	delay := s.wait(last, hotUntil, writes != nil)
 	for {
 		t.Reset(delay)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-writes:
+			hotUntil = time.Now().Add(hotWindow)
 		}
 		if !s.due(ctx, last) {
-			delay = s.svc.cfg.Watch
+			delay = s.wait(last, hotUntil, writes != nil)
 			continue
 		}
 		start := time.Now()
@@ -284,17 +311,22 @@ func (s *syncer) run(ctx context.Context, b *backoff.Backoff) {
 		}
 		s.svc.health.synced(time.Now())
 		b.Reset()
-		delay, last = s.wait(nextPoll(s.pollEvery, time.Since(start))), start
+		last = start
+		delay = s.wait(last, hotUntil, writes != nil)
 	}
 }
 
-// wait is the delay before the next look at the store: the poll's, or the watch's when
-// there is a change signal to read.
-func (s *syncer) wait(poll time.Duration) time.Duration {
-	if s.signal != nil {
-		return min(s.svc.cfg.Watch, poll)
+// wait is the delay before the next look at the store, the last round having started
+// at last: the poll's (polls start every pollEvery, however long a round took); the
+// watch's when there is a change signal to read, unless its store tells of writes
+// (told) and none came within hotWindow (until hotUntil).
+func (s *syncer) wait(last, hotUntil time.Time, told bool) time.Duration {
+	now := time.Now()
+	poll := nextPoll(s.pollEvery, now.Sub(last))
+	if s.signal == nil || (told && !now.Before(hotUntil)) {
+		return poll
 	}
-	return poll
+	return min(s.svc.cfg.Watch, poll)
 }
 
 // due reports whether a round is due: no change signal, the poll's time come (the

@@ -11,8 +11,11 @@ import (
 // fires. It is used by one goroutine.
 type ChangeSignal struct {
 	conn *sql.Conn
+	stmt *sql.Stmt // PRAGMA data_version, prepared once on conn
 	last int64
 	seen bool
+	// writes is told of writes to the database's files (Linux), nil where it cannot be.
+	writes *fileWrites
 }
 
 // OpenChangeSignal returns the store's change signal, or nil on MySQL/MariaDB, which
@@ -28,15 +31,34 @@ func (db *DB) OpenChangeSignal(ctx context.Context) (*ChangeSignal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the change signal: %w", err)
 	}
-	return &ChangeSignal{conn: conn}, nil
+	stmt, err := conn.PrepareContext(ctx, "PRAGMA data_version")
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("cannot open the change signal: %w", err)
+	}
+	return &ChangeSignal{conn: conn, stmt: stmt, writes: watchWrites(db.path)}, nil
+}
+
+// Writes returns a channel that receives (coalesced) soon after any process wrote to
+// the database's files, or nil where that cannot be watched (then only reading Changed
+// often finds commits). A write comes a few microseconds before its commit is
+// visible, so after one a reader reads Changed for a short while, not once.
+func (c *ChangeSignal) Writes() <-chan struct{} {
+	if c.writes == nil {
+		return nil
+	}
+	return c.writes.ch
 }
 
 // Changed reports whether the store may have changed since the previous call: true
 // at the first call, then whenever the counter moved. A false is certain for every
 // commit made before the call; a true may be a commit that changed no route.
-func (c *ChangeSignal) Changed(ctx context.Context) (bool, error) {
+//
+// The read takes microseconds and is not cancelled: database/sql watches a context
+// that can end with a goroutine for each query, which would cost more than the read.
+func (c *ChangeSignal) Changed(context.Context) (bool, error) {
 	var v int64
-	if err := c.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+	if err := c.stmt.QueryRowContext(context.Background()).Scan(&v); err != nil {
 		return false, fmt.Errorf("cannot read the change counter: %w", err)
 	}
 	changed := !c.seen || v != c.last
@@ -45,4 +67,8 @@ func (c *ChangeSignal) Changed(ctx context.Context) (bool, error) {
 }
 
 // Close gives the signal's connection back.
-func (c *ChangeSignal) Close() error { return c.conn.Close() }
+func (c *ChangeSignal) Close() error {
+	c.writes.close()
+	c.stmt.Close()
+	return c.conn.Close()
+}

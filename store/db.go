@@ -23,6 +23,8 @@ type DB struct {
 	now func() time.Time
 	// stmts are the statements prepared once and reused (see prepared).
 	stmts stmtCache
+	// path is the SQLite file ("" on MySQL), whose writes the change signal watches.
+	path string
 }
 
 // Open connects to the database dsn names and creates what is missing of the schema
@@ -79,7 +81,7 @@ func openSQLite(ctx context.Context, path string, mode fs.FileMode) (*DB, error)
 		sdb.Close()
 		return nil, err
 	}
-	return &DB{db: sdb, d: sqliteDialect, now: time.Now}, nil
+	return &DB{db: sdb, d: sqliteDialect, now: time.Now, path: path}, nil
 }
 
 // createPrivate creates the empty file path with exactly mode, whatever the umask,

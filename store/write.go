@@ -59,6 +59,22 @@ func (db *DB) ReplaceKeys(ctx context.Context, routes map[lb.Key][]lb.Host) (cha
 // per changed key and set the version to nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
 // order of keys.
 func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k lb.Key, old []lb.Host) []lb.Host) (changed []lb.Key, err error) {
+	return db.writeWith(ctx, op, keys, writeHooks{}, want)
+}
+
+// writeHooks are more statements in a write's transaction; an error of either rolls
+// everything back.
+type writeHooks struct {
+	// locked, when set, runs first, once the version is locked (every writer waits).
+	locked func(ctx context.Context, tx querier) error
+	// also, when set, runs last before the commit, whether or not a host changed.
+	also func(ctx context.Context, tx querier) error
+}
+
+// writeWith is write with hooks in its transaction.
+func (db *DB) writeWith(ctx context.Context, op string, keys []lb.Key, hooks writeHooks,
+	want func(k lb.Key, old []lb.Host) []lb.Host) (changed []lb.Key, err error) {
+	also := hooks.also
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot %s: cannot begin a transaction: %w", op, err)
@@ -71,6 +87,11 @@ func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k l
 	current, err := db.d.lockVersion(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if hooks.locked != nil {
+		if err := hooks.locked(ctx, tx); err != nil {
+			return nil, fmt.Errorf("cannot %s: %w", op, err)
+		}
 	}
 	old, err := db.d.readHosts(ctx, tx, keys, true)
 	if err != nil {
@@ -96,7 +117,16 @@ func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k l
 		}
 	}
 	if len(changed) == 0 {
-		return nil, tx.Rollback()
+		if also == nil {
+			return nil, tx.Rollback()
+		}
+		if err := also(ctx, tx); err != nil {
+			return nil, fmt.Errorf("cannot %s: %w", op, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, fmt.Errorf("cannot %s: cannot commit: %w", op, err)
+		}
+		return nil, nil
 	}
 	now := db.now()
 	version := nextVersion(current, now)
@@ -114,6 +144,11 @@ func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k l
 	}
 	if err := setVersion(ctx, tx, version); err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if also != nil {
+		if err := also(ctx, tx); err != nil {
+			return nil, fmt.Errorf("cannot %s: %w", op, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("cannot %s: cannot commit: %w", op, err)

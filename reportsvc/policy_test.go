@@ -7,7 +7,6 @@ import (
 
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/policy/policytest"
-	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
 )
@@ -17,10 +16,7 @@ import (
 // counted; a reload applies to the open connection's next report.
 func TestPolicyJudgesReports(t *testing.T) {
 	site := tlstest.NewSite(t, "Test CA")
-	srv, err := tlsconf.NewServer(site.Issue(tlsgen.RoleServer, "reporter1"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := site.Server("reporter1")
 	file, live := policytest.File(t, "report agent/web-* 1\nreport agent/db-1 2/5\n")
 	db := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
 	r := startService(t, db, Config{TLS: srv, Policy: live})

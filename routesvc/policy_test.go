@@ -8,7 +8,6 @@ import (
 
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/policy/policytest"
-	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/lb"
@@ -19,10 +18,7 @@ import (
 // no subscription, counted; a reload applies to the open connection's next pull.
 func TestPolicyJudgesPulls(t *testing.T) {
 	site := tlstest.NewSite(t, "Test CA")
-	srv, err := tlsconf.NewServer(site.Issue(tlsgen.RoleServer, "dns1"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := site.Server("dns1")
 	file, live := policytest.File(t, "pull agent/web-* 1\n")
 	db := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
 	key21 := lb.Key{Modid: 2, Cmdid: 1}

@@ -57,3 +57,14 @@ func (s *Site) Issue(role tlsgen.Role, name string) tlsconf.Files {
 	}
 	return f
 }
+
+// Server issues a server certificate for name and returns a TLS server end on it that
+// asks every client for a certificate of the site (mutual TLS).
+func (s *Site) Server(name string) *tlsconf.Server {
+	s.t.Helper()
+	srv, err := tlsconf.NewServer(s.Issue(tlsgen.RoleServer, name), 0)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return srv
+}

@@ -296,12 +296,16 @@ func (s *syncer) run(ctx context.Context, b *backoff.Backoff) {
 		case <-writes:
 			hotUntil = time.Now().Add(hotWindow)
 		}
-		if !s.due(ctx, last) {
+		due, err := s.due(ctx, last)
+		if err == nil && !due {
 			delay = s.wait(last, hotUntil, writes != nil)
 			continue
 		}
 		start := time.Now()
-		if err := s.step(ctx); err != nil {
+		if err == nil {
+			err = s.step(ctx)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -330,18 +334,23 @@ func (s *syncer) wait(last, hotUntil time.Time, told bool) time.Duration {
 }
 
 // due reports whether a round is due: no change signal, the poll's time come (the
-// last round started at last), the signal moved, or it could not be read (the round
-// then finds out why).
-func (s *syncer) due(ctx context.Context, last time.Time) bool {
+// last round started at last), or the signal moved. A signal that cannot be read is
+// the store failing (a SQLite file locked by another process waits out its busy
+// timeout here first): the error, handled as a failed round's, without waiting out
+// the round's own reads as well.
+func (s *syncer) due(ctx context.Context, last time.Time) (bool, error) {
 	if s.signal == nil || time.Since(last) >= s.pollEvery {
-		return true
+		return true, nil
 	}
 	s.svc.stats.signalReads.Add(1)
 	changed, err := s.signal.Changed(ctx)
+	if err != nil {
+		return false, fmt.Errorf("cannot read the route store's change counter: %w", err)
+	}
 	if changed {
 		s.svc.stats.signalFired.Add(1)
 	}
-	return changed || err != nil
+	return changed, nil
 }
 
 // nextPoll returns the wait before the next poll after a round that took took: polls

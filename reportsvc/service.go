@@ -156,13 +156,13 @@ func (s *Service) flush(workers *sync.WaitGroup) {
 
 // serve reads one agent's connection until it ends.
 func (s *Service) serve(nc net.Conn) {
-	peer, grant, ok := s.authorize(nc)
-	if !ok {
+	a := s.admit(nc)
+	if !a.OK {
 		nc.Close()
 		return
 	}
 	c := newConn(s, nc)
-	c.grant, c.peer = grant, s.peers.Connected(peer.String())
+	c.grant, c.peer = a.Grant, s.peers.Connected(a.Peer.String())
 	defer c.peer.Disconnected()
 	if err := c.readLoop(); errors.Is(err, errBadFrame) {
 		s.stats.badFrames.Add(1)

@@ -16,8 +16,9 @@ const (
 	DefaultListen = "127.0.0.1:7778"
 	DefaultPoll   = time.Second
 	// DefaultPollUnsignalled is Poll on a store without a change signal
-	// (MySQL/MariaDB), where the stamp is the signal: 500 reads a second, about 1.3%
-	// of a core of mariadbd per lars-dns (BenchmarkChangeSignal).
+	// (MySQL/MariaDB), where the stamp is the signal: measured idle with 10,000 agents,
+	// 434 reads a second, 3.8% of a core of mariadbd and 8.4% of lars-dns's
+	// (PERFORMANCE.md, issue 30).
 	DefaultPollUnsignalled = 2 * time.Millisecond
 	DefaultWatch           = time.Millisecond
 	DefaultReload          = time.Minute

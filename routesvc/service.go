@@ -108,13 +108,13 @@ func (s *Service) Run(ctx context.Context) error {
 // serve serves one agent's connection until it ends: its writer goroutine, its reader
 // here, then its subscriptions dropped.
 func (s *Service) serve(nc net.Conn) {
-	peer, grant, ok := s.authenticate(nc)
-	if !ok {
+	a := s.admit(nc)
+	if !a.OK {
 		nc.Close()
 		return
 	}
 	c := newConn(s, nc)
-	c.grant, c.peer = grant, s.peers.Connected(peer.String())
+	c.grant, c.peer = a.Grant, s.peers.Connected(a.Peer.String())
 	defer c.peer.Disconnected()
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)

@@ -23,7 +23,7 @@ func ownFlags(fs *flag.FlagSet) func(r *daemon.Resolved) (routesvc.Config, error
 	o := &options{}
 	fs.DurationVar(&o.watch, "watch", routesvc.DefaultWatch, "how often SQLite's change counter is read (a few microseconds); a commit makes the service read the change rows at once")
 	fs.DurationVar(&o.poll, "poll", 0, "how often the store's version and change rows are read whatever the counter says "+
-		"(default 0: 1s on SQLite; 2ms on MySQL/MariaDB, which has no change counter: about 500 light queries a second)")
+		"(default 0: 1s on SQLite; 2ms on MySQL/MariaDB, which has no change counter: about 430 light queries a second)")
 	fs.DurationVar(&o.reload, "reload", routesvc.DefaultReload, "how often every route is read again and compared (catches writers without change rows)")
 	fs.DurationVar(&o.retention, "retention", routesvc.DefaultRetention, "how long change rows are kept before this service deletes them (0: never)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", routesvc.DefaultIdleTimeout,

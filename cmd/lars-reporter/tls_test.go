@@ -8,31 +8,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/larsgo/lars/internal/daemon/daemontest"
+	"github.com/larsgo/lars/internal/policy"
+	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
+	"github.com/larsgo/lars/reportsvc"
 )
 
-// TestTLSFlags: -tls-cert, -tls-key and -tls-ca give the service a mutual TLS end and
-// -report-roles the roles that may report (agents by default); a bad role exits 2
-// with one line.
+// TestTLSFlags: the TLS files and the policy reach the report service; -report-roles
+// gives the roles that may report (agents by default), refused beside -policy; a bad
+// role exits 2 with one line.
 func TestTLSFlags(t *testing.T) {
+	daemontest.TLSAndPolicyReachService(t, command, func(c reportsvc.Config) *tlsconf.Server { return c.TLS },
+		func(c reportsvc.Config) *policy.Live { return c.Policy }, "report agent/* *")
 	f := tlstest.NewSite(t, "Test CA").Issue(tlsgen.RoleServer, "reporter1")
 	var stderr bytes.Buffer
 	s, err := command.Parse([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA}, &stderr)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || !slices.Equal(s.Config.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent}) {
+		t.Fatalf("roles %v, %v: want agents reporting by default", s.Config.ReportRoles, err)
 	}
-	if s.Config.TLS == nil || !s.Config.TLS.Mutual() || s.TLS != s.Config.TLS || !slices.Equal(s.Config.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent}) {
-		t.Fatalf("TLS %v, roles %v: want mutual TLS, agents reporting", s.Config.TLS, s.Config.ReportRoles)
-	}
-	if s, err = command.Parse([]string{"-report-roles", "agent, client"}, &stderr); err != nil || !slices.Equal(s.Config.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent, tlsgen.RoleClient}) || s.Config.TLS != nil {
-		t.Fatalf("-report-roles agent,client without TLS: %v, %v, %v", s.Config.ReportRoles, s.Config.TLS, err)
+	if s, err = command.Parse([]string{"-report-roles", "agent, client"}, &stderr); err != nil || !slices.Equal(s.Config.ReportRoles, []tlsgen.Role{tlsgen.RoleAgent, tlsgen.RoleClient}) {
+		t.Fatalf("-report-roles agent,client: %v, %v", s.Config.ReportRoles, err)
 	}
 	pol := filepath.Join(t.TempDir(), "policy")
 	os.WriteFile(pol, []byte("report agent/* *\n"), 0o600)
-	if s, err = command.Parse([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol}, &stderr); err != nil || s.Config.Policy == nil {
-		t.Fatalf("-policy: %v, %v", s, err)
-	}
 	if _, err = command.Parse([]string{"-tls-cert", f.Cert, "-tls-key", f.Key, "-tls-ca", f.CA, "-policy", pol, "-report-roles", "agent"}, &stderr); err == nil || !strings.Contains(err.Error(), "give one") {
 		t.Fatalf("-policy with -report-roles: %v", err)
 	}

@@ -93,12 +93,12 @@ func TestNames(t *testing.T) {
 			t.Errorf("msgid %d has no name", id)
 		}
 	}
-	for id := codec.MsgHello; id <= codec.MsgUnsubscribe; id++ {
+	for id := codec.MsgHello; id <= codec.MsgLeaseReply; id++ {
 		if id.String() == "unknown" {
 			t.Errorf("extension msgid %d has no name", id)
 		}
 	}
-	if codec.MsgID(0).String() != "unknown" || codec.MsgID(9).String() != "unknown" || codec.MsgID(103).String() != "unknown" {
+	if codec.MsgID(0).String() != "unknown" || codec.MsgID(9).String() != "unknown" || codec.MsgID(107).String() != "unknown" {
 		t.Error("out-of-range msgid named")
 	}
 	for rc := codec.RetSucc; rc <= codec.RetNoExist; rc++ {

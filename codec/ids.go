@@ -23,6 +23,11 @@ const (
 	MsgHello       MsgID = 100 // agent -> route service (TCP): first frame, and keepalive
 	MsgHelloReply  MsgID = 101 // route service -> agent (TCP): answers each Hello
 	MsgUnsubscribe MsgID = 102 // agent -> route service (TCP): keys given back, no answer
+
+	MsgRegisterRequest MsgID = 103 // API -> agent (UDP): register, keep alive or deregister an instance
+	MsgRegisterReply   MsgID = 104 // agent -> API (UDP): the registration's state
+	MsgLease           MsgID = 105 // agent -> route service (TCP): register, renew, remove instances
+	MsgLeaseReply      MsgID = 106 // route service -> agent (TCP): one result per entry
 )
 
 // String returns the protocol name of the message id, or "unknown".
@@ -50,6 +55,14 @@ func (id MsgID) String() string {
 		return "hello_reply"
 	case MsgUnsubscribe:
 		return "unsubscribe"
+	case MsgRegisterRequest:
+		return "register_request"
+	case MsgRegisterReply:
+		return "register_reply"
+	case MsgLease:
+		return "lease"
+	case MsgLeaseReply:
+		return "lease_reply"
 	}
 	return "unknown"
 }

@@ -79,6 +79,23 @@ func goldenCases() map[string]goldenCase {
 			func() vtMessage { return &pb.HelloReply{} }},
 		"ext_unsubscribe": {codec.MsgUnsubscribe, &pb.Unsubscribe{Keys: []*pb.RouteKey{
 			{Modid: 1, Cmdid: 1}, {Modid: 100000, Cmdid: 2}}}, func() vtMessage { return &pb.Unsubscribe{} }},
+		"ext_hello_reply_register": {codec.MsgHelloReply,
+			&pb.HelloReply{Features: uint32(pb.Feature_FEATURE_UNSUBSCRIBE | pb.Feature_FEATURE_REGISTER), IdleTimeoutMs: 600000},
+			func() vtMessage { return &pb.HelloReply{} }},
+		"ext_register_request": {codec.MsgRegisterRequest, &pb.RegisterRequest{Seq: 7, Modid: 1, Cmdid: 1,
+			Host: host("127.0.0.1", 7000), TtlMs: 10000, Op: pb.RegisterOp_REGISTER_NEW, Check: "tcp", CheckIntervalMs: 1000},
+			func() vtMessage { return &pb.RegisterRequest{} }},
+		"ext_register_reply": {codec.MsgRegisterReply, &pb.RegisterReply{Seq: 7, Modid: 1, Cmdid: 1,
+			Host: host("127.0.0.1", 7000), State: pb.RegisterState_REG_ACTIVE, TtlMs: 10000},
+			func() vtMessage { return &pb.RegisterReply{} }},
+		"ext_lease": {codec.MsgLease, &pb.Lease{Entries: []*pb.LeaseEntry{
+			{Modid: 1, Cmdid: 1, Host: host("127.0.0.1", 7000), TtlMs: 10000, Op: pb.LeaseOp_LEASE_NEW},
+			{Modid: 1, Cmdid: 1, Host: host("127.0.0.2", 7001), TtlMs: 10000, Op: pb.LeaseOp_LEASE_DROP}}},
+			func() vtMessage { return &pb.Lease{} }},
+		"ext_lease_reply": {codec.MsgLeaseReply, &pb.LeaseReply{Results: []*pb.LeaseResult{
+			{Modid: 1, Cmdid: 1, Host: host("127.0.0.1", 7000), Op: pb.LeaseOp_LEASE_NEW, Status: pb.LeaseStatus_LEASE_OK},
+			{Modid: 2, Cmdid: 1, Host: host("127.0.0.1", 7000), Status: pb.LeaseStatus_LEASE_DENIED, Message: "not allowed"}}},
+			func() vtMessage { return &pb.LeaseReply{} }},
 	}
 }
 

@@ -151,6 +151,7 @@ type Feature int32
 const (
 	Feature_FEATURE_NONE        Feature = 0
 	Feature_FEATURE_UNSUBSCRIBE Feature = 1 // msgid 102 is taken
+	Feature_FEATURE_REGISTER    Feature = 2 // msgid 105 is taken (answered with msgid 106)
 )
 
 // Enum value maps for Feature.
@@ -158,10 +159,12 @@ var (
 	Feature_name = map[int32]string{
 		0: "FEATURE_NONE",
 		1: "FEATURE_UNSUBSCRIBE",
+		2: "FEATURE_REGISTER",
 	}
 	Feature_value = map[string]int32{
 		"FEATURE_NONE":        0,
 		"FEATURE_UNSUBSCRIBE": 1,
+		"FEATURE_REGISTER":    2,
 	}
 )
 
@@ -190,6 +193,254 @@ func (x Feature) Number() protoreflect.EnumNumber {
 // Deprecated: Use Feature.Descriptor instead.
 func (Feature) EnumDescriptor() ([]byte, []int) {
 	return file_lars_proto_rawDescGZIP(), []int{2}
+}
+
+// RegisterOp says what a RegisterRequest asks of the agent.
+type RegisterOp int32
+
+const (
+	// Register the instance, or keep its registration alive (sent again at a third of
+	// ttl_ms); an agent that does not know it (restarted) registers it.
+	RegisterOp_REGISTER_KEEP RegisterOp = 0
+	// Register the instance anew (a process that just started): as KEEP, and it also
+	// undoes an operator's removal.
+	RegisterOp_REGISTER_NEW RegisterOp = 1
+	// Deregister it: withdrawn from the route at once.
+	RegisterOp_REGISTER_DROP RegisterOp = 2
+)
+
+// Enum value maps for RegisterOp.
+var (
+	RegisterOp_name = map[int32]string{
+		0: "REGISTER_KEEP",
+		1: "REGISTER_NEW",
+		2: "REGISTER_DROP",
+	}
+	RegisterOp_value = map[string]int32{
+		"REGISTER_KEEP": 0,
+		"REGISTER_NEW":  1,
+		"REGISTER_DROP": 2,
+	}
+)
+
+func (x RegisterOp) Enum() *RegisterOp {
+	p := new(RegisterOp)
+	*p = x
+	return p
+}
+
+func (x RegisterOp) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RegisterOp) Descriptor() protoreflect.EnumDescriptor {
+	return file_lars_proto_enumTypes[3].Descriptor()
+}
+
+func (RegisterOp) Type() protoreflect.EnumType {
+	return &file_lars_proto_enumTypes[3]
+}
+
+func (x RegisterOp) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RegisterOp.Descriptor instead.
+func (RegisterOp) EnumDescriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{3}
+}
+
+// RegisterState is where a registration stands, as the agent answers it.
+type RegisterState int32
+
+const (
+	// The agent took it; the route service has not answered yet.
+	RegisterState_REG_PENDING RegisterState = 0
+	// In the route, with a lease the agent renews.
+	RegisterState_REG_ACTIVE RegisterState = 1
+	// An operator wrote that host: it stays in the route as written, with no lease.
+	RegisterState_REG_STATIC RegisterState = 2
+	// Its health check fails: withdrawn from the route until it passes again.
+	RegisterState_REG_CHECK_FAILING RegisterState = 3
+	// Refused: not allowed for this identity, registration off, a route service that
+	// does not take registrations, or the store failing (message says which).
+	RegisterState_REG_REFUSED RegisterState = 4
+	// An operator removed it; it stays removed until the instance registers anew.
+	RegisterState_REG_REMOVED RegisterState = 5
+	// Deregistered (the answer to REGISTER_DROP).
+	RegisterState_REG_GONE RegisterState = 6
+	// A request the agent cannot take: port 0, address 0, ttl or check out of range.
+	RegisterState_REG_INVALID RegisterState = 7
+)
+
+// Enum value maps for RegisterState.
+var (
+	RegisterState_name = map[int32]string{
+		0: "REG_PENDING",
+		1: "REG_ACTIVE",
+		2: "REG_STATIC",
+		3: "REG_CHECK_FAILING",
+		4: "REG_REFUSED",
+		5: "REG_REMOVED",
+		6: "REG_GONE",
+		7: "REG_INVALID",
+	}
+	RegisterState_value = map[string]int32{
+		"REG_PENDING":       0,
+		"REG_ACTIVE":        1,
+		"REG_STATIC":        2,
+		"REG_CHECK_FAILING": 3,
+		"REG_REFUSED":       4,
+		"REG_REMOVED":       5,
+		"REG_GONE":          6,
+		"REG_INVALID":       7,
+	}
+)
+
+func (x RegisterState) Enum() *RegisterState {
+	p := new(RegisterState)
+	*p = x
+	return p
+}
+
+func (x RegisterState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RegisterState) Descriptor() protoreflect.EnumDescriptor {
+	return file_lars_proto_enumTypes[4].Descriptor()
+}
+
+func (RegisterState) Type() protoreflect.EnumType {
+	return &file_lars_proto_enumTypes[4]
+}
+
+func (x RegisterState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RegisterState.Descriptor instead.
+func (RegisterState) EnumDescriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{4}
+}
+
+// LeaseOp says what a LeaseEntry asks of the route service.
+type LeaseOp int32
+
+const (
+	// Register the instance with a lease of ttl_ms, or renew it; refused if an operator
+	// removed it.
+	LeaseOp_LEASE_KEEP LeaseOp = 0
+	// As KEEP, and undo an operator's removal (the instance registered anew).
+	LeaseOp_LEASE_NEW LeaseOp = 1
+	// Remove the instance and its lease.
+	LeaseOp_LEASE_DROP LeaseOp = 2
+)
+
+// Enum value maps for LeaseOp.
+var (
+	LeaseOp_name = map[int32]string{
+		0: "LEASE_KEEP",
+		1: "LEASE_NEW",
+		2: "LEASE_DROP",
+	}
+	LeaseOp_value = map[string]int32{
+		"LEASE_KEEP": 0,
+		"LEASE_NEW":  1,
+		"LEASE_DROP": 2,
+	}
+)
+
+func (x LeaseOp) Enum() *LeaseOp {
+	p := new(LeaseOp)
+	*p = x
+	return p
+}
+
+func (x LeaseOp) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaseOp) Descriptor() protoreflect.EnumDescriptor {
+	return file_lars_proto_enumTypes[5].Descriptor()
+}
+
+func (LeaseOp) Type() protoreflect.EnumType {
+	return &file_lars_proto_enumTypes[5]
+}
+
+func (x LeaseOp) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaseOp.Descriptor instead.
+func (LeaseOp) EnumDescriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{5}
+}
+
+// LeaseStatus is the route service's answer to one LeaseEntry.
+type LeaseStatus int32
+
+const (
+	// In the route with a lease of the ttl asked (or removed, for LEASE_DROP).
+	LeaseStatus_LEASE_OK LeaseStatus = 0
+	// An operator wrote that host: it stays as written, with no lease.
+	LeaseStatus_LEASE_STATIC LeaseStatus = 1
+	// An operator removed it: not registered again until a LEASE_NEW.
+	LeaseStatus_LEASE_REMOVED LeaseStatus = 2
+	// This identity may not register that service, or registration is off.
+	LeaseStatus_LEASE_DENIED LeaseStatus = 3
+	// The store failed; the agent tries again at its next renewal.
+	LeaseStatus_LEASE_FAILED LeaseStatus = 4
+	// ttl_ms out of range, port or address 0.
+	LeaseStatus_LEASE_INVALID LeaseStatus = 5
+)
+
+// Enum value maps for LeaseStatus.
+var (
+	LeaseStatus_name = map[int32]string{
+		0: "LEASE_OK",
+		1: "LEASE_STATIC",
+		2: "LEASE_REMOVED",
+		3: "LEASE_DENIED",
+		4: "LEASE_FAILED",
+		5: "LEASE_INVALID",
+	}
+	LeaseStatus_value = map[string]int32{
+		"LEASE_OK":      0,
+		"LEASE_STATIC":  1,
+		"LEASE_REMOVED": 2,
+		"LEASE_DENIED":  3,
+		"LEASE_FAILED":  4,
+		"LEASE_INVALID": 5,
+	}
+)
+
+func (x LeaseStatus) Enum() *LeaseStatus {
+	p := new(LeaseStatus)
+	*p = x
+	return p
+}
+
+func (x LeaseStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LeaseStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_lars_proto_enumTypes[6].Descriptor()
+}
+
+func (LeaseStatus) Type() protoreflect.EnumType {
+	return &file_lars_proto_enumTypes[6]
+}
+
+func (x LeaseStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LeaseStatus.Descriptor instead.
+func (LeaseStatus) EnumDescriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{6}
 }
 
 // HostInfo is one host of a service: IPv4 as the int32 of its dotted form.
@@ -936,6 +1187,465 @@ func (x *Unsubscribe) GetKeys() []*RouteKey {
 	return nil
 }
 
+// RegisterRequest (msgid 103, API -> agent, UDP) registers an instance of a service, keeps
+// its registration alive or ends it. Only our Go client and larsctl send it.
+type RegisterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint32                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Modid int32                  `protobuf:"varint,2,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid int32                  `protobuf:"varint,3,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	Host  *HostInfo              `protobuf:"bytes,4,opt,name=host,proto3" json:"host,omitempty"`
+	// How long the registration lasts without being kept alive; 0: the agent's default.
+	TtlMs uint32     `protobuf:"varint,5,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	Op    RegisterOp `protobuf:"varint,6,opt,name=op,proto3,enum=lars.RegisterOp" json:"op,omitempty"`
+	// The health check the agent runs: "" none, "tcp" (a connect to host), or an
+	// http:// URL (a GET answered 2xx).
+	Check string `protobuf:"bytes,7,opt,name=check,proto3" json:"check,omitempty"`
+	// How often the check runs; 0: the agent's default.
+	CheckIntervalMs uint32 `protobuf:"varint,8,opt,name=check_interval_ms,json=checkIntervalMs,proto3" json:"check_interval_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RegisterRequest) Reset() {
+	*x = RegisterRequest{}
+	mi := &file_lars_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterRequest) ProtoMessage() {}
+
+func (x *RegisterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterRequest.ProtoReflect.Descriptor instead.
+func (*RegisterRequest) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RegisterRequest) GetSeq() uint32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *RegisterRequest) GetModid() int32 {
+	if x != nil {
+		return x.Modid
+	}
+	return 0
+}
+
+func (x *RegisterRequest) GetCmdid() int32 {
+	if x != nil {
+		return x.Cmdid
+	}
+	return 0
+}
+
+func (x *RegisterRequest) GetHost() *HostInfo {
+	if x != nil {
+		return x.Host
+	}
+	return nil
+}
+
+func (x *RegisterRequest) GetTtlMs() uint32 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *RegisterRequest) GetOp() RegisterOp {
+	if x != nil {
+		return x.Op
+	}
+	return RegisterOp_REGISTER_KEEP
+}
+
+func (x *RegisterRequest) GetCheck() string {
+	if x != nil {
+		return x.Check
+	}
+	return ""
+}
+
+func (x *RegisterRequest) GetCheckIntervalMs() uint32 {
+	if x != nil {
+		return x.CheckIntervalMs
+	}
+	return 0
+}
+
+// RegisterReply (msgid 104, agent -> API, UDP) answers every RegisterRequest with the
+// registration's state.
+type RegisterReply struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint32                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Modid int32                  `protobuf:"varint,2,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid int32                  `protobuf:"varint,3,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	Host  *HostInfo              `protobuf:"bytes,4,opt,name=host,proto3" json:"host,omitempty"`
+	State RegisterState          `protobuf:"varint,5,opt,name=state,proto3,enum=lars.RegisterState" json:"state,omitempty"`
+	// Why, for REG_REFUSED, REG_INVALID and REG_REMOVED; empty otherwise.
+	Message string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	// The ttl the agent keeps the registration for.
+	TtlMs         uint32 `protobuf:"varint,7,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterReply) Reset() {
+	*x = RegisterReply{}
+	mi := &file_lars_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterReply) ProtoMessage() {}
+
+func (x *RegisterReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterReply.ProtoReflect.Descriptor instead.
+func (*RegisterReply) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RegisterReply) GetSeq() uint32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *RegisterReply) GetModid() int32 {
+	if x != nil {
+		return x.Modid
+	}
+	return 0
+}
+
+func (x *RegisterReply) GetCmdid() int32 {
+	if x != nil {
+		return x.Cmdid
+	}
+	return 0
+}
+
+func (x *RegisterReply) GetHost() *HostInfo {
+	if x != nil {
+		return x.Host
+	}
+	return nil
+}
+
+func (x *RegisterReply) GetState() RegisterState {
+	if x != nil {
+		return x.State
+	}
+	return RegisterState_REG_PENDING
+}
+
+func (x *RegisterReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *RegisterReply) GetTtlMs() uint32 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+// LeaseEntry is one instance in a Lease frame.
+type LeaseEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Modid         int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid         int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	Host          *HostInfo              `protobuf:"bytes,3,opt,name=host,proto3" json:"host,omitempty"`
+	TtlMs         uint32                 `protobuf:"varint,4,opt,name=ttl_ms,json=ttlMs,proto3" json:"ttl_ms,omitempty"`
+	Op            LeaseOp                `protobuf:"varint,5,opt,name=op,proto3,enum=lars.LeaseOp" json:"op,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseEntry) Reset() {
+	*x = LeaseEntry{}
+	mi := &file_lars_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseEntry) ProtoMessage() {}
+
+func (x *LeaseEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseEntry.ProtoReflect.Descriptor instead.
+func (*LeaseEntry) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LeaseEntry) GetModid() int32 {
+	if x != nil {
+		return x.Modid
+	}
+	return 0
+}
+
+func (x *LeaseEntry) GetCmdid() int32 {
+	if x != nil {
+		return x.Cmdid
+	}
+	return 0
+}
+
+func (x *LeaseEntry) GetHost() *HostInfo {
+	if x != nil {
+		return x.Host
+	}
+	return nil
+}
+
+func (x *LeaseEntry) GetTtlMs() uint32 {
+	if x != nil {
+		return x.TtlMs
+	}
+	return 0
+}
+
+func (x *LeaseEntry) GetOp() LeaseOp {
+	if x != nil {
+		return x.Op
+	}
+	return LeaseOp_LEASE_KEEP
+}
+
+// Lease (msgid 105, agent -> route service, TCP, only after a HelloReply with
+// FEATURE_REGISTER) registers, renews or removes the instances registered through the
+// agent, at most 1,024 entries a frame.
+type Lease struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Entries       []*LeaseEntry          `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Lease) Reset() {
+	*x = Lease{}
+	mi := &file_lars_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Lease) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Lease) ProtoMessage() {}
+
+func (x *Lease) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Lease.ProtoReflect.Descriptor instead.
+func (*Lease) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Lease) GetEntries() []*LeaseEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+// LeaseResult answers one LeaseEntry.
+type LeaseResult struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Modid  int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid  int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	Host   *HostInfo              `protobuf:"bytes,3,opt,name=host,proto3" json:"host,omitempty"`
+	Op     LeaseOp                `protobuf:"varint,4,opt,name=op,proto3,enum=lars.LeaseOp" json:"op,omitempty"`
+	Status LeaseStatus            `protobuf:"varint,5,opt,name=status,proto3,enum=lars.LeaseStatus" json:"status,omitempty"`
+	// Why, for DENIED, FAILED, INVALID and REMOVED.
+	Message       string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseResult) Reset() {
+	*x = LeaseResult{}
+	mi := &file_lars_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseResult) ProtoMessage() {}
+
+func (x *LeaseResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseResult.ProtoReflect.Descriptor instead.
+func (*LeaseResult) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *LeaseResult) GetModid() int32 {
+	if x != nil {
+		return x.Modid
+	}
+	return 0
+}
+
+func (x *LeaseResult) GetCmdid() int32 {
+	if x != nil {
+		return x.Cmdid
+	}
+	return 0
+}
+
+func (x *LeaseResult) GetHost() *HostInfo {
+	if x != nil {
+		return x.Host
+	}
+	return nil
+}
+
+func (x *LeaseResult) GetOp() LeaseOp {
+	if x != nil {
+		return x.Op
+	}
+	return LeaseOp_LEASE_KEEP
+}
+
+func (x *LeaseResult) GetStatus() LeaseStatus {
+	if x != nil {
+		return x.Status
+	}
+	return LeaseStatus_LEASE_OK
+}
+
+func (x *LeaseResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// LeaseReply (msgid 106, route service -> agent, TCP) answers each Lease frame, one
+// result per entry in order; the service also sends one unasked with LEASE_REMOVED when
+// an operator removes an instance the connection keeps.
+type LeaseReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*LeaseResult         `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaseReply) Reset() {
+	*x = LeaseReply{}
+	mi := &file_lars_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaseReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaseReply) ProtoMessage() {}
+
+func (x *LeaseReply) ProtoReflect() protoreflect.Message {
+	mi := &file_lars_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaseReply.ProtoReflect.Descriptor instead.
+func (*LeaseReply) Descriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *LeaseReply) GetResults() []*LeaseResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_lars_proto protoreflect.FileDescriptor
 
 const file_lars_proto_rawDesc = "" +
@@ -991,7 +1701,43 @@ const file_lars_proto_rawDesc = "" +
 	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
 	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\"1\n" +
 	"\vUnsubscribe\x12\"\n" +
-	"\x04keys\x18\x01 \x03(\v2\x0e.lars.RouteKeyR\x04keys*\xe5\x01\n" +
+	"\x04keys\x18\x01 \x03(\v2\x0e.lars.RouteKeyR\x04keys\"\xee\x01\n" +
+	"\x0fRegisterRequest\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\rR\x03seq\x12\x14\n" +
+	"\x05modid\x18\x02 \x01(\x05R\x05modid\x12\x14\n" +
+	"\x05cmdid\x18\x03 \x01(\x05R\x05cmdid\x12\"\n" +
+	"\x04host\x18\x04 \x01(\v2\x0e.lars.HostInfoR\x04host\x12\x15\n" +
+	"\x06ttl_ms\x18\x05 \x01(\rR\x05ttlMs\x12 \n" +
+	"\x02op\x18\x06 \x01(\x0e2\x10.lars.RegisterOpR\x02op\x12\x14\n" +
+	"\x05check\x18\a \x01(\tR\x05check\x12*\n" +
+	"\x11check_interval_ms\x18\b \x01(\rR\x0fcheckIntervalMs\"\xcd\x01\n" +
+	"\rRegisterReply\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\rR\x03seq\x12\x14\n" +
+	"\x05modid\x18\x02 \x01(\x05R\x05modid\x12\x14\n" +
+	"\x05cmdid\x18\x03 \x01(\x05R\x05cmdid\x12\"\n" +
+	"\x04host\x18\x04 \x01(\v2\x0e.lars.HostInfoR\x04host\x12)\n" +
+	"\x05state\x18\x05 \x01(\x0e2\x13.lars.RegisterStateR\x05state\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\x12\x15\n" +
+	"\x06ttl_ms\x18\a \x01(\rR\x05ttlMs\"\x92\x01\n" +
+	"\n" +
+	"LeaseEntry\x12\x14\n" +
+	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
+	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\x12\"\n" +
+	"\x04host\x18\x03 \x01(\v2\x0e.lars.HostInfoR\x04host\x12\x15\n" +
+	"\x06ttl_ms\x18\x04 \x01(\rR\x05ttlMs\x12\x1d\n" +
+	"\x02op\x18\x05 \x01(\x0e2\r.lars.LeaseOpR\x02op\"3\n" +
+	"\x05Lease\x12*\n" +
+	"\aentries\x18\x01 \x03(\v2\x10.lars.LeaseEntryR\aentries\"\xc1\x01\n" +
+	"\vLeaseResult\x12\x14\n" +
+	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
+	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\x12\"\n" +
+	"\x04host\x18\x03 \x01(\v2\x0e.lars.HostInfoR\x04host\x12\x1d\n" +
+	"\x02op\x18\x04 \x01(\x0e2\r.lars.LeaseOpR\x02op\x12)\n" +
+	"\x06status\x18\x05 \x01(\x0e2\x11.lars.LeaseStatusR\x06status\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"9\n" +
+	"\n" +
+	"LeaseReply\x12+\n" +
+	"\aresults\x18\x01 \x03(\v2\x11.lars.LeaseResultR\aresults*\xe5\x01\n" +
 	"\tMessageId\x12\r\n" +
 	"\tID_UNKNOW\x10\x00\x12\x16\n" +
 	"\x12ID_GetRouteRequest\x10\x01\x12\x17\n" +
@@ -1006,10 +1752,40 @@ const file_lars_proto_rawDesc = "" +
 	"\bRET_SUCC\x10\x00\x12\x10\n" +
 	"\fRET_OVERLOAD\x10\x01\x12\x14\n" +
 	"\x10RET_SYSTEM_ERROR\x10\x02\x12\x0f\n" +
-	"\vRET_NOEXIST\x10\x03*4\n" +
+	"\vRET_NOEXIST\x10\x03*J\n" +
 	"\aFeature\x12\x10\n" +
 	"\fFEATURE_NONE\x10\x00\x12\x17\n" +
-	"\x13FEATURE_UNSUBSCRIBE\x10\x01B%Z#github.com/larsgo/lars/codec/larspbb\x06proto3"
+	"\x13FEATURE_UNSUBSCRIBE\x10\x01\x12\x14\n" +
+	"\x10FEATURE_REGISTER\x10\x02*D\n" +
+	"\n" +
+	"RegisterOp\x12\x11\n" +
+	"\rREGISTER_KEEP\x10\x00\x12\x10\n" +
+	"\fREGISTER_NEW\x10\x01\x12\x11\n" +
+	"\rREGISTER_DROP\x10\x02*\x98\x01\n" +
+	"\rRegisterState\x12\x0f\n" +
+	"\vREG_PENDING\x10\x00\x12\x0e\n" +
+	"\n" +
+	"REG_ACTIVE\x10\x01\x12\x0e\n" +
+	"\n" +
+	"REG_STATIC\x10\x02\x12\x15\n" +
+	"\x11REG_CHECK_FAILING\x10\x03\x12\x0f\n" +
+	"\vREG_REFUSED\x10\x04\x12\x0f\n" +
+	"\vREG_REMOVED\x10\x05\x12\f\n" +
+	"\bREG_GONE\x10\x06\x12\x0f\n" +
+	"\vREG_INVALID\x10\a*8\n" +
+	"\aLeaseOp\x12\x0e\n" +
+	"\n" +
+	"LEASE_KEEP\x10\x00\x12\r\n" +
+	"\tLEASE_NEW\x10\x01\x12\x0e\n" +
+	"\n" +
+	"LEASE_DROP\x10\x02*w\n" +
+	"\vLeaseStatus\x12\f\n" +
+	"\bLEASE_OK\x10\x00\x12\x10\n" +
+	"\fLEASE_STATIC\x10\x01\x12\x11\n" +
+	"\rLEASE_REMOVED\x10\x02\x12\x10\n" +
+	"\fLEASE_DENIED\x10\x03\x12\x10\n" +
+	"\fLEASE_FAILED\x10\x04\x12\x11\n" +
+	"\rLEASE_INVALID\x10\x05B%Z#github.com/larsgo/lars/codec/larspbb\x06proto3"
 
 var (
 	file_lars_proto_rawDescOnce sync.Once
@@ -1023,36 +1799,57 @@ func file_lars_proto_rawDescGZIP() []byte {
 	return file_lars_proto_rawDescData
 }
 
-var file_lars_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_lars_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_lars_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_lars_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_lars_proto_goTypes = []any{
 	(MessageId)(0),              // 0: lars.MessageId
 	(LarsRetCode)(0),            // 1: lars.LarsRetCode
 	(Feature)(0),                // 2: lars.Feature
-	(*HostInfo)(nil),            // 3: lars.HostInfo
-	(*GetRouteRequest)(nil),     // 4: lars.GetRouteRequest
-	(*GetRouteResponse)(nil),    // 5: lars.GetRouteResponse
-	(*HostCallResult)(nil),      // 6: lars.HostCallResult
-	(*ReportStatusRequest)(nil), // 7: lars.ReportStatusRequest
-	(*GetHostRequest)(nil),      // 8: lars.GetHostRequest
-	(*GetHostResponse)(nil),     // 9: lars.GetHostResponse
-	(*ReportRequest)(nil),       // 10: lars.ReportRequest
-	(*Hello)(nil),               // 11: lars.Hello
-	(*HelloReply)(nil),          // 12: lars.HelloReply
-	(*RouteKey)(nil),            // 13: lars.RouteKey
-	(*Unsubscribe)(nil),         // 14: lars.Unsubscribe
+	(RegisterOp)(0),             // 3: lars.RegisterOp
+	(RegisterState)(0),          // 4: lars.RegisterState
+	(LeaseOp)(0),                // 5: lars.LeaseOp
+	(LeaseStatus)(0),            // 6: lars.LeaseStatus
+	(*HostInfo)(nil),            // 7: lars.HostInfo
+	(*GetRouteRequest)(nil),     // 8: lars.GetRouteRequest
+	(*GetRouteResponse)(nil),    // 9: lars.GetRouteResponse
+	(*HostCallResult)(nil),      // 10: lars.HostCallResult
+	(*ReportStatusRequest)(nil), // 11: lars.ReportStatusRequest
+	(*GetHostRequest)(nil),      // 12: lars.GetHostRequest
+	(*GetHostResponse)(nil),     // 13: lars.GetHostResponse
+	(*ReportRequest)(nil),       // 14: lars.ReportRequest
+	(*Hello)(nil),               // 15: lars.Hello
+	(*HelloReply)(nil),          // 16: lars.HelloReply
+	(*RouteKey)(nil),            // 17: lars.RouteKey
+	(*Unsubscribe)(nil),         // 18: lars.Unsubscribe
+	(*RegisterRequest)(nil),     // 19: lars.RegisterRequest
+	(*RegisterReply)(nil),       // 20: lars.RegisterReply
+	(*LeaseEntry)(nil),          // 21: lars.LeaseEntry
+	(*Lease)(nil),               // 22: lars.Lease
+	(*LeaseResult)(nil),         // 23: lars.LeaseResult
+	(*LeaseReply)(nil),          // 24: lars.LeaseReply
 }
 var file_lars_proto_depIdxs = []int32{
-	3,  // 0: lars.GetRouteResponse.host:type_name -> lars.HostInfo
-	6,  // 1: lars.ReportStatusRequest.results:type_name -> lars.HostCallResult
-	3,  // 2: lars.GetHostResponse.host:type_name -> lars.HostInfo
-	3,  // 3: lars.ReportRequest.host:type_name -> lars.HostInfo
-	13, // 4: lars.Unsubscribe.keys:type_name -> lars.RouteKey
-	5,  // [5:5] is the sub-list for method output_type
-	5,  // [5:5] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	7,  // 0: lars.GetRouteResponse.host:type_name -> lars.HostInfo
+	10, // 1: lars.ReportStatusRequest.results:type_name -> lars.HostCallResult
+	7,  // 2: lars.GetHostResponse.host:type_name -> lars.HostInfo
+	7,  // 3: lars.ReportRequest.host:type_name -> lars.HostInfo
+	17, // 4: lars.Unsubscribe.keys:type_name -> lars.RouteKey
+	7,  // 5: lars.RegisterRequest.host:type_name -> lars.HostInfo
+	3,  // 6: lars.RegisterRequest.op:type_name -> lars.RegisterOp
+	7,  // 7: lars.RegisterReply.host:type_name -> lars.HostInfo
+	4,  // 8: lars.RegisterReply.state:type_name -> lars.RegisterState
+	7,  // 9: lars.LeaseEntry.host:type_name -> lars.HostInfo
+	5,  // 10: lars.LeaseEntry.op:type_name -> lars.LeaseOp
+	21, // 11: lars.Lease.entries:type_name -> lars.LeaseEntry
+	7,  // 12: lars.LeaseResult.host:type_name -> lars.HostInfo
+	5,  // 13: lars.LeaseResult.op:type_name -> lars.LeaseOp
+	6,  // 14: lars.LeaseResult.status:type_name -> lars.LeaseStatus
+	23, // 15: lars.LeaseReply.results:type_name -> lars.LeaseResult
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_lars_proto_init() }
@@ -1065,8 +1862,8 @@ func file_lars_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lars_proto_rawDesc), len(file_lars_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   12,
+			NumEnums:      7,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

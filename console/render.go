@@ -39,6 +39,15 @@ var templateFuncs = template.FuncMap{
 	"thousands": thousands,
 	"minus":     func(a, b int) int { return a - b },
 	"plus":      func(a, b int) int { return a + b },
+	"leaseLeft": leaseLeft,
+}
+
+// leaseLeft prints what a registered host's lease has left, to the second.
+func leaseLeft(d time.Duration) string {
+	if d < 0 {
+		return "ended"
+	}
+	return d.Truncate(time.Second).String() + " left"
 }
 
 // parsePages parses every page with the layout.

@@ -109,8 +109,17 @@ func (s *Server) serviceBody(r *http.Request, k lb.Key, count bool) (*serviceBod
 	if err != nil {
 		return nil, err
 	}
+	leases, err := s.db.LeasesOf(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
 	all := hostStatuses(routes[k], statuses)
 	shown := all[min(offset, len(all)):min(offset+size, len(all))]
+	for i := range shown {
+		if l, ok := leases[store.LeaseKey{Key: k, Host: shown[i].Host}]; ok && shown[i].InRoute {
+			shown[i].Lease = &l
+		}
+	}
 	callersCut := 0
 	for i := range shown {
 		if shown[i].limitCallers(maxCallersShown) {

@@ -30,6 +30,9 @@ type hostStatus struct {
 	Succ, Err   uint64    // summed over callers
 	Overload    bool      // some caller's latest status says overloaded
 	Newest      time.Time // the newest report of any caller, zero without one
+	// Lease is set for a host an instance registered (issue 31): who, and the lease
+	// left; nil for a static host, written by an operator.
+	Lease *store.LeaseInfo
 }
 
 // limitCallers keeps the newest n callers and counts the others in MoreCallers; it

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"text/tabwriter"
+	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
@@ -24,11 +25,14 @@ var routeListCmd = &command{
 	name: "route list",
 	args: "[MODID [CMDID]] [-json]",
 	summary: "print the routes in the route store, all or those of MODID (and CMDID): a table\n" +
-		"\"MODID CMDID HOST\", one host per line in key then address order, then \"N keys, M hosts\";\n" +
+		"\"MODID CMDID HOST SOURCE OWNER LEASE\", one host per line in key then address order, then\n" +
+		"\"N keys, M hosts (R registered)\"; SOURCE is static (written by an operator, never expired) or\n" +
+		"registered (by OWNER, an agent's identity, with LEASE left by the database's clock);\n" +
 		"exit 4 when MODID (CMDID) has no hosts",
 	flags: func(fs *flag.FlagSet) any {
 		o := &listOptions{}
-		fs.BoolVar(&o.json, "json", false, "print a JSON array of {\"modid\", \"cmdid\", \"hosts\": [{\"ip\", \"port\"}]} instead")
+		fs.BoolVar(&o.json, "json", false, "print a JSON array of {\"modid\", \"cmdid\", \"hosts\": [{\"ip\", \"port\", \"source\",\n"+
+			"\"owner\", \"lease_left_ms\"}]} instead (owner and lease_left_ms only for registered hosts)")
 		return o
 	},
 	run: func(e *env, opts any, args []string) error {
@@ -48,10 +52,18 @@ var routeListCmd = &command{
 			if err != nil {
 				return err
 			}
+			var keys []lb.Key // nil: every key
+			if len(filter) > 0 {
+				keys = sortedKeys(routes)
+			}
+			leases, err := db.LeasesOf(ctx, keys)
+			if err != nil {
+				return err
+			}
 			if opts.(*listOptions).json {
-				err = writeRoutesJSON(e.stdout, routes)
+				err = writeRoutesJSON(e.stdout, routes, leases)
 			} else {
-				err = writeRoutesTable(e.stdout, routes)
+				err = writeRoutesTable(e.stdout, routes, leases)
 			}
 			if err == nil && len(filter) > 0 && len(routes) == 0 {
 				err = noRoutesError{filter}
@@ -100,21 +112,35 @@ func sortedHosts(hosts []lb.Host) []lb.Host {
 }
 
 // writeRoutesTable writes route list's table.
-func writeRoutesTable(w io.Writer, routes map[lb.Key][]lb.Host) error {
+func writeRoutesTable(w io.Writer, routes map[lb.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODID\tCMDID\tHOST")
-	hosts := 0
+	fmt.Fprintln(tw, "MODID\tCMDID\tHOST\tSOURCE\tOWNER\tLEASE")
+	hosts, registered := 0, 0
 	for _, k := range sortedKeys(routes) {
 		for _, h := range sortedHosts(routes[k]) {
-			fmt.Fprintf(tw, "%d\t%d\t%v\n", k.Modid, k.Cmdid, h)
+			source, owner, left := "static", "-", "-"
+			if l, ok := leases[store.LeaseKey{Key: k, Host: h}]; ok {
+				source, owner, left = "registered", l.Owner, formatLeaseLeft(l.Left)
+				registered++
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%v\t%s\t%s\t%s\n", k.Modid, k.Cmdid, h, source, owner, left)
 			hosts++
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d keys, %s\n", len(routes), countHosts(hosts))
+	_, err := fmt.Fprintf(w, "%d keys, %s (%d registered)\n", len(routes), countHosts(hosts), registered)
 	return err
+}
+
+// formatLeaseLeft prints what a lease has left, to the tenth of a second; "ended" for
+// a lease past its end, whose host the route service is about to remove.
+func formatLeaseLeft(d time.Duration) string {
+	if d < 0 {
+		return "ended"
+	}
+	return d.Truncate(100 * time.Millisecond).String()
 }
 
 // jsonRoute is one key of route list -json.
@@ -126,17 +152,26 @@ type jsonRoute struct {
 
 // jsonHost is one host of route list -json.
 type jsonHost struct {
-	IP   string `json:"ip"`
-	Port int32  `json:"port"`
+	IP     string `json:"ip"`
+	Port   int32  `json:"port"`
+	Source string `json:"source"`          // "static" or "registered"
+	Owner  string `json:"owner,omitempty"` // who registered it
+	// LeaseLeftMs is what its lease has left, by the database's clock (registered only).
+	LeaseLeftMs *int64 `json:"lease_left_ms,omitempty"`
 }
 
 // writeRoutesJSON writes route list -json's array, in the table's order.
-func writeRoutesJSON(w io.Writer, routes map[lb.Key][]lb.Host) error {
+func writeRoutesJSON(w io.Writer, routes map[lb.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
 	out := make([]jsonRoute, 0, len(routes))
 	for _, k := range sortedKeys(routes) {
 		r := jsonRoute{Modid: k.Modid, Cmdid: k.Cmdid}
 		for _, h := range sortedHosts(routes[k]) {
-			r.Hosts = append(r.Hosts, jsonHost{IP: codec.FormatIPv4(h.IP), Port: h.Port})
+			jh := jsonHost{IP: codec.FormatIPv4(h.IP), Port: h.Port, Source: "static"}
+			if l, ok := leases[store.LeaseKey{Key: k, Host: h}]; ok {
+				left := l.Left.Milliseconds()
+				jh.Source, jh.Owner, jh.LeaseLeftMs = "registered", l.Owner, &left
+			}
+			r.Hosts = append(r.Hosts, jh)
 		}
 		out = append(out, r)
 	}

@@ -165,7 +165,7 @@ func TestRouteList(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
 		code, out, errOut := routectl(dsn, nil, "route", "list")
-		check(t, code, out, errOut, 0, "MODID  CMDID  HOST\n0 keys, 0 hosts\n")
+		check(t, code, out, errOut, 0, "MODID  CMDID  HOST  SOURCE  OWNER  LEASE\n0 keys, 0 hosts (0 registered)\n")
 		code, out, errOut = routectl(dsn, nil, "route", "list", "-json")
 		check(t, code, out, errOut, 0, "[]\n")
 
@@ -178,31 +178,32 @@ func TestRouteList(t *testing.T) {
 		})
 		code, out, errOut = routectl(dsn, nil, "route", "list")
 		check(t, code, out, errOut, 0, ""+
-			"MODID       CMDID       HOST\n"+
-			"9           2147483647  127.0.0.1:8080\n"+
-			"10          1           10.0.0.9:1\n"+
-			"10          2           10.0.0.2:79\n"+
-			"10          2           10.0.0.2:80\n"+
-			"10          2           192.168.0.1:80\n"+
-			"10          1000000000  10.0.0.1:65535\n"+
-			"2147483647  0           1.2.3.4:5\n"+
-			"5 keys, 7 hosts\n")
+			"MODID       CMDID       HOST            SOURCE  OWNER  LEASE\n"+
+			"9           2147483647  127.0.0.1:8080  static  -      -\n"+
+			"10          1           10.0.0.9:1      static  -      -\n"+
+			"10          2           10.0.0.2:79     static  -      -\n"+
+			"10          2           10.0.0.2:80     static  -      -\n"+
+			"10          2           192.168.0.1:80  static  -      -\n"+
+			"10          1000000000  10.0.0.1:65535  static  -      -\n"+
+			"2147483647  0           1.2.3.4:5       static  -      -\n"+
+			"5 keys, 7 hosts (0 registered)\n")
 		code, out, errOut = routectl(dsn, nil, "route", "list", "10")
 		check(t, code, out, errOut, 0, ""+
-			"MODID  CMDID       HOST\n"+
-			"10     1           10.0.0.9:1\n"+
-			"10     2           10.0.0.2:79\n"+
-			"10     2           10.0.0.2:80\n"+
-			"10     2           192.168.0.1:80\n"+
-			"10     1000000000  10.0.0.1:65535\n"+
-			"3 keys, 5 hosts\n")
+			"MODID  CMDID       HOST            SOURCE  OWNER  LEASE\n"+
+			"10     1           10.0.0.9:1      static  -      -\n"+
+			"10     2           10.0.0.2:79     static  -      -\n"+
+			"10     2           10.0.0.2:80     static  -      -\n"+
+			"10     2           192.168.0.1:80  static  -      -\n"+
+			"10     1000000000  10.0.0.1:65535  static  -      -\n"+
+			"3 keys, 5 hosts (0 registered)\n")
 		code, out, errOut = routectl(dsn, nil, "route", "list", "-json", "10", "2")
 		check(t, code, out, errOut, 0, "-")
 		var got []jsonRoute
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatalf("-json output %q: %v", out, err)
 		}
-		want := []jsonRoute{{Modid: 10, Cmdid: 2, Hosts: []jsonHost{{"10.0.0.2", 79}, {"10.0.0.2", 80}, {"192.168.0.1", 80}}}}
+		want := []jsonRoute{{Modid: 10, Cmdid: 2, Hosts: []jsonHost{{IP: "10.0.0.2", Port: 79, Source: "static"},
+			{IP: "10.0.0.2", Port: 80, Source: "static"}, {IP: "192.168.0.1", Port: 80, Source: "static"}}}}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("-json: %+v, want %+v", got, want)
 		}
@@ -210,7 +211,7 @@ func TestRouteList(t *testing.T) {
 			t.Errorf("-json field names:\n%s", out)
 		}
 		code, out, errOut = routectl(dsn, nil, "route", "list", "10", "3")
-		check(t, code, out, errOut, exitNoExist, "MODID  CMDID  HOST\n0 keys, 0 hosts\n")
+		check(t, code, out, errOut, exitNoExist, "MODID  CMDID  HOST  SOURCE  OWNER  LEASE\n0 keys, 0 hosts (0 registered)\n")
 		if errOut != "larsctl: route list: 10/3 has no hosts\n" {
 			t.Errorf("stderr %q", errOut)
 		}
@@ -371,7 +372,7 @@ func TestRouteConfig(t *testing.T) {
 			"db_host = "+host+"\ndb_port = "+port+"\ndb_user = "+cfg.User+"\ndb_passwd = "+cfg.Passwd+"\ndb_name = "+cfg.DBName+"\n")
 		checkWrite(t, "", openStore(t, dsn), "added 10.1.1.1:8080 to 3/4", "-config", conf, "route", "add", "3", "4", "10.1.1.1", "8080")
 		code, out, errOut := routectl("", nil, "-config", conf, "route", "list")
-		check(t, code, out, errOut, 0, "MODID  CMDID  HOST\n3      4      10.1.1.1:8080\n1 keys, 1 host\n")
+		check(t, code, out, errOut, 0, "MODID  CMDID  HOST           SOURCE  OWNER  LEASE\n3      4      10.1.1.1:8080  static  -      -\n1 keys, 1 host (0 registered)\n")
 	})
 }
 

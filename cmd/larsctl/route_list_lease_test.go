@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/lb"
+)
+
+// TestRouteListShowsRegistered: a host an instance registered is listed as registered,
+// with the agent that registered it and its lease left by the database's clock; a host
+// an operator wrote stays static beside it.
+func TestRouteListShowsRegistered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openStore(t, dsn)
+		ctx := context.Background()
+		k := lb.Key{Modid: 7, Cmdid: 1}
+		seed(t, db, map[lb.Key][]lb.Host{k: lbHosts("10.0.0.1:80")})
+		if err := db.EnsureLeases(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Register(ctx, k, lbHosts("10.0.0.2:81")[0], "agent/web-1", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := routectl(dsn, nil, "route", "list", "7")
+		check(t, code, out, errOut, 0, "-")
+		want := regexp.MustCompile(`^MODID  CMDID  HOST         SOURCE      OWNER        LEASE\n` +
+			`7      1      10.0.0.1:80  static      -            -\n` +
+			`7      1      10.0.0.2:81  registered  agent/web-1  (59m5\d|1h0m0)[.0-9]*s\n` +
+			`1 keys, 2 hosts \(1 registered\)\n$`)
+		if !want.MatchString(out) {
+			t.Errorf("route list:\n%s", out)
+		}
+		code, out, errOut = routectl(dsn, nil, "route", "list", "-json")
+		check(t, code, out, errOut, 0, "-")
+		var got []jsonRoute
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("-json output %q: %v", out, err)
+		}
+		if len(got) != 1 || len(got[0].Hosts) != 2 {
+			t.Fatalf("-json: %+v", got)
+		}
+		static, reg := got[0].Hosts[0], got[0].Hosts[1]
+		if static.Source != "static" || static.Owner != "" || static.LeaseLeftMs != nil {
+			t.Errorf("static host in -json: %+v", static)
+		}
+		if reg.Source != "registered" || reg.Owner != "agent/web-1" || reg.LeaseLeftMs == nil ||
+			*reg.LeaseLeftMs <= 50*60*1000 || *reg.LeaseLeftMs > 60*60*1000 {
+			t.Errorf("registered host in -json: %+v", reg)
+		}
+	})
+}

@@ -2,7 +2,7 @@ package console
 
 import (
 	"net/http"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/larsgo/lars/codec"

@@ -45,6 +45,7 @@ type system struct {
 	dnsAddrs []string
 	dnsAdmin []string
 	dns      []*proctest.Daemon
+	dnsArgs  []string
 	repAddr  string
 	repAdmin string
 	reporter *proctest.Daemon
@@ -62,6 +63,8 @@ type systemConfig struct {
 	// agentINI, when not empty, is the content of the agent's -config file, such as a
 	// [loadbalance] section.
 	agentINI string
+	// dnsArgs are more flags for every lars-dns, such as -allow-register.
+	dnsArgs []string
 }
 
 // startSystem builds the binaries, imports examples/routes.txt into a fresh store and
@@ -72,7 +75,7 @@ func startSystem(t *testing.T, cfg systemConfig) *system {
 	if cfg.engine.name == "" {
 		cfg.engine = sqliteEngine
 	}
-	s := &system{t: t, engine: cfg.engine, dir: t.TempDir()}
+	s := &system{t: t, engine: cfg.engine, dir: t.TempDir(), dnsArgs: cfg.dnsArgs}
 	s.db = cfg.engine.newStore(t, s.dir)
 	s.cache = filepath.Join(s.dir, "routes.cache")
 	if cfg.agentINI != "" {
@@ -99,8 +102,9 @@ func startSystem(t *testing.T, cfg systemConfig) *system {
 }
 
 func (s *system) startDNS(i int) {
-	s.dns[i] = proctest.Start(s.t, "lars-dns", "-db", s.db, "-listen", s.dnsAddrs[i], "-admin", s.dnsAdmin[i],
-		"-max-conns", strconv.Itoa(dnsMaxConns), "-poll", "100ms", "-log-level", "warn")
+	args := []string{"-db", s.db, "-listen", s.dnsAddrs[i], "-admin", s.dnsAdmin[i],
+		"-max-conns", strconv.Itoa(dnsMaxConns), "-poll", "100ms", "-log-level", "warn"}
+	s.dns[i] = proctest.Start(s.t, "lars-dns", append(args, s.dnsArgs...)...)
 	s.dns[i].WaitListening(s.t, s.dnsAddrs[i], eventLimit)
 }
 

@@ -27,8 +27,30 @@ func (d *dialect) leaseTable() larsTable {
 		serverport int unsigned NOT NULL,
 		owner varchar(255) NOT NULL,
 		expires_ms bigint NOT NULL,
-		PRIMARY KEY (modid, cmdid, serverip, serverport)
+		removed_ms bigint NOT NULL DEFAULT 0,
+		PRIMARY KEY (modid, cmdid, serverip, serverport)` + d.leaseIndexInTable() + `
 	)` + d.tableOptions}
+}
+
+// leaseExpiresIndex is the name of the LarsLease (expires_ms) index: the expiry reads
+// the leases that ended without reading them all.
+const leaseExpiresIndex = "idx_LarsLease_expires_ms"
+
+// leaseIndexInTable is the index clause inside MySQL's CREATE TABLE (MySQL has no
+// CREATE INDEX IF NOT EXISTS); SQLite creates the index apart (leaseIndexSQL).
+func (d *dialect) leaseIndexInTable() string {
+	if d.engine == EngineSQLite {
+		return ""
+	}
+	return ",\n\t\tKEY " + leaseExpiresIndex + " (expires_ms)"
+}
+
+// leaseIndexSQL creates the expires_ms index of a LarsLease table that lacks it.
+func (d *dialect) leaseIndexSQL() string {
+	if d.engine == EngineSQLite {
+		return "CREATE INDEX IF NOT EXISTS " + leaseExpiresIndex + " ON LarsLease (expires_ms)"
+	}
+	return "CREATE INDEX " + leaseExpiresIndex + " ON LarsLease (expires_ms)"
 }
 
 // nowMsSQL is the database's clock in Unix milliseconds, as an SQL expression.
@@ -39,12 +61,25 @@ func (d *dialect) nowMsSQL() string {
 	return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
 }
 
-// EnsureLeases creates the lease table when missing. Safe to run concurrently from
-// several processes.
+// EnsureLeases creates the lease table and its expires_ms index when missing, and adds
+// the removed_ms column (tombstones) to a table made before it. Safe to run
+// concurrently from several processes.
 func (db *DB) EnsureLeases(ctx context.Context) error {
 	t := db.d.leaseTable()
 	if _, err := db.db.ExecContext(ctx, t.create); err != nil {
 		return fmt.Errorf("cannot create table %s: %w", t.name, err)
+	}
+	old := false
+	if _, err := db.db.ExecContext(ctx, "SELECT removed_ms FROM LarsLease WHERE 1 = 0"); err != nil {
+		old = true
+		if _, err := db.db.ExecContext(ctx, "ALTER TABLE LarsLease ADD COLUMN removed_ms bigint NOT NULL DEFAULT 0"); err != nil {
+			return fmt.Errorf("cannot add column removed_ms to LarsLease: %w", err)
+		}
+	}
+	if db.d.engine == EngineSQLite || old {
+		if _, err := db.db.ExecContext(ctx, db.d.leaseIndexSQL()); err != nil && !db.d.isDuplicateIndex(err) {
+			return fmt.Errorf("cannot create index %s: %w", leaseExpiresIndex, err)
+		}
 	}
 	return nil
 }
@@ -55,6 +90,10 @@ type Lease struct {
 	Host  lb.Host
 	Owner string    // who registered it: the agent's identity, or what WithWho said
 	Until time.Time // when it expires, by the database's clock
+	// Removed is when an operator removed the instance, by the database's clock; zero
+	// while it is not removed. A removed lease (a tombstone) keeps the instance out
+	// until it registers anew (LeaseNew); it is deleted after TombstoneAge.
+	Removed time.Time
 }
 
 // Registration says what Register did.
@@ -68,65 +107,24 @@ const (
 	Renewed
 	// Static: an operator wrote that host; it stays as written, with no lease.
 	Static
+	// Removed: an operator removed the instance; a LeaseKeep leaves it out, only a
+	// LeaseNew registers it again.
+	Removed
+	// Deregistered: a LeaseDrop removed the instance and its lease, or found none.
+	Deregistered
 )
 
-// Register registers host h of service k for owner for ttl: in one write transaction
-// (Lars's convention, "register", RouteHistory naming owner) h joins k's hosts unless
-// there, and its lease runs until the database's clock plus ttl. A host an operator
-// wrote (one without a lease) is left static.
+// Register registers host h of service k for owner for ttl, as a LeaseNew
+// (ApplyLeases): h joins k's hosts unless there, through the one write path
+// ("register", RouteHistory naming owner), and its lease runs until the database's
+// clock plus ttl; an operator's removal of h is undone. A host an operator wrote (one
+// without a lease) is left static.
 func (db *DB) Register(ctx context.Context, k lb.Key, h lb.Host, owner string, ttl time.Duration) (Registration, error) {
-	var result Registration
-	var leased bool
-	hooks := writeHooks{
-		locked: func(ctx context.Context, tx querier) (err error) {
-			leased, err = db.leased(ctx, tx, k, h)
-			return err
-		},
-		also: func(ctx context.Context, tx querier) error {
-			if result == Static {
-				return nil
-			}
-			return db.putLease(ctx, tx, k, h, owner, ttl)
-		},
-	}
-	_, err := db.writeWith(WithWho(ctx, owner), "register", []lb.Key{k}, hooks, func(_ lb.Key, old []lb.Host) []lb.Host {
-		if !slices.Contains(old, h) {
-			result = Registered
-			return normalizeHosts(append(slices.Clone(old), h))
-		}
-		result = Renewed
-		if !leased {
-			result = Static
-		}
-		return old
-	})
-	return result, err
-}
-
-// leased reports whether h of k has a lease row.
-func (db *DB) leased(ctx context.Context, q querier, k lb.Key, h lb.Host) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM LarsLease WHERE modid = ? AND cmdid = ? AND serverip = ? AND serverport = ?",
-		col32(k.Modid), col32(k.Cmdid), col32(h.IP), col32(h.Port)).Scan(&n)
+	res, err := db.ApplyLeases(ctx, owner, []LeaseRequest{{Key: k, Host: h, TTL: ttl, Op: LeaseNew}})
 	if err != nil {
-		return false, fmt.Errorf("cannot read LarsLease: %w", err)
+		return 0, err
 	}
-	return n > 0, nil
-}
-
-// putLease writes h of k's lease for owner, until the database's clock plus ttl.
-func (db *DB) putLease(ctx context.Context, q querier, k lb.Key, h lb.Host, owner string, ttl time.Duration) error {
-	stmt := "INSERT INTO LarsLease (modid, cmdid, serverip, serverport, owner, expires_ms) VALUES (?, ?, ?, ?, ?, " +
-		db.d.nowMsSQL() + " + ?)"
-	if db.d.upsertStyle == upsertOnConflict {
-		stmt += " ON CONFLICT (modid, cmdid, serverip, serverport) DO UPDATE SET owner = excluded.owner, expires_ms = excluded.expires_ms"
-	} else {
-		stmt += " ON DUPLICATE KEY UPDATE owner = VALUES(owner), expires_ms = VALUES(expires_ms)"
-	}
-	if _, err := q.ExecContext(ctx, stmt, col32(k.Modid), col32(k.Cmdid), col32(h.IP), col32(h.Port), owner, ttl.Milliseconds()); err != nil {
-		return fmt.Errorf("cannot write LarsLease: %w", err)
-	}
-	return nil
+	return res[0], nil
 }
 
 // LeaseKey names one lease.
@@ -135,33 +133,16 @@ type LeaseKey struct {
 	Host lb.Host
 }
 
-// Renew extends the leases named, those that still exist, to the database's clock
-// plus ttl, in one statement with no route write, and returns how many it found. A
-// lease that is gone (expired, deregistered) is not made again: its instance must
-// Register.
-func (db *DB) Renew(ctx context.Context, leases []LeaseKey, ttl time.Duration) (int64, error) {
-	if len(leases) == 0 {
-		return 0, nil
-	}
-	where, in := db.leaseKeysIn(leases)
-	args := append([]any{ttl.Milliseconds()}, in...)
-	query := "UPDATE LarsLease SET expires_ms = " + db.d.nowMsSQL() + " + ? WHERE 1 = 1" + where
-	res, err := db.db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("cannot renew leases: %w", err)
-	}
-	return res.RowsAffected()
-}
-
 // Deregister removes h from k's hosts and its lease, in one write transaction
-// ("deregister", RouteHistory naming owner), if h is registered; a static host is
-// left alone. It reports whether h was registered.
+// ("deregister", RouteHistory naming owner), if h is registered (a removed lease is
+// deleted too); a static host is left alone. It reports whether h had a lease.
 func (db *DB) Deregister(ctx context.Context, k lb.Key, h lb.Host, owner string) (bool, error) {
 	gone, err := db.dropLeases(WithWho(ctx, owner), "deregister", []LeaseKey{{k, h}}, false)
 	return len(gone) > 0, err
 }
 
-// ExpireLeases removes every instance whose lease ended by the database's clock, at
+// ExpireLeases removes every instance whose lease ended by the database's clock (a
+// removed lease, a tombstone, is not one: its instance is out already), at
 // most limit of them (all when limit <= 0), in one write transaction ("expire",
 // RouteHistory naming "lease expired"), and returns them. The version lock serialises
 // it with every other writer and the leases are read again under it, so with several
@@ -184,6 +165,7 @@ func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expir
 	var found []Lease
 	drop := map[lb.Key][]lb.Host{}
 	hooks := writeHooks{
+		lease: true,
 		locked: func(ctx context.Context, tx querier) (err error) {
 			if expiredOnly {
 				found, err = db.expiredLeases(ctx, tx, named, 0)
@@ -217,13 +199,13 @@ func distinctKeys(named []LeaseKey) []lb.Key {
 }
 
 // leaseColumns are the columns scanLeases reads.
-const leaseColumns = "modid, cmdid, serverip, serverport, owner, expires_ms"
+const leaseColumns = "modid, cmdid, serverip, serverport, owner, expires_ms, removed_ms"
 
-// expiredLeases returns the leases ended by the database's clock, among named (all
+// expiredLeases returns the leases ended by the database's clock, tombstones aside, among named (all
 // when named is nil), at most limit (all when limit <= 0); inside a write transaction
 // on MySQL the rows are locked.
 func (db *DB) expiredLeases(ctx context.Context, q querier, named []LeaseKey, limit int) ([]Lease, error) {
-	query := "SELECT " + leaseColumns + " FROM LarsLease WHERE expires_ms < " + db.d.nowMsSQL()
+	query := "SELECT " + leaseColumns + " FROM LarsLease WHERE removed_ms = 0 AND expires_ms < " + db.d.nowMsSQL()
 	where, args := db.leaseKeysIn(named)
 	query += where + " ORDER BY expires_ms"
 	if limit > 0 {
@@ -271,11 +253,14 @@ func (db *DB) scanLeases(ctx context.Context, q querier, query string, args ...a
 	var out []Lease
 	for rows.Next() {
 		var l Lease
-		var ms int64
-		if err := rows.Scan(wire32{&l.Key.Modid}, wire32{&l.Key.Cmdid}, wire32{&l.Host.IP}, wire32{&l.Host.Port}, &l.Owner, &ms); err != nil {
+		var ms, removed int64
+		if err := rows.Scan(wire32{&l.Key.Modid}, wire32{&l.Key.Cmdid}, wire32{&l.Host.IP}, wire32{&l.Host.Port}, &l.Owner, &ms, &removed); err != nil {
 			return nil, fmt.Errorf("cannot read LarsLease: %w", err)
 		}
 		l.Until = time.UnixMilli(ms)
+		if removed > 0 {
+			l.Removed = time.UnixMilli(removed)
+		}
 		out = append(out, l)
 	}
 	if err := rows.Err(); err != nil {
@@ -300,7 +285,8 @@ func (db *DB) deleteLeases(ctx context.Context, q querier, leases []Lease) error
 	return nil
 }
 
-// Leases returns every lease, the soonest to end first.
+// Leases returns every lease, removed ones (tombstones) among them, the soonest to
+// end first.
 func (db *DB) Leases(ctx context.Context) ([]Lease, error) {
 	return db.scanLeases(ctx, db.db, "SELECT "+leaseColumns+" FROM LarsLease ORDER BY expires_ms")
 }

@@ -53,8 +53,10 @@ func TestLeasesRegisterRenewDeregister(t *testing.T) {
 		if r, err := db.Register(ctx, k, static, "agent/web-2", time.Minute); err != nil || r != Static {
 			t.Fatalf("Register of an operator's host: %v, %v; want Static", r, err)
 		}
-		if n, err := db.Renew(ctx, []LeaseKey{{k, h}, {k, static}, {lb.Key{Modid: 9, Cmdid: 9}, h}}, time.Hour); err != nil || n != 1 {
-			t.Fatalf("Renew: %d, %v; want the one lease that exists", n, err)
+		gone := []LeaseKey{{k, static}, {lb.Key{Modid: 9, Cmdid: 9}, h}}
+		rep, err := db.Renew(ctx, []Renewal{{LeaseKey{k, h}, time.Hour}, {gone[0], time.Hour}, {gone[1], time.Hour}})
+		if err != nil || rep.Renewed != 1 || !slices.Equal(rep.Gone, gone) || len(rep.Removed) != 0 {
+			t.Fatalf("Renew: %+v, %v; want the one lease that exists renewed, the others gone", rep, err)
 		}
 		if leases, _ := db.Leases(ctx); len(leases) != 1 || leases[0].Until.Before(time.Now().Add(50*time.Minute)) {
 			t.Fatalf("leases %+v after Renew for an hour", leases)

@@ -69,6 +69,10 @@ type writeHooks struct {
 	locked func(ctx context.Context, tx querier) error
 	// also, when set, runs last before the commit, whether or not a host changed.
 	also func(ctx context.Context, tx querier) error
+	// lease says the write is the leases' own (register, deregister, expire); any other
+	// is an operator's, which makes the leases of the hosts it removes tombstones
+	// (operatorLeases).
+	lease bool
 }
 
 // writeWith is write with hooks in its transaction.
@@ -144,6 +148,11 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []lb.Key, hooks wri
 	}
 	if err := setVersion(ctx, tx, version); err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if !hooks.lease {
+		if err := db.operatorLeases(ctx, tx, removed, added); err != nil {
+			return nil, fmt.Errorf("cannot %s: %w", op, err)
+		}
 	}
 	if also != nil {
 		if err := also(ctx, tx); err != nil {

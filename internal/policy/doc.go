@@ -9,10 +9,13 @@
 //	pull      agent/*        *
 //	pull      client/ops-*   1000-1999
 //	report    agent/web-1    5/1-10,7
+//	register  agent/web-*    5
 //
-// ACTION is report (lars-reporter stores the call status the identity reports) or
-// pull (lars-dns serves the identity the routes it asks for). The registration of
-// instances will add its own action.
+// ACTION is report (lars-reporter stores the call status the identity reports), pull
+// (lars-dns serves the identity the routes it asks for) or register (lars-dns takes
+// the identity's registrations of instances of the services: the agent's Lease
+// frames). An agent that registers needs a pull rule as well: lars-dns refuses a
+// connection no pull rule names.
 //
 // IDENTITY is the form tlsconf.Peer.String writes, ROLE/NAME (NAME alone for a
 // certificate without a role); a trailing '*' matches any rest, so "agent/*" is every

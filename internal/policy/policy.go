@@ -15,10 +15,13 @@ const (
 	Report Action = "report"
 	// Pull: lars-dns serves the identity the routes of the services.
 	Pull Action = "pull"
+	// Register: lars-dns takes the identity's registrations (Lease frames) of
+	// instances of the services.
+	Register Action = "register"
 )
 
 // Actions lists every action, in the order the documentation gives them.
-var Actions = []Action{Report, Pull}
+var Actions = []Action{Report, Pull, Register}
 
 // Policy is a parsed policy: its rules, deny by default.
 type Policy struct {

@@ -202,3 +202,21 @@ func FuzzPatternMatches(f *testing.F) {
 		}
 	})
 }
+
+// TestRegisterAction: register rules grant registrations apart from pulls.
+func TestRegisterAction(t *testing.T) {
+	p, err := Parse([]byte("pull agent/* *\nregister agent/web-* 5,7/1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, db := p.Grant(Register, agent("web-1")), p.Grant(Register, agent("db-1"))
+	if !web.Allows(lb.Key{Modid: 5, Cmdid: 9}) || !web.Allows(lb.Key{Modid: 7, Cmdid: 1}) || web.Allows(lb.Key{Modid: 7, Cmdid: 2}) {
+		t.Fatal("the register rule's services are not what it grants")
+	}
+	if db.Any() || db.Allows(lb.Key{Modid: 5, Cmdid: 1}) {
+		t.Fatal("an identity no register rule names may register")
+	}
+	if !p.Grant(Pull, agent("db-1")).Allows(lb.Key{Modid: 5, Cmdid: 1}) {
+		t.Fatal("the pull rule no longer grants")
+	}
+}

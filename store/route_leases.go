@@ -65,5 +65,6 @@ func (db *DB) LeasesOf(ctx context.Context, keys []lb.Key) (map[LeaseKey]LeaseIn
 	return out, nil
 }
 
-// liveLeaseSQL is the condition that keeps the leases of hosts in a route.
-func (db *DB) liveLeaseSQL() string { return "1 = 1" }
+// liveLeaseSQL is the condition that keeps the leases of hosts in a route: not the
+// tombstones of instances an operator removed.
+func (db *DB) liveLeaseSQL() string { return "removed_ms = 0" }

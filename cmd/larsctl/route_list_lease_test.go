@@ -52,5 +52,16 @@ func TestRouteListShowsRegistered(t *testing.T) {
 			*reg.LeaseLeftMs <= 50*60*1000 || *reg.LeaseLeftMs > 60*60*1000 {
 			t.Errorf("registered host in -json: %+v", reg)
 		}
+
+		// An operator removes the registered host, then writes it again: it is static
+		// now (the removal's tombstone is not a lease).
+		checkWrite(t, dsn, db, "deleted 10.0.0.2:81 from 7/1", "route", "del", "7", "1", "10.0.0.2", "81")
+		checkWrite(t, dsn, db, "added 10.0.0.2:81 to 7/1", "route", "add", "7", "1", "10.0.0.2", "81")
+		code, out, errOut = routectl(dsn, nil, "route", "list", "7", "1")
+		check(t, code, out, errOut, 0, ""+
+			"MODID  CMDID  HOST         SOURCE  OWNER  LEASE\n"+
+			"7      1      10.0.0.1:80  static  -      -\n"+
+			"7      1      10.0.0.2:81  static  -      -\n"+
+			"1 keys, 2 hosts (0 registered)\n")
 	})
 }

@@ -19,8 +19,10 @@ type historyOptions struct{ limit int }
 var routeHistoryCmd = &command{
 	name: "route history",
 	args: "[MODID [CMDID]] [-n N]",
-	summary: "print the route writes recorded in the store's RouteHistory (by larsctl and lars-console),\n" +
-		"newest first: a table \"ID TIME WHO OP KEY BEFORE AFTER\", hosts as IP:PORT separated by spaces",
+	summary: "print the route writes recorded in the store's RouteHistory (by larsctl, lars-console and lars-dns),\n" +
+		"newest first: a table \"ID TIME WHO OP KEY BEFORE AFTER\", hosts as IP:PORT separated by spaces;\n" +
+		"instances that register themselves show as OP register and deregister (WHO: the agent's identity)\n" +
+		"and expire (WHO: \"lease expired\")",
 	flags: func(fs *flag.FlagSet) any {
 		o := &historyOptions{}
 		fs.IntVar(&o.limit, "n", store.DefaultHistoryLimit, "print at most `N` rows")

@@ -53,6 +53,12 @@ func TestRouteListShowsRegistered(t *testing.T) {
 			t.Errorf("registered host in -json: %+v", reg)
 		}
 
+		code, out, errOut = routectl(dsn, nil, "route", "history", "7", "1", "-n", "1")
+		check(t, code, out, errOut, 0, "-")
+		if !regexp.MustCompile(`agent/web-1\s+register\s+7/1\s+10\.0\.0\.1:80\s+10\.0\.0\.1:80 10\.0\.0\.2:81\n`).MatchString(out) {
+			t.Errorf("route history after a registration:\n%s", out)
+		}
+
 		// An operator removes the registered host, then writes it again: it is static
 		// now (the removal's tombstone is not a lease).
 		checkWrite(t, dsn, db, "deleted 10.0.0.2:81 from 7/1", "route", "del", "7", "1", "10.0.0.2", "81")

@@ -14,10 +14,12 @@ import (
 )
 
 // AdminHandler returns the admin endpoint: /metrics (Prometheus text), /routes (JSON),
-// /healthz and /debug/pprof/. Bind it to a loopback address: it exposes the routes and
-// profiles.
+// /registrations (JSON), /healthz and /debug/pprof/. Bind it to a loopback address: it
+// exposes the routes and profiles.
 func (a *Agent) AdminHandler() http.Handler {
-	return admin.Mux(admin.Handlers{Metrics: a.WriteMetrics, Routes: a.routesJSON})
+	mux := admin.Mux(admin.Handlers{Metrics: a.WriteMetrics, Routes: a.routesJSON})
+	mux.HandleFunc("/registrations", a.serveRegistrations)
+	return mux
 }
 
 // WriteMetrics writes the agent's own metrics in Prometheus text format.
@@ -71,6 +73,7 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_agent_routes_reloads_total", a.reloads.Load())
 	metrics.WriteCounterUint64(w, "lars_agent_routes_reload_errors_total", a.reloadErr.Load())
 	a.writeTLSMetrics(w)
+	a.writeRegisterMetrics(w)
 
 	if a.routes != nil {
 		rs := a.routes.Stats()

@@ -61,6 +61,7 @@ type Agent struct {
 	tooLargeLogged map[lb.Key]bool
 
 	limiter *sourceLimiter // unknown keys per source; nil with static routes or no limit
+	reg     *registry      // instances registered through the agent (issue 31)
 }
 
 // New binds the agent's sockets and loads its routes; nothing is served until Start.
@@ -72,6 +73,10 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, tooLargeLogged: map[lb.Key]bool{}}
 	a.table = lb.NewTable(cfg.Table)
+	a.reg = newRegistry(cfg.MaxRegistrations, cfg.Table.Clock, nil, a.log.With("part", "registrations"))
+	if err := a.reg.setINI(cfg.Registrations); err != nil {
+		return nil, err
+	}
 	if !cfg.static() && cfg.UnknownKeyRate > 0 {
 		a.limiter = newSourceLimiter(cfg.UnknownKeyRate, cfg.UnknownKeySources, nil)
 	}
@@ -100,7 +105,9 @@ func New(cfg Config) (*Agent, error) {
 	if !cfg.static() {
 		a.routes = upstream.NewRouteClient(upstream.RouteClientConfig{
 			Addrs: cfg.RouteService, Table: a.table, Link: upstream.Link{Logger: a.log.With("link", "route_service"), TLS: a.tls},
+			Registrations: a.reg,
 		})
+		a.reg.routes = a.routes
 	}
 	if cfg.ReportService != "" {
 		caller, _ := codec.IPv4FromAddr(cfg.Caller) // validated by withDefaults
@@ -134,6 +141,7 @@ func (a *Agent) bind() error {
 			h := newHandler(a.table, s, a.routeTooLarge)
 			h.setLimiter(a.limiter)
 			h.remoteRoute = a.cfg.AllowRemoteGetRoute
+			h.reg, h.remoteRegister = a.reg, a.cfg.AllowRemoteRegister
 			a.workers = append(a.workers, &worker{
 				conn:  conn,
 				recv:  batchio.NewBatch(a.cfg.BatchSize, batchio.DefaultSlotSize),
@@ -168,6 +176,11 @@ func (a *Agent) Start() {
 	go func() {
 		defer a.bgWG.Done()
 		a.sweep(ctx)
+	}()
+	a.bgWG.Add(1)
+	go func() {
+		defer a.bgWG.Done()
+		a.reg.run(ctx)
 	}()
 	if a.routes != nil {
 		a.bgWG.Add(1)

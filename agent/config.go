@@ -126,6 +126,20 @@ type Config struct {
 	// Loopback sources are not affected.
 	AllowRemoteGetRoute bool
 
+	// Registrations are instances the agent registers itself, for processes that
+	// cannot (the INI's [register] lines): they never expire at the agent. Processes
+	// register theirs with RegisterRequests (msgid 103; see docs/agent.md).
+	Registrations []Registration
+	// MaxRegistrations bounds the registrations the agent keeps, its own and the
+	// processes'; beyond it a new one is refused and counted. Default
+	// DefaultMaxRegistrations.
+	MaxRegistrations int
+	// AllowRemoteRegister takes RegisterRequests from sources off loopback (possible
+	// only when Listen is not a loopback address), each for its own address only;
+	// without it they are dropped and counted, as a host could otherwise put any
+	// address into the route.
+	AllowRemoteRegister bool
+
 	// SweepInterval is how often timeouts, pull retries and status reports are checked;
 	// it is the resolution of every timeout of the balancing settings. Default 100ms.
 	SweepInterval time.Duration
@@ -194,6 +208,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.UnknownKeySources < 0 || c.UnknownKeySources > maxUnknownKeySources {
 		return c, fmt.Errorf("invalid unknown-key sources %d: want 1..%d", c.UnknownKeySources, maxUnknownKeySources)
+	}
+	if c.MaxRegistrations == 0 {
+		c.MaxRegistrations = DefaultMaxRegistrations
+	}
+	if c.MaxRegistrations < 0 {
+		return c, fmt.Errorf("invalid max registrations %d: want at least 1", c.MaxRegistrations)
 	}
 	if c.SweepInterval == 0 {
 		c.SweepInterval = DefaultSweepInterval

@@ -29,20 +29,28 @@ type handler struct {
 	// none) and whether get_route is answered to sources off loopback.
 	limiter     *sourceLimiter
 	remoteRoute bool
-	gate        lb.MissGate       // h when limiter is set, else nil
-	src         *batchio.SockAddr // the source of the datagram being handled; nil: loopback
+	// reg is the registration table (nil: msgid 103 is not served); remoteRegister
+	// takes RegisterRequests from sources off loopback (Config.AllowRemoteRegister).
+	reg            *registry
+	remoteRegister bool
+	gate           lb.MissGate       // h when limiter is set, else nil
+	src            *batchio.SockAddr // the source of the datagram being handled; nil: loopback
 
 	getHost   pb.GetHostRequest
 	report    pb.ReportRequest
 	reportHst pb.HostInfo
 	routeReq  pb.GetRouteRequest
+	regReq    pb.RegisterRequest
+	regHost   pb.HostInfo
 
-	hostResp  pb.GetHostResponse
-	hostInfo  pb.HostInfo
-	routeResp pb.GetRouteResponse
-	hosts     []lb.Host     // get_route answer, from the table
-	infos     []pb.HostInfo // backing store of routeResp.Host
-	infoPtrs  []*pb.HostInfo
+	hostResp     pb.GetHostResponse
+	hostInfo     pb.HostInfo
+	routeResp    pb.GetRouteResponse
+	hosts        []lb.Host     // get_route answer, from the table
+	infos        []pb.HostInfo // backing store of routeResp.Host
+	infoPtrs     []*pb.HostInfo
+	regResp      pb.RegisterReply
+	regReplyHost pb.HostInfo
 }
 
 func newHandler(t *lb.Table, s *workerStats, tooLarge func(modid, cmdid int32, hosts int)) *handler {
@@ -98,6 +106,10 @@ func (h *handler) handle(req, slot []byte, src *batchio.SockAddr) (answer []byte
 		return nil, nil
 	case codec.MsgAPIGetRouteRequest:
 		return h.handleGetRoute(body, slot, len(req))
+	case codec.MsgRegisterRequest:
+		if h.reg != nil {
+			return h.handleRegister(body, slot), nil
+		}
 	}
 	h.stats.drop(DropUnknownMsgID)
 	return nil, nil

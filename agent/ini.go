@@ -1,9 +1,14 @@
 package agent
 
-import "github.com/larsgo/lars/internal/larsconf"
+import (
+	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/internal/larsconf"
+	"github.com/larsgo/lars/lb"
+)
 
 // LoadINI applies a Lars agent configuration file to cfg: the route and report
-// services, the route cache, the TLS files and the [loadbalance] settings, as
+// services, the route cache, the TLS files, the [loadbalance] settings and the
+// [register] lines, as
 // larsconf.ParseAgent reads them. Keys that are absent leave cfg as it is; an unknown
 // key in [loadbalance] is an error, so a typo does not silently keep a default.
 func LoadINI(path string, cfg *Config) error {
@@ -27,6 +32,9 @@ func (c *Config) confSettings() larsconf.AgentSettings {
 		UnknownKeyRate:      c.UnknownKeyRate,
 		UnknownKeySources:   c.UnknownKeySources,
 		AllowRemoteGetRoute: c.AllowRemoteGetRoute,
+		Registrations:       toConfRegistrations(c.Registrations),
+		AllowRemoteRegister: c.AllowRemoteRegister,
+		MaxRegistrations:    c.MaxRegistrations,
 	}
 }
 
@@ -35,4 +43,26 @@ func (c *Config) setConfSettings(s larsconf.AgentSettings) {
 	c.ReportService, c.RouteService, c.CacheFile, c.TLS = s.ReportService, s.RouteService, s.CacheFile, s.TLS
 	c.Table, c.Caller = s.Table, s.Caller
 	c.UnknownKeyRate, c.UnknownKeySources, c.AllowRemoteGetRoute = s.UnknownKeyRate, s.UnknownKeySources, s.AllowRemoteGetRoute
+	c.Registrations, c.AllowRemoteRegister, c.MaxRegistrations = fromConfRegistrations(s.Registrations), s.AllowRemoteRegister, s.MaxRegistrations
+}
+
+// toConfRegistrations returns regs as [register] lines.
+func toConfRegistrations(regs []Registration) []larsconf.Registration {
+	var out []larsconf.Registration
+	for _, r := range regs {
+		out = append(out, larsconf.Registration{Modid: r.Key.Modid, Cmdid: r.Key.Cmdid,
+			IP: codec.AddrFromIPv4(r.Host.IP), Port: int(r.Host.Port), TTL: r.TTL, Check: r.Check, Interval: r.CheckInterval})
+	}
+	return out
+}
+
+// fromConfRegistrations returns [register] lines as registrations.
+func fromConfRegistrations(lines []larsconf.Registration) []Registration {
+	var out []Registration
+	for _, l := range lines {
+		ip, _ := codec.IPv4FromAddr(l.IP) // an IPv4 address: larsconf checked it
+		out = append(out, Registration{Key: lb.Key{Modid: l.Modid, Cmdid: l.Cmdid},
+			Host: lb.Host{IP: ip, Port: int32(l.Port)}, TTL: l.TTL, Check: l.Check, CheckInterval: l.Interval})
+	}
+	return out
 }

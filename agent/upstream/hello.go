@@ -76,7 +76,7 @@ const helloFeatures = uint32(larspb.Feature_FEATURE_UNSUBSCRIBE)
 func (c *RouteClient) writeHello(conn net.Conn) error {
 	buf := bufPool.Get()
 	defer bufPool.Put(buf)
-	c.hello.Features = helloFeatures
+	c.hello.Features = c.announced()
 	buf.B, _ = codec.AppendFrame(buf.B, codec.MsgHello, &c.hello) // a few bytes: never too large
 	if err := writeAll(conn, buf.B, c.link.writeTimeout); err != nil {
 		c.writeErrors.Add(1)
@@ -110,8 +110,11 @@ func (c *RouteClient) readHelloReply(body []byte) {
 // routeAnswerRead notes a route answer: one before any HelloReply says the peer is
 // Lars's.
 func (c *RouteClient) routeAnswerRead() {
-	if c.peer.Load() == peerUnknown {
-		c.peer.CompareAndSwap(peerUnknown, peerLars)
+	if c.peer.Load() == peerUnknown && c.peer.CompareAndSwap(peerUnknown, peerLars) {
+		select {
+		case c.larsSeen <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -125,6 +128,10 @@ func (c *RouteClient) startHello() {
 		case <-c.replies:
 		default:
 		}
+	}
+	select {
+	case <-c.larsSeen:
+	default:
 	}
 	c.table.TrackDropped(true)
 }

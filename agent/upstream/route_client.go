@@ -33,6 +33,15 @@ type RouteClientConfig struct {
 	// ResubscribeBatch/ResubscribeRate seconds. Default 500 (every 10 ms at the
 	// default rate).
 	ResubscribeBatch int
+	// Registrations, when set, is the agent's registration table: the client announces
+	// FEATURE_REGISTER in its Hello, tells the table what each connection is, writes
+	// what it queues with Lease and hands it every LeaseReply (see lease.go). Nil: no
+	// registration.
+	Registrations Registrations
+	// HelloWait is how long a new connection's peer may leave the Hello unanswered
+	// before the table is told that it does not take registrations (Lars's lars_dns
+	// never answers it). Default DefaultHelloWait.
+	HelloWait time.Duration
 	// Link are the connection settings: logger, timeouts, backoff.
 	Link
 }
@@ -64,6 +73,9 @@ type RouteClientStats struct {
 	UnsubscribeFrames uint64 // Unsubscribe frames written
 	UnsubscribedKeys  uint64 // keys given back in them
 	DroppedNotSent    uint64 // keys dropped by the table and not given back: the peer does not take Unsubscribes, or the key came back first
+
+	// Registration (lease.go).
+	LeaseStats
 }
 
 // maxPullBatch bounds how many queued pulls go into one write.
@@ -115,7 +127,18 @@ type RouteClient struct {
 	unsubscribedKeys  atomic.Uint64
 	droppedNotSent    atomic.Uint64
 	replies           chan helloReply // the reader's first HelloReply of a connection, to the Run goroutine
+	larsSeen          chan struct{}   // the reader found the connection's peer to be Lars's
 	droppedSignal     <-chan struct{} // the table dropped keys (lb.Table.TrackDropped)
+
+	// Registration (lease.go): the table, what it queued, counters.
+	reg          Registrations
+	helloWait    time.Duration
+	leases       chan []LeaseEntry
+	leaseFrames  atomic.Uint64
+	leaseUnsent  atomic.Uint64
+	leaseReplies atomic.Uint64
+	leaseSent    [3]atomic.Uint64
+	leaseStatus  [numLeaseStatuses]atomic.Uint64
 
 	// Owned by Run: the reader goroutine of the current connection uses sr, resp,
 	// helloResp and hosts; the Run goroutine uses the others. Reused from one
@@ -132,6 +155,14 @@ type RouteClient struct {
 	unsub     larspb.Unsubscribe
 	unsubKeys []larspb.RouteKey // backing store of unsub.Keys
 	unsubPtrs []*larspb.RouteKey
+
+	lease        leaseState // Run goroutine
+	leaseMsg     larspb.Lease
+	leaseEntries []larspb.LeaseEntry // backing store of leaseMsg.Entries
+	leaseHosts   []larspb.HostInfo
+	leasePtrs    []*larspb.LeaseEntry
+	leaseResp    larspb.LeaseReply // reader goroutine
+	leaseResults []LeaseResult
 }
 
 // NewRouteClient returns a client for cfg; Run starts it. It panics if cfg.Table is nil.
@@ -154,6 +185,10 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 	return &RouteClient{
 		table:         cfg.Table,
 		replies:       make(chan helloReply, 1),
+		larsSeen:      make(chan struct{}, 1),
+		reg:           cfg.Registrations,
+		helloWait:     orDuration(cfg.HelloWait, DefaultHelloWait),
+		leases:        make(chan []LeaseEntry, leaseQueue),
 		droppedSignal: cfg.Table.TrackDropped(false),
 		link:          newLink(cfg.Link.config("route service", addrs)),
 		resubRate:     rate,
@@ -184,6 +219,7 @@ func (c *RouteClient) Stats() RouteClientStats {
 		UnsubscribeFrames:  c.unsubscribeFrames.Load(),
 		UnsubscribedKeys:   c.unsubscribedKeys.Load(),
 		DroppedNotSent:     c.droppedNotSent.Load(),
+		LeaseStats:         c.leaseStats(),
 	}
 }
 
@@ -222,6 +258,8 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 	defer stop()
 	c.sr.Reset(conn)
 	c.startHello()
+	c.startLeases()
+	defer c.endLeases()
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.readLoop() }()
 	c.startResubscription()
@@ -248,7 +286,12 @@ func (c *RouteClient) serve(ctx context.Context, conn net.Conn) error {
 // ends (readerDone, and its error).
 func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-chan error) (readerDone bool, err error) {
 	pulls := c.table.Pulls()
-	var tick, keepalive <-chan time.Time
+	var tick, keepalive, helloWait <-chan time.Time
+	if c.reg != nil {
+		t := time.NewTimer(c.helloWait)
+		defer t.Stop()
+		helloWait = t.C
+	}
 	if !c.resub.done() {
 		ticker := time.NewTicker(c.resubPeriod)
 		defer ticker.Stop()
@@ -284,6 +327,11 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 			}
 		case r := <-c.replies:
 			unsub = r.unsubscribes()
+			if r.registers() {
+				c.tellLink(LinkRegisters)
+			} else {
+				c.tellLink(LinkNoRegister)
+			}
 			if p := r.keepalivePeriod(); p > 0 {
 				ticker := time.NewTicker(p)
 				defer ticker.Stop() // once a connection: the reader passes one reply
@@ -294,6 +342,14 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 			}
 		case <-keepalive:
 			if err := c.writeHello(conn); err != nil {
+				return false, err
+			}
+		case <-c.larsSeen:
+			c.tellLink(LinkNoRegister)
+		case <-helloWait:
+			c.helloWaited()
+		case e := <-c.leases:
+			if err := c.writeLease(conn, e); err != nil {
 				return false, err
 			}
 		case <-c.droppedSignal:
@@ -369,6 +425,9 @@ func (c *RouteClient) readLoop() error {
 		case codec.MsgGetRouteResponse:
 		case codec.MsgHelloReply:
 			c.readHelloReply(body)
+			continue
+		case codec.MsgLeaseReply:
+			c.readLeaseReply(body)
 			continue
 		default:
 			c.badFrame("unexpected message id", id, nil)

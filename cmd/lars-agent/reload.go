@@ -7,10 +7,18 @@ import (
 )
 
 // reload is SIGHUP: the routes file read again (with -routes, or when there is nothing
-// else to reload, which is then logged as a failure), and the TLS files, each outcome
-// logged. What failed to load leaves what was loaded before in force.
-func reload(a *agent.Agent, cfg agent.Config, log *slog.Logger) {
-	if cfg.RoutesFile != "" || !a.TLSEnabled() {
+// else to reload, which is then logged as a failure), the [register] lines of -config
+// (conf) and the TLS files, each outcome logged. What failed to load leaves what was
+// loaded before in force.
+func reload(a *agent.Agent, cfg agent.Config, conf string, log *slog.Logger) {
+	if conf != "" {
+		if err := a.ReloadINIRegistrations(conf); err != nil {
+			log.Error("SIGHUP: [register] not reloaded; the registrations in force stay", "err", err)
+		} else {
+			log.Info("SIGHUP: [register] reloaded", "file", conf, "registrations", len(a.Registrations()))
+		}
+	}
+	if cfg.RoutesFile != "" || (!a.TLSEnabled() && conf == "") {
 		if err := a.Reload(); err != nil {
 			log.Error("routes reload failed, keeping the routes in force", "err", err)
 		} else {

@@ -55,7 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	o := &options{}
 	fs := flag.NewFlagSet("lars-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.config, "config", "", "Lars agent INI file: [reporter], [dnsserver], [loadbalance] and [tls] (cert, key, ca) sections; flags override it")
+	fs.StringVar(&o.config, "config", "", "Lars agent INI file: [reporter], [dnsserver], [loadbalance], [tls] (cert, key, ca) and [register] (instances the agent registers, re-read on SIGHUP) sections; flags override it")
 	fs.StringVar(&o.routes, "routes", "", "routes file, one \"modid cmdid ip port\" per line; serves these routes only (no route service), reloaded on SIGHUP")
 	fs.StringVar(&o.listen, "listen", agent.DefaultListen, "address the UDP ports bind")
 	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
@@ -229,7 +229,7 @@ func run(args []string, stderr io.Writer, signals <-chan os.Signal) int {
 	a.Start()
 	for s := range signals {
 		if s == syscall.SIGHUP {
-			reload(a, cfg, log)
+			reload(a, cfg, o.config, log)
 			continue
 		}
 		log.Info("stopping", "signal", s.String())

@@ -29,6 +29,11 @@ type AgentSettings struct {
 	UnknownKeyRate      int        // [loadbalance] unknown_key_rate
 	UnknownKeySources   int        // [loadbalance] unknown_key_sources
 	AllowRemoteGetRoute bool       // [loadbalance] allow_remote_get_route
+	// Registrations are [register]'s instance lines, in order (see Registration);
+	// AllowRemoteRegister and MaxRegistrations its allow_remote and max_registrations.
+	Registrations       []Registration
+	AllowRemoteRegister bool
+	MaxRegistrations    int
 }
 
 // LoadAgent reads the Lars agent conf file at path into s (see ParseAgent).
@@ -54,13 +59,17 @@ func LoadAgent(path string, s *AgentSettings) error {
 // "200ms"). Keys that are absent leave s as it is; an unknown key in [loadbalance] is
 // an error, so a typo does not silently keep a default. The file follows the ini
 // package's usual rules (a '#' or ';' after a value starts a comment), not Parse's
-// literal ones.
+// literal ones. [register] lists the instances the agent registers itself (see
+// Registration), one "instance" line each.
 func ParseAgent(data []byte, name string, s *AgentSettings) error {
 	f, err := ini.Load(data)
 	if err != nil {
 		return fmt.Errorf("cannot read config %s: %w", name, err)
 	}
 	if err := applyAgent(f, s); err != nil {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	if err := applyRegister(data, s); err != nil {
 		return fmt.Errorf("config %s: %w", name, err)
 	}
 	return nil

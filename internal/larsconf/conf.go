@@ -1,6 +1,7 @@
 // Package larsconf reads Lars's conf files: the control plane's, lars_dns.conf and
 // lars_reporter.conf ([reactor], [mysql] and [repoter], and our [tls]; see Parse), and
-// the agent's ([reporter], [dnsserver], [loadbalance] and [tls]; see ParseAgent).
+// the agent's ([reporter], [dnsserver], [loadbalance], and our [tls] and [register];
+// see ParseAgent).
 package larsconf
 
 import (

@@ -1,0 +1,57 @@
+package agent
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/lb"
+)
+
+// handleRegister answers a RegisterRequest (msgid 103) at once with a RegisterReply
+// (msgid 104) of the registration's state. A source off loopback is dropped and
+// counted unless Config.AllowRemoteRegister; one allowed may register only its own
+// address. Unlike the other requests this path takes the registry's lock and may
+// allocate (a new registration, a check's text).
+func (h *handler) handleRegister(body, slot []byte) []byte {
+	var src netip.Addr
+	if h.src != nil && isRemote(h.src.AddrPort()) {
+		if !h.remoteRegister {
+			h.stats.drop(DropRemoteRegister)
+			return nil
+		}
+		src = h.src.AddrPort().Addr().Unmap()
+	}
+	m := &h.regReq
+	m.Reset()
+	h.regHost.Reset()
+	m.Host = &h.regHost
+	if err := m.UnmarshalVT(body); err != nil {
+		h.stats.drop(DropBadBody)
+		return nil
+	}
+	reg := Registration{
+		Key:  lb.Key{Modid: m.Modid, Cmdid: m.Cmdid},
+		Host: lb.Host{IP: h.regHost.Ip, Port: h.regHost.Port},
+		TTL:  time.Duration(m.TtlMs) * time.Millisecond, Check: m.Check,
+		CheckInterval: time.Duration(m.CheckIntervalMs) * time.Millisecond,
+	}
+	var a answer
+	if src.IsValid() && m.Op != pb.RegisterOp_REGISTER_DROP && codec.AddrFromIPv4(reg.Host.IP) != src {
+		h.reg.refused[refusedRemoteAddress].Add(1)
+		a = answer{state: pb.RegisterState_REG_REFUSED, message: "a source off loopback may register only its own address"}
+	} else {
+		a = h.reg.request(m.Op, reg, h.reg.clock())
+	}
+	resp := &h.regResp
+	resp.Seq, resp.Modid, resp.Cmdid, resp.Host = m.Seq, m.Modid, m.Cmdid, &h.regReplyHost
+	h.regReplyHost.Ip, h.regReplyHost.Port = h.regHost.Ip, h.regHost.Port
+	resp.State, resp.Message, resp.TtlMs = a.state, truncateMessage(a.message), uint32(a.ttl/time.Millisecond)
+	out, err := codec.AppendFrame(slot[:0], codec.MsgRegisterReply, resp)
+	if err != nil || len(out) > cap(slot) { // cannot happen: a reply is at most about 600 bytes
+		h.stats.drop(DropSendFailed)
+		return nil
+	}
+	return out
+}

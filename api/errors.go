@@ -29,6 +29,22 @@ var (
 	ErrTimeout error = timeoutError{}
 )
 
+// Errors of registrations (Register, Registration.Err); a *RegisterError matches the
+// first three with errors.Is by the state the agent answered.
+var (
+	// ErrRegistrationRefused: the agent answered RegRefused (not allowed, registration
+	// off, or a route service that does not take registrations).
+	ErrRegistrationRefused = errors.New("lars api: registration refused")
+	// ErrRegistrationInvalid: the agent answered RegInvalid (port or address 0, ttl or
+	// check out of range).
+	ErrRegistrationInvalid = errors.New("lars api: registration invalid")
+	// ErrRegistrationRemoved: the agent answered RegRemoved (an operator removed the
+	// instance) or RegGone (it no longer has the registration).
+	ErrRegistrationRemoved = errors.New("lars api: registration removed")
+	// ErrRegistrationClosed is Registration.Err after Close.
+	ErrRegistrationClosed = errors.New("lars api: registration closed")
+)
+
 // timeoutError is the type of ErrTimeout: a net.Error-style timeout that also matches
 // context.DeadlineExceeded.
 type timeoutError struct{}

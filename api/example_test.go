@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/netip"
 	"time"
 
 	"github.com/larsgo/lars/api"
@@ -114,4 +115,49 @@ func ExamplePortIndex() {
 	// [10001 1] -> 8888
 	// [10001 2] -> 8889
 	// [-1 0] -> 8890
+}
+
+// A process registers its own instance with the agent on its machine, which keeps it
+// in the route while the registration is kept alive; Close deregisters it.
+func ExampleClient_Register() {
+	agent, err := apitest.Start(3) // a fake agent that takes every registration
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer agent.Close()
+	cfg := agent.Config()
+	cfg.Timeout = 30 * time.Second // generous: an example must not fail on a busy machine
+	client, err := api.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	// Wait up to 10 s for the route service to take it (the agent answers pending
+	// meanwhile); the agent checks the instance's port every second.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := client.Register(ctx, 10001, 1, netip.MustParseAddrPort("10.0.0.1:8080"),
+		api.RegisterOptions{TTL: 10 * time.Second, Check: "tcp"})
+	switch {
+	case errors.Is(err, api.ErrRegistrationRefused):
+		log.Fatal(err) // not allowed, or registration off: the error says which
+	case err != nil:
+		log.Fatal(err)
+	}
+	fmt.Println("registered:", reg.State())
+
+	// ... serve, until the process ends or the agent ends the registration:
+	select {
+	case <-reg.Done(): // an operator removed the instance, for example
+		log.Print(reg.Err())
+	default:
+	}
+	if err := reg.Close(); err != nil { // deregistered at once
+		log.Print(err)
+	}
+	fmt.Println("deregistered:", reg.State())
+	// Output:
+	// registered: active
+	// deregistered: gone
 }

@@ -38,9 +38,11 @@ type Agent struct {
 	released  bool                                  // Release came since HoldNext; guarded by mu
 	held      []heldAnswer                          // answers held until Release; guarded by mu
 	log       []Request                             // guarded by mu, capacity LogSize
+	regFn     RegisterFunc                          // guarded by mu
+	regCalls  map[regKey]int                        // register requests per instance; guarded by mu
 
-	counts [codec.MsgAPIGetRouteResponse + 1]atomic.Uint64 // requests received per msgid
-	bad    atomic.Uint64                                   // malformed or unknown datagrams
+	counts [codec.MsgRegisterReply + 1]atomic.Uint64 // requests received per msgid
+	bad    atomic.Uint64                             // malformed or unknown datagrams
 }
 
 // Key is a service key.
@@ -56,14 +58,20 @@ type keyState struct {
 // Request is one request the agent received.
 type Request struct {
 	Port    uint16      // agent port it arrived on
-	MsgID   codec.MsgID // 4 get_host, 6 report, 7 get_route
-	Seq     uint32      // get_host only
+	MsgID   codec.MsgID // 4 get_host, 6 report, 7 get_route, 103 register
+	Seq     uint32      // get_host and register only
 	Modid   int32
 	Cmdid   int32
-	Host    api.Host // report only
+	Host    api.Host // report and register only
 	Retcode int32    // report only
 	// LatencyUS is the report's latency_us (0 when the client sent none).
 	LatencyUS uint32
+	// The register request's fields (msgid 103 only): RegOp is its op (0 keep, 1 new,
+	// 2 drop), TTLMS its ttl_ms, Check and CheckIntervalMS its check.
+	RegOp           int32
+	TTLMS           uint32
+	Check           string
+	CheckIntervalMS uint32
 }
 
 // Start starts an agent on ports UDP ports of 127.0.0.1 chosen by the system (3 when
@@ -72,7 +80,7 @@ func Start(ports int) (*Agent, error) {
 	if ports < 1 {
 		ports = 3
 	}
-	a := &Agent{keys: make(map[Key]*keyState), log: make([]Request, 0, LogSize)}
+	a := &Agent{keys: make(map[Key]*keyState), log: make([]Request, 0, LogSize), regCalls: make(map[regKey]int)}
 	for range ports {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {

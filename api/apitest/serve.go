@@ -22,6 +22,8 @@ type server struct {
 	grReq  pb.GetRouteRequest
 	grResp pb.GetRouteResponse
 	hosts  []pb.HostInfo
+	regReq pb.RegisterRequest
+	regRep pb.RegisterReply
 }
 
 // serve answers the requests arriving on socket i until Close.
@@ -71,6 +73,8 @@ func (s *server) handle(b []byte) (out []byte, delay time.Duration, ok bool) {
 		return nil, 0, false
 	case codec.MsgAPIGetRouteRequest:
 		return s.getRoute(body)
+	case codec.MsgRegisterRequest:
+		return s.register(body)
 	}
 	s.a.bad.Add(1)
 	return nil, 0, false

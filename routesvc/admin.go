@@ -82,6 +82,7 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_dns_change_rows_deleted_total", st.ChangeRowsDeleted)
 	metrics.WriteGaugeUint64(w, "lars_dns_store_up", admin.Bool(h.StoreUp && h.Loaded))
 	metrics.WriteGaugeFloat64(w, "lars_dns_snapshot_age_seconds", h.SnapshotAge.Seconds())
+	s.writeLeaseMetrics(w)
 	if s.cfg.TLS != nil {
 		s.cfg.TLS.WriteMetrics(w, "lars_dns")
 	}

@@ -35,6 +35,19 @@ const (
 	DefaultMaxUnknownSubsPerConn = 10000
 	// DefaultMaxSubs allows 50 agents at DefaultMaxSubsPerConn, or 5,000 of 1,000 keys.
 	DefaultMaxSubs = 5000000
+	// DefaultMinLeaseTTL and DefaultMaxLeaseTTL bound the ttl of a registration.
+	DefaultMinLeaseTTL = time.Second
+	DefaultMaxLeaseTTL = time.Hour
+	// DefaultLeaseFlush is how often renewals due are written and ended leases expired.
+	DefaultLeaseFlush = 250 * time.Millisecond
+	// DefaultMaxLeasesPerConn is far above the instances of one machine.
+	DefaultMaxLeasesPerConn = 10000
+	// DefaultMaxLeases bounds the leases held in memory (about 200 bytes each).
+	DefaultMaxLeases = 1000000
+	// DefaultLeaseQueue is how many Lease frames may wait for the store.
+	DefaultLeaseQueue = 4096
+	// DefaultLeaseWorkers is how many Lease frames are written to the store at once.
+	DefaultLeaseWorkers = 4
 )
 
 // Store is what the service reads from the route store; *store.DB implements it.
@@ -107,6 +120,30 @@ type Config struct {
 	// with no hosts, not subscribed, counted. A reload of the policy applies to open
 	// connections at their next pull (their subscriptions made before it stay).
 	Policy *policy.Live
+	// AllowRegister, without a Policy, lets any agent register instances (Lease
+	// frames) of any service: for trusted networks only, since anyone who reaches the
+	// port can then put an address into any route. With a Policy, its register rules
+	// decide instead and AllowRegister is ignored. Neither: every registration is
+	// refused (LEASE_DENIED, counted). FEATURE_REGISTER is advertised either way.
+	AllowRegister bool
+	// MinLeaseTTL and MaxLeaseTTL bound the ttl an entry may ask; outside, it is
+	// LEASE_INVALID. Defaults 1s and 1h.
+	MinLeaseTTL time.Duration
+	MaxLeaseTTL time.Duration
+	// LeaseFlush is how often the renewals answered from memory whose lease nears its
+	// end (within half its ttl) are written to the store, in batches, and the leases
+	// that ended are expired. Default 250ms.
+	LeaseFlush time.Duration
+	// MaxLeasesPerConn bounds the leases one connection keeps (more: LEASE_DENIED) and
+	// MaxLeases those the service holds in memory (more: LEASE_FAILED, retried), both
+	// counted. Defaults 10,000 and 1,000,000.
+	MaxLeasesPerConn int
+	MaxLeases        int
+	// LeaseQueue bounds the Lease frames waiting for the store (a full queue answers
+	// LEASE_FAILED "busy", counted), and LeaseWorkers are the goroutines that write
+	// them. Defaults 4096 and 4.
+	LeaseQueue   int
+	LeaseWorkers int
 	// Logger receives the service's events. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -140,10 +177,24 @@ func (c Config) withDefaults() Config {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	c.MinLeaseTTL = orDuration(c.MinLeaseTTL, DefaultMinLeaseTTL)
+	c.MaxLeaseTTL = orDuration(c.MaxLeaseTTL, DefaultMaxLeaseTTL)
+	c.LeaseFlush = orDuration(c.LeaseFlush, DefaultLeaseFlush)
+	c.MaxLeasesPerConn = orInt(c.MaxLeasesPerConn, DefaultMaxLeasesPerConn)
+	c.MaxLeases = orInt(c.MaxLeases, DefaultMaxLeases)
+	c.LeaseQueue = orInt(c.LeaseQueue, DefaultLeaseQueue)
+	c.LeaseWorkers = orInt(c.LeaseWorkers, DefaultLeaseWorkers)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+func orInt(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func orDuration(v, def time.Duration) time.Duration {

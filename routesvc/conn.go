@@ -12,6 +12,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/peerstats"
 	"github.com/larsgo/lars/internal/policy"
+	"github.com/larsgo/lars/store"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -39,6 +40,16 @@ type conn struct {
 	unsub larspb.Unsubscribe
 	// grant judges which services the peer may pull (nil: all of them, no policy).
 	grant *policy.PeerGrant
+	// owner names the peer in the leases it registers: its verified identity, or
+	// "agent@IP" without mutual TLS; regGrant judges what it may register (policy
+	// only). leaseMsg is the reader's decoded Lease, reused; leaseJobs counts its
+	// frames waiting for the lease worker; held are the leases it keeps (guarded by
+	// the lease manager's lock). See lease_frames.go.
+	owner     string
+	regGrant  *policy.PeerGrant
+	leaseMsg  larspb.Lease
+	leaseJobs atomic.Int32
+	held      map[store.LeaseKey]struct{}
 	// peer counts the pulls of the connection's identity (nil without mutual TLS).
 	peer *peerstats.Counter
 	// keys are the entries this connection subscribed to: changed by the reader

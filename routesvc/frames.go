@@ -61,10 +61,13 @@ func (c *conn) holdsFrame() bool {
 func (c *conn) serveFrame() error {
 	id, size, err := readHeader(c.br)
 	if err != nil {
+		if errors.Is(err, errBadFrame) && id == codec.MsgLease && c.svc.leases != nil {
+			c.svc.leases.stats.frames[leaseFrameOversized].Add(1)
+		}
 		return err
 	}
 	switch {
-	case !takes(id):
+	case !takes(id) && !(id == codec.MsgLease && c.svc.leases != nil):
 		if _, err := c.br.Discard(size); err != nil {
 			return err
 		}
@@ -79,8 +82,9 @@ func (c *conn) serveFrame() error {
 			return err
 		}
 		c.br.Discard(size)
-	case id == codec.MsgUnsubscribe:
-		// Only an Unsubscribe of many keys is this large: read apart, in a pooled buffer.
+	case id == codec.MsgUnsubscribe || id == codec.MsgLease:
+		// Only an Unsubscribe of many keys or a Lease of many instances is this large:
+		// read apart, in a pooled buffer.
 		if err := c.serveLarge(id, size); err != nil {
 			return err
 		}
@@ -128,6 +132,8 @@ func (c *conn) handle(id codec.MsgID, body []byte) error {
 		return c.answerHello(body)
 	case codec.MsgUnsubscribe:
 		return c.unsubscribe(body)
+	case codec.MsgLease:
+		return c.lease(body)
 	}
 	return errBadFrame
 }
@@ -193,9 +199,13 @@ func (c *conn) unsubscribe(body []byte) error {
 }
 
 // encodeHelloReply returns the HelloReply frame of a service that closes connections
-// silent for idle (0 or negative: never): it takes Unsubscribe.
-func encodeHelloReply(idle time.Duration) []byte {
+// silent for idle (0 or negative: never): it takes Unsubscribe, and Lease when
+// register (a store that keeps leases; who may register is decided per entry).
+func encodeHelloReply(idle time.Duration, register bool) []byte {
 	reply := larspb.HelloReply{Features: uint32(larspb.Feature_FEATURE_UNSUBSCRIBE)}
+	if register {
+		reply.Features |= uint32(larspb.Feature_FEATURE_REGISTER)
+	}
 	if idle > 0 {
 		reply.IdleTimeoutMs = uint32(min(idle.Milliseconds(), math.MaxUint32))
 	}

@@ -76,8 +76,9 @@ func TestHelloAnsweredWithFeaturesAndIdleTimeout(t *testing.T) {
 			if err := reply.UnmarshalVT(body); id != codec.MsgHelloReply || err != nil {
 				t.Fatalf("answer to a Hello: id %v, err %v", id, err)
 			}
-			if reply.Features != uint32(larspb.Feature_FEATURE_UNSUBSCRIBE) || reply.IdleTimeoutMs != c.want {
-				t.Fatalf("idle timeout %v: reply %+v, want features 1 and %d ms", c.idle, &reply, c.want)
+			features := uint32(larspb.Feature_FEATURE_UNSUBSCRIBE | larspb.Feature_FEATURE_REGISTER)
+			if reply.Features != features || reply.IdleTimeoutMs != c.want {
+				t.Fatalf("idle timeout %v: reply %+v, want features 3 and %d ms", c.idle, &reply, c.want)
 			}
 		}
 		if st := svc.Stats(); st.Hellos != 2 {

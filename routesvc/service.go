@@ -31,6 +31,8 @@ type Service struct {
 	peers *peerstats.Set
 	// helloReply is the HelloReply frame, encoded once: every Hello is answered with it.
 	helloReply []byte
+	// leases takes registrations (nil: the store keeps no leases).
+	leases *leaseManager
 }
 
 // New returns a service for cfg.
@@ -49,7 +51,10 @@ func New(cfg Config) (*Service, error) {
 		set:   metrics.NewSet(),
 	}
 	s.sync.svc = s
-	s.helloReply = encodeHelloReply(s.cfg.IdleTimeout)
+	if st, ok := cfg.Store.(LeaseStore); ok {
+		s.leases = newLeaseManager(s, st)
+	}
+	s.helloReply = encodeHelloReply(s.cfg.IdleTimeout, s.leases != nil)
 	s.server = tcpserve.Server{MaxConns: s.cfg.MaxConns, IdleTimeout: max(s.cfg.IdleTimeout, 0),
 		Handle: s.serve, Logger: s.cfg.Logger}
 	s.stats.fullLoadSeconds = s.set.NewHistogram(`lars_dns_load_seconds{kind="full"}`)
@@ -98,6 +103,13 @@ func (s *Service) Run(ctx context.Context) error {
 	bg.Add(2)
 	go func() { defer bg.Done(); s.sync.run(ctx, b) }()
 	go func() { defer bg.Done(); s.server.Serve(ln) }()
+	if m := s.leases; m != nil && m.enabled() {
+		m.ensure(ctx)
+		bg.Go(func() { m.loop(ctx) })
+		for range s.cfg.LeaseWorkers {
+			bg.Go(func() { m.work(ctx) })
+		}
+	}
 	<-ctx.Done()
 	ln.Close()
 	s.server.Close()
@@ -115,6 +127,7 @@ func (s *Service) serve(nc net.Conn) {
 	}
 	c := newConn(s, nc)
 	c.grant, c.peer = a.Grant, s.peers.Connected(a.Peer.String())
+	c.owner, c.regGrant = s.leaseOwner(a, nc)
 	defer c.peer.Disconnected()
 	var writer sync.WaitGroup
 	writer.Go(c.writeLoop)
@@ -123,6 +136,9 @@ func (s *Service) serve(nc net.Conn) {
 	}
 	c.close()
 	s.table.unsubscribeAll(c)
+	if s.leases != nil {
+		s.leases.connClosed(c)
+	}
 	writer.Wait()
 }
 

@@ -117,6 +117,12 @@ func sortHosts(hosts []api.Host) {
 	})
 }
 
+// init adds register, an instance registering itself, to the command table in run.go,
+// after the other commands against an agent.
+func init() {
+	commands = slices.Insert(commands, slices.Index(commands, simulateCmd)+1, registerCmd)
+}
+
 // init adds tls to the command table in run.go.
 func init() { commands = append(commands, tlsCmd) }
 

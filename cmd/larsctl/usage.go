@@ -13,7 +13,8 @@ func usage(w io.Writer, global *flag.FlagSet) {
 	fmt.Fprint(w, `Usage: larsctl [global flags] COMMAND ARGS...
 
 larsctl asks a Lars agent for hosts over UDP, as business code does through the Lars
-API, and reports call results to it. Its route commands administer the routes in the
+API, and reports call results to it; register registers an instance with our agent
+and keeps it registered. Its route commands administer the routes in the
 route store (-db, or -config) that the route services serve; status prints the call
 status the report services stored there.
 

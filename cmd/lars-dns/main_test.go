@@ -22,6 +22,9 @@ func TestBadConfigExitsTwoWithOneLine(t *testing.T) {
 		"bad max-subs":      {Args: []string{"-max-subs", "0"}, Want: "-max-subs"},
 		"bad subs per conn": {Args: []string{"-max-subs-per-conn", "-5"}, Want: "-max-subs-per-conn"},
 		"bad unknown subs":  {Args: []string{"-max-unknown-subs-per-conn", "0"}, Want: "-max-unknown-subs-per-conn"},
+		"bad lease flush":   {Args: []string{"-lease-flush", "0s"}, Want: "-lease-flush"},
+		"bad lease ttls":    {Args: []string{"-min-lease-ttl", "2h"}, Want: "-min-lease-ttl"},
+		"bad max leases":    {Args: []string{"-max-leases", "0"}, Want: "-max-leases"},
 	})
 }
 
@@ -67,6 +70,26 @@ func TestIdleTimeoutFlag(t *testing.T) {
 		if s.Config.IdleTimeout != want {
 			t.Fatalf("-idle-timeout %s: %v, want %v", arg, s.Config.IdleTimeout, want)
 		}
+	}
+}
+
+// TestRegisterFlags: -allow-register and the lease settings reach the service;
+// registration is off by default.
+func TestRegisterFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	s, err := command.Parse(nil, &stderr)
+	if err != nil || s.Config.AllowRegister {
+		t.Fatalf("default: allow register %v, %v; want off", s.Config.AllowRegister, err)
+	}
+	s, err = command.Parse([]string{"-allow-register", "-lease-flush", "100ms", "-min-lease-ttl", "2s", "-max-lease-ttl", "10m",
+		"-max-leases-per-conn", "5", "-max-leases", "50"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Config
+	if !c.AllowRegister || c.LeaseFlush != 100*time.Millisecond || c.MinLeaseTTL != 2*time.Second || c.MaxLeaseTTL != 10*time.Minute ||
+		c.MaxLeasesPerConn != 5 || c.MaxLeases != 50 {
+		t.Fatalf("config %+v", c)
 	}
 }
 

@@ -48,6 +48,9 @@ func runService(ctx context.Context, service string, args []string, oldSpelling 
 		}
 		defer db.Close()
 	}
+	if service == "dns" && o.reg != nil {
+		return runRegisterService(ctx, o, stdout, textOut, stderr)
+	}
 	if service == "dns" {
 		return runDNSService(ctx, o, db, stdout, textOut, stderr)
 	}
@@ -171,6 +174,9 @@ func (o *serviceOptions) fitFileLimit() error {
 	agents := o.dns.Agents
 	if o.service == "reporter" {
 		agents = o.rep.Agents
+	}
+	if o.reg != nil {
+		agents = o.reg.Agents + o.reg.Subscribers
 	}
 	sweepAgents := o.doSweep && o.service == "dns" && o.sweepOver == ctlreport.SweepAgents
 	if sweepAgents {

@@ -23,6 +23,7 @@ type serviceOptions struct {
 	service string
 	dns     ctlplane.DNSConfig
 	rep     ctlplane.ReporterConfig
+	reg     *ctlplane.RegisterConfig // dns -mode register; nil otherwise
 	dsn     string
 
 	doSweep   bool
@@ -218,7 +219,14 @@ func serviceUsage(w io.Writer, service string, fs *flag.FlagSet) {
 		fmt.Fprint(w, `Measures a route service (lars-dns): -agents simulated agents each pull and hold
 -keys keys while routes change in the store (-db) at -changes-per-sec; every push is
 timed from its change's commit. -sweep searches the most agents (or changes/s) that
-meet -slo.`)
+meet -slo.
+
+With -mode register, -agents simulated agents instead register -instances instances
+each (Lease frames, msgid 105) over -modids x -cmdids, all at once, renew them every
+-ttl/3, and replace -churn a second (LEASE_DROP and LEASE_NEW) and -expire a second
+(left to expire) for -duration, while -subscribers connections pull every key and
+time each instance's arrival and departure in the pushes. No -db: the route service
+writes the leases; with -admin-url its lease writes are read from /metrics.`)
 	} else {
 		fmt.Fprint(w, `Measures a report service (lars-reporter): -agents simulated agents send -rate
 status reports a second, -keys keys of -hosts hosts each; with -db the results the

@@ -19,6 +19,8 @@ type dnsFlags struct {
 	pushTimeout, setupTimeout time.Duration
 	slo, over                 string
 	maxLoss                   float64
+	mode                      string
+	reg                       registerFlags
 }
 
 // declare declares the flags of the dns subcommand alone.
@@ -30,10 +32,24 @@ func (d *dnsFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&d.slo, "slo", "", "objective, e.g. push-p99=2s or push-p50=500ms,last-p99=3s (push, first, last, pull; p50 p90 p99 p999); exit 1 when missed (-sweep default push-p99=2s)")
 	fs.Float64Var(&d.maxLoss, "max-loss", 0, "share of expected pushes the objective allows to be missing, 0..1")
 	fs.StringVar(&d.over, "sweep-over", ctlreport.SweepAgents, "what -sweep varies: agents or changes (the change rate)")
+	fs.StringVar(&d.mode, "mode", modeChanges, "changes (routes change in the store) or register (agents register instances with leases)")
+	d.reg.declare(fs)
 }
 
 // options checks the dns flags and sets o's run, objective and search.
 func (d *dnsFlags) options(o *serviceOptions, f *serviceFlags, fleet ctlplane.Fleet) error {
+	switch d.mode {
+	case modeRegister:
+		return d.reg.options(o, f, d)
+	case modeChanges:
+		for _, name := range registerOnly {
+			if f.set[name] {
+				return fmt.Errorf("-%s is taken by -mode register only", name)
+			}
+		}
+	default:
+		return fmt.Errorf("invalid -mode %q: want changes or register", d.mode)
+	}
 	switch {
 	case o.dsn == "":
 		return errors.New("-service dns needs -db: the store the route service reads, where the run writes its changes")

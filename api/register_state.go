@@ -132,5 +132,9 @@ func noAnswerError(agent netip.AddrPort, err error) error {
 	if errors.Is(err, ErrAgentUnreachable) {
 		return fmt.Errorf("lars api: agent at %s refused a registration (nothing listens there): %w", agent, err)
 	}
-	return fmt.Errorf("lars api: agent at %s did not answer a registration: is it a Lars agent that does not take them? (%w)", agent, err)
+	hint := ""
+	if !agent.Addr().IsLoopback() {
+		hint = ", or one that takes them only from its own machine ([register] allow_remote)"
+	}
+	return fmt.Errorf("lars api: agent at %s did not answer a registration: is it a Lars agent that does not take them%s? (%w)", agent, hint, err)
 }

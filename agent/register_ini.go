@@ -51,9 +51,10 @@ func (r *registry) setINI(regs []Registration) error {
 		switch {
 		case e == nil:
 			r.registerAnew(r.add(reg, srcINI, now))
-		case e.source != srcINI:
+		case e.source != srcINI: // a line added for a process's registration
 			e.source = srcINI
 			r.update(e, reg, now)
+			r.registerAnew(e)
 		default:
 			r.update(e, reg, now)
 		}

@@ -39,8 +39,8 @@ const defaultShutdownLimit = 2 * time.Second
 type options struct {
 	config, routes, listen, ports, dns, cache, reporter, admin, wait string
 	allowedHosts, adminTokenFile                                     string
-	sockets, batch, maxKeys                                          int
-	cacheGroupReadable                                               bool
+	sockets, batch, maxKeys, maxRegistrations                        int
+	cacheGroupReadable, allowRemoteRegister                          bool
 	shutdownLimit                                                    time.Duration
 	log                                                              cli.LogFlags
 	policies                                                         policyFlags
@@ -70,6 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.StringVar(&o.allowedHosts, "allowed-hosts", "", "comma-separated host `names` the admin endpoint answers besides loopback names and its -admin address (any other Host header: 421, which defeats DNS rebinding)")
 	fs.StringVar(&o.adminTokenFile, "admin-token-file", "", "`FILE` whose first line (at least 16 characters) is a bearer token every admin request needs (Authorization: Bearer TOKEN)")
 	fs.IntVar(&o.maxKeys, "max-keys", 0, fmt.Sprintf("most keys the agent creates on demand for get_host and get_route of keys it does not know; beyond it such requests are answered RET_NOEXIST and counted (default [loadbalance] max_keys of -config, else %d)", lb.DefaultMaxKeys))
+	fs.IntVar(&o.maxRegistrations, "max-registrations", 0, fmt.Sprintf("most instances registered through the agent (its [register] lines and the processes'); beyond it a new one is refused and counted (default [register] max_registrations of -config, else %d)", agent.DefaultMaxRegistrations))
+	fs.BoolVar(&o.allowRemoteRegister, "allow-remote-register", false, "take registrations (msgid 103) from sources off loopback, each for its own address only (possible only with -listen off loopback); without it they are dropped and counted ([register] allow_remote)")
 	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
 	tlsconf.RegisterFlags(fs, &o.tls, false)
 	o.policies.register(fs)
@@ -115,6 +117,15 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 			return cfg, nil, fmt.Errorf("invalid -max-keys %d: want at least 1", o.maxKeys)
 		}
 		cfg.Table.MaxKeys = o.maxKeys
+	}
+	if set["max-registrations"] {
+		if o.maxRegistrations <= 0 {
+			return cfg, nil, fmt.Errorf("invalid -max-registrations %d: want at least 1", o.maxRegistrations)
+		}
+		cfg.MaxRegistrations = o.maxRegistrations
+	}
+	if set["allow-remote-register"] {
+		cfg.AllowRemoteRegister = o.allowRemoteRegister
 	}
 	if o.sockets < 0 {
 		return cfg, nil, fmt.Errorf("invalid -sockets %d: want at least 1", o.sockets)

@@ -40,9 +40,9 @@ type registerRun struct {
 	code        chan int
 }
 
-// startRegister runs larsctl with args against a, register's signal context
-// replaced by one the test cancels.
-func startRegister(t *testing.T, a *apitest.Agent, args ...string) *registerRun {
+// startRegister runs larsctl with args against the agent on ports, register's signal
+// context replaced by one the test cancels.
+func startRegister(t *testing.T, ports []uint16, args ...string) *registerRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	saved := registerContext
@@ -54,7 +54,7 @@ func startRegister(t *testing.T, a *apitest.Agent, args ...string) *registerRun 
 		<-done
 		registerContext = saved
 	})
-	args = append([]string{"-ports", portsFlag(a.Ports()), "-timeout", answerLimit}, args...)
+	args = append([]string{"-ports", portsFlag(ports), "-timeout", answerLimit}, args...)
 	go func() {
 		defer close(done)
 		r.code <- run(args, &r.out, &r.errOut)
@@ -94,7 +94,7 @@ func TestRegisterUntilSignal(t *testing.T) {
 		}
 		return apitest.RegisterAnswer{State: api.RegActive}
 	})
-	r := startRegister(t, a, "register", "1", "2", "10.0.0.7", "8080", "-check", "tcp", "-interval", "2s", "-ttl", "6s")
+	r := startRegister(t, a.Ports(), "register", "1", "2", "10.0.0.7", "8080", "-check", "tcp", "-interval", "2s", "-ttl", "6s")
 	if !waitfor.Poll(waitLimit, func() bool { return strings.Contains(r.out.String(), "registered") }) {
 		t.Fatalf("not registered; stdout:\n%s\nstderr:\n%s", r.out.String(), r.errOut.String())
 	}
@@ -128,7 +128,7 @@ func TestRegisterEndedByAgent(t *testing.T) {
 		return apitest.RegisterAnswer{State: api.RegRemoved, Message: "removed by admin@console"}
 	})
 	// A short ttl: keepalives every 10 ms, the second answered removed.
-	r := startRegister(t, a, "register", "-ttl", "30ms", "1", "2", "10.0.0.7", "8080")
+	r := startRegister(t, a.Ports(), "register", "-ttl", "30ms", "1", "2", "10.0.0.7", "8080")
 	code := r.exit(t)
 	check(t, code, r.out.String(), r.errOut.String(), exitFailure, "-")
 	if !strings.Contains(r.errOut.String(), "removed by admin@console") || !strings.HasSuffix(r.out.String(), "removed: removed by admin@console\n") {

@@ -48,7 +48,7 @@ type RegisterOptions struct {
 	// OnChange, if set, is called with the registration's status each time its
 	// state or message changes, or the agent stops or starts answering keepalives:
 	// from Register's goroutine until Register returns, then from the Registration's.
-	// Calls never overlap; it must return promptly.
+	// Calls never overlap; it must return promptly, and must not call Close.
 	OnChange func(RegStatus)
 
 	timers     timerFunc     // the keepalive timer; nil: time.NewTimer
@@ -122,13 +122,17 @@ func millis(name string, d time.Duration) (uint32, error) {
 //     cancelled), or ErrAgentUnreachable when nothing listens on the port. A Lars
 //     agent drops registrations unanswered;
 //   - ctx ends while the state is still RegPending: a *RegisterError in RegPending
-//     matching ErrTimeout or context.Canceled; the agent is told to forget it.
+//     matching ErrTimeout or context.Canceled; the agent is told to forget it;
+//   - the client is closed meanwhile: ErrClosed.
 //
 // Closing the client also ends its registrations (each deregisters in the
 // background); close a Registration to wait for its deregistration.
 func (c *Client) Register(ctx context.Context, modid, cmdid int32, addr netip.AddrPort, opts RegisterOptions) (*Registration, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, ctxErr(err)
 	}
 	req, err := opts.request(modid, cmdid, addr)
 	if err != nil {
@@ -162,6 +166,8 @@ func (r *Registration) settle(ctx context.Context) error {
 	}
 	for {
 		select {
+		case <-r.c.closing:
+			return ErrClosed
 		case <-ctx.Done():
 			err := ctxErr(ctx.Err())
 			if !answered {

@@ -109,8 +109,10 @@ func (r *Registration) Err() error {
 
 // Close deregisters the instance (REGISTER_DROP, waiting up to the client's timeout
 // for the agent to confirm) and stops keeping it alive. It returns an error when the
-// agent did not confirm: the registration then lasts at the agent until its ttl. It
-// returns nil when the registration had already ended. Close is idempotent.
+// agent did not confirm (the registration then lasts at the agent until its ttl), or
+// a *RegisterError when it answered that it keeps the registration (the agent's own
+// INI registers that instance too). It returns nil when the registration had already
+// ended. Close is idempotent.
 func (r *Registration) Close() error {
 	r.closeOnce.Do(func() { close(r.closing) })
 	<-r.done

@@ -125,7 +125,9 @@ func (r *Registration) end() {
 }
 
 // deregister sends REGISTER_DROP, again after 20 ms then twice as long each time up
-// to 200 ms, until the agent answers one (RegGone) or the client's timeout passes.
+// to 200 ms, until the agent answers one or the client's timeout passes. An answer
+// other than RegGone is the agent keeping the registration (one of its INI's): a
+// *RegisterError with its state and message.
 func (r *Registration) deregister() error {
 	first := r.seq + 1
 	giveUp, stop := realTimer(r.answerWait)
@@ -147,6 +149,9 @@ func (r *Registration) deregister() error {
 			case ev := <-r.events:
 				if !ev.refused && r.accept(ev.reply) && int32(r.acked-first) >= 0 {
 					stopAgain()
+					if r.State() != RegGone {
+						return r.regErr(nil)
+					}
 					return nil
 				}
 			}

@@ -425,3 +425,52 @@ func TestRegisterBadOptions(t *testing.T) {
 		t.Errorf("%d requests sent for bad options", n)
 	}
 }
+
+// TestRegisterCloseKeptByAgent: an agent that keeps the instance (its INI registers it
+// too) answers the drop with its state: Close says so.
+func TestRegisterCloseKeptByAgent(t *testing.T) {
+	a := startAgent(t)
+	msg := "registered by the agent's configuration ([register]): remove its line and reload the agent"
+	a.SetRegisterFunc(func(r apitest.Request, _ int) apitest.RegisterAnswer {
+		if r.RegOp == opDrop {
+			return apitest.RegisterAnswer{State: api.RegActive, Message: msg}
+		}
+		return apitest.RegisterAnswer{State: api.RegActive}
+	})
+	_, r := register(t, a, api.RegisterOptions{})
+	err := r.Close()
+	var re *api.RegisterError
+	if !errors.As(err, &re) || re.State != api.RegActive || re.Message != msg || !strings.Contains(err.Error(), msg) {
+		t.Fatalf("Close = %v", err)
+	}
+}
+
+// TestRegisterClientClosedWhilePending: the client's Close ends a Register waiting for
+// a pending registration.
+func TestRegisterClientClosedWhilePending(t *testing.T) {
+	a := startAgent(t)
+	a.SetRegisterFunc(func(apitest.Request, int) apitest.RegisterAnswer {
+		return apitest.RegisterAnswer{State: api.RegPending}
+	})
+	c := clientOf(t, a, patience)
+	go func() {
+		a.WaitCount(codec.MsgRegisterRequest, 2, patience)
+		c.Close()
+	}()
+	if _, err := c.Register(context.Background(), 1, 2, instance, api.RegisterOptions{}); !errors.Is(err, api.ErrClosed) {
+		t.Fatalf("Register = %v, want ErrClosed", err)
+	}
+}
+
+func TestRegisterContextDoneBefore(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, patience)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Register(ctx, 1, 2, instance, api.RegisterOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Register = %v", err)
+	}
+	if n := a.Count(codec.MsgRegisterRequest); n != 0 {
+		t.Errorf("%d requests sent with a done context", n)
+	}
+}

@@ -46,8 +46,10 @@ const (
 	DefaultMaxLeases = 1000000
 	// DefaultLeaseQueue is how many Lease frames may wait for the store.
 	DefaultLeaseQueue = 4096
-	// DefaultLeaseWorkers is how many Lease frames are written to the store at once.
-	DefaultLeaseWorkers = 4
+	// DefaultLeaseWorkers is how many Lease frames are written to the store at once:
+	// one, since registrations take the route lock anyway, and more writers only make
+	// an operator's write wait longer behind them (SQLite's lock is not fair).
+	DefaultLeaseWorkers = 1
 )
 
 // Store is what the service reads from the route store; *store.DB implements it.
@@ -141,7 +143,7 @@ type Config struct {
 	MaxLeases        int
 	// LeaseQueue bounds the Lease frames waiting for the store (a full queue answers
 	// LEASE_FAILED "busy", counted), and LeaseWorkers are the goroutines that write
-	// them. Defaults 4096 and 4.
+	// them. Defaults 4096 and 1.
 	LeaseQueue   int
 	LeaseWorkers int
 	// Logger receives the service's events. Default slog.Default().

@@ -40,6 +40,8 @@ type leaseManager struct {
 	// ensured and lastPrune are the loop's.
 	ensured   bool
 	lastPrune time.Time
+	// manual, set by tests before Run, leaves the loop to them (tick).
+	manual bool
 }
 
 // heldLease is a lease the service wrote (or found static), as it knows it.

@@ -105,7 +105,9 @@ func (s *Service) Run(ctx context.Context) error {
 	go func() { defer bg.Done(); s.server.Serve(ln) }()
 	if m := s.leases; m != nil && m.enabled() {
 		m.ensure(ctx)
-		bg.Go(func() { m.loop(ctx) })
+		if !m.manual {
+			bg.Go(func() { m.loop(ctx) })
+		}
 		for range s.cfg.LeaseWorkers {
 			bg.Go(func() { m.work(ctx) })
 		}

@@ -306,7 +306,7 @@ func (a *regAgent) readLoop() {
 	}
 }
 
-// takeReply matches a LeaseReply to the oldest Lease frame not answered, counts its
+// takeReply matches a LeaseReply to the oldest Lease frame it answers, counts its
 // results and notes each new registration's status. A reply that matches no frame and
 // says only LEASE_REMOVED is the service's own notice of an operator's removal.
 func (a *regAgent) takeReply(body []byte, now int64) {
@@ -317,12 +317,20 @@ func (a *regAgent) takeReply(body []byte, now int64) {
 		return
 	}
 	res := a.reply.Results
+	// The oldest frame the reply answers: a route service that writes frames to its
+	// store on several workers may answer a connection's frames out of order.
 	a.mu.Lock()
 	var p pendingLease
-	ok := len(a.pending) > 0 && a.matches(a.pending[0], res)
-	if ok {
-		p = a.pending[0]
-		a.pending = a.pending[1:]
+	ok := false
+	for i := range a.pending {
+		if a.matches(a.pending[i], res) {
+			p, ok = a.pending[i], true
+			a.pending = append(a.pending[:i], a.pending[i+1:]...)
+			if i > 0 {
+				r.outOfOrder.Add(1)
+			}
+			break
+		}
 	}
 	a.mu.Unlock()
 	if !ok {

@@ -7,8 +7,12 @@ import (
 	"github.com/larsgo/lars/loadgen/stats"
 )
 
-// leaseRowMetric is the route service's counter of lease rows written to the store.
-const leaseRowMetric = "lars_dns_lease_rows_written_total"
+// The route service's counters of its lease writes to the store (every kind:
+// register, renew, expire).
+const (
+	leaseRowMetric       = "lars_dns_lease_db_rows_total"
+	leaseStatementMetric = "lars_dns_lease_db_statements_total"
+)
 
 // regMonitor records the per-second series of a registration run and writes the live
 // line, from its own goroutine.
@@ -81,9 +85,10 @@ func (m *regMonitor) record(final bool) {
 		cur := m.scraper.read(context.Background())
 		if cur != nil && m.prev.metrics != nil {
 			s.ServiceCPUS = counterDelta(m.prev.metrics, cur, "process_cpu_seconds_total")
-			s.ServiceLeaseWrites = counterDelta(m.prev.metrics, cur, leaseRowMetric)
+			s.ServiceLeaseRows = counterDelta(m.prev.metrics, cur, leaseRowMetric)
+			s.ServiceLeaseStatements = counterDelta(m.prev.metrics, cur, leaseStatementMetric)
 		} else {
-			s.ServiceCPUS, s.ServiceLeaseWrites = -1, -1
+			s.ServiceCPUS, s.ServiceLeaseRows, s.ServiceLeaseStatements = -1, -1, -1
 		}
 		next.metrics = cur
 	}

@@ -16,7 +16,7 @@ import (
 
 // RegisterCSVHeader is the header of a registration run's per-second series.
 var RegisterCSVHeader = []string{"t_s", "span_s", "registered", "dropped", "expired", "renewed", "appeared", "gone",
-	"register_p99_ms", "gone_p99_ms", "service_cpu_s", "service_lease_writes"}
+	"register_p99_ms", "gone_p99_ms", "service_cpu_s", "service_lease_rows", "service_lease_statements"}
 
 // WriteJSON writes the report as JSON.
 func (r *RegisterReport) WriteJSON(w io.Writer) error { return report.WriteJSON(w, r) }
@@ -29,7 +29,7 @@ func (r *RegisterReport) WriteCSV(w io.Writer) error {
 	cw.Write(RegisterCSVHeader)
 	for _, s := range r.Seconds {
 		cw.Write([]string{f(s.T), f(s.Span), u(s.Registered), u(s.Dropped), u(s.Expired), u(s.Renewed), u(s.Appeared), u(s.Gone),
-			f(s.RegisterP99MS), f(s.GoneP99MS), f(s.ServiceCPUS), f(s.ServiceLeaseWrites)})
+			f(s.RegisterP99MS), f(s.GoneP99MS), f(s.ServiceCPUS), f(s.ServiceLeaseRows), f(s.ServiceLeaseStatements)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -76,8 +76,8 @@ func (r *RegisterReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "results: %s; renewals %d entries in %d frames\n", strings.Join(res, ", "), r.Renewals.Entries, r.Renewals.Frames)
 	a := r.Anomalies
-	fmt.Fprintf(w, "anomalies: %d removed while renewed, %d reappeared, %d unasked removals, %d replies matching no frame, %d malformed, %d unexpected, %d write errors\n\n",
-		a.RemovedWhileKept, a.Reappeared, a.UnaskedRemoved, a.ReplyMismatch, a.Malformed, a.Unexpected, a.WriteErrors)
+	fmt.Fprintf(w, "anomalies: %d removed while renewed, %d reappeared (%d after their end), %d unasked removals, %d replies matching no frame (%d out of order), %d malformed, %d unexpected, %d write errors\n\n",
+		a.RemovedWhileKept, a.Reappeared, a.ReappearedEnded, a.UnaskedRemoved, a.ReplyMismatch, a.OutOfOrder, a.Malformed, a.Unexpected, a.WriteErrors)
 	tw := stats.NewTable(w)
 	fmt.Fprintln(tw, "latency (ms)\tcount\tmin\tmean\tp50\tp90\tp99\tp99.9\tmax\t")
 	row := func(name string, l ctlreport.Latency) {
@@ -92,6 +92,10 @@ func (r *RegisterReport) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "each latency is one (instance, subscriber); the load generator used %.2fs of CPU over the steady phase and the drain\n", r.LoadgenCPUS)
+	if db := r.DB; db != nil {
+		fmt.Fprintf(w, "database writes for leases over the steady phase: %.1f rows/s in %.2f statements/s (rows by kind %s; statements %s); the service used %.1f%% of a core\n",
+			db.RowsPerS, db.StatementsPerS, kinds(db.RowsByKind), kinds(db.StmtsByKind), db.ServiceCPU*100)
+	}
 	writeRegService(w, r)
 	if p := r.Problems(); len(p) > 0 {
 		fmt.Fprintf(w, "verdict: problems: %s\n", strings.Join(p, ", "))
@@ -125,3 +129,17 @@ func writeRegService(w io.Writer, r *RegisterReport) {
 
 // regMS formats milliseconds with a precision that suits their size.
 func regMS(v float64) string { return stats.Decimals(v, 100, 1, 3) }
+
+// kinds writes a map of figures a second as "kind rate" pairs, sorted.
+func kinds(m map[string]float64) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var b []string
+	for _, k := range names {
+		b = append(b, fmt.Sprintf("%s %.2f", k, m[k]))
+	}
+	return strings.Join(b, ", ")
+}

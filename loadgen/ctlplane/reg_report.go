@@ -46,7 +46,21 @@ type RegisterReport struct {
 	// (counters as increases, gauges at its end); ServiceRates its counters a second.
 	Service      map[string]float64 `json:"service,omitempty"`
 	ServiceRates map[string]float64 `json:"service_rates,omitempty"`
-	Seconds      []RegSecond        `json:"seconds"`
+	// DB is the service's lease writes to the store over the steady phase, when its
+	// /metrics has them.
+	DB      *RegDB      `json:"db,omitempty"`
+	Seconds []RegSecond `json:"seconds"`
+}
+
+// RegDB is the route service's lease writes over the steady phase: rows and
+// statements a second, by kind (register, renew, expire) and in all, and its CPU.
+type RegDB struct {
+	RowsPerS       float64            `json:"rows_per_s"`
+	StatementsPerS float64            `json:"statements_per_s"`
+	RowsByKind     map[string]float64 `json:"rows_per_s_by_kind"`
+	StmtsByKind    map[string]float64 `json:"statements_per_s_by_kind"`
+	// ServiceCPU is the service's CPU over the steady phase, in cores.
+	ServiceCPU float64 `json:"service_cpu"`
 }
 
 // RegConnections counts the run's connections.
@@ -121,12 +135,17 @@ type RegRenewals struct {
 type RegAnomalies struct {
 	// RemovedWhileKept: an instance still renewed left a route.
 	RemovedWhileKept uint64 `json:"removed_while_kept"`
-	// Reappeared: an instance came back to a subscriber after leaving it.
-	Reappeared uint64 `json:"reappeared"`
+	// Reappeared: an instance came back to a subscriber after leaving it;
+	// ReappearedEnded, of them, after its agent dropped it or stopped renewing it.
+	Reappeared      uint64 `json:"reappeared"`
+	ReappearedEnded uint64 `json:"reappeared_ended"`
 	// UnaskedRemoved: LEASE_REMOVED results the service sent unasked.
 	UnaskedRemoved uint64 `json:"unasked_removed"`
 	// ReplyMismatch: LeaseReplies that answer no frame written.
 	ReplyMismatch uint64 `json:"reply_mismatch"`
+	// OutOfOrder: LeaseReplies that answer a frame written after one still
+	// unanswered (allowed: the agent takes results by instance; counted to be seen).
+	OutOfOrder uint64 `json:"out_of_order"`
 	// Malformed frames, unexpected keys or hosts (another run's), write errors.
 	Malformed   uint64 `json:"malformed"`
 	Unexpected  uint64 `json:"unexpected"`
@@ -148,9 +167,11 @@ type RegSecond struct {
 	RegisterP99MS float64 `json:"register_p99_ms"`
 	GoneP99MS     float64 `json:"gone_p99_ms"`
 	// ServiceCPUS is the service's CPU seconds in the interval (-1 unread; 0 without
-	// an admin URL); ServiceLeaseWrites its lease rows written (see leaseRowMetric).
-	ServiceCPUS        float64 `json:"service_cpu_s"`
-	ServiceLeaseWrites float64 `json:"service_lease_writes"`
+	// an admin URL); ServiceLeaseRows and ServiceLeaseStatements its lease writes to
+	// the store (lars_dns_lease_db_rows_total, _statements_total, every kind).
+	ServiceCPUS            float64 `json:"service_cpu_s"`
+	ServiceLeaseRows       float64 `json:"service_lease_rows"`
+	ServiceLeaseStatements float64 `json:"service_lease_statements"`
 }
 
 // Problems returns what the run saw a correct service at ease never cause: sights

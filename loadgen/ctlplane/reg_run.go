@@ -43,11 +43,17 @@ type regRun struct {
 	stormAnsweredAt, stormAcceptedAt            atomic.Int64
 	routeFrames                                 atomic.Uint64
 	removedWhileKept, reappeared, expiredEarly  atomic.Uint64
+	reappearedEnded                             atomic.Uint64
 	earliestNs                                  atomic.Int64
-	unaskedRemoved, replyMismatch               atomic.Uint64
+	unaskedRemoved, replyMismatch, outOfOrder   atomic.Uint64
 	malformed, unexpected                       atomic.Uint64
 	stopping                                    atomic.Bool
 }
+
+// regServiceMetrics are the prefixes of the route service's series a registration
+// run reports: its leases, registrations, pushes and process.
+var regServiceMetrics = []string{"lars_dns_lease", "lars_dns_registrations", "lars_dns_deregistrations", "lars_dns_pushes_total",
+	"lars_dns_keys_changed_total", "lars_dns_routes", "lars_dns_connections", "process_cpu_seconds_total", "process_resident_memory_bytes"}
 
 // numLeaseStatuses is the LeaseStatus values the protocol defines.
 const numLeaseStatuses = int(larspb.LeaseStatus_LEASE_INVALID) + 1
@@ -129,7 +135,7 @@ func RunRegister(ctx context.Context, cfg RegisterConfig) (*RegisterReport, erro
 	newRegChurn(r).run(ctx, steadyStart)
 	steadyEnd := r.now()
 	if sc != nil {
-		rep.Service = sc.figures(ctx, "lars_dns_", "process_cpu_seconds_total", "process_resident_memory_bytes")
+		rep.Service = sc.figures(ctx, regServiceMetrics...)
 	}
 	r.drain(ctx)
 	mon.stop()

@@ -127,6 +127,9 @@ func (s *regSubscriber) appeared(g int32, now int64) {
 	in := &r.inst[g]
 	if s.seenUp[g/64]&(1<<(g%64)) != 0 {
 		r.reappeared.Add(1)
+		if in.end.Load() != endKept {
+			r.reappearedEnded.Add(1)
+		}
 		return
 	}
 	s.seenUp[g/64] |= 1 << (g % 64)

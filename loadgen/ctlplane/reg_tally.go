@@ -51,8 +51,8 @@ func (r *regRun) tally(rep *RegisterReport) {
 		}
 	}
 	rep.Renewals = RegRenewals{Frames: r.renewFrames.Load(), Entries: r.renewEntries.Load()}
-	rep.Anomalies = RegAnomalies{RemovedWhileKept: r.removedWhileKept.Load(), Reappeared: r.reappeared.Load(),
-		UnaskedRemoved: r.unaskedRemoved.Load(), ReplyMismatch: r.replyMismatch.Load(), Malformed: r.malformed.Load(),
+	rep.Anomalies = RegAnomalies{RemovedWhileKept: r.removedWhileKept.Load(), Reappeared: r.reappeared.Load(), ReappearedEnded: r.reappearedEnded.Load(),
+		UnaskedRemoved: r.unaskedRemoved.Load(), ReplyMismatch: r.replyMismatch.Load(), OutOfOrder: r.outOfOrder.Load(), Malformed: r.malformed.Load(),
 		Unexpected: r.unexpected.Load(), WriteErrors: r.writeErrors.Load()}
 	if rep.Service != nil && rep.Service["scrape_error"] == 0 && st.DurationS > 0 {
 		rep.ServiceRates = map[string]float64{}
@@ -61,7 +61,39 @@ func (r *regRun) tally(rep *RegisterReport) {
 				rep.ServiceRates[k] = v / st.DurationS
 			}
 		}
+		rep.DB = dbFigures(rep.Service, st.DurationS)
 	}
+}
+
+// dbFigures returns the service's lease writes a second from its figures over span
+// seconds; nil when its /metrics has none.
+func dbFigures(fig map[string]float64, span float64) *RegDB {
+	db := &RegDB{RowsByKind: map[string]float64{}, StmtsByKind: map[string]float64{},
+		ServiceCPU: fig["process_cpu_seconds_total"] / span}
+	found := false
+	for k, v := range fig {
+		var total *float64
+		var byKind map[string]float64
+		switch metricBase(k) {
+		case leaseRowMetric:
+			total, byKind = &db.RowsPerS, db.RowsByKind
+		case leaseStatementMetric:
+			total, byKind = &db.StatementsPerS, db.StmtsByKind
+		default:
+			continue
+		}
+		found = true
+		*total += v / span
+		kind := "all"
+		if _, rest, ok := strings.Cut(k, `kind="`); ok {
+			kind, _, _ = strings.Cut(rest, `"`)
+		}
+		byKind[kind] += v / span
+	}
+	if !found {
+		return nil
+	}
+	return db
 }
 
 // countMissing counts the sights of accepted registrations, drops and expiries that

@@ -13,6 +13,7 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/api/apitest"
 	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
 )
 
 // instance is the address the tests register.
@@ -472,5 +473,30 @@ func TestRegisterContextDoneBefore(t *testing.T) {
 	}
 	if n := a.Count(codec.MsgRegisterRequest); n != 0 {
 		t.Errorf("%d requests sent with a done context", n)
+	}
+}
+
+// TestRegisterMalformedAnswers: answers that are not a RegisterReply for the instance
+// are dropped and counted; the registration goes on with the next good one.
+func TestRegisterMalformedAnswers(t *testing.T) {
+	a := startAgent(t)
+	other, err := codec.AppendFrame(nil, codec.MsgRegisterReply, &pb.RegisterReply{Seq: 1, Modid: 1, Cmdid: 3,
+		Host: &pb.HostInfo{Ip: 10<<24 | 7, Port: 8080}, State: pb.RegisterState_REG_REFUSED})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := [][]byte{{1, 2, 3}, {104, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0xff}, other}
+	a.SetRegisterFunc(func(_ apitest.Request, n int) apitest.RegisterAnswer {
+		if n < len(bad) {
+			return apitest.RegisterAnswer{Raw: bad[n]}
+		}
+		return apitest.RegisterAnswer{State: api.RegActive}
+	})
+	c, r := register(t, a, api.RegisterOptions{})
+	if r.State() != api.RegActive {
+		t.Fatalf("state %v", r.State())
+	}
+	if s := c.Stats(); s.Malformed != uint64(len(bad)) {
+		t.Errorf("%d malformed counted, want %d", s.Malformed, len(bad))
 	}
 }

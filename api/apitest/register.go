@@ -21,6 +21,9 @@ type RegisterAnswer struct {
 	TTL time.Duration
 	// Silent sends no answer, as a Lars agent does.
 	Silent bool
+	// Raw, if set, is sent instead of the answer: a malformed one, or another
+	// instance's.
+	Raw []byte
 }
 
 // regKey is a registered instance.
@@ -82,6 +85,10 @@ func (s *server) register(body []byte) ([]byte, time.Duration, bool) {
 	ans := f(r, n)
 	if drop || ans.Silent {
 		return nil, 0, false
+	}
+	if ans.Raw != nil {
+		s.out = append(s.out[:0], ans.Raw...)
+		return s.out, delay, true
 	}
 	rep := &s.regRep
 	rep.Reset()

@@ -24,12 +24,13 @@ import (
 // instance becomes active, is written to the route store and served by the agent;
 // the signal deregisters it and it leaves the store.
 // registerStack starts the real route service on SQLite (registration allowed or
-// not) and the real agent connected to it, and returns the store and the agent's
-// ports.
-func registerStack(t *testing.T, allowRegister bool) (*store.DB, []uint16) {
+// not) and the real agent connected to it, and returns the store, its DSN and the
+// agent's ports.
+func registerStack(t *testing.T, allowRegister bool) (*store.DB, string, []uint16) {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "lars.db")
+	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func registerStack(t *testing.T, allowRegister bool) (*store.DB, []uint16) {
 	for _, ap := range a.Addrs() {
 		ports = append(ports, ap.Port())
 	}
-	return db, ports
+	return db, dsn, ports
 }
 
 // TestRegisterThroughAgentAndRouteService runs larsctl register against the real
@@ -67,7 +68,7 @@ func registerStack(t *testing.T, allowRegister bool) (*store.DB, []uint16) {
 // instance becomes active, is written to the route store and served by the agent;
 // the signal deregisters it and it leaves the store.
 func TestRegisterThroughAgentAndRouteService(t *testing.T) {
-	db, ports := registerStack(t, true)
+	db, _, ports := registerStack(t, true)
 	key, inst := lb.Key{Modid: 31, Cmdid: 1}, lb.Host{IP: 10<<24 | 31, Port: 8031}
 	inStore := func() bool {
 		routes, err := db.Routes(context.Background(), []lb.Key{key})
@@ -112,11 +113,30 @@ func TestRegisterThroughAgentAndRouteService(t *testing.T) {
 // TestRegisterRefusedByRouteService: a route service started without
 // -allow-register (and no policy) refuses; larsctl register says why and exits 1.
 func TestRegisterRefusedByRouteService(t *testing.T) {
-	_, ports := registerStack(t, false)
+	_, _, ports := registerStack(t, false)
 	code, out, errOut := larsctl(nil, "-ports", portsFlag(ports), "-timeout", answerLimit,
 		"register", "31", "1", "10.0.0.31", "8031")
 	check(t, code, out, errOut, exitFailure, "-")
 	if !strings.Contains(errOut, "refused") || !strings.Contains(errOut, "-allow-register") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	}
+}
+
+// TestRegisterRemovedByOperator: an operator removes the registered instance
+// (larsctl route del); the agent answers the next keepalive removed, and larsctl
+// register exits 1 saying so.
+func TestRegisterRemovedByOperator(t *testing.T) {
+	_, dsn, ports := registerStack(t, true)
+	r := startRegister(t, ports, "register", "-ttl", "1s", "31", "2", "10.0.0.32", "8032")
+	if !waitfor.Poll(waitLimit, func() bool { return strings.Contains(r.out.String(), "registered") }) {
+		t.Fatalf("not registered; stdout:\n%s\nstderr:\n%s", r.out.String(), r.errOut.String())
+	}
+	code, out, errOut := larsctl(nil, "-db", dsn, "route", "del", "31", "2", "10.0.0.32", "8032")
+	check(t, code, out, errOut, exitOK, "-")
+	code = r.exit(t)
+	check(t, code, r.out.String(), r.errOut.String(), exitFailure, "-")
+	if !strings.Contains(r.out.String(), "\nremoved") || !strings.Contains(r.errOut.String(), "removed") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", r.out.String(), r.errOut.String())
+	}
+	t.Logf("stdout:\n%sstderr:\n%s", r.out.String(), r.errOut.String())
 }

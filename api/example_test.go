@@ -139,10 +139,9 @@ func ExampleClient_Register() {
 	defer cancel()
 	reg, err := client.Register(ctx, 10001, 1, netip.MustParseAddrPort("10.0.0.1:8080"),
 		api.RegisterOptions{TTL: 10 * time.Second, Check: "tcp"})
-	switch {
-	case errors.Is(err, api.ErrRegistrationRefused):
-		log.Fatal(err) // not allowed, or registration off: the error says which
-	case err != nil:
+	if err != nil {
+		// api.ErrRegistrationRefused (errors.Is): not allowed, or registration off, the
+		// message says which; api.ErrTimeout: no answer (a Lars agent), or still pending.
 		log.Fatal(err)
 	}
 	fmt.Println("registered:", reg.State())

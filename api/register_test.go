@@ -14,6 +14,7 @@ import (
 	"github.com/larsgo/lars/api/apitest"
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/larstest"
 )
 
 // instance is the address the tests register.
@@ -499,4 +500,36 @@ func TestRegisterMalformedAnswers(t *testing.T) {
 	if s := c.Stats(); s.Malformed != uint64(len(bad)) {
 		t.Errorf("%d malformed counted, want %d", s.Malformed, len(bad))
 	}
+}
+
+// TestRegisterNoGoroutineLeft: a registration's goroutines end with it, whether it is
+// closed, ended by the agent, or Register failed.
+func TestRegisterNoGoroutineLeft(t *testing.T) {
+	larstest.CheckGoroutines(t, patience)
+	a := startAgent(t)
+	a.SetRegisterFunc(func(r apitest.Request, n int) apitest.RegisterAnswer {
+		switch {
+		case r.Modid == 2:
+			return apitest.RegisterAnswer{State: api.RegRefused}
+		case r.Modid == 3 && n > 0:
+			return apitest.RegisterAnswer{State: api.RegRemoved}
+		case r.RegOp == opDrop:
+			return apitest.RegisterAnswer{State: api.RegGone}
+		}
+		return apitest.RegisterAnswer{State: api.RegActive}
+	})
+	c := clientOf(t, a, patience)
+	r, err := c.Register(context.Background(), 1, 1, instance, api.RegisterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := c.Register(context.Background(), 2, 1, instance, api.RegisterOptions{}); err == nil {
+		t.Fatal("refused registration taken")
+	}
+	r, err = c.Register(context.Background(), 3, 1, instance, api.RegisterOptions{TTL: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-r.Done() // removed at its first keepalive
 }

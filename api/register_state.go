@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -126,15 +127,28 @@ func (e *RegisterError) Is(target error) bool {
 	return false
 }
 
-// noAnswerError is Register's error when the agent never answered: wrapped is
+// noAnswerError is Register's error when the agent never answered: err is
 // ErrTimeout, context.Canceled or ErrAgentUnreachable.
-func noAnswerError(agent netip.AddrPort, err error) error {
-	if errors.Is(err, ErrAgentUnreachable) {
-		return fmt.Errorf("lars api: agent at %s refused a registration (nothing listens there): %w", agent, err)
+func noAnswerError(agent netip.AddrPort, err error) error { return &noAnswer{agent: agent, err: err} }
+
+// noAnswer is the error of noAnswerError; it unwraps to err.
+type noAnswer struct {
+	agent netip.AddrPort
+	err   error
+}
+
+func (e *noAnswer) Error() string {
+	switch {
+	case errors.Is(e.err, ErrAgentUnreachable):
+		return fmt.Sprintf("lars api: cannot register: agent at %s unreachable (nothing listens on its port, or no route to it)", e.agent)
+	case errors.Is(e.err, context.Canceled):
+		return fmt.Sprintf("lars api: agent at %s did not answer a registration before it was cancelled", e.agent)
 	}
 	hint := ""
-	if !agent.Addr().IsLoopback() {
+	if !e.agent.Addr().IsLoopback() {
 		hint = ", or one that takes them only from its own machine ([register] allow_remote)"
 	}
-	return fmt.Errorf("lars api: agent at %s did not answer a registration: is it a Lars agent that does not take them%s? (%w)", agent, hint, err)
+	return fmt.Sprintf("lars api: agent at %s did not answer a registration: is it a Lars agent that does not take them%s?", e.agent, hint)
 }
+
+func (e *noAnswer) Unwrap() error { return e.err }

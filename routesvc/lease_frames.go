@@ -34,7 +34,9 @@ func (c *conn) isClosed() bool {
 
 // lease serves a Lease frame: each entry is checked (INVALID), authorized (DENIED),
 // renewed from memory when the service holds its lease, or else sent with the rest
-// of the frame to the lease worker, which answers the frame once the store did. A
+// of the frame to the lease worker, which answers the frame once the store did (a
+// frame decided in memory while an earlier one of the connection waits for the worker
+// is answered by the worker too, after it, so that replies keep the frames' order). A
 // frame that does not parse ends the connection; one of more than MaxLeaseEntries is
 // dropped and counted.
 func (c *conn) lease(body []byte) error {
@@ -104,7 +106,7 @@ func (c *conn) judge(i int, e *larspb.LeaseEntry, r *larspb.LeaseResult, job *le
 	}
 	lk := store.LeaseKey{Key: k, Host: lb.Host{IP: e.Host.Ip, Port: e.Host.Port}}
 	op := store.LeaseOp(e.Op)
-	if op == store.LeaseKeep && c.leaseJobs.Load() == 0 {
+	if op == store.LeaseKeep {
 		if static, ok := m.keep(c, lk, ttl); ok {
 			m.stats.renewedInMemory.Add(1)
 			if static {

@@ -89,8 +89,9 @@ func TestPolicyDecidesRegistration(t *testing.T) {
 }
 
 // TestOperatorRemovalTombstone: an operator removing a registered instance pushes it
-// out at once; the agent renewing it is told LEASE_REMOVED (unasked, by the next
-// flush), a KEEP stays out, a NEW brings it back.
+// out at once; the agent that renewed it is told LEASE_REMOVED (unasked, by the flush
+// that follows the route's change, well before the lease nears its end), a KEEP stays
+// out, a NEW brings it back.
 func TestOperatorRemovalTombstone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
@@ -100,15 +101,17 @@ func TestOperatorRemovalTombstone(t *testing.T) {
 		sub.pull(k.Modid, k.Cmdid)
 		sub.waitFor(k, nil, pushWithin)
 		reg := dial(t, svc)
-		const ttl = 2 * time.Second
+		const ttl = time.Minute
 		reg.register(k, h, ttl, renu, ok)
 		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		reg.register(k, h, ttl, keep, ok) // from memory: a renewal to write
+		removed := time.Now()
 		if _, err := db.DelHost(context.Background(), k, h); err != nil {
 			t.Fatal(err)
 		}
 		sub.waitFor(k, nil, pushWithin)
-		reg.register(k, h, ttl, keep, ok) // from memory: the flush finds the tombstone
 		r := reg.leaseReply(eventWithin)
+		t.Logf("LEASE_REMOVED told %v after the operator's removal (lease ttl %v)", time.Since(removed), ttl)
 		if len(r.Results) != 1 || r.Results[0].Status != larspb.LeaseStatus_LEASE_REMOVED || r.Results[0].GetHost().GetPort() != h.Port {
 			t.Fatalf("unasked reply %+v, want LEASE_REMOVED of the instance", r)
 		}

@@ -2,10 +2,12 @@ package routesvc
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/larsgo/lars/internal/logthrottle"
+	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/store"
 )
 
@@ -34,6 +36,8 @@ type leaseManager struct {
 
 	mu   sync.Mutex
 	held map[store.LeaseKey]*heldLease
+	// byKey indexes held by service, for routeChanged.
+	byKey map[lb.Key]map[lb.Host]struct{}
 
 	stats     leaseCounters
 	failedLog logthrottle.Throttle
@@ -69,6 +73,7 @@ func newLeaseManager(svc *Service, st LeaseStore) *leaseManager {
 		now:       time.Now,
 		jobs:      make(chan *leaseJob, svc.cfg.LeaseQueue),
 		held:      make(map[store.LeaseKey]*heldLease),
+		byKey:     make(map[lb.Key]map[lb.Host]struct{}),
 		failedLog: logthrottle.Throttle{Every: 10 * time.Second},
 	}
 }
@@ -119,6 +124,28 @@ func (m *leaseManager) forget(lk store.LeaseKey) {
 	if l := m.held[lk]; l != nil {
 		m.attach(l, lk, nil)
 		delete(m.held, lk)
+		hosts := m.byKey[lk.Key]
+		delete(hosts, lk.Host)
+		if len(hosts) == 0 {
+			delete(m.byKey, lk.Key)
+		}
+	}
+}
+
+// routeChanged is told by the syncer that k's hosts are now hosts. A held lease whose
+// host left the route was removed by someone else (an operator: a tombstone; another
+// route service's expiry): its end in memory is cleared, so its next renewal goes to
+// the store (LEASE_REMOVED, or registered again) and the next flush tells its agent
+// if it renewed meanwhile.
+func (m *leaseManager) routeChanged(k lb.Key, hosts []lb.Host) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h := range m.byKey[k] {
+		if !slices.Contains(hosts, h) {
+			if l := m.held[store.LeaseKey{Key: k, Host: h}]; l != nil {
+				l.until = time.Time{}
+			}
+		}
 	}
 }
 
@@ -129,6 +156,12 @@ func (m *leaseManager) hold(c *conn, lk store.LeaseKey, ttl time.Duration, writt
 	if l == nil {
 		l = &heldLease{}
 		m.held[lk] = l
+		hosts := m.byKey[lk.Key]
+		if hosts == nil {
+			hosts = make(map[lb.Host]struct{})
+			m.byKey[lk.Key] = hosts
+		}
+		hosts[lk.Host] = struct{}{}
 	}
 	l.owner, l.ttl, l.static = c.owner, ttl, static
 	l.last, l.until = written, written.Add(ttl)

@@ -205,6 +205,9 @@ func (s *syncer) applyChanges(ctx context.Context) (newest uint64, err error) {
 		for _, k := range keys {
 			if s.svc.table.set(k, sortHosts(routes[k])) {
 				changed++
+				if s.svc.leases != nil {
+					s.svc.leases.routeChanged(k, routes[k])
+				}
 			}
 		}
 		s.lastChange.Store(rows[len(rows)-1].ID)

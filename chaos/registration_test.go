@@ -1,6 +1,8 @@
 package chaos
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/internal/proctest"
 )
 
@@ -28,45 +31,53 @@ const regTTL = 2 * time.Second
 // regKey is the service the tests register instances of: not in examples/routes.txt.
 var regKey = routeKey{9001, 1}
 
-// servingAgent is an agent that only serves: B or C.
+// servingAgent is an agent that only serves: B or C. Business code asks it for the
+// registered service's hosts (client), as it would before each call.
 type servingAgent struct {
-	admin string
-	ports string
-	d     *proctest.Daemon
+	admin  string
+	d      *proctest.Daemon
+	client *api.Client
 }
 
-// startServingAgent starts an agent on the route service dnsAddr and subscribes it to
-// regKey (a get-host it answers RET_NOEXIST pulls the key).
+// startServingAgent starts an agent on the route service dnsAddr.
 func (s *system) startServingAgent(dnsAddr string) *servingAgent {
 	s.t.Helper()
 	a := &servingAgent{admin: proctest.FreeAddr(s.t)}
-	ports := []string{}
+	var ports []string
+	var udp []uint16
 	for range 3 {
-		ports = append(ports, strconv.Itoa(proctest.FreePort(s.t, "udp")))
+		p := proctest.FreePort(s.t, "udp")
+		ports = append(ports, strconv.Itoa(p))
+		udp = append(udp, uint16(p))
 	}
-	a.ports = strings.Join(ports, ",")
-	a.d = proctest.Start(s.t, "lars-agent", "-dns", dnsAddr, "-ports", a.ports, "-admin", a.admin, "-log-level", "warn")
+	a.d = proctest.Start(s.t, "lars-agent", "-dns", dnsAddr, "-ports", strings.Join(ports, ","), "-admin", a.admin, "-log-level", "warn")
 	a.d.WaitListening(s.t, a.admin, eventLimit)
-	proctest.Run(s.t, "larsctl", "-ports", a.ports, "get-host", fmt.Sprint(regKey.modid), fmt.Sprint(regKey.cmdid))
+	c, err := api.New(api.Config{Ports: udp, Timeout: time.Second})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { c.Close() })
+	a.client = c
 	return a
 }
 
-// hosts returns the hosts the agent at admin holds for regKey; nil when it cannot say.
-func routesOfAgent(admin string) []string {
-	var routes []agentRoute
-	if err := getJSON("http://"+admin+"/routes", &routes); err != nil {
-		return nil
+// hosts returns the hosts the agent serves for regKey, asked with get_route as
+// business code asks: a key the agent does not hold (never asked, or dropped when its
+// last host went) is pulled by the asking. Empty when it holds none of the key, nil
+// when it does not answer.
+func (a *servingAgent) hosts() []string {
+	hosts, err := a.client.GetRoute(context.Background(), regKey.modid, regKey.cmdid, nil)
+	if errors.Is(err, api.ErrNoExist) {
+		return []string{} // none: the agent holds no host of the key
 	}
-	for _, r := range routes {
-		if r.Modid == regKey.modid && r.Cmdid == regKey.cmdid {
-			out := make([]string, len(r.Hosts))
-			for i, h := range r.Hosts {
-				out[i] = h.Addr
-			}
-			return out
-		}
+	if err != nil {
+		return nil // no answer
 	}
-	return nil
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.String()
+	}
+	return out
 }
 
 // waitHeld waits until every agent holds (or, with held false, no longer holds) host
@@ -78,7 +89,7 @@ func (s *system) waitHeld(host string, held bool, agents ...*servingAgent) time.
 		var state []string
 		ok := true
 		for _, a := range agents {
-			hosts := routesOfAgent(a.admin)
+			hosts := a.hosts()
 			if slices.Contains(hosts, host) != held {
 				ok = false
 			}
@@ -192,7 +203,7 @@ func TestRegistration(t *testing.T) {
 						return
 					case <-time.After(20 * time.Millisecond):
 					}
-					if hosts := routesOfAgent(b.admin); hosts != nil && !slices.Contains(hosts, host) {
+					if hosts := b.hosts(); hosts != nil && !slices.Contains(hosts, host) {
 						lost.Add(1)
 					}
 				}

@@ -22,7 +22,7 @@ const (
 // registerFlags holds the values of the flags of dns -mode register alone.
 type registerFlags struct {
 	instances, subscribers int
-	ttl                    time.Duration
+	ttl, spread, warmup    time.Duration
 	churn, expire          float64
 	leave                  bool
 }
@@ -34,13 +34,15 @@ func (g *registerFlags) declare(fs *flag.FlagSet) {
 	fs.DurationVar(&g.ttl, "ttl", ctlplane.DefaultRegTTL, "-mode register: each registration's lease (1s..1h); agents renew at a third of it")
 	fs.Float64Var(&g.churn, "churn", 0, "-mode register: instances replaced a second after the storm (one LEASE_DROP, one LEASE_NEW)")
 	fs.Float64Var(&g.expire, "expire", 0, "-mode register: instances a second left to expire (their agent stops renewing them), each replaced by a new one")
+	fs.DurationVar(&g.spread, "storm-spread", 0, "-mode register: spread the agents' first registrations over this span (0: all at once)")
+	fs.DurationVar(&g.warmup, "warmup", 0, "-mode register: renewals alone after the storm, before the measured steady phase (-duration)")
 	fs.BoolVar(&g.leave, "leave", false, "-mode register: leave the instances registered at the end (they expire) instead of dropping them")
 }
 
 // registerOnly are the flags of dns -mode register alone; changesOnly those it does
 // not take.
 var (
-	registerOnly = []string{"instances", "subscribers", "ttl", "churn", "expire", "leave"}
+	registerOnly = []string{"instances", "subscribers", "ttl", "churn", "expire", "leave", "storm-spread", "warmup"}
 	changesOnly  = []string{"db", "keys", "hosts", "spread", "zipf-s", "changes-per-sec", "changes", "slo", "max-loss",
 		"sweep", "sweep-over", "sweep-start", "sweep-factor", "sweep-max", "sweep-refine", "sweep-retries", "step-duration"}
 )
@@ -63,13 +65,15 @@ func (g *registerFlags) options(o *serviceOptions, f *serviceFlags, d *dnsFlags)
 		return errors.New("-churn and -expire must be 0 or a positive rate")
 	case d.pushTimeout <= 0 || d.setupTimeout <= 0:
 		return errors.New("-push-timeout and -setup-timeout must be positive")
+	case g.spread < 0 || g.warmup < 0:
+		return errors.New("-storm-spread and -warmup must not be negative")
 	}
 	fleet, err := f.fleet()
 	if err != nil {
 		return err
 	}
 	o.reg = &ctlplane.RegisterConfig{Target: f.target, Agents: f.agents, Instances: g.instances, Modids: fleet.Modids,
-		Cmdids: fleet.Cmdids, Subscribers: g.subscribers, TTL: g.ttl, Churn: g.churn, Expire: g.expire, Duration: f.duration,
+		Cmdids: fleet.Cmdids, Subscribers: g.subscribers, TTL: g.ttl, StormSpread: g.spread, Warmup: g.warmup, Churn: g.churn, Expire: g.expire, Duration: f.duration,
 		PushTimeout: d.pushTimeout, SetupTimeout: d.setupTimeout, Seed: f.seed, Leave: g.leave, AdminURL: f.adminURL}
 	return nil
 }

@@ -22,6 +22,7 @@ func TestRegisterModeBadArguments(t *testing.T) {
 		{"dns", "-mode", "register", "-ttl", "2h"},
 		{"dns", "-mode", "register", "-churn", "-1"},
 		{"dns", "-mode", "register", "-expire", "NaN"},
+		{"dns", "-mode", "register", "-warmup", "-1s"},
 		{"dns", "-mode", "register", "-target", "10.1.2.3:7778"},
 		{"dns", "-db", db, "-instances", "5"}, // a register flag without -mode register
 	} {
@@ -36,13 +37,13 @@ func TestRegisterModeBadArguments(t *testing.T) {
 // The flags reach the run's configuration; the defaults are the documented ones.
 func TestRegisterModeOptions(t *testing.T) {
 	o, _, err := parseServiceFlags("dns", []string{"-mode", "register", "-agents", "7", "-instances", "3", "-subscribers", "2",
-		"-cmdids", "1-40", "-ttl", "4s", "-churn", "5", "-expire", "1.5", "-duration", "9s", "-leave", "-admin-url", "http://127.0.0.1:1"}, false)
+		"-cmdids", "1-40", "-ttl", "4s", "-storm-spread", "2s", "-warmup", "3s", "-churn", "5", "-expire", "1.5", "-duration", "9s", "-leave", "-admin-url", "http://127.0.0.1:1"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := o.reg
 	if r == nil || r.Agents != 7 || r.Instances != 3 || r.Subscribers != 2 || r.Cmdids.Hi != 40 || r.TTL != 4*time.Second ||
-		r.Churn != 5 || r.Expire != 1.5 || r.Duration != 9*time.Second || !r.Leave || r.AdminURL != "http://127.0.0.1:1" {
+		r.Churn != 5 || r.StormSpread != 2*time.Second || r.Warmup != 3*time.Second || r.Expire != 1.5 || r.Duration != 9*time.Second || !r.Leave || r.AdminURL != "http://127.0.0.1:1" {
 		t.Errorf("config %+v", r)
 	}
 	o, _, err = parseServiceFlags("dns", []string{"-mode", "register"}, false)

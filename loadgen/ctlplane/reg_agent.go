@@ -278,6 +278,7 @@ func (a *regAgent) write(ids, drops []int32, op larspb.LeaseOp) {
 		if _, err := a.nc.Write(a.buf); err != nil {
 			r.writeErrors.Add(1)
 		}
+		r.writeBlocked.Add(r.now() - now)
 	}
 }
 

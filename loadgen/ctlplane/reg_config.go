@@ -55,6 +55,12 @@ type RegisterConfig struct {
 	// Expire is the instances a second left to expire after the storm (their agent
 	// stops renewing them), each replaced by a new one registered.
 	Expire float64
+	// StormSpread spreads the storm: agent i registers its instances at
+	// i/Agents x StormSpread after its start (0: all at once).
+	StormSpread time.Duration
+	// Warmup is how long renewals alone run after the storm, before the steady phase
+	// (and the service's figures) begin: the service settles after a storm.
+	Warmup time.Duration
 	// Duration is how long the steady phase (renewals, churn, expiries) lasts.
 	// Default 10s.
 	Duration time.Duration
@@ -114,8 +120,8 @@ func (c RegisterConfig) withDefaults() (RegisterConfig, error) {
 			return c, fmt.Errorf("rate %v: want 0 or a positive rate", r)
 		}
 	}
-	if c.Duration < 0 {
-		return c, errors.New("negative duration")
+	if c.Duration < 0 || c.StormSpread < 0 || c.Warmup < 0 {
+		return c, errors.New("negative duration, storm spread or warmup")
 	}
 	if c.Duration == 0 {
 		c.Duration = DefaultDuration

@@ -50,8 +50,8 @@ func (r *RegisterReport) WriteHTML(w io.Writer) error {
 // WriteText writes the report as readable lines and a table.
 func (r *RegisterReport) WriteText(w io.Writer) error {
 	c := r.Connections
-	fmt.Fprintf(w, "registration at %s: %d agents x %d instances over %d keys, ttl %gs, %d subscribers holding every key\n",
-		r.Target, r.Agents, r.InstancesPerAgent, r.Keys, r.TTLS, r.Subscribers)
+	fmt.Fprintf(w, "registration at %s: %d agents x %d instances over %d keys, ttl %gs, %d subscribers holding every key; storm spread over %gs, warmup %gs\n",
+		r.Target, r.Agents, r.InstancesPerAgent, r.Keys, r.TTLS, r.Subscribers, r.StormSpreadS, r.WarmupS)
 	fmt.Fprintf(w, "setup %.2fs: %d agents and %d subscribers connected (%d ready), %d connection errors; closed by the service: %d agents, %d subscribers\n",
 		r.SetupS, c.Agents, c.Subscribers, c.SubscribersReady, c.DialErrors, c.AgentsClosed, c.SubscribersClosed)
 	st := r.Storm
@@ -88,6 +88,7 @@ func (r *RegisterReport) WriteText(w io.Writer) error {
 	row("drop->push", sd.DropMS)
 	row("expiry->push", sd.ExpiryMS)
 	row("lease reply", r.ReplyMS)
+	row("lease frame write", r.WriteMS)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

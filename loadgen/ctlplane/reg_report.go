@@ -24,6 +24,8 @@ type RegisterReport struct {
 	Keys              int       `json:"keys"`
 	Subscribers       int       `json:"subscribers"`
 	TTLS              float64   `json:"ttl_s"`
+	StormSpreadS      float64   `json:"storm_spread_s"`
+	WarmupS           float64   `json:"warmup_s"`
 	ChurnPerSec       float64   `json:"churn_per_s"`
 	ExpirePerSec      float64   `json:"expire_per_s"`
 	// SetupS is the connections and pulls; DrainS the wait after the steady phase
@@ -38,8 +40,10 @@ type RegisterReport struct {
 	Steady      RegSteady      `json:"steady"`
 	// Results counts the service's LeaseResults by op and status.
 	Results []RegResultCount `json:"results"`
-	// ReplyMS is each Lease frame's time to its LeaseReply.
+	// ReplyMS is each Lease frame's time to its LeaseReply; WriteMS how long its
+	// write took (long when the service stopped reading the connection).
 	ReplyMS   ctlreport.Latency `json:"reply_ms"`
+	WriteMS   ctlreport.Latency `json:"write_ms"`
 	Renewals  RegRenewals       `json:"renewals"`
 	Anomalies RegAnomalies      `json:"anomalies"`
 	// Service is the route service's figures over the steady phase from /metrics

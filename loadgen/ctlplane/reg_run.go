@@ -32,6 +32,9 @@ type regRun struct {
 	stopLoops        chan struct{}
 
 	replyLatency, pullLatency stats.AtomicHistogram
+	// writeBlocked is how long each Lease frame's write took: long when the service
+	// stops reading the connection.
+	writeBlocked stats.AtomicHistogram
 	// results counts LeaseResults by op and status (the last status: any unknown).
 	results [3][numLeaseStatuses + 1]atomic.Uint64
 
@@ -111,7 +114,7 @@ func RunRegister(ctx context.Context, cfg RegisterConfig) (*RegisterReport, erro
 		agents: make([]*regAgent, cfg.Agents), subscribers: make([]*regSubscriber, cfg.Subscribers), stopLoops: make(chan struct{})}
 	rep := &RegisterReport{Schema: RegisterSchemaVersion, Target: cfg.Target, Start: r.epoch, Agents: cfg.Agents,
 		InstancesPerAgent: cfg.Instances, Keys: int(ks.n), Subscribers: cfg.Subscribers, TTLS: cfg.TTL.Seconds(),
-		ChurnPerSec: cfg.Churn, ExpirePerSec: cfg.Expire, Seconds: []RegSecond{}}
+		StormSpreadS: cfg.StormSpread.Seconds(), WarmupS: cfg.Warmup.Seconds(), ChurnPerSec: cfg.Churn, ExpirePerSec: cfg.Expire, Seconds: []RegSecond{}}
 	defer r.stop()
 
 	if err := r.connectSubscribers(ctx); err != nil {
@@ -123,6 +126,7 @@ func RunRegister(ctx context.Context, cfg RegisterConfig) (*RegisterReport, erro
 	rep.SetupS = float64(r.now()) / 1e9
 
 	r.runStorm(ctx, rep)
+	sleepCtx(ctx, cfg.Warmup)
 
 	var sc *scraper
 	if cfg.AdminURL != "" {
@@ -246,11 +250,15 @@ feed:
 func (r *regRun) runStorm(ctx context.Context, rep *RegisterReport) {
 	start := r.now()
 	want := uint64(0)
-	for _, a := range r.agents {
-		if a != nil {
-			a.cmds <- regCmd{kind: cmdStorm}
-			want += uint64(r.cfg.Instances)
+	for id, a := range r.agents {
+		if a == nil {
+			continue
 		}
+		if d := r.cfg.StormSpread; d > 0 {
+			sleepCtx(ctx, time.Duration(start+int64(d)*int64(id)/int64(r.cfg.Agents)-r.now()))
+		}
+		a.cmds <- regCmd{kind: cmdStorm}
+		want += uint64(r.cfg.Instances)
 	}
 	r.waitFor(ctx, r.cfg.SetupTimeout, func() bool {
 		if r.stormAnswered.Load() < want {

@@ -49,9 +49,9 @@ func TestRegisterAgainstRouteServiceOnSQLite(t *testing.T) {
 	if rep.DB == nil || rep.DB.RowsPerS <= 0 || rep.DB.StatementsPerS <= 0 {
 		t.Errorf("database figures %+v; want the lease writes read from /metrics", rep.DB)
 	}
-	// The cleanup dropped every instance: the service lets go of them all, at the
-	// latest when a lease it took again ends (a renewal written before a drop but
-	// applied after it, by another of its store workers, registers it again).
+	// The cleanup dropped every instance: the service lets go of every lease (polled:
+	// with several store workers, a renewal written before a drop may be applied
+	// after it and take the lease again until it ends).
 	if !waitfor.Poll(generousWait, func() bool { return svc.LeaseStats().Held == 0 }) {
 		t.Errorf("the service holds %d leases %v after the cleanup", svc.LeaseStats().Held, generousWait)
 	}

@@ -34,6 +34,9 @@ func (r *regRun) tally(rep *RegisterReport) {
 	}
 	r.replyLatency.AddTo(&reply)
 	rep.ReplyMS = summarize(&reply)
+	var written stats.Histogram
+	r.writeBlocked.AddTo(&written)
+	rep.WriteMS = summarize(&written)
 	rep.Storm.RegisterMS = summarize(&stormUp)
 	st := &rep.Steady
 	st.RegisterMS, st.DropMS, st.ExpiryMS = summarize(&steadyUp), summarize(&drop), summarize(&expiry)

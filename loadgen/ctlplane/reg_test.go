@@ -210,3 +210,27 @@ func TestRegIDsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A storm spread over 1s: agent i registers at i/10 s, so the last instance reaches
+// the subscribers 0.9s + 20ms after the start; the warmup passes before the steady
+// phase, whose span is its own.
+func TestRegisterStormSpread(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		svc := newFakeLeaseService(20*time.Millisecond, 100*time.Millisecond)
+		rep, err := RunRegister(context.Background(), RegisterConfig{Target: "fake:1", Agents: 10, Instances: 2, Subscribers: 2,
+			TTL: 2 * time.Second, StormSpread: time.Second, Warmup: 500 * time.Millisecond, Duration: time.Second, dial: svc.dial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.close()
+		if st := rep.Storm; st.Accepted != 20 || !st.Complete || st.AcceptedS != 0.9 || st.AllPushedS != 0.92 || !near(st.RegisterMS.Max, 20) {
+			t.Errorf("storm %+v; want the last accepted at 0.9s, pushed at 0.92s, each 20ms after its registration", st)
+		}
+		if rep.Steady.DurationS != 1 || rep.WarmupS != 0.5 || rep.StormSpreadS != 1 {
+			t.Errorf("steady %vs, warmup %vs, spread %vs", rep.Steady.DurationS, rep.WarmupS, rep.StormSpreadS)
+		}
+		if p := rep.Problems(); len(p) != 0 {
+			t.Errorf("problems %q", p)
+		}
+	})
+}

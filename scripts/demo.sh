@@ -14,7 +14,11 @@
 #
 # The script exits 1 unless the added host was served by the agent, larsctl status
 # shows the failing host overloaded and the console lists the added host, so CI can run
-# it as a check. If the measured run ends before calls to the added host are reported
+# it as a check. After the load, an instance registers itself with larsctl register
+# (lars-dns runs with -allow-register: the demo is on loopback, where every process is
+# trusted): the agent serves it, larsctl route list shows it registered, and once the
+# registering process is SIGKILLed it expires after its TTL; the script exits 1 unless
+# both happened. If the measured run ends before calls to the added host are reported
 # (a busy machine), load on service 1/1 goes on until they are, for at most DEMO_WAIT s.
 #
 # Knobs: DEMO_SECONDS (5, the measured span of the load), PORTS (agent UDP ports,
@@ -35,6 +39,7 @@ reporter_admin=${REPORTER_ADMIN:-127.0.0.1:16063}
 console=${CONSOLE:-127.0.0.1:18080}
 failing=10.0.1.1:8001 # every call to it fails (lars-loadgen -fail-hosts)
 added_ip=10.0.1.11 added_port=8011
+reg_modid=200 reg_cmdid=1 reg_port=9200 reg_ttl=3s # the instance that registers itself
 
 mkdir -p bin
 go build -o bin/ ./cmd/larsctl ./cmd/lars-dns ./cmd/lars-reporter ./cmd/lars-agent ./cmd/lars-loadgen ./cmd/lars-console
@@ -102,7 +107,7 @@ echo "\$ larsctl route import examples/routes.txt"
 larsctl route import examples/routes.txt
 
 echo "== lars-dns on $dns, lars-reporter on $reporter (admin endpoints $dns_admin, $reporter_admin)"
-start bin/lars-dns -db "$db" -listen "$dns" -admin "$dns_admin" -log-level warn
+start bin/lars-dns -db "$db" -listen "$dns" -admin "$dns_admin" -log-level warn -allow-register
 wait_up lars-dns "${pids[-1]}" "http://$dns_admin/healthz"
 start bin/lars-reporter -db "$db" -listen "$reporter" -admin "$reporter_admin" -log-level warn
 wait_up lars-reporter "${pids[-1]}" "http://$reporter_admin/healthz"
@@ -190,8 +195,54 @@ echo "\$ larsctl status | tail -n 1"
 larsctl status | tail -n 1
 
 echo
+echo "== an instance that registers itself through the agent, kept alive in the foreground"
+echo "\$ larsctl register $reg_modid $reg_cmdid 127.0.0.1 $reg_port -ttl $reg_ttl &"
+start bin/larsctl -ports "$ports" register "$reg_modid" "$reg_cmdid" 127.0.0.1 "$reg_port" -ttl "$reg_ttl" >"$dir/register.txt" 2>&1
+register_pid=${pids[-1]}
+registered_at=$EPOCHREALTIME
+reg_served=
+reg_expired=
+# serves_registered: whether the agent answers the registered instance in the key's route.
+serves_registered() {
+  larsctl -reg=false get-route "$reg_modid" "$reg_cmdid" >"$dir/reg-route.txt" 2>/dev/null &&
+    grep -qx "127.0.0.1:$reg_port" "$dir/reg-route.txt"
+}
+larsctl get-route "$reg_modid" "$reg_cmdid" >/dev/null 2>&1 || true # the agent subscribes to the key
+if UNTIL_PAUSE=0.005 until_ok "$bound" serves_registered; then reg_served=$(elapsed_ms "$registered_at"); fi
+if [ -n "$reg_served" ]; then
+  echo "   the agent serves 127.0.0.1:$reg_port for $reg_modid/$reg_cmdid ${reg_served} ms after larsctl register started"
+  echo "\$ larsctl route list $reg_modid $reg_cmdid"
+  larsctl route list "$reg_modid" "$reg_cmdid" | sed 's/^/   /'
+  echo "\$ kill -KILL <larsctl register>   # it stops keeping the instance alive"
+  kill -KILL "$register_pid" 2>/dev/null || true
+  killed_at=$EPOCHREALTIME
+  wait "$register_pid" 2>/dev/null || true
+  # gone: the agent answers the key's route, without the instance.
+  gone() {
+    larsctl -reg=false get-route "$reg_modid" "$reg_cmdid" >"$dir/reg-route.txt" 2>/dev/null
+    case $? in 0 | 4) ! grep -qx "127.0.0.1:$reg_port" "$dir/reg-route.txt" ;; *) return 1 ;; esac
+  }
+  if UNTIL_PAUSE=0.02 until_ok "$bound" gone; then
+    reg_expired=$(elapsed_ms "$killed_at")
+    echo "   gone from the agent's route ${reg_expired} ms later: the agent dropped it after its $reg_ttl TTL and lars-dns pushed the change"
+    echo "\$ larsctl route history $reg_modid $reg_cmdid -n 2"
+    larsctl route history "$reg_modid" "$reg_cmdid" -n 2 | sed 's/^/   /'
+  fi
+else
+  echo "   the agent did not serve the registered instance within $bound s; larsctl register said:"
+  sed 's/^/   /' "$dir/register.txt"
+fi
+
+echo
 echo "== checks"
 fail=0
+if [ -n "$reg_served" ] && [ -n "$reg_expired" ]; then
+  echo "ok   the instance registered with larsctl register was served (${reg_served} ms) and expired"
+  echo "     ${reg_expired} ms after its process was killed (TTL $reg_ttl)"
+else
+  echo "FAIL the registered instance was not served, or did not expire once its process was killed"
+  fail=1
+fi
 jar="$dir/console-cookies"
 page=""
 if [ -r "$password_file" ] &&
@@ -215,7 +266,7 @@ elif ! has_status "$added_ip:$added_port" '$4 > 0'; then
   echo "FAIL the host added during the run reached the agent's route but no call to it was reported"
   fail=1
 else
-  echo "ok   the host added during the run was served by the agent: in its route ${served}s after"
+  echo "ok   the host added during the run was served by the agent: in its route ${served} ms after"
   echo "     larsctl route add, and calls to it reported"
 fi
 if has_status "$failing" '$7 == "yes"'; then

@@ -102,3 +102,90 @@ func TestIdleLeaseWrites(t *testing.T) {
 		}
 	})
 }
+
+// envIdleLeasesRealTime, set to a duration, makes TestIdleLeaseWritesRealTime run for
+// that long.
+const envIdleLeasesRealTime = "LARS_TEST_IDLE_LEASES_REALTIME"
+
+// TestIdleLeaseWritesRealTime measures the same as TestIdleLeaseWrites with a real
+// service on its real clock: agents on 10 connections register N instances (default
+// 10,000; envIdleLeases) with ttl 10 s and renew them every 3.25 s in frames of
+// 1,000; after a third of the run to settle, the rows and statements a second the
+// service wrote are taken from its figures. Nothing may expire. It runs only when
+// envIdleLeasesRealTime gives its length (at least 30s).
+func TestIdleLeaseWritesRealTime(t *testing.T) {
+	length, err := time.ParseDuration(os.Getenv(envIdleLeasesRealTime))
+	if err != nil || length < 30*time.Second {
+		t.Skip(envIdleLeasesRealTime + " is not a duration of at least 30s: a long measurement, run by hand")
+	}
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv(envIdleLeases)); err == nil && v > 0 {
+		n = v
+	}
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		const ttl, every, conns, frame = 10 * time.Second, 3250 * time.Millisecond, 10, 1000
+		db := openStore(t, dsn)
+		svc := startService(t, db, Config{AllowRegister: true, MaxLeasesPerConn: n})
+		done := make(chan struct{})
+		errs := make(chan error, conns)
+		for a := range conns {
+			reg := dial(t, svc)
+			var frames [][]byte
+			for lo := a * n / conns; lo < (a+1)*n/conns; lo += frame {
+				var keepEntries []*larspb.LeaseEntry
+				for i := lo; i < min(lo+frame, (a+1)*n/conns); i++ {
+					k := lb.Key{Modid: int32(100 + i/100), Cmdid: 1}
+					keepEntries = append(keepEntries, leaseEntry(k, lb.Host{IP: 0x0A000001, Port: int32(1 + i%100)}, ttl, keep))
+				}
+				frames = append(frames, encodeLease(t, keepEntries...))
+			}
+			go func() { // reads and drops the replies
+				for {
+					reg.nc.SetReadDeadline(time.Now().Add(eventWithin))
+					if _, _, err := reg.sr.Next(); err != nil {
+						select {
+						case <-done:
+						default:
+							errs <- err
+						}
+						return
+					}
+				}
+			}()
+			go func() { // KEEP registers the first time, then renews
+				tick := time.NewTicker(every)
+				defer tick.Stop()
+				for {
+					for _, f := range frames {
+						if _, err := reg.nc.Write(f); err != nil {
+							return
+						}
+					}
+					select {
+					case <-done:
+						return
+					case <-tick.C:
+					}
+				}
+			}()
+		}
+		defer close(done)
+		settle := length / 3
+		time.Sleep(settle) // the measurement's own pacing, not an event's wait
+		before, at := svc.LeaseStats(), time.Now()
+		time.Sleep(length - settle)
+		after, secs := svc.LeaseStats(), time.Since(at).Seconds()
+		t.Logf("%d idle instances (real time, %v measured), ttl %v, renewed every %v: %.0f rows/s in %.1f statements/s; %d held, %d expired, %d renewals from memory/s, %d store calls for frames",
+			n, time.Duration(secs*float64(time.Second)).Round(time.Second), ttl, every,
+			float64(after.RenewRows-before.RenewRows)/secs, float64(after.RenewStatements-before.RenewStatements)/secs,
+			after.Held, after.Expired, int(float64(after.RenewedInMemory-before.RenewedInMemory)/secs), after.ApplyCalls)
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		default:
+		}
+		if after.Expired != 0 || after.Held != n {
+			t.Fatalf("lease stats %+v: want every instance held, none expired", after)
+		}
+	})
+}

@@ -96,6 +96,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.cfg.TLS != nil {
 		ln = s.cfg.TLS.Listener(ln)
 	}
+	if m := s.leases; m != nil && m.enabled() {
+		m.ensure(ctx) // the lease table, before the first registration can come
+	}
 	close(s.ready)
 	s.cfg.Logger.Info("serving", "addr", s.addr.String(), "tls", tcpserve.TLSMode(s.cfg.TLS))
 
@@ -104,7 +107,6 @@ func (s *Service) Run(ctx context.Context) error {
 	go func() { defer bg.Done(); s.sync.run(ctx, b) }()
 	go func() { defer bg.Done(); s.server.Serve(ln) }()
 	if m := s.leases; m != nil && m.enabled() {
-		m.ensure(ctx)
 		if !m.manual {
 			bg.Go(func() { m.loop(ctx) })
 		}

@@ -80,17 +80,24 @@ func dnsStart(t *testing.T, extra ...string) *dnsRig {
 	return r
 }
 
-// dnsKnownFlags returns the flags of args (pairs "-name value") that bin has, logging
-// those it leaves out: an older build lacks the new bounds, and is probed without them.
+// dnsKnownFlags returns the flags of args (pairs "-name value", or "-name=value"
+// alone) that bin has, logging those it leaves out: an older build lacks the new
+// bounds, and is probed without them.
 func dnsKnownFlags(t *testing.T, bin string, args []string) []string {
 	t.Helper()
 	_, help := proctest.Run(t, bin, "-h")
 	var kept []string
-	for i := 0; i+1 < len(args); i += 2 {
-		if strings.Contains(help, "  "+args[i]+" ") || strings.Contains(help, "  "+args[i]+"\n") {
-			kept = append(kept, args[i], args[i+1])
+	for i := 0; i < len(args); i++ {
+		name, _, single := strings.Cut(args[i], "=")
+		flag := args[i : i+1]
+		if !single && i+1 < len(args) {
+			flag = args[i : i+2]
+			i++
+		}
+		if strings.Contains(help, "  "+name+" ") || strings.Contains(help, "  "+name+"\n") {
+			kept = append(kept, flag...)
 		} else {
-			t.Logf("%s has no %s flag: left out", bin, args[i])
+			t.Logf("%s has no %s flag: left out", bin, name)
 		}
 	}
 	return kept

@@ -186,8 +186,13 @@ func (r *registry) request(op pb.RegisterOp, reg Registration, now time.Time) an
 		r.requests[op].Add(1)
 	}
 	id := regID{reg.Key, reg.Host}
-	if op == pb.RegisterOp_REGISTER_DROP {
+	switch op {
+	case pb.RegisterOp_REGISTER_DROP:
 		return r.deregister(id)
+	case pb.RegisterOp_REGISTER_KEEP, pb.RegisterOp_REGISTER_NEW:
+	default:
+		r.invalid.Add(1)
+		return answer{state: pb.RegisterState_REG_INVALID, message: fmt.Sprintf("unknown op %d", op)}
 	}
 	reg, err := reg.normalize()
 	if err != nil {

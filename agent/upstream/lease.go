@@ -79,8 +79,8 @@ const numLeaseStatuses = int(larspb.LeaseStatus_LEASE_INVALID) + 1
 
 // leaseState is the Run goroutine's part of a connection's registration state.
 type leaseState struct {
-	registers bool // the connection's HelloReply has FEATURE_REGISTER
-	told      bool // LeaseLink was called for the connection with its kind
+	registers bool      // the connection's HelloReply has FEATURE_REGISTER
+	told      LinkState // what LeaseLink was told of the connection; LinkDown: nothing yet
 }
 
 // Lease queues entries for the current connection; the client writes them in frames
@@ -119,12 +119,14 @@ func (c *RouteClient) startLeases() {
 	}
 }
 
-// tellLink reports the connection's kind to the table, once a connection.
+// tellLink reports the connection's kind to the table: once a connection, but that a
+// HelloReply with FEATURE_REGISTER coming after HelloWait (a slow service of ours)
+// turns LinkNoRegister into LinkRegisters.
 func (c *RouteClient) tellLink(state LinkState) {
-	if c.reg == nil || c.lease.told {
+	if c.reg == nil || c.lease.told == state || c.lease.told == LinkRegisters {
 		return
 	}
-	c.lease.told = true
+	c.lease.told = state
 	c.lease.registers = state == LinkRegisters
 	c.reg.LeaseLink(c.link.addr(), state)
 }
@@ -138,9 +140,8 @@ func (c *RouteClient) endLeases() {
 }
 
 // helloWaited is HelloWait's end: a peer that has answered neither the Hello nor a
-// pull by then is taken as not taking registrations (its kind stays unknown). A
-// HelloReply that comes later is too late for the table's answer but not for
-// anything else.
+// pull by then is taken as not taking registrations (its kind stays unknown), until a
+// HelloReply with FEATURE_REGISTER comes after all.
 func (c *RouteClient) helloWaited() {
 	if c.peer.Load() == peerUnknown {
 		c.tellLink(LinkNoRegister)

@@ -197,3 +197,18 @@ func TestLeaseUnaskedRemoved(t *testing.T) {
 		t.Fatalf("%d disconnects, want the connection kept", st.Disconnects)
 	}
 }
+
+// TestLeaseLateHelloReply: a service of ours that answers the Hello after HelloWait
+// is first reported as not taking registrations, then as taking them.
+func TestLeaseLateHelloReply(t *testing.T) {
+	svc := newLeaseService(t, false, 0) // silent until told to answer
+	reg := &fakeRegistrations{}
+	c, _ := newLeaseClient(reg, 10*time.Millisecond, svc.addr())
+	run(t, c.Run)
+	eventually(t, "told the link does not register", reg.hasLink(svc.addr(), LinkNoRegister))
+	late, _ := codec.AppendFrame(nil, codec.MsgHelloReply, &larspb.HelloReply{Features: featureRegister})
+	svc.push(late)
+	eventually(t, "told the link registers", reg.hasLink(svc.addr(), LinkRegisters))
+	c.Lease([]LeaseEntry{entry(h1, larspb.LeaseOp_LEASE_KEEP)})
+	eventually(t, "lease written", func() bool { return len(svc.leaseEntries()) == 1 })
+}

@@ -6,10 +6,12 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
 )
 
@@ -212,3 +214,27 @@ func TestRegisterINIThroughAgent(t *testing.T) {
 var key31 = lb.Key{Modid: 31, Cmdid: 1}
 
 func host(addr string, port int32) lb.Host { return lb.Host{IP: ip(addr), Port: port} }
+
+// TestRegisterAgainstLars: Lars's lars_dns (a route service that never answers the
+// Hello: larstest's) takes no registrations: refused with its address named, counted,
+// while get_host is served from it as before.
+func TestRegisterAgainstLars(t *testing.T) {
+	dns := larstest.NewRouteService(t)
+	dns.SetRoute(1, 1, h1)
+	a := startAgent(t, agent.Config{RouteService: []string{dns.Addr()}, SweepInterval: 10 * time.Millisecond,
+		Table: lb.Config{Settings: fastSettings()}})
+	c := dial(t, a.Addrs()[0])
+	waitRoute(t, c, 1, 1, h1) // answered without a HelloReply: the peer is Lars's
+	var r *pb.RegisterReply
+	eventually(t, patience, "refused", func() bool {
+		r = c.register(pb.RegisterOp_REGISTER_KEEP, 9000, "")
+		return r.State == pb.RegisterState_REG_REFUSED
+	})
+	if want := "the route service " + dns.Addr() + " does not take registrations"; r.Message != want {
+		t.Fatalf("message %q, want %q", r.Message, want)
+	}
+	if !hasMetrics(a, `lars_agent_route_service_peer{kind="lars"} 1`, `lars_agent_registrations{state="refused"} 1`,
+		`lars_agent_lease_frames_sent_total 0`) {
+		t.Fatal("metrics do not show the refusal")
+	}
+}

@@ -335,14 +335,15 @@ func (r *regRun) drain(ctx context.Context) {
 	}
 }
 
-// cleanup drops every instance still registered and waits for the answers.
+// cleanup drops every instance still registered and waits for the answers (at most
+// the setup timeout: as long as a storm's).
 func (r *regRun) cleanup(ctx context.Context) {
 	for _, a := range r.agents {
 		if a != nil {
 			a.cmds <- regCmd{kind: cmdCleanup}
 		}
 	}
-	r.waitFor(context.WithoutCancel(ctx), r.cfg.PushTimeout, func() bool {
+	r.waitFor(context.WithoutCancel(ctx), r.cfg.SetupTimeout, func() bool {
 		for _, a := range r.agents {
 			if a != nil && !a.closed.Load() && (!a.cleaned.Load() || a.unanswered() > 0) {
 				return false

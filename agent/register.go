@@ -68,6 +68,7 @@ type regEntry struct {
 	state   pb.RegisterState // PENDING, ACTIVE, STATIC, REFUSED, REMOVED or INVALID
 	message string
 	leased  bool      // a NEW or KEEP went out and no DROP since: the service may hold it
+	sent    time.Time // when the last NEW or KEEP went out
 	renew   time.Time // when the next KEEP is due; zero: at the next step
 	wantNew bool      // the next lease is a NEW (the owner registered anew), until answered
 	stopped bool      // not sent until the owner registers anew or a new connection: REMOVED, REFUSED, INVALID
@@ -279,7 +280,7 @@ func (r *registry) deregister(id regID) answer {
 // r.mu is held.
 func (r *registry) remove(id regID, e *regEntry) {
 	delete(r.entries, id)
-	if e.leased {
+	if e.leased && len(r.drops) < r.max { // beyond, the lease ends with its ttl
 		r.drops = append(r.drops, upstream.LeaseEntry{Key: id.key, Host: id.host, TTL: e.TTL, Op: pb.LeaseOp_LEASE_DROP})
 		r.wake()
 	}
@@ -301,16 +302,12 @@ func (r *registry) unsupported() string {
 func (r *registry) step(ctx context.Context, now time.Time) {
 	var due []checkJob
 	r.mu.Lock()
-	send := r.drops
-	r.drops = nil
 	link := r.link
+	var send []upstream.LeaseEntry
 	for id, e := range r.entries {
 		if e.source == srcClient && now.Sub(e.lastKeep) > e.TTL {
 			r.expired.Add(1)
 			r.remove(id, e)
-			if e.leased {
-				send, r.drops = append(send, r.drops...), nil
-			}
 			continue
 		}
 		if e.Check != "" && !e.checking && !now.Before(e.nextCheck) {
@@ -319,6 +316,7 @@ func (r *registry) step(ctx context.Context, now time.Time) {
 				timeout: min(e.CheckInterval, maxCheckTimeout)})
 		}
 		if link != upstream.LinkRegisters || r.routes == nil {
+			r.unrenewed(e, now)
 			continue
 		}
 		switch want := e.wanted(); {
@@ -328,11 +326,15 @@ func (r *registry) step(ctx context.Context, now time.Time) {
 				op = pb.LeaseOp_LEASE_NEW
 			}
 			send = append(send, upstream.LeaseEntry{Key: id.key, Host: id.host, TTL: e.TTL, Op: op})
-			e.leased, e.renew = true, now.Add(e.TTL/3)
+			e.leased, e.renew, e.sent = true, now.Add(e.TTL/3), now
 		case !want && e.leased:
 			send = append(send, upstream.LeaseEntry{Key: id.key, Host: id.host, TTL: e.TTL, Op: pb.LeaseOp_LEASE_DROP})
 			e.leased = false
 		}
+	}
+	if link == upstream.LinkRegisters && r.routes != nil && len(r.drops) > 0 {
+		send = append(r.drops, send...) // DROPs kept while no connection took them
+		r.drops = nil
 	}
 	r.mu.Unlock()
 	for i, j := range due {
@@ -341,7 +343,7 @@ func (r *registry) step(ctx context.Context, now time.Time) {
 			break
 		}
 	}
-	if len(send) > 0 && (r.routes == nil || link != upstream.LinkRegisters || !r.routes.Lease(send)) {
+	if len(send) > 0 && !r.routes.Lease(send) {
 		r.unsent(send)
 	}
 }
@@ -351,12 +353,9 @@ func (r *registry) step(ctx context.Context, now time.Time) {
 func (r *registry) unsent(send []upstream.LeaseEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.link != upstream.LinkRegisters {
-		return // a new connection that takes them gets everything again
-	}
 	for _, l := range send {
 		if l.Op == pb.LeaseOp_LEASE_DROP {
-			if e := r.entries[regID{l.Key, l.Host}]; e == nil || !e.wanted() {
+			if e := r.entries[regID{l.Key, l.Host}]; (e == nil || !e.wanted()) && len(r.drops) < r.max {
 				r.drops = append(r.drops, l)
 			}
 			continue
@@ -375,5 +374,16 @@ func (r *registry) unschedule(jobs []checkJob) {
 		if j.e.checkGen == j.gen {
 			j.e.checking, j.e.nextCheck = false, time.Time{}
 		}
+	}
+}
+
+// unrenewed notes, while no connection takes registrations, that a lease not renewed
+// for its ttl has ended at the route service: the registration is pending again, and
+// registered again (KEEP) by the next connection that takes registrations; r.mu is
+// held.
+func (r *registry) unrenewed(e *regEntry, now time.Time) {
+	st := e.state
+	if (st == pb.RegisterState_REG_ACTIVE || st == pb.RegisterState_REG_STATIC) && now.Sub(e.sent) > e.TTL {
+		e.state, e.message = pb.RegisterState_REG_PENDING, "not renewed for its ttl: no connection to a route service that takes registrations"
 	}
 }

@@ -32,6 +32,7 @@ func (r *registry) LeaseLink(addr string, state upstream.LinkState) {
 		}
 		r.wake()
 	case upstream.LinkNoRegister:
+		r.drops = nil // it holds none of them
 		msg := r.unsupported()
 		for _, e := range r.entries {
 			r.refuse(e, refusedUnsupported, msg)

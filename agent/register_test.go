@@ -410,3 +410,34 @@ func TestRegisterQueueFull(t *testing.T) {
 	f.step()
 	f.expectSent(le(rh, DefaultRegisterTTL, pb.LeaseOp_LEASE_KEEP))
 }
+
+// TestRegisterWhileDisconnected: a deregistration while no connection takes Lease
+// frames is sent by the next one that does; a lease not renewed for its ttl makes the
+// registration pending again.
+func TestRegisterWhileDisconnected(t *testing.T) {
+	f := newRegFixture(t, 10)
+	h2 := lb.Host{IP: rh.IP, Port: 9001}
+	f.r.LeaseLink("a:7778", upstream.LinkRegisters)
+	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh, TTL: 3 * time.Second})
+	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: h2, TTL: 3 * time.Second})
+	f.step()
+	f.lease.take()
+	f.r.LeaseResults(ok(rh, pb.LeaseOp_LEASE_KEEP, pb.LeaseStatus_LEASE_OK, ""))
+	f.r.LeaseLink("", upstream.LinkDown)
+	f.req(pb.RegisterOp_REGISTER_DROP, Registration{Key: rk, Host: h2})
+	f.clk.Advance(3 * time.Second)
+	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh, TTL: 3 * time.Second})
+	f.step()
+	f.expectSent()
+	if a := f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh, TTL: 3 * time.Second}); a.state != pb.RegisterState_REG_ACTIVE {
+		t.Fatalf("answered %v at the lease's end, want still active", a.state)
+	}
+	f.clk.Advance(time.Millisecond)
+	f.step()
+	if a := f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh, TTL: 3 * time.Second}); a.state != pb.RegisterState_REG_PENDING || a.message == "" {
+		t.Fatalf("answered %+v past the lease's end without a connection, want pending with a reason", a)
+	}
+	f.r.LeaseLink("b:7778", upstream.LinkRegisters)
+	f.step()
+	f.expectSent(le(h2, 3*time.Second, pb.LeaseOp_LEASE_DROP), le(rh, 3*time.Second, pb.LeaseOp_LEASE_KEEP))
+}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/larsgo/lars/codec"
@@ -38,9 +39,9 @@ func (h *handler) handleRegister(body, slot []byte) []byte {
 		CheckInterval: time.Duration(m.CheckIntervalMs) * time.Millisecond,
 	}
 	var a answer
-	if src.IsValid() && m.Op != pb.RegisterOp_REGISTER_DROP && codec.AddrFromIPv4(reg.Host.IP) != src {
+	if msg := remoteRefusal(src, m.Op, reg); msg != "" {
 		h.reg.refused[refusedRemoteAddress].Add(1)
-		a = answer{state: pb.RegisterState_REG_REFUSED, message: "a source off loopback may register only its own address"}
+		a = answer{state: pb.RegisterState_REG_REFUSED, message: msg}
 	} else {
 		a = h.reg.request(m.Op, reg, h.reg.clock())
 	}
@@ -54,4 +55,27 @@ func (h *handler) handleRegister(body, slot []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// remoteRefusal returns why a registration from src, a source off loopback (invalid:
+// on loopback), is refused, or "": such a source may register only its own address,
+// and its HTTP check may go only to that address, so that it cannot make the agent
+// put another host into the route or send requests elsewhere on its behalf.
+func remoteRefusal(src netip.Addr, op pb.RegisterOp, reg Registration) string {
+	if !src.IsValid() || op == pb.RegisterOp_REGISTER_DROP {
+		return ""
+	}
+	if codec.AddrFromIPv4(reg.Host.IP) != src {
+		return "a source off loopback may register only its own address"
+	}
+	if reg.Check != "" && reg.Check != "tcp" {
+		u, err := url.Parse(reg.Check)
+		if err != nil {
+			return "" // answered invalid
+		}
+		if ip, err := netip.ParseAddr(u.Hostname()); err != nil || ip.Unmap() != src {
+			return "a source off loopback may check only its own address (an http:// URL of its IP address)"
+		}
+	}
+	return ""
 }

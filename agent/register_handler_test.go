@@ -107,9 +107,20 @@ func TestHandlerRegisterRemote(t *testing.T) {
 	if f.r.refused[refusedRemoteAddress].Load() != 1 {
 		t.Fatal("not counted")
 	}
-	own := codec.AddrFromIPv4(rh.IP).String() + ":5000"
-	if rep := registerRound(t, h, sockAddr(own), req); rep == nil || rep.State != pb.RegisterState_REG_PENDING {
+	own := codec.AddrFromIPv4(rh.IP).String()
+	if rep := registerRound(t, h, sockAddr(own+":5000"), req); rep == nil || rep.State != pb.RegisterState_REG_PENDING {
 		t.Fatalf("its own address from a remote source answered %v, want pending", rep)
+	}
+	for check, want := range map[string]pb.RegisterState{
+		"tcp":                                pb.RegisterState_REG_PENDING,
+		"http://" + own + ":9000/health":     pb.RegisterState_REG_PENDING,
+		"http://169.254.169.254/latest/meta": pb.RegisterState_REG_REFUSED,
+		"http://localhost:9000/":             pb.RegisterState_REG_REFUSED,
+	} {
+		req.Check = check
+		if rep := registerRound(t, h, sockAddr(own+":5000"), req); rep == nil || rep.State != want {
+			t.Errorf("remote check %q answered %v, want %v", check, rep, want)
+		}
 	}
 }
 

@@ -69,7 +69,7 @@ func TestCheckTCPWithdrawsAndRestores(t *testing.T) {
 	h := hostOf(t, addr)
 	f := newRegFixture(t, 10)
 	f.r.LeaseLink("dns:7778", upstream.LinkRegisters)
-	reg := Registration{Key: rk, Host: h, TTL: time.Hour, Check: "tcp", CheckInterval: 100 * time.Millisecond}
+	reg := Registration{Key: rk, Host: h, TTL: time.Hour, Check: "tcp", CheckInterval: 10 * time.Second} // timeout 2 s
 	f.req(pb.RegisterOp_REGISTER_KEEP, reg)
 	f.step() // the first check starts at once; nothing sent before it passes
 	f.expectSent()
@@ -126,7 +126,7 @@ func TestCheckHTTP(t *testing.T) {
 	h := hostOf(t, srv.Listener.Addr().String())
 	f := newRegFixture(t, 10)
 	f.r.LeaseLink("dns:7778", upstream.LinkRegisters)
-	reg := Registration{Key: rk, Host: h, Check: srv.URL + "/health", CheckInterval: time.Second}
+	reg := Registration{Key: rk, Host: h, Check: srv.URL + "/health", CheckInterval: 10 * time.Second} // timeout 2 s
 	f.req(pb.RegisterOp_REGISTER_NEW, reg)
 	f.step()
 	if st := f.checkOutcome(h); st != checkFailing {
@@ -138,7 +138,7 @@ func TestCheckHTTP(t *testing.T) {
 		t.Fatalf("answered %v", a.state)
 	}
 	status.Store(http.StatusOK)
-	if st := f.runCheck(h, time.Second); st != checkPassing {
+	if st := f.runCheck(h, reg.CheckInterval); st != checkPassing {
 		t.Fatalf("check %v against 200", st)
 	}
 	f.step()

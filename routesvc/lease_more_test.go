@@ -229,3 +229,58 @@ func TestRegistrationStormDoesNotDelayPush(t *testing.T) {
 		}
 	})
 }
+
+// TestGoneLeaseRegisteredAgain: a lease its agent renews here but that the store lost
+// (another route service expired it, the store being slow) is registered again by
+// the next flush, and the instance comes back.
+func TestGoneLeaseRegisteredAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openStore(t, dsn)
+		svc := startService(t, db, Config{AllowRegister: true}, func(s *Service) { s.leases.manual = true })
+		k, h := lb.Key{Modid: 67, Cmdid: 1}, host("10.67.0.1", 80)
+		sub := dial(t, svc)
+		sub.pull(k.Modid, k.Cmdid)
+		sub.waitFor(k, nil, pushWithin)
+		reg := dial(t, svc)
+		reg.register(k, h, time.Minute, renu, ok)
+		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		reg.register(k, h, time.Minute, keep, ok) // a renewal to write
+		if gone, err := db.Deregister(context.Background(), k, h, "another lars-dns"); err != nil || !gone {
+			t.Fatalf("Deregister: %v, %v", gone, err)
+		}
+		sub.waitFor(k, nil, pushWithin)
+		waitUntil(t, eventWithin, "the route's change seen by the lease manager", func() bool {
+			svc.leases.mu.Lock()
+			defer svc.leases.mu.Unlock()
+			return svc.leases.held[store.LeaseKey{Key: k, Host: h}].until.IsZero()
+		})
+		svc.leases.tick(context.Background())
+		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		if st := svc.LeaseStats(); st.Reregistered != 1 || st.Held != 1 {
+			t.Fatalf("lease stats %+v: want the lease registered again, held", st)
+		}
+	})
+}
+
+// TestShutdownFlushesRenewals: on shutdown the service writes every renewal it
+// answered from memory, due or not, so that the next service to take the agent's
+// renewals finds the leases as the agent kept them.
+func TestShutdownFlushesRenewals(t *testing.T) {
+	db := openStore(t, storetest.SQLiteDSN(t))
+	clk := fakeclock.New()
+	// The loop never ticks within the test: only the shutdown's flush writes.
+	svc, stop := stoppableService(t, db, Config{AllowRegister: true, LeaseFlush: time.Hour}, func(s *Service) { s.leases.now = clk.Now })
+	k := lb.Key{Modid: 68, Cmdid: 1}
+	reg := dial(t, svc)
+	reg.register(k, host("10.68.0.1", 80), time.Minute, renu, ok)
+	reg.register(k, host("10.68.0.2", 80), time.Minute, renu, ok)
+	clk.Advance(10 * time.Second)
+	reg.register(k, host("10.68.0.1", 80), time.Minute, keep, ok) // renewed, not due
+	if st := svc.LeaseStats(); st.RenewRows != 0 {
+		t.Fatalf("renewals written before the shutdown: %+v", st)
+	}
+	stop()
+	if st := svc.LeaseStats(); st.RenewCalls != 1 || st.RenewRows != 1 {
+		t.Fatalf("lease stats %+v after the shutdown: want the one renewal written", st)
+	}
+}

@@ -284,3 +284,49 @@ func TestShutdownFlushesRenewals(t *testing.T) {
 		t.Fatalf("lease stats %+v after the shutdown: want the one renewal written", st)
 	}
 }
+
+// gatedStore holds every ApplyLeases until released, telling when one began.
+type gatedStore struct {
+	*store.DB
+	began   chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedStore) ApplyLeases(ctx context.Context, owner string, reqs []store.LeaseRequest) ([]store.Registration, error) {
+	g.began <- struct{}{}
+	<-g.release
+	return g.DB.ApplyLeases(ctx, owner, reqs)
+}
+
+// TestLeaseQueueFullIsBusy: with the lease worker held by a slow store and its queue
+// full, a frame that needs the store is answered at once, LEASE_FAILED "busy",
+// counted; the reader never waits for the store; the queued frames are answered once
+// the store answers.
+func TestLeaseQueueFullIsBusy(t *testing.T) {
+	g := &gatedStore{DB: openStore(t, storetest.SQLiteDSN(t)), began: make(chan struct{}, 4), release: make(chan struct{})}
+	svc := startService(t, g, Config{AllowRegister: true, LeaseQueue: 1})
+	k := lb.Key{Modid: 69, Cmdid: 1}
+	reg := dial(t, svc)
+	reg.lease(leaseEntry(k, host("10.69.0.1", 80), time.Minute, renu))
+	select {
+	case <-g.began: // the worker holds the first frame
+	case <-time.After(eventWithin):
+		t.Fatal("the worker did not take the first frame")
+	}
+	reg.lease(leaseEntry(k, host("10.69.0.2", 80), time.Minute, renu)) // fills the queue
+	reg.lease(leaseEntry(k, host("10.69.0.3", 80), time.Minute, renu)) // finds it full
+	r := reg.leaseReply(eventWithin)
+	if len(r.Results) != 1 || r.Results[0].Status != larspb.LeaseStatus_LEASE_FAILED || r.Results[0].GetHost().GetPort() != 80 ||
+		r.Results[0].GetHost().GetIp() != host("10.69.0.3", 80).IP {
+		t.Fatalf("answer %+v, want the third frame's LEASE_FAILED busy", r)
+	}
+	if st := svc.LeaseStats(); st.Refused[leaseRefusedBusy] != 1 {
+		t.Fatalf("refused %v, want 1 busy", st.Refused)
+	}
+	close(g.release)
+	for range 2 {
+		if got := statuses(reg.leaseReply(eventWithin)); !slices.Equal(got, []larspb.LeaseStatus{ok}) {
+			t.Fatalf("queued frame answered %v", got)
+		}
+	}
+}

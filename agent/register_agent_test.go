@@ -3,6 +3,7 @@ package agent_test
 import (
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -236,5 +237,26 @@ func TestRegisterAgainstLars(t *testing.T) {
 	if !hasMetrics(a, `lars_agent_route_service_peer{kind="lars"} 1`, `lars_agent_registrations{state="refused"} 1`,
 		`lars_agent_lease_frames_sent_total 0`) {
 		t.Fatal("metrics do not show the refusal")
+	}
+}
+
+// TestRegisterCheckStopsWithAgent: an agent running HTTP checks leaves no goroutine
+// behind once shut down (the checks' kept-alive connections are closed).
+func TestRegisterCheckStopsWithAgent(t *testing.T) {
+	larstest.CheckGoroutines(t, patience)
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	dns := newRegisterService(t, uint32(pb.Feature_FEATURE_REGISTER))
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	a, err := agent.New(agent.Config{Ports: []int{0}, SocketsPerPort: 1, Logger: quietLogger(),
+		RouteService: []string{dns.ln.Addr().String()},
+		Registrations: []agent.Registration{{Key: key31, Host: host("127.0.0.1", int32(port)), Check: srv.URL + "/health"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	eventually(t, patience, "registered after its check passed", func() bool { return dns.has(pb.LeaseOp_LEASE_NEW, int32(port)) })
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -90,8 +90,11 @@ func (c *checker) start(ctx context.Context, j checkJob, done func(checkJob, err
 	return true
 }
 
-// wait waits for every check running.
-func (c *checker) wait() { c.wg.Wait() }
+// wait waits for every check running, then closes the HTTP checks' idle connections.
+func (c *checker) wait() {
+	c.wg.Wait()
+	c.client.CloseIdleConnections()
+}
 
 // do runs one check: nil if it passes.
 func (c *checker) do(ctx context.Context, j checkJob) error {

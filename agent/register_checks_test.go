@@ -216,3 +216,22 @@ func TestCheckBounded(t *testing.T) {
 	}
 	close(release)
 }
+
+// TestCheckerWaitClosesConnections: once the checker is waited for (the agent
+// stopping), no kept-alive connection of an HTTP check is left, the instance's
+// server still up.
+func TestCheckerWaitClosesConnections(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	f := newRegFixture(t, 10)
+	h := hostOf(t, srv.Listener.Addr().String())
+	f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: h, Check: srv.URL, CheckInterval: 10 * time.Second})
+	f.step()
+	if st := f.checkOutcome(h); st != checkPassing {
+		t.Fatalf("check %v", st)
+	}
+	f.r.checks.wait()
+	if !waitfor.Poll(regPatience, func() bool { return waitfor.GoroutinesIn("net/http.(*persistConn).readLoop") == 0 }) {
+		t.Fatal("a check's connection is still open after wait")
+	}
+}

@@ -249,7 +249,7 @@ func TestRegisterCheckStopsWithAgent(t *testing.T) {
 	dns := newRegisterService(t, uint32(pb.Feature_FEATURE_REGISTER))
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 	a, err := agent.New(agent.Config{Ports: []int{0}, SocketsPerPort: 1, Logger: quietLogger(),
-		RouteService: []string{dns.ln.Addr().String()},
+		RouteService:  []string{dns.ln.Addr().String()},
 		Registrations: []agent.Registration{{Key: key31, Host: host("127.0.0.1", int32(port)), Check: srv.URL + "/health"}}})
 	if err != nil {
 		t.Fatal(err)

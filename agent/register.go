@@ -236,17 +236,34 @@ func (r *registry) add(reg Registration, src regSource, now time.Time) *regEntry
 }
 
 // update applies a registration's new ttl, check or interval; r.mu is held. A new
-// check starts over: the instance is withdrawn until it passes.
+// check starts over: the instance is withdrawn until it passes. A keepalive that
+// changes nothing (the usual one) does not wake the loop.
 func (r *registry) update(e *regEntry, reg Registration, now time.Time) {
-	if reg.Check != e.Check || reg.CheckInterval != e.CheckInterval {
+	changed := false
+	if reg.Check != e.Check {
 		r.gen++
 		e.check, e.checking, e.checkErr, e.checkGen, e.nextCheck = checkUnknown, false, "", r.gen, now
+		changed = true
+	}
+	if reg.CheckInterval != e.CheckInterval {
+		e.nextCheck = minTime(e.nextCheck, now.Add(reg.CheckInterval))
+		changed = true
 	}
 	if reg.TTL != e.TTL {
 		e.renew = time.Time{}
+		changed = true
 	}
 	e.TTL, e.Check, e.CheckInterval = reg.TTL, reg.Check, reg.CheckInterval
-	r.wake()
+	if changed {
+		r.wake()
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // registerAnew is a REGISTER_NEW (or an INI line added): the next lease is a NEW,

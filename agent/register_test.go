@@ -441,3 +441,38 @@ func TestRegisterWhileDisconnected(t *testing.T) {
 	f.step()
 	f.expectSent(le(h2, 3*time.Second, pb.LeaseOp_LEASE_DROP), le(rh, 3*time.Second, pb.LeaseOp_LEASE_KEEP))
 }
+
+// TestRegisterKeepaliveDoesNotWake: a keepalive that changes nothing leaves the loop
+// asleep (10,000 owners renewing must not make it step for each); one that changes
+// the ttl wakes it; a new interval alone keeps the check's state.
+func TestRegisterKeepaliveDoesNotWake(t *testing.T) {
+	f := newRegFixture(t, 10)
+	reg := Registration{Key: rk, Host: rh, Check: "tcp", CheckInterval: time.Second}
+	f.req(pb.RegisterOp_REGISTER_KEEP, reg)
+	<-f.r.kick
+	f.req(pb.RegisterOp_REGISTER_KEEP, reg)
+	select {
+	case <-f.r.kick:
+		t.Fatal("an unchanged keepalive woke the loop")
+	default:
+	}
+	f.r.mu.Lock()
+	f.r.entries[regID{rk, rh}].check = checkPassing
+	f.r.mu.Unlock()
+	reg.CheckInterval = 2 * time.Second
+	f.req(pb.RegisterOp_REGISTER_KEEP, reg)
+	<-f.r.kick
+	f.r.mu.Lock()
+	st := f.r.entries[regID{rk, rh}].check
+	f.r.mu.Unlock()
+	if st != checkPassing {
+		t.Fatalf("a new interval reset the check to %v", st)
+	}
+	reg.TTL = 2 * time.Second
+	f.req(pb.RegisterOp_REGISTER_KEEP, reg)
+	select {
+	case <-f.r.kick:
+	default:
+		t.Fatal("a new ttl did not wake the loop")
+	}
+}

@@ -62,8 +62,9 @@ type LeaseResult struct {
 }
 
 // Registrations is what the route client needs of the agent's registration table.
-// Both methods may be called from the client's goroutines while it runs, never at once
-// from two of them for one connection's frames, and must not block for long.
+// LeaseLink is called from the client's Run goroutine and LeaseResults from the
+// connection's reader, possibly at the same time: both must be safe for concurrent
+// use, must not block for long and must not call back into the client but for Lease.
 type Registrations interface {
 	// LeaseLink says what the current connection, to the route service at addr, is
 	// (addr "" with LinkDown when the connection is lost). LinkRegisters comes once a

@@ -74,9 +74,6 @@ func New(cfg Config) (*Agent, error) {
 	a := &Agent{cfg: cfg, log: cfg.Logger, tooLargeLogged: map[lb.Key]bool{}}
 	a.table = lb.NewTable(cfg.Table)
 	a.reg = newRegistry(cfg.MaxRegistrations, cfg.Table.Clock, nil, a.log.With("part", "registrations"))
-	if err := a.reg.setINI(cfg.Registrations); err != nil {
-		return nil, err
-	}
 	if !cfg.static() && cfg.UnknownKeyRate > 0 {
 		a.limiter = newSourceLimiter(cfg.UnknownKeyRate, cfg.UnknownKeySources, nil)
 	}
@@ -108,6 +105,12 @@ func New(cfg Config) (*Agent, error) {
 			Registrations: a.reg,
 		})
 		a.reg.routes = a.routes
+	}
+	// The INI's registrations join once the route client is known: before, they would
+	// be refused as if the agent served static routes.
+	if err := a.reg.setINI(cfg.Registrations); err != nil {
+		a.closeSockets()
+		return nil, err
 	}
 	if cfg.ReportService != "" {
 		caller, _ := codec.IPv4FromAddr(cfg.Caller) // validated by withDefaults

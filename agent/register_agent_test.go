@@ -260,3 +260,21 @@ func TestRegisterCheckStopsWithAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRegisterINIWaitsForUnreachableService: the INI's registrations of an agent whose
+// route service cannot be reached yet wait pending, not refused as if the agent
+// served static routes.
+func TestRegisterINIWaitsForUnreachableService(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	a := startAgent(t, agent.Config{RouteService: []string{unreachable},
+		Registrations: []agent.Registration{{Key: key31, Host: host("127.0.0.1", 9102)}}})
+	l := a.Registrations()
+	if len(l) != 1 || l[0].State != "pending" || l[0].Message != "" {
+		t.Fatalf("INI registration with the route service unreachable: %+v, want pending", l)
+	}
+}

@@ -6,6 +6,8 @@
 //   - report: report a call's result (and latency) to the agent
 //   - simulate: call get-host and report N times like a caller, hosts optionally
 //     modelled (latency, failures, flaps)
+//   - register: register an instance with the agent and keep it registered in the
+//     foreground until SIGINT or SIGTERM
 //
 // Against the route store (-db, or -config's [mysql]):
 //   - route list, add, del, set, drop, import, export: read and change the routes
@@ -16,6 +18,7 @@
 //
 // On files:
 //   - tls ca create, tls cert create: the CA and the certificates of a site
+//   - policy list, add, del, check: a policy file of lars-dns and lars-reporter
 //
 // Run larsctl -h for every command's arguments and flags, and the exit codes.
 package main

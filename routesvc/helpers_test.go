@@ -42,44 +42,7 @@ func openStore(t testing.TB, dsn string) *store.DB {
 // until the test ends, and waits until it serves.
 func startService(t testing.TB, st Store, cfg Config, before ...func(*Service)) *Service {
 	t.Helper()
-	cfg.Store = st
-	if cfg.Listen == "" {
-		cfg.Listen = "127.0.0.1:0"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = quiet
-	}
-	if cfg.Poll == 0 {
-		cfg.Poll = 20 * time.Millisecond
-	}
-	svc, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range before {
-		f(svc)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(eventWithin):
-			t.Errorf("Run did not return within %v of its context ending", eventWithin)
-		}
-	})
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		t.Fatalf("Run ended before serving: %v", err)
-	case <-time.After(eventWithin):
-		t.Fatalf("service not ready within %v", eventWithin)
-	}
+	svc, _ := stoppableService(t, st, cfg, before...)
 	return svc
 }
 

@@ -70,8 +70,9 @@ func (a *agentConn) register(k lb.Key, h lb.Host, ttl time.Duration, op larspb.L
 	return r.Results[0]
 }
 
-// stoppableService runs a service like startService, and returns a function that
-// stops it (Run returned) before the test ends.
+// stoppableService runs a service on st with cfg (Listen, Logger and Poll filled in
+// when empty), waits until it serves, and returns a function that stops it (Run
+// returned), called when the test ends if not before.
 func stoppableService(t testing.TB, st Store, cfg Config, before ...func(*Service)) (*Service, func()) {
 	t.Helper()
 	cfg.Store = st
@@ -113,6 +114,9 @@ func stoppableService(t testing.TB, st Store, cfg Config, before ...func(*Servic
 	t.Cleanup(stop)
 	select {
 	case <-svc.Ready():
+	case err := <-done:
+		stopped = true
+		t.Fatalf("Run ended before serving: %v", err)
 	case <-time.After(eventWithin):
 		t.Fatalf("service not ready within %v", eventWithin)
 	}

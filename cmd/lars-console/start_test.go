@@ -6,13 +6,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/internal/proctest"
 )
 
 // running is a lars-console started by startConsole.
 type running struct {
 	url    string // the served URL, "http(s)://127.0.0.1:PORT/"
 	admin  string // the admin endpoint's HOST:PORT, "" without -admin
-	stderr *syncBuffer
+	stderr *proctest.Buffer
 	sigs   chan os.Signal
 	exit   chan int
 }
@@ -26,7 +28,7 @@ var (
 // admin endpoint's, when args give -admin); it is stopped with SIGTERM when t ends.
 func startConsole(t *testing.T, args []string, withAdmin bool) *running {
 	t.Helper()
-	c := &running{stderr: &syncBuffer{}, sigs: make(chan os.Signal, 1), exit: make(chan int, 1)}
+	c := &running{stderr: &proctest.Buffer{}, sigs: make(chan os.Signal, 1), exit: make(chan int, 1)}
 	go func() { c.exit <- run(args, noEnv, c.stderr, c.sigs) }()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		log := c.stderr.String()

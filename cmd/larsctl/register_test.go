@@ -1,41 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/api/apitest"
+	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/waitfor"
 )
-
-// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // registerRun is a larsctl register run in the background against agent a, with
 // the context a signal would cancel in its stead.
 type registerRun struct {
-	out, errOut syncBuffer
+	out, errOut proctest.Buffer
 	stop        context.CancelFunc // SIGINT or SIGTERM
 	code        chan int
 }

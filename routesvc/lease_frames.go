@@ -106,6 +106,9 @@ func (c *conn) judge(i int, e *larspb.LeaseEntry, r *larspb.LeaseResult, job *le
 	}
 	lk := store.LeaseKey{Key: k, Host: lb.Host{IP: e.Host.Ip, Port: e.Host.Port}}
 	op := store.LeaseOp(e.Op)
+	if op == store.LeaseDrop {
+		m.dropping(lk)
+	}
 	if op == store.LeaseKeep {
 		if static, ok := m.keep(c, lk, ttl); ok {
 			m.stats.renewedInMemory.Add(1)

@@ -119,6 +119,17 @@ func (m *leaseManager) attach(l *heldLease, lk store.LeaseKey, c *conn) {
 	}
 }
 
+// dropping forgets lk as its LEASE_DROP goes to the store: from then on it is no lease
+// to keep. A flush that finds it gone in the store before the worker is done with the
+// drop must not take it for a lease expired under a renewing agent and register it
+// again (the instance would come back for a ttl). Should the drop fail, nobody
+// writes its renewals any more, and it ends in the store.
+func (m *leaseManager) dropping(lk store.LeaseKey) {
+	m.mu.Lock()
+	m.forget(lk)
+	m.mu.Unlock()
+}
+
 // forget drops lk from memory. Under mu.
 func (m *leaseManager) forget(lk store.LeaseKey) {
 	if l := m.held[lk]; l != nil {

@@ -139,4 +139,7 @@ func (s *Service) writeLeaseMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, "lars_dns_leases_expired_total", st.Expired)
 	metrics.WriteCounterUint64(w, "lars_dns_lease_tombstones_pruned_total", st.TombstonesPrune)
 	metrics.WriteCounterUint64(w, "lars_dns_lease_store_errors_total", st.StoreErrors)
+	if d, ok := s.cfg.Store.(interface{ Deadlocks() uint64 }); ok {
+		metrics.WriteCounterUint64(w, "lars_dns_lease_deadlock_retries_total", d.Deadlocks())
+	}
 }

@@ -54,7 +54,8 @@ func TestRegisterPushedToSubscribers(t *testing.T) {
 		}
 		var m strings.Builder
 		svc.WriteMetrics(&m)
-		for _, want := range []string{"lars_dns_registrations_total 1", `lars_dns_lease_frames_total{result="taken"} 2`, "lars_dns_leases_held 1"} {
+		for _, want := range []string{"lars_dns_registrations_total 1", `lars_dns_lease_frames_total{result="taken"} 2`, "lars_dns_leases_held 1",
+			"lars_dns_lease_deadlock_retries_total "} {
 			if !strings.Contains(m.String(), want) {
 				t.Fatalf("metrics lack %s:\n%s", want, m.String())
 			}

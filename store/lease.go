@@ -147,7 +147,17 @@ func (db *DB) Deregister(ctx context.Context, k lb.Key, h lb.Host, owner string)
 // RouteHistory naming "lease expired"), and returns them. The version lock serialises
 // it with every other writer and the leases are read again under it, so with several
 // route services on one database each lease is removed once.
-func (db *DB) ExpireLeases(ctx context.Context, limit int) ([]Lease, error) {
+// One that loses a deadlock (MySQL) is run again.
+func (db *DB) ExpireLeases(ctx context.Context, limit int) (expired []Lease, err error) {
+	err = retryDeadlock(ctx, func() (err error) {
+		expired, err = db.expireLeases(ctx, limit)
+		return err
+	})
+	return expired, err
+}
+
+// expireLeases is one run of ExpireLeases.
+func (db *DB) expireLeases(ctx context.Context, limit int) ([]Lease, error) {
 	candidates, err := db.expiredLeases(ctx, db.db, nil, limit)
 	if err != nil || len(candidates) == 0 {
 		return nil, err

@@ -43,7 +43,18 @@ type LeaseRequest struct {
 // Removed unless asked with LeaseNew. An error means nothing is known of the batch:
 // its writes are rolled back or, for the renewals of the first statement, only
 // extended leases that were live.
+// A batch that loses a deadlock (MySQL) is run again whole.
 func (db *DB) ApplyLeases(ctx context.Context, owner string, reqs []LeaseRequest) ([]Registration, error) {
+	var results []Registration
+	err := retryDeadlock(ctx, func() (err error) {
+		results, err = db.applyLeases(ctx, owner, reqs)
+		return err
+	})
+	return results, err
+}
+
+// applyLeases is one run of ApplyLeases.
+func (db *DB) applyLeases(ctx context.Context, owner string, reqs []LeaseRequest) ([]Registration, error) {
 	results := make([]Registration, len(reqs))
 	var keep, drop []int
 	for i, r := range reqs {

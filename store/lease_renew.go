@@ -54,7 +54,7 @@ func (db *DB) Renew(ctx context.Context, renewals []Renewal) (RenewReport, error
 		for len(named) > 0 {
 			chunk := named[:min(len(named), maxRowsPerRenew)]
 			named = named[len(chunk):]
-			if err := db.renewChunk(ctx, chunk, ext, &rep); err != nil {
+			if err := retryDeadlock(ctx, func() error { return db.renewChunk(ctx, chunk, ext, &rep) }); err != nil {
 				return rep, err
 			}
 		}

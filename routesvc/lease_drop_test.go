@@ -12,7 +12,7 @@ import (
 	"github.com/larsgo/lars/store"
 )
 
-// holdOnceStore holds the first ApplyLeases after hold is set until release is
+// holdOnceStore holds the first ApplyLeases or ApplyLeaseBatches after hold is set until release is
 // closed, telling when it began; every other call goes through.
 type holdOnceStore struct {
 	*store.DB
@@ -27,6 +27,14 @@ func (g *holdOnceStore) ApplyLeases(ctx context.Context, owner string, reqs []st
 		<-g.release
 	}
 	return g.DB.ApplyLeases(ctx, owner, reqs)
+}
+
+func (g *holdOnceStore) ApplyLeaseBatches(ctx context.Context, batches []store.LeaseBatch) ([][]store.Registration, error) {
+	if g.hold.CompareAndSwap(true, false) {
+		g.began <- struct{}{}
+		<-g.release
+	}
+	return g.DB.ApplyLeaseBatches(ctx, batches)
 }
 
 // TestDropRacingFlushNotRegisteredAgain: a lease whose LEASE_DROP is on its way to the

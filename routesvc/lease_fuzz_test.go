@@ -22,6 +22,13 @@ func (nopLeaseStore) EnsureLeases(context.Context) error { return nil }
 func (nopLeaseStore) ApplyLeases(_ context.Context, _ string, reqs []store.LeaseRequest) ([]store.Registration, error) {
 	return make([]store.Registration, len(reqs)), nil
 }
+func (nopLeaseStore) ApplyLeaseBatches(_ context.Context, batches []store.LeaseBatch) ([][]store.Registration, error) {
+	res := make([][]store.Registration, len(batches))
+	for i, b := range batches {
+		res[i] = make([]store.Registration, len(b.Reqs))
+	}
+	return res, nil
+}
 func (nopLeaseStore) Renew(context.Context, []store.Renewal) (store.RenewReport, error) {
 	return store.RenewReport{}, nil
 }

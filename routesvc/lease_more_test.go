@@ -285,7 +285,7 @@ func TestShutdownFlushesRenewals(t *testing.T) {
 	}
 }
 
-// gatedStore holds every ApplyLeases until released, telling when one began.
+// gatedStore holds every ApplyLeases and ApplyLeaseBatches until released, telling when one began.
 type gatedStore struct {
 	*store.DB
 	began   chan struct{}
@@ -296,6 +296,12 @@ func (g *gatedStore) ApplyLeases(ctx context.Context, owner string, reqs []store
 	g.began <- struct{}{}
 	<-g.release
 	return g.DB.ApplyLeases(ctx, owner, reqs)
+}
+
+func (g *gatedStore) ApplyLeaseBatches(ctx context.Context, batches []store.LeaseBatch) ([][]store.Registration, error) {
+	g.began <- struct{}{}
+	<-g.release
+	return g.DB.ApplyLeaseBatches(ctx, batches)
 }
 
 // TestLeaseQueueFullIsBusy: with the lease worker held by a slow store and its queue

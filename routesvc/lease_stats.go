@@ -46,7 +46,7 @@ type leaseCounters struct {
 	renewedInMemory  atomic.Uint64 // renewals answered from memory, written later in a batch
 	deregistered     atomic.Uint64 // LEASE_DROPs applied
 	failed           atomic.Uint64 // entries answered LEASE_FAILED because the store failed
-	applyCalls       atomic.Uint64 // store.ApplyLeases calls (a frame's statement or transaction)
+	applyCalls       atomic.Uint64 // store calls for Lease frames (the worker's ApplyLeaseBatches, a go of queued frames; the loop's ApplyLeases)
 	applyRows        atomic.Uint64 // entries they carried
 	renewCalls       atomic.Uint64 // store.Renew calls (flushes that wrote)
 	renewStatements  atomic.Uint64 // statements they ran
@@ -70,7 +70,7 @@ type LeaseStats struct {
 	RenewedInMemory uint64                   // renewals answered from memory
 	Deregistered    uint64                   // LEASE_DROPs applied
 	Failed          uint64                   // entries answered LEASE_FAILED: the store failed
-	ApplyCalls      uint64                   // store calls for Lease frames (one statement or transaction each)
+	ApplyCalls      uint64                   // store calls for Lease frames (one per go of the worker's queued frames)
 	ApplyRows       uint64                   // entries they carried
 	RenewCalls      uint64                   // batched renewals written (flushes)
 	RenewStatements uint64                   // statements the flushes ran

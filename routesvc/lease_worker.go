@@ -2,6 +2,7 @@ package routesvc
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/larsgo/lars/codec/larspb"
@@ -32,40 +33,92 @@ func (m *leaseManager) submit(job *leaseJob) bool {
 	}
 }
 
-// work runs the queued jobs until ctx ends.
+// Bounds of one go of the worker: the jobs it applies in one store call.
+const (
+	maxGoJobs    = 64
+	maxGoEntries = 4096
+)
+
+// work runs the queued jobs until ctx ends: the job it receives and those queued
+// behind it at that moment (at most maxGoJobs and maxGoEntries entries), in one store
+// call, answered in queue order.
 func (m *leaseManager) work(ctx context.Context) {
+	var next *leaseJob // received, left for the next go
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case job := <-m.jobs:
-			m.run(ctx, job)
+		if next == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case next = <-m.jobs:
+			}
 		}
+		jobs, entries := []*leaseJob{next}, len(next.reqs)
+		next = nil
+	more:
+		for len(jobs) < maxGoJobs {
+			select {
+			case job := <-m.jobs:
+				if entries+len(job.reqs) > maxGoEntries {
+					next = job
+					break more
+				}
+				jobs, entries = append(jobs, job), entries+len(job.reqs)
+			default:
+				break more
+			}
+		}
+		m.run(ctx, jobs)
 	}
 }
 
-// run applies job to the store, records what it holds, and queues the answer to its
-// connection.
-func (m *leaseManager) run(ctx context.Context, job *leaseJob) {
-	defer job.c.leaseJobs.Add(-1)
-	if len(job.reqs) > 0 {
-		written := m.now()
-		sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
-		res, err := m.st.ApplyLeases(sctx, job.c.owner, job.reqs)
-		cancel()
-		m.stats.applyCalls.Add(1)
-		m.stats.applyRows.Add(uint64(len(job.reqs)))
-		if err != nil {
-			m.storeFailed("cannot apply leases", err)
-			for _, i := range job.idx {
-				m.stats.failed.Add(1)
-				job.results[i].Status, job.results[i].Message = larspb.LeaseStatus_LEASE_FAILED, "route store: "+err.Error()
-			}
-		} else {
-			m.applied(job, res, written)
+// run applies jobs to the store in one call, records what it holds, and queues the
+// answer of each job to its connection, in order.
+func (m *leaseManager) run(ctx context.Context, jobs []*leaseJob) {
+	var (
+		batches []store.LeaseBatch
+		rows    int
+	)
+	for _, job := range jobs {
+		if len(job.reqs) > 0 {
+			batches = append(batches, store.LeaseBatch{Owner: job.c.owner, Reqs: job.reqs})
+			rows += len(job.reqs)
 		}
 	}
-	m.answer(job.c, job.results)
+	var (
+		res     [][]store.Registration
+		err     error
+		written time.Time
+	)
+	if len(batches) > 0 {
+		written = m.now()
+		sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+		res, err = m.st.ApplyLeaseBatches(sctx, batches)
+		cancel()
+		m.stats.applyCalls.Add(1)
+		m.stats.applyRows.Add(uint64(rows))
+		if err == nil && len(res) != len(batches) {
+			err = fmt.Errorf("%d answers to %d frames", len(res), len(batches))
+		}
+		if err != nil {
+			m.storeFailed("cannot apply leases", err)
+		}
+	}
+	b := 0
+	for _, job := range jobs {
+		if len(job.reqs) > 0 {
+			if b < len(res) {
+				m.applied(job, res[b], written)
+			} else {
+				for _, i := range job.idx {
+					m.stats.failed.Add(1)
+					job.results[i].Status, job.results[i].Message = larspb.LeaseStatus_LEASE_FAILED, "route store: "+err.Error()
+				}
+			}
+			b++
+		}
+		m.answer(job.c, job.results)
+		job.c.leaseJobs.Add(-1)
+	}
 }
 
 // applied records the store's answers res to job's requests and sets their results.

@@ -16,6 +16,7 @@ import (
 type LeaseStore interface {
 	EnsureLeases(ctx context.Context) error
 	ApplyLeases(ctx context.Context, owner string, reqs []store.LeaseRequest) ([]store.Registration, error)
+	ApplyLeaseBatches(ctx context.Context, batches []store.LeaseBatch) ([][]store.Registration, error)
 	Renew(ctx context.Context, renewals []store.Renewal) (store.RenewReport, error)
 	ExpireLeases(ctx context.Context, limit int) ([]store.Lease, error)
 	PruneTombstones(ctx context.Context, age time.Duration) (int64, error)

@@ -137,7 +137,7 @@ type LeaseKey struct {
 // ("deregister", RouteHistory naming owner), if h is registered (a removed lease is
 // deleted too); a static host is left alone. It reports whether h had a lease.
 func (db *DB) Deregister(ctx context.Context, k lb.Key, h lb.Host, owner string) (bool, error) {
-	gone, err := db.dropLeases(WithWho(ctx, owner), "deregister", []LeaseKey{{k, h}}, false)
+	gone, err := db.dropLeases(WithWho(ctx, owner), "deregister", []LeaseKey{{k, h}}, false, nil)
 	return len(gone) > 0, err
 }
 
@@ -166,12 +166,14 @@ func (db *DB) expireLeases(ctx context.Context, limit int) ([]Lease, error) {
 	for i, l := range candidates {
 		keys[i] = LeaseKey{l.Key, l.Host}
 	}
-	return db.dropLeases(WithWho(ctx, "lease expired"), "expire", keys, true)
+	return db.dropLeases(WithWho(ctx, "lease expired"), "expire", keys, true, nil)
 }
 
 // dropLeases removes the named leases that exist (only the expired ones, when
 // expiredOnly) and their hosts, in one write transaction, and returns those it removed.
-func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expiredOnly bool) ([]Lease, error) {
+// A changed service's RouteHistory row is by the owners (joinOwners) of the hosts it
+// lost, when owners names them, else by WhoFrom(ctx).
+func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expiredOnly bool, owners map[LeaseKey]string) ([]Lease, error) {
 	var found []Lease
 	drop := map[lb.Key][]lb.Host{}
 	hooks := writeHooks{
@@ -189,8 +191,21 @@ func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expir
 		},
 		also: func(ctx context.Context, tx querier) error { return db.deleteLeases(ctx, tx, found) },
 	}
+	var who []string // the owners of the hosts the last want removed
+	if owners != nil {
+		hooks.who = func(lb.Key) string { return joinOwners(who) }
+	}
 	_, err := db.writeWith(ctx, op, distinctKeys(named), hooks, func(k lb.Key, old []lb.Host) []lb.Host {
-		return slices.DeleteFunc(slices.Clone(old), func(h lb.Host) bool { return slices.Contains(drop[k], h) })
+		who = who[:0]
+		return slices.DeleteFunc(slices.Clone(old), func(h lb.Host) bool {
+			if !slices.Contains(drop[k], h) {
+				return false
+			}
+			if o, ok := owners[LeaseKey{k, h}]; ok {
+				who = append(who, o)
+			}
+			return true
+		})
 	})
 	if err != nil {
 		return nil, err

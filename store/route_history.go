@@ -52,6 +52,12 @@ func WithWho(ctx context.Context, who string) context.Context {
 // WhoFrom returns the who WithWho put in ctx, or UnknownWho.
 func WhoFrom(ctx context.Context) string {
 	who, _ := ctx.Value(whoKey{}).(string)
+	return cleanWho(who)
+}
+
+// cleanWho is who as RouteHistory keeps it: trimmed, UnknownWho if empty, cut to
+// MaxWhoLen.
+func cleanWho(who string) string {
 	who = strings.TrimSpace(who)
 	if who == "" {
 		return UnknownWho
@@ -237,9 +243,11 @@ func (db *DB) HistoryCount(ctx context.Context, f HistoryFilter, newerThan uint6
 type historyRow struct {
 	key           lb.Key
 	before, after []lb.Host
+	who           string // the writer of this row; empty: the write's
 }
 
-// insertHistory inserts one RouteHistory row per element of rows, all of one write.
+// insertHistory inserts one RouteHistory row per element of rows, all of one write,
+// by who unless a row names its own.
 func insertHistory(ctx context.Context, q querier, rows []historyRow, version uint64, at time.Time, who, op string) error {
 	const width = 8
 	args := make([]any, 0, width*min(len(rows), maxRowsPerInsert/2))
@@ -249,7 +257,11 @@ func insertHistory(ctx context.Context, q querier, rows []historyRow, version ui
 		appendPlaceholderRows(&b, width, len(batch))
 		args = args[:0]
 		for _, r := range batch {
-			args = append(args, version, at.UnixMilli(), who, op, col32(r.key.Modid), col32(r.key.Cmdid),
+			by := who
+			if r.who != "" {
+				by = cleanWho(r.who)
+			}
+			args = append(args, version, at.UnixMilli(), by, op, col32(r.key.Modid), col32(r.key.Cmdid),
 				FormatHosts(r.before), FormatHosts(r.after))
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {

@@ -73,6 +73,9 @@ type writeHooks struct {
 	// is an operator's, which makes the leases of the hosts it removes tombstones
 	// (operatorLeases).
 	lease bool
+	// who, when set, names the writer of k's RouteHistory row, asked after want(k);
+	// "" leaves it to WhoFrom(ctx).
+	who func(k lb.Key) string
 }
 
 // writeWith is write with hooks in its transaction.
@@ -112,7 +115,11 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []lb.Key, hooks wri
 			continue
 		}
 		changed = append(changed, k)
-		history = append(history, historyRow{k, old[k], after})
+		row := historyRow{key: k, before: old[k], after: after}
+		if hooks.who != nil {
+			row.who = hooks.who(k)
+		}
+		history = append(history, row)
 		for _, h := range r {
 			removed = append(removed, keyHost{k, h})
 		}

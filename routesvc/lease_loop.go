@@ -27,7 +27,7 @@ func (m *leaseManager) ensure(ctx context.Context) bool {
 	if m.ensured {
 		return true
 	}
-	sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+	sctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
 	defer cancel()
 	if err := m.st.EnsureLeases(sctx); err != nil {
 		m.storeFailed("cannot create the lease table", err)
@@ -46,7 +46,7 @@ func (m *leaseManager) loop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), leaseStoreTimeout)
+			fctx, cancel := context.WithTimeout(context.Background(), m.storeTimeout)
 			m.flush(fctx, true)
 			cancel()
 			return
@@ -65,7 +65,7 @@ func (m *leaseManager) tick(ctx context.Context) {
 	m.expire(ctx)
 	if now := m.now(); now.Sub(m.lastPrune) >= pruneEvery {
 		m.lastPrune = now
-		sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+		sctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
 		if n, err := m.st.PruneTombstones(sctx, store.TombstoneAge); err != nil {
 			m.storeFailed("cannot prune tombstones", err)
 		} else {
@@ -117,7 +117,7 @@ func (m *leaseManager) flush(ctx context.Context, all bool) {
 	if len(ren) == 0 {
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+	sctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
 	rep, err := m.st.Renew(sctx, ren)
 	cancel()
 	m.stats.renewCalls.Add(1)
@@ -184,7 +184,7 @@ func (m *leaseManager) renewed(ctx context.Context, now time.Time, ren []store.R
 // store meanwhile) while their agent still renews them.
 func (m *leaseManager) reregister(ctx context.Context, job *leaseJob) {
 	written := m.now()
-	sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+	sctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
 	res, err := m.st.ApplyLeases(sctx, job.c.owner, job.reqs)
 	cancel()
 	m.stats.applyCalls.Add(1)
@@ -220,7 +220,7 @@ func keySet(keys []store.LeaseKey) map[store.LeaseKey]bool {
 // route's change detection.
 func (m *leaseManager) expire(ctx context.Context) {
 	for range expirePages {
-		sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+		sctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
 		ls, err := m.st.ExpireLeases(sctx, expirePage)
 		cancel()
 		m.stats.expireCalls.Add(1)

@@ -91,7 +91,7 @@ func (m *leaseManager) run(ctx context.Context, jobs []*leaseJob) {
 	)
 	if len(batches) > 0 {
 		written = m.now()
-		sctx, cancel := context.WithTimeout(ctx, leaseStoreTimeout)
+		sctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
 		res, err = m.st.ApplyLeaseBatches(sctx, batches)
 		cancel()
 		m.stats.applyCalls.Add(1)

@@ -34,6 +34,9 @@ type leaseManager struct {
 	// now is the clock renewals are timed by (time.Now; tests inject a fake one).
 	now  func() time.Time
 	jobs chan *leaseJob
+	// storeTimeout bounds each store call (leaseStoreTimeout; a test of a storm under
+	// -race on a loaded machine gives it longer).
+	storeTimeout time.Duration
 
 	mu   sync.Mutex
 	held map[store.LeaseKey]*heldLease
@@ -69,13 +72,14 @@ func (l *heldLease) dirty() bool { return l.gen != l.flushed }
 
 func newLeaseManager(svc *Service, st LeaseStore) *leaseManager {
 	return &leaseManager{
-		svc:       svc,
-		st:        st,
-		now:       time.Now,
-		jobs:      make(chan *leaseJob, svc.cfg.LeaseQueue),
-		held:      make(map[store.LeaseKey]*heldLease),
-		byKey:     make(map[lb.Key]map[lb.Host]struct{}),
-		failedLog: logthrottle.Throttle{Every: 10 * time.Second},
+		svc:          svc,
+		st:           st,
+		now:          time.Now,
+		storeTimeout: leaseStoreTimeout,
+		jobs:         make(chan *leaseJob, svc.cfg.LeaseQueue),
+		held:         make(map[store.LeaseKey]*heldLease),
+		byKey:        make(map[lb.Key]map[lb.Host]struct{}),
+		failedLog:    logthrottle.Throttle{Every: 10 * time.Second},
 	}
 }
 

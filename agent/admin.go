@@ -25,8 +25,9 @@ func (a *Agent) AdminHandler() http.Handler {
 // WriteMetrics writes the agent's own metrics in Prometheus text format.
 func (a *Agent) WriteMetrics(w io.Writer) {
 	c := a.Counters()
-	for id := codec.MsgID(0); id < numMsgIDs; id++ {
-		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_requests_total{msgid="%d",type="%s"}`, id, id), c.Requests[id])
+	for i := range numMsgIDs {
+		id := msgIDOfSlot(i)
+		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_requests_total{msgid="%d",type="%s"}`, id, id), c.Requests[i])
 	}
 	for rc := codec.RetCode(0); rc < numRetCodes; rc++ {
 		metrics.WriteCounterUint64(w, fmt.Sprintf(`lars_agent_get_host_answers_total{retcode="%s"}`, rc), c.Answers[rc])

@@ -1,10 +1,12 @@
 package agent_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -146,8 +148,13 @@ func TestRegisterThroughAgent(t *testing.T) {
 	}
 	if !hasMetrics(a, `lars_agent_registrations{state="active"} 1`, `lars_agent_lease_frames_sent_total 1`,
 		`lars_agent_lease_results_total{status="ok"} 1`, `lars_agent_register_requests_total{op="new"} 1`,
-		`lars_agent_route_service_takes_registrations 1`) {
+		`lars_agent_route_service_takes_registrations 1`, `lars_agent_requests_total{msgid="0",type="unknown"} 0`) {
 		t.Fatal("metrics do not show the registration")
+	}
+	var m bytes.Buffer
+	a.WriteMetrics(&m)
+	if !regexp.MustCompile(`lars_agent_requests_total\{msgid="103",type="register_request"\} [1-9]`).Match(m.Bytes()) {
+		t.Fatalf("requests_total does not count the RegisterRequests:\n%s", m.String())
 	}
 	rec := httptest.NewRecorder()
 	a.AdminHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/registrations", nil))

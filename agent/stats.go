@@ -54,8 +54,20 @@ func dropForFrame(r codec.Reason) DropReason {
 	return DropLengthMismatch
 }
 
-// numMsgIDs sizes the per-msgid counters: index 0 counts ids outside 1..8.
-const numMsgIDs = 9
+// numMsgIDs sizes the per-msgid counters: index 1..8 counts Lars's msgid of that
+// number, regSlot our RegisterRequest (msgid 103), index 0 every other id.
+const numMsgIDs = 10
+
+// regSlot is the per-msgid counters' index of msgid 103 (RegisterRequest).
+const regSlot = 9
+
+// msgIDOfSlot returns the msgid a per-msgid counter counts (0: the others).
+func msgIDOfSlot(i int) codec.MsgID {
+	if i == regSlot {
+		return codec.MsgRegisterRequest
+	}
+	return codec.MsgID(i)
+}
 
 // numRetCodes sizes the per-retcode counters of get_host answers.
 const numRetCodes = 4
@@ -77,10 +89,14 @@ type workerStats struct {
 }
 
 func (s *workerStats) request(id codec.MsgID) {
-	if id < 1 || id >= numMsgIDs {
-		id = 0
+	i := int(id)
+	switch {
+	case id == codec.MsgRegisterRequest:
+		i = regSlot
+	case id < 1 || id > codec.MsgAPIGetRouteResponse:
+		i = 0
 	}
-	s.requests[id].Add(1)
+	s.requests[i].Add(1)
 }
 
 func (s *workerStats) drop(r DropReason) { s.drops[r].Add(1) }
@@ -96,7 +112,7 @@ func (s *workerStats) batch(n int) {
 
 // Counters is a point-in-time sum of every serving goroutine's counters.
 type Counters struct {
-	Requests   [numMsgIDs]uint64      // requests by msgid; index 0: ids outside 1..8
+	Requests   [numMsgIDs]uint64      // requests by msgid 1..8; index 9: msgid 103 (RegisterRequest); index 0: the others
 	Answers    [numRetCodes]uint64    // get_host answers by retcode
 	Drops      [numDropReasons]uint64 // by DropReason
 	Batches    [len(batchBuckets) + 1]uint64

@@ -75,7 +75,7 @@ func (t *Table) recordDropped(key uint64) {
 		d.lost.Add(1)
 		return
 	}
-	d.keys = append(d.keys, Key{modid, cmdid})
+	d.keys = append(d.keys, Key{Modid: modid, Cmdid: cmdid})
 	d.mu.Unlock()
 	select {
 	case d.signal <- struct{}{}:

@@ -30,13 +30,13 @@ func TestTrackDropped(t *testing.T) {
 	tbl.Sweep()
 	tbl.GetHost(2, 2) // removed by a reload that does not list it
 	tbl.ApplyRoute(2, 2, []Host{hostN(1)})
-	tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
 	select {
 	case <-signal:
 	default:
 		t.Fatal("no signal for dropped keys")
 	}
-	if got, want := tbl.TakeDropped(nil), []Key{{1, 1}, {2, 2}}; !slices.Equal(got, want) {
+	if got, want := tbl.TakeDropped(nil), []Key{{Modid: 1, Cmdid: 1}, {Modid: 2, Cmdid: 2}}; !slices.Equal(got, want) {
 		t.Fatalf("dropped %v, want %v", got, want)
 	}
 	if tbl.Has(1, 1) || tbl.Has(2, 2) || !tbl.Has(3, 3) {
@@ -46,7 +46,7 @@ func TestTrackDropped(t *testing.T) {
 	for i := range int32(5) { // MaxKeys 3 waiting at most
 		tbl.GetHost(5, i)
 		tbl.ApplyRoute(5, i, []Host{hostN(1)})
-		tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+		tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
 	}
 	if got := tbl.TakeDropped(nil); len(got) != 3 || tbl.Stats().DroppedLost != 2 {
 		t.Fatalf("%d dropped waiting, %d lost; want 3 and 2", len(got), tbl.Stats().DroppedLost)
@@ -54,18 +54,18 @@ func TestTrackDropped(t *testing.T) {
 
 	tbl.GetHost(6, 6)
 	tbl.ApplyRoute(6, 6, []Host{hostN(1)})
-	tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
 	tbl.TrackDropped(false) // forgets 6/6 and records no more
 	tbl.GetHost(7, 7)
 	tbl.ApplyRoute(7, 7, []Host{hostN(1)})
-	tbl.ReplaceRoutes(map[Key][]Host{{3, 3}: {hostN(1)}})
+	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
 	if got := tbl.TakeDropped(nil); len(got) != 0 {
 		t.Fatalf("dropped after tracking stopped: %v", got)
 	}
 
 	static := NewTable(Config{Static: true})
 	static.TrackDropped(true)
-	static.ReplaceRoutes(map[Key][]Host{{1, 1}: {hostN(1)}})
+	static.ReplaceRoutes(map[Key][]Host{{Modid: 1, Cmdid: 1}: {hostN(1)}})
 	static.ReplaceRoutes(nil)
 	if got := static.TakeDropped(nil); len(got) != 0 {
 		t.Fatalf("a static table recorded %v", got)

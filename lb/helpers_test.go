@@ -22,14 +22,14 @@ const (
 func newStatic(t testing.TB, clk *fakeclock.Clock, s Settings, hosts ...Host) *Table {
 	t.Helper()
 	tbl := NewTable(Config{Settings: s, Clock: clk.Now, Static: true})
-	tbl.ReplaceRoutes(map[Key][]Host{{tmod, tcmd}: hosts})
+	tbl.ReplaceRoutes(map[Key][]Host{{Modid: tmod, Cmdid: tcmd}: hosts})
 	return tbl
 }
 
 // hostInfo returns the state of host h of key (tmod, tcmd).
 func hostInfo(t testing.TB, tbl *Table, h Host) HostInfo {
 	t.Helper()
-	ki, ok := keyInfo(tbl, Key{tmod, tcmd})
+	ki, ok := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd})
 	if !ok {
 		t.Fatalf("key %d/%d not in table", tmod, tcmd)
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 // Host is one server of a key as the wire names it.
@@ -31,24 +32,15 @@ func (h Host) AppendTo(dst []byte) []byte {
 // pack orders hosts for the sorted host arrays of a key.
 func (h Host) pack() uint64 { return uint64(uint32(h.IP))<<32 | uint64(uint32(h.Port)) }
 
-// Key names a route: a (modid, cmdid) pair.
-type Key struct {
-	Modid, Cmdid int32
-}
+// Key is route.Key, kept under this name while the packages that named it here move
+// to the route package.
+type Key = route.Key
 
-// Pack returns PackKey(k.Modid, k.Cmdid).
-func (k Key) Pack() uint64 { return PackKey(k.Modid, k.Cmdid) }
+// PackKey is route.PackKey.
+func PackKey(modid, cmdid int32) uint64 { return route.PackKey(modid, cmdid) }
 
-// PackKey packs a (modid, cmdid) pair into the uint64 the table is keyed by: modid in
-// the high 32 bits.
-func PackKey(modid, cmdid int32) uint64 {
-	return uint64(uint32(modid))<<32 | uint64(uint32(cmdid))
-}
-
-// UnpackKey is the inverse of PackKey.
-func UnpackKey(k uint64) (modid, cmdid int32) {
-	return int32(uint32(k >> 32)), int32(uint32(k))
-}
+// UnpackKey is route.UnpackKey.
+func UnpackKey(k uint64) (modid, cmdid int32) { return route.UnpackKey(k) }
 
 // hostState is one host of one key with its balancing counters. Host never changes
 // after the hostState is published; load is moved by pickers without a lock; every

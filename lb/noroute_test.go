@@ -45,7 +45,7 @@ func TestMaxNoRouteKeys(t *testing.T) {
 	if st := tbl.Stats(); st.Keys != 5 || st.NoRouteKeys != 4 {
 		t.Fatalf("stats after negative expiry %+v", st)
 	}
-	tbl.ReplaceRoutes(map[Key][]Host{{1, 1}: {hostN(1)}})
+	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 1, Cmdid: 1}: {hostN(1)}})
 	if st := tbl.Stats(); st.Keys != 1 || st.NoRouteKeys != 0 {
 		t.Fatalf("stats after a reload %+v", st)
 	}
@@ -76,7 +76,7 @@ func TestNoAnswerTTL(t *testing.T) {
 	if st := tbl.Stats(); st.NoAnswerExpired != 1 || st.NoRouteKeys != 1 || st.Keys != 2 {
 		t.Fatalf("stats %+v", st)
 	}
-	if got := tbl.TakeDropped(nil); len(got) != 1 || got[0] != (Key{1, 1}) {
+	if got := tbl.TakeDropped(nil); len(got) != 1 || got[0] != (Key{Modid: 1, Cmdid: 1}) {
 		t.Fatalf("dropped %v, want 1/1", got)
 	}
 

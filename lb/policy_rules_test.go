@@ -14,7 +14,7 @@ import (
 func newStaticPolicies(t testing.TB, clk *fakeclock.Clock, pol Policies, hosts ...Host) *Table {
 	t.Helper()
 	tbl := NewTable(Config{Clock: clk.Now, Static: true, Policies: pol})
-	tbl.ReplaceRoutes(map[Key][]Host{{tmod, tcmd}: hosts})
+	tbl.ReplaceRoutes(map[Key][]Host{{Modid: tmod, Cmdid: tcmd}: hosts})
 	return tbl
 }
 
@@ -29,7 +29,7 @@ func mustGet(t *testing.T, tbl *Table) Host {
 
 func wantPanic(t *testing.T, tbl *Table, want bool, msg string) KeyInfo {
 	t.Helper()
-	ki, _ := keyInfo(tbl, Key{tmod, tcmd})
+	ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd})
 	if ki.Panic != want {
 		t.Fatalf("%s: panic = %v, want %v", msg, ki.Panic, want)
 	}

@@ -34,14 +34,14 @@ func TestReconnectedListsEveryKeyOutstandingFirst(t *testing.T) {
 	drainPulls(tbl)
 	// Outstanding: (1,3) and (1,4) wanted. Known, answered: (1,0), (1,1), (1,2), (2,0).
 	clk.Advance(5 * time.Second)
-	got := tbl.Reconnected([]Key{{9, 9}})
-	if got[0] != (Key{9, 9}) {
+	got := tbl.Reconnected([]Key{{Modid: 9, Cmdid: 9}})
+	if got[0] != (Key{Modid: 9, Cmdid: 9}) {
 		t.Fatalf("dst not appended to: %v", got)
 	}
-	if first := sortKeys(slices.Clone(got[1:3])); !slices.Equal(first, []Key{{1, 3}, {1, 4}}) {
+	if first := sortKeys(slices.Clone(got[1:3])); !slices.Equal(first, []Key{{Modid: 1, Cmdid: 3}, {Modid: 1, Cmdid: 4}}) {
 		t.Fatalf("outstanding keys first: %v", got)
 	}
-	if rest := sortKeys(slices.Clone(got[3:])); !slices.Equal(rest, []Key{{1, 0}, {1, 1}, {1, 2}, {2, 0}}) {
+	if rest := sortKeys(slices.Clone(got[3:])); !slices.Equal(rest, []Key{{Modid: 1, Cmdid: 0}, {Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, {Modid: 2, Cmdid: 0}}) {
 		t.Fatalf("the other known keys: %v", got)
 	}
 	// The outstanding keys are in flight from now: Sweep leaves them to the caller
@@ -50,7 +50,7 @@ func TestReconnectedListsEveryKeyOutstandingFirst(t *testing.T) {
 	if q := drainPulls(tbl); len(q) != 0 {
 		t.Fatalf("Sweep queued %v right after Reconnected", q)
 	}
-	for _, k := range []Key{{1, 3}, {1, 4}} {
+	for _, k := range []Key{{Modid: 1, Cmdid: 3}, {Modid: 1, Cmdid: 4}} {
 		if ki, _ := tbl.Lookup(k.Modid, k.Cmdid); !ki.Pulling {
 			t.Fatalf("%v not in flight: %+v", k, ki)
 		}
@@ -60,7 +60,7 @@ func TestReconnectedListsEveryKeyOutstandingFirst(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	tbl.Sweep()
-	if q := sortKeys(drainPulls(tbl)); !slices.Equal(q, []Key{{1, 3}}) && !slices.Equal(q, []Key{{1, 3}, {1, 4}}) {
+	if q := sortKeys(drainPulls(tbl)); !slices.Equal(q, []Key{{Modid: 1, Cmdid: 3}}) && !slices.Equal(q, []Key{{Modid: 1, Cmdid: 3}, {Modid: 1, Cmdid: 4}}) {
 		t.Fatalf("retries after pull_timeout: %v", q) // (1,4) may find the queue full
 	}
 }
@@ -72,7 +72,7 @@ func TestReconnectedLeavesQueuedPullsToTheQueue(t *testing.T) {
 	tbl.ApplyRoute(1, 1, []Host{hostN(1)})
 	drainPulls(tbl)
 	tbl.GetHost(2, 2) // queued after the drain: the consumer sends it from the queue
-	if got := tbl.Reconnected(nil); !slices.Equal(got, []Key{{1, 1}}) {
+	if got := tbl.Reconnected(nil); !slices.Equal(got, []Key{{Modid: 1, Cmdid: 1}}) {
 		t.Fatalf("listed %v, want (1,1) only", got)
 	}
 	// (1,1) goes stale and is refreshed through the queue before its batch is
@@ -84,7 +84,7 @@ func TestReconnectedLeavesQueuedPullsToTheQueue(t *testing.T) {
 	if got := tbl.MarkPulling(keys); len(got) != 0 {
 		t.Fatalf("MarkPulling kept %v, waiting in the queue", got)
 	}
-	if q := sortKeys(drainPulls(tbl)); !slices.Equal(q, []Key{{1, 1}, {2, 2}}) {
+	if q := sortKeys(drainPulls(tbl)); !slices.Equal(q, []Key{{Modid: 1, Cmdid: 1}, {Modid: 2, Cmdid: 2}}) {
 		t.Fatalf("queue %v", q)
 	}
 }
@@ -100,7 +100,7 @@ func TestMarkPullingPutsKeysInFlight(t *testing.T) {
 	keys := tbl.Reconnected(nil)
 	tbl.ApplyRoute(1, 1, nil) // removed before its pull is written
 	keys = tbl.MarkPulling(keys)
-	if got := sortKeys(keys); !slices.Equal(got, []Key{{1, 0}, {1, 2}}) {
+	if got := sortKeys(keys); !slices.Equal(got, []Key{{Modid: 1, Cmdid: 0}, {Modid: 1, Cmdid: 2}}) {
 		t.Fatalf("keys to write: %v", got)
 	}
 	for _, k := range keys {
@@ -118,7 +118,7 @@ func TestMarkPullingPutsKeysInFlight(t *testing.T) {
 		t.Fatalf("refresh of a key in flight queued %v", q)
 	}
 	tbl.Sweep()
-	if q := drainPulls(tbl); !slices.Equal(q, []Key{{1, 2}}) {
+	if q := drainPulls(tbl); !slices.Equal(q, []Key{{Modid: 1, Cmdid: 2}}) {
 		t.Fatalf("retries %v, want the unanswered key", q)
 	}
 	if st := tbl.Stats(); st.PullRetries != 1 {
@@ -141,7 +141,7 @@ func TestSweepRetryDoesNotDuplicateQueuedPull(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	// Taken now: its pull_timeout runs from the last Sweep that found it queued.
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("pulls %v", got)
 	}
 	clk.Advance(999 * time.Millisecond)
@@ -151,7 +151,7 @@ func TestSweepRetryDoesNotDuplicateQueuedPull(t *testing.T) {
 	}
 	clk.Advance(time.Millisecond)
 	tbl.Sweep()
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("retry %v", got)
 	}
 	if st := tbl.Stats(); st.PullsQueued != 2 || st.PullRetries != 1 {
@@ -168,7 +168,7 @@ func TestRefreshDoesNotDuplicateQueuedPull(t *testing.T) {
 	clk.Advance(15 * time.Second)
 	tbl.Tick()
 	tbl.GetHost(tmod, tcmd)
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("pulls %v, want the key once", got)
 	}
 	if ki, _ := tbl.Lookup(tmod, tcmd); !ki.Pulling {
@@ -198,7 +198,7 @@ func TestPullQueueOrderAfterWrap(t *testing.T) {
 	<-tbl.Pulls()
 	clk.Advance(time.Second)
 	tbl.Sweep() // (99,1) taken and unanswered: retried; (99,2) still queued: not
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{99, 2}, {99, 1}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: 99, Cmdid: 2}, {Modid: 99, Cmdid: 1}}) {
 		t.Fatalf("pulls %v", got)
 	}
 }
@@ -214,7 +214,7 @@ func TestLookupDoesNotCreate(t *testing.T) {
 	}
 	tbl.GetHost(tmod, tcmd)
 	ki, ok := tbl.Lookup(tmod, tcmd)
-	if !ok || ki.Key != (Key{tmod, tcmd}) || !ki.Pulling || len(ki.Hosts) != 0 {
+	if !ok || ki.Key != (Key{Modid: tmod, Cmdid: tcmd}) || !ki.Pulling || len(ki.Hosts) != 0 {
 		t.Fatalf("pulling key: %+v %v", ki, ok)
 	}
 	drainPulls(tbl)
@@ -261,7 +261,7 @@ func TestNegativeTTL(t *testing.T) {
 			t.Fatalf("ret %v", ret)
 		}
 	}
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("pulls after NegativeTTL %v, want one", got)
 	}
 	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1)})

@@ -43,7 +43,7 @@ func (t *Table) sendPull(ks *keyState, now int64, retry bool) {
 		return
 	}
 	select {
-	case t.pulls <- Key{modid, cmdid}:
+	case t.pulls <- Key{Modid: modid, Cmdid: cmdid}:
 		t.pullsSent++
 		ks.pullSeq = t.pullsSent
 		t.pullMu.Unlock()

@@ -33,7 +33,7 @@ func (t *Table) Reconnected(dst []Key) []Key {
 				return
 			}
 			modid, cmdid := UnpackKey(ks.key)
-			dst = append(dst, Key{modid, cmdid})
+			dst = append(dst, Key{Modid: modid, Cmdid: cmdid})
 			if !pulling {
 				return
 			}

@@ -278,12 +278,12 @@ func TestAllOverloadedProbes(t *testing.T) {
 			t.Fatalf("probes %v, want %v", probes, want)
 		}
 	}
-	ki, _ := keyInfo(tbl, Key{tmod, tcmd})
+	ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd})
 	if ki.AccessCnt != 0 {
 		t.Fatalf("access_cnt after a probe = %d, want 0", ki.AccessCnt)
 	}
 	tbl.GetHost(tmod, tcmd)
-	if ki, _ := keyInfo(tbl, Key{tmod, tcmd}); ki.AccessCnt != 1 {
+	if ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd}); ki.AccessCnt != 1 {
 		t.Fatalf("access_cnt = %d, want 1", ki.AccessCnt)
 	}
 }
@@ -297,7 +297,7 @@ func TestProbeWithIdleHosts(t *testing.T) {
 	for range 7 {
 		tbl.GetHost(tmod, tcmd)
 	}
-	if ki, _ := keyInfo(tbl, Key{tmod, tcmd}); ki.AccessCnt != 0 {
+	if ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd}); ki.AccessCnt != 0 {
 		t.Fatalf("access_cnt moved with no overloaded host: %d", ki.AccessCnt)
 	}
 	overload(t, tbl, hostN(3))

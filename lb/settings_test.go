@@ -85,7 +85,7 @@ func TestNewTableInvalidSettingsPanics(t *testing.T) {
 }
 
 func TestKeyPacking(t *testing.T) {
-	for _, k := range []Key{{0, 0}, {1, 2}, {-1, 7}, {math.MaxInt32, math.MinInt32}} {
+	for _, k := range []Key{{Modid: 0, Cmdid: 0}, {Modid: 1, Cmdid: 2}, {Modid: -1, Cmdid: 7}, {Modid: math.MaxInt32, Cmdid: math.MinInt32}} {
 		m, c := UnpackKey(PackKey(k.Modid, k.Cmdid))
 		if m != k.Modid || c != k.Cmdid || k.Pack() != PackKey(k.Modid, k.Cmdid) {
 			t.Errorf("round trip of %v gave %d/%d", k, m, c)

@@ -145,7 +145,7 @@ func (t *Table) info(ks *keyState) (KeyInfo, bool) {
 	modid, cmdid := UnpackKey(ks.key)
 	s := ks.sets.Load()
 	ki := KeyInfo{
-		Key:       Key{modid, cmdid},
+		Key:       Key{Modid: modid, Cmdid: cmdid},
 		Hosts:     make([]HostInfo, len(s.state)),
 		Updated:   t.timeOf(ks.updated.Load()),
 		Pulling:   ks.pull.Load() != pullNone,

@@ -534,7 +534,7 @@ func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
 	for i := range t.shards {
 		t.shards[i].each(func(ks *keyState) {
 			modid, cmdid := UnpackKey(ks.key)
-			if len(routes[Key{modid, cmdid}]) == 0 {
+			if len(routes[Key{Modid: modid, Cmdid: cmdid}]) == 0 {
 				gone = append(gone, ks)
 			}
 		})

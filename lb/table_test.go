@@ -34,18 +34,18 @@ func TestUnknownKeyCreatedAndPulledOnce(t *testing.T) {
 			t.Fatalf("unknown key route: %v", r)
 		}
 	}
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("pulls %v, want exactly one for the key", got)
 	}
 	if st := tbl.Stats(); st.Keys != 1 || st.PullsQueued != 1 {
 		t.Fatalf("stats %+v", st)
 	}
-	if ki, _ := keyInfo(tbl, Key{tmod, tcmd}); !ki.Pulling || len(ki.Hosts) != 0 {
+	if ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd}); !ki.Pulling || len(ki.Hosts) != 0 {
 		t.Fatalf("key before the answer: %+v", ki)
 	}
 	// GetRoute alone also creates and pulls.
 	tbl.GetRoute(7, 8, nil)
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{7, 8}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: 7, Cmdid: 8}}) {
 		t.Fatalf("GetRoute pulls %v", got)
 	}
 	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1)})
@@ -55,7 +55,7 @@ func TestUnknownKeyCreatedAndPulledOnce(t *testing.T) {
 	if r := tbl.GetRoute(tmod, tcmd, nil); !slices.Equal(r, []Host{hostN(1)}) {
 		t.Fatalf("route after the answer: %v", r)
 	}
-	if ki, _ := keyInfo(tbl, Key{tmod, tcmd}); ki.Pulling || !ki.Updated.Equal(clk.Now()) {
+	if ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd}); ki.Pulling || !ki.Updated.Equal(clk.Now()) {
 		t.Fatalf("key after the answer: %+v", ki)
 	}
 	if got := drainPulls(tbl); len(got) != 0 {
@@ -83,7 +83,7 @@ func TestRefreshAfterUpdateTimeout(t *testing.T) {
 			t.Fatalf("stale key route %v", r)
 		}
 	}
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("refresh pulls %v, want one", got)
 	}
 	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1), hostN(2)})
@@ -105,7 +105,7 @@ func TestPullRetryAfterPullTimeout(t *testing.T) {
 	}
 	clk.Advance(time.Millisecond)
 	tbl.Sweep()
-	if got := drainPulls(tbl); !slices.Equal(got, []Key{{tmod, tcmd}}) {
+	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("retry pulls %v", got)
 	}
 	tbl.Sweep() // the retry restarted the timer
@@ -224,25 +224,25 @@ func TestReplaceRoutes(t *testing.T) {
 	clk := newFakeClock()
 	tbl := NewTable(Config{Clock: clk.Now, Static: true})
 	tbl.ReplaceRoutes(map[Key][]Host{
-		{1, 1}: {hostN(1), hostN(2)},
-		{2, 2}: {hostN(3)},
-		{3, 3}: {hostN(4)},
+		{Modid: 1, Cmdid: 1}: {hostN(1), hostN(2)},
+		{Modid: 2, Cmdid: 2}: {hostN(3)},
+		{Modid: 3, Cmdid: 3}: {hostN(4)},
 	})
 	tbl.Report(1, 1, hostN(1), 0)
 	for range 15 {
 		tbl.Report(1, 1, hostN(2), fail)
 	}
 	tbl.ReplaceRoutes(map[Key][]Host{
-		{1, 1}: {hostN(2), hostN(5)}, // host 1 leaves, 2 keeps its state, 5 joins
-		{3, 3}: nil,                  // no hosts: removed
-		{4, 4}: {hostN(6)},           // new key
+		{Modid: 1, Cmdid: 1}: {hostN(2), hostN(5)}, // host 1 leaves, 2 keeps its state, 5 joins
+		{Modid: 3, Cmdid: 3}: nil,                  // no hosts: removed
+		{Modid: 4, Cmdid: 4}: {hostN(6)},           // new key
 	})
 	snap := tbl.Snapshot()
 	var keys []Key
 	for _, ki := range snap {
 		keys = append(keys, ki.Key)
 	}
-	if !slices.Equal(keys, []Key{{1, 1}, {4, 4}}) {
+	if !slices.Equal(keys, []Key{{Modid: 1, Cmdid: 1}, {Modid: 4, Cmdid: 4}}) {
 		t.Fatalf("keys after reload %v", keys)
 	}
 	h := snap[0].Hosts
@@ -302,9 +302,9 @@ func TestStatusQueue(t *testing.T) {
 	clk := newFakeClock()
 	tbl := NewTable(Config{Clock: clk.Now, Static: true, StatusQueue: 1})
 	tbl.ReplaceRoutes(map[Key][]Host{
-		{1, 1}: {hostN(1), hostN(2)},
-		{2, 2}: {hostN(3)},
-		{3, 3}: {hostN(4)},
+		{Modid: 1, Cmdid: 1}: {hostN(1), hostN(2)},
+		{Modid: 2, Cmdid: 2}: {hostN(3)},
+		{Modid: 3, Cmdid: 3}: {hostN(4)},
 	})
 	tbl.Sweep()
 	if got := drainStatuses(tbl); len(got) != 0 {
@@ -369,7 +369,7 @@ func TestManyKeysGrowShards(t *testing.T) {
 	tbl := NewTable(Config{Shards: 3, Static: true}) // rounded up to 4
 	routes := map[Key][]Host{}
 	for i := range int32(5000) {
-		routes[Key{i, -i}] = []Host{hostN(int(i % 7))}
+		routes[Key{Modid: i, Cmdid: -i}] = []Host{hostN(int(i % 7))}
 	}
 	tbl.ReplaceRoutes(routes)
 	for k, hs := range routes {
@@ -379,7 +379,7 @@ func TestManyKeysGrowShards(t *testing.T) {
 	}
 	// Remove half, then look the rest up past the tombstones.
 	for i := int32(0); i < 5000; i += 2 {
-		delete(routes, Key{i, -i})
+		delete(routes, Key{Modid: i, Cmdid: -i})
 	}
 	tbl.ReplaceRoutes(routes)
 	if st := tbl.Stats(); st.Keys != 2500 {

@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"bytes"
+	"net/netip"
 	"testing"
 
 	"github.com/larsgo/lars/codec"
@@ -29,6 +30,22 @@ func host(ip string, port int32) *pb.HostInfo {
 		panic(err)
 	}
 	return &pb.HostInfo{Ip: v, Port: port}
+}
+
+// host6 is an IPv6 host in the extension field ip6 (ip stays 0).
+func host6(ip string, port int32) *pb.HostInfo {
+	a := netip.MustParseAddr(ip).As16()
+	return &pb.HostInfo{Port: port, Ip6: a[:]}
+}
+
+// routeExtHosts are the hosts of the route extension vectors: an IPv4 host with a
+// weight and a zone, and an IPv6 host with a weight.
+func routeExtHosts() []*pb.HostInfo {
+	v4 := host("127.0.0.1", 7000)
+	v4.Weight, v4.Zone = 200, "sh-a"
+	v6 := host6("2001:db8::1", 7001)
+	v6.Weight = 100
+	return []*pb.HostInfo{v4, v6}
 }
 
 // goldenCase is one vector's meaning, written from the comment above it in vectors.txt.
@@ -92,6 +109,20 @@ func goldenCases() map[string]goldenCase {
 			{Modid: 1, Cmdid: 1, Host: host("127.0.0.1", 7000), TtlMs: 10000, Op: pb.LeaseOp_LEASE_NEW},
 			{Modid: 1, Cmdid: 1, Host: host("127.0.0.2", 7001), TtlMs: 10000, Op: pb.LeaseOp_LEASE_DROP}}},
 			func() vtMessage { return &pb.Lease{} }},
+		"ext_hello_route_ext": {codec.MsgHello, &pb.Hello{Features: uint32(pb.Feature_FEATURE_UNSUBSCRIBE | pb.Feature_FEATURE_ROUTE_EXT)},
+			func() vtMessage { return &pb.Hello{} }},
+		"ext_get_host_request_accept": {codec.MsgGetHostRequest,
+			&pb.GetHostRequest{Seq: 5, Modid: 1, Cmdid: 1, Accept: uint32(pb.Accept_ACCEPT_ROUTE_EXT)}, getHostReq},
+		"ext_get_host_response_ip6": {codec.MsgGetHostResponse,
+			&pb.GetHostResponse{Seq: 5, Modid: 1, Cmdid: 1, Host: host6("2001:db8::1", 7000)}, getHostResp},
+		"ext_report_request_ip6": {codec.MsgReportRequest,
+			&pb.ReportRequest{Modid: 1, Cmdid: 1, Host: host6("2001:db8::1", 7000), Retcode: 1}, report},
+		"ext_api_get_route_request_accept": {codec.MsgAPIGetRouteRequest,
+			&pb.GetRouteRequest{Modid: 1, Cmdid: 1, Accept: uint32(pb.Accept_ACCEPT_ROUTE_EXT)}, routeReq},
+		"ext_api_get_route_response_ext": {codec.MsgAPIGetRouteResponse, &pb.GetRouteResponse{Modid: 1, Cmdid: 1,
+			Host: routeExtHosts()}, routeResp},
+		"ext_dns_get_route_response_ext": {codec.MsgGetRouteResponse, &pb.GetRouteResponse{Modid: 1, Cmdid: 1,
+			Host: routeExtHosts()}, routeResp},
 		"ext_lease_reply": {codec.MsgLeaseReply, &pb.LeaseReply{Results: []*pb.LeaseResult{
 			{Modid: 1, Cmdid: 1, Host: host("127.0.0.1", 7000), Op: pb.LeaseOp_LEASE_NEW, Status: pb.LeaseStatus_LEASE_OK},
 			{Modid: 2, Cmdid: 1, Host: host("127.0.0.1", 7000), Status: pb.LeaseStatus_LEASE_DENIED, Message: "not allowed"}}},

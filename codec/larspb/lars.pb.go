@@ -145,6 +145,55 @@ func (LarsRetCode) EnumDescriptor() ([]byte, []int) {
 	return file_lars_proto_rawDescGZIP(), []int{1}
 }
 
+// Accept is the bit set a client puts in a request's accept field.
+type Accept int32
+
+const (
+	Accept_ACCEPT_NONE Accept = 0
+	// The client reads HostInfo's extension fields: it may be answered IPv6 hosts
+	// (ip6), and get_route answers carry weight and zone.
+	Accept_ACCEPT_ROUTE_EXT Accept = 1
+)
+
+// Enum value maps for Accept.
+var (
+	Accept_name = map[int32]string{
+		0: "ACCEPT_NONE",
+		1: "ACCEPT_ROUTE_EXT",
+	}
+	Accept_value = map[string]int32{
+		"ACCEPT_NONE":      0,
+		"ACCEPT_ROUTE_EXT": 1,
+	}
+)
+
+func (x Accept) Enum() *Accept {
+	p := new(Accept)
+	*p = x
+	return p
+}
+
+func (x Accept) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Accept) Descriptor() protoreflect.EnumDescriptor {
+	return file_lars_proto_enumTypes[2].Descriptor()
+}
+
+func (Accept) Type() protoreflect.EnumType {
+	return &file_lars_proto_enumTypes[2]
+}
+
+func (x Accept) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Accept.Descriptor instead.
+func (Accept) EnumDescriptor() ([]byte, []int) {
+	return file_lars_proto_rawDescGZIP(), []int{2}
+}
+
 // Feature bits of Hello and HelloReply.
 type Feature int32
 
@@ -152,6 +201,7 @@ const (
 	Feature_FEATURE_NONE        Feature = 0
 	Feature_FEATURE_UNSUBSCRIBE Feature = 1 // msgid 102 is taken
 	Feature_FEATURE_REGISTER    Feature = 2 // msgid 105 is taken (answered with msgid 106)
+	Feature_FEATURE_ROUTE_EXT   Feature = 4 // the agent reads HostInfo's ip6, weight and zone in routes
 )
 
 // Enum value maps for Feature.
@@ -160,11 +210,13 @@ var (
 		0: "FEATURE_NONE",
 		1: "FEATURE_UNSUBSCRIBE",
 		2: "FEATURE_REGISTER",
+		4: "FEATURE_ROUTE_EXT",
 	}
 	Feature_value = map[string]int32{
 		"FEATURE_NONE":        0,
 		"FEATURE_UNSUBSCRIBE": 1,
 		"FEATURE_REGISTER":    2,
+		"FEATURE_ROUTE_EXT":   4,
 	}
 )
 
@@ -179,11 +231,11 @@ func (x Feature) String() string {
 }
 
 func (Feature) Descriptor() protoreflect.EnumDescriptor {
-	return file_lars_proto_enumTypes[2].Descriptor()
+	return file_lars_proto_enumTypes[3].Descriptor()
 }
 
 func (Feature) Type() protoreflect.EnumType {
-	return &file_lars_proto_enumTypes[2]
+	return &file_lars_proto_enumTypes[3]
 }
 
 func (x Feature) Number() protoreflect.EnumNumber {
@@ -192,7 +244,7 @@ func (x Feature) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Feature.Descriptor instead.
 func (Feature) EnumDescriptor() ([]byte, []int) {
-	return file_lars_proto_rawDescGZIP(), []int{2}
+	return file_lars_proto_rawDescGZIP(), []int{3}
 }
 
 // RegisterOp says what a RegisterRequest asks of the agent.
@@ -234,11 +286,11 @@ func (x RegisterOp) String() string {
 }
 
 func (RegisterOp) Descriptor() protoreflect.EnumDescriptor {
-	return file_lars_proto_enumTypes[3].Descriptor()
+	return file_lars_proto_enumTypes[4].Descriptor()
 }
 
 func (RegisterOp) Type() protoreflect.EnumType {
-	return &file_lars_proto_enumTypes[3]
+	return &file_lars_proto_enumTypes[4]
 }
 
 func (x RegisterOp) Number() protoreflect.EnumNumber {
@@ -247,7 +299,7 @@ func (x RegisterOp) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RegisterOp.Descriptor instead.
 func (RegisterOp) EnumDescriptor() ([]byte, []int) {
-	return file_lars_proto_rawDescGZIP(), []int{3}
+	return file_lars_proto_rawDescGZIP(), []int{4}
 }
 
 // RegisterState is where a registration stands, as the agent answers it.
@@ -308,11 +360,11 @@ func (x RegisterState) String() string {
 }
 
 func (RegisterState) Descriptor() protoreflect.EnumDescriptor {
-	return file_lars_proto_enumTypes[4].Descriptor()
+	return file_lars_proto_enumTypes[5].Descriptor()
 }
 
 func (RegisterState) Type() protoreflect.EnumType {
-	return &file_lars_proto_enumTypes[4]
+	return &file_lars_proto_enumTypes[5]
 }
 
 func (x RegisterState) Number() protoreflect.EnumNumber {
@@ -321,7 +373,7 @@ func (x RegisterState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RegisterState.Descriptor instead.
 func (RegisterState) EnumDescriptor() ([]byte, []int) {
-	return file_lars_proto_rawDescGZIP(), []int{4}
+	return file_lars_proto_rawDescGZIP(), []int{5}
 }
 
 // LeaseOp says what a LeaseEntry asks of the route service.
@@ -362,11 +414,11 @@ func (x LeaseOp) String() string {
 }
 
 func (LeaseOp) Descriptor() protoreflect.EnumDescriptor {
-	return file_lars_proto_enumTypes[5].Descriptor()
+	return file_lars_proto_enumTypes[6].Descriptor()
 }
 
 func (LeaseOp) Type() protoreflect.EnumType {
-	return &file_lars_proto_enumTypes[5]
+	return &file_lars_proto_enumTypes[6]
 }
 
 func (x LeaseOp) Number() protoreflect.EnumNumber {
@@ -375,7 +427,7 @@ func (x LeaseOp) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LeaseOp.Descriptor instead.
 func (LeaseOp) EnumDescriptor() ([]byte, []int) {
-	return file_lars_proto_rawDescGZIP(), []int{5}
+	return file_lars_proto_rawDescGZIP(), []int{6}
 }
 
 // LeaseStatus is the route service's answer to one LeaseEntry.
@@ -427,11 +479,11 @@ func (x LeaseStatus) String() string {
 }
 
 func (LeaseStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_lars_proto_enumTypes[6].Descriptor()
+	return file_lars_proto_enumTypes[7].Descriptor()
 }
 
 func (LeaseStatus) Type() protoreflect.EnumType {
-	return &file_lars_proto_enumTypes[6]
+	return &file_lars_proto_enumTypes[7]
 }
 
 func (x LeaseStatus) Number() protoreflect.EnumNumber {
@@ -440,14 +492,21 @@ func (x LeaseStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LeaseStatus.Descriptor instead.
 func (LeaseStatus) EnumDescriptor() ([]byte, []int) {
-	return file_lars_proto_rawDescGZIP(), []int{6}
+	return file_lars_proto_rawDescGZIP(), []int{7}
 }
 
 // HostInfo is one host of a service: IPv4 as the int32 of its dotted form.
 type HostInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Ip            int32                  `protobuf:"varint,1,opt,name=ip,proto3" json:"ip,omitempty"`
-	Port          int32                  `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Ip    int32                  `protobuf:"varint,1,opt,name=ip,proto3" json:"ip,omitempty"`
+	Port  int32                  `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
+	// Extensions, not in Lars (docs/PROTOCOL.md "Routes beyond Lars"): sent only to a
+	// peer that said it reads them (ACCEPT_ROUTE_EXT in a request, FEATURE_ROUTE_EXT in
+	// a Hello). ip6 holds the 16 bytes of an IPv6 host, whose ip is then 0; weight is
+	// the host's share (0: the default, 100); zone is where it runs ("": none).
+	Ip6           []byte `protobuf:"bytes,100,opt,name=ip6,proto3" json:"ip6,omitempty"`
+	Weight        uint32 `protobuf:"varint,101,opt,name=weight,proto3" json:"weight,omitempty"`
+	Zone          string `protobuf:"bytes,102,opt,name=zone,proto3" json:"zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,11 +555,34 @@ func (x *HostInfo) GetPort() int32 {
 	return 0
 }
 
+func (x *HostInfo) GetIp6() []byte {
+	if x != nil {
+		return x.Ip6
+	}
+	return nil
+}
+
+func (x *HostInfo) GetWeight() uint32 {
+	if x != nil {
+		return x.Weight
+	}
+	return 0
+}
+
+func (x *HostInfo) GetZone() string {
+	if x != nil {
+		return x.Zone
+	}
+	return ""
+}
+
 // GetRouteRequest asks for every host of a key.
 type GetRouteRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Modid         int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
-	Cmdid         int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Modid int32                  `protobuf:"varint,1,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid int32                  `protobuf:"varint,2,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	// Extension: ACCEPT_* bits (API -> agent, msgid 7 only).
+	Accept        uint32 `protobuf:"varint,100,opt,name=accept,proto3" json:"accept,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -545,6 +627,13 @@ func (x *GetRouteRequest) GetModid() int32 {
 func (x *GetRouteRequest) GetCmdid() int32 {
 	if x != nil {
 		return x.Cmdid
+	}
+	return 0
+}
+
+func (x *GetRouteRequest) GetAccept() uint32 {
+	if x != nil {
+		return x.Accept
 	}
 	return 0
 }
@@ -766,10 +855,12 @@ func (x *ReportStatusRequest) GetTs() uint32 {
 
 // GetHostRequest asks the agent to choose one host of a key.
 type GetHostRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Seq           uint32                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Modid         int32                  `protobuf:"varint,2,opt,name=modid,proto3" json:"modid,omitempty"`
-	Cmdid         int32                  `protobuf:"varint,3,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Seq   uint32                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Modid int32                  `protobuf:"varint,2,opt,name=modid,proto3" json:"modid,omitempty"`
+	Cmdid int32                  `protobuf:"varint,3,opt,name=cmdid,proto3" json:"cmdid,omitempty"`
+	// Extension: ACCEPT_* bits.
+	Accept        uint32 `protobuf:"varint,100,opt,name=accept,proto3" json:"accept,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -821,6 +912,13 @@ func (x *GetHostRequest) GetModid() int32 {
 func (x *GetHostRequest) GetCmdid() int32 {
 	if x != nil {
 		return x.Cmdid
+	}
+	return 0
+}
+
+func (x *GetHostRequest) GetAccept() uint32 {
+	if x != nil {
+		return x.Accept
 	}
 	return 0
 }
@@ -1651,13 +1749,17 @@ var File_lars_proto protoreflect.FileDescriptor
 const file_lars_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"lars.proto\x12\x04lars\".\n" +
+	"lars.proto\x12\x04lars\"l\n" +
 	"\bHostInfo\x12\x0e\n" +
 	"\x02ip\x18\x01 \x01(\x05R\x02ip\x12\x12\n" +
-	"\x04port\x18\x02 \x01(\x05R\x04port\"=\n" +
+	"\x04port\x18\x02 \x01(\x05R\x04port\x12\x10\n" +
+	"\x03ip6\x18d \x01(\fR\x03ip6\x12\x16\n" +
+	"\x06weight\x18e \x01(\rR\x06weight\x12\x12\n" +
+	"\x04zone\x18f \x01(\tR\x04zone\"U\n" +
 	"\x0fGetRouteRequest\x12\x14\n" +
 	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
-	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\"b\n" +
+	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\x12\x16\n" +
+	"\x06accept\x18d \x01(\rR\x06accept\"b\n" +
 	"\x10GetRouteResponse\x12\x14\n" +
 	"\x05modid\x18\x01 \x01(\x05R\x05modid\x12\x14\n" +
 	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\x12\"\n" +
@@ -1673,11 +1775,12 @@ const file_lars_proto_rawDesc = "" +
 	"\x05cmdid\x18\x02 \x01(\x05R\x05cmdid\x12\x16\n" +
 	"\x06caller\x18\x03 \x01(\x05R\x06caller\x12.\n" +
 	"\aresults\x18\x04 \x03(\v2\x14.lars.HostCallResultR\aresults\x12\x0e\n" +
-	"\x02ts\x18\x05 \x01(\rR\x02ts\"N\n" +
+	"\x02ts\x18\x05 \x01(\rR\x02ts\"f\n" +
 	"\x0eGetHostRequest\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\rR\x03seq\x12\x14\n" +
 	"\x05modid\x18\x02 \x01(\x05R\x05modid\x12\x14\n" +
-	"\x05cmdid\x18\x03 \x01(\x05R\x05cmdid\"\x8d\x01\n" +
+	"\x05cmdid\x18\x03 \x01(\x05R\x05cmdid\x12\x16\n" +
+	"\x06accept\x18d \x01(\rR\x06accept\"\x8d\x01\n" +
 	"\x0fGetHostResponse\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\rR\x03seq\x12\x14\n" +
 	"\x05modid\x18\x02 \x01(\x05R\x05modid\x12\x14\n" +
@@ -1752,11 +1855,15 @@ const file_lars_proto_rawDesc = "" +
 	"\bRET_SUCC\x10\x00\x12\x10\n" +
 	"\fRET_OVERLOAD\x10\x01\x12\x14\n" +
 	"\x10RET_SYSTEM_ERROR\x10\x02\x12\x0f\n" +
-	"\vRET_NOEXIST\x10\x03*J\n" +
+	"\vRET_NOEXIST\x10\x03*/\n" +
+	"\x06Accept\x12\x0f\n" +
+	"\vACCEPT_NONE\x10\x00\x12\x14\n" +
+	"\x10ACCEPT_ROUTE_EXT\x10\x01*a\n" +
 	"\aFeature\x12\x10\n" +
 	"\fFEATURE_NONE\x10\x00\x12\x17\n" +
 	"\x13FEATURE_UNSUBSCRIBE\x10\x01\x12\x14\n" +
-	"\x10FEATURE_REGISTER\x10\x02*D\n" +
+	"\x10FEATURE_REGISTER\x10\x02\x12\x15\n" +
+	"\x11FEATURE_ROUTE_EXT\x10\x04*D\n" +
 	"\n" +
 	"RegisterOp\x12\x11\n" +
 	"\rREGISTER_KEEP\x10\x00\x12\x10\n" +
@@ -1799,52 +1906,53 @@ func file_lars_proto_rawDescGZIP() []byte {
 	return file_lars_proto_rawDescData
 }
 
-var file_lars_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_lars_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
 var file_lars_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_lars_proto_goTypes = []any{
 	(MessageId)(0),              // 0: lars.MessageId
 	(LarsRetCode)(0),            // 1: lars.LarsRetCode
-	(Feature)(0),                // 2: lars.Feature
-	(RegisterOp)(0),             // 3: lars.RegisterOp
-	(RegisterState)(0),          // 4: lars.RegisterState
-	(LeaseOp)(0),                // 5: lars.LeaseOp
-	(LeaseStatus)(0),            // 6: lars.LeaseStatus
-	(*HostInfo)(nil),            // 7: lars.HostInfo
-	(*GetRouteRequest)(nil),     // 8: lars.GetRouteRequest
-	(*GetRouteResponse)(nil),    // 9: lars.GetRouteResponse
-	(*HostCallResult)(nil),      // 10: lars.HostCallResult
-	(*ReportStatusRequest)(nil), // 11: lars.ReportStatusRequest
-	(*GetHostRequest)(nil),      // 12: lars.GetHostRequest
-	(*GetHostResponse)(nil),     // 13: lars.GetHostResponse
-	(*ReportRequest)(nil),       // 14: lars.ReportRequest
-	(*Hello)(nil),               // 15: lars.Hello
-	(*HelloReply)(nil),          // 16: lars.HelloReply
-	(*RouteKey)(nil),            // 17: lars.RouteKey
-	(*Unsubscribe)(nil),         // 18: lars.Unsubscribe
-	(*RegisterRequest)(nil),     // 19: lars.RegisterRequest
-	(*RegisterReply)(nil),       // 20: lars.RegisterReply
-	(*LeaseEntry)(nil),          // 21: lars.LeaseEntry
-	(*Lease)(nil),               // 22: lars.Lease
-	(*LeaseResult)(nil),         // 23: lars.LeaseResult
-	(*LeaseReply)(nil),          // 24: lars.LeaseReply
+	(Accept)(0),                 // 2: lars.Accept
+	(Feature)(0),                // 3: lars.Feature
+	(RegisterOp)(0),             // 4: lars.RegisterOp
+	(RegisterState)(0),          // 5: lars.RegisterState
+	(LeaseOp)(0),                // 6: lars.LeaseOp
+	(LeaseStatus)(0),            // 7: lars.LeaseStatus
+	(*HostInfo)(nil),            // 8: lars.HostInfo
+	(*GetRouteRequest)(nil),     // 9: lars.GetRouteRequest
+	(*GetRouteResponse)(nil),    // 10: lars.GetRouteResponse
+	(*HostCallResult)(nil),      // 11: lars.HostCallResult
+	(*ReportStatusRequest)(nil), // 12: lars.ReportStatusRequest
+	(*GetHostRequest)(nil),      // 13: lars.GetHostRequest
+	(*GetHostResponse)(nil),     // 14: lars.GetHostResponse
+	(*ReportRequest)(nil),       // 15: lars.ReportRequest
+	(*Hello)(nil),               // 16: lars.Hello
+	(*HelloReply)(nil),          // 17: lars.HelloReply
+	(*RouteKey)(nil),            // 18: lars.RouteKey
+	(*Unsubscribe)(nil),         // 19: lars.Unsubscribe
+	(*RegisterRequest)(nil),     // 20: lars.RegisterRequest
+	(*RegisterReply)(nil),       // 21: lars.RegisterReply
+	(*LeaseEntry)(nil),          // 22: lars.LeaseEntry
+	(*Lease)(nil),               // 23: lars.Lease
+	(*LeaseResult)(nil),         // 24: lars.LeaseResult
+	(*LeaseReply)(nil),          // 25: lars.LeaseReply
 }
 var file_lars_proto_depIdxs = []int32{
-	7,  // 0: lars.GetRouteResponse.host:type_name -> lars.HostInfo
-	10, // 1: lars.ReportStatusRequest.results:type_name -> lars.HostCallResult
-	7,  // 2: lars.GetHostResponse.host:type_name -> lars.HostInfo
-	7,  // 3: lars.ReportRequest.host:type_name -> lars.HostInfo
-	17, // 4: lars.Unsubscribe.keys:type_name -> lars.RouteKey
-	7,  // 5: lars.RegisterRequest.host:type_name -> lars.HostInfo
-	3,  // 6: lars.RegisterRequest.op:type_name -> lars.RegisterOp
-	7,  // 7: lars.RegisterReply.host:type_name -> lars.HostInfo
-	4,  // 8: lars.RegisterReply.state:type_name -> lars.RegisterState
-	7,  // 9: lars.LeaseEntry.host:type_name -> lars.HostInfo
-	5,  // 10: lars.LeaseEntry.op:type_name -> lars.LeaseOp
-	21, // 11: lars.Lease.entries:type_name -> lars.LeaseEntry
-	7,  // 12: lars.LeaseResult.host:type_name -> lars.HostInfo
-	5,  // 13: lars.LeaseResult.op:type_name -> lars.LeaseOp
-	6,  // 14: lars.LeaseResult.status:type_name -> lars.LeaseStatus
-	23, // 15: lars.LeaseReply.results:type_name -> lars.LeaseResult
+	8,  // 0: lars.GetRouteResponse.host:type_name -> lars.HostInfo
+	11, // 1: lars.ReportStatusRequest.results:type_name -> lars.HostCallResult
+	8,  // 2: lars.GetHostResponse.host:type_name -> lars.HostInfo
+	8,  // 3: lars.ReportRequest.host:type_name -> lars.HostInfo
+	18, // 4: lars.Unsubscribe.keys:type_name -> lars.RouteKey
+	8,  // 5: lars.RegisterRequest.host:type_name -> lars.HostInfo
+	4,  // 6: lars.RegisterRequest.op:type_name -> lars.RegisterOp
+	8,  // 7: lars.RegisterReply.host:type_name -> lars.HostInfo
+	5,  // 8: lars.RegisterReply.state:type_name -> lars.RegisterState
+	8,  // 9: lars.LeaseEntry.host:type_name -> lars.HostInfo
+	6,  // 10: lars.LeaseEntry.op:type_name -> lars.LeaseOp
+	22, // 11: lars.Lease.entries:type_name -> lars.LeaseEntry
+	8,  // 12: lars.LeaseResult.host:type_name -> lars.HostInfo
+	6,  // 13: lars.LeaseResult.op:type_name -> lars.LeaseOp
+	7,  // 14: lars.LeaseResult.status:type_name -> lars.LeaseStatus
+	24, // 15: lars.LeaseReply.results:type_name -> lars.LeaseResult
 	16, // [16:16] is the sub-list for method output_type
 	16, // [16:16] is the sub-list for method input_type
 	16, // [16:16] is the sub-list for extension type_name
@@ -1862,7 +1970,7 @@ func file_lars_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lars_proto_rawDesc), len(file_lars_proto_rawDesc)),
-			NumEnums:      7,
+			NumEnums:      8,
 			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -27,6 +27,13 @@ func (m *HostInfo) CloneVT() *HostInfo {
 	r := HostInfoFromVTPool()
 	r.Ip = m.Ip
 	r.Port = m.Port
+	r.Weight = m.Weight
+	r.Zone = m.Zone
+	if rhs := m.Ip6; rhs != nil {
+		tmpBytes := make([]byte, len(rhs))
+		copy(tmpBytes, rhs)
+		r.Ip6 = tmpBytes
+	}
 	if len(m.unknownFields) > 0 {
 		r.unknownFields = make([]byte, len(m.unknownFields))
 		copy(r.unknownFields, m.unknownFields)
@@ -45,6 +52,7 @@ func (m *GetRouteRequest) CloneVT() *GetRouteRequest {
 	r := GetRouteRequestFromVTPool()
 	r.Modid = m.Modid
 	r.Cmdid = m.Cmdid
+	r.Accept = m.Accept
 	if len(m.unknownFields) > 0 {
 		r.unknownFields = make([]byte, len(m.unknownFields))
 		copy(r.unknownFields, m.unknownFields)
@@ -137,6 +145,7 @@ func (m *GetHostRequest) CloneVT() *GetHostRequest {
 	r.Seq = m.Seq
 	r.Modid = m.Modid
 	r.Cmdid = m.Cmdid
+	r.Accept = m.Accept
 	if len(m.unknownFields) > 0 {
 		r.unknownFields = make([]byte, len(m.unknownFields))
 		copy(r.unknownFields, m.unknownFields)
@@ -414,6 +423,15 @@ func (this *HostInfo) EqualVT(that *HostInfo) bool {
 	if this.Port != that.Port {
 		return false
 	}
+	if string(this.Ip6) != string(that.Ip6) {
+		return false
+	}
+	if this.Weight != that.Weight {
+		return false
+	}
+	if this.Zone != that.Zone {
+		return false
+	}
 	return string(this.unknownFields) == string(that.unknownFields)
 }
 
@@ -434,6 +452,9 @@ func (this *GetRouteRequest) EqualVT(that *GetRouteRequest) bool {
 		return false
 	}
 	if this.Cmdid != that.Cmdid {
+		return false
+	}
+	if this.Accept != that.Accept {
 		return false
 	}
 	return string(this.unknownFields) == string(that.unknownFields)
@@ -574,6 +595,9 @@ func (this *GetHostRequest) EqualVT(that *GetHostRequest) bool {
 		return false
 	}
 	if this.Cmdid != that.Cmdid {
+		return false
+	}
+	if this.Accept != that.Accept {
 		return false
 	}
 	return string(this.unknownFields) == string(that.unknownFields)
@@ -982,6 +1006,31 @@ func (m *HostInfo) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if len(m.Zone) > 0 {
+		i -= len(m.Zone)
+		copy(dAtA[i:], m.Zone)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Zone)))
+		i--
+		dAtA[i] = 0x6
+		i--
+		dAtA[i] = 0xb2
+	}
+	if m.Weight != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Weight))
+		i--
+		dAtA[i] = 0x6
+		i--
+		dAtA[i] = 0xa8
+	}
+	if len(m.Ip6) > 0 {
+		i -= len(m.Ip6)
+		copy(dAtA[i:], m.Ip6)
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Ip6)))
+		i--
+		dAtA[i] = 0x6
+		i--
+		dAtA[i] = 0xa2
+	}
 	if m.Port != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Port))
 		i--
@@ -1024,6 +1073,13 @@ func (m *GetRouteRequest) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 	if m.unknownFields != nil {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
+	}
+	if m.Accept != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Accept))
+		i--
+		dAtA[i] = 0x6
+		i--
+		dAtA[i] = 0xa0
 	}
 	if m.Cmdid != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Cmdid))
@@ -1250,6 +1306,13 @@ func (m *GetHostRequest) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 	if m.unknownFields != nil {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
+	}
+	if m.Accept != 0 {
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Accept))
+		i--
+		dAtA[i] = 0x6
+		i--
+		dAtA[i] = 0xa0
 	}
 	if m.Cmdid != 0 {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(m.Cmdid))
@@ -1950,7 +2013,9 @@ var vtprotoPool_HostInfo = sync.Pool{
 
 func (m *HostInfo) ResetVT() {
 	if m != nil {
+		f0 := m.Ip6[:0]
 		m.Reset()
+		m.Ip6 = f0
 	}
 }
 func (m *HostInfo) ReturnToVTPool() {
@@ -2133,6 +2198,17 @@ func (m *HostInfo) SizeVT() (n int) {
 	if m.Port != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.Port))
 	}
+	l = len(m.Ip6)
+	if l > 0 {
+		n += 2 + l + protohelpers.SizeOfVarint(uint64(l))
+	}
+	if m.Weight != 0 {
+		n += 2 + protohelpers.SizeOfVarint(uint64(m.Weight))
+	}
+	l = len(m.Zone)
+	if l > 0 {
+		n += 2 + l + protohelpers.SizeOfVarint(uint64(l))
+	}
 	n += len(m.unknownFields)
 	return n
 }
@@ -2148,6 +2224,9 @@ func (m *GetRouteRequest) SizeVT() (n int) {
 	}
 	if m.Cmdid != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.Cmdid))
+	}
+	if m.Accept != 0 {
+		n += 2 + protohelpers.SizeOfVarint(uint64(m.Accept))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -2242,6 +2321,9 @@ func (m *GetHostRequest) SizeVT() (n int) {
 	}
 	if m.Cmdid != 0 {
 		n += 1 + protohelpers.SizeOfVarint(uint64(m.Cmdid))
+	}
+	if m.Accept != 0 {
+		n += 2 + protohelpers.SizeOfVarint(uint64(m.Accept))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -2584,6 +2666,91 @@ func (m *HostInfo) UnmarshalVT(dAtA []byte) error {
 					break
 				}
 			}
+		case 100:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ip6", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ip6 = append(m.Ip6[:0], dAtA[iNdEx:postIndex]...)
+			if m.Ip6 == nil {
+				m.Ip6 = []byte{}
+			}
+			iNdEx = postIndex
+		case 101:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Weight", wireType)
+			}
+			m.Weight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Weight |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 102:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Zone", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Zone = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
@@ -2669,6 +2836,25 @@ func (m *GetRouteRequest) UnmarshalVT(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Cmdid |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 100:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accept", wireType)
+			}
+			m.Accept = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Accept |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -3222,6 +3408,25 @@ func (m *GetHostRequest) UnmarshalVT(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Cmdid |= int32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 100:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accept", wireType)
+			}
+			m.Accept = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Accept |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

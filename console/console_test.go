@@ -17,6 +17,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -127,9 +128,9 @@ func (f *fixture) post(path string, form url.Values, header ...string) *httptest
 }
 
 // hosts returns the store's hosts of k.
-func (f *fixture) hosts(k lb.Key) string {
+func (f *fixture) hosts(k route.Key) string {
 	f.t.Helper()
-	r, err := f.db.Routes(f.ctx(), []lb.Key{k})
+	r, err := f.db.Routes(f.ctx(), []route.Key{k})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -164,10 +165,10 @@ func (f *fixture) seed() {
 	f.t.Helper()
 	ctx := store.WithWho(f.ctx(), "seed")
 	t := f.t
-	if _, err := f.db.SetHosts(ctx, lb.Key{Modid: 1, Cmdid: 1}, []lb.Host{mustHost(t, "10.0.0.1:80"), mustHost(t, "10.0.0.2:80")}); err != nil {
+	if _, err := f.db.SetHosts(ctx, route.Key{Modid: 1, Cmdid: 1}, []lb.Host{mustHost(t, "10.0.0.1:80"), mustHost(t, "10.0.0.2:80")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.SetHosts(ctx, lb.Key{Modid: 2, Cmdid: 7}, []lb.Host{mustHost(t, "10.0.9.1:90")}); err != nil {
+	if _, err := f.db.SetHosts(ctx, route.Key{Modid: 2, Cmdid: 7}, []lb.Host{mustHost(t, "10.0.9.1:90")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.db.SetModName(ctx, 1, "users <&> accounts"); err != nil {
@@ -300,7 +301,7 @@ func TestPages(t *testing.T) {
 func TestWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, "")
-		k := lb.Key{Modid: 5, Cmdid: 1}
+		k := route.Key{Modid: 5, Cmdid: 1}
 		form := func(kv ...string) url.Values {
 			v := url.Values{"modid": {"5"}, "cmdid": {"1"}}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -398,7 +399,7 @@ func TestWrites(t *testing.T) {
 
 		// A new service from the services page's form.
 		check("/hosts/add", url.Values{"modid": {"6"}, "cmdid": {"3"}, "ip": {"10.6.0.1"}, "port": {"60"}}, http.StatusSeeOther, "/service/6/3?")
-		if got := f.hosts(lb.Key{Modid: 6, Cmdid: 3}); got != "10.6.0.1:60" {
+		if got := f.hosts(route.Key{Modid: 6, Cmdid: 3}); got != "10.6.0.1:60" {
 			t.Errorf("new service hosts %q", got)
 		}
 	})
@@ -421,7 +422,7 @@ func TestCrossOriginWritesRefused(t *testing.T) {
 		if rec := f.post("/names", url.Values{"kind": {"modid"}, "id": {"1"}, "name": {"x"}}, "Sec-Fetch-Site", "cross-site"); rec.Code != http.StatusForbidden {
 			t.Errorf("cross-site name write: %d", rec.Code)
 		}
-		if got := f.hosts(lb.Key{Modid: 1, Cmdid: 1}); got != "" {
+		if got := f.hosts(route.Key{Modid: 1, Cmdid: 1}); got != "" {
 			t.Errorf("a refused write wrote %q", got)
 		}
 		if rec := f.post("/hosts/add", v, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
@@ -509,7 +510,7 @@ func TestHistoryPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, "")
 		ctx := store.WithWho(f.ctx(), "pager")
-		k := lb.Key{Modid: 8, Cmdid: 8}
+		k := route.Key{Modid: 8, Cmdid: 8}
 		for i := range 7 {
 			if _, err := f.db.SetHosts(ctx, k, []lb.Host{{IP: int32(i + 1), Port: 80}}); err != nil {
 				t.Fatal(err)
@@ -552,7 +553,7 @@ func TestListPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, "")
 		ctx := store.WithWho(f.ctx(), "pager")
-		big := lb.Key{Modid: 3, Cmdid: 1}
+		big := route.Key{Modid: 3, Cmdid: 1}
 		var hosts []lb.Host
 		for i := range 1200 {
 			hosts = append(hosts, lb.Host{IP: int32(10<<24 + i), Port: 80})
@@ -561,7 +562,7 @@ func TestListPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 5 {
-			k := lb.Key{Modid: 4, Cmdid: int32(i)}
+			k := route.Key{Modid: 4, Cmdid: int32(i)}
 			if _, err := f.db.SetHosts(ctx, k, hosts[:i+1]); err != nil {
 				t.Fatal(err)
 			}

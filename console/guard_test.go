@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // guardToken is the token of the guarded consoles that have one.
@@ -51,7 +51,7 @@ var probeForm = url.Values{"modid": {"1"}, "cmdid": {"1"}, "ip": {"6.6.6.2"}, "p
 // nothing; the same request naming the console's own address writes.
 func TestRebindingWriteRefused(t *testing.T) {
 	f, h := guarded(t, "", GuardOptions{})
-	k := lb.Key{Modid: 1, Cmdid: 1}
+	k := route.Key{Modid: 1, Cmdid: 1}
 	rec := send(h, "rebind.attacker.example:8080", "127.0.0.1:40000", "/hosts/add", probeForm,
 		"Origin", "http://rebind.attacker.example:8080", "Sec-Fetch-Site", "same-origin")
 	if rec.Code != http.StatusMisdirectedRequest {
@@ -94,8 +94,8 @@ func TestForwardedFromUntrustedIgnored(t *testing.T) {
 func TestUndeclaredProxyWriteRefused(t *testing.T) {
 	f, h := guarded(t, "", GuardOptions{})
 	rec := send(h, "127.0.0.1:8080", "127.0.0.1:40000", "/hosts/add", probeForm, "X-Forwarded-For", "198.51.100.4")
-	if rec.Code != http.StatusUnauthorized || f.hosts(lb.Key{Modid: 1, Cmdid: 1}) != "" {
-		t.Fatalf("write through an undeclared proxy: status %d, hosts %q; want 401 and none", rec.Code, f.hosts(lb.Key{Modid: 1, Cmdid: 1}))
+	if rec.Code != http.StatusUnauthorized || f.hosts(route.Key{Modid: 1, Cmdid: 1}) != "" {
+		t.Fatalf("write through an undeclared proxy: status %d, hosts %q; want 401 and none", rec.Code, f.hosts(route.Key{Modid: 1, Cmdid: 1}))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -37,13 +38,13 @@ func parseID(name, s string) (int32, error) {
 }
 
 // parseKey parses a modid and a cmdid.
-func parseKey(modid, cmdid string) (lb.Key, error) {
+func parseKey(modid, cmdid string) (route.Key, error) {
 	m, err := parseID("modid", modid)
 	if err != nil {
-		return lb.Key{}, err
+		return route.Key{}, err
 	}
 	c, err := parseID("cmdid", cmdid)
-	return lb.Key{Modid: m, Cmdid: c}, err
+	return route.Key{Modid: m, Cmdid: c}, err
 }
 
 // parseIP parses a dotted IPv4 address into its wire form.

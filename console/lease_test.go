@@ -8,6 +8,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestServicePageShowsRegistered: the service page says which hosts an instance
@@ -15,7 +16,7 @@ import (
 func TestServicePageShowsRegistered(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn, "")
-		k := lb.Key{Modid: 8, Cmdid: 2}
+		k := route.Key{Modid: 8, Cmdid: 2}
 		static, registered := testHost(t, "10.8.0.1", 80), testHost(t, "10.8.0.2", 81)
 		if _, err := f.db.AddHost(f.ctx(), k, static); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -29,7 +30,7 @@ var pageNames = []string{"services", "service", "history", "names", "login", "er
 
 // templateFuncs are the helpers the templates use.
 var templateFuncs = template.FuncMap{
-	"key":       func(k lb.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) },
+	"key":       func(k route.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) },
 	"host":      store.FormatHost,
 	"hosts":     func(h []lb.Host) string { return store.FormatHosts(h) },
 	"percent":   percent,

@@ -5,13 +5,13 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 // serviceBody is one service's page data.
 type serviceBody struct {
-	Key              lb.Key
+	Key              route.Key
 	ModName, CmdName string
 	Hosts            []hostStatus // the page's hosts
 	Pager            pager
@@ -56,7 +56,7 @@ func (s *Server) servicePage(w http.ResponseWriter, r *http.Request) {
 
 // renderService renders the page of k with status and errMsg; form, if not nil,
 // refills the forms with what the user typed.
-func (s *Server) renderService(w http.ResponseWriter, r *http.Request, status int, k lb.Key, errMsg string, form func(*serviceBody)) {
+func (s *Server) renderService(w http.ResponseWriter, r *http.Request, status int, k route.Key, errMsg string, form func(*serviceBody)) {
 	body, err := s.serviceBody(r, k, true)
 	if err != nil {
 		s.storeError(w, r, err)
@@ -86,13 +86,13 @@ func (s *Server) hostsPage(r *http.Request) (offset, size int, err error) {
 // and status row of k is read, through the key's index, to order them), the newest
 // changes with their host lists cut; count counts the cuts (the page does, its chart
 // does not).
-func (s *Server) serviceBody(r *http.Request, k lb.Key, count bool) (*serviceBody, error) {
+func (s *Server) serviceBody(r *http.Request, k route.Key, count bool) (*serviceBody, error) {
 	ctx := r.Context()
 	offset, size, err := s.hostsPage(r)
 	if err != nil || r.Method != http.MethodGet { // after a write, the first page
 		offset, size = 0, s.pageRows
 	}
-	keys := []lb.Key{k}
+	keys := []route.Key{k}
 	routes, err := s.db.Routes(ctx, keys)
 	if err != nil {
 		return nil, err

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 // serviceRow is one line of the services page.
 type serviceRow struct {
-	Key              lb.Key
+	Key              route.Key
 	ModName, CmdName string
 	Hosts            int
 	Overloaded       int // hosts of the route some caller's latest status says overloaded
@@ -117,7 +117,7 @@ func (s *Server) servicesPage(w http.ResponseWriter, r *http.Request) {
 
 // serviceRows reads the rows of the services page for keys, in their order: only
 // what these keys have, each read through an index.
-func (s *Server) serviceRows(r *http.Request, keys []lb.Key) ([]serviceRow, error) {
+func (s *Server) serviceRows(r *http.Request, keys []route.Key) ([]serviceRow, error) {
 	ctx := r.Context()
 	routes, err := s.db.Routes(ctx, keys)
 	if err != nil {
@@ -135,7 +135,7 @@ func (s *Server) serviceRows(r *http.Request, keys []lb.Key) ([]serviceRow, erro
 	if err != nil {
 		return nil, err
 	}
-	byKey := make(map[lb.Key][]store.CallStatus)
+	byKey := make(map[route.Key][]store.CallStatus)
 	for _, st := range statuses {
 		byKey[st.Key] = append(byKey[st.Key], st)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -31,7 +31,7 @@ func (f *fixture) wantRefused(what string, c *http.Cookie, status int) {
 	if rec := f.post("/hosts/add", addForm); rec.Code != status {
 		f.t.Errorf("%s: status %d, want %d\n%s", what, rec.Code, status, rec.Body.String())
 	}
-	if got := f.hosts(lb.Key{Modid: 1, Cmdid: 1}); got != "" {
+	if got := f.hosts(route.Key{Modid: 1, Cmdid: 1}); got != "" {
 		f.t.Fatalf("%s: wrote %q", what, got)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/larsgo/lars/internal/tlsconf"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -32,14 +32,14 @@ func clientText(r *http.Request) string {
 }
 
 // serviceURL is the path of k's page.
-func serviceURL(k lb.Key) string { return fmt.Sprintf("/service/%d/%d", k.Modid, k.Cmdid) }
+func serviceURL(k route.Key) string { return fmt.Sprintf("/service/%d/%d", k.Modid, k.Cmdid) }
 
 // keyText is "modid/cmdid".
-func keyText(k lb.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) }
+func keyText(k route.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) }
 
 // writeFailed answers a write that failed: an input error on k's page (or the error
 // page when the key itself is bad), a store error on the error page.
-func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, k *lb.Key, err error, form func(*serviceBody)) {
+func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, k *route.Key, err error, form func(*serviceBody)) {
 	var ie inputError
 	switch {
 	case !errors.As(err, &ie):
@@ -134,8 +134,8 @@ func (s *Server) setHosts(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkKnown returns an input error unless k has hosts in the store.
-func (s *Server) checkKnown(r *http.Request, k lb.Key) error {
-	routes, err := s.db.Routes(r.Context(), []lb.Key{k})
+func (s *Server) checkKnown(r *http.Request, k route.Key) error {
+	routes, err := s.db.Routes(r.Context(), []route.Key{k})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -38,7 +39,7 @@ const (
 )
 
 // consoleBigKey is the key of the 10,000-host route.
-var consoleBigKey = lb.Key{Modid: 1, Cmdid: 1}
+var consoleBigKey = route.Key{Modid: 1, Cmdid: 1}
 
 // consoleFillStore creates a SQLite route store at path with consoleServices keys, the
 // big route, consoleHistoryRows history rows, call status for the big route and for
@@ -250,7 +251,7 @@ func consoleChangeLands(t *testing.T, base, path string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	routes, err := db.Routes(context.Background(), []lb.Key{consoleBigKey})
+	routes, err := db.Routes(context.Background(), []route.Key{consoleBigKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -71,8 +71,8 @@ func guardWritten(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	k := lb.Key{Modid: 1, Cmdid: 1}
-	r, err := db.Routes(context.Background(), []lb.Key{k})
+	k := route.Key{Modid: 1, Cmdid: 1}
+	r, err := db.Routes(context.Background(), []route.Key{k})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -38,9 +38,9 @@ func TestTLSRegistrationPolicy(t *testing.T) {
 		return []string{"-policy", file}
 	})
 	reg := proctest.Start(t, "larsctl", "-ports", s.agentPort, "register", "3", "1", "127.0.0.1", "9301", "-ttl", "2s")
-	k := lb.Key{Modid: 3, Cmdid: 1}
+	k := route.Key{Modid: 3, Cmdid: 1}
 	proctest.Eventually(t, tlsWithin, "3/1 registered by agent/agent1", func() (bool, string) {
-		leases, err := s.db.LeasesOf(context.Background(), []lb.Key{k})
+		leases, err := s.db.LeasesOf(context.Background(), []route.Key{k})
 		if err != nil {
 			return false, err.Error()
 		}
@@ -57,7 +57,7 @@ func TestTLSRegistrationPolicy(t *testing.T) {
 		t.Errorf("registration of a service the policy does not grant: exit %d\n%s", code, out)
 	}
 	waitMetric(t, s.dnsAdmin, `lars_dns_registrations_refused_total{cause="denied"}`, 1)
-	routes, err := s.db.Routes(context.Background(), []lb.Key{{Modid: 4, Cmdid: 1}})
+	routes, err := s.db.Routes(context.Background(), []route.Key{{Modid: 4, Cmdid: 1}})
 	if err != nil || len(routes) != 0 {
 		t.Errorf("4/1 in the store after a refused registration: %v, %v", routes, err)
 	}
@@ -133,7 +133,7 @@ func TestDNSBadLeaseFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if routes, err := db.Routes(context.Background(), []lb.Key{{Modid: 7, Cmdid: 1}}); err != nil || len(routes) != 0 {
+	if routes, err := db.Routes(context.Background(), []route.Key{{Modid: 7, Cmdid: 1}}); err != nil || len(routes) != 0 {
 		t.Errorf("7/1 in the store after bad Lease frames: %v, %v", routes, err)
 	}
 	r.changeReachesAgent()

@@ -16,6 +16,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -34,7 +35,7 @@ const reporterWithin = 20 * time.Second
 // reporterKey is the key the route store holds and the real agent calls; reporterHost
 // its host.
 var (
-	reporterKey  = lb.Key{Modid: 1, Cmdid: 1}
+	reporterKey  = route.Key{Modid: 1, Cmdid: 1}
 	reporterHost = lb.Host{IP: 10<<24 | 1, Port: 9000} // 10.0.0.1:9000
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/alloctest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -48,7 +48,7 @@ func TestReportIntoQueueZeroAlloc(t *testing.T) {
 // TestKnownKeyFilterZeroAlloc: with the known-key filter loaded, a report for a known
 // key whose rows are queued and a report for an unknown key (dropped) allocate nothing.
 func TestKnownKeyFilterZeroAlloc(t *testing.T) {
-	src := &fakeKeys{keys: []lb.Key{{Modid: 10, Cmdid: 1}}}
+	src := &fakeKeys{keys: []route.Key{{Modid: 10, Cmdid: 1}}}
 	svc, err := New(Config{Store: src, KnownKeysRefresh: time.Hour})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -15,7 +15,7 @@ type KeySource interface {
 	// Stamp changes whenever routes change; the keys are read again only then.
 	Stamp(ctx context.Context) (store.Stamp, error)
 	// RouteKeys returns every key that has a host.
-	RouteKeys(ctx context.Context) ([]lb.Key, error)
+	RouteKeys(ctx context.Context) ([]route.Key, error)
 }
 
 var _ KeySource = (*store.DB)(nil)
@@ -27,13 +27,13 @@ var _ KeySource = (*store.DB)(nil)
 // retention.
 type knownKeys struct {
 	src   KeySource
-	set   atomic.Pointer[map[lb.Key]struct{}] // nil until the first load
-	stamp store.Stamp                         // of the loaded set; only the refresher uses it
+	set   atomic.Pointer[map[route.Key]struct{}] // nil until the first load
+	stamp store.Stamp                            // of the loaded set; only the refresher uses it
 }
 
 // allows reports whether rows of k are kept: k is in the set, or no set was loaded yet.
 // It neither allocates nor blocks.
-func (kk *knownKeys) allows(k lb.Key) bool {
+func (kk *knownKeys) allows(k route.Key) bool {
 	set := kk.set.Load()
 	if set == nil {
 		return true
@@ -65,7 +65,7 @@ func (kk *knownKeys) refresh(ctx context.Context) (reloaded bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	set := make(map[lb.Key]struct{}, len(keys))
+	set := make(map[route.Key]struct{}, len(keys))
 	for _, k := range keys {
 		set[k] = struct{}{}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -20,7 +21,7 @@ func TestUnknownKeysAreDroppedAndNewKeysLand(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
-		known, unknown := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 9, Cmdid: 9}
+		known, unknown := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 9, Cmdid: 9}
 		if _, err := db.SetHosts(ctx, known, []lb.Host{{IP: ip1, Port: 80}}); err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +65,7 @@ type fakeKeys struct {
 	nopStore
 	mu       sync.Mutex
 	stamp    store.Stamp
-	keys     []lb.Key
+	keys     []route.Key
 	fail     bool
 	keyReads int
 }
@@ -80,7 +81,7 @@ func (f *fakeKeys) Stamp(context.Context) (store.Stamp, error) {
 	return f.stamp, nil
 }
 
-func (f *fakeKeys) RouteKeys(context.Context) ([]lb.Key, error) {
+func (f *fakeKeys) RouteKeys(context.Context) ([]route.Key, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
@@ -101,20 +102,20 @@ func (f *fakeKeys) set(fn func(f *fakeKeys)) {
 // successful read turns the filter on; the keys are read again only when the stamp
 // changes; a failed read later keeps the set it had.
 func TestKnownKeysBeforeTheFirstLoadKeepEverything(t *testing.T) {
-	src := &fakeKeys{fail: true, keys: []lb.Key{{Modid: 1, Cmdid: 1}}, stamp: store.Stamp{Version: 1}}
+	src := &fakeKeys{fail: true, keys: []route.Key{{Modid: 1, Cmdid: 1}}, stamp: store.Stamp{Version: 1}}
 	kk := &knownKeys{src: src}
 	ctx := context.Background()
 	if _, err := kk.refresh(ctx); err == nil {
 		t.Fatal("refresh of a failing source succeeded")
 	}
-	if !kk.allows(lb.Key{Modid: 5, Cmdid: 5}) {
+	if !kk.allows(route.Key{Modid: 5, Cmdid: 5}) {
 		t.Fatal("a key was refused before any set was loaded")
 	}
 	src.set(func(f *fakeKeys) { f.fail = false })
 	if reloaded, err := kk.refresh(ctx); err != nil || !reloaded {
 		t.Fatalf("first refresh = %v, %v", reloaded, err)
 	}
-	if kk.allows(lb.Key{Modid: 5, Cmdid: 5}) || !kk.allows(lb.Key{Modid: 1, Cmdid: 1}) {
+	if kk.allows(route.Key{Modid: 5, Cmdid: 5}) || !kk.allows(route.Key{Modid: 1, Cmdid: 1}) {
 		t.Fatal("after the first load: an unknown key passes or the known one does not")
 	}
 	for range 3 {
@@ -125,12 +126,12 @@ func TestKnownKeysBeforeTheFirstLoadKeepEverything(t *testing.T) {
 	if src.keyReads != 1 {
 		t.Fatalf("keys read %d times with the stamp unchanged, want 1", src.keyReads)
 	}
-	src.set(func(f *fakeKeys) { f.stamp.LastChange++; f.keys = append(f.keys, lb.Key{Modid: 5, Cmdid: 5}) })
-	if reloaded, err := kk.refresh(ctx); err != nil || !reloaded || !kk.allows(lb.Key{Modid: 5, Cmdid: 5}) {
-		t.Fatalf("refresh after the stamp changed = %v, %v; key 5/5 allowed %v", reloaded, err, kk.allows(lb.Key{Modid: 5, Cmdid: 5}))
+	src.set(func(f *fakeKeys) { f.stamp.LastChange++; f.keys = append(f.keys, route.Key{Modid: 5, Cmdid: 5}) })
+	if reloaded, err := kk.refresh(ctx); err != nil || !reloaded || !kk.allows(route.Key{Modid: 5, Cmdid: 5}) {
+		t.Fatalf("refresh after the stamp changed = %v, %v; key 5/5 allowed %v", reloaded, err, kk.allows(route.Key{Modid: 5, Cmdid: 5}))
 	}
 	src.set(func(f *fakeKeys) { f.fail = true })
-	if _, err := kk.refresh(ctx); err == nil || !kk.allows(lb.Key{Modid: 5, Cmdid: 5}) || kk.allows(lb.Key{Modid: 6, Cmdid: 6}) {
+	if _, err := kk.refresh(ctx); err == nil || !kk.allows(route.Key{Modid: 5, Cmdid: 5}) || kk.allows(route.Key{Modid: 6, Cmdid: 6}) {
 		t.Fatal("a failed refresh changed the set")
 	}
 }

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 // row is a call status for host ip:1 of key 1/1 from caller 1 with succ as its count.
 func row(ip int32, succ uint32) store.CallStatus {
-	return store.CallStatus{Key: lb.Key{Modid: 1, Cmdid: 1}, Host: lb.Host{IP: ip, Port: 1}, Caller: 1, Succ: succ}
+	return store.CallStatus{Key: route.Key{Modid: 1, Cmdid: 1}, Host: lb.Host{IP: ip, Port: 1}, Caller: 1, Succ: succ}
 }
 
 func ips(rows []store.CallStatus) []int32 {

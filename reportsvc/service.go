@@ -15,6 +15,7 @@ import (
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -186,7 +187,7 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner, grant 
 		return 0
 	}
 	s.stats.results.Add(uint64(len(req.Results)))
-	key := lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}
+	key := route.Key{Modid: req.Modid, Cmdid: req.Cmdid}
 	if grant != nil && !grant.Allows(key) {
 		s.stats.droppedPolicy.Add(uint64(len(req.Results)))
 		s.stats.frames.Add(1)
@@ -201,7 +202,7 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner, grant 
 	var coalesced, droppedOwn, droppedHeaviest uint64
 	for _, r := range req.Results {
 		row := store.CallStatus{
-			Key:    lb.Key{Modid: req.Modid, Cmdid: req.Cmdid},
+			Key:    route.Key{Modid: req.Modid, Cmdid: req.Cmdid},
 			Host:   lb.Host{IP: r.Ip, Port: r.Port},
 			Caller: req.Caller,
 			Succ:   r.Succ,

@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/internal/alloctest"
 	"github.com/larsgo/lars/internal/vectors"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestPullAnswerZeroAlloc: answering a pull of a 10-host key the connection already
@@ -21,7 +22,7 @@ func TestPullAnswerZeroAlloc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := lb.Key{Modid: 10, Cmdid: 1}
+	key := route.Key{Modid: 10, Cmdid: 1}
 	svc.table.set(key, manyHosts(10, 80))
 	a, b := net.Pipe()
 	defer a.Close()
@@ -72,23 +73,23 @@ func TestRefusedPullAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := lb.Key{Modid: 10, Cmdid: 1}
+	known := route.Key{Modid: 10, Cmdid: 1}
 	svc.table.set(known, manyHosts(10, 80))
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
 	c := newConn(svc, a)
-	pull := func(k lb.Key) []byte {
+	pull := func(k route.Key) []byte {
 		body, _ := (&larspb.GetRouteRequest{Modid: k.Modid, Cmdid: k.Cmdid}).MarshalVT()
 		return body
 	}
-	if err := c.handle(codec.MsgGetRouteRequest, pull(lb.Key{Modid: 1, Cmdid: 1})); err != nil { // takes the one place
+	if err := c.handle(codec.MsgGetRouteRequest, pull(route.Key{Modid: 1, Cmdid: 1})); err != nil { // takes the one place
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		key  lb.Key
+		key  route.Key
 		most float64
-	}{{known, 0}, {lb.Key{Modid: 2, Cmdid: 2}, 1}} {
+	}{{known, 0}, {route.Key{Modid: 2, Cmdid: 2}, 1}} {
 		body := pull(tc.key)
 		allocs := testing.AllocsPerRun(1000, func() {
 			if err := c.handle(codec.MsgGetRouteRequest, body); err != nil {
@@ -114,7 +115,7 @@ func TestPushAllocsDoNotGrowWithSubscribers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := lb.Key{Modid: 10, Cmdid: 1}
+		key := route.Key{Modid: 10, Cmdid: 1}
 		svc.table.set(key, manyHosts(10, 80))
 		req := larspb.GetRouteRequest{Modid: 10, Cmdid: 1}
 		body, _ := req.MarshalVT()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // emptyService starts a service on an empty SQLite store.
@@ -29,7 +30,7 @@ func manyHosts(n int, base int32) []lb.Host {
 
 func TestSlowConnectionClosedWithoutDelayingOthers(t *testing.T) {
 	svc := emptyService(t, Config{MaxQueueBytes: 256 << 10, WriteTimeout: time.Hour})
-	key := lb.Key{Modid: 3, Cmdid: 3}
+	key := route.Key{Modid: 3, Cmdid: 3}
 	slow, fast := dial(t, svc), dial(t, svc)
 	slow.pull(3, 3)
 	fast.pull(3, 3)

@@ -18,7 +18,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // The fan-out benchmark runs its agents in a second process (this test binary again,
@@ -49,7 +49,7 @@ func BenchmarkPushFanout(b *testing.B) {
 
 func benchFanout(b *testing.B, conns, keysPerConn int) {
 	svc := startService(b, nopStore{}, Config{})
-	key := lb.Key{Modid: 1, Cmdid: 0}
+	key := route.Key{Modid: 1, Cmdid: 0}
 	svc.table.set(key, manyHosts(10, 1))
 
 	heapNoSubs := -1.0
@@ -228,9 +228,9 @@ func BenchmarkPulls(b *testing.B) {
 	const conns = 64
 	svc := startService(b, nopStore{}, Config{})
 	for k := range int32(conns) {
-		svc.table.set(lb.Key{Modid: 2, Cmdid: k}, manyHosts(10, 1))
+		svc.table.set(route.Key{Modid: 2, Cmdid: k}, manyHosts(10, 1))
 	}
-	r, _ := newRoute(lb.Key{Modid: 2, Cmdid: 0}, manyHosts(10, 1))
+	r, _ := newRoute(route.Key{Modid: 2, Cmdid: 0}, manyHosts(10, 1))
 	trivial := startTrivialResponder(b, r.frame)
 	rounds := max(b.N/conns, 1)
 	svcRate, svcCPU := pullLoad(b, svc.Addr().String(), conns, rounds)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -148,7 +148,7 @@ func (c *conn) pull(body []byte) error {
 	}
 	c.svc.stats.pulls.Add(1)
 	c.peer.Served(1)
-	k := lb.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}
+	k := route.Key{Modid: c.req.Modid, Cmdid: c.req.Cmdid}
 	if c.grant != nil && !c.grant.Allows(k) {
 		c.svc.stats.pullsDenied.Add(1)
 		if !c.enqueue(emptyFrame(k), false) {
@@ -189,7 +189,7 @@ func (c *conn) unsubscribe(body []byte) error {
 		if k == nil {
 			continue
 		}
-		if c.svc.table.unsubscribe(c, lb.Key{Modid: k.Modid, Cmdid: k.Cmdid}) {
+		if c.svc.table.unsubscribe(c, route.Key{Modid: k.Modid, Cmdid: k.Cmdid}) {
 			c.svc.stats.unsubscribed.Add(1)
 		} else {
 			c.svc.stats.unsubscribeMisses.Add(1)

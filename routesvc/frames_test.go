@@ -7,7 +7,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/vectors"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // send writes frame to the service.
@@ -30,7 +30,7 @@ func (a *agentConn) nextFrame(d time.Duration) (codec.MsgID, []byte) {
 }
 
 // unsubscribe sends an Unsubscribe of keys.
-func (a *agentConn) unsubscribe(keys ...lb.Key) {
+func (a *agentConn) unsubscribe(keys ...route.Key) {
 	a.t.Helper()
 	var m larspb.Unsubscribe
 	for _, k := range keys {
@@ -89,15 +89,15 @@ func TestHelloAnsweredWithFeaturesAndIdleTimeout(t *testing.T) {
 
 func TestUnsubscribeStopsPushesAndFreesKeys(t *testing.T) {
 	svc := emptyService(t, Config{})
-	gone, kept, unknown := lb.Key{Modid: 7, Cmdid: 1}, lb.Key{Modid: 7, Cmdid: 2}, lb.Key{Modid: 7, Cmdid: 3}
+	gone, kept, unknown := route.Key{Modid: 7, Cmdid: 1}, route.Key{Modid: 7, Cmdid: 2}, route.Key{Modid: 7, Cmdid: 3}
 	svc.table.set(gone, manyHosts(1, 1))
 	svc.table.set(kept, manyHosts(1, 1))
 	a := dial(t, svc)
-	for _, k := range []lb.Key{gone, kept, unknown} {
+	for _, k := range []route.Key{gone, kept, unknown} {
 		a.pull(k.Modid, k.Cmdid)
 		a.next(pushWithin)
 	}
-	a.unsubscribe(gone, unknown, lb.Key{Modid: 8, Cmdid: 8})
+	a.unsubscribe(gone, unknown, route.Key{Modid: 8, Cmdid: 8})
 	waitUntil(t, eventWithin, "unsubscribe taken", func() bool { return svc.Stats().UnsubscribeFrames == 1 })
 	st := svc.Stats()
 	if st.Subscriptions != 1 || st.Unsubscribed != 2 || st.UnsubscribeMisses != 1 {

@@ -14,6 +14,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -79,7 +80,7 @@ func (a *agentConn) pull(modid, cmdid int32) {
 
 // routeMsg is a GetRouteResponse as the test reads it.
 type routeMsg struct {
-	Key   lb.Key
+	Key   route.Key
 	Hosts []lb.Host // sorted
 }
 
@@ -106,7 +107,7 @@ func (a *agentConn) read(d time.Duration) (routeMsg, error) {
 	if err := a.resp.UnmarshalVT(body); err != nil {
 		return routeMsg{}, err
 	}
-	m := routeMsg{Key: lb.Key{Modid: a.resp.Modid, Cmdid: a.resp.Cmdid}}
+	m := routeMsg{Key: route.Key{Modid: a.resp.Modid, Cmdid: a.resp.Cmdid}}
 	for _, h := range a.resp.Host {
 		m.Hosts = append(m.Hosts, lb.Host{IP: h.Ip, Port: h.Port})
 	}
@@ -115,7 +116,7 @@ func (a *agentConn) read(d time.Duration) (routeMsg, error) {
 }
 
 // waitFor reads frames until one for key carries exactly want, failing after d.
-func (a *agentConn) waitFor(key lb.Key, want []lb.Host, d time.Duration) {
+func (a *agentConn) waitFor(key route.Key, want []lb.Host, d time.Duration) {
 	a.t.Helper()
 	deadline := time.Now().Add(d)
 	var last routeMsg
@@ -197,14 +198,14 @@ func (f *faultyStore) Stamp(ctx context.Context) (store.Stamp, error) {
 	return f.Store.Stamp(ctx)
 }
 
-func (f *faultyStore) ScanRoutes(ctx context.Context, fn func(lb.Key, lb.Host)) error {
+func (f *faultyStore) ScanRoutes(ctx context.Context, fn func(route.Key, lb.Host)) error {
 	if err := f.err(); err != nil {
 		return err
 	}
 	return f.Store.ScanRoutes(ctx, fn)
 }
 
-func (f *faultyStore) Routes(ctx context.Context, keys []lb.Key) (map[lb.Key][]lb.Host, error) {
+func (f *faultyStore) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]lb.Host, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -36,7 +37,7 @@ func TestLeaseWorkerBatches(t *testing.T) {
 	db := openStore(t, storetest.SQLiteDSN(t))
 	g := &batchLogStore{holdOnceStore: &holdOnceStore{DB: db, began: make(chan struct{}, 1), release: make(chan struct{})}}
 	svc := startService(t, g, Config{AllowRegister: true})
-	k, k2 := lb.Key{Modid: 73, Cmdid: 1}, lb.Key{Modid: 73, Cmdid: 2}
+	k, k2 := route.Key{Modid: 73, Cmdid: 1}, route.Key{Modid: 73, Cmdid: 2}
 	h1, h2, h3 := host("10.73.0.1", 80), host("10.73.0.2", 80), host("10.73.0.3", 80)
 	a, b := dial(t, svc), dial(t, svc)
 
@@ -94,7 +95,7 @@ func TestLeaseWorkerBatches(t *testing.T) {
 	if st := svc.LeaseStats(); st.ApplyCalls != 2 || st.ApplyRows != 5 || st.Registered != 4 || st.Deregistered != 1 || st.Failed != 0 {
 		t.Fatalf("lease stats %+v; want 2 calls of 5 rows, 4 registered, 1 deregistered", st)
 	}
-	routes, err := db.Routes(context.Background(), []lb.Key{k, k2})
+	routes, err := db.Routes(context.Background(), []route.Key{k, k2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -47,7 +47,7 @@ func TestDropRacingFlushNotRegisteredAgain(t *testing.T) {
 	g := &holdOnceStore{DB: db, began: make(chan struct{}, 1), release: make(chan struct{})}
 	clk := fakeclock.New()
 	svc := startService(t, g, Config{AllowRegister: true, LeaseFlush: time.Hour}, func(s *Service) { s.leases.now = clk.Now })
-	k, h := lb.Key{Modid: 71, Cmdid: 1}, host("10.71.0.1", 80)
+	k, h := route.Key{Modid: 71, Cmdid: 1}, host("10.71.0.1", 80)
 	reg := dial(t, svc)
 	reg.register(k, h, time.Minute, renu, ok)
 	clk.Advance(50 * time.Second)
@@ -70,7 +70,7 @@ func TestDropRacingFlushNotRegisteredAgain(t *testing.T) {
 	if got := statuses(reg.leaseReply(eventWithin)); len(got) != 1 {
 		t.Fatalf("the drop answered %v", got)
 	}
-	routes, err := db.Routes(context.Background(), []lb.Key{k})
+	routes, err := db.Routes(context.Background(), []route.Key{k})
 	if err != nil {
 		t.Fatal(err)
 	}

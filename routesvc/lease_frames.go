@@ -10,6 +10,7 @@ import (
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -83,7 +84,7 @@ func (c *conn) lease(body []byte) error {
 func (c *conn) judge(i int, e *larspb.LeaseEntry, r *larspb.LeaseResult, job *leaseJob) {
 	m := c.svc.leases
 	cfg := &c.svc.cfg
-	k := lb.Key{Modid: e.Modid, Cmdid: e.Cmdid}
+	k := route.Key{Modid: e.Modid, Cmdid: e.Cmdid}
 	ttl := time.Duration(e.TtlMs) * time.Millisecond
 	switch {
 	case e.Host == nil || e.Host.Ip == 0 || e.Host.Port <= 0 || e.Host.Port > 65535:
@@ -138,7 +139,7 @@ func (c *conn) judge(i int, e *larspb.LeaseEntry, r *larspb.LeaseResult, job *le
 
 // mayNotRegister returns why the connection may not register an instance of k, or ""
 // if it may: with a policy its register rules decide; without, Config.AllowRegister.
-func (c *conn) mayNotRegister(k lb.Key) string {
+func (c *conn) mayNotRegister(k route.Key) string {
 	cfg := &c.svc.cfg
 	switch {
 	case cfg.Policy != nil && c.regGrant.Allows(k):

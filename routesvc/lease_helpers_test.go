@@ -8,11 +8,12 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 // leaseEntry is a LeaseEntry of h in k.
-func leaseEntry(k lb.Key, h lb.Host, ttl time.Duration, op larspb.LeaseOp) *larspb.LeaseEntry {
+func leaseEntry(k route.Key, h lb.Host, ttl time.Duration, op larspb.LeaseOp) *larspb.LeaseEntry {
 	return &larspb.LeaseEntry{Modid: k.Modid, Cmdid: k.Cmdid, Host: &larspb.HostInfo{Ip: h.IP, Port: h.Port},
 		TtlMs: uint32(ttl.Milliseconds()), Op: op}
 }
@@ -60,7 +61,7 @@ func statuses(r *larspb.LeaseReply) []larspb.LeaseStatus {
 }
 
 // register sends one entry and returns its result, failing unless it is want.
-func (a *agentConn) register(k lb.Key, h lb.Host, ttl time.Duration, op larspb.LeaseOp, want larspb.LeaseStatus) *larspb.LeaseResult {
+func (a *agentConn) register(k route.Key, h lb.Host, ttl time.Duration, op larspb.LeaseOp, want larspb.LeaseStatus) *larspb.LeaseResult {
 	a.t.Helper()
 	a.lease(leaseEntry(k, h, ttl, op))
 	r := a.leaseReply(eventWithin)
@@ -124,7 +125,7 @@ func stoppableService(t testing.TB, st Store, cfg Config, before ...func(*Servic
 }
 
 // historyOps returns the ops of k's RouteHistory rows, oldest first.
-func historyOps(t testing.TB, db *store.DB, k lb.Key) []string {
+func historyOps(t testing.TB, db *store.DB, k route.Key) []string {
 	t.Helper()
 	rows, err := db.History(context.Background(), store.HistoryFilter{})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -45,7 +46,7 @@ func TestIdleLeaseWrites(t *testing.T) {
 		c := &conn{svc: svc, owner: "agent@measure"}
 		keys := make([]store.LeaseKey, n)
 		for i := range keys {
-			keys[i] = store.LeaseKey{Key: lb.Key{Modid: int32(100 + i/100), Cmdid: 1}, Host: lb.Host{IP: 0x0A000001, Port: int32(1 + i%100)}}
+			keys[i] = store.LeaseKey{Key: route.Key{Modid: int32(100 + i/100), Cmdid: 1}, Host: lb.Host{IP: 0x0A000001, Port: int32(1 + i%100)}}
 		}
 		start := time.Now()
 		for lo := 0; lo < n; lo += MaxLeaseEntries {
@@ -134,7 +135,7 @@ func TestIdleLeaseWritesRealTime(t *testing.T) {
 			for lo := a * n / conns; lo < (a+1)*n/conns; lo += frame {
 				var keepEntries []*larspb.LeaseEntry
 				for i := lo; i < min(lo+frame, (a+1)*n/conns); i++ {
-					k := lb.Key{Modid: int32(100 + i/100), Cmdid: 1}
+					k := route.Key{Modid: int32(100 + i/100), Cmdid: 1}
 					keepEntries = append(keepEntries, leaseEntry(k, lb.Host{IP: 0x0A000001, Port: int32(1 + i%100)}, ttl, keep))
 				}
 				frames = append(frames, encodeLease(t, keepEntries...))

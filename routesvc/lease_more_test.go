@@ -16,6 +16,7 @@ import (
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -30,7 +31,7 @@ func TestKeepRenewsFromMemory(t *testing.T) {
 		svc := startService(t, db, Config{AllowRegister: true}, func(s *Service) { s.leases.now, s.leases.manual = clk.Now, true })
 		ctx := context.Background()
 		const ttl, step = 10 * time.Second, 250 * time.Millisecond
-		k, h := lb.Key{Modid: 60, Cmdid: 1}, host("10.60.0.1", 80)
+		k, h := route.Key{Modid: 60, Cmdid: 1}, host("10.60.0.1", 80)
 		reg := dial(t, svc)
 		reg.register(k, h, ttl, renu, ok)
 		keeps := 0
@@ -74,7 +75,7 @@ func TestPolicyDecidesRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k61, k62, h := lb.Key{Modid: 61, Cmdid: 1}, lb.Key{Modid: 62, Cmdid: 1}, host("10.61.0.1", 80)
+	k61, k62, h := route.Key{Modid: 61, Cmdid: 1}, route.Key{Modid: 62, Cmdid: 1}, host("10.61.0.1", 80)
 	denied := larspb.LeaseStatus_LEASE_DENIED
 	web.register(k61, h, time.Minute, renu, ok)
 	web.register(k62, h, time.Minute, renu, denied)
@@ -96,7 +97,7 @@ func TestOperatorRemovalTombstone(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
 		svc := startService(t, db, Config{AllowRegister: true, LeaseFlush: 20 * time.Millisecond})
-		k, h := lb.Key{Modid: 63, Cmdid: 1}, host("10.63.0.1", 80)
+		k, h := route.Key{Modid: 63, Cmdid: 1}, host("10.63.0.1", 80)
 		sub := dial(t, svc)
 		sub.pull(k.Modid, k.Cmdid)
 		sub.waitFor(k, nil, pushWithin)
@@ -116,7 +117,7 @@ func TestOperatorRemovalTombstone(t *testing.T) {
 			t.Fatalf("unasked reply %+v, want LEASE_REMOVED of the instance", r)
 		}
 		reg.register(k, h, ttl, keep, larspb.LeaseStatus_LEASE_REMOVED)
-		if got, _ := db.Routes(context.Background(), []lb.Key{k}); len(got[k]) != 0 {
+		if got, _ := db.Routes(context.Background(), []route.Key{k}); len(got[k]) != 0 {
 			t.Fatalf("routes %v: a KEEP brought the removed instance back", got)
 		}
 		reg.register(k, h, ttl, renu, ok)
@@ -146,7 +147,7 @@ func TestBadLeaseFramesCounted(t *testing.T) {
 		t.Fatal("an oversized Lease did not close the connection")
 	}
 	many := dial(t, svc)
-	k := lb.Key{Modid: 64, Cmdid: 1}
+	k := route.Key{Modid: 64, Cmdid: 1}
 	var entries []*larspb.LeaseEntry
 	for i := range MaxLeaseEntries + 1 {
 		entries = append(entries, leaseEntry(k, host("10.64.0.1", int32(i+1)), time.Minute, renu))
@@ -168,7 +169,7 @@ func TestBadLeaseFramesCounted(t *testing.T) {
 func TestLeaseBounds(t *testing.T) {
 	svc := emptyService(t, Config{AllowRegister: true, MaxLeasesPerConn: 2})
 	reg := dial(t, svc)
-	k := lb.Key{Modid: 65, Cmdid: 1}
+	k := route.Key{Modid: 65, Cmdid: 1}
 	reg.lease(leaseEntry(k, host("10.65.0.1", 1), time.Minute, renu), leaseEntry(k, host("10.65.0.1", 2), time.Minute, renu))
 	reg.leaseReply(eventWithin)
 	reg.register(k, host("10.65.0.1", 3), time.Minute, renu, larspb.LeaseStatus_LEASE_DENIED)
@@ -188,7 +189,7 @@ func TestRegistrationStormDoesNotDelayPush(t *testing.T) {
 		// the 10 s a call is given in production, under -race on a loaded machine: the
 		// test is of the operator's push, not of that bound.
 		svc := startService(t, db, Config{AllowRegister: true}, func(s *Service) { s.leases.storeTimeout = time.Minute })
-		op := lb.Key{Modid: 66, Cmdid: 1}
+		op := route.Key{Modid: 66, Cmdid: 1}
 		sub := dial(t, svc)
 		sub.pull(op.Modid, op.Cmdid)
 		sub.waitFor(op, nil, pushWithin)
@@ -198,7 +199,7 @@ func TestRegistrationStormDoesNotDelayPush(t *testing.T) {
 			regs = append(regs, reg)
 			var entries []*larspb.LeaseEntry
 			for i := range 1000 {
-				k := lb.Key{Modid: int32(1000 + a*10 + i%10), Cmdid: 1}
+				k := route.Key{Modid: int32(1000 + a*10 + i%10), Cmdid: 1}
 				entries = append(entries, leaseEntry(k, host("10.66.0.1", int32(i+1)), time.Minute, renu))
 			}
 			reg.lease(entries...)
@@ -240,7 +241,7 @@ func TestGoneLeaseRegisteredAgain(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
 		svc := startService(t, db, Config{AllowRegister: true}, func(s *Service) { s.leases.manual = true })
-		k, h := lb.Key{Modid: 67, Cmdid: 1}, host("10.67.0.1", 80)
+		k, h := route.Key{Modid: 67, Cmdid: 1}, host("10.67.0.1", 80)
 		sub := dial(t, svc)
 		sub.pull(k.Modid, k.Cmdid)
 		sub.waitFor(k, nil, pushWithin)
@@ -273,7 +274,7 @@ func TestShutdownFlushesRenewals(t *testing.T) {
 	clk := fakeclock.New()
 	// The loop never ticks within the test: only the shutdown's flush writes.
 	svc, stop := stoppableService(t, db, Config{AllowRegister: true, LeaseFlush: time.Hour}, func(s *Service) { s.leases.now = clk.Now })
-	k := lb.Key{Modid: 68, Cmdid: 1}
+	k := route.Key{Modid: 68, Cmdid: 1}
 	reg := dial(t, svc)
 	reg.register(k, host("10.68.0.1", 80), time.Minute, renu, ok)
 	reg.register(k, host("10.68.0.2", 80), time.Minute, renu, ok)
@@ -314,7 +315,7 @@ func (g *gatedStore) ApplyLeaseBatches(ctx context.Context, batches []store.Leas
 func TestLeaseQueueFullIsBusy(t *testing.T) {
 	g := &gatedStore{DB: openStore(t, storetest.SQLiteDSN(t)), began: make(chan struct{}, 4), release: make(chan struct{})}
 	svc := startService(t, g, Config{AllowRegister: true, LeaseQueue: 1})
-	k := lb.Key{Modid: 69, Cmdid: 1}
+	k := route.Key{Modid: 69, Cmdid: 1}
 	reg := dial(t, svc)
 	reg.lease(leaseEntry(k, host("10.69.0.1", 80), time.Minute, renu))
 	select {

@@ -10,6 +10,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -27,7 +28,7 @@ var (
 func TestRegisterPushedToSubscribers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
-		k, h, static := lb.Key{Modid: 50, Cmdid: 1}, host("10.50.0.1", 8080), host("10.50.0.9", 8080)
+		k, h, static := route.Key{Modid: 50, Cmdid: 1}, host("10.50.0.1", 8080), host("10.50.0.9", 8080)
 		if _, err := db.AddHost(context.Background(), k, static); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func TestLeaseExpiresAndIsPushed(t *testing.T) {
 		db := openStore(t, dsn)
 		const ttl, flush = time.Second, 50 * time.Millisecond
 		svc := startService(t, db, Config{AllowRegister: true, LeaseFlush: flush})
-		k, h := lb.Key{Modid: 51, Cmdid: 1}, host("10.51.0.1", 8080)
+		k, h := route.Key{Modid: 51, Cmdid: 1}, host("10.51.0.1", 8080)
 		sub := dial(t, svc)
 		sub.pull(k.Modid, k.Cmdid)
 		sub.waitFor(k, nil, pushWithin)
@@ -100,7 +101,7 @@ func TestTwoServicesOneRemoval(t *testing.T) {
 		cfg := Config{AllowRegister: true, LeaseFlush: 20 * time.Millisecond}
 		db1, db2 := openStore(t, dsn), openStore(t, dsn)
 		svc1, svc2 := startService(t, db1, cfg), startService(t, db2, cfg)
-		k := lb.Key{Modid: 52, Cmdid: 1}
+		k := route.Key{Modid: 52, Cmdid: 1}
 		var entries []*larspb.LeaseEntry
 		var hosts []lb.Host
 		for i := range 20 {
@@ -147,7 +148,7 @@ func TestRestartExpiresNothingRenewed(t *testing.T) {
 		const ttl = time.Second
 		cfg := Config{AllowRegister: true, LeaseFlush: 20 * time.Millisecond}
 		db := openStore(t, dsn)
-		k, h := lb.Key{Modid: 53, Cmdid: 1}, host("10.53.0.1", 8080)
+		k, h := route.Key{Modid: 53, Cmdid: 1}, host("10.53.0.1", 8080)
 		svc1, stop1 := stoppableService(t, db, cfg)
 		reg := dial(t, svc1)
 		reg.register(k, h, ttl, renu, ok)
@@ -167,7 +168,7 @@ func TestRestartExpiresNothingRenewed(t *testing.T) {
 		if ops := historyOps(t, db, k); !slices.Equal(ops, []string{"register"}) {
 			t.Fatalf("history %v: want the one registration, no expiry", ops)
 		}
-		if got, _ := db.Routes(context.Background(), []lb.Key{k}); !slices.Equal(got[k], []lb.Host{h}) {
+		if got, _ := db.Routes(context.Background(), []route.Key{k}); !slices.Equal(got[k], []lb.Host{h}) {
 			t.Fatalf("routes %v", got)
 		}
 		if st := svc1.LeaseStats(); st.RenewedInMemory == 0 || st.RenewStatements == 0 {
@@ -182,7 +183,7 @@ func TestRegistrationDeniedWhenOff(t *testing.T) {
 	db := openStore(t, storetest.SQLiteDSN(t))
 	svc := startService(t, db, Config{})
 	reg := dial(t, svc)
-	k := lb.Key{Modid: 54, Cmdid: 1}
+	k := route.Key{Modid: 54, Cmdid: 1}
 	r := reg.register(k, host("10.54.0.1", 80), time.Second, renu, larspb.LeaseStatus_LEASE_DENIED)
 	if !strings.Contains(r.Message, "-allow-register") {
 		t.Fatalf("message %q does not say how to turn registration on", r.Message)
@@ -190,7 +191,7 @@ func TestRegistrationDeniedWhenOff(t *testing.T) {
 	if st := svc.LeaseStats(); st.Refused[leaseRefusedDenied] != 1 || st.ApplyCalls != 0 {
 		t.Fatalf("lease stats %+v", st)
 	}
-	if got, _ := db.Routes(context.Background(), []lb.Key{k}); len(got[k]) != 0 {
+	if got, _ := db.Routes(context.Background(), []route.Key{k}); len(got[k]) != 0 {
 		t.Fatalf("routes %v", got)
 	}
 }
@@ -200,7 +201,7 @@ func TestRegistrationDeniedWhenOff(t *testing.T) {
 func TestInvalidEntries(t *testing.T) {
 	svc := emptyService(t, Config{AllowRegister: true})
 	reg := dial(t, svc)
-	k := lb.Key{Modid: 55, Cmdid: 1}
+	k := route.Key{Modid: 55, Cmdid: 1}
 	inv := larspb.LeaseStatus_LEASE_INVALID
 	reg.lease(leaseEntry(k, host("10.55.0.1", 80), time.Second, renu), leaseEntry(k, host("10.55.0.1", 80), 500*time.Millisecond, keep),
 		leaseEntry(k, host("10.55.0.2", 0), time.Second, keep), leaseEntry(k, lb.Host{Port: 80}, time.Second, keep),

@@ -3,7 +3,7 @@ package routesvc
 import (
 	"testing"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestSubscriptionBounds: past a connection's bound, and past the service's, pulls are
@@ -29,17 +29,17 @@ func TestSubscriptionBounds(t *testing.T) {
 		t.Fatalf("stats %+v: want 5 subscriptions, 1 refused per connection, 1 in total", st)
 	}
 	// The refused keys left nothing in the table; a change reaches the subscribed.
-	if svc.table.get(lb.Key{Modid: 3, Cmdid: 1}, false) != nil || svc.table.get(lb.Key{Modid: 2, Cmdid: 2}, false) != nil {
+	if svc.table.get(route.Key{Modid: 3, Cmdid: 1}, false) != nil || svc.table.get(route.Key{Modid: 2, Cmdid: 2}, false) != nil {
 		t.Fatal("a refused subscription left its key in the table")
 	}
 	hosts := manyHosts(1, 5)
-	svc.table.set(lb.Key{Modid: 3, Cmdid: 1}, manyHosts(1, 4)) // refused: not pushed
-	svc.table.set(lb.Key{Modid: 1, Cmdid: 2}, hosts)
-	b.waitFor(lb.Key{Modid: 1, Cmdid: 2}, hosts, pushWithin)
+	svc.table.set(route.Key{Modid: 3, Cmdid: 1}, manyHosts(1, 4)) // refused: not pushed
+	svc.table.set(route.Key{Modid: 1, Cmdid: 2}, hosts)
+	b.waitFor(route.Key{Modid: 1, Cmdid: 2}, hosts, pushWithin)
 	// Room made by an unsubscribe is taken again.
-	a.unsubscribe(lb.Key{Modid: 0, Cmdid: 1})
+	a.unsubscribe(route.Key{Modid: 0, Cmdid: 1})
 	a.pull(3, 1)
-	a.waitFor(lb.Key{Modid: 3, Cmdid: 1}, manyHosts(1, 4), pushWithin)
+	a.waitFor(route.Key{Modid: 3, Cmdid: 1}, manyHosts(1, 4), pushWithin)
 	if st := svc.Stats(); st.Subscriptions != 5 || st.SubscriptionsRefused != [numSubRefusals]uint64{1, 0, 1} {
 		t.Fatalf("stats %+v: want 5 subscriptions after the unsubscribe and pull", st)
 	}
@@ -49,7 +49,7 @@ func TestSubscriptionBounds(t *testing.T) {
 // subscriptions made and given back.
 func TestUnknownKeySubscriptionsCounted(t *testing.T) {
 	svc := emptyService(t, Config{})
-	k := lb.Key{Modid: 4, Cmdid: 4}
+	k := route.Key{Modid: 4, Cmdid: 4}
 	a, b := dial(t, svc), dial(t, svc)
 	for _, c := range []*agentConn{a, b} {
 		c.pull(4, 4)
@@ -66,7 +66,7 @@ func TestUnknownKeySubscriptionsCounted(t *testing.T) {
 	want("four pulls of unknown keys", 4, 4)
 	svc.table.set(k, manyHosts(1, 1))
 	want("one key gained hosts", 4, 2)
-	a.unsubscribe(k, lb.Key{Modid: 4, Cmdid: 5})
+	a.unsubscribe(k, route.Key{Modid: 4, Cmdid: 5})
 	waitUntil(t, eventWithin, "unsubscribe taken", func() bool { return svc.Stats().UnsubscribeFrames == 1 })
 	want("a gave both back", 2, 1)
 	svc.table.set(k, nil)
@@ -83,7 +83,7 @@ func TestUnknownKeySubscriptionBound(t *testing.T) {
 	svc := emptyService(t, Config{MaxUnknownSubsPerConn: 2})
 	a := dial(t, svc)
 	svc.table.set(key11, manyHosts(1, 1))
-	for _, k := range []lb.Key{key11, {Modid: 5, Cmdid: 1}, {Modid: 5, Cmdid: 2}, {Modid: 5, Cmdid: 3}} {
+	for _, k := range []route.Key{key11, {Modid: 5, Cmdid: 1}, {Modid: 5, Cmdid: 2}, {Modid: 5, Cmdid: 3}} {
 		a.pull(k.Modid, k.Cmdid)
 		if m := a.next(pushWithin); m.Key != k {
 			t.Fatalf("pull of %v answered with %+v", k, m)
@@ -93,7 +93,7 @@ func TestUnknownKeySubscriptionBound(t *testing.T) {
 	if st.Subscriptions != 3 || st.UnknownKeySubscriptions != 2 || st.SubscriptionsRefused != [numSubRefusals]uint64{0, 1, 0} {
 		t.Fatalf("stats %+v: want 3 subscriptions, 2 unknown, 1 refused as unknown_per_conn", st)
 	}
-	svc.table.set(lb.Key{Modid: 5, Cmdid: 1}, manyHosts(1, 2))
+	svc.table.set(route.Key{Modid: 5, Cmdid: 1}, manyHosts(1, 2))
 	a.next(pushWithin)
 	a.pull(5, 3) // room made: subscribed now
 	a.next(pushWithin)

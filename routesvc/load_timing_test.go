@@ -11,6 +11,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -20,9 +21,9 @@ var tableSizes = []int{1_000, 100_000} // 10,000 and 1,000,000 RouteData rows
 // fillStore writes keys keys of 10 hosts each into db in one import.
 func fillStore(b *testing.B, db *store.DB, keys int) {
 	b.Helper()
-	routes := make(map[lb.Key][]lb.Host, keys)
+	routes := make(map[route.Key][]lb.Host, keys)
 	for k := range keys {
-		routes[lb.Key{Modid: int32(k / 100), Cmdid: int32(k % 100)}] = manyHosts(10, int32(k%1000+1))
+		routes[route.Key{Modid: int32(k / 100), Cmdid: int32(k % 100)}] = manyHosts(10, int32(k%1000+1))
 	}
 	start := time.Now()
 	if _, err := db.ReplaceKeys(context.Background(), routes); err != nil {
@@ -94,7 +95,7 @@ func BenchmarkChangeOneKey(b *testing.B) {
 				if _, err := svc.sync.fullLoad(ctx); err != nil {
 					b.Fatal(err)
 				}
-				key := lb.Key{Modid: int32(keys / 200), Cmdid: 7}
+				key := route.Key{Modid: int32(keys / 200), Cmdid: 7}
 				b.ResetTimer()
 				for i := range b.N {
 					b.StopTimer()

@@ -9,7 +9,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // subscribeKeys has c pull keys (i, 1) for i in [0, n), dropping the answers.
@@ -35,7 +35,7 @@ func bytesPerSubscription(t testing.TB, n int, known bool) float64 {
 	}
 	if known {
 		for i := range int32(n) {
-			svc.table.set(lb.Key{Modid: i, Cmdid: 1}, manyHosts(1, 80))
+			svc.table.set(route.Key{Modid: i, Cmdid: 1}, manyHosts(1, 80))
 		}
 	}
 	a, b := net.Pipe()
@@ -73,7 +73,7 @@ func TestEmptyFrameMatchesEncoder(t *testing.T) {
 	ids := []int32{0, 1, 127, 128, 1 << 20, math.MaxInt32, -1, math.MinInt32}
 	for _, modid := range ids {
 		for _, cmdid := range ids {
-			k := lb.Key{Modid: modid, Cmdid: cmdid}
+			k := route.Key{Modid: modid, Cmdid: cmdid}
 			want, _ := newRoute(k, nil)
 			if got := emptyFrame(k); !bytes.Equal(got, want.frame) || cap(got) != len(got) {
 				t.Fatalf("key %v: %x (cap %d), want %x", k, got, cap(got), want.frame)

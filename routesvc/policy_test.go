@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestPolicyJudgesPulls: under a policy, an identity no pull rule names is refused
@@ -21,8 +22,8 @@ func TestPolicyJudgesPulls(t *testing.T) {
 	srv := site.Server("dns1")
 	file, live := policytest.File(t, "pull agent/web-* 1\n")
 	db := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
-	key21 := lb.Key{Modid: 2, Cmdid: 1}
-	for _, k := range []lb.Key{key11, key21} {
+	key21 := route.Key{Modid: 2, Cmdid: 1}
+	for _, k := range []route.Key{key11, key21} {
 		if _, err := db.SetHosts(context.Background(), k, []lb.Host{host("10.0.0.1", 9000)}); err != nil {
 			t.Fatal(err)
 		}

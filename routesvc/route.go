@@ -10,12 +10,13 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
-// route is the immutable answer for one key: its hosts, sorted, and the msgid 2 frame
+// routeAnswer is the immutable answer for one key: its hosts, sorted, and the msgid 2 frame
 // that carries them, encoded once and written as it is to every connection that pulls
 // or is pushed the key. A route is never modified after it is built.
-type route struct {
+type routeAnswer struct {
 	hosts []lb.Host
 	frame []byte
 }
@@ -24,7 +25,7 @@ type route struct {
 // duplicates (sortHosts). A route too large for one frame (thousands of hosts) is
 // answered with an empty host list, as the agent does for its own answers; tooLarge
 // says so.
-func newRoute(key lb.Key, hosts []lb.Host) (r *route, tooLarge bool) {
+func newRoute(key route.Key, hosts []lb.Host) (r *routeAnswer, tooLarge bool) {
 	var msg larspb.GetRouteResponse
 	msg.Modid, msg.Cmdid = key.Modid, key.Cmdid
 	infos := make([]larspb.HostInfo, len(hosts))
@@ -37,13 +38,13 @@ func newRoute(key lb.Key, hosts []lb.Host) (r *route, tooLarge bool) {
 	if err != nil {
 		msg.Host = nil
 		frame, _ = codec.AppendFrame(nil, codec.MsgGetRouteResponse, &msg) // a few bytes
-		return &route{hosts: hosts, frame: frame}, true
+		return &routeAnswer{hosts: hosts, frame: frame}, true
 	}
-	return &route{hosts: hosts, frame: frame}, false
+	return &routeAnswer{hosts: hosts, frame: frame}, false
 }
 
 // sameHosts reports whether r holds exactly hosts (both sorted).
-func (r *route) sameHosts(hosts []lb.Host) bool { return slices.Equal(r.hosts, hosts) }
+func (r *routeAnswer) sameHosts(hosts []lb.Host) bool { return slices.Equal(r.hosts, hosts) }
 
 // compareHosts orders hosts by IPv4 address as an unsigned number, then port: the
 // order of the store's answers.
@@ -61,4 +62,4 @@ func sortHosts(hosts []lb.Host) []lb.Host {
 }
 
 // packKey is the table's key of k.
-func packKey(k lb.Key) uint64 { return uint64(uint32(k.Modid))<<32 | uint64(uint32(k.Cmdid)) }
+func packKey(k route.Key) uint64 { return uint64(uint32(k.Modid))<<32 | uint64(uint32(k.Cmdid)) }

@@ -13,12 +13,13 @@ import (
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/vectors"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 var (
-	key11 = lb.Key{Modid: 1, Cmdid: 1}
-	key12 = lb.Key{Modid: 1, Cmdid: 2}
+	key11 = route.Key{Modid: 1, Cmdid: 1}
+	key12 = route.Key{Modid: 1, Cmdid: 2}
 )
 
 // pushWithin bounds how long a change or an answer may take to reach an agent: it
@@ -86,7 +87,7 @@ func TestChangesReachEverySubscriber(t *testing.T) {
 		steps := []struct {
 			name  string
 			write func() (bool, error)
-			key   lb.Key
+			key   route.Key
 			want  []lb.Host
 		}{
 			{"add", func() (bool, error) { return db.AddHost(ctx, key11, h2) }, key11, []lb.Host{h1, h2}},
@@ -140,7 +141,7 @@ func TestTwoInstancesBothPushEveryChange(t *testing.T) {
 		b.pull(7, 7)
 		a.next(pushWithin)
 		b.next(pushWithin)
-		key := lb.Key{Modid: 7, Cmdid: 7}
+		key := route.Key{Modid: 7, Cmdid: 7}
 		for i := range int32(4) {
 			if i > 0 {
 				// Not a wait for anything: the changes must come more than the
@@ -168,7 +169,7 @@ func TestFullReloadCatchesWritersWithoutChangeRows(t *testing.T) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
 		h1, h2 := host("10.0.0.1", 1), host("10.0.0.2", 2)
-		if _, err := db.ReplaceKeys(ctx, map[lb.Key][]lb.Host{key11: {h1}, key12: {h1}}); err != nil {
+		if _, err := db.ReplaceKeys(ctx, map[route.Key][]lb.Host{key11: {h1}, key12: {h1}}); err != nil {
 			t.Fatal(err)
 		}
 		svc := startService(t, db, Config{Reload: 300 * time.Millisecond})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -116,7 +117,7 @@ func (s *scriptedStore) ChangesAfter(_ context.Context, id uint64, _ int) ([]sto
 	}
 	return out, nil
 }
-func (s *scriptedStore) ScanRoutes(context.Context, func(lb.Key, lb.Host)) error {
+func (s *scriptedStore) ScanRoutes(context.Context, func(route.Key, lb.Host)) error {
 	s.scans++
 	return nil
 }

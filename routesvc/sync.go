@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/backoff"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -96,8 +97,8 @@ func (s *syncer) fullLoad(ctx context.Context) (changed int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	routes := make(map[lb.Key][]lb.Host)
-	err = s.svc.cfg.Store.ScanRoutes(ctx, func(k lb.Key, h lb.Host) {
+	routes := make(map[route.Key][]lb.Host)
+	err = s.svc.cfg.Store.ScanRoutes(ctx, func(k route.Key, h lb.Host) {
 		routes[k] = append(routes[k], h)
 	})
 	if err != nil {
@@ -108,7 +109,7 @@ func (s *syncer) fullLoad(ctx context.Context) (changed int, err error) {
 			changed++
 		}
 	}
-	var gone []lb.Key
+	var gone []route.Key
 	s.svc.table.walk(func(kr keyRoute) {
 		if len(kr.Hosts) > 0 {
 			if _, ok := routes[kr.Key]; !ok {
@@ -188,8 +189,8 @@ func (s *syncer) applyChanges(ctx context.Context) (newest uint64, err error) {
 		if len(rows) == 0 {
 			return newest, nil
 		}
-		keys := make([]lb.Key, 0, len(rows))
-		seen := make(map[lb.Key]struct{}, len(rows))
+		keys := make([]route.Key, 0, len(rows))
+		seen := make(map[route.Key]struct{}, len(rows))
 		for _, r := range rows {
 			newest = max(newest, r.Version)
 			if _, ok := seen[r.Key]; !ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -46,9 +47,9 @@ type tableShard struct {
 // It is kept small: a key asked for and never served costs an entry, a shard slot and
 // the connection's slot (about 100 bytes, TestMemoryPerSubscription).
 type entry struct {
-	key lb.Key
-	mu  sync.Mutex // guards the fields below
-	r   *route     // never nil; noHosts while the key has none
+	key route.Key
+	mu  sync.Mutex   // guards the fields below
+	r   *routeAnswer // never nil; noHosts while the key has none
 	// one is a subscribed connection and subs the others (nil until a second one): most
 	// keys are held by one connection, and a map for one costs more than the entry.
 	one  *conn
@@ -60,12 +61,12 @@ type entry struct {
 
 // noHosts is the route of every key without hosts. Its frame is nil: the answer names
 // the key, so it is encoded when needed (emptyFrame) rather than held for each key.
-var noHosts = &route{}
+var noHosts = &routeAnswer{}
 
 // emptyFrame returns the answer with no hosts for k, encoded by hand in one allocation
 // of its exact size (12 bytes for small ids): the frame newRoute(k, nil) would build
 // (TestEmptyFrameMatchesEncoder), without the garbage.
-func emptyFrame(k lb.Key) []byte {
+func emptyFrame(k route.Key) []byte {
 	var buf [2 * (1 + binary.MaxVarintLen64)]byte
 	body := buf[:0]
 	if k.Modid != 0 {
@@ -165,7 +166,7 @@ func (t *table) shardOf(k uint64) *tableShard {
 
 // get returns the live entry of k, creating it (with no hosts) when create is set.
 // It returns it locked, or nil when k has no entry and create is not set.
-func (t *table) get(k lb.Key, create bool) *entry {
+func (t *table) get(k route.Key, create bool) *entry {
 	pk := packKey(k)
 	sh := t.shardOf(pk)
 	for {
@@ -217,7 +218,7 @@ func (t *table) release(e *entry) {
 // subscription is recorded, and a key without hosts is not even added to the table:
 // such pulls cost nothing that stays. It reports whether the frame could be queued
 // (false: c is closed or full). It is called by c's reader goroutine.
-func (t *table) subscribe(c *conn, k lb.Key) bool {
+func (t *table) subscribe(c *conn, k route.Key) bool {
 	e := t.get(k, false)
 	if e == nil || !e.has(c) {
 		if !t.admit(c, e == nil || len(e.r.hosts) == 0) {
@@ -246,7 +247,7 @@ func (t *table) subscribe(c *conn, k lb.Key) bool {
 
 // answerUnsubscribed queues k's route to c without subscribing c: from e, which is
 // locked (nil: k has no entry, and so no hosts).
-func (t *table) answerUnsubscribed(c *conn, k lb.Key, e *entry) bool {
+func (t *table) answerUnsubscribed(c *conn, k route.Key, e *entry) bool {
 	if e == nil {
 		return c.enqueue(emptyFrame(k), false)
 	}
@@ -257,7 +258,7 @@ func (t *table) answerUnsubscribed(c *conn, k lb.Key, e *entry) bool {
 
 // unsubscribe removes c's subscription to k and reports whether c held one; the entry
 // is freed when nothing else holds it. It is called by c's reader goroutine.
-func (t *table) unsubscribe(c *conn, k lb.Key) bool {
+func (t *table) unsubscribe(c *conn, k route.Key) bool {
 	e := t.get(k, false)
 	if e == nil {
 		return false
@@ -302,7 +303,7 @@ func (t *table) dropped(c *conn, e *entry) {
 // set makes hosts (sorted, no duplicates; nil or empty: the key is gone) the route of k
 // and pushes it to every subscriber when it differs from the current one. It reports
 // whether it did.
-func (t *table) set(k lb.Key, hosts []lb.Host) bool {
+func (t *table) set(k route.Key, hosts []lb.Host) bool {
 	e := t.get(k, len(hosts) > 0)
 	if e == nil {
 		return false
@@ -345,7 +346,7 @@ func (t *table) set(k lb.Key, hosts []lb.Host) bool {
 
 // count adds sign times the figures of r, held by subs subscribers, to the table's
 // gauges.
-func (t *table) count(r *route, sign int64, subs int) {
+func (t *table) count(r *routeAnswer, sign int64, subs int) {
 	if n := int64(len(r.hosts)); n > 0 {
 		t.keys.Add(sign)
 		t.hosts.Add(sign * n)
@@ -356,7 +357,7 @@ func (t *table) count(r *route, sign int64, subs int) {
 
 // keyRoute is one key's hosts and subscriber count, for walk.
 type keyRoute struct {
-	Key         lb.Key
+	Key         route.Key
 	Hosts       []lb.Host // must not be modified
 	Subscribers int
 }

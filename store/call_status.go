@@ -1,11 +1,14 @@
 package store
 
-import "github.com/larsgo/lars/lb"
+import (
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
+)
 
 // CallStatus is one ServerCallStatus row: the latest call counts one agent (Caller)
 // reported for one host of one key, as the report service stores them.
 type CallStatus struct {
-	Key    lb.Key
+	Key    route.Key
 	Host   lb.Host // IP as the wire's int32 (stored as its unsigned number)
 	Caller int32   // IPv4 of the reporting agent's host, wire form (stored unsigned)
 	Succ   uint32  // successful calls in the agent's last window (succ_cnt)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // insertCallStatus inserts ServerCallStatus rows with plain SQL, each row its nine
@@ -81,7 +81,7 @@ func TestCallStatus(t *testing.T) {
 			}
 		}
 		all, _ := db.CallStatus(ctx, CallStatusFilter{})
-		if want := (lb.Key{Modid: 1, Cmdid: 2}); all[0].Key != want || all[0].Host.IP != -1 {
+		if want := (route.Key{Modid: 1, Cmdid: 2}); all[0].Key != want || all[0].Host.IP != -1 {
 			t.Errorf("first row %+v: want key %v, IP 255.255.255.255 as -1", all[0], want)
 		}
 	})
@@ -107,11 +107,11 @@ func TestCallStatusReadsWhatUpsertWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		old := CallStatus{Key: lb.Key{Modid: 7, Cmdid: 8}, Host: host("10.0.1.1", 8001), Caller: -2, Succ: 1, Err: 0, TS: 100}
+		old := CallStatus{Key: route.Key{Modid: 7, Cmdid: 8}, Host: host("10.0.1.1", 8001), Caller: -2, Succ: 1, Err: 0, TS: 100}
 		rows := []CallStatus{
 			old,
-			{Key: lb.Key{Modid: 7, Cmdid: 8}, Host: host("255.255.255.254", 65535), Caller: 2130706433, Succ: 0, Err: 2147483647, TS: 200, Overload: true},
-			{Key: lb.Key{Modid: 0, Cmdid: 2147483647}, Host: host("0.0.0.0", 1), Caller: 0, Succ: 5, Err: 5, TS: 150},
+			{Key: route.Key{Modid: 7, Cmdid: 8}, Host: host("255.255.255.254", 65535), Caller: 2130706433, Succ: 0, Err: 2147483647, TS: 200, Overload: true},
+			{Key: route.Key{Modid: 0, Cmdid: 2147483647}, Host: host("0.0.0.0", 1), Caller: 0, Succ: 5, Err: 5, TS: 150},
 		}
 		if err := db.UpsertCallStatus(ctx, rows); err != nil {
 			t.Fatal(err)

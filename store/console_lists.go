@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Reads for lists shown a page at a time (lars-console): each reads what one page
@@ -56,7 +56,7 @@ type ServiceQuery struct {
 
 // ServiceKeys returns the page of keys q selects and how many keys there are in all
 // (with q's modid filter).
-func (db *DB) ServiceKeys(ctx context.Context, q ServiceQuery) ([]lb.Key, int, error) {
+func (db *DB) ServiceKeys(ctx context.Context, q ServiceQuery) ([]route.Key, int, error) {
 	if q.Limit <= 0 {
 		return nil, 0, fmt.Errorf("cannot list services: limit %d", q.Limit)
 	}
@@ -101,8 +101,8 @@ func (db *DB) ServiceKeys(ctx context.Context, q ServiceQuery) ([]lb.Key, int, e
 	}
 	defer rows.Close()
 	var (
-		keys []lb.Key
-		k    lb.Key
+		keys []route.Key
+		k    route.Key
 	)
 	for rows.Next() {
 		if err := rows.Scan(wire32{&k.Modid}, wire32{&k.Cmdid}); err != nil {
@@ -124,7 +124,7 @@ func (db *DB) ServiceKeys(ctx context.Context, q ServiceQuery) ([]lb.Key, int, e
 // and cmdid (byte order, as the console always sorted them). Lars's name tables have
 // no index on the id, and a join of 100,000 keys with them took seconds on MariaDB;
 // this takes a read of the keys and of the names.
-func (db *DB) serviceKeysByName(ctx context.Context, union string, args []any, q ServiceQuery) ([]lb.Key, error) {
+func (db *DB) serviceKeysByName(ctx context.Context, union string, args []any, q ServiceQuery) ([]route.Key, error) {
 	names, err := db.ServiceNames(ctx)
 	if err != nil {
 		return nil, err
@@ -135,8 +135,8 @@ func (db *DB) serviceKeysByName(ctx context.Context, union string, args []any, q
 	}
 	defer rows.Close()
 	var (
-		keys []lb.Key
-		k    lb.Key
+		keys []route.Key
+		k    route.Key
 	)
 	for rows.Next() {
 		if err := rows.Scan(wire32{&k.Modid}, wire32{&k.Cmdid}); err != nil {
@@ -148,7 +148,7 @@ func (db *DB) serviceKeysByName(ctx context.Context, union string, args []any, q
 		return nil, fmt.Errorf("cannot list the services: %w", err)
 	}
 	keys = slices.Compact(keys) // a key stored signed in one table and unsigned in the other
-	slices.SortStableFunc(keys, func(a, b lb.Key) int {
+	slices.SortStableFunc(keys, func(a, b route.Key) int {
 		c := cmp.Compare(names.Mod[a.Modid], names.Mod[b.Modid])
 		if c == 0 {
 			c = cmp.Compare(names.Cmd[a.Cmdid], names.Cmd[b.Cmdid])
@@ -177,7 +177,7 @@ func (db *DB) HostRows(ctx context.Context, modid *int32) (int, error) {
 
 // CallStatusOf returns the ServerCallStatus rows of keys, in CallStatus's order within
 // each batch of keys (any number of keys may be asked for).
-func (db *DB) CallStatusOf(ctx context.Context, keys []lb.Key) ([]CallStatus, error) {
+func (db *DB) CallStatusOf(ctx context.Context, keys []route.Key) ([]CallStatus, error) {
 	statuses := []CallStatus{}
 	for batch := range slices.Chunk(uniqueKeys(keys), maxTuplesPerIn) {
 		var b strings.Builder
@@ -198,7 +198,7 @@ func (db *DB) CallStatusOf(ctx context.Context, keys []lb.Key) ([]CallStatus, er
 }
 
 // uniqueKeys returns keys sorted without duplicates, as a new slice.
-func uniqueKeys(keys []lb.Key) []lb.Key {
+func uniqueKeys(keys []route.Key) []route.Key {
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, compareKeys)
 	return slices.Compact(keys)
@@ -206,8 +206,8 @@ func uniqueKeys(keys []lb.Key) []lb.Key {
 
 // LastChangesOf returns, for each of keys RouteHistory holds, the time of its newest
 // row (the highest id), through the (modid, cmdid, id) index.
-func (db *DB) LastChangesOf(ctx context.Context, keys []lb.Key) (map[lb.Key]time.Time, error) {
-	last := make(map[lb.Key]time.Time, len(keys))
+func (db *DB) LastChangesOf(ctx context.Context, keys []route.Key) (map[route.Key]time.Time, error) {
+	last := make(map[route.Key]time.Time, len(keys))
 	for batch := range slices.Chunk(uniqueKeys(keys), maxTuplesPerIn) {
 		var b strings.Builder
 		b.WriteString("SELECT modid, cmdid, ts FROM RouteHistory WHERE id IN (SELECT MAX(id) FROM RouteHistory WHERE ")
@@ -225,7 +225,7 @@ func (db *DB) LastChangesOf(ctx context.Context, keys []lb.Key) (map[lb.Key]time
 }
 
 // scanLastChanges runs query, of (modid, cmdid, ts) rows, into last.
-func (db *DB) scanLastChanges(ctx context.Context, query string, args []any, last map[lb.Key]time.Time) error {
+func (db *DB) scanLastChanges(ctx context.Context, query string, args []any, last map[route.Key]time.Time) error {
 	rows, err := db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("cannot read RouteHistory: %w", err)
@@ -233,7 +233,7 @@ func (db *DB) scanLastChanges(ctx context.Context, query string, args []any, las
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			k  lb.Key
+			k  route.Key
 			ms int64
 		)
 		if err := rows.Scan(wire32{&k.Modid}, wire32{&k.Cmdid}, &ms); err != nil {
@@ -249,7 +249,7 @@ func (db *DB) scanLastChanges(ctx context.Context, query string, args []any, las
 
 // ServiceNamesOf returns the names of the modids and cmdids of keys (as ServiceNames
 // does, reading only those).
-func (db *DB) ServiceNamesOf(ctx context.Context, keys []lb.Key) (ServiceNames, error) {
+func (db *DB) ServiceNamesOf(ctx context.Context, keys []route.Key) (ServiceNames, error) {
 	n := ServiceNames{Mod: map[int32]string{}, Cmd: map[int32]string{}}
 	var mods, cmds []int32
 	for _, k := range keys {

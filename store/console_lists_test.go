@@ -6,6 +6,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // consoleSeed writes keys 1/1 (3 hosts, one overloaded, errors), 2/1 (2 hosts), 1/2
@@ -15,12 +16,12 @@ func consoleSeed(t *testing.T, db *DB) {
 	t.Helper()
 	ctx := testContext(t)
 	for _, w := range []struct {
-		k     lb.Key
+		k     route.Key
 		hosts []lb.Host
 	}{
-		{lb.Key{Modid: 1, Cmdid: 1}, []lb.Host{host("10.0.0.1", 80), host("10.0.0.2", 80), host("10.0.0.3", 80)}},
-		{lb.Key{Modid: 2, Cmdid: 1}, []lb.Host{host("10.0.1.1", 80), host("10.0.1.2", 80)}},
-		{lb.Key{Modid: 1, Cmdid: 2}, []lb.Host{host("10.0.2.1", 80)}},
+		{route.Key{Modid: 1, Cmdid: 1}, []lb.Host{host("10.0.0.1", 80), host("10.0.0.2", 80), host("10.0.0.3", 80)}},
+		{route.Key{Modid: 2, Cmdid: 1}, []lb.Host{host("10.0.1.1", 80), host("10.0.1.2", 80)}},
+		{route.Key{Modid: 1, Cmdid: 2}, []lb.Host{host("10.0.2.1", 80)}},
 	} {
 		if _, err := db.SetHosts(ctx, w.k, w.hosts); err != nil {
 			t.Fatal(err)
@@ -28,9 +29,9 @@ func consoleSeed(t *testing.T, db *DB) {
 	}
 	caller := int32(0x7f000001)
 	if err := db.UpsertCallStatus(ctx, []CallStatus{
-		{Key: lb.Key{Modid: 1, Cmdid: 1}, Host: host("10.0.0.1", 80), Caller: caller, Succ: 50, Err: 50, TS: 100, Overload: true},
-		{Key: lb.Key{Modid: 1, Cmdid: 1}, Host: host("10.0.0.9", 80), Caller: caller, Succ: 1, Err: 0, TS: 90, Overload: true}, // not in the route
-		{Key: lb.Key{Modid: 5, Cmdid: 5}, Host: host("1.1.1.1", 80), Caller: caller, Succ: 1, Err: 0, TS: 100},
+		{Key: route.Key{Modid: 1, Cmdid: 1}, Host: host("10.0.0.1", 80), Caller: caller, Succ: 50, Err: 50, TS: 100, Overload: true},
+		{Key: route.Key{Modid: 1, Cmdid: 1}, Host: host("10.0.0.9", 80), Caller: caller, Succ: 1, Err: 0, TS: 90, Overload: true}, // not in the route
+		{Key: route.Key{Modid: 5, Cmdid: 5}, Host: host("1.1.1.1", 80), Caller: caller, Succ: 1, Err: 0, TS: 100},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,24 +53,24 @@ func TestServiceKeys(t *testing.T) {
 		if err := db.EnsureConsoleIndexes(testContext(t)); err != nil {
 			t.Fatalf("second run: %v", err)
 		}
-		k11, k12, k21, k55 := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 1, Cmdid: 2}, lb.Key{Modid: 2, Cmdid: 1}, lb.Key{Modid: 5, Cmdid: 5}
+		k11, k12, k21, k55 := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 1, Cmdid: 2}, route.Key{Modid: 2, Cmdid: 1}, route.Key{Modid: 5, Cmdid: 5}
 		one := int32(1)
 		for _, c := range []struct {
 			name      string
 			q         ServiceQuery
-			want      []lb.Key
+			want      []route.Key
 			wantTotal int
 		}{
-			{"key", ServiceQuery{Limit: 10}, []lb.Key{k11, k12, k21, k55}, 4},
-			{"key desc", ServiceQuery{Desc: true, Limit: 10}, []lb.Key{k55, k21, k12, k11}, 4},
-			{"key page 2", ServiceQuery{Offset: 2, Limit: 1}, []lb.Key{k21}, 4},
-			{"modid 1", ServiceQuery{Modid: &one, Offset: 1, Limit: 5}, []lb.Key{k12}, 2},
-			{"hosts desc", ServiceQuery{Order: OrderByHosts, Desc: true, Limit: 10}, []lb.Key{k11, k21, k12, k55}, 4},
-			{"hosts", ServiceQuery{Order: OrderByHosts, Limit: 10}, []lb.Key{k55, k12, k21, k11}, 4},
-			{"errors desc", ServiceQuery{Order: OrderByErrors, Desc: true, Limit: 10}, []lb.Key{k11, k12, k21, k55}, 4},
-			{"overloaded desc", ServiceQuery{Order: OrderByOverloaded, Desc: true, Limit: 2}, []lb.Key{k11, k12}, 4},
-			{"changed desc", ServiceQuery{Order: OrderByChanged, Desc: true, Limit: 10}, []lb.Key{k12, k21, k11, k55}, 4},
-			{"name", ServiceQuery{Order: OrderByName, Limit: 10}, []lb.Key{k55, k21, k11, k12}, 4},
+			{"key", ServiceQuery{Limit: 10}, []route.Key{k11, k12, k21, k55}, 4},
+			{"key desc", ServiceQuery{Desc: true, Limit: 10}, []route.Key{k55, k21, k12, k11}, 4},
+			{"key page 2", ServiceQuery{Offset: 2, Limit: 1}, []route.Key{k21}, 4},
+			{"modid 1", ServiceQuery{Modid: &one, Offset: 1, Limit: 5}, []route.Key{k12}, 2},
+			{"hosts desc", ServiceQuery{Order: OrderByHosts, Desc: true, Limit: 10}, []route.Key{k11, k21, k12, k55}, 4},
+			{"hosts", ServiceQuery{Order: OrderByHosts, Limit: 10}, []route.Key{k55, k12, k21, k11}, 4},
+			{"errors desc", ServiceQuery{Order: OrderByErrors, Desc: true, Limit: 10}, []route.Key{k11, k12, k21, k55}, 4},
+			{"overloaded desc", ServiceQuery{Order: OrderByOverloaded, Desc: true, Limit: 2}, []route.Key{k11, k12}, 4},
+			{"changed desc", ServiceQuery{Order: OrderByChanged, Desc: true, Limit: 10}, []route.Key{k12, k21, k11, k55}, 4},
+			{"name", ServiceQuery{Order: OrderByName, Limit: 10}, []route.Key{k55, k21, k11, k12}, 4},
 		} {
 			keys, total, err := db.ServiceKeys(testContext(t), c.q)
 			if err != nil || !slices.Equal(keys, c.want) || total != c.wantTotal {
@@ -83,15 +84,15 @@ func TestServiceKeys(t *testing.T) {
 			t.Errorf("HostRows(1) = %d, %v; want 4", n, err)
 		}
 
-		st, err := db.CallStatusOf(testContext(t), []lb.Key{k11, k21, k11})
+		st, err := db.CallStatusOf(testContext(t), []route.Key{k11, k21, k11})
 		if err != nil || len(st) != 2 || st[0].Key != k11 || st[0].TS != 100 {
 			t.Errorf("CallStatusOf = %+v, %v", st, err)
 		}
-		last, err := db.LastChangesOf(testContext(t), []lb.Key{k11, k12, {Modid: 9, Cmdid: 9}})
+		last, err := db.LastChangesOf(testContext(t), []route.Key{k11, k12, {Modid: 9, Cmdid: 9}})
 		if err != nil || len(last) != 2 || last[k11].IsZero() || last[k12].Before(last[k11]) {
 			t.Errorf("LastChangesOf = %v, %v", last, err)
 		}
-		names, err := db.ServiceNamesOf(testContext(t), []lb.Key{k21})
+		names, err := db.ServiceNamesOf(testContext(t), []route.Key{k21})
 		if err != nil || len(names.Mod) != 1 || names.Mod[2] != "alpha" {
 			t.Errorf("ServiceNamesOf = %+v, %v", names, err)
 		}
@@ -106,7 +107,7 @@ func TestHistoryPagesAndCutHosts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		k := lb.Key{Modid: 3, Cmdid: 3}
+		k := route.Key{Modid: 3, Cmdid: 3}
 		var hosts []lb.Host
 		for i := range 30 {
 			hosts = append(hosts, lb.Host{IP: int32(10<<24 + i), Port: 8080})

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // envConsoleScale=1 runs TestConsoleListsAtScale, which fills each engine with the
@@ -103,7 +103,7 @@ func TestConsoleListsAtScale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		big := []lb.Key{{Modid: 1, Cmdid: 1}}
+		big := []route.Key{{Modid: 1, Cmdid: 1}}
 		for _, c := range []struct {
 			what string
 			fn   func(context.Context) error

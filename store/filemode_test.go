@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestSQLiteFileModeWhateverTheUmask: a new SQLite store and the -wal and -shm files
@@ -29,7 +29,7 @@ func TestSQLiteFileModeWhateverTheUmask(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer db.Close()
-				if _, err := db.AddHost(testContext(t), lb.Key{Modid: 1, Cmdid: 1}, host("10.0.0.1", 80)); err != nil {
+				if _, err := db.AddHost(testContext(t), route.Key{Modid: 1, Cmdid: 1}, host("10.0.0.1", 80)); err != nil {
 					t.Fatal(err)
 				}
 				for _, f := range []string{path, path + "-wal", path + "-shm"} {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // testTimeout bounds every test's database work.
@@ -75,9 +76,9 @@ func mustChanges(t testing.TB, db *DB, afterID uint64) []Change {
 }
 
 // mustRoutes returns the hosts of k (nil if none).
-func mustRoutes(t testing.TB, db *DB, k lb.Key) []lb.Host {
+func mustRoutes(t testing.TB, db *DB, k route.Key) []lb.Host {
 	t.Helper()
-	r, err := db.Routes(testContext(t), []lb.Key{k})
+	r, err := db.Routes(testContext(t), []route.Key{k})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // The int unsigned columns hold uint32(x) of the wire int32 x; reading converts back
@@ -86,8 +87,8 @@ func compareHosts(a, b lb.Host) int {
 	return cmp.Compare(uint32(a.Port), uint32(b.Port))
 }
 
-// compareKeys orders keys by (uint32(Modid), uint32(Cmdid)), as lb.Key.Pack does.
-func compareKeys(a, b lb.Key) int { return cmp.Compare(a.Pack(), b.Pack()) }
+// compareKeys orders keys by (uint32(Modid), uint32(Cmdid)), as route.Key.Pack does.
+func compareKeys(a, b route.Key) int { return cmp.Compare(a.Pack(), b.Pack()) }
 
 // normalizeHosts sorts hosts and removes duplicates in place.
 func normalizeHosts(hosts []lb.Host) []lb.Host {

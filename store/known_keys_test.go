@@ -6,6 +6,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestRouteKeysListsEveryKeyOnce(t *testing.T) {
@@ -15,8 +16,8 @@ func TestRouteKeysListsEveryKeyOnce(t *testing.T) {
 		if keys, err := db.RouteKeys(ctx); err != nil || len(keys) != 0 {
 			t.Fatalf("empty store: RouteKeys = %v, %v", keys, err)
 		}
-		high := lb.Key{Modid: -5, Cmdid: 1} // stored as its unsigned number
-		for _, k := range []lb.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, high} {
+		high := route.Key{Modid: -5, Cmdid: 1} // stored as its unsigned number
+		for _, k := range []route.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, high} {
 			if _, err := db.SetHosts(ctx, k, []lb.Host{host("10.0.0.1", 80), host("10.0.0.2", 80)}); err != nil {
 				t.Fatal(err)
 			}
@@ -26,12 +27,12 @@ func TestRouteKeysListsEveryKeyOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		slices.SortFunc(keys, compareKeys)
-		want := []lb.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, high}
+		want := []route.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, high}
 		slices.SortFunc(want, compareKeys)
 		if !slices.Equal(keys, want) {
 			t.Fatalf("RouteKeys = %v, want %v", keys, want)
 		}
-		if _, err := db.DropKey(ctx, lb.Key{Modid: 1, Cmdid: 2}); err != nil {
+		if _, err := db.DropKey(ctx, route.Key{Modid: 1, Cmdid: 2}); err != nil {
 			t.Fatal(err)
 		}
 		if keys, err := db.RouteKeys(ctx); err != nil || len(keys) != 2 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // LarsLease: our own table beside Lars's, the leases of instances that registered
@@ -86,7 +87,7 @@ func (db *DB) EnsureLeases(ctx context.Context) error {
 
 // Lease is a registered instance's lease.
 type Lease struct {
-	Key   lb.Key
+	Key   route.Key
 	Host  lb.Host
 	Owner string    // who registered it: the agent's identity, or what WithWho said
 	Until time.Time // when it expires, by the database's clock
@@ -119,7 +120,7 @@ const (
 // ("register", RouteHistory naming owner), and its lease runs until the database's
 // clock plus ttl; an operator's removal of h is undone. A host an operator wrote (one
 // without a lease) is left static.
-func (db *DB) Register(ctx context.Context, k lb.Key, h lb.Host, owner string, ttl time.Duration) (Registration, error) {
+func (db *DB) Register(ctx context.Context, k route.Key, h lb.Host, owner string, ttl time.Duration) (Registration, error) {
 	res, err := db.ApplyLeases(ctx, owner, []LeaseRequest{{Key: k, Host: h, TTL: ttl, Op: LeaseNew}})
 	if err != nil {
 		return 0, err
@@ -129,14 +130,14 @@ func (db *DB) Register(ctx context.Context, k lb.Key, h lb.Host, owner string, t
 
 // LeaseKey names one lease.
 type LeaseKey struct {
-	Key  lb.Key
+	Key  route.Key
 	Host lb.Host
 }
 
 // Deregister removes h from k's hosts and its lease, in one write transaction
 // ("deregister", RouteHistory naming owner), if h is registered (a removed lease is
 // deleted too); a static host is left alone. It reports whether h had a lease.
-func (db *DB) Deregister(ctx context.Context, k lb.Key, h lb.Host, owner string) (bool, error) {
+func (db *DB) Deregister(ctx context.Context, k route.Key, h lb.Host, owner string) (bool, error) {
 	gone, err := db.dropLeases(WithWho(ctx, owner), "deregister", []LeaseKey{{k, h}}, false, nil)
 	return len(gone) > 0, err
 }
@@ -175,7 +176,7 @@ func (db *DB) expireLeases(ctx context.Context, limit int) ([]Lease, error) {
 // lost, when owners names them, else by WhoFrom(ctx).
 func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expiredOnly bool, owners map[LeaseKey]string) ([]Lease, error) {
 	var found []Lease
-	drop := map[lb.Key][]lb.Host{}
+	drop := map[route.Key][]lb.Host{}
 	hooks := writeHooks{
 		lease: true,
 		locked: func(ctx context.Context, tx querier) (err error) {
@@ -193,9 +194,9 @@ func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expir
 	}
 	var who []string // the owners of the hosts the last want removed
 	if owners != nil {
-		hooks.who = func(lb.Key) string { return joinOwners(who) }
+		hooks.who = func(route.Key) string { return joinOwners(who) }
 	}
-	_, err := db.writeWith(ctx, op, distinctKeys(named), hooks, func(k lb.Key, old []lb.Host) []lb.Host {
+	_, err := db.writeWith(ctx, op, distinctKeys(named), hooks, func(k route.Key, old []lb.Host) []lb.Host {
 		who = who[:0]
 		return slices.DeleteFunc(slices.Clone(old), func(h lb.Host) bool {
 			if !slices.Contains(drop[k], h) {
@@ -214,8 +215,8 @@ func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expir
 }
 
 // distinctKeys returns the services of named, sorted, each once.
-func distinctKeys(named []LeaseKey) []lb.Key {
-	keys := make([]lb.Key, 0, len(named))
+func distinctKeys(named []LeaseKey) []route.Key {
+	keys := make([]route.Key, 0, len(named))
 	for _, l := range named {
 		keys = append(keys, l.Key)
 	}

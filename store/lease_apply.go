@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // LeaseOp is what a LeaseRequest asks.
@@ -28,7 +29,7 @@ const (
 
 // LeaseRequest is one instance of a batch ApplyLeases takes.
 type LeaseRequest struct {
-	Key  lb.Key
+	Key  route.Key
 	Host lb.Host
 	TTL  time.Duration // the lease runs until the database's clock plus TTL
 	Op   LeaseOp
@@ -205,7 +206,7 @@ func (db *DB) renewLive(ctx context.Context, owner string, reqs []LeaseRequest, 
 // service's RouteHistory row is by the owners of the instances it gained.
 func (db *DB) registerBatch(ctx context.Context, owners []string, reqs []LeaseRequest, idx []int, results []Registration) error {
 	named := make([]LeaseKey, len(idx))
-	byKey := map[lb.Key][]int{}
+	byKey := map[route.Key][]int{}
 	var all []string
 	for j, i := range idx {
 		named[j] = LeaseKey{reqs[i].Key, reqs[i].Host}
@@ -233,9 +234,9 @@ func (db *DB) registerBatch(ctx context.Context, owners []string, reqs []LeaseRe
 			}
 			return db.putLeases(ctx, tx, owners, reqs, put)
 		},
-		who: func(lb.Key) string { return joinOwners(who) },
+		who: func(route.Key) string { return joinOwners(who) },
 	}
-	_, err := db.writeWith(WithWho(ctx, joinOwners(all)), "register", distinctKeys(named), hooks, func(k lb.Key, old []lb.Host) []lb.Host {
+	_, err := db.writeWith(WithWho(ctx, joinOwners(all)), "register", distinctKeys(named), hooks, func(k route.Key, old []lb.Host) []lb.Host {
 		hosts := old
 		added := map[lb.Host]bool{}
 		who = who[:0]

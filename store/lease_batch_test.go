@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/waitfor"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestApplyLeasesBatch: one batch registers new instances through the write path (one
@@ -20,7 +21,7 @@ func TestApplyLeasesBatch(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		mustEnsureLeases(t, db)
-		k1, k2 := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 2, Cmdid: 1}
+		k1, k2 := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 2, Cmdid: 1}
 		a, b, c, static := host("10.0.0.1", 1), host("10.0.0.2", 1), host("10.0.0.3", 1), host("10.0.0.9", 1)
 		if _, err := db.AddHost(ctx, k1, static); err != nil {
 			t.Fatal(err)
@@ -79,7 +80,7 @@ func TestLeaseTombstones(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		mustEnsureLeases(t, db)
-		k := lb.Key{Modid: 3, Cmdid: 1}
+		k := route.Key{Modid: 3, Cmdid: 1}
 		h, other := host("10.3.0.1", 80), host("10.3.0.2", 80)
 		for _, x := range []lb.Host{h, other} {
 			if _, err := db.Register(ctx, k, x, "agent/a", time.Millisecond); err != nil {
@@ -169,7 +170,7 @@ func TestRenewExtensions(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		mustEnsureLeases(t, db)
-		k := lb.Key{Modid: 4, Cmdid: 1}
+		k := route.Key{Modid: 4, Cmdid: 1}
 		var renewals []Renewal
 		for i := range 2500 {
 			h := host("10.4.0.1", int32(i+1))
@@ -207,7 +208,7 @@ func TestOperatorWritesWithoutLeaseTable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		k := lb.Key{Modid: 5, Cmdid: 1}
+		k := route.Key{Modid: 5, Cmdid: 1}
 		if _, err := db.SetHosts(ctx, k, []lb.Host{host("10.5.0.1", 1), host("10.5.0.2", 1)}); err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +242,7 @@ func leaseMap(t *testing.T, db *DB) map[LeaseKey]Lease {
 	return m
 }
 
-func mustRoutesLen(t *testing.T, db *DB, k lb.Key) int {
+func mustRoutesLen(t *testing.T, db *DB, k route.Key) int {
 	t.Helper()
 	return len(mustRoutes(t, db, k))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestApplyLeaseBatches: batches of several owners applied in one call answer each
@@ -20,7 +21,7 @@ func TestApplyLeaseBatches(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		mustEnsureLeases(t, db)
-		k1, k2, k3 := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 2, Cmdid: 1}, lb.Key{Modid: 3, Cmdid: 1}
+		k1, k2, k3 := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 2, Cmdid: 1}, route.Key{Modid: 3, Cmdid: 1}
 		a1, b1 := host("10.0.1.1", 1), host("10.0.1.2", 1)
 		x, y, z := host("10.0.2.1", 1), host("10.0.2.2", 1), host("10.0.2.3", 1)
 		d := host("10.0.3.1", 1)
@@ -44,7 +45,7 @@ func TestApplyLeaseBatches(t *testing.T) {
 		if err != nil || fmt.Sprint(res) != fmt.Sprint(want) {
 			t.Fatalf("ApplyLeaseBatches: %v, %v; want %v", res, err, want)
 		}
-		for k, hosts := range map[lb.Key][]lb.Host{k1: {a1, b1}, k2: {x, y, z}, k3: {d}} {
+		for k, hosts := range map[route.Key][]lb.Host{k1: {a1, b1}, k2: {x, y, z}, k3: {d}} {
 			if got := mustRoutes(t, db, k); !slices.Equal(got, hosts) {
 				t.Fatalf("routes of %v: %v; want %v", k, got, hosts)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/waitfor"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestLeasesRegisterRenewDeregister: a registration adds the instance through the one
@@ -22,7 +23,7 @@ func TestLeasesRegisterRenewDeregister(t *testing.T) {
 		if err := db.EnsureLeases(ctx); err != nil {
 			t.Fatal(err)
 		}
-		k := lb.Key{Modid: 7, Cmdid: 1}
+		k := route.Key{Modid: 7, Cmdid: 1}
 		h, static := host("10.0.0.1", 9000), host("10.0.0.2", 9000)
 		before := time.Now()
 		if r, err := db.Register(ctx, k, h, "agent/web-1", time.Minute); err != nil || r != Registered {
@@ -53,7 +54,7 @@ func TestLeasesRegisterRenewDeregister(t *testing.T) {
 		if r, err := db.Register(ctx, k, static, "agent/web-2", time.Minute); err != nil || r != Static {
 			t.Fatalf("Register of an operator's host: %v, %v; want Static", r, err)
 		}
-		gone := []LeaseKey{{k, static}, {lb.Key{Modid: 9, Cmdid: 9}, h}}
+		gone := []LeaseKey{{k, static}, {route.Key{Modid: 9, Cmdid: 9}, h}}
 		rep, err := db.Renew(ctx, []Renewal{{LeaseKey{k, h}, time.Hour}, {gone[0], time.Hour}, {gone[1], time.Hour}})
 		if err != nil || rep.Renewed != 1 || !slices.Equal(rep.Gone, gone) || len(rep.Removed) != 0 {
 			t.Fatalf("Renew: %+v, %v; want the one lease that exists renewed, the others gone", rep, err)
@@ -86,7 +87,7 @@ func TestLeasesExpireOnce(t *testing.T) {
 		if err := db.EnsureLeases(ctx); err != nil {
 			t.Fatal(err)
 		}
-		k := lb.Key{Modid: 8, Cmdid: 1}
+		k := route.Key{Modid: 8, Cmdid: 1}
 		live, static := host("10.1.0.1", 1), host("10.1.0.2", 1)
 		if _, err := db.AddHost(ctx, k, static); err != nil {
 			t.Fatal(err)

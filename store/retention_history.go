@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // HistoryRetention says which RouteHistory rows a HistorySweep deletes: those written
@@ -30,17 +30,17 @@ type HistoryRetention struct {
 type HistorySweep struct {
 	db       *DB
 	before   int64 // Unix milliseconds; 0: no age bound
-	newest   map[lb.Key]uint64
-	keepFrom map[lb.Key]uint64 // rows of the key below this id are past its count
-	last     uint64            // the newest id of the snapshot
-	after    uint64            // the last id read
+	newest   map[route.Key]uint64
+	keepFrom map[route.Key]uint64 // rows of the key below this id are past its count
+	last     uint64               // the newest id of the snapshot
+	after    uint64               // the last id read
 	done     bool
 }
 
 // NewHistorySweep reads the snapshot of a sweep by r: one grouped read of the table,
 // and a ranked one with KeepPerKey.
 func (db *DB) NewHistorySweep(ctx context.Context, r HistoryRetention) (*HistorySweep, error) {
-	s := &HistorySweep{db: db, newest: make(map[lb.Key]uint64), keepFrom: make(map[lb.Key]uint64)}
+	s := &HistorySweep{db: db, newest: make(map[route.Key]uint64), keepFrom: make(map[route.Key]uint64)}
 	if !r.Before.IsZero() {
 		s.before = r.Before.UnixMilli()
 	}
@@ -63,14 +63,14 @@ func (db *DB) NewHistorySweep(ctx context.Context, r HistoryRetention) (*History
 }
 
 // readIDs reads rows of (modid, cmdid, id) into ids.
-func (s *HistorySweep) readIDs(ctx context.Context, query string, ids map[lb.Key]uint64, args ...any) error {
+func (s *HistorySweep) readIDs(ctx context.Context, query string, ids map[route.Key]uint64, args ...any) error {
 	rows, err := s.db.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("cannot read RouteHistory for retention: %w", err)
 	}
 	defer rows.Close()
 	var (
-		k  lb.Key
+		k  route.Key
 		id uint64
 	)
 	for rows.Next() {
@@ -102,7 +102,7 @@ func (s *HistorySweep) Next(ctx context.Context, batch int) (deleted int64, done
 		ids  []any
 		read int
 		id   uint64
-		k    lb.Key
+		k    route.Key
 		ts   int64
 	)
 	for rows.Next() {

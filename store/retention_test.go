@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // runSweep calls next until the sweep is done and returns the rows it deleted.
@@ -36,7 +37,7 @@ func TestCallStatusSweepDeletesStaleRowsInBatches(t *testing.T) {
 		var fresh []storedCallStatus
 		// Keys, hosts and callers across the signed and unsigned ranges, so that the
 		// walk's key order is the table's.
-		for i, k := range []lb.Key{{Modid: -3, Cmdid: 1}, {Modid: 1, Cmdid: -1}, {Modid: 1, Cmdid: 2}, {Modid: 200, Cmdid: 0}} {
+		for i, k := range []route.Key{{Modid: -3, Cmdid: 1}, {Modid: 1, Cmdid: -1}, {Modid: 1, Cmdid: 2}, {Modid: 200, Cmdid: 0}} {
 			for j, h := range []lb.Host{host("10.0.0.1", 80), host("200.0.0.9", 80), host("200.0.0.9", 9000)} {
 				for c, caller := range []int32{host("127.0.0.1", 0).IP, host("250.1.1.1", 0).IP} {
 					ts := int64(cutoff - 10)
@@ -81,7 +82,7 @@ func TestCallStatusSweepDeletesStaleRowsInBatches(t *testing.T) {
 }
 
 // historyIDs returns the RouteHistory ids of k, oldest first.
-func historyIDs(t *testing.T, db *DB, k lb.Key) []uint64 {
+func historyIDs(t *testing.T, db *DB, k route.Key) []uint64 {
 	t.Helper()
 	entries, err := db.History(testContext(t), HistoryFilter{Modid: &k.Modid, Cmdid: &k.Cmdid, Limit: 1000})
 	if err != nil {
@@ -96,7 +97,7 @@ func historyIDs(t *testing.T, db *DB, k lb.Key) []uint64 {
 }
 
 // addHistory writes n RouteHistory rows of k at the given time.
-func addHistory(t *testing.T, db *DB, k lb.Key, n int, at time.Time) {
+func addHistory(t *testing.T, db *DB, k route.Key, n int, at time.Time) {
 	t.Helper()
 	for range n {
 		if err := insertHistory(testContext(t), db.db, []historyRow{{key: k, after: []lb.Host{host("10.0.0.1", 80)}}}, 1, at, "test", "set hosts"); err != nil {
@@ -111,14 +112,14 @@ func TestHistorySweepKeepsTheNewestOfEveryKey(t *testing.T) {
 		ctx := testContext(t)
 		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 		old, recent := now.Add(-100*24*time.Hour), now.Add(-time.Hour)
-		allOld, allNew, single, many := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 2, Cmdid: 2}, lb.Key{Modid: -3, Cmdid: 3}, lb.Key{Modid: 4, Cmdid: 4}
+		allOld, allNew, single, many := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 2, Cmdid: 2}, route.Key{Modid: -3, Cmdid: 3}, route.Key{Modid: 4, Cmdid: 4}
 		addHistory(t, db, allOld, 5, old)
 		addHistory(t, db, single, 1, old)
 		addHistory(t, db, allNew, 3, recent)
 		addHistory(t, db, many, 4, old)
 		addHistory(t, db, many, 10, recent)
-		before := map[lb.Key][]uint64{}
-		for _, k := range []lb.Key{allOld, allNew, single, many} {
+		before := map[route.Key][]uint64{}
+		for _, k := range []route.Key{allOld, allNew, single, many} {
 			before[k] = historyIDs(t, db, k)
 		}
 
@@ -130,7 +131,7 @@ func TestHistorySweepKeepsTheNewestOfEveryKey(t *testing.T) {
 		if deleted := runSweep(t, func() (int64, bool, error) { return sweep.Next(ctx, 2) }); deleted != 4+4 {
 			t.Fatalf("age sweep deleted %d rows, want 8", deleted)
 		}
-		for k, want := range map[lb.Key][]uint64{allOld: before[allOld][4:], single: before[single], allNew: before[allNew], many: before[many][4:]} {
+		for k, want := range map[route.Key][]uint64{allOld: before[allOld][4:], single: before[single], allNew: before[allNew], many: before[many][4:]} {
 			if got := historyIDs(t, db, k); !slices.Equal(got, want) {
 				t.Fatalf("key %v: ids %v left, want %v", k, got, want)
 			}

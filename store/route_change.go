@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // RouteChange: one row per changed key per write.
@@ -15,7 +15,7 @@ import (
 // route version to Version.
 type Change struct {
 	ID      uint64
-	Key     lb.Key
+	Key     route.Key
 	Version uint64
 }
 
@@ -71,7 +71,7 @@ func (db *DB) DeleteChangesBefore(ctx context.Context, version uint64) (int64, e
 }
 
 // insertChanges inserts one RouteChange row per key, all with version.
-func insertChanges(ctx context.Context, q querier, keys []lb.Key, version uint64) error {
+func insertChanges(ctx context.Context, q querier, keys []route.Key, version uint64) error {
 	args := make([]any, 0, 3*maxRowsPerInsert)
 	for batch := range slices.Chunk(keys, maxRowsPerInsert) {
 		var b strings.Builder

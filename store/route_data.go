@@ -7,27 +7,28 @@ import (
 	"strings"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // RouteData: one row per (key, host).
 
 // keyHost is one RouteData row without its id.
 type keyHost struct {
-	key  lb.Key
+	key  route.Key
 	host lb.Host
 }
 
 // ScanRoutes calls fn with every RouteData row, streamed from the database in no
 // particular order, duplicates included. fn must not use db: on MySQL the rows hold
 // their connection until the scan ends.
-func (db *DB) ScanRoutes(ctx context.Context, fn func(lb.Key, lb.Host)) error {
+func (db *DB) ScanRoutes(ctx context.Context, fn func(route.Key, lb.Host)) error {
 	rows, err := db.db.QueryContext(ctx, "SELECT modid, cmdid, serverip, serverport FROM RouteData")
 	if err != nil {
 		return fmt.Errorf("cannot read RouteData: %w", err)
 	}
 	defer rows.Close()
 	var (
-		k lb.Key
+		k route.Key
 		h lb.Host
 		// The scan targets are built once: Scan then allocates nothing per row.
 		dst = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&h.IP}, wire32{&h.Port}}
@@ -46,9 +47,9 @@ func (db *DB) ScanRoutes(ctx context.Context, fn func(lb.Key, lb.Host)) error {
 
 // AllRoutes returns the hosts of every key in RouteData, each key's hosts sorted by
 // (uint32(IP), Port) without duplicates.
-func (db *DB) AllRoutes(ctx context.Context) (map[lb.Key][]lb.Host, error) {
-	routes := make(map[lb.Key][]lb.Host)
-	err := db.ScanRoutes(ctx, func(k lb.Key, h lb.Host) {
+func (db *DB) AllRoutes(ctx context.Context) (map[route.Key][]lb.Host, error) {
+	routes := make(map[route.Key][]lb.Host)
+	err := db.ScanRoutes(ctx, func(k route.Key, h lb.Host) {
 		routes[k] = append(routes[k], h)
 	})
 	if err != nil {
@@ -63,15 +64,15 @@ func (db *DB) AllRoutes(ctx context.Context) (map[lb.Key][]lb.Host, error) {
 // Routes returns the hosts of the given keys, sorted and deduplicated as AllRoutes
 // does. A key without rows is absent from the map. Any number of keys may be asked
 // for: they are read in batches.
-func (db *DB) Routes(ctx context.Context, keys []lb.Key) (map[lb.Key][]lb.Host, error) {
+func (db *DB) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]lb.Host, error) {
 	return db.d.readHosts(ctx, db.db, keys, false)
 }
 
 // readHosts reads the RouteData hosts of keys, normalised, in batches of
 // maxTuplesPerIn keys; lock adds the engine's locking clause (inside a write
 // transaction).
-func (d *dialect) readHosts(ctx context.Context, q querier, keys []lb.Key, lock bool) (map[lb.Key][]lb.Host, error) {
-	routes := make(map[lb.Key][]lb.Host)
+func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lock bool) (map[route.Key][]lb.Host, error) {
+	routes := make(map[route.Key][]lb.Host)
 	if len(keys) == 0 {
 		return routes, nil
 	}
@@ -79,7 +80,7 @@ func (d *dialect) readHosts(ctx context.Context, q querier, keys []lb.Key, lock 
 	slices.SortFunc(keys, compareKeys)
 	keys = slices.Compact(keys)
 	var (
-		k    lb.Key
+		k    route.Key
 		h    lb.Host
 		dst  = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&h.IP}, wire32{&h.Port}}
 		args = make([]any, 0, 2*maxTuplesPerIn)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestRoutesOfManyKeys(t *testing.T) {
@@ -18,7 +19,7 @@ func TestRoutesOfManyKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, n := range []int{0, 1, 1200} {
-			var keys []lb.Key
+			var keys []route.Key
 			for k := range routes {
 				if len(keys) == n {
 					break
@@ -26,7 +27,7 @@ func TestRoutesOfManyKeys(t *testing.T) {
 				keys = append(keys, k)
 			}
 			// Unknown keys and repeats are allowed; unknown keys stay absent.
-			asked := append(slices.Clone(keys), lb.Key{Modid: 999, Cmdid: 999})
+			asked := append(slices.Clone(keys), route.Key{Modid: 999, Cmdid: 999})
 			if n > 0 {
 				asked = append(asked, keys[0])
 			}
@@ -57,7 +58,7 @@ func TestScanRoutesStreamsEveryRow(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rows []string
-		err := db.ScanRoutes(ctx, func(k lb.Key, h lb.Host) { rows = append(rows, fmt.Sprint(k, h)) })
+		err := db.ScanRoutes(ctx, func(k route.Key, h lb.Host) { rows = append(rows, fmt.Sprint(k, h)) })
 		if err != nil {
 			t.Fatal(err)
 		}

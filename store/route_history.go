@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // RouteHistory: our own table beside Lars's, one row per changed key per write, written
@@ -75,7 +76,7 @@ type HistoryEntry struct {
 	Time    time.Time // when the write committed (the writer's clock, millisecond precision)
 	Who     string    // who wrote, as WithWho named it
 	Op      string    // the store operation: "add host", "delete host", "set hosts", "drop key", "replace keys"
-	Key     lb.Key
+	Key     route.Key
 	Before  []lb.Host // sorted, no duplicates
 	After   []lb.Host
 	// BeforeCount and AfterCount are how many hosts the row holds before and after:
@@ -241,7 +242,7 @@ func (db *DB) HistoryCount(ctx context.Context, f HistoryFilter, newerThan uint6
 
 // historyRow is one RouteHistory row to insert.
 type historyRow struct {
-	key           lb.Key
+	key           route.Key
 	before, after []lb.Host
 	who           string // the writer of this row; empty: the write's
 }
@@ -314,16 +315,16 @@ func ParseHosts(s string) ([]lb.Host, error) {
 }
 
 // LastChanges returns, for every key RouteHistory holds, the time of its newest row.
-func (db *DB) LastChanges(ctx context.Context) (map[lb.Key]time.Time, error) {
+func (db *DB) LastChanges(ctx context.Context) (map[route.Key]time.Time, error) {
 	rows, err := db.db.QueryContext(ctx, "SELECT modid, cmdid, MAX(ts) FROM RouteHistory GROUP BY modid, cmdid")
 	if err != nil {
 		return nil, fmt.Errorf("cannot read RouteHistory: %w", err)
 	}
 	defer rows.Close()
-	last := make(map[lb.Key]time.Time)
+	last := make(map[route.Key]time.Time)
 	for rows.Next() {
 		var (
-			k  lb.Key
+			k  route.Key
 			ms int64
 		)
 		if err := rows.Scan(wire32{&k.Modid}, wire32{&k.Cmdid}, &ms); err != nil {

@@ -8,13 +8,14 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestEveryWriteRecordsHistoryInItsTransaction(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := WithWho(testContext(t), "tester@box")
-		k, other := lb.Key{Modid: 9, Cmdid: 1}, lb.Key{Modid: 9, Cmdid: 2}
+		k, other := route.Key{Modid: 9, Cmdid: 1}, route.Key{Modid: 9, Cmdid: 2}
 		a, b := host("10.0.0.1", 80), host("200.1.2.3", 65535)
 		start := time.Now().Add(-time.Second)
 		steps := []struct {
@@ -26,7 +27,7 @@ func TestEveryWriteRecordsHistoryInItsTransaction(t *testing.T) {
 			{"set hosts", func() error { _, err := db.SetHosts(ctx, k, []lb.Host{b, a}); return err }},
 			{"delete host", func() error { _, err := db.DelHost(ctx, k, a); return err }},
 			{"replace keys", func() error {
-				_, err := db.ReplaceKeys(ctx, map[lb.Key][]lb.Host{k: {a}, other: {b}})
+				_, err := db.ReplaceKeys(ctx, map[route.Key][]lb.Host{k: {a}, other: {b}})
 				return err
 			}},
 			{"drop key", func() error { _, err := db.DropKey(testContext(t), other); return err }},
@@ -90,7 +91,7 @@ func TestFailedHistoryInsertRollsBackTheWrite(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		k := lb.Key{Modid: 3, Cmdid: 3}
+		k := route.Key{Modid: 3, Cmdid: 3}
 		if _, err := db.SQL().ExecContext(ctx, "DROP TABLE RouteHistory"); err != nil {
 			t.Fatal(err)
 		}

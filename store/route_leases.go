@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // LeaseInfo is what the route views (larsctl route list, the console) show of a
@@ -19,7 +19,7 @@ type LeaseInfo struct {
 // LeasesOf returns the leases of the hosts of keys (every key when keys is nil), by
 // host: a host of the route that is not in it is static. A database where nobody
 // registered has no lease table: none then, and no error.
-func (db *DB) LeasesOf(ctx context.Context, keys []lb.Key) (map[LeaseKey]LeaseInfo, error) {
+func (db *DB) LeasesOf(ctx context.Context, keys []route.Key) (map[LeaseKey]LeaseInfo, error) {
 	tables, err := db.d.tableNames(ctx, db.db)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the tables: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 var larsTables = []string{"RouteData", "RouteVersion", "RouteChange", "ServerCallStatus", "ModIDConfig", "CmdIDConfig"}
@@ -131,7 +132,7 @@ func TestOpenExistingLarsDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[lb.Key][]lb.Host{
+		want := map[route.Key][]lb.Host{
 			{Modid: 1, Cmdid: 1}: {host("10.0.0.1", 80), host("192.168.1.1", 8080)},
 			{Modid: 2, Cmdid: 3}: {host("127.0.0.1", 9000)},
 		}
@@ -141,7 +142,7 @@ func TestOpenExistingLarsDatabase(t *testing.T) {
 		if s := mustStamp(t, db); s != (Stamp{Version: 1500000000}) {
 			t.Errorf("Stamp = %+v, want version 1500000000, no change", s)
 		}
-		if changed, err := db.AddHost(ctx, lb.Key{Modid: 2, Cmdid: 3}, host("127.0.0.2", 9000)); err != nil || !changed {
+		if changed, err := db.AddHost(ctx, route.Key{Modid: 2, Cmdid: 3}, host("127.0.0.2", 9000)); err != nil || !changed {
 			t.Fatalf("AddHost = %v, %v", changed, err)
 		}
 		if s := mustStamp(t, db); s.Version <= 1500000000 || s.LastChange == 0 {
@@ -158,7 +159,7 @@ func TestMySQLOutageAndRecovery(t *testing.T) {
 	}
 	db := openT(t, dsn)
 	ctx := testContext(t)
-	k := lb.Key{Modid: 1, Cmdid: 1}
+	k := route.Key{Modid: 1, Cmdid: 1}
 	if _, err := db.AddHost(ctx, k, lb.Host{IP: 1, Port: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestOpenCompleteDatabaseReadOnly(t *testing.T) {
 	}
 	ctx := testContext(t)
 	owner := openT(t, dsn)
-	if _, err := owner.AddHost(ctx, lb.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 1, Port: 1}); err != nil {
+	if _, err := owner.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 1, Port: 1}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := mysql.ParseDSN(dsn)
@@ -204,10 +205,10 @@ func TestOpenCompleteDatabaseReadOnly(t *testing.T) {
 	}
 	cfg.User, cfg.Passwd = reader, "ro"
 	db := openT(t, cfg.FormatDSN())
-	if got := mustRoutes(t, db, lb.Key{Modid: 1, Cmdid: 1}); len(got) != 1 {
+	if got := mustRoutes(t, db, route.Key{Modid: 1, Cmdid: 1}); len(got) != 1 {
 		t.Errorf("reader sees %v", got)
 	}
-	if _, err := db.AddHost(ctx, lb.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 2, Port: 1}); err == nil {
+	if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 2, Port: 1}); err == nil {
 		t.Error("a read-only user could write")
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // benchRows is the RouteData size of the read benchmarks: LARS_BENCH_ROUTE_ROWS
@@ -45,7 +46,7 @@ func BenchmarkScanRoutes(b *testing.B) {
 		b.ResetTimer()
 		for b.Loop() {
 			n := 0
-			if err := db.ScanRoutes(ctx, func(lb.Key, lb.Host) { n++ }); err != nil {
+			if err := db.ScanRoutes(ctx, func(route.Key, lb.Host) { n++ }); err != nil {
 				b.Fatal(err)
 			}
 			sinkRows = n
@@ -78,7 +79,7 @@ func BenchmarkReplaceKeys(b *testing.B) {
 	storetest.EachB(b, func(b *testing.B, dsn string) {
 		db := openT(b, dsn)
 		ctx := testContext(b)
-		sets := []map[lb.Key][]lb.Host{bigRoutes(10_000, 10, 0), bigRoutes(10_000, 10, 1<<20)}
+		sets := []map[route.Key][]lb.Host{bigRoutes(10_000, 10, 0), bigRoutes(10_000, 10, 1<<20)}
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -98,7 +99,7 @@ func BenchmarkAddHost(b *testing.B) {
 		b.ReportAllocs()
 		i := int32(0)
 		for b.Loop() {
-			if _, err := db.AddHost(ctx, lb.Key{Modid: 1, Cmdid: i % 100}, lb.Host{IP: i, Port: 80}); err != nil {
+			if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: i % 100}, lb.Host{IP: i, Port: 80}); err != nil {
 				b.Fatal(err)
 			}
 			i++

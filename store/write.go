@@ -7,11 +7,12 @@ import (
 	"slices"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // AddHost adds h to the hosts of k. changed is false if k already had h.
-func (db *DB) AddHost(ctx context.Context, k lb.Key, h lb.Host) (changed bool, err error) {
-	keys, err := db.write(ctx, "add host", []lb.Key{k}, func(_ lb.Key, old []lb.Host) []lb.Host {
+func (db *DB) AddHost(ctx context.Context, k route.Key, h lb.Host) (changed bool, err error) {
+	keys, err := db.write(ctx, "add host", []route.Key{k}, func(_ route.Key, old []lb.Host) []lb.Host {
 		return normalizeHosts(append(slices.Clone(old), h))
 	})
 	return len(keys) > 0, err
@@ -19,8 +20,8 @@ func (db *DB) AddHost(ctx context.Context, k lb.Key, h lb.Host) (changed bool, e
 
 // DelHost removes h (every row of it) from the hosts of k. changed is false if k did
 // not have h.
-func (db *DB) DelHost(ctx context.Context, k lb.Key, h lb.Host) (changed bool, err error) {
-	keys, err := db.write(ctx, "delete host", []lb.Key{k}, func(_ lb.Key, old []lb.Host) []lb.Host {
+func (db *DB) DelHost(ctx context.Context, k route.Key, h lb.Host) (changed bool, err error) {
+	keys, err := db.write(ctx, "delete host", []route.Key{k}, func(_ route.Key, old []lb.Host) []lb.Host {
 		return slices.DeleteFunc(slices.Clone(old), func(x lb.Host) bool { return x == h })
 	})
 	return len(keys) > 0, err
@@ -28,28 +29,28 @@ func (db *DB) DelHost(ctx context.Context, k lb.Key, h lb.Host) (changed bool, e
 
 // SetHosts replaces the hosts of k with hosts (duplicates ignored); no hosts drops the
 // key. changed is false if k had exactly those hosts.
-func (db *DB) SetHosts(ctx context.Context, k lb.Key, hosts []lb.Host) (changed bool, err error) {
+func (db *DB) SetHosts(ctx context.Context, k route.Key, hosts []lb.Host) (changed bool, err error) {
 	want := normalizeHosts(slices.Clone(hosts))
-	keys, err := db.write(ctx, "set hosts", []lb.Key{k}, func(lb.Key, []lb.Host) []lb.Host { return want })
+	keys, err := db.write(ctx, "set hosts", []route.Key{k}, func(route.Key, []lb.Host) []lb.Host { return want })
 	return len(keys) > 0, err
 }
 
 // DropKey removes every host of k. changed is false if k had none.
-func (db *DB) DropKey(ctx context.Context, k lb.Key) (changed bool, err error) {
-	keys, err := db.write(ctx, "drop key", []lb.Key{k}, func(lb.Key, []lb.Host) []lb.Host { return nil })
+func (db *DB) DropKey(ctx context.Context, k route.Key) (changed bool, err error) {
+	keys, err := db.write(ctx, "drop key", []route.Key{k}, func(route.Key, []lb.Host) []lb.Host { return nil })
 	return len(keys) > 0, err
 }
 
 // ReplaceKeys sets the hosts of every key in routes (an empty list drops the key) in
 // one transaction, leaving other keys alone, and returns the keys whose host set
 // changed, sorted by (uint32(Modid), uint32(Cmdid)).
-func (db *DB) ReplaceKeys(ctx context.Context, routes map[lb.Key][]lb.Host) (changed []lb.Key, err error) {
-	want := make(map[lb.Key][]lb.Host, len(routes))
+func (db *DB) ReplaceKeys(ctx context.Context, routes map[route.Key][]lb.Host) (changed []route.Key, err error) {
+	want := make(map[route.Key][]lb.Host, len(routes))
 	for k, hosts := range routes {
 		want[k] = normalizeHosts(slices.Clone(hosts))
 	}
 	keys := slices.SortedFunc(maps.Keys(want), compareKeys)
-	return db.write(ctx, "replace keys", keys, func(k lb.Key, _ []lb.Host) []lb.Host { return want[k] })
+	return db.write(ctx, "replace keys", keys, func(k route.Key, _ []lb.Host) []lb.Host { return want[k] })
 }
 
 // write runs one write transaction in Lars's convention over keys (sorted, distinct):
@@ -58,7 +59,7 @@ func (db *DB) ReplaceKeys(ctx context.Context, routes map[lb.Key][]lb.Host) (cha
 // RouteData, insert one RouteChange row and one RouteHistory row (who: WhoFrom(ctx))
 // per changed key and set the version to nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
 // order of keys.
-func (db *DB) write(ctx context.Context, op string, keys []lb.Key, want func(k lb.Key, old []lb.Host) []lb.Host) (changed []lb.Key, err error) {
+func (db *DB) write(ctx context.Context, op string, keys []route.Key, want func(k route.Key, old []lb.Host) []lb.Host) (changed []route.Key, err error) {
 	return db.writeWith(ctx, op, keys, writeHooks{}, want)
 }
 
@@ -75,12 +76,12 @@ type writeHooks struct {
 	lease bool
 	// who, when set, names the writer of k's RouteHistory row, asked after want(k);
 	// "" leaves it to WhoFrom(ctx).
-	who func(k lb.Key) string
+	who func(k route.Key) string
 }
 
 // writeWith is write with hooks in its transaction.
-func (db *DB) writeWith(ctx context.Context, op string, keys []lb.Key, hooks writeHooks,
-	want func(k lb.Key, old []lb.Host) []lb.Host) (changed []lb.Key, err error) {
+func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks writeHooks,
+	want func(k route.Key, old []lb.Host) []lb.Host) (changed []route.Key, err error) {
 	also := hooks.also
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -9,14 +9,15 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestWritesInLarsConvention(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		k := lb.Key{Modid: 7, Cmdid: 1}
-		other := lb.Key{Modid: 7, Cmdid: 2}
+		k := route.Key{Modid: 7, Cmdid: 1}
+		other := route.Key{Modid: 7, Cmdid: 2}
 		a, b, c := host("10.0.0.1", 80), host("192.168.1.1", 8080), host("10.0.0.3", 81)
 		if _, err := db.SetHosts(ctx, other, []lb.Host{c}); err != nil {
 			t.Fatal(err)
@@ -87,7 +88,7 @@ func TestDelHostRemovesDuplicateRows(t *testing.T) {
 		if _, err := db.SQL().ExecContext(ctx, "INSERT INTO RouteData (modid, cmdid, serverip, serverport) VALUES (1, 1, 5, 80), (1, 1, 5, 80), (1, 1, 6, 80)"); err != nil {
 			t.Fatal(err)
 		}
-		k := lb.Key{Modid: 1, Cmdid: 1}
+		k := route.Key{Modid: 1, Cmdid: 1}
 		if got := mustRoutes(t, db, k); len(got) != 2 {
 			t.Fatalf("hosts %v, want two distinct", got)
 		}
@@ -104,7 +105,7 @@ func TestVersionNeverMovesBackwards(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		k := lb.Key{Modid: 1, Cmdid: 1}
+		k := route.Key{Modid: 1, Cmdid: 1}
 
 		// Many writes within one second still get distinct, increasing versions.
 		now := time.Unix(1_700_000_000, 0)
@@ -160,7 +161,7 @@ func TestHighValuesRoundTrip(t *testing.T) {
 			host("192.168.1.1", 65535),
 			host("255.255.255.255", 65535),
 		}
-		keys := []lb.Key{{Modid: 1, Cmdid: 1}, {Modid: -1, Cmdid: -1}, {Modid: 0x7fffffff, Cmdid: -0x80000000}}
+		keys := []route.Key{{Modid: 1, Cmdid: 1}, {Modid: -1, Cmdid: -1}, {Modid: 0x7fffffff, Cmdid: -0x80000000}}
 		for _, k := range keys {
 			if _, err := db.SetHosts(ctx, k, hosts); err != nil {
 				t.Fatal(err)
@@ -195,28 +196,28 @@ func TestReplaceKeys(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		h := func(i int32) lb.Host { return lb.Host{IP: 0x0a000000 + i, Port: 80} }
-		same, grows, shrinks, dropped, untouched, added := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 1, Cmdid: 2}, lb.Key{Modid: 1, Cmdid: 3}, lb.Key{Modid: 2, Cmdid: 1}, lb.Key{Modid: 3, Cmdid: 1}, lb.Key{Modid: -5, Cmdid: 1}
-		start := map[lb.Key][]lb.Host{same: {h(1), h(2)}, grows: {h(1)}, shrinks: {h(1), h(2)}, dropped: {h(3)}, untouched: {h(9)}}
+		same, grows, shrinks, dropped, untouched, added := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 1, Cmdid: 2}, route.Key{Modid: 1, Cmdid: 3}, route.Key{Modid: 2, Cmdid: 1}, route.Key{Modid: 3, Cmdid: 1}, route.Key{Modid: -5, Cmdid: 1}
+		start := map[route.Key][]lb.Host{same: {h(1), h(2)}, grows: {h(1)}, shrinks: {h(1), h(2)}, dropped: {h(3)}, untouched: {h(9)}}
 		changed, err := db.ReplaceKeys(ctx, start)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []lb.Key{same, grows, shrinks, dropped, untouched}; !slices.Equal(changed, want) {
+		if want := []route.Key{same, grows, shrinks, dropped, untouched}; !slices.Equal(changed, want) {
 			t.Errorf("first import changed %v, want %v", changed, want)
 		}
 		before := mustStamp(t, db)
-		changed, err = db.ReplaceKeys(ctx, map[lb.Key][]lb.Host{
+		changed, err = db.ReplaceKeys(ctx, map[route.Key][]lb.Host{
 			same: {h(2), h(1), h(1)}, grows: {h(1), h(2)}, shrinks: {h(2)}, dropped: nil, added: {h(4)},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Sorted by unsigned modid: -5 (0xfffffffb) comes last.
-		if want := []lb.Key{grows, shrinks, dropped, added}; !slices.Equal(changed, want) {
+		if want := []route.Key{grows, shrinks, dropped, added}; !slices.Equal(changed, want) {
 			t.Errorf("changed %v, want %v", changed, want)
 		}
 		after := mustStamp(t, db)
-		var rowKeys []lb.Key
+		var rowKeys []route.Key
 		for _, c := range mustChanges(t, db, before.LastChange) {
 			rowKeys = append(rowKeys, c.Key)
 			if c.Version != after.Version {
@@ -230,7 +231,7 @@ func TestReplaceKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[lb.Key][]lb.Host{same: {h(1), h(2)}, grows: {h(1), h(2)}, shrinks: {h(2)}, untouched: {h(9)}, added: {h(4)}}
+		want := map[route.Key][]lb.Host{same: {h(1), h(2)}, grows: {h(1), h(2)}, shrinks: {h(2)}, untouched: {h(9)}, added: {h(4)}}
 		if fmt.Sprint(all) != fmt.Sprint(want) {
 			t.Errorf("routes %v, want %v", all, want)
 		}
@@ -297,10 +298,10 @@ func TestReplaceKeysLarge(t *testing.T) {
 
 // bigRoutes returns keys keys (modid 1+i/1000, cmdid i%1000) with hostsPerKey hosts
 // each, hosts starting at address 10.0.0.0 + seed.
-func bigRoutes(keys, hostsPerKey int, seed int32) map[lb.Key][]lb.Host {
-	routes := make(map[lb.Key][]lb.Host, keys)
+func bigRoutes(keys, hostsPerKey int, seed int32) map[route.Key][]lb.Host {
+	routes := make(map[route.Key][]lb.Host, keys)
 	for i := range keys {
-		k := lb.Key{Modid: int32(1 + i/1000), Cmdid: int32(i % 1000)}
+		k := route.Key{Modid: int32(1 + i/1000), Cmdid: int32(i % 1000)}
 		hosts := make([]lb.Host, hostsPerKey)
 		for j := range hosts {
 			hosts[j] = lb.Host{IP: 0x0a000000 + seed + int32(i*hostsPerKey+j), Port: 8000 + int32(j)}
@@ -313,7 +314,7 @@ func bigRoutes(keys, hostsPerKey int, seed int32) map[lb.Key][]lb.Host {
 func TestConcurrentWritersLoseNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		const handles, writersPerHandle, hostsPerWriter = 2, 2, 15
-		k := lb.Key{Modid: 9, Cmdid: 9}
+		k := route.Key{Modid: 9, Cmdid: 9}
 		dbs := make([]*DB, handles)
 		for i := range dbs {
 			dbs[i] = openT(t, dsn) // separate pools, as two processes would have

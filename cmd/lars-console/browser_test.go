@@ -17,13 +17,14 @@ import (
 	"github.com/larsgo/lars/internal/browsertest"
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 func TestMain(m *testing.M) { proctest.Main(m) }
 
 // routeOf asks the agent for every host of k, as "IP:PORT" strings sorted.
-func routeOf(c *api.Client, k lb.Key) ([]string, error) {
+func routeOf(c *api.Client, k route.Key) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	hosts, err := c.GetRoute(ctx, k.Modid, k.Cmdid, nil)
@@ -56,12 +57,12 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	k := lb.Key{Modid: 1, Cmdid: 1}
+	k := route.Key{Modid: 1, Cmdid: 1}
 	seed, _ := store.ParseHosts("10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000")
 	if _, err := db.SetHosts(store.WithWho(ctx, "seed"), k, seed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetHosts(store.WithWho(ctx, "seed"), lb.Key{Modid: 2, Cmdid: 5}, seed[:1]); err != nil {
+	if _, err := db.SetHosts(store.WithWho(ctx, "seed"), route.Key{Modid: 2, Cmdid: 5}, seed[:1]); err != nil {
 		t.Fatal(err)
 	}
 	for _, err := range []error{db.SetModName(ctx, 1, "users"), db.SetCmdName(ctx, 1, "lookup"), db.SetModName(ctx, 2, "billing")} {

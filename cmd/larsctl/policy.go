@@ -12,7 +12,7 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tlsconf"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // policyCmd edits and queries a policy file (internal/policy: which identity may pull,
@@ -151,7 +151,7 @@ var policyCheckCmd = &command{
 }
 
 // ruleAllows reports whether r's services cover k.
-func ruleAllows(r policy.Rule, k lb.Key) bool {
+func ruleAllows(r policy.Rule, k route.Key) bool {
 	if r.Services.All() {
 		return true
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/waitfor"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
 )
@@ -69,9 +70,9 @@ func registerStack(t *testing.T, allowRegister bool) (*store.DB, string, []uint1
 // the signal deregisters it and it leaves the store.
 func TestRegisterThroughAgentAndRouteService(t *testing.T) {
 	db, _, ports := registerStack(t, true)
-	key, inst := lb.Key{Modid: 31, Cmdid: 1}, lb.Host{IP: 10<<24 | 31, Port: 8031}
+	key, inst := route.Key{Modid: 31, Cmdid: 1}, lb.Host{IP: 10<<24 | 31, Port: 8031}
 	inStore := func() bool {
-		routes, err := db.Routes(context.Background(), []lb.Key{key})
+		routes, err := db.Routes(context.Background(), []route.Key{key})
 		return err == nil && slices.Contains(routes[key], inst)
 	}
 	began := time.Now()

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -40,17 +41,17 @@ func versionNote(ctx context.Context, db *store.DB) string {
 }
 
 // formatKey returns "modid/cmdid".
-func formatKey(k lb.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) }
+func formatKey(k route.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) }
 
 // parseRouteKey parses the MODID and CMDID arguments: the store keeps them unsigned,
 // so they must be non-negative 32-bit integers.
-func parseRouteKey(modid, cmdid string) (lb.Key, error) {
+func parseRouteKey(modid, cmdid string) (route.Key, error) {
 	m, err := parseID("MODID", modid)
 	if err != nil {
-		return lb.Key{}, err
+		return route.Key{}, err
 	}
 	c, err := parseID("CMDID", cmdid)
-	return lb.Key{Modid: m, Cmdid: c}, err
+	return route.Key{Modid: m, Cmdid: c}, err
 }
 
 func parseID(name, s string) (int32, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -69,7 +70,7 @@ var routeExportCmd = &command{
 
 // readRoutesFile reads and checks the routes file name ("-": stdin, called "stdin"
 // in errors).
-func (e *env) readRoutesFile(name string) (map[lb.Key][]lb.Host, error) {
+func (e *env) readRoutesFile(name string) (map[route.Key][]lb.Host, error) {
 	r := e.stdin
 	if name == "-" {
 		name = "stdin"
@@ -95,7 +96,7 @@ func (e *env) readRoutesFile(name string) (map[lb.Key][]lb.Host, error) {
 
 // writeRoutesFile writes routes as a routes file: a comment, then "modid cmdid ip
 // port" lines in key, then address order.
-func writeRoutesFile(w io.Writer, routes map[lb.Key][]lb.Host) error {
+func writeRoutesFile(w io.Writer, routes map[route.Key][]lb.Host) error {
 	bw := bufio.NewWriter(w)
 	hosts := 0
 	for _, hs := range routes {

@@ -15,6 +15,7 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -52,7 +53,7 @@ var routeListCmd = &command{
 			if err != nil {
 				return err
 			}
-			var keys []lb.Key // nil: every key
+			var keys []route.Key // nil: every key
 			if len(filter) > 0 {
 				keys = sortedKeys(routes)
 			}
@@ -87,21 +88,21 @@ func (e noRoutesError) Error() string {
 func (e noRoutesError) Is(target error) bool { return target == api.ErrNoExist }
 
 // readRoutes reads every route, those of modid filter[0], or the key filter[0]/filter[1].
-func readRoutes(ctx context.Context, db *store.DB, filter []int32) (map[lb.Key][]lb.Host, error) {
+func readRoutes(ctx context.Context, db *store.DB, filter []int32) (map[route.Key][]lb.Host, error) {
 	if len(filter) == 2 {
-		return db.Routes(ctx, []lb.Key{{Modid: filter[0], Cmdid: filter[1]}})
+		return db.Routes(ctx, []route.Key{{Modid: filter[0], Cmdid: filter[1]}})
 	}
 	routes, err := db.AllRoutes(ctx)
 	if err != nil || len(filter) == 0 {
 		return routes, err
 	}
-	maps.DeleteFunc(routes, func(k lb.Key, _ []lb.Host) bool { return k.Modid != filter[0] })
+	maps.DeleteFunc(routes, func(k route.Key, _ []lb.Host) bool { return k.Modid != filter[0] })
 	return routes, nil
 }
 
 // sortedKeys returns the keys of routes in (modid, cmdid) order.
-func sortedKeys(routes map[lb.Key][]lb.Host) []lb.Key {
-	return slices.SortedFunc(maps.Keys(routes), func(a, b lb.Key) int { return cmp.Compare(a.Pack(), b.Pack()) })
+func sortedKeys(routes map[route.Key][]lb.Host) []route.Key {
+	return slices.SortedFunc(maps.Keys(routes), func(a, b route.Key) int { return cmp.Compare(a.Pack(), b.Pack()) })
 }
 
 // sortedHosts returns hosts in address, then port order.
@@ -112,7 +113,7 @@ func sortedHosts(hosts []lb.Host) []lb.Host {
 }
 
 // writeRoutesTable writes route list's table.
-func writeRoutesTable(w io.Writer, routes map[lb.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
+func writeRoutesTable(w io.Writer, routes map[route.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODID\tCMDID\tHOST\tSOURCE\tOWNER\tLEASE")
 	hosts, registered := 0, 0
@@ -161,7 +162,7 @@ type jsonHost struct {
 }
 
 // writeRoutesJSON writes route list -json's array, in the table's order.
-func writeRoutesJSON(w io.Writer, routes map[lb.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
+func writeRoutesJSON(w io.Writer, routes map[route.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
 	out := make([]jsonRoute, 0, len(routes))
 	for _, k := range sortedKeys(routes) {
 		r := jsonRoute{Modid: k.Modid, Cmdid: k.Cmdid}

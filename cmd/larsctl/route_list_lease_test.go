@@ -9,6 +9,7 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestRouteListShowsRegistered: a host an instance registered is listed as registered,
@@ -18,8 +19,8 @@ func TestRouteListShowsRegistered(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
-		k := lb.Key{Modid: 7, Cmdid: 1}
-		seed(t, db, map[lb.Key][]lb.Host{k: lbHosts("10.0.0.1:80")})
+		k := route.Key{Modid: 7, Cmdid: 1}
+		seed(t, db, map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:80")})
 		if err := db.EnsureLeases(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -49,7 +50,7 @@ func openStore(t *testing.T, dsn string) *store.DB {
 }
 
 // routesOf returns every route of db.
-func routesOf(t *testing.T, db *store.DB) map[lb.Key][]lb.Host {
+func routesOf(t *testing.T, db *store.DB) map[route.Key][]lb.Host {
 	t.Helper()
 	routes, err := db.AllRoutes(context.Background())
 	if err != nil {
@@ -75,7 +76,7 @@ func lbHosts(s ...string) []lb.Host {
 }
 
 // equalRoutes reports whether a and b hold the same host sets.
-func equalRoutes(a, b map[lb.Key][]lb.Host) bool {
+func equalRoutes(a, b map[route.Key][]lb.Host) bool {
 	return maps.EqualFunc(a, b, func(x, y []lb.Host) bool { return slices.Equal(sortedHosts(x), sortedHosts(y)) })
 }
 
@@ -119,42 +120,42 @@ func checkWrite(t *testing.T, dsn string, db *store.DB, want string, args ...str
 func TestRouteWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
-		k := lb.Key{Modid: 1, Cmdid: 1}
-		other := lb.Key{Modid: 2, Cmdid: 7}
-		step := func(want string, wantRoutes map[lb.Key][]lb.Host, args ...string) {
+		k := route.Key{Modid: 1, Cmdid: 1}
+		other := route.Key{Modid: 2, Cmdid: 7}
+		step := func(want string, wantRoutes map[route.Key][]lb.Host, args ...string) {
 			t.Helper()
 			checkWrite(t, dsn, db, want, args...)
 			if got := routesOf(t, db); !equalRoutes(got, wantRoutes) {
 				t.Fatalf("after %q the store holds %v, want %v", args, got, wantRoutes)
 			}
 		}
-		step("added 10.0.0.1:9000 to 1/1", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.1:9000")},
+		step("added 10.0.0.1:9000 to 1/1", map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:9000")},
 			"route", "add", "1", "1", "10.0.0.1", "9000")
-		step("no change: 1/1 already has 10.0.0.1:9000", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.1:9000")},
+		step("no change: 1/1 already has 10.0.0.1:9000", map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:9000")},
 			"route", "add", "1", "1", "10.0.0.1", "9000")
-		step("added 200.1.2.3:80 to 2/7", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.1:9000"), other: lbHosts("200.1.2.3:80")},
+		step("added 200.1.2.3:80 to 2/7", map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:9000"), other: lbHosts("200.1.2.3:80")},
 			"route", "add", "2", "7", "200.1.2.3", "80")
-		step("set 1/1 to 3 hosts", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("set 1/1 to 3 hosts", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
 			"route", "set", "1", "1", "10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535", "10.0.0.2:1")
-		step("no change: 1/1 already has exactly 3 hosts", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("no change: 1/1 already has exactly 3 hosts", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
 			"route", "set", "1", "1", "255.255.255.255:65535", "10.0.0.1:9000", "10.0.0.2:1")
-		step("deleted 10.0.0.1:9000 from 1/1", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("deleted 10.0.0.1:9000 from 1/1", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
 			"route", "del", "1", "1", "10.0.0.1", "9000")
-		step("no change: 1/1 does not have 10.0.0.1:9000", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("no change: 1/1 does not have 10.0.0.1:9000", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
 			"route", "del", "1", "1", "10.0.0.1", "9000")
-		step("set 1/1 to 1 host", map[lb.Key][]lb.Host{k: lbHosts("10.0.0.3:3"), other: lbHosts("200.1.2.3:80")},
+		step("set 1/1 to 1 host", map[route.Key][]lb.Host{k: lbHosts("10.0.0.3:3"), other: lbHosts("200.1.2.3:80")},
 			"route", "set", "1", "1", "10.0.0.3:3")
-		step("dropped 1/1", map[lb.Key][]lb.Host{other: lbHosts("200.1.2.3:80")},
+		step("dropped 1/1", map[route.Key][]lb.Host{other: lbHosts("200.1.2.3:80")},
 			"route", "drop", "1", "1")
-		step("no change: 1/1 has no hosts", map[lb.Key][]lb.Host{other: lbHosts("200.1.2.3:80")},
+		step("no change: 1/1 has no hosts", map[route.Key][]lb.Host{other: lbHosts("200.1.2.3:80")},
 			"route", "drop", "1", "1")
-		step("deleted 200.1.2.3:80 from 2/7", map[lb.Key][]lb.Host{},
+		step("deleted 200.1.2.3:80 from 2/7", map[route.Key][]lb.Host{},
 			"route", "del", "2", "7", "200.1.2.3", "80")
 	})
 }
 
 // seed writes routes to the store of dsn.
-func seed(t *testing.T, db *store.DB, routes map[lb.Key][]lb.Host) {
+func seed(t *testing.T, db *store.DB, routes map[route.Key][]lb.Host) {
 	t.Helper()
 	if _, err := db.ReplaceKeys(context.Background(), routes); err != nil {
 		t.Fatal(err)
@@ -169,7 +170,7 @@ func TestRouteList(t *testing.T) {
 		code, out, errOut = routectl(dsn, nil, "route", "list", "-json")
 		check(t, code, out, errOut, 0, "[]\n")
 
-		seed(t, db, map[lb.Key][]lb.Host{
+		seed(t, db, map[route.Key][]lb.Host{
 			{Modid: 10, Cmdid: 2}:          lbHosts("192.168.0.1:80", "10.0.0.2:80", "10.0.0.2:79"),
 			{Modid: 10, Cmdid: 1}:          lbHosts("10.0.0.9:1"),
 			{Modid: 2147483647, Cmdid: 0}:  lbHosts("1.2.3.4:5"),
@@ -228,9 +229,9 @@ func TestRouteImportExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := openStore(t, dsn)
-		kept := map[lb.Key][]lb.Host{{Modid: 5000, Cmdid: 1}: lbHosts("10.9.9.9:99")}
+		kept := map[route.Key][]lb.Host{{Modid: 5000, Cmdid: 1}: lbHosts("10.9.9.9:99")}
 		seed(t, db, kept)
-		seed(t, db, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: lbHosts("10.9.9.9:99")}) // replaced
+		seed(t, db, map[route.Key][]lb.Host{{Modid: 1, Cmdid: 1}: lbHosts("10.9.9.9:99")}) // replaced
 
 		code, out, errOut := routectl(dsn, nil, "route", "import", example)
 		check(t, code, out, errOut, 0, "-")
@@ -342,7 +343,7 @@ func TestRouteConfig(t *testing.T) {
 	sqlite := storetest.SQLiteDSN(t)
 	code, out, errOut := routectl("", nil, "-config", noMySQL, "-db", sqlite, "route", "add", "1", "2", "10.0.0.1", "80")
 	check(t, code, out, errOut, 0, "-")
-	if got := routesOf(t, openStore(t, sqlite)); !equalRoutes(got, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 2}: lbHosts("10.0.0.1:80")}) {
+	if got := routesOf(t, openStore(t, sqlite)); !equalRoutes(got, map[route.Key][]lb.Host{{Modid: 1, Cmdid: 2}: lbHosts("10.0.0.1:80")}) {
 		t.Fatalf("store %v", got)
 	}
 	for _, tc := range []struct {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -122,13 +123,13 @@ var routeDropCmd = &command{
 }
 
 // keyHostArgs parses the arguments MODID CMDID IP PORT.
-func keyHostArgs(args []string) (lb.Key, lb.Host, error) {
+func keyHostArgs(args []string) (route.Key, lb.Host, error) {
 	if err := wantArgs(args, 4); err != nil {
-		return lb.Key{}, lb.Host{}, err
+		return route.Key{}, lb.Host{}, err
 	}
 	k, err := parseRouteKey(args[0], args[1])
 	if err != nil {
-		return lb.Key{}, lb.Host{}, err
+		return route.Key{}, lb.Host{}, err
 	}
 	h, err := parseRouteHost(args[2], args[3])
 	return k, h, err

@@ -4,7 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/larsgo/lars/internal/tlsconf"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Live is a policy file a service runs with: loaded at start and again on Reload
@@ -90,7 +90,7 @@ func (g *PeerGrant) Any() bool {
 
 // Allows reports whether the peer may act on service k under the policy in force
 // (always, without a policy). It allocates only after a reload, once.
-func (g *PeerGrant) Allows(k lb.Key) bool {
+func (g *PeerGrant) Allows(k route.Key) bool {
 	if g.live == nil {
 		return true
 	}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestLiveReload: a reload changes what an open connection's grant allows at its next
@@ -24,7 +24,7 @@ func TestLiveReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := l.For(Report, agent("a"))
-	one, two := lb.Key{Modid: 1, Cmdid: 1}, lb.Key{Modid: 2, Cmdid: 1}
+	one, two := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 2, Cmdid: 1}
 	if !g.Allows(one) || g.Allows(two) {
 		t.Fatal("before the reload: want 1 allowed, 2 refused")
 	}

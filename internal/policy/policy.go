@@ -2,7 +2,7 @@ package policy
 
 import (
 	"github.com/larsgo/lars/internal/tlsconf"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Action is what a rule allows.
@@ -74,7 +74,7 @@ var AllowAll = Grant{matched: true, all: true}
 func (g Grant) Any() bool { return g.matched }
 
 // Allows reports whether the grant covers the service k. It does not allocate.
-func (g Grant) Allows(k lb.Key) bool {
+func (g Grant) Allows(k route.Key) bool {
 	if g.all {
 		return true
 	}

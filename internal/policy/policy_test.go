@@ -8,7 +8,7 @@ import (
 
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsgen"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 const sample = `
@@ -32,19 +32,19 @@ func TestGrants(t *testing.T) {
 	cases := []struct {
 		action Action
 		peer   tlsconf.Peer
-		key    lb.Key
+		key    route.Key
 		want   bool
 	}{
-		{Report, agent("db-9"), lb.Key{Modid: 1, Cmdid: 1}, true},
-		{Report, tlsconf.Peer{Role: tlsgen.RoleClient, Name: "ops-1"}, lb.Key{Modid: 3, Cmdid: 4}, false}, // only pull for it
-		{Pull, agent("web-2"), lb.Key{Modid: 1500, Cmdid: 99}, true},
-		{Pull, agent("web-2"), lb.Key{Modid: 2000, Cmdid: 1}, false},
-		{Pull, agent("web-1"), lb.Key{Modid: 5, Cmdid: 10}, true},  // its own rule
-		{Pull, agent("web-1"), lb.Key{Modid: 5, Cmdid: 11}, false}, // past its cmdid range
-		{Pull, agent("web-1"), lb.Key{Modid: 7, Cmdid: 123456}, true},
-		{Pull, agent("db-9"), lb.Key{Modid: 1500, Cmdid: 1}, false}, // no pull rule names it
-		{Pull, tlsconf.Peer{Role: tlsgen.RoleClient, Name: "ops-1"}, lb.Key{Modid: 3, Cmdid: 4}, true},
-		{Pull, tlsconf.Peer{Role: tlsgen.RoleClient, Name: "ops-1"}, lb.Key{Modid: 3, Cmdid: 5}, false},
+		{Report, agent("db-9"), route.Key{Modid: 1, Cmdid: 1}, true},
+		{Report, tlsconf.Peer{Role: tlsgen.RoleClient, Name: "ops-1"}, route.Key{Modid: 3, Cmdid: 4}, false}, // only pull for it
+		{Pull, agent("web-2"), route.Key{Modid: 1500, Cmdid: 99}, true},
+		{Pull, agent("web-2"), route.Key{Modid: 2000, Cmdid: 1}, false},
+		{Pull, agent("web-1"), route.Key{Modid: 5, Cmdid: 10}, true},  // its own rule
+		{Pull, agent("web-1"), route.Key{Modid: 5, Cmdid: 11}, false}, // past its cmdid range
+		{Pull, agent("web-1"), route.Key{Modid: 7, Cmdid: 123456}, true},
+		{Pull, agent("db-9"), route.Key{Modid: 1500, Cmdid: 1}, false}, // no pull rule names it
+		{Pull, tlsconf.Peer{Role: tlsgen.RoleClient, Name: "ops-1"}, route.Key{Modid: 3, Cmdid: 4}, true},
+		{Pull, tlsconf.Peer{Role: tlsgen.RoleClient, Name: "ops-1"}, route.Key{Modid: 3, Cmdid: 5}, false},
 	}
 	for _, c := range cases {
 		if got := p.Grant(c.action, c.peer).Allows(c.key); got != c.want {
@@ -54,7 +54,7 @@ func TestGrants(t *testing.T) {
 	if p.Grant(Pull, agent("db-9")).Any() || !p.Grant(Pull, agent("web-9")).Any() {
 		t.Error("Any: want false for an identity no pull rule names, true for one")
 	}
-	if !AllowAll.Allows(lb.Key{Modid: -1, Cmdid: -1}) || !AllowAll.Any() {
+	if !AllowAll.Allows(route.Key{Modid: -1, Cmdid: -1}) || !AllowAll.Any() {
 		t.Error("AllowAll refuses")
 	}
 }
@@ -66,7 +66,7 @@ func TestEmptyPolicyDeniesAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := p.Grant(Report, agent("a"))
-	if g.Any() || g.Allows(lb.Key{Modid: 1, Cmdid: 1}) {
+	if g.Any() || g.Allows(route.Key{Modid: 1, Cmdid: 1}) {
 		t.Error("an empty policy allows")
 	}
 }
@@ -150,7 +150,7 @@ func TestAllowsDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := p.Grant(Pull, agent("web-1"))
-	k := lb.Key{Modid: 7, Cmdid: 1}
+	k := route.Key{Modid: 7, Cmdid: 1}
 	if n := testing.AllocsPerRun(1000, func() { _ = g.Allows(k) }); n != 0 {
 		t.Errorf("Allows allocates %v times", n)
 	}
@@ -210,13 +210,13 @@ func TestRegisterAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	web, db := p.Grant(Register, agent("web-1")), p.Grant(Register, agent("db-1"))
-	if !web.Allows(lb.Key{Modid: 5, Cmdid: 9}) || !web.Allows(lb.Key{Modid: 7, Cmdid: 1}) || web.Allows(lb.Key{Modid: 7, Cmdid: 2}) {
+	if !web.Allows(route.Key{Modid: 5, Cmdid: 9}) || !web.Allows(route.Key{Modid: 7, Cmdid: 1}) || web.Allows(route.Key{Modid: 7, Cmdid: 2}) {
 		t.Fatal("the register rule's services are not what it grants")
 	}
-	if db.Any() || db.Allows(lb.Key{Modid: 5, Cmdid: 1}) {
+	if db.Any() || db.Allows(route.Key{Modid: 5, Cmdid: 1}) {
 		t.Fatal("an identity no register rule names may register")
 	}
-	if !p.Grant(Pull, agent("db-1")).Allows(lb.Key{Modid: 5, Cmdid: 1}) {
+	if !p.Grant(Pull, agent("db-1")).Allows(route.Key{Modid: 5, Cmdid: 1}) {
 		t.Fatal("the pull rule no longer grants")
 	}
 }

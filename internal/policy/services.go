@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // MaxItems bounds the items of one rule's SERVICES list.
@@ -29,7 +29,7 @@ type Range struct {
 	ModLo, ModHi, CmdLo, CmdHi int32
 }
 
-func (r Range) contains(k lb.Key) bool {
+func (r Range) contains(k route.Key) bool {
 	return k.Modid >= r.ModLo && k.Modid <= r.ModHi && k.Cmdid >= r.CmdLo && k.Cmdid <= r.CmdHi
 }
 

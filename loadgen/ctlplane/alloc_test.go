@@ -11,9 +11,9 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/alloctest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/loadgen/stats"
+	"github.com/larsgo/lars/route"
 )
 
 // A simulated agent takes each push without allocating: decode, match to its change,
@@ -82,7 +82,7 @@ func TestReporterRoundAlloc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	subs := &subscriptions{keys: []lb.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, {Modid: 3, Cmdid: 4}}}
+	subs := &subscriptions{keys: []route.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, {Modid: 3, Cmdid: 4}}}
 	r := &repRun{cfg: ReporterConfig{Hosts: 10}, subs: subs, epoch: time.Now(), base: 1}
 	s := newRepSender(r, nil)
 	a := &repAgent{nc: nc, caller: DefaultCallerBase, slots: []int32{0, 1, 2}}

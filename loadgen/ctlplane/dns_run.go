@@ -12,6 +12,7 @@ import (
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
+	"github.com/larsgo/lars/route"
 )
 
 // pushShards is how many histograms the agents spread their push latencies over, so
@@ -72,7 +73,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*ctlreport.DNSReport, error) {
 		DistinctKeys: len(subs.keys), TargetChangeRate: cfg.ChangesPerSec, Seconds: []ctlreport.DNSSecond{}}
 
 	// The setup: every held key gets change 0's routes, then the agents connect and pull.
-	routes := make(map[lb.Key][]lb.Host, len(subs.keys))
+	routes := make(map[route.Key][]lb.Host, len(subs.keys))
 	for _, k := range subs.keys {
 		routes[k] = appendChangeHosts(nil, 0, r.tag, cfg.HostsPerKey)
 	}

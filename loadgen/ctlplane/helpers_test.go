@@ -13,6 +13,7 @@ import (
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/reportsvc"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
 )
@@ -40,8 +41,8 @@ type fakeWriter struct {
 	pending    sync.WaitGroup
 }
 
-func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[lb.Key][]lb.Host) ([]lb.Key, error) {
-	var keys []lb.Key
+func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[route.Key][]lb.Host) ([]route.Key, error) {
+	var keys []route.Key
 	for k, hosts := range routes {
 		f.svc.SetRoute(k, hosts)
 		keys = append(keys, k)
@@ -49,7 +50,7 @@ func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[lb.Key][]lb.Host)
 	return keys, nil
 }
 
-func (f *fakeWriter) SetHosts(_ context.Context, k lb.Key, hosts []lb.Host) (bool, error) {
+func (f *fakeWriter) SetHosts(_ context.Context, k route.Key, hosts []lb.Host) (bool, error) {
 	hosts = slices.Clone(hosts)
 	f.mu.Lock()
 	f.subscribed += f.svc.Subscribed(k)

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen"
+	"github.com/larsgo/lars/route"
 )
 
 // maxKeySpace bounds the key space a run draws from.
@@ -37,8 +37,8 @@ func newKeySpace(mods, cmds loadgen.Range) (keySpace, error) {
 	return keySpace{mods: mods, cmds: cmds, ncmd: ncmd, n: n}, nil
 }
 
-func (ks keySpace) key(i uint64) lb.Key {
-	return lb.Key{Modid: ks.mods.Lo + int32(i/ks.ncmd), Cmdid: ks.cmds.Lo + int32(i%ks.ncmd)}
+func (ks keySpace) key(i uint64) route.Key {
+	return route.Key{Modid: ks.mods.Lo + int32(i/ks.ncmd), Cmdid: ks.cmds.Lo + int32(i%ks.ncmd)}
 }
 
 // drawer draws key indices with a spread.
@@ -67,7 +67,7 @@ func (d *drawer) draw() uint64 {
 type subscriptions struct {
 	// keys are the distinct keys held by at least one agent, in key-space order; an
 	// agent refers to them by their position ("slot").
-	keys []lb.Key
+	keys []route.Key
 	// agents[a] are agent a's slots, ascending.
 	agents [][]int32
 	// slotOf maps a packed key to its slot.
@@ -116,7 +116,7 @@ func drawSubscriptions(ks keySpace, agents, perAgent int, spread loadgen.Spread,
 		all = append(all, i)
 	}
 	slices.Sort(all)
-	s := &subscriptions{keys: make([]lb.Key, len(all)), agents: make([][]int32, agents), slotOf: make(map[uint64]int32, len(all)), space: ks.n}
+	s := &subscriptions{keys: make([]route.Key, len(all)), agents: make([][]int32, agents), slotOf: make(map[uint64]int32, len(all)), space: ks.n}
 	slotOfIdx := make(map[uint64]int32, len(all))
 	for slot, i := range all {
 		k := ks.key(i)

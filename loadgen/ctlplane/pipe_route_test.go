@@ -8,6 +8,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // pipeRouteService is a route service on an in-memory network, for runs inside a
@@ -21,8 +22,8 @@ type pipeRouteService struct {
 	maxConns int
 
 	mu     sync.Mutex
-	routes map[lb.Key][]byte // the answer frame of each key
-	conns  map[*pipeConn]map[lb.Key]bool
+	routes map[route.Key][]byte // the answer frame of each key
+	conns  map[*pipeConn]map[route.Key]bool
 }
 
 // pipeConn is the service's end of one connection: a reader of requests and a writer
@@ -34,7 +35,7 @@ type pipeConn struct {
 }
 
 func newPipeRouteService() *pipeRouteService {
-	return &pipeRouteService{routes: map[lb.Key][]byte{}, conns: map[*pipeConn]map[lb.Key]bool{}}
+	return &pipeRouteService{routes: map[route.Key][]byte{}, conns: map[*pipeConn]map[route.Key]bool{}}
 }
 
 // dial connects one agent: it returns the agent's end of a new pipe and serves the
@@ -48,7 +49,7 @@ func (s *pipeRouteService) dial(context.Context, string, string) (net.Conn, erro
 		return agent, nil
 	}
 	c := &pipeConn{nc: svc, out: make(chan []byte, 256), done: make(chan struct{})}
-	s.conns[c] = map[lb.Key]bool{}
+	s.conns[c] = map[route.Key]bool{}
 	go s.read(c)
 	go c.write()
 	return agent, nil
@@ -70,7 +71,7 @@ func (s *pipeRouteService) read(c *pipeConn) {
 		if err != nil || id != codec.MsgGetRouteRequest || req.UnmarshalVT(body) != nil {
 			return
 		}
-		k := lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}
+		k := route.Key{Modid: req.Modid, Cmdid: req.Cmdid}
 		s.mu.Lock()
 		s.conns[c][k] = true
 		c.send(s.frameLocked(k))
@@ -101,7 +102,7 @@ func (c *pipeConn) send(frame []byte) {
 }
 
 // frameLocked returns the answer frame of k: its route, or none.
-func (s *pipeRouteService) frameLocked(k lb.Key) []byte {
+func (s *pipeRouteService) frameLocked(k route.Key) []byte {
 	if f, ok := s.routes[k]; ok {
 		return f
 	}
@@ -111,7 +112,7 @@ func (s *pipeRouteService) frameLocked(k lb.Key) []byte {
 
 // SetRoute makes hosts the key's route and pushes it to every connection that asked
 // for the key; it returns how many that is.
-func (s *pipeRouteService) SetRoute(k lb.Key, hosts []lb.Host) int {
+func (s *pipeRouteService) SetRoute(k route.Key, hosts []lb.Host) int {
 	resp := larspb.GetRouteResponse{Modid: k.Modid, Cmdid: k.Cmdid}
 	for _, h := range hosts {
 		resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
@@ -134,7 +135,7 @@ func (s *pipeRouteService) SetRoute(k lb.Key, hosts []lb.Host) int {
 }
 
 // Subscribed returns how many open connections asked for the key.
-func (s *pipeRouteService) Subscribed(k lb.Key) int {
+func (s *pipeRouteService) Subscribed(k route.Key) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0

@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // fakeLeaseService is a route service that takes registrations, on an in-memory
@@ -25,8 +26,8 @@ type fakeLeaseService struct {
 	ignoreKeep bool
 
 	mu     sync.Mutex
-	leases map[lb.Key]map[lb.Host]time.Time // each host's lease end
-	subs   map[*pipeConn]map[lb.Key]bool
+	leases map[route.Key]map[lb.Host]time.Time // each host's lease end
+	subs   map[*pipeConn]map[route.Key]bool
 	frames int // Lease frames taken
 	// readers are the connections' readers; pending the pushes not yet made.
 	readers sync.WaitGroup
@@ -37,7 +38,7 @@ type fakeLeaseService struct {
 
 func newFakeLeaseService(delay, tick time.Duration) *fakeLeaseService {
 	s := &fakeLeaseService{features: uint32(larspb.Feature_FEATURE_UNSUBSCRIBE | larspb.Feature_FEATURE_REGISTER),
-		delay: delay, tick: tick, leases: map[lb.Key]map[lb.Host]time.Time{}, subs: map[*pipeConn]map[lb.Key]bool{},
+		delay: delay, tick: tick, leases: map[route.Key]map[lb.Host]time.Time{}, subs: map[*pipeConn]map[route.Key]bool{},
 		quit: make(chan struct{}), done: make(chan struct{})}
 	go s.expireLoop()
 	return s
@@ -56,7 +57,7 @@ func (s *fakeLeaseService) dial(context.Context, string, string) (net.Conn, erro
 	client, svc := net.Pipe()
 	c := &pipeConn{nc: svc, out: make(chan []byte, 1024), done: make(chan struct{})}
 	s.mu.Lock()
-	s.subs[c] = map[lb.Key]bool{}
+	s.subs[c] = map[route.Key]bool{}
 	s.mu.Unlock()
 	s.readers.Add(1)
 	go s.read(c)
@@ -88,7 +89,7 @@ func (s *fakeLeaseService) read(c *pipeConn) {
 			if req.UnmarshalVT(body) != nil {
 				return
 			}
-			k := lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}
+			k := route.Key{Modid: req.Modid, Cmdid: req.Cmdid}
 			s.mu.Lock()
 			s.subs[c][k] = true
 			c.send(s.routeLocked(k))
@@ -109,7 +110,7 @@ func (s *fakeLeaseService) read(c *pipeConn) {
 func (s *fakeLeaseService) lease(c *pipeConn, l *larspb.Lease) {
 	now := time.Now()
 	var reply larspb.LeaseReply
-	changed := map[lb.Key]bool{}
+	changed := map[route.Key]bool{}
 	s.mu.Lock()
 	s.frames++
 	for _, e := range l.Entries {
@@ -121,7 +122,7 @@ func (s *fakeLeaseService) lease(c *pipeConn, l *larspb.Lease) {
 		if st != larspb.LeaseStatus_LEASE_OK {
 			continue
 		}
-		k, h := lb.Key{Modid: e.Modid, Cmdid: e.Cmdid}, lb.Host{IP: e.Host.Ip, Port: e.Host.Port}
+		k, h := route.Key{Modid: e.Modid, Cmdid: e.Cmdid}, lb.Host{IP: e.Host.Ip, Port: e.Host.Port}
 		hosts := s.leases[k]
 		if hosts == nil {
 			hosts = map[lb.Host]time.Time{}
@@ -156,7 +157,7 @@ func (s *fakeLeaseService) expireLoop() {
 		case <-s.quit:
 			return
 		case now := <-t.C:
-			changed := map[lb.Key]bool{}
+			changed := map[route.Key]bool{}
 			s.mu.Lock()
 			for k, hosts := range s.leases {
 				for h, end := range hosts {
@@ -173,7 +174,7 @@ func (s *fakeLeaseService) expireLoop() {
 }
 
 // pushLater pushes each changed key's hosts to its subscribers delay from now.
-func (s *fakeLeaseService) pushLater(changed map[lb.Key]bool) {
+func (s *fakeLeaseService) pushLater(changed map[route.Key]bool) {
 	for k, ch := range changed {
 		if !ch {
 			continue
@@ -194,7 +195,7 @@ func (s *fakeLeaseService) pushLater(changed map[lb.Key]bool) {
 }
 
 // routeLocked returns the route frame of k: its hosts now.
-func (s *fakeLeaseService) routeLocked(k lb.Key) []byte {
+func (s *fakeLeaseService) routeLocked(k route.Key) []byte {
 	resp := larspb.GetRouteResponse{Modid: k.Modid, Cmdid: k.Cmdid}
 	for h := range s.leases[k] {
 		resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})

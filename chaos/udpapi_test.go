@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/udpstat"
+	"github.com/larsgo/lars/route"
 )
 
 // routeAsker asks the agent for a key's hosts over UDP (get_route, msgid 7), as
@@ -71,7 +72,7 @@ func (a *routeAsker) hosts(modid, cmdid int32, timeout time.Duration) ([]string,
 		}
 		hosts := make([]string, len(resp.Host))
 		for i, h := range resp.Host {
-			hosts[i] = codec.AddrPortFromHost(h.Ip, h.Port).String()
+			hosts[i] = route.AddrPortFromWire(h.Ip, h.Port).String()
 		}
 		slices.Sort(hosts)
 		return hosts, nil

@@ -10,8 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/larsgo/lars/store"
 )
 
 // Chart colours: successes green, errors red.
@@ -35,7 +33,7 @@ func hostChart(hosts []hostStatus) ([]byte, error) {
 	top := 1.0
 	for i, h := range hosts {
 		succ[i], errs[i] = float64(h.Succ), float64(h.Err)
-		labels[i] = store.FormatHost(h.Host)
+		labels[i] = h.Host.String()
 		top = max(top, succ[i], errs[i])
 	}
 	p := plot.New()

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -134,7 +133,7 @@ func (f *fixture) hosts(k route.Key) string {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return store.FormatHosts(r[k])
+	return route.FormatHostList(r[k])
 }
 
 // history returns the store's history, newest first, as "who|op|key|before|after".
@@ -146,18 +145,27 @@ func (f *fixture) history() []string {
 	}
 	var out []string
 	for _, e := range entries {
-		out = append(out, fmt.Sprintf("%s|%s|%d/%d|%s|%s", e.Who, e.Op, e.Key.Modid, e.Key.Cmdid, store.FormatHosts(e.Before), store.FormatHosts(e.After)))
+		out = append(out, fmt.Sprintf("%s|%s|%d/%d|%s|%s", e.Who, e.Op, e.Key.Modid, e.Key.Cmdid, route.FormatHostList(e.Before), route.FormatHostList(e.After)))
 	}
 	return out
 }
 
 // mustHost parses "IP:PORT".
-func mustHost(t *testing.T, s string) lb.Host {
-	h, err := store.ParseHosts(s)
+func mustHost(t *testing.T, s string) route.Host {
+	h, err := route.ParseHostList(s, 0)
 	if err != nil || len(h) != 1 {
 		t.Fatalf("bad host %q", s)
 	}
 	return h[0]
+}
+
+// ipCol returns IPv4 address s as Lars's ip columns hold it: the unsigned number.
+func ipCol(s string) uint32 {
+	ip, err := route.ParseWireIP(s)
+	if err != nil {
+		panic(err)
+	}
+	return uint32(ip)
 }
 
 // seed writes two services with names and call status.
@@ -165,10 +173,10 @@ func (f *fixture) seed() {
 	f.t.Helper()
 	ctx := store.WithWho(f.ctx(), "seed")
 	t := f.t
-	if _, err := f.db.SetHosts(ctx, route.Key{Modid: 1, Cmdid: 1}, []lb.Host{mustHost(t, "10.0.0.1:80"), mustHost(t, "10.0.0.2:80")}); err != nil {
+	if _, err := f.db.SetHosts(ctx, route.Key{Modid: 1, Cmdid: 1}, []route.Host{mustHost(t, "10.0.0.1:80"), mustHost(t, "10.0.0.2:80")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.db.SetHosts(ctx, route.Key{Modid: 2, Cmdid: 7}, []lb.Host{mustHost(t, "10.0.9.1:90")}); err != nil {
+	if _, err := f.db.SetHosts(ctx, route.Key{Modid: 2, Cmdid: 7}, []route.Host{mustHost(t, "10.0.9.1:90")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.db.SetModName(ctx, 1, "users <&> accounts"); err != nil {
@@ -180,7 +188,7 @@ func (f *fixture) seed() {
 	now := f.now.Unix()
 	_, err := f.db.SQL().ExecContext(ctx, `INSERT INTO ServerCallStatus (modid, cmdid, ip, port, caller, succ_cnt, err_cnt, ts, overload) VALUES
 		(1, 1, ?, 80, 2130706433, 900, 100, ?, '1'), (1, 1, ?, 80, 2130706434, 50, 0, ?, '0'), (1, 1, ?, 81, 2130706433, 5, 5, ?, '0')`,
-		uint32(mustHost(t, "10.0.0.1:80").IP), now, uint32(mustHost(t, "10.0.0.1:80").IP), now-30, uint32(mustHost(t, "10.0.0.3:81").IP), now)
+		ipCol("10.0.0.1"), now, ipCol("10.0.0.1"), now-30, ipCol("10.0.0.3"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,13 +502,13 @@ func FuzzParseHostList(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := parseHostList(store.FormatHosts(hosts))
+		again, err := parseHostList(route.FormatHostList(hosts))
 		if err != nil || fmt.Sprint(again) != fmt.Sprint(hosts) {
 			t.Errorf("%q: %v does not round-trip: %v, %v", s, hosts, again, err)
 		}
 		for _, h := range hosts {
-			if h.Port < 1 || h.Port > 65535 {
-				t.Errorf("%q: port %d accepted", s, h.Port)
+			if err := h.Check(); err != nil || !h.Is4() {
+				t.Errorf("%q: host %v accepted: %v", s, h, err)
 			}
 		}
 	})
@@ -512,7 +520,7 @@ func TestHistoryPages(t *testing.T) {
 		ctx := store.WithWho(f.ctx(), "pager")
 		k := route.Key{Modid: 8, Cmdid: 8}
 		for i := range 7 {
-			if _, err := f.db.SetHosts(ctx, k, []lb.Host{{IP: int32(i + 1), Port: 80}}); err != nil {
+			if _, err := f.db.SetHosts(ctx, k, []route.Host{route.FromWire(int32(i+1), 80)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -554,9 +562,9 @@ func TestListPages(t *testing.T) {
 		f := newFixture(t, dsn, "")
 		ctx := store.WithWho(f.ctx(), "pager")
 		big := route.Key{Modid: 3, Cmdid: 1}
-		var hosts []lb.Host
+		var hosts []route.Host
 		for i := range 1200 {
-			hosts = append(hosts, lb.Host{IP: int32(10<<24 + i), Port: 80})
+			hosts = append(hosts, route.FromWire(int32(10<<24+i), 80))
 		}
 		if _, err := f.db.SetHosts(ctx, big, hosts); err != nil {
 			t.Fatal(err)

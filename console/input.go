@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
-	"github.com/larsgo/lars/store"
 )
 
 // maxHostList is the most hosts the replace form takes.
@@ -23,18 +21,18 @@ func (e inputError) Error() string { return e.msg }
 // inputErrorf returns an inputError.
 func inputErrorf(format string, args ...any) error { return inputError{fmt.Sprintf(format, args...)} }
 
-// parseID parses a modid or cmdid: the store keeps them unsigned, Lars's wire signed,
-// so 0..2147483647.
+// parseID parses a modid or cmdid (route.ParseID): the store keeps them unsigned,
+// Lars's wire signed, so 0..2147483647.
 func parseID(name, s string) (int32, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, inputErrorf("The %s is missing: give a number from 0 to 2147483647.", name)
+		return 0, inputErrorf("The %s is missing: give a number from 0 to %d.", name, route.MaxID)
 	}
-	v, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || v < 0 {
-		return 0, inputErrorf("The %s %q is not a number from 0 to 2147483647.", name, s)
+	v, err := route.ParseID(name, s)
+	if err != nil {
+		return 0, inputErrorf("The %s %q is not a number from 0 to %d.", name, s, route.MaxID)
 	}
-	return int32(v), nil
+	return v, nil
 }
 
 // parseKey parses a modid and a cmdid.
@@ -47,49 +45,59 @@ func parseKey(modid, cmdid string) (route.Key, error) {
 	return route.Key{Modid: m, Cmdid: c}, err
 }
 
-// parseIP parses a dotted IPv4 address into its wire form.
-func parseIP(s string) (int32, error) {
+// parseIP parses an IPv4 address (route.ParseAddr).
+func parseIP(s string) (netip.Addr, error) {
 	s = strings.TrimSpace(s)
-	a, err := netip.ParseAddr(s)
+	a, err := route.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		return 0, inputErrorf("The IP address %q is not a dotted IPv4 address such as 10.0.0.1 (Lars routes carry IPv4 only).", s)
+		return netip.Addr{}, inputErrorf("The IP address %q is not a dotted IPv4 address such as 10.0.0.1 (Lars routes carry IPv4 only).", s)
 	}
-	b := a.As4()
-	return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])), nil
+	return a, nil
 }
 
-// parsePort parses a port, 1..65535.
-func parsePort(s string) (int32, error) {
+// parsePort parses a port, 1..65535 (route.ParsePort).
+func parsePort(s string) (uint16, error) {
 	s = strings.TrimSpace(s)
-	p, err := strconv.ParseUint(s, 10, 16)
-	if err != nil || p == 0 {
+	p, err := route.ParsePort(s)
+	if err != nil {
 		return 0, inputErrorf("The port %q is out of range: give a number from 1 to 65535.", s)
 	}
-	return int32(p), nil
+	return p, nil
 }
 
 // parseHost parses an IP and a port.
-func parseHost(ip, port string) (lb.Host, error) {
-	addr, err := parseIP(ip)
+func parseHost(ip, port string) (route.Host, error) {
+	a, err := parseIP(ip)
 	if err != nil {
-		return lb.Host{}, err
+		return route.Host{}, err
 	}
 	p, err := parsePort(port)
-	return lb.Host{IP: addr, Port: p}, err
+	return route.HostAt(netip.AddrPortFrom(a, p)), err
 }
 
-// parseHostPort parses "IP:PORT".
-func parseHostPort(s string) (lb.Host, error) {
-	i := strings.LastIndexByte(s, ':')
+// parseHostPort parses a host in its text form (route.ParseHostText): "IP:PORT",
+// optionally followed by ";weight=N" and ";zone=NAME".
+func parseHostPort(s string) (route.Host, error) {
+	s = strings.TrimSpace(s)
+	addr, opts, _ := strings.Cut(s, ";")
+	i := strings.LastIndexByte(addr, ':')
 	if i < 0 {
-		return lb.Host{}, inputErrorf("The host %q is not IP:PORT, such as 10.0.0.1:8080.", s)
+		return route.Host{}, inputErrorf("The host %q is not IP:PORT, such as 10.0.0.1:8080.", s)
 	}
-	return parseHost(s[:i], s[i+1:])
+	h, err := parseHost(addr[:i], addr[i+1:])
+	if err != nil || opts == "" {
+		return h, err
+	}
+	if h, err = route.ParseHostText(s); err != nil {
+		return route.Host{}, inputErrorf("The host %q is not IP:PORT;weight=N;zone=NAME: a weight is a number from 1 to %d, a zone 1 to %d letters, digits, '.', '-' or '_'.", s, route.MaxWeight, route.MaxZoneLen)
+	}
+	return h, nil
 }
 
-// parseHostList parses hosts "IP:PORT" separated by white space or commas, at least
-// one, duplicates dropped.
-func parseHostList(s string) ([]lb.Host, error) {
+// parseHostList parses hosts in their text form (parseHostPort) separated by white
+// space or commas, at least one; a host given twice counts once, and an address given
+// twice with another weight or zone is an error.
+func parseHostList(s string) ([]route.Host, error) {
 	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n' })
 	if len(fields) == 0 {
 		return nil, inputErrorf("The host list is empty: give at least one IP:PORT (remove hosts one by one to take a service out).")
@@ -97,17 +105,21 @@ func parseHostList(s string) ([]lb.Host, error) {
 	if len(fields) > maxHostList {
 		return nil, inputErrorf("The host list has %d hosts, more than %d.", len(fields), maxHostList)
 	}
-	seen := make(map[lb.Host]bool, len(fields))
-	var hosts []lb.Host
+	seen := make(map[netip.AddrPort]route.Host, len(fields))
+	var hosts []route.Host
 	for _, f := range fields {
 		h, err := parseHostPort(f)
 		if err != nil {
 			return nil, err
 		}
-		if !seen[h] {
-			seen[h] = true
-			hosts = append(hosts, h)
+		if prev, dup := seen[h.Addr]; dup {
+			if prev != h {
+				return nil, inputErrorf("The host %s is listed twice, as %s and as %s.", h.Addr, prev, h)
+			}
+			continue
 		}
+		seen[h.Addr] = h
+		hosts = append(hosts, h)
 	}
 	return hosts, nil
 }
@@ -119,7 +131,7 @@ func flash(r *http.Request) string {
 	h, err := parseHostPort(q.Get("host"))
 	hostText := ""
 	if err == nil {
-		hostText = " " + store.FormatHost(h)
+		hostText = " " + h.String()
 	}
 	switch q.Get("done") {
 	case "added":

@@ -5,9 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -38,11 +36,11 @@ func TestServicePageShowsRegistered(t *testing.T) {
 }
 
 // testHost returns the host ip:port.
-func testHost(t *testing.T, ip string, port int32) lb.Host {
+func testHost(t *testing.T, ip string, port int32) route.Host {
 	t.Helper()
-	n, err := codec.ParseIPv4(ip)
+	n, err := route.ParseWireIP(ip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lb.Host{IP: n, Port: port}
+	return route.FromWire(n, port)
 }

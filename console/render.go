@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -31,12 +30,12 @@ var pageNames = []string{"services", "service", "history", "names", "login", "er
 // templateFuncs are the helpers the templates use.
 var templateFuncs = template.FuncMap{
 	"key":       func(k route.Key) string { return fmt.Sprintf("%d/%d", k.Modid, k.Cmdid) },
-	"host":      store.FormatHost,
-	"hosts":     func(h []lb.Host) string { return store.FormatHosts(h) },
+	"host":      route.Host.String,
+	"hosts":     route.FormatHostList,
 	"percent":   percent,
 	"age":       age,
 	"time":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"lines":     func(h []lb.Host) string { return strings.ReplaceAll(store.FormatHosts(h), " ", "\n") },
+	"lines":     func(h []route.Host) string { return strings.ReplaceAll(route.FormatHostList(h), " ", "\n") },
 	"thousands": thousands,
 	"minus":     func(a, b int) int { return a - b },
 	"plus":      func(a, b int) int { return a + b },

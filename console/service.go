@@ -116,7 +116,7 @@ func (s *Server) serviceBody(r *http.Request, k route.Key, count bool) (*service
 	all := hostStatuses(routes[k], statuses)
 	shown := all[min(offset, len(all)):min(offset+size, len(all))]
 	for i := range shown {
-		if l, ok := leases[store.LeaseKey{Key: k, Host: shown[i].Host}]; ok && shown[i].InRoute {
+		if l, ok := leases[store.LeaseKey{Key: k, Host: route.HostAt(shown[i].Host.Addr)}]; ok && shown[i].InRoute {
 			shown[i].Lease = &l
 		}
 	}
@@ -138,7 +138,7 @@ func (s *Server) serviceBody(r *http.Request, k route.Key, count bool) (*service
 	b.Pager = offsetPager("hosts", serviceURL(k), url.Values{"n": r.URL.Query()["n"]}, "from", offset, len(shown), size, len(all))
 	if b.ListTooLong = len(routes[k]) > maxFormHosts; !b.ListTooLong {
 		for _, h := range routes[k] {
-			b.List += store.FormatHost(h) + "\n"
+			b.List += h.String() + "\n"
 		}
 	}
 	return b, nil

@@ -1,12 +1,11 @@
 package console
 
 import (
-	"cmp"
 	"net/netip"
 	"slices"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -21,7 +20,7 @@ type callerStatus struct {
 
 // hostStatus is one host of a service with the latest status of every caller.
 type hostStatus struct {
-	Host lb.Host
+	Host route.Host
 	// InRoute is false for a host that has call status but is no longer in the route.
 	InRoute bool
 	Callers []callerStatus // newest first
@@ -59,18 +58,18 @@ func rate(succ, err uint64) float64 {
 
 // hostStatuses joins a key's hosts and its ServerCallStatus rows: every host of the
 // route in address order, then hosts with status but no longer in the route.
-func hostStatuses(hosts []lb.Host, rows []store.CallStatus) []hostStatus {
-	index := make(map[lb.Host]int, len(hosts))
+func hostStatuses(hosts []route.Host, rows []store.CallStatus) []hostStatus {
+	index := make(map[netip.AddrPort]int, len(hosts)) // by address: status rows name no weight or zone
 	out := make([]hostStatus, 0, len(hosts))
 	for _, h := range hosts {
-		index[h] = len(out)
+		index[h.Addr] = len(out)
 		out = append(out, hostStatus{Host: h, InRoute: true})
 	}
 	for _, r := range rows {
-		i, ok := index[r.Host]
+		i, ok := index[r.Host.Addr]
 		if !ok {
 			i = len(out)
-			index[r.Host] = i
+			index[r.Host.Addr] = i
 			out = append(out, hostStatus{Host: r.Host})
 		}
 		hs := &out[i]
@@ -90,12 +89,7 @@ func hostStatuses(hosts []lb.Host, rows []store.CallStatus) []hostStatus {
 		}
 	}
 	rest := out[len(hosts):]
-	slices.SortFunc(rest, func(a, b hostStatus) int {
-		if c := cmp.Compare(uint32(a.Host.IP), uint32(b.Host.IP)); c != 0 {
-			return c
-		}
-		return cmp.Compare(uint32(a.Host.Port), uint32(b.Host.Port))
-	})
+	slices.SortFunc(rest, func(a, b hostStatus) int { return route.CompareAddr(a.Host, b.Host) })
 	return out
 }
 

@@ -70,10 +70,10 @@ func (s *Server) addHost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !changed {
-		s.writeFailed(w, r, &k, inputErrorf("Service %s already has host %s.", keyText(k), store.FormatHost(h)), refill)
+		s.writeFailed(w, r, &k, inputErrorf("Service %s already has host %s.", keyText(k), h.String()), refill)
 		return
 	}
-	redirect(w, r, serviceURL(k), url.Values{"done": {"added"}, "host": {store.FormatHost(h)}})
+	redirect(w, r, serviceURL(k), url.Values{"done": {"added"}, "host": {h.String()}})
 }
 
 // removeHost removes a host from a key that has it.
@@ -98,10 +98,10 @@ func (s *Server) removeHost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !changed {
-		s.writeFailed(w, r, &k, inputErrorf("Service %s has no host %s (someone may have removed it already).", keyText(k), store.FormatHost(h)), nil)
+		s.writeFailed(w, r, &k, inputErrorf("Service %s has no host %s (someone may have removed it already).", keyText(k), h.String()), nil)
 		return
 	}
-	redirect(w, r, serviceURL(k), url.Values{"done": {"removed"}, "host": {store.FormatHost(h)}})
+	redirect(w, r, serviceURL(k), url.Values{"done": {"removed"}, "host": {h.String()}})
 }
 
 // setHosts replaces the hosts of a key that has some.

@@ -16,6 +16,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
+	"github.com/larsgo/lars/route"
 )
 
 // The probes of lars-agent (issue 28): unknown keys pulled through an agent are given
@@ -205,7 +206,7 @@ func (u *agentUDP) getHost(modid, cmdid int32) string {
 	if r != codec.ReasonOK || m.UnmarshalVT(body) != nil || m.Retcode != int32(codec.RetSucc) || m.Host == nil {
 		return ""
 	}
-	return codec.AddrPortFromHost(m.Host.Ip, m.Host.Port).String()
+	return route.AddrPortFromWire(m.Host.Ip, m.Host.Port).String()
 }
 
 // flood sends n requests of id for distinct unknown keys, from key first on, in

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -59,9 +58,9 @@ func consoleFillStore(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	big := make([]lb.Host, consoleBigHosts)
+	big := make([]route.Host, consoleBigHosts)
 	for i := range big {
-		big[i] = lb.Host{IP: int32(172<<24 | 16<<16 + i), Port: 9000}
+		big[i] = route.FromWire(int32(172<<24|16<<16+i), 9000)
 	}
 	seq := func(n int) string {
 		return fmt.Sprintf("WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i+1 FROM seq WHERE i < %d) ", n-1)
@@ -75,14 +74,14 @@ func consoleFillStore(t *testing.T, path string) {
 			SELECT 1 + i/100, 1 + i%100, ` + fmt.Sprint(ten) + ` + i, p.port FROM seq, (SELECT 8000 AS port UNION ALL SELECT 8001) p
 			WHERE i > 0`, nil},
 		{"the big route", seq(consoleBigHosts) + `INSERT INTO RouteData (modid, cmdid, serverip, serverport)
-			SELECT 1, 1, ` + fmt.Sprint(uint32(big[0].IP)) + ` + i, 9000 FROM seq`, nil},
+			SELECT 1, 1, ` + fmt.Sprint(uint32(wireIPOf(big[0]))) + ` + i, 9000 FROM seq`, nil},
 		{"history", seq(consoleHistoryRows-1) + `INSERT INTO RouteHistory (version, ts, who, op, modid, cmdid, hosts_before, hosts_after)
 			SELECT 1 + i, 1700000000000 + i*1000, 'filler', 'add host', 1 + (i%100000)/100, 1 + i%100, '10.1.2.3:8000', '10.1.2.3:8000 10.1.2.4:8001' FROM seq`, nil},
 		{"the big replace", `INSERT INTO RouteHistory (version, ts, who, op, modid, cmdid, hosts_before, hosts_after)
 			VALUES (?, ?, 'filler', 'set hosts', 1, 1, '10.0.0.0:8000 10.0.0.0:8001', ?)`,
-			[]any{consoleHistoryRows, int64(1700000000000 + consoleHistoryRows*1000), store.FormatHosts(big)}},
+			[]any{consoleHistoryRows, int64(1700000000000 + consoleHistoryRows*1000), route.FormatHostList(big)}},
 		{"big route status", seq(consoleBigHosts) + `INSERT INTO ServerCallStatus (modid, cmdid, ip, port, caller, succ_cnt, err_cnt, ts, overload)
-			SELECT 1, 1, ` + fmt.Sprint(uint32(big[0].IP)) + ` + i, 9000, 2130706433, 100 + i%7, i%3, 1700001000 + i%60, CASE WHEN i%100 = 0 THEN '1' ELSE '0' END FROM seq`, nil},
+			SELECT 1, 1, ` + fmt.Sprint(uint32(wireIPOf(big[0]))) + ` + i, 9000, 2130706433, 100 + i%7, i%3, 1700001000 + i%60, CASE WHEN i%100 = 0 THEN '1' ELSE '0' END FROM seq`, nil},
 		{"forged status", seq(consoleForgedKeys) + `INSERT INTO ServerCallStatus (modid, cmdid, ip, port, caller, succ_cnt, err_cnt, ts, overload)
 			SELECT 2000000 + i, 1, 16843009, 80, 2130706433, 1, 0, 1700001000, '0' FROM seq`, nil},
 		{"modid names", seq(consoleServices/100) + `INSERT INTO ModIDConfig (modid, content) SELECT 1 + i, 'module ' || i FROM seq`, nil},
@@ -256,8 +255,14 @@ func consoleChangeLands(t *testing.T, base, path string) {
 		t.Fatal(err)
 	}
 	ip := uint32(192<<24 | 168<<16 | 77<<8 | 1)
-	want := lb.Host{IP: int32(ip), Port: 8080}
+	want := route.FromWire(int32(ip), 8080)
 	if !slices.Contains(routes[consoleBigKey], want) {
 		t.Errorf("the host added through the console is not in the store (%d hosts)", len(routes[consoleBigKey]))
 	}
+}
+
+// wireIPOf returns IPv4 host h's wire IP.
+func wireIPOf(h route.Host) int32 {
+	ip, _, _ := h.Wire()
+	return ip
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/vectors"
+	"github.com/larsgo/lars/route"
 )
 
 // The probes of lars-dns (issue 28): a flood of subscriptions to unknown keys, silent
@@ -349,7 +350,7 @@ func TestDNSIdleConnectionsClosed(t *testing.T) {
 		}
 		var resp larspb.GetRouteResponse
 		if id == codec.MsgGetRouteResponse && resp.UnmarshalVT(body) == nil && len(resp.Host) == 1 &&
-			codec.AddrPortFromHost(resp.Host[0].Ip, resp.Host[0].Port).String() == "10.0.1.1:9000" {
+			route.AddrPortFromWire(resp.Host[0].Ip, resp.Host[0].Port).String() == "10.0.1.1:9000" {
 			break
 		}
 	}

@@ -76,7 +76,7 @@ func guardWritten(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store.FormatHosts(r[k])
+	return route.FormatHostList(r[k])
 }
 
 // guardCounted fails unless the series name of the admin endpoint at adminAddr is at

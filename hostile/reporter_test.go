@@ -15,7 +15,6 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -36,7 +35,7 @@ const reporterWithin = 20 * time.Second
 // its host.
 var (
 	reporterKey  = route.Key{Modid: 1, Cmdid: 1}
-	reporterHost = lb.Host{IP: 10<<24 | 1, Port: 9000} // 10.0.0.1:9000
+	reporterHost = route.FromWire(10<<24|1, 9000) // 10.0.0.1:9000
 )
 
 // reporterSetup is a route store holding reporterKey, lars-reporter on it and a real
@@ -67,7 +66,7 @@ func reporterStart(t *testing.T, args ...string) *reporterSetup {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.db.Close() })
-	if _, err := s.db.SetHosts(context.Background(), reporterKey, []lb.Host{reporterHost}); err != nil {
+	if _, err := s.db.SetHosts(context.Background(), reporterKey, []route.Host{reporterHost}); err != nil {
 		t.Fatal(err)
 	}
 	s.addr, s.admin = proctest.FreeAddr(t), proctest.FreeAddr(t)
@@ -154,7 +153,7 @@ func (s *reporterSetup) agentRow(t *testing.T) (int64, bool) {
 	var succ int64
 	err := s.db.SQL().QueryRowContext(context.Background(),
 		"SELECT MAX(succ_cnt) FROM ServerCallStatus WHERE modid = ? AND cmdid = ? AND ip = ? AND port = ?",
-		reporterKey.Modid, reporterKey.Cmdid, uint32(reporterHost.IP), reporterHost.Port).Scan(&nullInt{&succ})
+		reporterKey.Modid, reporterKey.Cmdid, uint32(10<<24|1), 9000).Scan(&nullInt{&succ})
 	if err != nil {
 		t.Fatal(err)
 	}

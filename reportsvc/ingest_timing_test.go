@@ -12,7 +12,6 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -53,7 +52,7 @@ func benchRowsOf(n int, round uint32) []store.CallStatus {
 	for i := range n {
 		rows = append(rows, store.CallStatus{
 			Key:  route.Key{Modid: int32(i/(benchHosts*benchCallers)) + 1, Cmdid: 1},
-			Host: lb.Host{IP: 0x0a000001 + int32(i%benchHosts), Port: 8000}, Caller: 0x0a010001 + int32(i/benchHosts%benchCallers),
+			Host: route.FromWire(0x0a000001+int32(i%benchHosts), 8000), Caller: 0x0a010001 + int32(i/benchHosts%benchCallers),
 			Succ: round, TS: 1700000000 + int64(round)})
 	}
 	return rows
@@ -226,7 +225,7 @@ func BenchmarkQueueMemory(b *testing.B) {
 		q := newQueue(DefaultWorkers, DefaultQueueSize)
 		// More rows than the bound, so that every shard is full whatever the hash spread.
 		for i := range DefaultQueueSize + DefaultQueueSize/10 {
-			r := store.CallStatus{Key: route.Key{Modid: int32(i / 100), Cmdid: 1}, Host: lb.Host{IP: int32(i % 100), Port: 80}, Caller: 1}
+			r := store.CallStatus{Key: route.Key{Modid: int32(i / 100), Cmdid: 1}, Host: route.FromWire(int32(i%100), 80), Caller: 1}
 			q.shardOf(&r).push(&r, 1)
 		}
 		runtime.GC()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -22,7 +21,7 @@ func TestUnknownKeysAreDroppedAndNewKeysLand(t *testing.T) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
 		known, unknown := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 9, Cmdid: 9}
-		if _, err := db.SetHosts(ctx, known, []lb.Host{{IP: ip1, Port: 80}}); err != nil {
+		if _, err := db.SetHosts(ctx, known, []route.Host{route.FromWire(ip1, 80)}); err != nil {
 			t.Fatal(err)
 		}
 		svc := startService(t, db, Config{KnownKeysRefresh: 10 * time.Millisecond})
@@ -40,7 +39,7 @@ func TestUnknownKeysAreDroppedAndNewKeysLand(t *testing.T) {
 			t.Fatalf("stored %v, want only key 1/1", got)
 		}
 
-		if _, err := db.SetHosts(ctx, unknown, []lb.Host{{IP: ip2, Port: 80}}); err != nil {
+		if _, err := db.SetHosts(ctx, unknown, []route.Host{route.FromWire(ip2, 80)}); err != nil {
 			t.Fatal(err)
 		}
 		// The agent reports every few seconds; here as often as it takes.

@@ -13,7 +13,8 @@ type rowKey struct {
 }
 
 func keyOf(r *store.CallStatus) rowKey {
-	return rowKey{r.Key.Modid, r.Key.Cmdid, r.Host.IP, r.Host.Port, r.Caller}
+	ip, port, _ := r.Host.Wire() // IPv4: reports carry nothing else
+	return rowKey{r.Key.Modid, r.Key.Cmdid, ip, port, r.Caller}
 }
 
 // hash spreads keys over the shards (murmur3's 64-bit finaliser over the key's bits).

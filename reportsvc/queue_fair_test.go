@@ -77,7 +77,7 @@ func TestQueueFloodPushesOutItsOwnRows(t *testing.T) {
 		}
 	}
 	got := contents(t, s)
-	if got[0].owner != agent || got[0].row.Host.IP != 1 {
+	if got[0].owner != agent || ipOf(got[0].row.Host) != 1 {
 		t.Fatalf("oldest row %+v: want the agent's first, kept in its place", got[0])
 	}
 }
@@ -98,14 +98,14 @@ func TestQueueLightOwnerTakesTheHeaviestsOldest(t *testing.T) {
 	}
 	var left []int32
 	for _, q := range contents(t, s) {
-		left = append(left, q.row.Host.IP)
+		left = append(left, ipOf(q.row.Host))
 	}
 	if want := []int32{2, 3, 4, 5, 6, 7, 20, 21, 22, 30}; !slices.Equal(left, want) {
 		t.Fatalf("queue %v, want %v (owner 1's oldest dropped)", left, want)
 	}
 	// Owner 2 holds 3 of 10 with 3 owners: under its share of 3.33, so again owner 1.
 	r = row(23, 1)
-	if res := s.push(&r, 2); res != pushDroppedHeaviest || contents(t, s)[0].row.Host.IP != 3 {
+	if res := s.push(&r, 2); res != pushDroppedHeaviest || ipOf(contents(t, s)[0].row.Host) != 3 {
 		t.Fatalf("push = %v, queue %v", res, contents(t, s))
 	}
 	// A coalesced row keeps its owner and its place.
@@ -140,7 +140,7 @@ func TestQueueFairDropsHoldTheRule(t *testing.T) {
 			res := s.push(&r, o)
 			drops[res]++
 			got := contents(t, s)
-			i := slices.IndexFunc(model, func(q queued) bool { return q.row.Host.IP == r.Host.IP })
+			i := slices.IndexFunc(model, func(q queued) bool { return ipOf(q.row.Host) == ipOf(r.Host) })
 			switch {
 			case i >= 0:
 				if res != pushCoalesced {
@@ -156,7 +156,7 @@ func TestQueueFairDropsHoldTheRule(t *testing.T) {
 				// Find the dropped row: the one of model missing from got.
 				gone := -1
 				for j, q := range model {
-					if !slices.ContainsFunc(got, func(g queued) bool { return g.row.Host.IP == q.row.Host.IP }) {
+					if !slices.ContainsFunc(got, func(g queued) bool { return ipOf(g.row.Host) == ipOf(q.row.Host) }) {
 						gone = j
 					}
 				}
@@ -201,7 +201,7 @@ func TestQueueFairDropsHoldTheRule(t *testing.T) {
 				requeued, _ := s.putBack(batch)
 				var back []queued
 				for j := len(batch) - 1; j >= 0 && len(back) < requeued; j-- {
-					if !slices.ContainsFunc(model, func(q queued) bool { return q.row.Host.IP == batch[j].Host.IP }) {
+					if !slices.ContainsFunc(model, func(q queued) bool { return ipOf(q.row.Host) == ipOf(batch[j].Host) }) {
 						back = append(back, queued{batch[j], putBackOwner})
 					}
 				}

@@ -5,20 +5,19 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 // row is a call status for host ip:1 of key 1/1 from caller 1 with succ as its count.
 func row(ip int32, succ uint32) store.CallStatus {
-	return store.CallStatus{Key: route.Key{Modid: 1, Cmdid: 1}, Host: lb.Host{IP: ip, Port: 1}, Caller: 1, Succ: succ}
+	return store.CallStatus{Key: route.Key{Modid: 1, Cmdid: 1}, Host: route.FromWire(ip, 1), Caller: 1, Succ: succ}
 }
 
 func ips(rows []store.CallStatus) []int32 {
 	out := make([]int32, len(rows))
 	for i, r := range rows {
-		out[i] = r.Host.IP
+		out[i] = ipOf(r.Host)
 	}
 	return out
 }
@@ -95,7 +94,7 @@ func TestQueueMatchesAModel(t *testing.T) {
 	s := newShard(bound)
 	var model []store.CallStatus // oldest first
 	find := func(ip int32) int {
-		return slices.IndexFunc(model, func(r store.CallStatus) bool { return r.Host.IP == ip })
+		return slices.IndexFunc(model, func(r store.CallStatus) bool { return ipOf(r.Host) == ip })
 	}
 	for step := range 20000 {
 		switch op := rng.IntN(10); {
@@ -103,7 +102,7 @@ func TestQueueMatchesAModel(t *testing.T) {
 			r := row(rng.Int32N(400), uint32(step))
 			res := s.push(&r, 1)
 			want := pushQueued
-			if i := find(r.Host.IP); i >= 0 {
+			if i := find(ipOf(r.Host)); i >= 0 {
 				model[i], want = r, pushCoalesced
 			} else {
 				if len(model) == bound {
@@ -126,7 +125,7 @@ func TestQueueMatchesAModel(t *testing.T) {
 				requeued, superseded := s.putBack(got)
 				var back []store.CallStatus
 				for i := len(got) - 1; i >= 0; i-- {
-					if find(got[i].Host.IP) >= 0 {
+					if find(ipOf(got[i].Host)) >= 0 {
 						superseded--
 						continue
 					}
@@ -183,4 +182,10 @@ func TestQueueShrinksAfterABurst(t *testing.T) {
 	if got := s.take(nil, 10); len(got) != 1 {
 		t.Fatalf("after shrinking: %v", got)
 	}
+}
+
+// ipOf returns h's wire IP.
+func ipOf(h route.Host) int32 {
+	ip, _, _ := h.Wire()
+	return ip
 }

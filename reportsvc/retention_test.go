@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -23,19 +22,19 @@ func TestRetentionDeletesOldRows(t *testing.T) {
 		now := time.Now().Add(100 * 24 * time.Hour) // the service's clock: the history written now is 100 days old
 		stale, fresh := now.Add(-8*24*time.Hour).Unix(), now.Add(-time.Hour).Unix()
 		err := db.UpsertCallStatus(ctx, []store.CallStatus{
-			{Key: route.Key{Modid: 1, Cmdid: 1}, Host: lb.Host{IP: ip1, Port: 80}, Caller: caller1, TS: stale},
-			{Key: route.Key{Modid: 1, Cmdid: 1}, Host: lb.Host{IP: ip2, Port: 80}, Caller: caller1, TS: fresh},
-			{Key: route.Key{Modid: 2, Cmdid: 1}, Host: lb.Host{IP: ipHigh, Port: 80}, Caller: caller2, TS: stale},
+			{Key: route.Key{Modid: 1, Cmdid: 1}, Host: route.FromWire(ip1, 80), Caller: caller1, TS: stale},
+			{Key: route.Key{Modid: 1, Cmdid: 1}, Host: route.FromWire(ip2, 80), Caller: caller1, TS: fresh},
+			{Key: route.Key{Modid: 2, Cmdid: 1}, Host: route.FromWire(ipHigh, 80), Caller: caller2, TS: stale},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			if _, err := db.SetHosts(ctx, route.Key{Modid: 1, Cmdid: 1}, []lb.Host{{IP: ip1, Port: int32(80 + i)}}); err != nil {
+			if _, err := db.SetHosts(ctx, route.Key{Modid: 1, Cmdid: 1}, []route.Host{route.FromWire(ip1, int32(80+i))}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := db.SetHosts(ctx, route.Key{Modid: 2, Cmdid: 1}, []lb.Host{{IP: ip1, Port: 80}}); err != nil {
+		if _, err := db.SetHosts(ctx, route.Key{Modid: 2, Cmdid: 1}, []route.Host{route.FromWire(ip1, 80)}); err != nil {
 			t.Fatal(err)
 		}
 		svc := startService(t, db, Config{Now: func() time.Time { return now }, StatusRetention: 7 * 24 * time.Hour,
@@ -69,7 +68,7 @@ func TestRetentionDeletesOldRows(t *testing.T) {
 // TestRetentionKeepsRowsWhenOff: without retention settings nothing is deleted.
 func TestRetentionKeepsRowsWhenOff(t *testing.T) {
 	db := openStore(t, "sqlite:"+t.TempDir()+"/lars.db")
-	if err := db.UpsertCallStatus(context.Background(), []store.CallStatus{{Key: route.Key{Modid: 1, Cmdid: 1}, TS: 1}}); err != nil {
+	if err := db.UpsertCallStatus(context.Background(), []store.CallStatus{{Key: route.Key{Modid: 1, Cmdid: 1}, Host: route.FromWire(0, 0), TS: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	svc := startService(t, db, Config{})

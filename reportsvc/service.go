@@ -14,7 +14,6 @@ import (
 	"github.com/larsgo/lars/internal/peerstats"
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -203,7 +202,7 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner, grant 
 	for _, r := range req.Results {
 		row := store.CallStatus{
 			Key:    route.Key{Modid: req.Modid, Cmdid: req.Cmdid},
-			Host:   lb.Host{IP: r.Ip, Port: r.Port},
+			Host:   route.FromWire(r.Ip, r.Port),
 			Caller: req.Caller,
 			Succ:   r.Succ,
 			Err:    r.Err,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/backoff"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -105,10 +106,7 @@ func compareRows(a, b store.CallStatus) int {
 	if c := cmp.Compare(a.Key.Cmdid, b.Key.Cmdid); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(uint32(a.Host.IP), uint32(b.Host.IP)); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(uint32(a.Host.Port), uint32(b.Host.Port)); c != 0 {
+	if c := route.CompareAddr(a.Host, b.Host); c != 0 { // IPv4: by the unsigned ip, then port
 		return c
 	}
 	return cmp.Compare(uint32(a.Caller), uint32(b.Caller))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/admin"
 )
 
@@ -107,7 +106,7 @@ func (s *Service) routesJSON() any {
 		r := routeJSON{Modid: kr.Key.Modid, Cmdid: kr.Key.Cmdid, Subscribers: kr.Subscribers,
 			Hosts: make([]string, len(kr.Hosts))}
 		for i, h := range kr.Hosts {
-			r.Hosts[i] = codec.AddrPortFromHost(h.IP, h.Port).String()
+			r.Hosts[i] = h.String()
 		}
 		out = append(out, r)
 	})

@@ -10,7 +10,6 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/alloctest"
 	"github.com/larsgo/lars/internal/vectors"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -128,7 +127,7 @@ func TestPushAllocsDoNotGrowWithSubscribers(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		hosts := [2][]lb.Host{manyHosts(10, 81), manyHosts(10, 82)}
+		hosts := [2][]route.Host{manyHosts(10, 81), manyHosts(10, 82)}
 		n := 0
 		return testing.AllocsPerRun(200, func() {
 			n++

@@ -7,7 +7,6 @@ import (
 
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tlsconf"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -56,8 +55,8 @@ const (
 // Store is what the service reads from the route store; *store.DB implements it.
 type Store interface {
 	Stamp(ctx context.Context) (store.Stamp, error)
-	ScanRoutes(ctx context.Context, fn func(route.Key, lb.Host)) error
-	Routes(ctx context.Context, keys []route.Key) (map[route.Key][]lb.Host, error)
+	ScanRoutes(ctx context.Context, fn func(route.Key, route.Host)) error
+	Routes(ctx context.Context, keys []route.Key) (map[route.Key][]route.Host, error)
 	ChangesAfter(ctx context.Context, afterID uint64, limit int) ([]store.Change, error)
 	DeleteChangesBefore(ctx context.Context, version uint64) (int64, error)
 }

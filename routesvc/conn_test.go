@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -20,10 +19,10 @@ func emptyService(t *testing.T, cfg Config) *Service {
 }
 
 // manyHosts returns n hosts whose ports start at base.
-func manyHosts(n int, base int32) []lb.Host {
-	hosts := make([]lb.Host, n)
+func manyHosts(n int, base int32) []route.Host {
+	hosts := make([]route.Host, n)
 	for i := range hosts {
-		hosts[i] = lb.Host{IP: int32(0x0A000000 + i), Port: base}
+		hosts[i] = route.FromWire(int32(0x0A000000+i), base)
 	}
 	return hosts
 }

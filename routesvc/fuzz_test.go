@@ -11,7 +11,6 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/vectors"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -19,9 +18,9 @@ import (
 // nopStore is an empty store for tests that drive the table directly.
 type nopStore struct{}
 
-func (nopStore) Stamp(context.Context) (store.Stamp, error)                 { return store.Stamp{}, nil }
-func (nopStore) ScanRoutes(context.Context, func(route.Key, lb.Host)) error { return nil }
-func (nopStore) Routes(context.Context, []route.Key) (map[route.Key][]lb.Host, error) {
+func (nopStore) Stamp(context.Context) (store.Stamp, error)                    { return store.Stamp{}, nil }
+func (nopStore) ScanRoutes(context.Context, func(route.Key, route.Host)) error { return nil }
+func (nopStore) Routes(context.Context, []route.Key) (map[route.Key][]route.Host, error) {
 	return nil, nil
 }
 func (nopStore) ChangesAfter(context.Context, uint64, int) ([]store.Change, error) { return nil, nil }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -81,7 +80,7 @@ func (a *agentConn) pull(modid, cmdid int32) {
 // routeMsg is a GetRouteResponse as the test reads it.
 type routeMsg struct {
 	Key   route.Key
-	Hosts []lb.Host // sorted
+	Hosts []route.Host // sorted
 }
 
 // next reads the next frame, failing the test if none comes within d.
@@ -109,14 +108,14 @@ func (a *agentConn) read(d time.Duration) (routeMsg, error) {
 	}
 	m := routeMsg{Key: route.Key{Modid: a.resp.Modid, Cmdid: a.resp.Cmdid}}
 	for _, h := range a.resp.Host {
-		m.Hosts = append(m.Hosts, lb.Host{IP: h.Ip, Port: h.Port})
+		m.Hosts = append(m.Hosts, route.FromWire(h.Ip, h.Port))
 	}
-	slices.SortFunc(m.Hosts, compareHosts)
+	m.Hosts = route.Normalize(m.Hosts)
 	return m, nil
 }
 
 // waitFor reads frames until one for key carries exactly want, failing after d.
-func (a *agentConn) waitFor(key route.Key, want []lb.Host, d time.Duration) {
+func (a *agentConn) waitFor(key route.Key, want []route.Host, d time.Duration) {
 	a.t.Helper()
 	deadline := time.Now().Add(d)
 	var last routeMsg
@@ -145,12 +144,12 @@ func (a *agentConn) closedWithin(d time.Duration) bool {
 	return false
 }
 
-func host(ip string, port int32) lb.Host {
-	v, err := codec.ParseIPv4(ip)
+func host(ip string, port int32) route.Host {
+	v, err := route.ParseWireIP(ip)
 	if err != nil {
 		panic(err)
 	}
-	return lb.Host{IP: v, Port: port}
+	return route.FromWire(v, port)
 }
 
 // waitUntil polls cond every few milliseconds, failing the test after d.
@@ -198,14 +197,14 @@ func (f *faultyStore) Stamp(ctx context.Context) (store.Stamp, error) {
 	return f.Store.Stamp(ctx)
 }
 
-func (f *faultyStore) ScanRoutes(ctx context.Context, fn func(route.Key, lb.Host)) error {
+func (f *faultyStore) ScanRoutes(ctx context.Context, fn func(route.Key, route.Host)) error {
 	if err := f.err(); err != nil {
 		return err
 	}
 	return f.Store.ScanRoutes(ctx, fn)
 }
 
-func (f *faultyStore) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]lb.Host, error) {
+func (f *faultyStore) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]route.Host, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
@@ -218,3 +217,15 @@ func (f *faultyStore) ChangesAfter(ctx context.Context, id uint64, limit int) ([
 	}
 	return f.Store.ChangesAfter(ctx, id, limit)
 }
+
+// wip returns h's wire IP (h must be IPv4).
+func wip(h route.Host) int32 {
+	ip, _, ok := h.Wire()
+	if !ok {
+		panic("not IPv4: " + h.String())
+	}
+	return ip
+}
+
+// wport returns h's port as the wire's int32.
+func wport(h route.Host) int32 { return int32(h.Addr.Port()) }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -75,15 +74,15 @@ func TestLeaseWorkerBatches(t *testing.T) {
 		return an
 	}
 	for i, want := range []answer{
-		{renu, []int32{h1.IP}, []larspb.LeaseStatus{ok}},
-		{drop, []int32{h1.IP}, []larspb.LeaseStatus{ok}},
-		{renu, []int32{h1.IP}, []larspb.LeaseStatus{ok}},
+		{renu, []int32{wip(h1)}, []larspb.LeaseStatus{ok}},
+		{drop, []int32{wip(h1)}, []larspb.LeaseStatus{ok}},
+		{renu, []int32{wip(h1)}, []larspb.LeaseStatus{ok}},
 	} {
 		if got := read(a); got.op != want.op || !slices.Equal(got.ips, want.ips) || !slices.Equal(got.status, want.status) {
 			t.Fatalf("a's answer %d: %+v; want %+v", i+1, got, want)
 		}
 	}
-	if got := read(b); !slices.Equal(got.ips, []int32{h2.IP, h3.IP}) || !slices.Equal(got.status, []larspb.LeaseStatus{ok, ok}) {
+	if got := read(b); !slices.Equal(got.ips, []int32{wip(h2), wip(h3)}) || !slices.Equal(got.status, []larspb.LeaseStatus{ok, ok}) {
 		t.Fatalf("b's answer %+v", got)
 	}
 	g.mu.Lock()
@@ -99,7 +98,7 @@ func TestLeaseWorkerBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(routes[k], []lb.Host{h1, h2}) || !slices.Equal(routes[k2], []lb.Host{h3}) {
+	if !slices.Equal(routes[k], []route.Host{h1, h2}) || !slices.Equal(routes[k2], []route.Host{h3}) {
 		t.Fatalf("routes %v", routes)
 	}
 	if got := historyOps(t, db, k); !slices.Equal(got, []string{"register", "register", "deregister", "register"}) {

@@ -9,7 +9,6 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/policy"
 	"github.com/larsgo/lars/internal/tcpserve"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -105,7 +104,7 @@ func (c *conn) judge(i int, e *larspb.LeaseEntry, r *larspb.LeaseResult, job *le
 		r.Status, r.Message = larspb.LeaseStatus_LEASE_DENIED, denied
 		return
 	}
-	lk := store.LeaseKey{Key: k, Host: lb.Host{IP: e.Host.Ip, Port: e.Host.Port}}
+	lk := store.LeaseKey{Key: k, Host: route.FromWire(e.Host.Ip, e.Host.Port)}
 	op := store.LeaseOp(e.Op)
 	if op == store.LeaseDrop {
 		m.dropping(lk)

@@ -7,14 +7,13 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
 // leaseEntry is a LeaseEntry of h in k.
-func leaseEntry(k route.Key, h lb.Host, ttl time.Duration, op larspb.LeaseOp) *larspb.LeaseEntry {
-	return &larspb.LeaseEntry{Modid: k.Modid, Cmdid: k.Cmdid, Host: &larspb.HostInfo{Ip: h.IP, Port: h.Port},
+func leaseEntry(k route.Key, h route.Host, ttl time.Duration, op larspb.LeaseOp) *larspb.LeaseEntry {
+	return &larspb.LeaseEntry{Modid: k.Modid, Cmdid: k.Cmdid, Host: &larspb.HostInfo{Ip: wip(h), Port: wport(h)},
 		TtlMs: uint32(ttl.Milliseconds()), Op: op}
 }
 
@@ -61,7 +60,7 @@ func statuses(r *larspb.LeaseReply) []larspb.LeaseStatus {
 }
 
 // register sends one entry and returns its result, failing unless it is want.
-func (a *agentConn) register(k route.Key, h lb.Host, ttl time.Duration, op larspb.LeaseOp, want larspb.LeaseStatus) *larspb.LeaseResult {
+func (a *agentConn) register(k route.Key, h route.Host, ttl time.Duration, op larspb.LeaseOp, want larspb.LeaseStatus) *larspb.LeaseResult {
 	a.t.Helper()
 	a.lease(leaseEntry(k, h, ttl, op))
 	r := a.leaseReply(eventWithin)

@@ -195,14 +195,14 @@ func (m *leaseManager) reregister(ctx context.Context, job *leaseJob) {
 	}
 	for j, r := range job.reqs {
 		job.results[j].Modid, job.results[j].Cmdid, job.results[j].Op = r.Key.Modid, r.Key.Cmdid, larspb.LeaseOp_LEASE_KEEP
-		job.results[j].Host = &larspb.HostInfo{Ip: r.Host.IP, Port: r.Host.Port}
+		job.results[j].Host = hostInfo(r.Host)
 	}
 	m.applied(job, res, written)
 }
 
 // removedResult is the unasked answer that an operator removed lk.
 func removedResult(lk store.LeaseKey) *larspb.LeaseResult {
-	return &larspb.LeaseResult{Modid: lk.Key.Modid, Cmdid: lk.Key.Cmdid, Host: &larspb.HostInfo{Ip: lk.Host.IP, Port: lk.Host.Port},
+	return &larspb.LeaseResult{Modid: lk.Key.Modid, Cmdid: lk.Key.Cmdid, Host: hostInfo(lk.Host),
 		Op: larspb.LeaseOp_LEASE_KEEP, Status: larspb.LeaseStatus_LEASE_REMOVED, Message: removedMessage}
 }
 

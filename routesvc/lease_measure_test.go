@@ -10,7 +10,6 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -46,7 +45,7 @@ func TestIdleLeaseWrites(t *testing.T) {
 		c := &conn{svc: svc, owner: "agent@measure"}
 		keys := make([]store.LeaseKey, n)
 		for i := range keys {
-			keys[i] = store.LeaseKey{Key: route.Key{Modid: int32(100 + i/100), Cmdid: 1}, Host: lb.Host{IP: 0x0A000001, Port: int32(1 + i%100)}}
+			keys[i] = store.LeaseKey{Key: route.Key{Modid: int32(100 + i/100), Cmdid: 1}, Host: route.FromWire(0x0A000001, int32(1+i%100))}
 		}
 		start := time.Now()
 		for lo := 0; lo < n; lo += MaxLeaseEntries {
@@ -136,7 +135,7 @@ func TestIdleLeaseWritesRealTime(t *testing.T) {
 				var keepEntries []*larspb.LeaseEntry
 				for i := lo; i < min(lo+frame, (a+1)*n/conns); i++ {
 					k := route.Key{Modid: int32(100 + i/100), Cmdid: 1}
-					keepEntries = append(keepEntries, leaseEntry(k, lb.Host{IP: 0x0A000001, Port: int32(1 + i%100)}, ttl, keep))
+					keepEntries = append(keepEntries, leaseEntry(k, route.FromWire(0x0A000001, int32(1+i%100)), ttl, keep))
 				}
 				frames = append(frames, encodeLease(t, keepEntries...))
 			}

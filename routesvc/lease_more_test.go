@@ -15,7 +15,6 @@ import (
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -104,7 +103,7 @@ func TestOperatorRemovalTombstone(t *testing.T) {
 		reg := dial(t, svc)
 		const ttl = time.Minute
 		reg.register(k, h, ttl, renu, ok)
-		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		sub.waitFor(k, []route.Host{h}, pushWithin)
 		reg.register(k, h, ttl, keep, ok) // from memory: a renewal to write
 		removed := time.Now()
 		if _, err := db.DelHost(context.Background(), k, h); err != nil {
@@ -113,7 +112,7 @@ func TestOperatorRemovalTombstone(t *testing.T) {
 		sub.waitFor(k, nil, pushWithin)
 		r := reg.leaseReply(eventWithin)
 		t.Logf("LEASE_REMOVED told %v after the operator's removal (lease ttl %v)", time.Since(removed), ttl)
-		if len(r.Results) != 1 || r.Results[0].Status != larspb.LeaseStatus_LEASE_REMOVED || r.Results[0].GetHost().GetPort() != h.Port {
+		if len(r.Results) != 1 || r.Results[0].Status != larspb.LeaseStatus_LEASE_REMOVED || r.Results[0].GetHost().GetPort() != wport(h) {
 			t.Fatalf("unasked reply %+v, want LEASE_REMOVED of the instance", r)
 		}
 		reg.register(k, h, ttl, keep, larspb.LeaseStatus_LEASE_REMOVED)
@@ -121,7 +120,7 @@ func TestOperatorRemovalTombstone(t *testing.T) {
 			t.Fatalf("routes %v: a KEEP brought the removed instance back", got)
 		}
 		reg.register(k, h, ttl, renu, ok)
-		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		sub.waitFor(k, []route.Host{h}, pushWithin)
 		if st := svc.LeaseStats(); st.RemovedTold != 1 {
 			t.Fatalf("removed told %d, want 1", st.RemovedTold)
 		}
@@ -213,7 +212,7 @@ func TestRegistrationStormDoesNotDelayPush(t *testing.T) {
 			t.Fatal(err)
 		}
 		wrote := time.Since(start)
-		sub.waitFor(op, []lb.Host{host("10.66.9.9", 80)}, eventWithin)
+		sub.waitFor(op, []route.Host{host("10.66.9.9", 80)}, eventWithin)
 		took := time.Since(start)
 		for _, reg := range regs {
 			if r := reg.leaseReply(eventWithin); slices.ContainsFunc(statuses(r), func(s larspb.LeaseStatus) bool { return s != ok }) {
@@ -247,7 +246,7 @@ func TestGoneLeaseRegisteredAgain(t *testing.T) {
 		sub.waitFor(k, nil, pushWithin)
 		reg := dial(t, svc)
 		reg.register(k, h, time.Minute, renu, ok)
-		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		sub.waitFor(k, []route.Host{h}, pushWithin)
 		reg.register(k, h, time.Minute, keep, ok) // a renewal to write
 		if gone, err := db.Deregister(context.Background(), k, h, "another lars-dns"); err != nil || !gone {
 			t.Fatalf("Deregister: %v, %v", gone, err)
@@ -259,7 +258,7 @@ func TestGoneLeaseRegisteredAgain(t *testing.T) {
 			return svc.leases.held[store.LeaseKey{Key: k, Host: h}].until.IsZero()
 		})
 		svc.leases.tick(context.Background())
-		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		sub.waitFor(k, []route.Host{h}, pushWithin)
 		if st := svc.LeaseStats(); st.Reregistered != 1 || st.Held != 1 {
 			t.Fatalf("lease stats %+v: want the lease registered again, held", st)
 		}
@@ -327,7 +326,7 @@ func TestLeaseQueueFullIsBusy(t *testing.T) {
 	reg.lease(leaseEntry(k, host("10.69.0.3", 80), time.Minute, renu)) // finds it full
 	r := reg.leaseReply(eventWithin)
 	if len(r.Results) != 1 || r.Results[0].Status != larspb.LeaseStatus_LEASE_FAILED || r.Results[0].GetHost().GetPort() != 80 ||
-		r.Results[0].GetHost().GetIp() != host("10.69.0.3", 80).IP {
+		r.Results[0].GetHost().GetIp() != wip(host("10.69.0.3", 80)) {
 		t.Fatalf("answer %+v, want the third frame's LEASE_FAILED busy", r)
 	}
 	if st := svc.LeaseStats(); st.Refused[leaseRefusedBusy] != 1 {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -35,7 +34,7 @@ func TestRegisterPushedToSubscribers(t *testing.T) {
 		svc := startService(t, db, Config{AllowRegister: true})
 		sub := dial(t, svc)
 		sub.pull(k.Modid, k.Cmdid)
-		sub.waitFor(k, []lb.Host{static}, pushWithin)
+		sub.waitFor(k, []route.Host{static}, pushWithin)
 
 		reg := dial(t, svc)
 		reg.lease(leaseEntry(k, h, 10*time.Second, renu), leaseEntry(k, static, 10*time.Second, keep))
@@ -43,13 +42,13 @@ func TestRegisterPushedToSubscribers(t *testing.T) {
 		if got := statuses(r); !slices.Equal(got, []larspb.LeaseStatus{ok, larspb.LeaseStatus_LEASE_STATIC}) {
 			t.Fatalf("statuses %v, want OK and STATIC", got)
 		}
-		sub.waitFor(k, []lb.Host{h, static}, pushWithin)
+		sub.waitFor(k, []route.Host{h, static}, pushWithin)
 		hist, err := db.History(context.Background(), store.HistoryFilter{Limit: 1})
 		if err != nil || hist[0].Op != "register" || hist[0].Who != "agent@127.0.0.1" {
 			t.Fatalf("history %+v, %v: want a register row by agent@127.0.0.1", hist, err)
 		}
 		reg.register(k, h, 0, drop, ok)
-		sub.waitFor(k, []lb.Host{static}, pushWithin)
+		sub.waitFor(k, []route.Host{static}, pushWithin)
 		if st := svc.LeaseStats(); st.Registered != 1 || st.Deregistered != 1 || st.Held != 1 {
 			t.Fatalf("lease stats %+v: want 1 registered, 1 deregistered, the static one held", st)
 		}
@@ -78,7 +77,7 @@ func TestLeaseExpiresAndIsPushed(t *testing.T) {
 		reg := dial(t, svc)
 		start := time.Now()
 		reg.register(k, h, ttl, renu, ok)
-		sub.waitFor(k, []lb.Host{h}, pushWithin)
+		sub.waitFor(k, []route.Host{h}, pushWithin)
 		sub.waitFor(k, nil, eventWithin)
 		took := time.Since(start)
 		// Bound: the ttl, a round of the loop, the poll; generous for a loaded machine.
@@ -103,13 +102,13 @@ func TestTwoServicesOneRemoval(t *testing.T) {
 		svc1, svc2 := startService(t, db1, cfg), startService(t, db2, cfg)
 		k := route.Key{Modid: 52, Cmdid: 1}
 		var entries []*larspb.LeaseEntry
-		var hosts []lb.Host
+		var hosts []route.Host
 		for i := range 20 {
 			h := host("10.52.0.1", int32(8000+i))
 			hosts = append(hosts, h)
 			entries = append(entries, leaseEntry(k, h, time.Second, renu))
 		}
-		slices.SortFunc(hosts, compareHosts)
+		hosts = route.Normalize(hosts)
 		subs := []*agentConn{dial(t, svc1), dial(t, svc2)}
 		for _, s := range subs {
 			s.pull(k.Modid, k.Cmdid)
@@ -168,7 +167,7 @@ func TestRestartExpiresNothingRenewed(t *testing.T) {
 		if ops := historyOps(t, db, k); !slices.Equal(ops, []string{"register"}) {
 			t.Fatalf("history %v: want the one registration, no expiry", ops)
 		}
-		if got, _ := db.Routes(context.Background(), []route.Key{k}); !slices.Equal(got[k], []lb.Host{h}) {
+		if got, _ := db.Routes(context.Background(), []route.Key{k}); !slices.Equal(got[k], []route.Host{h}) {
 			t.Fatalf("routes %v", got)
 		}
 		if st := svc1.LeaseStats(); st.RenewedInMemory == 0 || st.RenewStatements == 0 {
@@ -204,7 +203,7 @@ func TestInvalidEntries(t *testing.T) {
 	k := route.Key{Modid: 55, Cmdid: 1}
 	inv := larspb.LeaseStatus_LEASE_INVALID
 	reg.lease(leaseEntry(k, host("10.55.0.1", 80), time.Second, renu), leaseEntry(k, host("10.55.0.1", 80), 500*time.Millisecond, keep),
-		leaseEntry(k, host("10.55.0.2", 0), time.Second, keep), leaseEntry(k, lb.Host{Port: 80}, time.Second, keep),
+		leaseEntry(k, host("10.55.0.2", 0), time.Second, keep), leaseEntry(k, route.FromWire(0, 80), time.Second, keep),
 		leaseEntry(k, host("10.55.0.3", 80), 2*time.Hour, renu), &larspb.LeaseEntry{Modid: 55, Cmdid: 1, TtlMs: 1000})
 	want := []larspb.LeaseStatus{ok, inv, inv, inv, inv, inv}
 	if got := statuses(reg.leaseReply(eventWithin)); !slices.Equal(got, want) {

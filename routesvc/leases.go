@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/logthrottle"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -42,7 +41,7 @@ type leaseManager struct {
 	mu   sync.Mutex
 	held map[store.LeaseKey]*heldLease
 	// byKey indexes held by service, for routeChanged.
-	byKey map[route.Key]map[lb.Host]struct{}
+	byKey map[route.Key]map[route.Host]struct{}
 
 	stats     leaseCounters
 	failedLog logthrottle.Throttle
@@ -79,7 +78,7 @@ func newLeaseManager(svc *Service, st LeaseStore) *leaseManager {
 		storeTimeout: leaseStoreTimeout,
 		jobs:         make(chan *leaseJob, svc.cfg.LeaseQueue),
 		held:         make(map[store.LeaseKey]*heldLease),
-		byKey:        make(map[route.Key]map[lb.Host]struct{}),
+		byKey:        make(map[route.Key]map[route.Host]struct{}),
 		failedLog:    logthrottle.Throttle{Every: 10 * time.Second},
 	}
 }
@@ -154,7 +153,7 @@ func (m *leaseManager) forget(lk store.LeaseKey) {
 // route service's expiry): its end in memory is cleared, so its next renewal goes to
 // the store (LEASE_REMOVED, or registered again) and the next flush tells its agent
 // if it renewed meanwhile.
-func (m *leaseManager) routeChanged(k route.Key, hosts []lb.Host) {
+func (m *leaseManager) routeChanged(k route.Key, hosts []route.Host) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for h := range m.byKey[k] {
@@ -175,7 +174,7 @@ func (m *leaseManager) hold(c *conn, lk store.LeaseKey, ttl time.Duration, writt
 		m.held[lk] = l
 		hosts := m.byKey[lk.Key]
 		if hosts == nil {
-			hosts = make(map[lb.Host]struct{})
+			hosts = make(map[route.Host]struct{})
 			m.byKey[lk.Key] = hosts
 		}
 		hosts[lk.Host] = struct{}{}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -21,7 +20,7 @@ var tableSizes = []int{1_000, 100_000} // 10,000 and 1,000,000 RouteData rows
 // fillStore writes keys keys of 10 hosts each into db in one import.
 func fillStore(b *testing.B, db *store.DB, keys int) {
 	b.Helper()
-	routes := make(map[route.Key][]lb.Host, keys)
+	routes := make(map[route.Key][]route.Host, keys)
 	for k := range keys {
 		routes[route.Key{Modid: int32(k / 100), Cmdid: int32(k % 100)}] = manyHosts(10, int32(k%1000+1))
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/larsgo/lars/internal/policy/policytest"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -24,7 +23,7 @@ func TestPolicyJudgesPulls(t *testing.T) {
 	db := openStore(t, "sqlite:"+filepath.Join(t.TempDir(), "lars.db"))
 	key21 := route.Key{Modid: 2, Cmdid: 1}
 	for _, k := range []route.Key{key11, key21} {
-		if _, err := db.SetHosts(context.Background(), k, []lb.Host{host("10.0.0.1", 9000)}); err != nil {
+		if _, err := db.SetHosts(context.Background(), k, []route.Host{host("10.0.0.1", 9000)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,7 +44,7 @@ func TestPolicyJudgesPulls(t *testing.T) {
 		t.Fatal(err)
 	}
 	web.pull(1, 1)
-	web.waitFor(key11, []lb.Host{host("10.0.0.1", 9000)}, pushWithin)
+	web.waitFor(key11, []route.Host{host("10.0.0.1", 9000)}, pushWithin)
 	web.pull(2, 1)
 	web.waitFor(key21, nil, pushWithin) // not granted: no host
 	if st := svc.Stats(); st.PullsDenied != 1 || st.Subscriptions != 1 {
@@ -57,7 +56,7 @@ func TestPolicyJudgesPulls(t *testing.T) {
 		t.Fatal(err)
 	}
 	web.pull(2, 1)
-	web.waitFor(key21, []lb.Host{host("10.0.0.1", 9000)}, pushWithin)
+	web.waitFor(key21, []route.Host{host("10.0.0.1", 9000)}, pushWithin)
 	var m strings.Builder
 	svc.WriteMetrics(&m)
 	for _, want := range []string{"lars_dns_pulls_denied_total 1", `lars_dns_connections_closed_total{cause="not_allowed"} 1`,

@@ -12,7 +12,6 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/vectors"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -30,7 +29,7 @@ func TestPullAnswersMatchGoldenFrames(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
-		if _, err := db.SetHosts(ctx, key11, []lb.Host{host("127.0.0.2", 7001), host("127.0.0.1", 7000)}); err != nil {
+		if _, err := db.SetHosts(ctx, key11, []route.Host{host("127.0.0.2", 7001), host("127.0.0.1", 7000)}); err != nil {
 			t.Fatal(err)
 		}
 		svc := startService(t, db, Config{})
@@ -88,12 +87,12 @@ func TestChangesReachEverySubscriber(t *testing.T) {
 			name  string
 			write func() (bool, error)
 			key   route.Key
-			want  []lb.Host
+			want  []route.Host
 		}{
-			{"add", func() (bool, error) { return db.AddHost(ctx, key11, h2) }, key11, []lb.Host{h1, h2}},
-			{"new key", func() (bool, error) { return db.AddHost(ctx, key12, h1) }, key12, []lb.Host{h1}},
-			{"del", func() (bool, error) { return db.DelHost(ctx, key11, h1) }, key11, []lb.Host{h2}},
-			{"set", func() (bool, error) { return db.SetHosts(ctx, key11, []lb.Host{h1}) }, key11, []lb.Host{h1}},
+			{"add", func() (bool, error) { return db.AddHost(ctx, key11, h2) }, key11, []route.Host{h1, h2}},
+			{"new key", func() (bool, error) { return db.AddHost(ctx, key12, h1) }, key12, []route.Host{h1}},
+			{"del", func() (bool, error) { return db.DelHost(ctx, key11, h1) }, key11, []route.Host{h2}},
+			{"set", func() (bool, error) { return db.SetHosts(ctx, key11, []route.Host{h1}) }, key11, []route.Host{h1}},
 			{"drop", func() (bool, error) { return db.DropKey(ctx, key11) }, key11, nil},
 		}
 		for _, s := range steps {
@@ -113,7 +112,7 @@ func TestChangesReachEverySubscriber(t *testing.T) {
 	})
 }
 
-func equalHosts(a, b []lb.Host) bool {
+func equalHosts(a, b []route.Host) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -150,11 +149,11 @@ func TestTwoInstancesBothPushEveryChange(t *testing.T) {
 				time.Sleep(1200 * time.Millisecond)
 			}
 			h := host("10.1.0.1", 1000+i)
-			if _, err := writer.SetHosts(ctx, key, []lb.Host{h}); err != nil {
+			if _, err := writer.SetHosts(ctx, key, []route.Host{h}); err != nil {
 				t.Fatal(err)
 			}
-			a.waitFor(key, []lb.Host{h}, pushWithin)
-			b.waitFor(key, []lb.Host{h}, pushWithin)
+			a.waitFor(key, []route.Host{h}, pushWithin)
+			b.waitFor(key, []route.Host{h}, pushWithin)
 		}
 		// The first rows are seconds older than the retention by now: pruned in a
 		// round already, or in one under way, whose end is the event awaited.
@@ -169,7 +168,7 @@ func TestFullReloadCatchesWritersWithoutChangeRows(t *testing.T) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
 		h1, h2 := host("10.0.0.1", 1), host("10.0.0.2", 2)
-		if _, err := db.ReplaceKeys(ctx, map[route.Key][]lb.Host{key11: {h1}, key12: {h1}}); err != nil {
+		if _, err := db.ReplaceKeys(ctx, map[route.Key][]route.Host{key11: {h1}, key12: {h1}}); err != nil {
 			t.Fatal(err)
 		}
 		svc := startService(t, db, Config{Reload: 300 * time.Millisecond})
@@ -181,14 +180,14 @@ func TestFullReloadCatchesWritersWithoutChangeRows(t *testing.T) {
 
 		// A Lars-style writer that changes RouteData and the version, no RouteChange.
 		if _, err := db.SQL().ExecContext(ctx, "INSERT INTO RouteData (modid, cmdid, serverip, serverport) VALUES (?, ?, ?, ?)",
-			1, 2, uint32(h2.IP), h2.Port); err != nil {
+			1, 2, uint32(wip(h2)), wport(h2)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.SQL().ExecContext(ctx, "UPDATE RouteVersion SET version = version + 1 WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}
 		m := a.next(pushWithin)
-		if m.Key != key12 || !equalHosts(m.Hosts, []lb.Host{h1, h2}) {
+		if m.Key != key12 || !equalHosts(m.Hosts, []route.Host{h1, h2}) {
 			t.Fatalf("after a write without change rows: %+v", m)
 		}
 		// A writer that touches neither: only the periodic reload sees it.
@@ -235,7 +234,7 @@ func TestStoreOutageServesTheSnapshot(t *testing.T) {
 func testOutage(t *testing.T, read Store, db *store.DB, stop, start func()) {
 	ctx := context.Background()
 	h1, h2 := host("10.0.0.1", 1), host("10.0.0.2", 2)
-	if _, err := db.SetHosts(ctx, key11, []lb.Host{h1}); err != nil {
+	if _, err := db.SetHosts(ctx, key11, []route.Host{h1}); err != nil {
 		t.Fatal(err)
 	}
 	svc := startService(t, read, Config{MaxBackoff: 200 * time.Millisecond})
@@ -249,16 +248,16 @@ func testOutage(t *testing.T, read Store, db *store.DB, stop, start func()) {
 	}
 	b := dial(t, svc) // a new agent is answered from the snapshot
 	b.pull(1, 1)
-	if m := b.next(pushWithin); !equalHosts(m.Hosts, []lb.Host{h1}) {
+	if m := b.next(pushWithin); !equalHosts(m.Hosts, []route.Host{h1}) {
 		t.Fatalf("answer while the store is down: %+v, want %v", m, h1)
 	}
 	start()
 	waitUntil(t, 60*time.Second, "a write after the store came back", func() bool {
-		_, err := db.SetHosts(ctx, key11, []lb.Host{h2})
+		_, err := db.SetHosts(ctx, key11, []route.Host{h2})
 		return err == nil
 	})
-	a.waitFor(key11, []lb.Host{h2}, eventWithin)
-	b.waitFor(key11, []lb.Host{h2}, pushWithin)
+	a.waitFor(key11, []route.Host{h2}, eventWithin)
+	b.waitFor(key11, []route.Host{h2}, pushWithin)
 	waitUntil(t, pushWithin, "healthz ok after the outage", func() bool {
 		ok, text := svc.healthText()
 		return ok && strings.HasPrefix(text, "ok")
@@ -268,7 +267,7 @@ func testOutage(t *testing.T, read Store, db *store.DB, stop, start func()) {
 func TestNothingAcceptedBeforeFirstLoad(t *testing.T) {
 	db := openStore(t, storetest.SQLiteDSN(t))
 	ctx := context.Background()
-	if _, err := db.SetHosts(ctx, key11, []lb.Host{host("10.0.0.1", 1)}); err != nil {
+	if _, err := db.SetHosts(ctx, key11, []route.Host{host("10.0.0.1", 1)}); err != nil {
 		t.Fatal(err)
 	}
 	f := &faultyStore{Store: db, down: true}

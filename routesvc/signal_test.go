@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -25,10 +24,10 @@ func TestChangeSignalPushesAtOnce(t *testing.T) {
 	a.waitFor(key11, nil, pushWithin)
 	for i := range 3 {
 		h := host("10.0.0.1", int32(9000+i))
-		if _, err := writer.SetHosts(context.Background(), key11, []lb.Host{h}); err != nil {
+		if _, err := writer.SetHosts(context.Background(), key11, []route.Host{h}); err != nil {
 			t.Fatal(err)
 		}
-		a.waitFor(key11, []lb.Host{h}, pushWithin)
+		a.waitFor(key11, []route.Host{h}, pushWithin)
 	}
 	if st := svc.Stats(); st.SignalFired < 3 || st.FullLoads != 1 {
 		t.Fatalf("signal fired %d times, full loads %d: want 3 or more, and only the first load", st.SignalFired, st.FullLoads)
@@ -59,10 +58,10 @@ func TestChangeSignalReadOnATimer(t *testing.T) {
 	waitUntil(t, eventWithin, "the counter read on the timer", func() bool { return svc.Stats().SignalReads >= 3 })
 	fired := svc.Stats().SignalFired
 	h := host("10.0.0.3", 9000)
-	if _, err := writer.SetHosts(context.Background(), key11, []lb.Host{h}); err != nil {
+	if _, err := writer.SetHosts(context.Background(), key11, []route.Host{h}); err != nil {
 		t.Fatal(err)
 	}
-	a.waitFor(key11, []lb.Host{h}, pushWithin)
+	a.waitFor(key11, []route.Host{h}, pushWithin)
 	if st := svc.Stats(); st.SignalFired <= fired || st.FullLoads != 1 {
 		t.Fatalf("signal fired %d times (%d before the write), full loads %d: want the write found by the counter", st.SignalFired, fired, st.FullLoads)
 	}
@@ -86,14 +85,14 @@ func TestDeletedChangeRowsStillPushed(t *testing.T) {
 		ctx := context.Background()
 		for i := range 10 {
 			h := host("10.0.0.2", int32(9000+i))
-			if _, err := db.SetHosts(ctx, key11, []lb.Host{h}); err != nil {
+			if _, err := db.SetHosts(ctx, key11, []route.Host{h}); err != nil {
 				t.Fatal(err)
 			}
 			// What lars_dns's remove_changes does after each of its polls.
 			if _, err := db.SQL().ExecContext(ctx, "DELETE FROM RouteChange WHERE version <= (SELECT version FROM RouteVersion WHERE id = 1)"); err != nil {
 				t.Fatal(err)
 			}
-			a.waitFor(key11, []lb.Host{h}, pushWithin)
+			a.waitFor(key11, []route.Host{h}, pushWithin)
 		}
 	})
 }
@@ -117,7 +116,7 @@ func (s *scriptedStore) ChangesAfter(_ context.Context, id uint64, _ int) ([]sto
 	}
 	return out, nil
 }
-func (s *scriptedStore) ScanRoutes(context.Context, func(route.Key, lb.Host)) error {
+func (s *scriptedStore) ScanRoutes(context.Context, func(route.Key, route.Host)) error {
 	s.scans++
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/backoff"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -97,15 +96,15 @@ func (s *syncer) fullLoad(ctx context.Context) (changed int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	routes := make(map[route.Key][]lb.Host)
-	err = s.svc.cfg.Store.ScanRoutes(ctx, func(k route.Key, h lb.Host) {
+	routes := make(map[route.Key][]route.Host)
+	err = s.svc.cfg.Store.ScanRoutes(ctx, func(k route.Key, h route.Host) {
 		routes[k] = append(routes[k], h)
 	})
 	if err != nil {
 		return 0, err
 	}
 	for k, hosts := range routes {
-		if s.svc.table.set(k, sortHosts(hosts)) {
+		if s.svc.table.set(k, route.Normalize(hosts)) {
 			changed++
 		}
 	}
@@ -204,7 +203,7 @@ func (s *syncer) applyChanges(ctx context.Context) (newest uint64, err error) {
 		}
 		changed := 0
 		for _, k := range keys {
-			if s.svc.table.set(k, sortHosts(routes[k])) {
+			if s.svc.table.set(k, route.Normalize(routes[k])) {
 				changed++
 				if s.svc.leases != nil {
 					s.svc.leases.routeChanged(k, routes[k])

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -167,7 +166,7 @@ func (t *table) shardOf(k uint64) *tableShard {
 // get returns the live entry of k, creating it (with no hosts) when create is set.
 // It returns it locked, or nil when k has no entry and create is not set.
 func (t *table) get(k route.Key, create bool) *entry {
-	pk := packKey(k)
+	pk := k.Pack()
 	sh := t.shardOf(pk)
 	for {
 		sh.mu.RLock()
@@ -200,7 +199,7 @@ func (t *table) release(e *entry) {
 		return
 	}
 	e.mu.Unlock()
-	pk := packKey(e.key)
+	pk := e.key.Pack()
 	sh := t.shardOf(pk)
 	sh.mu.Lock()
 	e.mu.Lock()
@@ -303,7 +302,7 @@ func (t *table) dropped(c *conn, e *entry) {
 // set makes hosts (sorted, no duplicates; nil or empty: the key is gone) the route of k
 // and pushes it to every subscriber when it differs from the current one. It reports
 // whether it did.
-func (t *table) set(k route.Key, hosts []lb.Host) bool {
+func (t *table) set(k route.Key, hosts []route.Host) bool {
 	e := t.get(k, len(hosts) > 0)
 	if e == nil {
 		return false
@@ -358,7 +357,7 @@ func (t *table) count(r *routeAnswer, sign int64, subs int) {
 // keyRoute is one key's hosts and subscriber count, for walk.
 type keyRoute struct {
 	Key         route.Key
-	Hosts       []lb.Host // must not be modified
+	Hosts       []route.Host // must not be modified
 	Subscribers int
 }
 

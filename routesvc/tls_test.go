@@ -14,7 +14,7 @@ import (
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/internal/tlsconf/tlstest"
 	"github.com/larsgo/lars/internal/tlsgen"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -62,7 +62,7 @@ func (s *tlsSite) dialTLS(t *testing.T, f tlsconf.Files) (*agentConn, *tls.Conn,
 func TestTLSAgentPullsAndGetsPushes(t *testing.T) {
 	s := startTLS(t)
 	ctx := context.Background()
-	if _, err := s.db.SetHosts(ctx, key11, []lb.Host{host("10.0.0.1", 9000)}); err != nil {
+	if _, err := s.db.SetHosts(ctx, key11, []route.Host{host("10.0.0.1", 9000)}); err != nil {
 		t.Fatal(err)
 	}
 	a, _, err := s.dialTLS(t, s.site.Issue(tlsgen.RoleAgent, "agent-1"))
@@ -70,11 +70,11 @@ func TestTLSAgentPullsAndGetsPushes(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.pull(1, 1)
-	a.waitFor(key11, []lb.Host{host("10.0.0.1", 9000)}, pushWithin)
-	if _, err := s.db.SetHosts(ctx, key11, []lb.Host{host("10.0.0.2", 9001)}); err != nil {
+	a.waitFor(key11, []route.Host{host("10.0.0.1", 9000)}, pushWithin)
+	if _, err := s.db.SetHosts(ctx, key11, []route.Host{host("10.0.0.2", 9001)}); err != nil {
 		t.Fatal(err)
 	}
-	a.waitFor(key11, []lb.Host{host("10.0.0.2", 9001)}, pushWithin)
+	a.waitFor(key11, []route.Host{host("10.0.0.2", 9001)}, pushWithin)
 	if !strings.Contains(s.log.String(), "peer=agent/agent-1") {
 		t.Fatalf("the agent's identity is not in the log: %s", s.log.String())
 	}
@@ -88,7 +88,7 @@ func TestTLSAgentPullsAndGetsPushes(t *testing.T) {
 // in /metrics.
 func TestTLSRefusesPlaintextAndStrangers(t *testing.T) {
 	s := startTLS(t)
-	if _, err := s.db.SetHosts(context.Background(), key11, []lb.Host{host("10.0.0.1", 9000)}); err != nil {
+	if _, err := s.db.SetHosts(context.Background(), key11, []route.Host{host("10.0.0.1", 9000)}); err != nil {
 		t.Fatal(err)
 	}
 	plain := dial(t, s.svc)
@@ -143,10 +143,10 @@ func TestTLSReloadKeepsConnections(t *testing.T) {
 	if err := s.srv.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.SetHosts(ctx, key11, []lb.Host{host("10.0.0.3", 9003)}); err != nil {
+	if _, err := s.db.SetHosts(ctx, key11, []route.Host{host("10.0.0.3", 9003)}); err != nil {
 		t.Fatal(err)
 	}
-	a.waitFor(key11, []lb.Host{host("10.0.0.3", 9003)}, pushWithin)
+	a.waitFor(key11, []route.Host{host("10.0.0.3", 9003)}, pushWithin)
 	_, after, err := s.dialTLS(t, agent)
 	if err != nil {
 		t.Fatal(err)

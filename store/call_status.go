@@ -1,7 +1,6 @@
 package store
 
 import (
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -9,10 +8,10 @@ import (
 // reported for one host of one key, as the report service stores them.
 type CallStatus struct {
 	Key    route.Key
-	Host   lb.Host // IP as the wire's int32 (stored as its unsigned number)
-	Caller int32   // IPv4 of the reporting agent's host, wire form (stored unsigned)
-	Succ   uint32  // successful calls in the agent's last window (succ_cnt)
-	Err    uint32  // failed calls in that window (err_cnt)
+	Host   route.Host // IP as the wire's int32 (stored as its unsigned number)
+	Caller int32      // IPv4 of the reporting agent's host, wire form (stored unsigned)
+	Succ   uint32     // successful calls in the agent's last window (succ_cnt)
+	Err    uint32     // failed calls in that window (err_cnt)
 	// TS is the agent's report time in Unix seconds (ts).
 	TS int64
 	// Overload is whether the agent saw the host overloaded (overload, Lars's char(1):

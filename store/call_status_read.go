@@ -50,9 +50,10 @@ func (db *DB) readCallStatus(ctx context.Context, query string, args []any) ([]C
 	defer rows.Close()
 	var (
 		s          CallStatus
+		hs         hostScan
 		succ, errs int64
 		overload   string
-		dst        = []any{wire32{&s.Key.Modid}, wire32{&s.Key.Cmdid}, wire32{&s.Host.IP}, wire32{&s.Host.Port},
+		dst        = []any{wire32{&s.Key.Modid}, wire32{&s.Key.Cmdid}, wire32{&hs.ip}, wire32{&hs.port},
 			wire32{&s.Caller}, &succ, &errs, &s.TS, &overload}
 		statuses = []CallStatus{}
 	)
@@ -60,6 +61,7 @@ func (db *DB) readCallStatus(ctx context.Context, query string, args []any) ([]C
 		if err := rows.Scan(dst...); err != nil {
 			return nil, fmt.Errorf("cannot read ServerCallStatus: %w", err)
 		}
+		s.Host = hs.host()
 		if s.Succ, err = callCount("succ_cnt", succ); err == nil {
 			s.Err, err = callCount("err_cnt", errs)
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -81,7 +82,7 @@ func TestCallStatus(t *testing.T) {
 			}
 		}
 		all, _ := db.CallStatus(ctx, CallStatusFilter{})
-		if want := (route.Key{Modid: 1, Cmdid: 2}); all[0].Key != want || all[0].Host.IP != -1 {
+		if want := (route.Key{Modid: 1, Cmdid: 2}); all[0].Key != want || all[0].Host.Addr.Addr() != netip.MustParseAddr("255.255.255.255") {
 			t.Errorf("first row %+v: want key %v, IP 255.255.255.255 as -1", all[0], want)
 		}
 	})

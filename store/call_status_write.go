@@ -32,10 +32,12 @@ func (db *DB) UpsertCallStatus(ctx context.Context, rows []CallStatus) error {
 	for len(rows) > 0 {
 		n := min(len(rows), callStatusChunk)
 		args = args[:0]
-		for i := range rows[:n] {
-			args = appendCallStatusArgs(args, &rows[i])
-		}
 		var err error
+		for i := range rows[:n] {
+			if args, err = appendCallStatusArgs(args, &rows[i]); err != nil {
+				return fmt.Errorf("cannot upsert a ServerCallStatus row of %s: %w", rows[i].Key, err)
+			}
+		}
 		if n == callStatusChunk {
 			var st *sql.Stmt
 			if st, err = db.prepared(ctx, "upsert ServerCallStatus chunk", upsertCallStatusSQL(db, n)); err == nil {
@@ -61,7 +63,10 @@ func upsertCallStatusSQL(db *DB, n int) func() string {
 // as Lars's reporter does for every host: the baseline UpsertCallStatus is measured
 // against.
 func (db *DB) UpsertCallStatusOne(ctx context.Context, row CallStatus) error {
-	args := appendCallStatusArgs(make([]any, 0, len(callStatusColumns)), &row)
+	args, err := appendCallStatusArgs(make([]any, 0, len(callStatusColumns)), &row)
+	if err != nil {
+		return fmt.Errorf("cannot upsert a ServerCallStatus row of %s: %w", row.Key, err)
+	}
 	query := db.UpsertSQL("ServerCallStatus", callStatusColumns, callStatusKey, 1)
 	if _, err := db.db.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("cannot upsert a ServerCallStatus row: %w", err)
@@ -71,12 +76,17 @@ func (db *DB) UpsertCallStatusOne(ctx context.Context, row CallStatus) error {
 
 // appendCallStatusArgs appends r's values in callStatusColumns order: ip, port and
 // caller as the unsigned numbers of their wire int32, overload as Lars's "1" or "0".
-func appendCallStatusArgs(args []any, r *CallStatus) []any {
+// A host that is not IPv4 is an error: the table keeps an IPv4 ip.
+func appendCallStatusArgs(args []any, r *CallStatus) ([]any, error) {
+	ip, port, err := wireCols(r.Host)
+	if err != nil {
+		return args, err
+	}
 	return append(args,
 		int64(r.Key.Modid), int64(r.Key.Cmdid),
-		int64(uint32(r.Host.IP)), int64(uint32(r.Host.Port)), int64(uint32(r.Caller)),
+		ip, port, int64(uint32(r.Caller)),
 		clampInt32(r.Succ), clampInt32(r.Err),
-		r.TS, overloadText(r.Overload))
+		r.TS, overloadText(r.Overload)), nil
 }
 
 // clampInt32 is v, or the largest int column value when v does not fit: succ_cnt and

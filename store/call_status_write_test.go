@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -47,7 +46,7 @@ func TestUpsertCallStatusInsertsAndReplaces(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		high := host("200.1.2.3", 9000) // a negative wire IP: stored as its unsigned number
-		caller := host("192.168.0.7", 0).IP
+		caller := wireIP("192.168.0.7")
 		rows := []CallStatus{
 			{Key: route.Key{Modid: 1, Cmdid: 1}, Host: host("10.0.0.1", 80), Caller: caller, Succ: 10, Err: 2, TS: 1700000000},
 			{Key: route.Key{Modid: 1, Cmdid: 1}, Host: high, Caller: caller, Succ: 0, Err: 9, TS: 1700000000, Overload: true},
@@ -94,7 +93,7 @@ func TestUpsertCallStatusChunksLargeBatches(t *testing.T) {
 		n := 2*callStatusChunk + 17 // three statements
 		rows := make([]CallStatus, n)
 		for i := range rows {
-			rows[i] = CallStatus{Key: route.Key{Modid: int32(i % 7), Cmdid: 1}, Host: lb.Host{IP: int32(i), Port: 1},
+			rows[i] = CallStatus{Key: route.Key{Modid: int32(i % 7), Cmdid: 1}, Host: route.FromWire(int32(i), 1),
 				Caller: 1, Succ: uint32(i), TS: 1}
 		}
 		if err := db.UpsertCallStatus(testContext(t), rows); err != nil {

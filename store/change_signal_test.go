@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -50,7 +49,7 @@ func TestChangeSignal(t *testing.T) {
 		}
 	}
 	for i := range 3 {
-		if _, err := writer.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: int32(i + 1), Port: 80}); err != nil {
+		if _, err := writer.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, route.FromWire(int32(i+1), 80)); err != nil {
 			t.Fatal(err)
 		}
 		if !changed() {
@@ -66,7 +65,7 @@ func TestChangeSignal(t *testing.T) {
 		for len(w) > 0 {
 			<-w
 		}
-		if _, err := writer.AddHost(ctx, route.Key{Modid: 3, Cmdid: 1}, lb.Host{IP: 7, Port: 80}); err != nil {
+		if _, err := writer.AddHost(ctx, route.Key{Modid: 3, Cmdid: 1}, route.FromWire(7, 80)); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -81,7 +80,7 @@ func TestChangeSignal(t *testing.T) {
 		t.Fatal("no watch of the files' writes on Linux")
 	}
 	// A write through the reader's own pool (another connection of it) is seen too.
-	if _, err := reader.AddHost(ctx, route.Key{Modid: 2, Cmdid: 1}, lb.Host{IP: 9, Port: 80}); err != nil {
+	if _, err := reader.AddHost(ctx, route.Key{Modid: 2, Cmdid: 1}, route.FromWire(9, 80)); err != nil {
 		t.Fatal(err)
 	}
 	if !changed() {

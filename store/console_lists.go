@@ -200,7 +200,7 @@ func (db *DB) CallStatusOf(ctx context.Context, keys []route.Key) ([]CallStatus,
 // uniqueKeys returns keys sorted without duplicates, as a new slice.
 func uniqueKeys(keys []route.Key) []route.Key {
 	keys = slices.Clone(keys)
-	slices.SortFunc(keys, compareKeys)
+	slices.SortFunc(keys, route.CompareKeys)
 	return slices.Compact(keys)
 }
 

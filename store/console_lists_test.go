@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -17,11 +16,11 @@ func consoleSeed(t *testing.T, db *DB) {
 	ctx := testContext(t)
 	for _, w := range []struct {
 		k     route.Key
-		hosts []lb.Host
+		hosts []route.Host
 	}{
-		{route.Key{Modid: 1, Cmdid: 1}, []lb.Host{host("10.0.0.1", 80), host("10.0.0.2", 80), host("10.0.0.3", 80)}},
-		{route.Key{Modid: 2, Cmdid: 1}, []lb.Host{host("10.0.1.1", 80), host("10.0.1.2", 80)}},
-		{route.Key{Modid: 1, Cmdid: 2}, []lb.Host{host("10.0.2.1", 80)}},
+		{route.Key{Modid: 1, Cmdid: 1}, []route.Host{host("10.0.0.1", 80), host("10.0.0.2", 80), host("10.0.0.3", 80)}},
+		{route.Key{Modid: 2, Cmdid: 1}, []route.Host{host("10.0.1.1", 80), host("10.0.1.2", 80)}},
+		{route.Key{Modid: 1, Cmdid: 2}, []route.Host{host("10.0.2.1", 80)}},
 	} {
 		if _, err := db.SetHosts(ctx, w.k, w.hosts); err != nil {
 			t.Fatal(err)
@@ -108,9 +107,9 @@ func TestHistoryPagesAndCutHosts(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		k := route.Key{Modid: 3, Cmdid: 3}
-		var hosts []lb.Host
+		var hosts []route.Host
 		for i := range 30 {
-			hosts = append(hosts, lb.Host{IP: int32(10<<24 + i), Port: 8080})
+			hosts = append(hosts, route.FromWire(int32(10<<24+i), 8080))
 		}
 		for i := range 5 {
 			if _, err := db.SetHosts(ctx, k, hosts[:26+i]); err != nil {
@@ -148,7 +147,7 @@ func FuzzParseHostsPrefix(f *testing.F) {
 	f.Add("10.0.0.1:80", 12, 1)
 	f.Add("", 0, 10)
 	f.Fuzz(func(t *testing.T, list string, cut, limit int) {
-		whole, err := ParseHosts(list)
+		whole, err := parseHistoryHosts(list)
 		if err != nil || limit <= 0 {
 			return
 		}

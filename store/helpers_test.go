@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -50,9 +49,23 @@ func rawOpenT(t testing.TB, dsn string) *sql.DB {
 }
 
 // host builds a host from a dotted IPv4 address and a port.
-func host(addr string, port int32) lb.Host {
+func host(addr string, port int32) route.Host {
+	return route.FromWire(wireIP(addr), port)
+}
+
+// wireIP returns the wire form of IPv4 addr.
+func wireIP(addr string) int32 {
 	a := netip.MustParseAddr(addr).As4()
-	return lb.Host{IP: int32(binary.BigEndian.Uint32(a[:])), Port: port}
+	return int32(binary.BigEndian.Uint32(a[:]))
+}
+
+// wireOf returns h's wire (ip, port), which must be IPv4.
+func wireOf(h route.Host) (ip, port int32) {
+	ip, port, ok := h.Wire()
+	if !ok {
+		panic("not IPv4: " + h.String())
+	}
+	return ip, port
 }
 
 // mustStamp returns db's stamp.
@@ -76,7 +89,7 @@ func mustChanges(t testing.TB, db *DB, afterID uint64) []Change {
 }
 
 // mustRoutes returns the hosts of k (nil if none).
-func mustRoutes(t testing.TB, db *DB, k route.Key) []lb.Host {
+func mustRoutes(t testing.TB, db *DB, k route.Key) []route.Host {
 	t.Helper()
 	r, err := db.Routes(testContext(t), []route.Key{k})
 	if err != nil {

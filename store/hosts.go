@@ -1,13 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -79,39 +76,22 @@ func parseInt64(b []byte) (int64, error) {
 	return v, nil
 }
 
-// compareHosts orders hosts by (uint32(IP), uint32(Port)), the order lb keeps.
-func compareHosts(a, b lb.Host) int {
-	if c := cmp.Compare(uint32(a.IP), uint32(b.IP)); c != 0 {
-		return c
+// errNotIPv4 is wrapped by the errors of writes of hosts that are not IPv4 to Lars's
+// IPv4 columns (RouteData, ServerCallStatus, LarsLease).
+var errNotIPv4 = errors.New("IPv6 hosts cannot be stored in Lars's IPv4 columns")
+
+// wireCols returns h's address as the values of Lars's int unsigned IPv4 and port
+// columns, and an error for a host that is not IPv4.
+func wireCols(h route.Host) (ip, port int64, err error) {
+	wip, wport, ok := h.Wire()
+	if !ok {
+		return 0, 0, fmt.Errorf("%w: %s", errNotIPv4, h.Addr)
 	}
-	return cmp.Compare(uint32(a.Port), uint32(b.Port))
+	return col32(wip), col32(wport), nil
 }
 
-// compareKeys orders keys by (uint32(Modid), uint32(Cmdid)), as route.Key.Pack does.
-func compareKeys(a, b route.Key) int { return cmp.Compare(a.Pack(), b.Pack()) }
+// hostScan scans Lars's IPv4 and port columns into a route.Host without allocating.
+type hostScan struct{ ip, port int32 }
 
-// normalizeHosts sorts hosts and removes duplicates in place.
-func normalizeHosts(hosts []lb.Host) []lb.Host {
-	slices.SortFunc(hosts, compareHosts)
-	return slices.Compact(hosts)
-}
-
-// hostSetDiff returns the hosts of old missing from want (removed) and of want missing
-// from old (added). Both must be normalised.
-func hostSetDiff(old, want []lb.Host) (removed, added []lb.Host) {
-	i, j := 0, 0
-	for i < len(old) || j < len(want) {
-		switch {
-		case j == len(want) || (i < len(old) && compareHosts(old[i], want[j]) < 0):
-			removed = append(removed, old[i])
-			i++
-		case i == len(old) || compareHosts(old[i], want[j]) > 0:
-			added = append(added, want[j])
-			j++
-		default:
-			i++
-			j++
-		}
-	}
-	return removed, added
-}
+// host returns the scanned host.
+func (s *hostScan) host() route.Host { return route.FromWire(s.ip, s.port) }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -18,7 +17,7 @@ func TestRouteKeysListsEveryKeyOnce(t *testing.T) {
 		}
 		high := route.Key{Modid: -5, Cmdid: 1} // stored as its unsigned number
 		for _, k := range []route.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, high} {
-			if _, err := db.SetHosts(ctx, k, []lb.Host{host("10.0.0.1", 80), host("10.0.0.2", 80)}); err != nil {
+			if _, err := db.SetHosts(ctx, k, []route.Host{host("10.0.0.1", 80), host("10.0.0.2", 80)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -26,9 +25,9 @@ func TestRouteKeysListsEveryKeyOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortFunc(keys, compareKeys)
+		slices.SortFunc(keys, route.CompareKeys)
 		want := []route.Key{{Modid: 1, Cmdid: 1}, {Modid: 1, Cmdid: 2}, high}
-		slices.SortFunc(want, compareKeys)
+		slices.SortFunc(want, route.CompareKeys)
 		if !slices.Equal(keys, want) {
 			t.Fatalf("RouteKeys = %v, want %v", keys, want)
 		}

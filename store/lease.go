@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -88,7 +87,7 @@ func (db *DB) EnsureLeases(ctx context.Context) error {
 // Lease is a registered instance's lease.
 type Lease struct {
 	Key   route.Key
-	Host  lb.Host
+	Host  route.Host
 	Owner string    // who registered it: the agent's identity, or what WithWho said
 	Until time.Time // when it expires, by the database's clock
 	// Removed is when an operator removed the instance, by the database's clock; zero
@@ -120,7 +119,7 @@ const (
 // ("register", RouteHistory naming owner), and its lease runs until the database's
 // clock plus ttl; an operator's removal of h is undone. A host an operator wrote (one
 // without a lease) is left static.
-func (db *DB) Register(ctx context.Context, k route.Key, h lb.Host, owner string, ttl time.Duration) (Registration, error) {
+func (db *DB) Register(ctx context.Context, k route.Key, h route.Host, owner string, ttl time.Duration) (Registration, error) {
 	res, err := db.ApplyLeases(ctx, owner, []LeaseRequest{{Key: k, Host: h, TTL: ttl, Op: LeaseNew}})
 	if err != nil {
 		return 0, err
@@ -131,13 +130,13 @@ func (db *DB) Register(ctx context.Context, k route.Key, h lb.Host, owner string
 // LeaseKey names one lease.
 type LeaseKey struct {
 	Key  route.Key
-	Host lb.Host
+	Host route.Host
 }
 
 // Deregister removes h from k's hosts and its lease, in one write transaction
 // ("deregister", RouteHistory naming owner), if h is registered (a removed lease is
 // deleted too); a static host is left alone. It reports whether h had a lease.
-func (db *DB) Deregister(ctx context.Context, k route.Key, h lb.Host, owner string) (bool, error) {
+func (db *DB) Deregister(ctx context.Context, k route.Key, h route.Host, owner string) (bool, error) {
 	gone, err := db.dropLeases(WithWho(ctx, owner), "deregister", []LeaseKey{{k, h}}, false, nil)
 	return len(gone) > 0, err
 }
@@ -176,7 +175,7 @@ func (db *DB) expireLeases(ctx context.Context, limit int) ([]Lease, error) {
 // lost, when owners names them, else by WhoFrom(ctx).
 func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expiredOnly bool, owners map[LeaseKey]string) ([]Lease, error) {
 	var found []Lease
-	drop := map[route.Key][]lb.Host{}
+	drop := map[route.Key][]route.Host{}
 	hooks := writeHooks{
 		lease: true,
 		locked: func(ctx context.Context, tx querier) (err error) {
@@ -196,13 +195,13 @@ func (db *DB) dropLeases(ctx context.Context, op string, named []LeaseKey, expir
 	if owners != nil {
 		hooks.who = func(route.Key) string { return joinOwners(who) }
 	}
-	_, err := db.writeWith(ctx, op, distinctKeys(named), hooks, func(k route.Key, old []lb.Host) []lb.Host {
+	_, err := db.writeWith(ctx, op, distinctKeys(named), hooks, func(k route.Key, old []route.Host) []route.Host {
 		who = who[:0]
-		return slices.DeleteFunc(slices.Clone(old), func(h lb.Host) bool {
-			if !slices.Contains(drop[k], h) {
+		return slices.DeleteFunc(slices.Clone(old), func(h route.Host) bool {
+			if !slices.ContainsFunc(drop[k], func(d route.Host) bool { return d.Addr == h.Addr }) {
 				return false
 			}
-			if o, ok := owners[LeaseKey{k, h}]; ok {
+			if o, ok := owners[LeaseKey{k, route.HostAt(h.Addr)}]; ok {
 				who = append(who, o)
 			}
 			return true
@@ -220,7 +219,7 @@ func distinctKeys(named []LeaseKey) []route.Key {
 	for _, l := range named {
 		keys = append(keys, l.Key)
 	}
-	slices.SortFunc(keys, compareKeys)
+	slices.SortFunc(keys, route.CompareKeys)
 	return slices.Compact(keys)
 }
 
@@ -263,7 +262,11 @@ func (db *DB) leaseKeysIn(named []LeaseKey) (string, []any) {
 			b.WriteString(", ")
 		}
 		b.WriteString("(?, ?, ?, ?)")
-		args = append(args, col32(l.Key.Modid), col32(l.Key.Cmdid), col32(l.Host.IP), col32(l.Host.Port))
+		ip, port, err := wireCols(l.Host)
+		if err != nil {
+			ip = -1 // no lease: LarsLease keeps IPv4 hosts in an unsigned column
+		}
+		args = append(args, col32(l.Key.Modid), col32(l.Key.Cmdid), ip, port)
 	}
 	b.WriteString(")")
 	return b.String(), args
@@ -279,10 +282,12 @@ func (db *DB) scanLeases(ctx context.Context, q querier, query string, args ...a
 	var out []Lease
 	for rows.Next() {
 		var l Lease
+		var hs hostScan
 		var ms, removed int64
-		if err := rows.Scan(wire32{&l.Key.Modid}, wire32{&l.Key.Cmdid}, wire32{&l.Host.IP}, wire32{&l.Host.Port}, &l.Owner, &ms, &removed); err != nil {
+		if err := rows.Scan(wire32{&l.Key.Modid}, wire32{&l.Key.Cmdid}, wire32{&hs.ip}, wire32{&hs.port}, &l.Owner, &ms, &removed); err != nil {
 			return nil, fmt.Errorf("cannot read LarsLease: %w", err)
 		}
+		l.Host = hs.host()
 		l.Until = time.UnixMilli(ms)
 		if removed > 0 {
 			l.Removed = time.UnixMilli(removed)

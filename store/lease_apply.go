@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -30,7 +29,7 @@ const (
 // LeaseRequest is one instance of a batch ApplyLeases takes.
 type LeaseRequest struct {
 	Key  route.Key
-	Host lb.Host
+	Host route.Host
 	TTL  time.Duration // the lease runs until the database's clock plus TTL
 	Op   LeaseOp
 }
@@ -69,6 +68,13 @@ func (db *DB) ApplyLeases(ctx context.Context, owner string, reqs []LeaseRequest
 // nothing is known of the others: their writes are rolled back or, for the renewals of
 // the first statements, only extended leases that were live.
 func (db *DB) ApplyLeaseBatches(ctx context.Context, batches []LeaseBatch) ([][]Registration, error) {
+	for _, b := range batches {
+		for _, r := range b.Reqs {
+			if !r.Host.Is4() {
+				return nil, fmt.Errorf("cannot register %s of %s: %w", r.Host.Addr, r.Key, errNotIPv4)
+			}
+		}
+	}
 	results := make([][]Registration, 0, len(batches))
 	for len(batches) > 0 {
 		n := leaseRun(batches)
@@ -236,14 +242,14 @@ func (db *DB) registerBatch(ctx context.Context, owners []string, reqs []LeaseRe
 		},
 		who: func(route.Key) string { return joinOwners(who) },
 	}
-	_, err := db.writeWith(WithWho(ctx, joinOwners(all)), "register", distinctKeys(named), hooks, func(k route.Key, old []lb.Host) []lb.Host {
+	_, err := db.writeWith(WithWho(ctx, joinOwners(all)), "register", distinctKeys(named), hooks, func(k route.Key, old []route.Host) []route.Host {
 		hosts := old
-		added := map[lb.Host]bool{}
+		added := map[route.Host]bool{}
 		who = who[:0]
 		for _, i := range byKey[k] {
 			r := reqs[i]
 			l, leased := rows[LeaseKey{r.Key, r.Host}]
-			in := slices.Contains(hosts, r.Host)
+			in := slices.ContainsFunc(hosts, func(h route.Host) bool { return h.Addr == r.Host.Addr })
 			switch {
 			case added[r.Host]: // named twice in the batch
 				results[i] = Registered
@@ -260,7 +266,7 @@ func (db *DB) registerBatch(ctx context.Context, owners []string, reqs []LeaseRe
 				results[i] = Registered
 			}
 		}
-		return normalizeHosts(hosts)
+		return route.Normalize(hosts)
 	})
 	return err
 }
@@ -280,7 +286,11 @@ func (db *DB) putLeases(ctx context.Context, q querier, owners []string, reqs []
 			}
 			b.WriteString("(?, ?, ?, ?, ?, " + db.d.nowMsSQL() + " + ?, 0)")
 			r := reqs[i]
-			args = append(args, col32(r.Key.Modid), col32(r.Key.Cmdid), col32(r.Host.IP), col32(r.Host.Port), owners[i], r.TTL.Milliseconds())
+			ip, port, err := wireCols(r.Host)
+			if err != nil {
+				return fmt.Errorf("cannot write LarsLease: %w", err)
+			}
+			args = append(args, col32(r.Key.Modid), col32(r.Key.Cmdid), ip, port, owners[i], r.TTL.Milliseconds())
 		}
 		db.d.appendUpsert(&b, []string{"modid", "cmdid", "serverip", "serverport"}, []string{"owner", "expires_ms", "removed_ms"})
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {

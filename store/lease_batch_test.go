@@ -8,7 +8,6 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/waitfor"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -34,10 +33,10 @@ func TestApplyLeasesBatch(t *testing.T) {
 		if want := []Registration{Registered, Static, Registered, Registered, Deregistered}; err != nil || !slices.Equal(res, want) {
 			t.Fatalf("ApplyLeases: %v, %v; want %v", res, err, want)
 		}
-		if got := mustRoutes(t, db, k1); !slices.Equal(got, []lb.Host{a, static}) {
+		if got := mustRoutes(t, db, k1); !slices.Equal(got, []route.Host{a, static}) {
 			t.Fatalf("routes of k1 %v", got)
 		}
-		if got := mustRoutes(t, db, k2); !slices.Equal(got, []lb.Host{b}) {
+		if got := mustRoutes(t, db, k2); !slices.Equal(got, []route.Host{b}) {
 			t.Fatalf("routes of k2 %v", got)
 		}
 		v1 := mustStamp(t, db).Version
@@ -65,7 +64,7 @@ func TestApplyLeasesBatch(t *testing.T) {
 		if err != nil || !slices.Equal(res, []Registration{Deregistered, Deregistered}) {
 			t.Fatalf("drop: %v, %v", res, err)
 		}
-		if got := mustRoutes(t, db, k1); !slices.Equal(got, []lb.Host{static}) {
+		if got := mustRoutes(t, db, k1); !slices.Equal(got, []route.Host{static}) {
 			t.Fatalf("routes of k1 after the drops %v: want the static host", got)
 		}
 	})
@@ -82,7 +81,7 @@ func TestLeaseTombstones(t *testing.T) {
 		mustEnsureLeases(t, db)
 		k := route.Key{Modid: 3, Cmdid: 1}
 		h, other := host("10.3.0.1", 80), host("10.3.0.2", 80)
-		for _, x := range []lb.Host{h, other} {
+		for _, x := range []route.Host{h, other} {
 			if _, err := db.Register(ctx, k, x, "agent/a", time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +191,7 @@ func TestRenewExtensions(t *testing.T) {
 		now := time.Now()
 		for lk, l := range leaseMap(t, db) {
 			want := time.Hour
-			if lk.Host.Port%2 == 0 {
+			if lk.Host.Addr.Port()%2 == 0 {
 				want = 2 * time.Hour
 			}
 			if d := l.Until.Sub(now); d < want-time.Minute || d > want+time.Minute {
@@ -209,13 +208,13 @@ func TestOperatorWritesWithoutLeaseTable(t *testing.T) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
 		k := route.Key{Modid: 5, Cmdid: 1}
-		if _, err := db.SetHosts(ctx, k, []lb.Host{host("10.5.0.1", 1), host("10.5.0.2", 1)}); err != nil {
+		if _, err := db.SetHosts(ctx, k, []route.Host{host("10.5.0.1", 1), host("10.5.0.2", 1)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SetHosts(ctx, k, []lb.Host{host("10.5.0.3", 1)}); err != nil {
+		if _, err := db.SetHosts(ctx, k, []route.Host{host("10.5.0.3", 1)}); err != nil {
 			t.Fatal(err)
 		}
-		if got := mustRoutes(t, db, k); !slices.Equal(got, []lb.Host{host("10.5.0.3", 1)}) {
+		if got := mustRoutes(t, db, k); !slices.Equal(got, []route.Host{host("10.5.0.3", 1)}) {
 			t.Fatalf("routes %v", got)
 		}
 	})

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -45,7 +44,7 @@ func TestApplyLeaseBatches(t *testing.T) {
 		if err != nil || fmt.Sprint(res) != fmt.Sprint(want) {
 			t.Fatalf("ApplyLeaseBatches: %v, %v; want %v", res, err, want)
 		}
-		for k, hosts := range map[route.Key][]lb.Host{k1: {a1, b1}, k2: {x, y, z}, k3: {d}} {
+		for k, hosts := range map[route.Key][]route.Host{k1: {a1, b1}, k2: {x, y, z}, k3: {d}} {
 			if got := mustRoutes(t, db, k); !slices.Equal(got, hosts) {
 				t.Fatalf("routes of %v: %v; want %v", k, got, hosts)
 			}

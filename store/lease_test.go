@@ -8,7 +8,6 @@ import (
 
 	"github.com/larsgo/lars/internal/storetest"
 	"github.com/larsgo/lars/internal/waitfor"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -29,7 +28,7 @@ func TestLeasesRegisterRenewDeregister(t *testing.T) {
 		if r, err := db.Register(ctx, k, h, "agent/web-1", time.Minute); err != nil || r != Registered {
 			t.Fatalf("Register: %v, %v; want Registered", r, err)
 		}
-		if got := mustRoutes(t, db, k); !slices.Equal(got, []lb.Host{h}) {
+		if got := mustRoutes(t, db, k); !slices.Equal(got, []route.Host{h}) {
 			t.Fatalf("routes %v, want the registered host", got)
 		}
 		hist, err := db.History(ctx, HistoryFilter{})
@@ -68,7 +67,7 @@ func TestLeasesRegisterRenewDeregister(t *testing.T) {
 		if ok, err := db.Deregister(ctx, k, h, "agent/web-1"); err != nil || !ok {
 			t.Fatalf("Deregister: %v, %v; want true", ok, err)
 		}
-		if got := mustRoutes(t, db, k); !slices.Equal(got, []lb.Host{static}) {
+		if got := mustRoutes(t, db, k); !slices.Equal(got, []route.Host{static}) {
 			t.Fatalf("routes %v, want only the static host", got)
 		}
 		if leases, _ := db.Leases(ctx); len(leases) != 0 {
@@ -121,7 +120,7 @@ func TestLeasesExpireOnce(t *testing.T) {
 		if removed := len(got[0]) + len(got[1]); removed != n {
 			t.Fatalf("removed %d + %d, want %d once each", len(got[0]), len(got[1]), n)
 		}
-		if routes := mustRoutes(t, db, k); !slices.Equal(routes, []lb.Host{live, static}) {
+		if routes := mustRoutes(t, db, k); !slices.Equal(routes, []route.Host{live, static}) {
 			t.Fatalf("routes %v, want the live and the static host", routes)
 		}
 		if leases, _ := db.Leases(ctx); len(leases) != 1 || leases[0].Host != live {

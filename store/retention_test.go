@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -38,8 +37,8 @@ func TestCallStatusSweepDeletesStaleRowsInBatches(t *testing.T) {
 		// Keys, hosts and callers across the signed and unsigned ranges, so that the
 		// walk's key order is the table's.
 		for i, k := range []route.Key{{Modid: -3, Cmdid: 1}, {Modid: 1, Cmdid: -1}, {Modid: 1, Cmdid: 2}, {Modid: 200, Cmdid: 0}} {
-			for j, h := range []lb.Host{host("10.0.0.1", 80), host("200.0.0.9", 80), host("200.0.0.9", 9000)} {
-				for c, caller := range []int32{host("127.0.0.1", 0).IP, host("250.1.1.1", 0).IP} {
+			for j, h := range []route.Host{host("10.0.0.1", 80), host("200.0.0.9", 80), host("200.0.0.9", 9000)} {
+				for c, caller := range []int32{wireIP("127.0.0.1"), wireIP("250.1.1.1")} {
 					ts := int64(cutoff - 10)
 					if (i+j+c)%3 == 0 {
 						ts = cutoff + 5
@@ -47,7 +46,8 @@ func TestCallStatusSweepDeletesStaleRowsInBatches(t *testing.T) {
 					r := CallStatus{Key: k, Host: h, Caller: caller, Succ: 1, TS: ts}
 					rows = append(rows, r)
 					if ts >= cutoff {
-						fresh = append(fresh, storedCallStatus{int64(k.Modid), int64(k.Cmdid), int64(uint32(h.IP)), int64(h.Port),
+						ip, port := wireOf(h)
+						fresh = append(fresh, storedCallStatus{int64(k.Modid), int64(k.Cmdid), int64(uint32(ip)), int64(port),
 							int64(uint32(caller)), 1, 0, ts, "0"})
 					}
 				}
@@ -100,7 +100,7 @@ func historyIDs(t *testing.T, db *DB, k route.Key) []uint64 {
 func addHistory(t *testing.T, db *DB, k route.Key, n int, at time.Time) {
 	t.Helper()
 	for range n {
-		if err := insertHistory(testContext(t), db.db, []historyRow{{key: k, after: []lb.Host{host("10.0.0.1", 80)}}}, 1, at, "test", "set hosts"); err != nil {
+		if err := insertHistory(testContext(t), db.db, []historyRow{{key: k, after: []route.Host{host("10.0.0.1", 80)}}}, 1, at, "test", "set hosts"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -40,7 +39,7 @@ func BenchmarkCallStatusSweep(b *testing.B) {
 				if i%2 == 0 {
 					ts = 1600000000
 				}
-				rows = append(rows, CallStatus{Key: route.Key{Modid: int32(i / 100), Cmdid: 1}, Host: lb.Host{IP: int32(i % 10), Port: 80},
+				rows = append(rows, CallStatus{Key: route.Key{Modid: int32(i / 100), Cmdid: 1}, Host: route.FromWire(int32(i%10), 80),
 					Caller: int32(i / 10 % 10), TS: ts})
 				if len(rows) == cap(rows) || i == n-1 {
 					if err := db.UpsertCallStatus(ctx, rows); err != nil {
@@ -86,7 +85,7 @@ func BenchmarkHistorySweep(b *testing.B) {
 			batch := make([]historyRow, 0, maxRowsPerInsert/2)
 			for _, at := range []time.Time{old, recent} {
 				for i := range n / 2 {
-					batch = append(batch, historyRow{key: route.Key{Modid: int32(i / 5), Cmdid: 1}, after: []lb.Host{{IP: 1, Port: 80}}})
+					batch = append(batch, historyRow{key: route.Key{Modid: int32(i / 5), Cmdid: 1}, after: []route.Host{route.FromWire(1, 80)}})
 					if len(batch) == cap(batch) || i == n/2-1 {
 						if err := insertHistory(ctx, db.db, batch, 1, at, "bench", "set hosts"); err != nil {
 							b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -15,7 +14,7 @@ func TestChangesAfterPaging(t *testing.T) {
 		ctx := testContext(t)
 		const n = 25
 		for i := range n {
-			if _, err := db.AddHost(ctx, route.Key{Modid: int32(i), Cmdid: 1}, lb.Host{IP: 1, Port: 1}); err != nil {
+			if _, err := db.AddHost(ctx, route.Key{Modid: int32(i), Cmdid: 1}, route.FromWire(1, 1)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -66,7 +65,7 @@ func TestDeleteChangesBefore(t *testing.T) {
 		base := time.Unix(1_700_000_000, 0)
 		for i := range 5 { // versions base+0, +10, +20, +30, +40
 			db.now = func() time.Time { return base.Add(time.Duration(10*i) * time.Second) }
-			if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: int32(i), Port: 1}); err != nil {
+			if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, route.FromWire(int32(i), 1)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -90,7 +89,7 @@ func TestDeleteChangesBefore(t *testing.T) {
 		}
 		// New ids continue after the deleted ones.
 		db.now = time.Now
-		if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 99, Port: 1}); err != nil {
+		if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, route.FromWire(99, 1)); err != nil {
 			t.Fatal(err)
 		}
 		if s := mustStamp(t, db); s.LastChange != before.LastChange+1 {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -15,29 +14,29 @@ import (
 // keyHost is one RouteData row without its id.
 type keyHost struct {
 	key  route.Key
-	host lb.Host
+	host route.Host
 }
 
 // ScanRoutes calls fn with every RouteData row, streamed from the database in no
 // particular order, duplicates included. fn must not use db: on MySQL the rows hold
 // their connection until the scan ends.
-func (db *DB) ScanRoutes(ctx context.Context, fn func(route.Key, lb.Host)) error {
+func (db *DB) ScanRoutes(ctx context.Context, fn func(route.Key, route.Host)) error {
 	rows, err := db.db.QueryContext(ctx, "SELECT modid, cmdid, serverip, serverport FROM RouteData")
 	if err != nil {
 		return fmt.Errorf("cannot read RouteData: %w", err)
 	}
 	defer rows.Close()
 	var (
-		k route.Key
-		h lb.Host
+		k  route.Key
+		hs hostScan
 		// The scan targets are built once: Scan then allocates nothing per row.
-		dst = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&h.IP}, wire32{&h.Port}}
+		dst = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&hs.ip}, wire32{&hs.port}}
 	)
 	for rows.Next() {
 		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("cannot read RouteData: %w", err)
 		}
-		fn(k, h)
+		fn(k, hs.host())
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("cannot read RouteData: %w", err)
@@ -45,18 +44,18 @@ func (db *DB) ScanRoutes(ctx context.Context, fn func(route.Key, lb.Host)) error
 	return nil
 }
 
-// AllRoutes returns the hosts of every key in RouteData, each key's hosts sorted by
-// (uint32(IP), Port) without duplicates.
-func (db *DB) AllRoutes(ctx context.Context) (map[route.Key][]lb.Host, error) {
-	routes := make(map[route.Key][]lb.Host)
-	err := db.ScanRoutes(ctx, func(k route.Key, h lb.Host) {
+// AllRoutes returns the hosts of every key in RouteData, each key's hosts normalised
+// (route.Normalize).
+func (db *DB) AllRoutes(ctx context.Context) (map[route.Key][]route.Host, error) {
+	routes := make(map[route.Key][]route.Host)
+	err := db.ScanRoutes(ctx, func(k route.Key, h route.Host) {
 		routes[k] = append(routes[k], h)
 	})
 	if err != nil {
 		return nil, err
 	}
 	for k, hosts := range routes {
-		routes[k] = normalizeHosts(hosts)
+		routes[k] = route.Normalize(hosts)
 	}
 	return routes, nil
 }
@@ -64,25 +63,25 @@ func (db *DB) AllRoutes(ctx context.Context) (map[route.Key][]lb.Host, error) {
 // Routes returns the hosts of the given keys, sorted and deduplicated as AllRoutes
 // does. A key without rows is absent from the map. Any number of keys may be asked
 // for: they are read in batches.
-func (db *DB) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]lb.Host, error) {
+func (db *DB) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]route.Host, error) {
 	return db.d.readHosts(ctx, db.db, keys, false)
 }
 
 // readHosts reads the RouteData hosts of keys, normalised, in batches of
 // maxTuplesPerIn keys; lock adds the engine's locking clause (inside a write
 // transaction).
-func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lock bool) (map[route.Key][]lb.Host, error) {
-	routes := make(map[route.Key][]lb.Host)
+func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lock bool) (map[route.Key][]route.Host, error) {
+	routes := make(map[route.Key][]route.Host)
 	if len(keys) == 0 {
 		return routes, nil
 	}
 	keys = slices.Clone(keys)
-	slices.SortFunc(keys, compareKeys)
+	slices.SortFunc(keys, route.CompareKeys)
 	keys = slices.Compact(keys)
 	var (
 		k    route.Key
-		h    lb.Host
-		dst  = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&h.IP}, wire32{&h.Port}}
+		hs   hostScan
+		dst  = []any{wire32{&k.Modid}, wire32{&k.Cmdid}, wire32{&hs.ip}, wire32{&hs.port}}
 		args = make([]any, 0, 2*maxTuplesPerIn)
 	)
 	for batch := range slices.Chunk(keys, maxTuplesPerIn) {
@@ -105,7 +104,7 @@ func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lo
 				rows.Close()
 				return nil, fmt.Errorf("cannot read RouteData: %w", err)
 			}
-			routes[k] = append(routes[k], h)
+			routes[k] = append(routes[k], hs.host())
 		}
 		err = rows.Err()
 		rows.Close()
@@ -114,7 +113,7 @@ func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lo
 		}
 	}
 	for k, hosts := range routes {
-		routes[k] = normalizeHosts(hosts)
+		routes[k] = route.Normalize(hosts)
 	}
 	return routes, nil
 }
@@ -129,7 +128,11 @@ func (d *dialect) deleteHosts(ctx context.Context, q querier, rows []keyHost) er
 		d.appendInTuples(&b, "modid, cmdid, serverip, serverport", 4, len(batch))
 		args = args[:0]
 		for _, r := range batch {
-			args = append(args, col32(r.key.Modid), col32(r.key.Cmdid), col32(r.host.IP), col32(r.host.Port))
+			ip, port, err := wireCols(r.host)
+			if err != nil {
+				return fmt.Errorf("cannot delete from RouteData: %w", err)
+			}
+			args = append(args, col32(r.key.Modid), col32(r.key.Cmdid), ip, port)
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("cannot delete from RouteData: %w", err)
@@ -147,7 +150,11 @@ func (d *dialect) insertHosts(ctx context.Context, q querier, rows []keyHost) er
 		appendPlaceholderRows(&b, 4, len(batch))
 		args = args[:0]
 		for _, r := range batch {
-			args = append(args, col32(r.key.Modid), col32(r.key.Cmdid), col32(r.host.IP), col32(r.host.Port))
+			ip, port, err := wireCols(r.host)
+			if err != nil {
+				return fmt.Errorf("cannot insert into RouteData: %w", err)
+			}
+			args = append(args, col32(r.key.Modid), col32(r.key.Cmdid), ip, port)
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("cannot insert into RouteData: %w", err)

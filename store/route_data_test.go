@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -39,7 +38,7 @@ func TestRoutesOfManyKeys(t *testing.T) {
 				t.Errorf("%d keys: got %d", n, len(got))
 			}
 			for _, k := range keys {
-				if want := normalizeHosts(slices.Clone(routes[k])); !slices.Equal(got[k], want) {
+				if want := route.Normalize(slices.Clone(routes[k])); !slices.Equal(got[k], want) {
 					t.Errorf("%v: %v, want %v", k, got[k], want)
 				}
 			}
@@ -58,12 +57,12 @@ func TestScanRoutesStreamsEveryRow(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rows []string
-		err := db.ScanRoutes(ctx, func(k route.Key, h lb.Host) { rows = append(rows, fmt.Sprint(k, h)) })
+		err := db.ScanRoutes(ctx, func(k route.Key, h route.Host) { rows = append(rows, fmt.Sprint(k, h)) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		slices.Sort(rows)
-		if want := []string{"{1 2} 255.255.255.255:1", "{1 2} 255.255.255.255:1", "{3 4} 0.0.0.0:65535"}; !slices.Equal(rows, want) {
+		if want := []string{"1/2 255.255.255.255:1", "1/2 255.255.255.255:1", "3/4 0.0.0.0:65535"}; !slices.Equal(rows, want) {
 			t.Errorf("rows %q, want %q (duplicates included)", rows, want)
 		}
 	})
@@ -102,33 +101,10 @@ func TestUpsertSQL(t *testing.T) {
 	})
 }
 
-func TestHostSetDiff(t *testing.T) {
-	h := func(ips ...int32) []lb.Host {
-		var hs []lb.Host
-		for _, ip := range ips {
-			hs = append(hs, lb.Host{IP: ip, Port: 1})
-		}
-		return hs
-	}
-	f := func(old, want, removed, added []lb.Host) {
-		t.Helper()
-		r, a := hostSetDiff(old, want)
-		if !slices.Equal(r, removed) || !slices.Equal(a, added) {
-			t.Errorf("hostSetDiff(%v, %v) = %v, %v; want %v, %v", old, want, r, a, removed, added)
-		}
-	}
-	f(nil, nil, nil, nil)
-	f(h(1, 2), h(1, 2), nil, nil)
-	f(nil, h(1), nil, h(1))
-	f(h(1), nil, h(1), nil)
-	f(h(1, 3, 5), h(2, 3, 6), h(1, 5), h(2, 6))
-	f(h(1, -1), h(-1), h(1), nil) // -1 is 255.255.255.255, sorted last
-}
-
 func TestNormalizeHostsOrdersUnsigned(t *testing.T) {
-	got := normalizeHosts([]lb.Host{{IP: -1, Port: 2}, {IP: 1, Port: 2}, {IP: -1, Port: 1}, {IP: 1, Port: 2}})
-	want := []lb.Host{{IP: 1, Port: 2}, {IP: -1, Port: 1}, {IP: -1, Port: 2}}
+	got := route.Normalize([]route.Host{route.FromWire(-1, 2), route.FromWire(1, 2), route.FromWire(-1, 1), route.FromWire(1, 2)})
+	want := []route.Host{route.FromWire(1, 2), route.FromWire(-1, 1), route.FromWire(-1, 2)}
 	if !slices.Equal(got, want) {
-		t.Errorf("normalizeHosts = %v, want %v", got, want)
+		t.Errorf("route.Normalize = %v, want %v", got, want)
 	}
 }

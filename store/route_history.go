@@ -3,13 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -18,8 +16,9 @@ import (
 
 // historyTable creates RouteHistory: version is the route version the write set, ts
 // the write's time in Unix milliseconds, who the writer (WithWho), op the store
-// operation; hosts_before and hosts_after hold the key's hosts as "IP:PORT" separated
-// by spaces, sorted (see FormatHosts).
+// operation; hosts_before and hosts_after hold the key's hosts in their text form
+// (route.FormatHostList: "IP:PORT[;weight=N][;zone=NAME]") separated by spaces,
+// normalised (route.Normalize).
 func (d *dialect) historyTable() larsTable {
 	return larsTable{"RouteHistory", `CREATE TABLE IF NOT EXISTS RouteHistory (
 			id ` + d.autoID + `,
@@ -77,8 +76,8 @@ type HistoryEntry struct {
 	Who     string    // who wrote, as WithWho named it
 	Op      string    // the store operation: "add host", "delete host", "set hosts", "drop key", "replace keys"
 	Key     route.Key
-	Before  []lb.Host // sorted, no duplicates
-	After   []lb.Host
+	Before  []route.Host // sorted, no duplicates
+	After   []route.Host
 	// BeforeCount and AfterCount are how many hosts the row holds before and after:
 	// len(Before) and len(After) unless HistoryFilter.MaxHosts cut them.
 	BeforeCount, AfterCount int
@@ -104,8 +103,9 @@ type HistoryFilter struct {
 	MaxHosts int
 }
 
-// maxHostText is the longest FormatHost text: "255.255.255.255:4294967295".
-const maxHostText = 26
+// maxHostText is the longest host text (route.Host.AppendText): "[IPv6]:PORT" (47
+// bytes), ";weight=10000" (13) and ";zone=" with the longest zone (6 + 64).
+const maxHostText = len("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535;weight=10000;zone=") + route.MaxZoneLen
 
 // DefaultHistoryLimit is the number of rows History returns when the filter sets none.
 const DefaultHistoryLimit = 100
@@ -191,9 +191,9 @@ func (db *DB) History(ctx context.Context, f HistoryFilter) ([]HistoryEntry, err
 // parseHostsPrefix parses s, a host list of count hosts or, when limit > 0, a prefix of
 // one, and returns its first limit hosts (all when limit <= 0). A prefix that ends inside
 // a host drops that host.
-func parseHostsPrefix(s string, count, limit int) ([]lb.Host, error) {
+func parseHostsPrefix(s string, count, limit int) ([]route.Host, error) {
 	if limit <= 0 {
-		return ParseHosts(s)
+		return parseHistoryHosts(s)
 	}
 	if count > strings.Count(s, " ")+1 { // cut: the last field may be partial
 		if i := strings.LastIndexByte(s, ' '); i >= 0 {
@@ -202,7 +202,7 @@ func parseHostsPrefix(s string, count, limit int) ([]lb.Host, error) {
 			s = ""
 		}
 	}
-	hosts, err := ParseHosts(s)
+	hosts, err := parseHistoryHosts(s)
 	if len(hosts) > limit {
 		hosts = hosts[:limit]
 	}
@@ -243,7 +243,7 @@ func (db *DB) HistoryCount(ctx context.Context, f HistoryFilter, newerThan uint6
 // historyRow is one RouteHistory row to insert.
 type historyRow struct {
 	key           route.Key
-	before, after []lb.Host
+	before, after []route.Host
 	who           string // the writer of this row; empty: the write's
 }
 
@@ -263,7 +263,7 @@ func insertHistory(ctx context.Context, q querier, rows []historyRow, version ui
 				by = cleanWho(r.who)
 			}
 			args = append(args, version, at.UnixMilli(), by, op, col32(r.key.Modid), col32(r.key.Cmdid),
-				FormatHosts(r.before), FormatHosts(r.after))
+				route.FormatHostList(r.before), route.FormatHostList(r.after))
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("cannot insert into RouteHistory: %w", err)
@@ -272,46 +272,39 @@ func insertHistory(ctx context.Context, q querier, rows []historyRow, version ui
 	return nil
 }
 
-// FormatHost returns h as "IP:PORT" with the IP dotted.
-func FormatHost(h lb.Host) string {
-	ip := uint32(h.IP)
-	a := netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)})
-	return a.String() + ":" + strconv.FormatUint(uint64(uint32(h.Port)), 10)
-}
-
-// FormatHosts returns hosts as FormatHost strings separated by single spaces.
-func FormatHosts(hosts []lb.Host) string {
-	var b strings.Builder
-	for i, h := range hosts {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(FormatHost(h))
-	}
-	return b.String()
-}
-
-// ParseHosts parses what FormatHosts writes: "IP:PORT" separated by white space (a
-// port is any 32-bit unsigned number, as the int unsigned column allows).
-func ParseHosts(s string) ([]lb.Host, error) {
-	var hosts []lb.Host
+// parseHistoryHosts parses a RouteHistory host list: hosts in their text form
+// (route.Host.AppendText: "IP:PORT", "[IPv6]:PORT", then ";weight=N", ";zone=NAME")
+// separated by white space. Rows written before hosts had weights hold "IPv4:PORT"
+// with any port the int unsigned column allows (0 included); such a host reads as
+// RouteData's do, its port cut to 16 bits.
+func parseHistoryHosts(s string) ([]route.Host, error) {
+	var hosts []route.Host
 	for _, f := range strings.Fields(s) {
-		i := strings.LastIndexByte(f, ':')
-		if i < 0 {
-			return nil, fmt.Errorf("host %q is not IPv4:PORT", f)
+		h, err := route.ParseHostText(f)
+		if err != nil {
+			var ok bool
+			if h, ok = parseWireHost(f); !ok {
+				return nil, err
+			}
 		}
-		a, err := netip.ParseAddr(f[:i])
-		port, perr := strconv.ParseUint(f[i+1:], 10, 32)
-		if err != nil || perr != nil || !a.Is4() {
-			return nil, fmt.Errorf("host %q is not IPv4:PORT", f)
-		}
-		b := a.As4()
-		hosts = append(hosts, lb.Host{
-			IP:   int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])),
-			Port: int32(uint32(port)),
-		})
+		hosts = append(hosts, h)
 	}
 	return hosts, nil
+}
+
+// parseWireHost parses "IPv4:PORT" with PORT any 32-bit unsigned number, as the
+// host of a wire (ip, port) pair.
+func parseWireHost(s string) (route.Host, bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return route.Host{}, false
+	}
+	ip, err := route.ParseWireIP(s[:i])
+	port, perr := strconv.ParseUint(s[i+1:], 10, 32)
+	if err != nil || perr != nil {
+		return route.Host{}, false
+	}
+	return route.FromWire(ip, int32(uint32(port))), true
 }
 
 // LastChanges returns, for every key RouteHistory holds, the time of its newest row.

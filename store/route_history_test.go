@@ -2,12 +2,12 @@ package store
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -24,10 +24,10 @@ func TestEveryWriteRecordsHistoryInItsTransaction(t *testing.T) {
 		}{
 			{"add host", func() error { _, err := db.AddHost(ctx, k, a); return err }},
 			{"add host", func() error { _, err := db.AddHost(ctx, k, a); return err }}, // no change: no row
-			{"set hosts", func() error { _, err := db.SetHosts(ctx, k, []lb.Host{b, a}); return err }},
+			{"set hosts", func() error { _, err := db.SetHosts(ctx, k, []route.Host{b, a}); return err }},
 			{"delete host", func() error { _, err := db.DelHost(ctx, k, a); return err }},
 			{"replace keys", func() error {
-				_, err := db.ReplaceKeys(ctx, map[route.Key][]lb.Host{k: {a}, other: {b}})
+				_, err := db.ReplaceKeys(ctx, map[route.Key][]route.Host{k: {a}, other: {b}})
 				return err
 			}},
 			{"drop key", func() error { _, err := db.DropKey(testContext(t), other); return err }},
@@ -44,7 +44,7 @@ func TestEveryWriteRecordsHistoryInItsTransaction(t *testing.T) {
 		var lines []string
 		for i := len(got) - 1; i >= 0; i-- {
 			e := got[i]
-			lines = append(lines, fmt.Sprintf("%s|%s|%d/%d|%s|%s", e.Who, e.Op, e.Key.Modid, e.Key.Cmdid, FormatHosts(e.Before), FormatHosts(e.After)))
+			lines = append(lines, fmt.Sprintf("%s|%s|%d/%d|%s|%s", e.Who, e.Op, e.Key.Modid, e.Key.Cmdid, route.FormatHostList(e.Before), route.FormatHostList(e.After)))
 			if e.Time.Before(start) || e.Time.After(time.Now().Add(time.Second)) {
 				t.Errorf("row %d time %v, not now", e.ID, e.Time)
 			}
@@ -169,30 +169,43 @@ func TestServiceNames(t *testing.T) {
 	})
 }
 
-func TestParseHostsRoundTrip(t *testing.T) {
-	hosts := []lb.Host{host("0.0.0.0", 0), host("255.255.255.255", 65535), {IP: 1, Port: -1}}
-	got, err := ParseHosts(FormatHosts(hosts))
-	if err != nil || fmt.Sprint(got) != fmt.Sprint(hosts) {
-		t.Errorf("round trip %v -> %q -> %v, %v", hosts, FormatHosts(hosts), got, err)
+func TestParseHistoryHosts(t *testing.T) {
+	// Rows written before hosts had a text form of their own: "IPv4:PORT" with any port
+	// of the int unsigned column; and rows of today, weights, zones and IPv6 included.
+	for text, want := range map[string][]route.Host{
+		"":                                nil,
+		"0.0.0.0:0 255.255.255.255:65535": {host("0.0.0.0", 0), host("255.255.255.255", 65535)},
+		"0.0.0.1:4294967295":              {route.FromWire(1, -1)},
+		"10.0.0.1:80;weight=200;zone=z-1": {{Addr: netip.MustParseAddrPort("10.0.0.1:80"), Weight: 200, Zone: "z-1"}},
+		"[2001:db8::1]:80\t10.0.0.1:80":   {{Addr: netip.MustParseAddrPort("[2001:db8::1]:80")}, host("10.0.0.1", 80)},
+	} {
+		got, err := parseHistoryHosts(text)
+		if err != nil || !route.Equal(got, want) {
+			t.Errorf("parseHistoryHosts(%q) = %v, %v; want %v", text, got, err, want)
+		}
 	}
-	for _, bad := range []string{"1.2.3.4", "1.2.3:4", "::1:80", "1.2.3.4:x", "1.2.3.4:4294967296"} {
-		if _, err := ParseHosts(bad); err == nil {
-			t.Errorf("ParseHosts(%q) succeeded", bad)
+	hosts := []route.Host{host("1.0.0.1", 1), {Addr: netip.MustParseAddrPort("[::1]:80"), Weight: 5, Zone: "z"}}
+	if got, err := parseHistoryHosts(route.FormatHostList(hosts)); err != nil || !route.Equal(got, hosts) {
+		t.Errorf("round trip %v -> %q -> %v, %v", hosts, route.FormatHostList(hosts), got, err)
+	}
+	for _, bad := range []string{"1.2.3.4", "1.2.3:4", "::1:80", "1.2.3.4:x", "1.2.3.4:4294967296", "1.2.3.4:80;weight=0", "[::1]:0;zone=z"} {
+		if _, err := parseHistoryHosts(bad); err == nil {
+			t.Errorf("parseHistoryHosts(%q) succeeded", bad)
 		}
 	}
 }
 
-func FuzzParseHosts(f *testing.F) {
-	for _, s := range []string{"", "1.2.3.4:80", "1.2.3.4:80 5.6.7.8:0", "x", "1.2.3.4:", ":80"} {
+func FuzzParseHistoryHosts(f *testing.F) {
+	for _, s := range []string{"", "1.2.3.4:80", "1.2.3.4:80 5.6.7.8:0", "x", "1.2.3.4:", ":80", "[::1]:80;weight=3;zone=a", "1.2.3.4:70000"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		hosts, err := ParseHosts(s)
+		hosts, err := parseHistoryHosts(s)
 		if err != nil {
 			return
 		}
-		again, err := ParseHosts(FormatHosts(hosts))
-		if err != nil || fmt.Sprint(again) != fmt.Sprint(hosts) {
+		again, err := parseHistoryHosts(route.FormatHostList(hosts))
+		if err != nil || !route.Equal(again, hosts) {
 			t.Errorf("%q: %v does not round-trip: %v, %v", s, hosts, again, err)
 		}
 	})

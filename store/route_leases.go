@@ -53,9 +53,11 @@ func (db *DB) LeasesOf(ctx context.Context, keys []route.Key) (map[LeaseKey]Leas
 		var l LeaseKey
 		var info LeaseInfo
 		var leftMs int64
-		if err := rows.Scan(wire32{&l.Key.Modid}, wire32{&l.Key.Cmdid}, wire32{&l.Host.IP}, wire32{&l.Host.Port}, &info.Owner, &leftMs); err != nil {
+		var hs hostScan
+		if err := rows.Scan(wire32{&l.Key.Modid}, wire32{&l.Key.Cmdid}, wire32{&hs.ip}, wire32{&hs.port}, &info.Owner, &leftMs); err != nil {
 			return nil, fmt.Errorf("cannot read LarsLease: %w", err)
 		}
+		l.Host = hs.host()
 		info.Left = time.Duration(leftMs) * time.Millisecond
 		out[l] = info
 	}

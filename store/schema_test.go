@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -132,7 +131,7 @@ func TestOpenExistingLarsDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[route.Key][]lb.Host{
+		want := map[route.Key][]route.Host{
 			{Modid: 1, Cmdid: 1}: {host("10.0.0.1", 80), host("192.168.1.1", 8080)},
 			{Modid: 2, Cmdid: 3}: {host("127.0.0.1", 9000)},
 		}
@@ -160,19 +159,19 @@ func TestMySQLOutageAndRecovery(t *testing.T) {
 	db := openT(t, dsn)
 	ctx := testContext(t)
 	k := route.Key{Modid: 1, Cmdid: 1}
-	if _, err := db.AddHost(ctx, k, lb.Host{IP: 1, Port: 1}); err != nil {
+	if _, err := db.AddHost(ctx, k, route.FromWire(1, 1)); err != nil {
 		t.Fatal(err)
 	}
 	storetest.StopMySQL(t)
 	if _, err := db.Stamp(ctx); err == nil {
 		t.Error("Stamp succeeded with the server stopped")
 	}
-	if _, err := db.AddHost(ctx, k, lb.Host{IP: 2, Port: 1}); err == nil {
+	if _, err := db.AddHost(ctx, k, route.FromWire(2, 1)); err == nil {
 		t.Error("AddHost succeeded with the server stopped")
 	}
 	storetest.StartMySQL(t)
 	// The pool replaces its dead connections by itself.
-	if _, err := db.AddHost(ctx, k, lb.Host{IP: 2, Port: 1}); err != nil {
+	if _, err := db.AddHost(ctx, k, route.FromWire(2, 1)); err != nil {
 		t.Fatalf("AddHost after the restart: %v", err)
 	}
 	if got := mustRoutes(t, db, k); len(got) != 2 {
@@ -187,7 +186,7 @@ func TestOpenCompleteDatabaseReadOnly(t *testing.T) {
 	}
 	ctx := testContext(t)
 	owner := openT(t, dsn)
-	if _, err := owner.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 1, Port: 1}); err != nil {
+	if _, err := owner.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, route.FromWire(1, 1)); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := mysql.ParseDSN(dsn)
@@ -208,7 +207,7 @@ func TestOpenCompleteDatabaseReadOnly(t *testing.T) {
 	if got := mustRoutes(t, db, route.Key{Modid: 1, Cmdid: 1}); len(got) != 1 {
 		t.Errorf("reader sees %v", got)
 	}
-	if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, lb.Host{IP: 2, Port: 1}); err == nil {
+	if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: 1}, route.FromWire(2, 1)); err == nil {
 		t.Error("a read-only user could write")
 	}
 }

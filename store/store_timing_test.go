@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -46,7 +45,7 @@ func BenchmarkScanRoutes(b *testing.B) {
 		b.ResetTimer()
 		for b.Loop() {
 			n := 0
-			if err := db.ScanRoutes(ctx, func(route.Key, lb.Host) { n++ }); err != nil {
+			if err := db.ScanRoutes(ctx, func(route.Key, route.Host) { n++ }); err != nil {
 				b.Fatal(err)
 			}
 			sinkRows = n
@@ -79,7 +78,7 @@ func BenchmarkReplaceKeys(b *testing.B) {
 	storetest.EachB(b, func(b *testing.B, dsn string) {
 		db := openT(b, dsn)
 		ctx := testContext(b)
-		sets := []map[route.Key][]lb.Host{bigRoutes(10_000, 10, 0), bigRoutes(10_000, 10, 1<<20)}
+		sets := []map[route.Key][]route.Host{bigRoutes(10_000, 10, 0), bigRoutes(10_000, 10, 1<<20)}
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -99,7 +98,7 @@ func BenchmarkAddHost(b *testing.B) {
 		b.ReportAllocs()
 		i := int32(0)
 		for b.Loop() {
-			if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: i % 100}, lb.Host{IP: i, Port: 80}); err != nil {
+			if _, err := db.AddHost(ctx, route.Key{Modid: 1, Cmdid: i % 100}, route.FromWire(i, 80)); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -2,55 +2,55 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
 // AddHost adds h to the hosts of k. changed is false if k already had h.
-func (db *DB) AddHost(ctx context.Context, k route.Key, h lb.Host) (changed bool, err error) {
-	keys, err := db.write(ctx, "add host", []route.Key{k}, func(_ route.Key, old []lb.Host) []lb.Host {
-		return normalizeHosts(append(slices.Clone(old), h))
+func (db *DB) AddHost(ctx context.Context, k route.Key, h route.Host) (changed bool, err error) {
+	keys, err := db.write(ctx, "add host", []route.Key{k}, func(_ route.Key, old []route.Host) []route.Host {
+		return route.Normalize(append([]route.Host{h}, old...))
 	})
 	return len(keys) > 0, err
 }
 
-// DelHost removes h (every row of it) from the hosts of k. changed is false if k did
-// not have h.
-func (db *DB) DelHost(ctx context.Context, k route.Key, h lb.Host) (changed bool, err error) {
-	keys, err := db.write(ctx, "delete host", []route.Key{k}, func(_ route.Key, old []lb.Host) []lb.Host {
-		return slices.DeleteFunc(slices.Clone(old), func(x lb.Host) bool { return x == h })
+// DelHost removes the host at h's address (every row of it) from the hosts of k.
+// changed is false if k did not have it.
+func (db *DB) DelHost(ctx context.Context, k route.Key, h route.Host) (changed bool, err error) {
+	keys, err := db.write(ctx, "delete host", []route.Key{k}, func(_ route.Key, old []route.Host) []route.Host {
+		return slices.DeleteFunc(slices.Clone(old), func(x route.Host) bool { return x.Addr == h.Addr })
 	})
 	return len(keys) > 0, err
 }
 
 // SetHosts replaces the hosts of k with hosts (duplicates ignored); no hosts drops the
 // key. changed is false if k had exactly those hosts.
-func (db *DB) SetHosts(ctx context.Context, k route.Key, hosts []lb.Host) (changed bool, err error) {
-	want := normalizeHosts(slices.Clone(hosts))
-	keys, err := db.write(ctx, "set hosts", []route.Key{k}, func(route.Key, []lb.Host) []lb.Host { return want })
+func (db *DB) SetHosts(ctx context.Context, k route.Key, hosts []route.Host) (changed bool, err error) {
+	want := route.Normalize(slices.Clone(hosts))
+	keys, err := db.write(ctx, "set hosts", []route.Key{k}, func(route.Key, []route.Host) []route.Host { return want })
 	return len(keys) > 0, err
 }
 
 // DropKey removes every host of k. changed is false if k had none.
 func (db *DB) DropKey(ctx context.Context, k route.Key) (changed bool, err error) {
-	keys, err := db.write(ctx, "drop key", []route.Key{k}, func(route.Key, []lb.Host) []lb.Host { return nil })
+	keys, err := db.write(ctx, "drop key", []route.Key{k}, func(route.Key, []route.Host) []route.Host { return nil })
 	return len(keys) > 0, err
 }
 
 // ReplaceKeys sets the hosts of every key in routes (an empty list drops the key) in
 // one transaction, leaving other keys alone, and returns the keys whose host set
 // changed, sorted by (uint32(Modid), uint32(Cmdid)).
-func (db *DB) ReplaceKeys(ctx context.Context, routes map[route.Key][]lb.Host) (changed []route.Key, err error) {
-	want := make(map[route.Key][]lb.Host, len(routes))
+func (db *DB) ReplaceKeys(ctx context.Context, routes map[route.Key][]route.Host) (changed []route.Key, err error) {
+	want := make(map[route.Key][]route.Host, len(routes))
 	for k, hosts := range routes {
-		want[k] = normalizeHosts(slices.Clone(hosts))
+		want[k] = route.Normalize(slices.Clone(hosts))
 	}
-	keys := slices.SortedFunc(maps.Keys(want), compareKeys)
-	return db.write(ctx, "replace keys", keys, func(k route.Key, _ []lb.Host) []lb.Host { return want[k] })
+	keys := slices.SortedFunc(maps.Keys(want), route.CompareKeys)
+	return db.write(ctx, "replace keys", keys, func(k route.Key, _ []route.Host) []route.Host { return want[k] })
 }
 
 // write runs one write transaction in Lars's convention over keys (sorted, distinct):
@@ -59,7 +59,7 @@ func (db *DB) ReplaceKeys(ctx context.Context, routes map[route.Key][]lb.Host) (
 // RouteData, insert one RouteChange row and one RouteHistory row (who: WhoFrom(ctx))
 // per changed key and set the version to nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
 // order of keys.
-func (db *DB) write(ctx context.Context, op string, keys []route.Key, want func(k route.Key, old []lb.Host) []lb.Host) (changed []route.Key, err error) {
+func (db *DB) write(ctx context.Context, op string, keys []route.Key, want func(k route.Key, old []route.Host) []route.Host) (changed []route.Key, err error) {
 	return db.writeWith(ctx, op, keys, writeHooks{}, want)
 }
 
@@ -81,7 +81,7 @@ type writeHooks struct {
 
 // writeWith is write with hooks in its transaction.
 func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks writeHooks,
-	want func(k route.Key, old []lb.Host) []lb.Host) (changed []route.Key, err error) {
+	want func(k route.Key, old []route.Host) []route.Host) (changed []route.Key, err error) {
 	also := hooks.also
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -111,9 +111,12 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks 
 	)
 	for _, k := range keys {
 		after := want(k, old[k])
-		r, a := hostSetDiff(old[k], after)
-		if len(r) == 0 && len(a) == 0 {
+		r, a, c := route.Diff(old[k], after)
+		if len(r) == 0 && len(a) == 0 && len(c) == 0 {
 			continue
+		}
+		if err := storable(k, a, c); err != nil {
+			return nil, fmt.Errorf("cannot %s: %w", op, err)
 		}
 		changed = append(changed, k)
 		row := historyRow{key: k, before: old[k], after: after}
@@ -171,4 +174,25 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks 
 		return nil, fmt.Errorf("cannot %s: cannot commit: %w", op, err)
 	}
 	return changed, nil
+}
+
+// errNotStored is wrapped by the errors of writes of hosts with a weight or a zone,
+// which the store does not keep yet.
+var errNotStored = errors.New("weights and zones are not stored yet")
+
+// storable returns an error unless the hosts k gains (added) and the hosts whose
+// weight or zone changes (changed) can be written: IPv4 hosts without a weight or zone.
+func storable(k route.Key, added, changed []route.Host) error {
+	for _, h := range added {
+		if !h.Is4() {
+			return fmt.Errorf("%s: %w: %s", k, errNotIPv4, h.Addr)
+		}
+		if !h.Plain() {
+			return fmt.Errorf("%s: %w: %s", k, errNotStored, h)
+		}
+	}
+	if len(changed) > 0 {
+		return fmt.Errorf("%s: %w: %s", k, errNotStored, changed[0])
+	}
+	return nil
 }

@@ -2,13 +2,13 @@ package store
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -19,7 +19,7 @@ func TestWritesInLarsConvention(t *testing.T) {
 		k := route.Key{Modid: 7, Cmdid: 1}
 		other := route.Key{Modid: 7, Cmdid: 2}
 		a, b, c := host("10.0.0.1", 80), host("192.168.1.1", 8080), host("10.0.0.3", 81)
-		if _, err := db.SetHosts(ctx, other, []lb.Host{c}); err != nil {
+		if _, err := db.SetHosts(ctx, other, []route.Host{c}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -27,7 +27,7 @@ func TestWritesInLarsConvention(t *testing.T) {
 		// step checks one write: its changed result, k's hosts after it, and that a change
 		// makes exactly one RouteChange row for k with a new, higher version while no
 		// change leaves the stamp alone.
-		step := func(name string, changed bool, err error, wantChanged bool, wantHosts []lb.Host) {
+		step := func(name string, changed bool, err error, wantChanged bool, wantHosts []route.Host) {
 			t.Helper()
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -49,29 +49,29 @@ func TestWritesInLarsConvention(t *testing.T) {
 			last = s
 		}
 		changed, err := db.AddHost(ctx, k, a)
-		step("add a", changed, err, true, []lb.Host{a})
+		step("add a", changed, err, true, []route.Host{a})
 		changed, err = db.AddHost(ctx, k, a)
-		step("add a again", changed, err, false, []lb.Host{a})
+		step("add a again", changed, err, false, []route.Host{a})
 		changed, err = db.AddHost(ctx, k, b)
-		step("add b", changed, err, true, []lb.Host{a, b})
+		step("add b", changed, err, true, []route.Host{a, b})
 		changed, err = db.DelHost(ctx, k, c)
-		step("delete absent c", changed, err, false, []lb.Host{a, b})
-		changed, err = db.SetHosts(ctx, k, []lb.Host{b, a, b})
-		step("set same hosts", changed, err, false, []lb.Host{a, b})
-		changed, err = db.SetHosts(ctx, k, []lb.Host{c, b})
-		step("set b, c", changed, err, true, []lb.Host{c, b})
+		step("delete absent c", changed, err, false, []route.Host{a, b})
+		changed, err = db.SetHosts(ctx, k, []route.Host{b, a, b})
+		step("set same hosts", changed, err, false, []route.Host{a, b})
+		changed, err = db.SetHosts(ctx, k, []route.Host{c, b})
+		step("set b, c", changed, err, true, []route.Host{c, b})
 		changed, err = db.DelHost(ctx, k, b)
-		step("delete b", changed, err, true, []lb.Host{c})
+		step("delete b", changed, err, true, []route.Host{c})
 		changed, err = db.SetHosts(ctx, k, nil)
 		step("set no hosts", changed, err, true, nil)
 		changed, err = db.DropKey(ctx, k)
 		step("drop absent key", changed, err, false, nil)
 		changed, err = db.AddHost(ctx, k, a)
-		step("add a to the dropped key", changed, err, true, []lb.Host{a})
+		step("add a to the dropped key", changed, err, true, []route.Host{a})
 		changed, err = db.DropKey(ctx, k)
 		step("drop key", changed, err, true, nil)
 
-		if got := mustRoutes(t, db, other); fmt.Sprint(got) != fmt.Sprint([]lb.Host{c}) {
+		if got := mustRoutes(t, db, other); fmt.Sprint(got) != fmt.Sprint([]route.Host{c}) {
 			t.Errorf("the other key's hosts became %v", got)
 		}
 		if n := countRows(t, db, "RouteData"); n != 1 {
@@ -92,7 +92,7 @@ func TestDelHostRemovesDuplicateRows(t *testing.T) {
 		if got := mustRoutes(t, db, k); len(got) != 2 {
 			t.Fatalf("hosts %v, want two distinct", got)
 		}
-		if changed, err := db.DelHost(ctx, k, lb.Host{IP: 5, Port: 80}); err != nil || !changed {
+		if changed, err := db.DelHost(ctx, k, route.FromWire(5, 80)); err != nil || !changed {
 			t.Fatalf("DelHost = %v, %v", changed, err)
 		}
 		if n := countRows(t, db, "RouteData"); n != 1 {
@@ -112,7 +112,7 @@ func TestVersionNeverMovesBackwards(t *testing.T) {
 		db.now = func() time.Time { return now }
 		var versions []uint64
 		for i := range 5 {
-			if _, err := db.AddHost(ctx, k, lb.Host{IP: int32(i), Port: 1}); err != nil {
+			if _, err := db.AddHost(ctx, k, route.FromWire(int32(i), 1)); err != nil {
 				t.Fatal(err)
 			}
 			versions = append(versions, mustStamp(t, db).Version)
@@ -128,7 +128,7 @@ func TestVersionNeverMovesBackwards(t *testing.T) {
 			t.Fatal(err)
 		}
 		db.now = time.Now
-		if _, err := db.AddHost(ctx, k, lb.Host{IP: 100, Port: 1}); err != nil {
+		if _, err := db.AddHost(ctx, k, route.FromWire(100, 1)); err != nil {
 			t.Fatal(err)
 		}
 		if got := mustStamp(t, db).Version; got != future+1 {
@@ -140,7 +140,7 @@ func TestVersionNeverMovesBackwards(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := uint64(time.Now().Unix())
-		if _, err := db.AddHost(ctx, k, lb.Host{IP: 101, Port: 1}); err != nil {
+		if _, err := db.AddHost(ctx, k, route.FromWire(101, 1)); err != nil {
 			t.Fatal(err)
 		}
 		if got := mustStamp(t, db).Version; got < before || got > uint64(time.Now().Unix()) {
@@ -153,7 +153,7 @@ func TestHighValuesRoundTrip(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		hosts := []lb.Host{
+		hosts := []route.Host{
 			host("0.0.0.0", 0),
 			host("127.0.0.1", 1),
 			host("127.255.255.255", 80),
@@ -195,9 +195,9 @@ func TestReplaceKeys(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		db := openT(t, dsn)
 		ctx := testContext(t)
-		h := func(i int32) lb.Host { return lb.Host{IP: 0x0a000000 + i, Port: 80} }
+		h := func(i int32) route.Host { return route.FromWire(0x0a000000+i, 80) }
 		same, grows, shrinks, dropped, untouched, added := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 1, Cmdid: 2}, route.Key{Modid: 1, Cmdid: 3}, route.Key{Modid: 2, Cmdid: 1}, route.Key{Modid: 3, Cmdid: 1}, route.Key{Modid: -5, Cmdid: 1}
-		start := map[route.Key][]lb.Host{same: {h(1), h(2)}, grows: {h(1)}, shrinks: {h(1), h(2)}, dropped: {h(3)}, untouched: {h(9)}}
+		start := map[route.Key][]route.Host{same: {h(1), h(2)}, grows: {h(1)}, shrinks: {h(1), h(2)}, dropped: {h(3)}, untouched: {h(9)}}
 		changed, err := db.ReplaceKeys(ctx, start)
 		if err != nil {
 			t.Fatal(err)
@@ -206,7 +206,7 @@ func TestReplaceKeys(t *testing.T) {
 			t.Errorf("first import changed %v, want %v", changed, want)
 		}
 		before := mustStamp(t, db)
-		changed, err = db.ReplaceKeys(ctx, map[route.Key][]lb.Host{
+		changed, err = db.ReplaceKeys(ctx, map[route.Key][]route.Host{
 			same: {h(2), h(1), h(1)}, grows: {h(1), h(2)}, shrinks: {h(2)}, dropped: nil, added: {h(4)},
 		})
 		if err != nil {
@@ -231,7 +231,7 @@ func TestReplaceKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[route.Key][]lb.Host{same: {h(1), h(2)}, grows: {h(1), h(2)}, shrinks: {h(2)}, untouched: {h(9)}, added: {h(4)}}
+		want := map[route.Key][]route.Host{same: {h(1), h(2)}, grows: {h(1), h(2)}, shrinks: {h(2)}, untouched: {h(9)}, added: {h(4)}}
 		if fmt.Sprint(all) != fmt.Sprint(want) {
 			t.Errorf("routes %v, want %v", all, want)
 		}
@@ -267,7 +267,7 @@ func TestReplaceKeysLarge(t *testing.T) {
 		// Replace again with every tenth key changed: one host swapped.
 		for k, hosts := range routes {
 			if k.Cmdid%10 == 0 {
-				hosts[0].Port++
+				hosts[0].Addr = netip.AddrPortFrom(hosts[0].Addr.Addr(), hosts[0].Addr.Port()+1)
 			}
 		}
 		start = time.Now()
@@ -289,7 +289,7 @@ func TestReplaceKeysLarge(t *testing.T) {
 			t.Errorf("AllRoutes has %d keys", len(all))
 		}
 		for k, hosts := range routes {
-			if !slices.Equal(all[k], normalizeHosts(slices.Clone(hosts))) {
+			if !slices.Equal(all[k], route.Normalize(slices.Clone(hosts))) {
 				t.Fatalf("%v: %v, want %v", k, all[k], hosts)
 			}
 		}
@@ -298,13 +298,13 @@ func TestReplaceKeysLarge(t *testing.T) {
 
 // bigRoutes returns keys keys (modid 1+i/1000, cmdid i%1000) with hostsPerKey hosts
 // each, hosts starting at address 10.0.0.0 + seed.
-func bigRoutes(keys, hostsPerKey int, seed int32) map[route.Key][]lb.Host {
-	routes := make(map[route.Key][]lb.Host, keys)
+func bigRoutes(keys, hostsPerKey int, seed int32) map[route.Key][]route.Host {
+	routes := make(map[route.Key][]route.Host, keys)
 	for i := range keys {
 		k := route.Key{Modid: int32(1 + i/1000), Cmdid: int32(i % 1000)}
-		hosts := make([]lb.Host, hostsPerKey)
+		hosts := make([]route.Host, hostsPerKey)
 		for j := range hosts {
-			hosts[j] = lb.Host{IP: 0x0a000000 + seed + int32(i*hostsPerKey+j), Port: 8000 + int32(j)}
+			hosts[j] = route.FromWire(0x0a000000+seed+int32(i*hostsPerKey+j), 8000+int32(j))
 		}
 		routes[k] = hosts
 	}
@@ -322,12 +322,12 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		ctx := testContext(t)
 		var wg sync.WaitGroup
 		errs := make(chan error, handles*writersPerHandle*hostsPerWriter)
-		var want []lb.Host
+		var want []route.Host
 		for d := range handles {
 			for w := range writersPerHandle {
-				var mine []lb.Host
+				var mine []route.Host
 				for i := range hostsPerWriter {
-					mine = append(mine, lb.Host{IP: int32(d<<16 | w<<8 | i), Port: 80})
+					mine = append(mine, route.FromWire(int32(d<<16|w<<8|i), 80))
 				}
 				want = append(want, mine...)
 				wg.Go(func() {
@@ -344,7 +344,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
-		if got := mustRoutes(t, dbs[0], k); !slices.Equal(got, normalizeHosts(want)) {
+		if got := mustRoutes(t, dbs[0], k); !slices.Equal(got, route.Normalize(want)) {
 			t.Errorf("%d hosts after concurrent adds, want %d: %v", len(got), len(want), got)
 		}
 		changes := mustChanges(t, dbs[0], 0)

@@ -16,7 +16,6 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/internal/browsertest"
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -30,7 +29,7 @@ func routeOf(c *api.Client, k route.Key) ([]string, error) {
 	hosts, err := c.GetRoute(ctx, k.Modid, k.Cmdid, nil)
 	var out []string
 	for _, h := range hosts {
-		out = append(out, store.FormatHost(lb.Host{IP: h.IP, Port: h.Port}))
+		out = append(out, route.FromWire(h.IP, h.Port).String())
 	}
 	slices.Sort(out)
 	return out, err
@@ -58,7 +57,7 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	}
 	defer db.Close()
 	k := route.Key{Modid: 1, Cmdid: 1}
-	seed, _ := store.ParseHosts("10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000")
+	seed, _ := route.ParseHostList("10.0.0.1:9000 10.0.0.2:9000 10.0.0.3:9000", 0)
 	if _, err := db.SetHosts(store.WithWho(ctx, "seed"), k, seed); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -118,7 +117,7 @@ func TestServesAndStops(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if _, err := db.AddHost(ctx, route.Key{Modid: 3, Cmdid: 4}, lb.Host{IP: 167772161, Port: 80}); err != nil {
+		if _, err := db.AddHost(ctx, route.Key{Modid: 3, Cmdid: 4}, route.FromWire(167772161, 80)); err != nil {
 			t.Fatal(err)
 		}
 		pwFile := filepath.Join(t.TempDir(), "initial-password")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -64,8 +63,8 @@ func TestEndToEndAgentReportsReachTheStore(t *testing.T) {
 		}
 		defer db.Close()
 		// The route store holds the keys: the reporter keeps reports of those only.
-		for k, h := range map[route.Key]lb.Host{{Modid: 1, Cmdid: 1}: {IP: 0x0a000001, Port: 9000}, {Modid: 2, Cmdid: 2}: {IP: 0x0a000002, Port: 9000}} {
-			if _, err := db.SetHosts(context.Background(), k, []lb.Host{h}); err != nil {
+		for k, h := range map[route.Key]route.Host{{Modid: 1, Cmdid: 1}: route.FromWire(0x0a000001, 9000), {Modid: 2, Cmdid: 2}: route.FromWire(0x0a000002, 9000)} {
+			if _, err := db.SetHosts(context.Background(), k, []route.Host{h}); err != nil {
 				t.Fatal(err)
 			}
 		}

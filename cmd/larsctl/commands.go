@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/api"
-	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 var getHostCmd = &command{
@@ -81,7 +81,7 @@ var reportCmd = &command{
 		if err != nil {
 			return err
 		}
-		ip, err := codec.ParseIPv4(args[2])
+		ip, err := route.ParseWireIP(args[2])
 		if err != nil {
 			return usagef("IP %q: not an IPv4 address", args[2])
 		}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -24,10 +23,10 @@ func TestDBFileAndEnvironment(t *testing.T) {
 	check(t, code, out, errOut, 0, "-")
 	code, out, errOut = routectl("", nil, "route", "add", "3", "4", "10.0.0.2", "81")
 	check(t, code, out, errOut, 0, "-")
-	if got := routesOf(t, openStore(t, fromFile)); !equalRoutes(got, map[route.Key][]lb.Host{{Modid: 1, Cmdid: 2}: lbHosts("10.0.0.1:80")}) {
+	if got := routesOf(t, openStore(t, fromFile)); !equalRoutes(got, map[route.Key][]route.Host{{Modid: 1, Cmdid: 2}: routeHosts("10.0.0.1:80")}) {
 		t.Errorf("the -db-file store: %v", got)
 	}
-	if got := routesOf(t, openStore(t, fromEnv)); !equalRoutes(got, map[route.Key][]lb.Host{{Modid: 3, Cmdid: 4}: lbHosts("10.0.0.2:81")}) {
+	if got := routesOf(t, openStore(t, fromEnv)); !equalRoutes(got, map[route.Key][]route.Host{{Modid: 3, Cmdid: 4}: routeHosts("10.0.0.2:81")}) {
 		t.Errorf("the $LARS_DB store: %v", got)
 	}
 	code, out, errOut = routectl("", nil, "-db", fromFile, "-db-file", file, "route", "list")

@@ -136,17 +136,17 @@ var policyCheckCmd = &command{
 		if !ok {
 			return usagef("service %q: want MODID/CMDID", args[3])
 		}
-		k, err := parseRouteKey(modid, cmdid)
+		k, err := arg(route.ParseKey(modid, cmdid))
 		if err != nil {
 			return err
 		}
 		for _, r := range p.Rules() {
 			if r.Action == action && r.Who.Matches(peer.String()) && ruleAllows(r, k) {
-				fmt.Fprintf(e.stdout, "allowed: line %d lets %s %s %s\n", r.Line, peer, action, formatKey(k))
+				fmt.Fprintf(e.stdout, "allowed: line %d lets %s %s %s\n", r.Line, peer, action, k.String())
 				return nil
 			}
 		}
-		return fmt.Errorf("denied: no rule of %s lets %s %s %s", args[0], peer, action, formatKey(k))
+		return fmt.Errorf("denied: no rule of %s lets %s %s %s", args[0], peer, action, k.String())
 	},
 }
 

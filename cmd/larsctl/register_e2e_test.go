@@ -14,7 +14,6 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/waitfor"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
@@ -70,7 +69,7 @@ func registerStack(t *testing.T, allowRegister bool) (*store.DB, string, []uint1
 // the signal deregisters it and it leaves the store.
 func TestRegisterThroughAgentAndRouteService(t *testing.T) {
 	db, _, ports := registerStack(t, true)
-	key, inst := route.Key{Modid: 31, Cmdid: 1}, lb.Host{IP: 10<<24 | 31, Port: 8031}
+	key, inst := route.Key{Modid: 31, Cmdid: 1}, route.FromWire(10<<24|31, 8031)
 	inStore := func() bool {
 		routes, err := db.Routes(context.Background(), []route.Key{key})
 		return err == nil && slices.Contains(routes[key], inst)
@@ -91,7 +90,7 @@ func TestRegisterThroughAgentAndRouteService(t *testing.T) {
 	defer c.Close()
 	served := func() bool {
 		hosts, err := c.GetRoute(context.Background(), 31, 1, nil)
-		return err == nil && slices.Contains(hosts, api.Host{IP: inst.IP, Port: inst.Port})
+		return err == nil && slices.Contains(hosts, api.Host{IP: 10<<24 | 31, Port: 8031})
 	}
 	if !waitfor.Poll(waitLimit, served) {
 		t.Fatal("the registered instance is not served by the agent")

@@ -7,9 +7,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/larsgo/lars/agent"
-	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -70,7 +67,7 @@ var routeExportCmd = &command{
 
 // readRoutesFile reads and checks the routes file name ("-": stdin, called "stdin"
 // in errors).
-func (e *env) readRoutesFile(name string) (map[route.Key][]lb.Host, error) {
+func (e *env) readRoutesFile(name string) (map[route.Key][]route.Host, error) {
 	r := e.stdin
 	if name == "-" {
 		name = "stdin"
@@ -82,21 +79,13 @@ func (e *env) readRoutesFile(name string) (map[route.Key][]lb.Host, error) {
 		defer f.Close()
 		r = f
 	}
-	routes, err := agent.ParseRoutes(r, name)
-	if err != nil {
-		return nil, err
-	}
-	for k := range routes {
-		if k.Modid < 0 || k.Cmdid < 0 {
-			return nil, fmt.Errorf("%w %s: key %s: the store keeps modid and cmdid in 0..2147483647", agent.ErrBadRoutes, name, formatKey(k))
-		}
-	}
-	return routes, nil
+	// route.ParseKey takes modid and cmdid in 0..2147483647, as the store keeps them.
+	return route.ParseRoutes(r, name)
 }
 
 // writeRoutesFile writes routes as a routes file: a comment, then "modid cmdid ip
 // port" lines in key, then address order.
-func writeRoutesFile(w io.Writer, routes map[route.Key][]lb.Host) error {
+func writeRoutesFile(w io.Writer, routes map[route.Key][]route.Host) error {
 	bw := bufio.NewWriter(w)
 	hosts := 0
 	for _, hs := range routes {
@@ -104,11 +93,9 @@ func writeRoutesFile(w io.Writer, routes map[route.Key][]lb.Host) error {
 	}
 	fmt.Fprintf(bw, "# Lars routes, one per line: modid cmdid ip port (%d keys, %s)\n", len(routes), countHosts(hosts))
 	var line []byte
-	for _, k := range sortedKeys(routes) {
+	for _, k := range route.SortedKeys(routes) {
 		for _, h := range sortedHosts(routes[k]) {
-			line = fmt.Appendf(line[:0], "%d %d ", k.Modid, k.Cmdid)
-			line = codec.AppendIPv4(line, h.IP)
-			line = fmt.Appendf(line, " %d\n", h.Port)
+			line = append(route.AppendLine(line[:0], k, h), '\n')
 			bw.Write(line)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -38,7 +39,7 @@ var routeHistoryCmd = &command{
 		}
 		f := store.HistoryFilter{Limit: o.limit}
 		for i, a := range args {
-			id, err := parseID([]string{"MODID", "CMDID"}[i], a)
+			id, err := arg(route.ParseID([]string{"modid", "cmdid"}[i], a))
 			if err != nil {
 				return err
 			}
@@ -64,7 +65,7 @@ func writeHistoryTable(w io.Writer, entries []store.HistoryEntry) error {
 	fmt.Fprintln(tw, "ID\tTIME\tWHO\tOP\tKEY\tBEFORE\tAFTER")
 	for _, e := range entries {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.Time.UTC().Format(time.DateTime), e.Who, e.Op,
-			formatKey(e.Key), orDash(store.FormatHosts(e.Before)), orDash(store.FormatHosts(e.After)))
+			e.Key.String(), orDash(route.FormatHostList(e.Before)), orDash(route.FormatHostList(e.After)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

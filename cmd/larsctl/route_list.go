@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,8 +12,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/api"
-	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -42,7 +39,7 @@ var routeListCmd = &command{
 		}
 		var filter []int32
 		for i, a := range args {
-			id, err := parseID([]string{"MODID", "CMDID"}[i], a)
+			id, err := arg(route.ParseID([]string{"modid", "cmdid"}[i], a))
 			if err != nil {
 				return err
 			}
@@ -55,7 +52,7 @@ var routeListCmd = &command{
 			}
 			var keys []route.Key // nil: every key
 			if len(filter) > 0 {
-				keys = sortedKeys(routes)
+				keys = route.SortedKeys(routes)
 			}
 			leases, err := db.LeasesOf(ctx, keys)
 			if err != nil {
@@ -88,7 +85,7 @@ func (e noRoutesError) Error() string {
 func (e noRoutesError) Is(target error) bool { return target == api.ErrNoExist }
 
 // readRoutes reads every route, those of modid filter[0], or the key filter[0]/filter[1].
-func readRoutes(ctx context.Context, db *store.DB, filter []int32) (map[route.Key][]lb.Host, error) {
+func readRoutes(ctx context.Context, db *store.DB, filter []int32) (map[route.Key][]route.Host, error) {
 	if len(filter) == 2 {
 		return db.Routes(ctx, []route.Key{{Modid: filter[0], Cmdid: filter[1]}})
 	}
@@ -96,31 +93,24 @@ func readRoutes(ctx context.Context, db *store.DB, filter []int32) (map[route.Ke
 	if err != nil || len(filter) == 0 {
 		return routes, err
 	}
-	maps.DeleteFunc(routes, func(k route.Key, _ []lb.Host) bool { return k.Modid != filter[0] })
+	maps.DeleteFunc(routes, func(k route.Key, _ []route.Host) bool { return k.Modid != filter[0] })
 	return routes, nil
 }
 
-// sortedKeys returns the keys of routes in (modid, cmdid) order.
-func sortedKeys(routes map[route.Key][]lb.Host) []route.Key {
-	return slices.SortedFunc(maps.Keys(routes), func(a, b route.Key) int { return cmp.Compare(a.Pack(), b.Pack()) })
-}
-
-// sortedHosts returns hosts in address, then port order.
-func sortedHosts(hosts []lb.Host) []lb.Host {
-	return slices.SortedFunc(slices.Values(hosts), func(a, b lb.Host) int {
-		return cmp.Or(cmp.Compare(uint32(a.IP), uint32(b.IP)), cmp.Compare(a.Port, b.Port))
-	})
+// sortedHosts returns hosts in address, then port order (route.CompareAddr).
+func sortedHosts(hosts []route.Host) []route.Host {
+	return slices.SortedFunc(slices.Values(hosts), route.CompareAddr)
 }
 
 // writeRoutesTable writes route list's table.
-func writeRoutesTable(w io.Writer, routes map[route.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
+func writeRoutesTable(w io.Writer, routes map[route.Key][]route.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODID\tCMDID\tHOST\tSOURCE\tOWNER\tLEASE")
 	hosts, registered := 0, 0
-	for _, k := range sortedKeys(routes) {
+	for _, k := range route.SortedKeys(routes) {
 		for _, h := range sortedHosts(routes[k]) {
 			source, owner, left := "static", "-", "-"
-			if l, ok := leases[store.LeaseKey{Key: k, Host: h}]; ok {
+			if l, ok := leases[store.LeaseKey{Key: k, Host: route.HostAt(h.Addr)}]; ok {
 				source, owner, left = "registered", l.Owner, formatLeaseLeft(l.Left)
 				registered++
 			}
@@ -162,13 +152,13 @@ type jsonHost struct {
 }
 
 // writeRoutesJSON writes route list -json's array, in the table's order.
-func writeRoutesJSON(w io.Writer, routes map[route.Key][]lb.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
+func writeRoutesJSON(w io.Writer, routes map[route.Key][]route.Host, leases map[store.LeaseKey]store.LeaseInfo) error {
 	out := make([]jsonRoute, 0, len(routes))
-	for _, k := range sortedKeys(routes) {
+	for _, k := range route.SortedKeys(routes) {
 		r := jsonRoute{Modid: k.Modid, Cmdid: k.Cmdid}
 		for _, h := range sortedHosts(routes[k]) {
-			jh := jsonHost{IP: codec.FormatIPv4(h.IP), Port: h.Port, Source: "static"}
-			if l, ok := leases[store.LeaseKey{Key: k, Host: h}]; ok {
+			jh := jsonHost{IP: h.Addr.Addr().String(), Port: int32(h.Addr.Port()), Source: "static"}
+			if l, ok := leases[store.LeaseKey{Key: k, Host: route.HostAt(h.Addr)}]; ok {
 				left := l.Left.Milliseconds()
 				jh.Source, jh.Owner, jh.LeaseLeftMs = "registered", l.Owner, &left
 			}

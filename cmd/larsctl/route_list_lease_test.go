@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -20,11 +19,11 @@ func TestRouteListShowsRegistered(t *testing.T) {
 		db := openStore(t, dsn)
 		ctx := context.Background()
 		k := route.Key{Modid: 7, Cmdid: 1}
-		seed(t, db, map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:80")})
+		seed(t, db, map[route.Key][]route.Host{k: routeHosts("10.0.0.1:80")})
 		if err := db.EnsureLeases(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Register(ctx, k, lbHosts("10.0.0.2:81")[0], "agent/web-1", time.Hour); err != nil {
+		if _, err := db.Register(ctx, k, routeHosts("10.0.0.2:81")[0], "agent/web-1", time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		code, out, errOut := routectl(dsn, nil, "route", "list", "7")

@@ -17,9 +17,7 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/internal/storetest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -50,7 +48,7 @@ func openStore(t *testing.T, dsn string) *store.DB {
 }
 
 // routesOf returns every route of db.
-func routesOf(t *testing.T, db *store.DB) map[route.Key][]lb.Host {
+func routesOf(t *testing.T, db *store.DB) map[route.Key][]route.Host {
 	t.Helper()
 	routes, err := db.AllRoutes(context.Background())
 	if err != nil {
@@ -59,25 +57,25 @@ func routesOf(t *testing.T, db *store.DB) map[route.Key][]lb.Host {
 	return routes
 }
 
-func lbHost(s string) lb.Host {
-	h, err := parseHostPort(s)
+func routeHost(s string) route.Host {
+	h, err := route.ParseHostText(s)
 	if err != nil {
 		panic(err)
 	}
 	return h
 }
 
-func lbHosts(s ...string) []lb.Host {
-	var hs []lb.Host
+func routeHosts(s ...string) []route.Host {
+	var hs []route.Host
 	for _, x := range s {
-		hs = append(hs, lbHost(x))
+		hs = append(hs, routeHost(x))
 	}
 	return hs
 }
 
 // equalRoutes reports whether a and b hold the same host sets.
-func equalRoutes(a, b map[route.Key][]lb.Host) bool {
-	return maps.EqualFunc(a, b, func(x, y []lb.Host) bool { return slices.Equal(sortedHosts(x), sortedHosts(y)) })
+func equalRoutes(a, b map[route.Key][]route.Host) bool {
+	return maps.EqualFunc(a, b, func(x, y []route.Host) bool { return slices.Equal(sortedHosts(x), sortedHosts(y)) })
 }
 
 var versionLine = regexp.MustCompile(`^(.*) \(version (\d+)\)\n$`)
@@ -122,40 +120,40 @@ func TestRouteWrites(t *testing.T) {
 		db := openStore(t, dsn)
 		k := route.Key{Modid: 1, Cmdid: 1}
 		other := route.Key{Modid: 2, Cmdid: 7}
-		step := func(want string, wantRoutes map[route.Key][]lb.Host, args ...string) {
+		step := func(want string, wantRoutes map[route.Key][]route.Host, args ...string) {
 			t.Helper()
 			checkWrite(t, dsn, db, want, args...)
 			if got := routesOf(t, db); !equalRoutes(got, wantRoutes) {
 				t.Fatalf("after %q the store holds %v, want %v", args, got, wantRoutes)
 			}
 		}
-		step("added 10.0.0.1:9000 to 1/1", map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:9000")},
+		step("added 10.0.0.1:9000 to 1/1", map[route.Key][]route.Host{k: routeHosts("10.0.0.1:9000")},
 			"route", "add", "1", "1", "10.0.0.1", "9000")
-		step("no change: 1/1 already has 10.0.0.1:9000", map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:9000")},
+		step("no change: 1/1 already has 10.0.0.1:9000", map[route.Key][]route.Host{k: routeHosts("10.0.0.1:9000")},
 			"route", "add", "1", "1", "10.0.0.1", "9000")
-		step("added 200.1.2.3:80 to 2/7", map[route.Key][]lb.Host{k: lbHosts("10.0.0.1:9000"), other: lbHosts("200.1.2.3:80")},
+		step("added 200.1.2.3:80 to 2/7", map[route.Key][]route.Host{k: routeHosts("10.0.0.1:9000"), other: routeHosts("200.1.2.3:80")},
 			"route", "add", "2", "7", "200.1.2.3", "80")
-		step("set 1/1 to 3 hosts", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("set 1/1 to 3 hosts", map[route.Key][]route.Host{k: routeHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: routeHosts("200.1.2.3:80")},
 			"route", "set", "1", "1", "10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535", "10.0.0.2:1")
-		step("no change: 1/1 already has exactly 3 hosts", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("no change: 1/1 already has exactly 3 hosts", map[route.Key][]route.Host{k: routeHosts("10.0.0.2:1", "10.0.0.1:9000", "255.255.255.255:65535"), other: routeHosts("200.1.2.3:80")},
 			"route", "set", "1", "1", "255.255.255.255:65535", "10.0.0.1:9000", "10.0.0.2:1")
-		step("deleted 10.0.0.1:9000 from 1/1", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("deleted 10.0.0.1:9000 from 1/1", map[route.Key][]route.Host{k: routeHosts("10.0.0.2:1", "255.255.255.255:65535"), other: routeHosts("200.1.2.3:80")},
 			"route", "del", "1", "1", "10.0.0.1", "9000")
-		step("no change: 1/1 does not have 10.0.0.1:9000", map[route.Key][]lb.Host{k: lbHosts("10.0.0.2:1", "255.255.255.255:65535"), other: lbHosts("200.1.2.3:80")},
+		step("no change: 1/1 does not have 10.0.0.1:9000", map[route.Key][]route.Host{k: routeHosts("10.0.0.2:1", "255.255.255.255:65535"), other: routeHosts("200.1.2.3:80")},
 			"route", "del", "1", "1", "10.0.0.1", "9000")
-		step("set 1/1 to 1 host", map[route.Key][]lb.Host{k: lbHosts("10.0.0.3:3"), other: lbHosts("200.1.2.3:80")},
+		step("set 1/1 to 1 host", map[route.Key][]route.Host{k: routeHosts("10.0.0.3:3"), other: routeHosts("200.1.2.3:80")},
 			"route", "set", "1", "1", "10.0.0.3:3")
-		step("dropped 1/1", map[route.Key][]lb.Host{other: lbHosts("200.1.2.3:80")},
+		step("dropped 1/1", map[route.Key][]route.Host{other: routeHosts("200.1.2.3:80")},
 			"route", "drop", "1", "1")
-		step("no change: 1/1 has no hosts", map[route.Key][]lb.Host{other: lbHosts("200.1.2.3:80")},
+		step("no change: 1/1 has no hosts", map[route.Key][]route.Host{other: routeHosts("200.1.2.3:80")},
 			"route", "drop", "1", "1")
-		step("deleted 200.1.2.3:80 from 2/7", map[route.Key][]lb.Host{},
+		step("deleted 200.1.2.3:80 from 2/7", map[route.Key][]route.Host{},
 			"route", "del", "2", "7", "200.1.2.3", "80")
 	})
 }
 
 // seed writes routes to the store of dsn.
-func seed(t *testing.T, db *store.DB, routes map[route.Key][]lb.Host) {
+func seed(t *testing.T, db *store.DB, routes map[route.Key][]route.Host) {
 	t.Helper()
 	if _, err := db.ReplaceKeys(context.Background(), routes); err != nil {
 		t.Fatal(err)
@@ -170,12 +168,12 @@ func TestRouteList(t *testing.T) {
 		code, out, errOut = routectl(dsn, nil, "route", "list", "-json")
 		check(t, code, out, errOut, 0, "[]\n")
 
-		seed(t, db, map[route.Key][]lb.Host{
-			{Modid: 10, Cmdid: 2}:          lbHosts("192.168.0.1:80", "10.0.0.2:80", "10.0.0.2:79"),
-			{Modid: 10, Cmdid: 1}:          lbHosts("10.0.0.9:1"),
-			{Modid: 2147483647, Cmdid: 0}:  lbHosts("1.2.3.4:5"),
-			{Modid: 9, Cmdid: 2147483647}:  lbHosts("127.0.0.1:8080"),
-			{Modid: 10, Cmdid: 1000000000}: lbHosts("10.0.0.1:65535"),
+		seed(t, db, map[route.Key][]route.Host{
+			{Modid: 10, Cmdid: 2}:          routeHosts("192.168.0.1:80", "10.0.0.2:80", "10.0.0.2:79"),
+			{Modid: 10, Cmdid: 1}:          routeHosts("10.0.0.9:1"),
+			{Modid: 2147483647, Cmdid: 0}:  routeHosts("1.2.3.4:5"),
+			{Modid: 9, Cmdid: 2147483647}:  routeHosts("127.0.0.1:8080"),
+			{Modid: 10, Cmdid: 1000000000}: routeHosts("10.0.0.1:65535"),
 		})
 		code, out, errOut = routectl(dsn, nil, "route", "list")
 		check(t, code, out, errOut, 0, ""+
@@ -224,14 +222,19 @@ func TestRouteList(t *testing.T) {
 func TestRouteImportExport(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dsn string) {
 		const example = "../../examples/routes.txt"
-		want, err := agent.LoadRoutesFile(example)
+		f, err := os.Open(example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := route.ParseRoutes(f, example)
+		f.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
 		db := openStore(t, dsn)
-		kept := map[route.Key][]lb.Host{{Modid: 5000, Cmdid: 1}: lbHosts("10.9.9.9:99")}
+		kept := map[route.Key][]route.Host{{Modid: 5000, Cmdid: 1}: routeHosts("10.9.9.9:99")}
 		seed(t, db, kept)
-		seed(t, db, map[route.Key][]lb.Host{{Modid: 1, Cmdid: 1}: lbHosts("10.9.9.9:99")}) // replaced
+		seed(t, db, map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: routeHosts("10.9.9.9:99")}) // replaced
 
 		code, out, errOut := routectl(dsn, nil, "route", "import", example)
 		check(t, code, out, errOut, 0, "-")
@@ -251,7 +254,7 @@ func TestRouteImportExport(t *testing.T) {
 		if !strings.HasPrefix(exported, "# Lars routes, one per line: modid cmdid ip port (102 keys, 1101 hosts)\n1 1 10.0.1.1 8001\n") {
 			t.Errorf("export starts %q", exported[:min(len(exported), 200)])
 		}
-		back, err := agent.ParseRoutes(strings.NewReader(exported), "export")
+		back, err := route.ParseRoutes(strings.NewReader(exported), "export")
 		if err != nil || !equalRoutes(back, all) {
 			t.Fatalf("export does not read back as the store's routes (%v)", err)
 		}
@@ -276,9 +279,9 @@ func TestRouteImportExport(t *testing.T) {
 		code, out, errOut = routectl(dsn, nil, "route", "import", empty)
 		check(t, code, out, errOut, 0, "no change: "+empty+" has no routes\n")
 		for text, wantErr := range map[string]string{
-			"1 1 10.0.0.1 80\n1 1 10.0.0.1 0x50\n": "larsctl: route import: bad routes file stdin line 2: port \"0x50\" is not in 1..65535\n",
-			"1 -1 10.0.0.1 80\n":                   "larsctl: route import: bad routes file stdin: key 1/-1: the store keeps modid and cmdid in 0..2147483647\n",
-			"1 1 ::1 80\n":                         "larsctl: route import: bad routes file stdin line 1: ip \"::1\" is not an IPv4 address\n",
+			"1 1 10.0.0.1 80\n1 1 10.0.0.1 0x50\n": "larsctl: route import: bad routes file stdin line 2: bad host: port \"0x50\" is not in 1..65535\n",
+			"1 -1 10.0.0.1 80\n":                   "larsctl: route import: bad routes file stdin line 1: cmdid \"-1\" is not an integer in 0..2147483647\n",
+			"1 1 ::1 80\n":                         "larsctl: route import: cannot replace keys: 1/1: IPv6 hosts cannot be stored in Lars's IPv4 columns: [::1]:80\n",
 		} {
 			code, out, errOut = routectl(dsn, strings.NewReader(text), "route", "import", "-")
 			check(t, code, out, errOut, exitFailure, "")
@@ -343,7 +346,7 @@ func TestRouteConfig(t *testing.T) {
 	sqlite := storetest.SQLiteDSN(t)
 	code, out, errOut := routectl("", nil, "-config", noMySQL, "-db", sqlite, "route", "add", "1", "2", "10.0.0.1", "80")
 	check(t, code, out, errOut, 0, "-")
-	if got := routesOf(t, openStore(t, sqlite)); !equalRoutes(got, map[route.Key][]lb.Host{{Modid: 1, Cmdid: 2}: lbHosts("10.0.0.1:80")}) {
+	if got := routesOf(t, openStore(t, sqlite)); !equalRoutes(got, map[route.Key][]route.Host{{Modid: 1, Cmdid: 2}: routeHosts("10.0.0.1:80")}) {
 		t.Fatalf("store %v", got)
 	}
 	for _, tc := range []struct {
@@ -387,19 +390,19 @@ func TestRouteUsage(t *testing.T) {
 		{[]string{"route", "frob"}, `larsctl route: unknown subcommand "frob"`},
 		{[]string{"route", "add", "1", "1", "10.0.0.1"}, "larsctl route add: want 4 arguments, got 3"},
 		{[]string{"route", "add", "-1", "1", "10.0.0.1", "80"}, "flag provided but not defined: -1"},
-		{[]string{"route", "add", "1", "--", "-1", "10.0.0.1", "80"}, `larsctl route add: CMDID "-1": not an integer in 0..2147483647`},
-		{[]string{"route", "add", "1", "2147483648", "10.0.0.1", "80"}, `larsctl route add: CMDID "2147483648": not an integer in 0..2147483647`},
-		{[]string{"route", "add", "1", "1", "::1", "80"}, `larsctl route add: IP "::1": not a dotted IPv4 address (Lars routes carry IPv4 only)`},
-		{[]string{"route", "add", "1", "1", "::ffff:10.0.0.1", "80"}, `IP "::ffff:10.0.0.1": not a dotted IPv4 address`},
-		{[]string{"route", "add", "1", "1", "host.example", "80"}, `IP "host.example": not a dotted IPv4 address`},
-		{[]string{"route", "del", "1", "1", "10.0.0.1", "0"}, `larsctl route del: PORT "0": not a port number in 1..65535`},
-		{[]string{"route", "del", "1", "1", "10.0.0.1", "65536"}, `PORT "65536": not a port number in 1..65535`},
+		{[]string{"route", "add", "1", "--", "-1", "10.0.0.1", "80"}, `larsctl route add: cmdid "-1" is not an integer in 0..2147483647`},
+		{[]string{"route", "add", "1", "2147483648", "10.0.0.1", "80"}, `larsctl route add: cmdid "2147483648" is not an integer in 0..2147483647`},
+		{[]string{"route", "add", "1", "1", "::1", "80"}, `larsctl route add: [::1]:80: the route store keeps IPv4 hosts only`},
+		{[]string{"route", "add", "1", "1", "10.0.0.256", "80"}, `IP "10.0.0.256" is not an IPv4 or IPv6 address`},
+		{[]string{"route", "add", "1", "1", "host.example", "80"}, `IP "host.example" is not an IPv4 or IPv6 address`},
+		{[]string{"route", "del", "1", "1", "10.0.0.1", "0"}, `larsctl route del: bad host: port "0" is not in 1..65535`},
+		{[]string{"route", "del", "1", "1", "10.0.0.1", "65536"}, `port "65536" is not in 1..65535`},
 		{[]string{"route", "set", "1", "1"}, "larsctl route set: want MODID CMDID and at least one IP:PORT (route drop removes every host), got 2 arguments"},
-		{[]string{"route", "set", "1", "1", "10.0.0.1"}, `larsctl route set: host "10.0.0.1": want IP:PORT`},
-		{[]string{"route", "set", "1", "1", "[::1]:80"}, `IP "[::1]": not a dotted IPv4 address`},
+		{[]string{"route", "set", "1", "1", "10.0.0.1"}, `larsctl route set: bad host: "10.0.0.1" is not IP:PORT`},
+		{[]string{"route", "set", "1", "1", "[::1]:80"}, `[::1]:80: the route store keeps IPv4 hosts only`},
 		{[]string{"route", "drop", "1"}, "larsctl route drop: want 2 arguments, got 1"},
 		{[]string{"route", "list", "1", "2", "3"}, "larsctl route list: want at most MODID CMDID, got 3 arguments"},
-		{[]string{"route", "list", "x"}, `larsctl route list: MODID "x": not an integer in 0..2147483647`},
+		{[]string{"route", "list", "x"}, `larsctl route list: modid "x" is not an integer in 0..2147483647`},
 		{[]string{"route", "list", "-yaml"}, "flag provided but not defined: -yaml"},
 		{[]string{"route", "import"}, "larsctl route import: want 1 arguments, got 0"},
 		{[]string{"route", "export", "x"}, "larsctl route export: want 0 arguments, got 1"},

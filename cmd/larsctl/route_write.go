@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -25,10 +24,10 @@ var routeAddCmd = &command{
 				return err
 			}
 			if !changed {
-				fmt.Fprintf(e.stdout, "no change: %s already has %v\n", formatKey(k), h)
+				fmt.Fprintf(e.stdout, "no change: %s already has %v\n", k.String(), h)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "added %v to %s%s\n", h, formatKey(k), versionNote(ctx, db))
+			fmt.Fprintf(e.stdout, "added %v to %s%s\n", h, k.String(), versionNote(ctx, db))
 			return nil
 		})
 	},
@@ -49,10 +48,10 @@ var routeDelCmd = &command{
 				return err
 			}
 			if !changed {
-				fmt.Fprintf(e.stdout, "no change: %s does not have %v\n", formatKey(k), h)
+				fmt.Fprintf(e.stdout, "no change: %s does not have %v\n", k.String(), h)
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "deleted %v from %s%s\n", h, formatKey(k), versionNote(ctx, db))
+			fmt.Fprintf(e.stdout, "deleted %v from %s%s\n", h, k.String(), versionNote(ctx, db))
 			return nil
 		})
 	},
@@ -66,13 +65,13 @@ var routeSetCmd = &command{
 		if len(args) < 3 {
 			return usagef("want MODID CMDID and at least one IP:PORT (route drop removes every host), got %d arguments", len(args))
 		}
-		k, err := parseRouteKey(args[0], args[1])
+		k, err := arg(route.ParseKey(args[0], args[1]))
 		if err != nil {
 			return err
 		}
-		var hosts []lb.Host
+		var hosts []route.Host
 		for _, a := range args[2:] {
-			h, err := parseHostPort(a)
+			h, err := hostArg(route.ParseHostText(a))
 			if err != nil {
 				return err
 			}
@@ -86,10 +85,10 @@ var routeSetCmd = &command{
 				return err
 			}
 			if !changed {
-				fmt.Fprintf(e.stdout, "no change: %s already has exactly %s\n", formatKey(k), countHosts(len(hosts)))
+				fmt.Fprintf(e.stdout, "no change: %s already has exactly %s\n", k.String(), countHosts(len(hosts)))
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "set %s to %s%s\n", formatKey(k), countHosts(len(hosts)), versionNote(ctx, db))
+			fmt.Fprintf(e.stdout, "set %s to %s%s\n", k.String(), countHosts(len(hosts)), versionNote(ctx, db))
 			return nil
 		})
 	},
@@ -103,7 +102,7 @@ var routeDropCmd = &command{
 		if err := wantArgs(args, 2); err != nil {
 			return err
 		}
-		k, err := parseRouteKey(args[0], args[1])
+		k, err := arg(route.ParseKey(args[0], args[1]))
 		if err != nil {
 			return err
 		}
@@ -113,25 +112,25 @@ var routeDropCmd = &command{
 				return err
 			}
 			if !changed {
-				fmt.Fprintf(e.stdout, "no change: %s has no hosts\n", formatKey(k))
+				fmt.Fprintf(e.stdout, "no change: %s has no hosts\n", k.String())
 				return nil
 			}
-			fmt.Fprintf(e.stdout, "dropped %s%s\n", formatKey(k), versionNote(ctx, db))
+			fmt.Fprintf(e.stdout, "dropped %s%s\n", k.String(), versionNote(ctx, db))
 			return nil
 		})
 	},
 }
 
 // keyHostArgs parses the arguments MODID CMDID IP PORT.
-func keyHostArgs(args []string) (route.Key, lb.Host, error) {
+func keyHostArgs(args []string) (route.Key, route.Host, error) {
 	if err := wantArgs(args, 4); err != nil {
-		return route.Key{}, lb.Host{}, err
+		return route.Key{}, route.Host{}, err
 	}
-	k, err := parseRouteKey(args[0], args[1])
+	k, err := arg(route.ParseKey(args[0], args[1]))
 	if err != nil {
-		return route.Key{}, lb.Host{}, err
+		return route.Key{}, route.Host{}, err
 	}
-	h, err := parseRouteHost(args[2], args[3])
+	h, err := hostArg(route.ParseHost(args[2], args[3]))
 	return k, h, err
 }
 

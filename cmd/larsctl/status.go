@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/api"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -37,7 +38,7 @@ var statusCmd = &command{
 			ids    []int32
 		)
 		for i, a := range args {
-			id, err := parseID([]string{"MODID", "CMDID"}[i], a)
+			id, err := arg(route.ParseID([]string{"modid", "cmdid"}[i], a))
 			if err != nil {
 				return err
 			}

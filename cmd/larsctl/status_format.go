@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -25,7 +25,7 @@ func writeStatusTable(w io.Writer, statuses []store.CallStatus, now time.Time) e
 			overloaded++
 		}
 		fmt.Fprintf(tw, "%d/%d\t%v\t%s\t%d\t%d\t%s\t%s\t%s\n", s.Key.Modid, s.Key.Cmdid, s.Host,
-			codec.FormatIPv4(s.Caller), s.Succ, s.Err, formatErrRate(s.Succ, s.Err), over,
+			route.AddrFromWire(s.Caller).String(), s.Succ, s.Err, formatErrRate(s.Succ, s.Err), over,
 			formatAge(now.Unix()-s.TS))
 	}
 	if err := tw.Flush(); err != nil {
@@ -89,8 +89,8 @@ func writeStatusJSON(w io.Writer, statuses []store.CallStatus) error {
 	out := make([]jsonStatus, 0, len(statuses))
 	for _, s := range statuses {
 		out = append(out, jsonStatus{
-			Modid: s.Key.Modid, Cmdid: s.Key.Cmdid, IP: codec.FormatIPv4(s.Host.IP), Port: s.Host.Port,
-			Caller: codec.FormatIPv4(s.Caller), Succ: s.Succ, Err: s.Err, Overloaded: s.Overload, TS: s.TS,
+			Modid: s.Key.Modid, Cmdid: s.Key.Cmdid, IP: s.Host.Addr.Addr().String(), Port: int32(s.Host.Addr.Port()),
+			Caller: route.AddrFromWire(s.Caller).String(), Succ: s.Succ, Err: s.Err, Overloaded: s.Overload, TS: s.TS,
 		})
 	}
 	enc := json.NewEncoder(w)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/storetest"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -27,8 +28,8 @@ func insertStatus(t *testing.T, db *store.DB, rows ...string) {
 	t.Helper()
 	for _, r := range rows {
 		f := strings.Fields(r)
-		ip, err1 := parseIPv4(f[2])
-		caller, err2 := parseIPv4(f[4])
+		ip, err1 := route.ParseWireIP(f[2])
+		caller, err2 := route.ParseWireIP(f[4])
 		if err1 != nil || err2 != nil {
 			t.Fatalf("row %q: %v %v", r, err1, err2)
 		}
@@ -123,8 +124,8 @@ func TestStatusUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"status", "1", "2", "3"}, "larsctl status: want at most MODID CMDID, got 3 arguments"},
-		{[]string{"status", "x"}, `larsctl status: MODID "x": not an integer in 0..2147483647`},
-		{[]string{"status", "1", "--", "-1"}, `larsctl status: CMDID "-1": not an integer in 0..2147483647`},
+		{[]string{"status", "x"}, `larsctl status: modid "x" is not an integer in 0..2147483647`},
+		{[]string{"status", "1", "--", "-1"}, `larsctl status: cmdid "-1" is not an integer in 0..2147483647`},
 		{[]string{"status", "-yaml"}, "flag provided but not defined: -yaml"},
 	} {
 		code, out, errOut := routectl("sqlite:"+db, nil, tc.args...)

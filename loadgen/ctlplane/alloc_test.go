@@ -41,7 +41,7 @@ func TestDNSAgentPushAlloc(t *testing.T) {
 		r.changes[n].commitAt.Store(1)
 		resp := larspb.GetRouteResponse{Modid: k.Modid, Cmdid: k.Cmdid}
 		for _, h := range appendChangeHosts(nil, int32(n), r.tag, 3) {
-			resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
+			resp.Host = append(resp.Host, wireInfo(h))
 		}
 		frame, err := codec.AppendFrame(nil, codec.MsgGetRouteResponse, &resp)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/loadgen/stats"
+	"github.com/larsgo/lars/route"
 )
 
 // agentReadBuffer is each simulated agent's first read buffer: a route frame of a few
@@ -85,7 +86,7 @@ func (a *dnsAgent) handle(id codec.MsgID, body []byte, now int64) {
 		return
 	}
 	pos := -1
-	slot, ok := r.subs.slotOf[packKey(a.resp.Modid, a.resp.Cmdid)]
+	slot, ok := r.subs.slotOf[route.PackKey(a.resp.Modid, a.resp.Cmdid)]
 	if ok {
 		pos = findSlot(a.slots, slot)
 	}

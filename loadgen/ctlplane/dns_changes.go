@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // changeRec is one route change: written by the change maker, counted by the agents
@@ -67,7 +67,7 @@ type changeMaker struct {
 	rng      *rand.Rand // draws each change's moment within its slot
 	order    []int32    // the held keys' slots, shuffled
 	next     int        // position in order of the next key to try
-	hosts    []lb.Host
+	hosts    []route.Host
 	deferred int   // waits for a key whose previous change was not done
 	firstErr error // the first failed write
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
@@ -17,9 +16,9 @@ import (
 // one committed transaction by the time it returns. *store.DB implements it.
 type RouteWriter interface {
 	// ReplaceKeys sets the hosts of every key given, in one transaction.
-	ReplaceKeys(ctx context.Context, routes map[route.Key][]lb.Host) ([]route.Key, error)
+	ReplaceKeys(ctx context.Context, routes map[route.Key][]route.Host) ([]route.Key, error)
 	// SetHosts replaces the hosts of one key.
-	SetHosts(ctx context.Context, k route.Key, hosts []lb.Host) (bool, error)
+	SetHosts(ctx context.Context, k route.Key, hosts []route.Host) (bool, error)
 }
 
 var _ RouteWriter = (*store.DB)(nil)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
 	"github.com/larsgo/lars/route"
@@ -73,7 +72,7 @@ func RunDNS(ctx context.Context, cfg DNSConfig) (*ctlreport.DNSReport, error) {
 		DistinctKeys: len(subs.keys), TargetChangeRate: cfg.ChangesPerSec, Seconds: []ctlreport.DNSSecond{}}
 
 	// The setup: every held key gets change 0's routes, then the agents connect and pull.
-	routes := make(map[route.Key][]lb.Host, len(subs.keys))
+	routes := make(map[route.Key][]route.Host, len(subs.keys))
 	for _, k := range subs.keys {
 		routes[k] = appendChangeHosts(nil, 0, r.tag, cfg.HostsPerKey)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/reportsvc"
 	"github.com/larsgo/lars/route"
@@ -41,7 +41,7 @@ type fakeWriter struct {
 	pending    sync.WaitGroup
 }
 
-func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[route.Key][]lb.Host) ([]route.Key, error) {
+func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[route.Key][]route.Host) ([]route.Key, error) {
 	var keys []route.Key
 	for k, hosts := range routes {
 		f.svc.SetRoute(k, hosts)
@@ -50,7 +50,7 @@ func (f *fakeWriter) ReplaceKeys(_ context.Context, routes map[route.Key][]lb.Ho
 	return keys, nil
 }
 
-func (f *fakeWriter) SetHosts(_ context.Context, k route.Key, hosts []lb.Host) (bool, error) {
+func (f *fakeWriter) SetHosts(_ context.Context, k route.Key, hosts []route.Host) (bool, error) {
 	hosts = slices.Clone(hosts)
 	f.mu.Lock()
 	f.subscribed += f.svc.Subscribed(k)
@@ -187,4 +187,19 @@ func checkPushIdentities(t *testing.T, r *ctlreport.DNSReport) {
 	if perSecond != p.Received || changes != uint64(r.Changes.Committed) {
 		t.Errorf("per-second series: %d pushes and %d changes, totals %d and %d", perSecond, changes, p.Received, r.Changes.Committed)
 	}
+}
+
+// wireInfo returns IPv4 host h as a HostInfo.
+func wireInfo(h route.Host) *larspb.HostInfo {
+	ip, port := wireIPPort(h)
+	return &larspb.HostInfo{Ip: ip, Port: port}
+}
+
+// wireIPPort returns IPv4 host h's wire (ip, port).
+func wireIPPort(h route.Host) (ip, port int32) {
+	ip, port, ok := h.Wire()
+	if !ok {
+		panic("not IPv4: " + h.String())
+	}
+	return ip, port
 }

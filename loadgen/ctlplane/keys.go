@@ -121,7 +121,7 @@ func drawSubscriptions(ks keySpace, agents, perAgent int, spread loadgen.Spread,
 	for slot, i := range all {
 		k := ks.key(i)
 		s.keys[slot] = k
-		s.slotOf[packKey(k.Modid, k.Cmdid)] = int32(slot)
+		s.slotOf[route.PackKey(k.Modid, k.Cmdid)] = int32(slot)
 		slotOfIdx[i] = int32(slot)
 	}
 	for a, idx := range perAgentIdx {
@@ -134,9 +134,6 @@ func drawSubscriptions(ks keySpace, agents, perAgent int, spread loadgen.Spread,
 	}
 	return s, nil
 }
-
-// packKey packs a key for map lookups.
-func packKey(modid, cmdid int32) uint64 { return uint64(uint32(modid))<<32 | uint64(uint32(cmdid)) }
 
 // findSlot returns the position of slot in the ascending slots, or -1.
 func findSlot(slots []int32, slot int32) int {

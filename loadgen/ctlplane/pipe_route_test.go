@@ -7,7 +7,6 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -112,10 +111,10 @@ func (s *pipeRouteService) frameLocked(k route.Key) []byte {
 
 // SetRoute makes hosts the key's route and pushes it to every connection that asked
 // for the key; it returns how many that is.
-func (s *pipeRouteService) SetRoute(k route.Key, hosts []lb.Host) int {
+func (s *pipeRouteService) SetRoute(k route.Key, hosts []route.Host) int {
 	resp := larspb.GetRouteResponse{Modid: k.Modid, Cmdid: k.Cmdid}
 	for _, h := range hosts {
-		resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
+		resp.Host = append(resp.Host, wireInfo(h))
 	}
 	frame, err := codec.AppendFrame(nil, codec.MsgGetRouteResponse, &resp)
 	if err != nil {

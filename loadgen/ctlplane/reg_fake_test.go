@@ -8,7 +8,6 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -26,7 +25,7 @@ type fakeLeaseService struct {
 	ignoreKeep bool
 
 	mu     sync.Mutex
-	leases map[route.Key]map[lb.Host]time.Time // each host's lease end
+	leases map[route.Key]map[route.Host]time.Time // each host's lease end
 	subs   map[*pipeConn]map[route.Key]bool
 	frames int // Lease frames taken
 	// readers are the connections' readers; pending the pushes not yet made.
@@ -38,7 +37,7 @@ type fakeLeaseService struct {
 
 func newFakeLeaseService(delay, tick time.Duration) *fakeLeaseService {
 	s := &fakeLeaseService{features: uint32(larspb.Feature_FEATURE_UNSUBSCRIBE | larspb.Feature_FEATURE_REGISTER),
-		delay: delay, tick: tick, leases: map[route.Key]map[lb.Host]time.Time{}, subs: map[*pipeConn]map[route.Key]bool{},
+		delay: delay, tick: tick, leases: map[route.Key]map[route.Host]time.Time{}, subs: map[*pipeConn]map[route.Key]bool{},
 		quit: make(chan struct{}), done: make(chan struct{})}
 	go s.expireLoop()
 	return s
@@ -122,10 +121,10 @@ func (s *fakeLeaseService) lease(c *pipeConn, l *larspb.Lease) {
 		if st != larspb.LeaseStatus_LEASE_OK {
 			continue
 		}
-		k, h := route.Key{Modid: e.Modid, Cmdid: e.Cmdid}, lb.Host{IP: e.Host.Ip, Port: e.Host.Port}
+		k, h := route.Key{Modid: e.Modid, Cmdid: e.Cmdid}, route.FromWire(e.Host.Ip, e.Host.Port)
 		hosts := s.leases[k]
 		if hosts == nil {
-			hosts = map[lb.Host]time.Time{}
+			hosts = map[route.Host]time.Time{}
 			s.leases[k] = hosts
 		}
 		_, had := hosts[h]
@@ -198,7 +197,7 @@ func (s *fakeLeaseService) pushLater(changed map[route.Key]bool) {
 func (s *fakeLeaseService) routeLocked(k route.Key) []byte {
 	resp := larspb.GetRouteResponse{Modid: k.Modid, Cmdid: k.Cmdid}
 	for h := range s.leases[k] {
-		resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
+		resp.Host = append(resp.Host, wireInfo(h))
 	}
 	f, _ := codec.AppendFrame(nil, codec.MsgGetRouteResponse, &resp)
 	return f

@@ -38,10 +38,10 @@ func newBareRegRun(t testing.TB) (*regRun, *regSubscriber, *regAgent) {
 func FuzzRegFrames(f *testing.F) {
 	r, _, _ := newBareRegRun(f)
 	h0, h1 := r.ids.host(0), r.ids.host(1)
-	route, _ := (&larspb.GetRouteResponse{Modid: 1, Cmdid: 1, Host: []*larspb.HostInfo{{Ip: h0.IP, Port: h0.Port}, {Ip: h1.IP, Port: h1.Port}, {Ip: 5, Port: 5}}}).MarshalVT()
-	reply, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Modid: 1, Cmdid: 1, Host: &larspb.HostInfo{Ip: h0.IP, Port: h0.Port}, Op: larspb.LeaseOp_LEASE_NEW},
-		{Modid: 1, Cmdid: 2, Host: &larspb.HostInfo{Ip: h1.IP, Port: h1.Port}, Op: larspb.LeaseOp_LEASE_NEW, Status: larspb.LeaseStatus_LEASE_DENIED}}}).MarshalVT()
-	removed, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Host: &larspb.HostInfo{Ip: h1.IP, Port: h1.Port}, Status: larspb.LeaseStatus_LEASE_REMOVED}}}).MarshalVT()
+	route, _ := (&larspb.GetRouteResponse{Modid: 1, Cmdid: 1, Host: []*larspb.HostInfo{wireInfo(h0), wireInfo(h1), {Ip: 5, Port: 5}}}).MarshalVT()
+	reply, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Modid: 1, Cmdid: 1, Host: wireInfo(h0), Op: larspb.LeaseOp_LEASE_NEW},
+		{Modid: 1, Cmdid: 2, Host: wireInfo(h1), Op: larspb.LeaseOp_LEASE_NEW, Status: larspb.LeaseStatus_LEASE_DENIED}}}).MarshalVT()
+	removed, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Host: wireInfo(h1), Status: larspb.LeaseStatus_LEASE_REMOVED}}}).MarshalVT()
 	f.Add(int32(codec.MsgGetRouteResponse), route)
 	f.Add(int32(codec.MsgLeaseReply), reply)
 	f.Add(int32(codec.MsgLeaseReply), removed)
@@ -79,18 +79,18 @@ func FuzzRegFrames(f *testing.F) {
 func TestRegFramesSeeds(t *testing.T) {
 	r, s, a := newBareRegRun(t)
 	h0, h1 := r.ids.host(0), r.ids.host(1)
-	route, _ := (&larspb.GetRouteResponse{Modid: 1, Cmdid: 1, Host: []*larspb.HostInfo{{Ip: h0.IP, Port: h0.Port}, {Ip: 5, Port: 5}}}).MarshalVT()
+	route, _ := (&larspb.GetRouteResponse{Modid: 1, Cmdid: 1, Host: []*larspb.HostInfo{wireInfo(h0), {Ip: 5, Port: 5}}}).MarshalVT()
 	s.handle(codec.MsgGetRouteResponse, route, 5)
 	if r.inst[0].up.Load() != 1 || r.unexpected.Load() != 0 {
 		t.Errorf("instance 0 seen %d times, %d unexpected", r.inst[0].up.Load(), r.unexpected.Load())
 	}
-	reply, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Modid: 1, Cmdid: 1, Host: &larspb.HostInfo{Ip: h0.IP, Port: h0.Port}, Op: larspb.LeaseOp_LEASE_NEW},
-		{Modid: 1, Cmdid: 2, Host: &larspb.HostInfo{Ip: h1.IP, Port: h1.Port}, Op: larspb.LeaseOp_LEASE_NEW, Status: larspb.LeaseStatus_LEASE_DENIED}}}).MarshalVT()
+	reply, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Modid: 1, Cmdid: 1, Host: wireInfo(h0), Op: larspb.LeaseOp_LEASE_NEW},
+		{Modid: 1, Cmdid: 2, Host: wireInfo(h1), Op: larspb.LeaseOp_LEASE_NEW, Status: larspb.LeaseStatus_LEASE_DENIED}}}).MarshalVT()
 	a.takeReply(reply, 6)
 	if r.stormAccepted.Load() != 1 || r.stormAnswered.Load() != 2 || !r.inst[1].refused.Load() || a.unanswered() != 0 {
 		t.Errorf("accepted %d, answered %d, instance 1 refused %v, %d frames waiting", r.stormAccepted.Load(), r.stormAnswered.Load(), r.inst[1].refused.Load(), a.unanswered())
 	}
-	removed, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Host: &larspb.HostInfo{Ip: h0.IP, Port: h0.Port}, Status: larspb.LeaseStatus_LEASE_REMOVED}}}).MarshalVT()
+	removed, _ := (&larspb.LeaseReply{Results: []*larspb.LeaseResult{{Host: wireInfo(h0), Status: larspb.LeaseStatus_LEASE_REMOVED}}}).MarshalVT()
 	a.takeReply(removed, 7)
 	a.renew()
 	if r.unaskedRemoved.Load() != 1 || len(a.kept) != 0 {

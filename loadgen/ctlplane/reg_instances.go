@@ -3,7 +3,7 @@ package ctlplane
 import (
 	"sync/atomic"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // The instances a registration run registers say which they are, so that a
@@ -65,8 +65,8 @@ type regIDs struct {
 }
 
 // host returns instance g's address.
-func (ids regIDs) host(g int) lb.Host {
-	return lb.Host{IP: regIPBase + int32(g/ids.slots), Port: ids.tag + int32(g%ids.slots)}
+func (ids regIDs) host(g int) route.Host {
+	return route.FromWire(regIPBase+int32(g/ids.slots), ids.tag+int32(g%ids.slots))
 }
 
 // instance returns the instance whose address is ip:port, false when it is none of

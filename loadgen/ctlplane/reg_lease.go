@@ -68,9 +68,9 @@ func (a *regAgent) encode(part []leaseEntry) (pendingLease, error) {
 	a.lease.Entries = a.lease.Entries[:0]
 	p := pendingLease{ids: make([]int32, len(part)), ops: make([]larspb.LeaseOp, len(part))}
 	for i, e := range part {
-		h := r.ids.host(int(e.g))
+		ip, port, _ := r.ids.host(int(e.g)).Wire() // the run's instances are IPv4
 		k := r.keys.key(uint64(r.inst[e.g].key))
-		a.hosts[i] = larspb.HostInfo{Ip: h.IP, Port: h.Port}
+		a.hosts[i] = larspb.HostInfo{Ip: ip, Port: port}
 		a.entries[i] = larspb.LeaseEntry{Modid: k.Modid, Cmdid: k.Cmdid, Host: &a.hosts[i], TtlMs: ttlMS, Op: e.op}
 		a.lease.Entries = append(a.lease.Entries, &a.entries[i])
 		p.ids[i], p.ops[i] = e.g, e.op
@@ -206,8 +206,8 @@ func (a *regAgent) matches(p pendingLease, res []*larspb.LeaseResult) bool {
 	if len(res) != len(p.ids) || len(res) == 0 || res[0] == nil || res[0].Host == nil {
 		return false
 	}
-	h := a.run.ids.host(int(p.ids[0]))
-	return res[0].Host.Ip == h.IP && res[0].Host.Port == h.Port && res[0].Op == p.ops[0]
+	ip, port, _ := a.run.ids.host(int(p.ids[0])).Wire()
+	return res[0].Host.Ip == ip && res[0].Host.Port == port && res[0].Op == p.ops[0]
 }
 
 // unanswered returns how many of the agent's Lease frames wait for their reply.

@@ -200,7 +200,7 @@ func TestRegIDsRoundTrip(t *testing.T) {
 	ids := regIDs{tag: 5000, slots: 7, n: 70}
 	for g := range ids.n {
 		h := ids.host(g)
-		if got, ok := ids.instance(h.IP, h.Port); !ok || got != g {
+		if got, ok := ids.instance(wireIPPort(h)); !ok || got != g {
 			t.Fatalf("instance %d: host %+v decodes to %d, %v", g, h, got, ok)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // The routes a run writes say which change they come from, so that each agent can
@@ -31,9 +31,9 @@ func newTag() int32 {
 }
 
 // appendChangeHosts appends the hosts of change n to dst.
-func appendChangeHosts(dst []lb.Host, n int32, tag int32, hosts int) []lb.Host {
+func appendChangeHosts(dst []route.Host, n int32, tag int32, hosts int) []route.Host {
 	for j := range int32(hosts) {
-		dst = append(dst, lb.Host{IP: changeIPBase | n, Port: tag + j})
+		dst = append(dst, route.FromWire(changeIPBase|n, tag+j))
 	}
 	return dst
 }

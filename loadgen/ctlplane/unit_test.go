@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/loadgen/report/ctlreport"
 	"github.com/larsgo/lars/loadgen/stats"
+	"github.com/larsgo/lars/route"
 )
 
 func TestLatencySummaries(t *testing.T) {
@@ -148,7 +149,7 @@ func TestChangeHostsRoundTrip(t *testing.T) {
 		hosts := appendChangeHosts(nil, n, 3000, 4)
 		var info []*larspb.HostInfo
 		for _, h := range hosts {
-			info = append(info, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
+			info = append(info, wireInfo(h))
 		}
 		got, ok := decodeChange(info, 3000, 4)
 		if !ok || got != n {
@@ -187,7 +188,7 @@ func TestSubscriptionsDistinctAndSorted(t *testing.T) {
 			}
 		}
 		for slot, k := range s.keys {
-			if k.Modid < 5 || k.Modid > 6 || k.Cmdid < 1 || k.Cmdid > 10 || s.slotOf[packKey(k.Modid, k.Cmdid)] != int32(slot) {
+			if k.Modid < 5 || k.Modid > 6 || k.Cmdid < 1 || k.Cmdid > 10 || s.slotOf[route.PackKey(k.Modid, k.Cmdid)] != int32(slot) {
 				t.Fatalf("slot %d key %+v", slot, k)
 			}
 			if findSlot(s.agents[0], int32(slot)) < 0 {

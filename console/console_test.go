@@ -342,8 +342,8 @@ func TestWrites(t *testing.T) {
 			t.Errorf("flash copies the URL")
 		}
 		// Bad input: the page says what is wrong, keeps what was typed, writes nothing.
-		check("/hosts/add", form("ip", "10.1.0.300", "port", "80"), http.StatusBadRequest, `The IP address &#34;10.1.0.300&#34; is not a dotted IPv4 address`)
-		check("/hosts/add", form("ip", "::1", "port", "80"), http.StatusBadRequest, `is not a dotted IPv4 address`)
+		check("/hosts/add", form("ip", "10.1.0.300", "port", "80"), http.StatusBadRequest, `The IP address &#34;10.1.0.300&#34; is not an IPv4 or IPv6 address`)
+		check("/hosts/add", form("ip", "::1%eth0", "port", "80"), http.StatusBadRequest, `is not an IPv4 or IPv6 address`)
 		check("/hosts/add", form("ip", "10.1.0.3", "port", "65536"), http.StatusBadRequest, `The port &#34;65536&#34; is out of range: give a number from 1 to 65535.`)
 		check("/hosts/add", form("ip", "10.1.0.3", "port", "0"), http.StatusBadRequest, `out of range`)
 		check("/hosts/add", form("ip", "10.1.0.3", "port", "80x"), http.StatusBadRequest, `value="80x"`)
@@ -507,7 +507,7 @@ func FuzzParseHostList(f *testing.F) {
 			t.Errorf("%q: %v does not round-trip: %v, %v", s, hosts, again, err)
 		}
 		for _, h := range hosts {
-			if err := h.Check(); err != nil || !h.Is4() {
+			if err := h.Check(); err != nil {
 				t.Errorf("%q: host %v accepted: %v", s, h, err)
 			}
 		}
@@ -628,6 +628,40 @@ func TestListPages(t *testing.T) {
 			if !regexp.MustCompile(`lars_console_cut_total\{cause="` + cause + `"\} [1-9]`).MatchString(m.String()) {
 				t.Errorf("cause %s not counted:\n%s", cause, m.String())
 			}
+		}
+	})
+}
+
+func TestWritesWeightsZonesIPv6(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		k := route.Key{Modid: 6, Cmdid: 1}
+		post := func(path string, status int, kv ...string) string {
+			t.Helper()
+			v := url.Values{"modid": {"6"}, "cmdid": {"1"}}
+			for i := 0; i+1 < len(kv); i += 2 {
+				v.Set(kv[i], kv[i+1])
+			}
+			rec := f.post(path, v)
+			if rec.Code != status {
+				t.Fatalf("POST %s %v: %d, want %d:\n%s", path, v, rec.Code, status, rec.Body.String())
+			}
+			return rec.Body.String()
+		}
+		post("/hosts/add", http.StatusSeeOther, "ip", "10.1.0.1", "port", "80")
+		post("/hosts/set", http.StatusSeeOther, "hosts", "10.1.0.1:80;weight=200 [2001:db8::1]:80;zone=eu")
+		post("/hosts/add", http.StatusSeeOther, "ip", "2001:db8::2", "port", "81")
+		if got, want := f.hosts(k), "10.1.0.1:80;weight=200 [2001:db8::1]:80;zone=eu [2001:db8::2]:81"; got != want {
+			t.Fatalf("hosts %q, want %q", got, want)
+		}
+		if code, body := f.get("/service/6/1"); code != http.StatusOK || !strings.Contains(body, "[2001:db8::1]:80;zone=eu") || !strings.Contains(body, "10.1.0.1:80;weight=200") {
+			t.Errorf("service page %d lacks the hosts:\n%s", code, body)
+		}
+		post("/hosts/remove", http.StatusSeeOther, "host", "[2001:db8::1]:80;zone=eu")
+		post("/hosts/set", http.StatusBadRequest, "hosts", "2001:db8::1:80")
+		post("/hosts/set", http.StatusBadRequest, "hosts", "10.1.0.1:80;weight=0")
+		if got, want := f.hosts(k), "10.1.0.1:80;weight=200 [2001:db8::2]:81"; got != want {
+			t.Errorf("hosts %q, want %q", got, want)
 		}
 	})
 }

@@ -45,12 +45,12 @@ func parseKey(modid, cmdid string) (route.Key, error) {
 	return route.Key{Modid: m, Cmdid: c}, err
 }
 
-// parseIP parses an IPv4 address (route.ParseAddr).
+// parseIP parses an IPv4 or IPv6 address (route.ParseAddr).
 func parseIP(s string) (netip.Addr, error) {
 	s = strings.TrimSpace(s)
 	a, err := route.ParseAddr(s)
-	if err != nil || !a.Is4() {
-		return netip.Addr{}, inputErrorf("The IP address %q is not a dotted IPv4 address such as 10.0.0.1 (Lars routes carry IPv4 only).", s)
+	if err != nil {
+		return netip.Addr{}, inputErrorf("The IP address %q is not an IPv4 or IPv6 address such as 10.0.0.1 or 2001:db8::1.", s)
 	}
 	return a, nil
 }
@@ -82,11 +82,17 @@ func parseHostPort(s string) (route.Host, error) {
 	addr, opts, _ := strings.Cut(s, ";")
 	i := strings.LastIndexByte(addr, ':')
 	if i < 0 {
-		return route.Host{}, inputErrorf("The host %q is not IP:PORT, such as 10.0.0.1:8080.", s)
+		return route.Host{}, inputErrorf("The host %q is not IP:PORT, such as 10.0.0.1:8080 or [2001:db8::1]:8080.", s)
 	}
 	h, err := parseHost(addr[:i], addr[i+1:])
-	if err != nil || opts == "" {
+	if err != nil {
 		return h, err
+	}
+	if _, err := route.ParseAddrPort(addr); err != nil { // an IPv6 address without brackets
+		return route.Host{}, inputErrorf("The host %q is not IP:PORT, such as 10.0.0.1:8080 or [2001:db8::1]:8080.", s)
+	}
+	if opts == "" {
+		return h, nil
 	}
 	if h, err = route.ParseHostText(s); err != nil {
 		return route.Host{}, inputErrorf("The host %q is not IP:PORT;weight=N;zone=NAME: a weight is a number from 1 to %d, a zone 1 to %d letters, digits, '.', '-' or '_'.", s, route.MaxWeight, route.MaxZoneLen)

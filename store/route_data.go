@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -17,10 +18,27 @@ type keyHost struct {
 	host route.Host
 }
 
-// ScanRoutes calls fn with every RouteData row, streamed from the database in no
-// particular order, duplicates included. fn must not use db: on MySQL the rows hold
-// their connection until the scan ends.
+// ScanRoutes calls fn with every host: each RouteData row with the weight and zone
+// RouteHostAttr gives it, streamed from the database in no particular order,
+// duplicates included, then each IPv6 host (RouteHost6). fn must not use db: on MySQL
+// the rows hold their connection until the scan ends.
 func (db *DB) ScanRoutes(ctx context.Context, fn func(route.Key, route.Host)) error {
+	ext := extRows{}
+	if err := db.d.readExt(ctx, db.db, nil, false, ext); err != nil {
+		return err
+	}
+	type keyAddr struct {
+		k route.Key
+		a netip.AddrPort
+	}
+	attrs := map[keyAddr]route.Host{}
+	for k, hosts := range ext {
+		for _, h := range hosts {
+			if h.Is4() {
+				attrs[keyAddr{k, h.Addr}] = h
+			}
+		}
+	}
 	rows, err := db.db.QueryContext(ctx, "SELECT modid, cmdid, serverip, serverport FROM RouteData")
 	if err != nil {
 		return fmt.Errorf("cannot read RouteData: %w", err)
@@ -36,10 +54,23 @@ func (db *DB) ScanRoutes(ctx context.Context, fn func(route.Key, route.Host)) er
 		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("cannot read RouteData: %w", err)
 		}
-		fn(k, hs.host())
+		h := hs.host()
+		if len(attrs) > 0 {
+			if a, ok := attrs[keyAddr{k, h.Addr}]; ok {
+				h = a
+			}
+		}
+		fn(k, h)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("cannot read RouteData: %w", err)
+	}
+	for k, hosts := range ext {
+		for _, h := range hosts {
+			if !h.Is4() {
+				fn(k, h)
+			}
+		}
 	}
 	return nil
 }
@@ -60,20 +91,24 @@ func (db *DB) AllRoutes(ctx context.Context) (map[route.Key][]route.Host, error)
 	return routes, nil
 }
 
-// Routes returns the hosts of the given keys, sorted and deduplicated as AllRoutes
-// does. A key without rows is absent from the map. Any number of keys may be asked
-// for: they are read in batches.
+// Routes returns the hosts of the given keys, normalised as AllRoutes does: their
+// RouteData hosts with their weights and zones, and their IPv6 hosts. A key without
+// hosts is absent from the map. Any number of keys may be asked for: they are read in
+// batches.
 func (db *DB) Routes(ctx context.Context, keys []route.Key) (map[route.Key][]route.Host, error) {
-	return db.d.readHosts(ctx, db.db, keys, false)
+	routes, _, err := db.d.readHosts(ctx, db.db, keys, false)
+	return routes, err
 }
 
-// readHosts reads the RouteData hosts of keys, normalised, in batches of
-// maxTuplesPerIn keys; lock adds the engine's locking clause (inside a write
-// transaction).
-func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lock bool) (map[route.Key][]route.Host, error) {
-	routes := make(map[route.Key][]route.Host)
+// readHosts reads the hosts of keys, normalised, in batches of maxTuplesPerIn keys:
+// RouteData's with the weights and zones of RouteHostAttr, and RouteHost6's. lock adds
+// the engine's locking clause (inside a write transaction). had holds the keys with
+// rows in either table of ours, orphans included.
+func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lock bool) (routes map[route.Key][]route.Host, had map[route.Key]bool, err error) {
+	routes = make(map[route.Key][]route.Host)
+	had = make(map[route.Key]bool)
 	if len(keys) == 0 {
-		return routes, nil
+		return routes, had, nil
 	}
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, route.CompareKeys)
@@ -97,25 +132,37 @@ func (d *dialect) readHosts(ctx context.Context, q querier, keys []route.Key, lo
 		}
 		rows, err := q.QueryContext(ctx, b.String(), args...)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read RouteData: %w", err)
+			return nil, nil, fmt.Errorf("cannot read RouteData: %w", err)
 		}
 		for rows.Next() {
 			if err := rows.Scan(dst...); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("cannot read RouteData: %w", err)
+				return nil, nil, fmt.Errorf("cannot read RouteData: %w", err)
 			}
 			routes[k] = append(routes[k], hs.host())
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("cannot read RouteData: %w", err)
+			return nil, nil, fmt.Errorf("cannot read RouteData: %w", err)
+		}
+	}
+	ext := extRows{}
+	for batch := range slices.Chunk(keys, maxTuplesPerIn) {
+		if err := d.readExt(ctx, q, batch, lock, ext); err != nil {
+			return nil, nil, err
 		}
 	}
 	for k, hosts := range routes {
 		routes[k] = route.Normalize(hosts)
 	}
-	return routes, nil
+	for k, e := range ext {
+		had[k] = true
+		if hosts := withExt(routes[k], e); len(hosts) > 0 {
+			routes[k] = hosts
+		}
+	}
+	return routes, had, nil
 }
 
 // deleteHosts deletes every RouteData row of each (key, host) in rows, duplicates

@@ -66,7 +66,7 @@ func (d *dialect) schema() []larsTable {
 	}
 }
 
-// ensureSchema creates what is missing: the tables (Lars's and our RouteHistory), the RouteData (modid, cmdid)
+// ensureSchema creates what is missing: the tables (Lars's and ours), the RouteData (modid, cmdid)
 // index and the RouteVersion row id 1 (version 0). It only reads when nothing is
 // missing, so a database user without CREATE or INSERT rights can open a complete
 // database. Safe to run concurrently from several processes on one database.
@@ -83,10 +83,14 @@ func (d *dialect) ensureSchema(ctx context.Context, q querier) error {
 			return fmt.Errorf("cannot create table %s: %w", table.name, err)
 		}
 	}
-	// Our own table. On an existing Lars database, a user who may not create it can
-	// still read routes (a route service); its writes then fail on the missing table,
+	// Our own tables (RouteHistory, and RouteHostAttr and RouteHost6: route_ext.go). On
+	// an existing Lars database, a user who may not create them can still read routes
+	// (a route service), Lars's alone; its writes then fail on the missing table,
 	// saying so.
-	if own := d.historyTable(); !existing[own.name] {
+	for _, own := range append([]larsTable{d.historyTable()}, d.extTables()...) {
+		if existing[own.name] {
+			continue
+		}
 		if _, err := q.ExecContext(ctx, own.create); err != nil && !existing["RouteData"] {
 			return fmt.Errorf("cannot create table %s: %w", own.name, err)
 		}

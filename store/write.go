@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,7 +9,8 @@ import (
 	"github.com/larsgo/lars/route"
 )
 
-// AddHost adds h to the hosts of k. changed is false if k already had h.
+// AddHost adds h to the hosts of k, or gives the host of k at h's address h's weight
+// and zone. changed is false if k already had h as it is.
 func (db *DB) AddHost(ctx context.Context, k route.Key, h route.Host) (changed bool, err error) {
 	keys, err := db.write(ctx, "add host", []route.Key{k}, func(_ route.Key, old []route.Host) []route.Host {
 		return route.Normalize(append([]route.Host{h}, old...))
@@ -56,7 +56,8 @@ func (db *DB) ReplaceKeys(ctx context.Context, routes map[route.Key][]route.Host
 // write runs one write transaction in Lars's convention over keys (sorted, distinct):
 // lock the version, read the keys' hosts, ask want for each key's new host set (given
 // the current one, normalised; want returns a normalised set), write the difference to
-// RouteData, insert one RouteChange row and one RouteHistory row (who: WhoFrom(ctx))
+// RouteData (IPv4 hosts) and the changed keys' rows of ours (route_ext.go: weights,
+// zones, IPv6 hosts), insert one RouteChange row and one RouteHistory row (who: WhoFrom(ctx))
 // per changed key and set the version to nextVersion. Nothing changed: nothing is written. It returns the changed keys in the
 // order of keys.
 func (db *DB) write(ctx context.Context, op string, keys []route.Key, want func(k route.Key, old []route.Host) []route.Host) (changed []route.Key, err error) {
@@ -101,13 +102,14 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks 
 			return nil, fmt.Errorf("cannot %s: %w", op, err)
 		}
 	}
-	old, err := db.d.readHosts(ctx, tx, keys, true)
+	old, had, err := db.d.readHosts(ctx, tx, keys, true)
 	if err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
 	var (
-		removed, added []keyHost
+		removed, added []keyHost // RouteData's: IPv4 hosts
 		history        []historyRow
+		afterOf        = map[route.Key][]route.Host{}
 	)
 	for _, k := range keys {
 		after := want(k, old[k])
@@ -119,16 +121,21 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks 
 			return nil, fmt.Errorf("cannot %s: %w", op, err)
 		}
 		changed = append(changed, k)
+		afterOf[k] = after
 		row := historyRow{key: k, before: old[k], after: after}
 		if hooks.who != nil {
 			row.who = hooks.who(k)
 		}
 		history = append(history, row)
 		for _, h := range r {
-			removed = append(removed, keyHost{k, h})
+			if h.Is4() {
+				removed = append(removed, keyHost{k, h})
+			}
 		}
 		for _, h := range a {
-			added = append(added, keyHost{k, h})
+			if h.Is4() {
+				added = append(added, keyHost{k, h})
+			}
 		}
 	}
 	if len(changed) == 0 {
@@ -149,6 +156,9 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks 
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
 	if err := db.d.insertHosts(ctx, tx, added); err != nil {
+		return nil, fmt.Errorf("cannot %s: %w", op, err)
+	}
+	if err := db.d.writeExt(ctx, tx, changed, had, afterOf); err != nil {
 		return nil, fmt.Errorf("cannot %s: %w", op, err)
 	}
 	if err := insertChanges(ctx, tx, changed, version); err != nil {
@@ -176,23 +186,15 @@ func (db *DB) writeWith(ctx context.Context, op string, keys []route.Key, hooks 
 	return changed, nil
 }
 
-// errNotStored is wrapped by the errors of writes of hosts with a weight or a zone,
-// which the store does not keep yet.
-var errNotStored = errors.New("weights and zones are not stored yet")
-
 // storable returns an error unless the hosts k gains (added) and the hosts whose
-// weight or zone changes (changed) can be written: IPv4 hosts without a weight or zone.
+// weight or zone changes (changed) can be written (checkStored).
 func storable(k route.Key, added, changed []route.Host) error {
-	for _, h := range added {
-		if !h.Is4() {
-			return fmt.Errorf("%s: %w: %s", k, errNotIPv4, h.Addr)
+	for _, hosts := range [][]route.Host{added, changed} {
+		for _, h := range hosts {
+			if err := checkStored(h); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
 		}
-		if !h.Plain() {
-			return fmt.Errorf("%s: %w: %s", k, errNotStored, h)
-		}
-	}
-	if len(changed) > 0 {
-		return fmt.Errorf("%s: %w: %s", k, errNotStored, changed[0])
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -43,20 +42,4 @@ func arg[T any](v T, err error) (T, error) {
 		return v, usageError{err.Error()}
 	}
 	return v, nil
-}
-
-// hostArg returns what route.ParseHost or route.ParseHostText returned for an
-// argument, and a usage error for a host the route store cannot keep yet: one that is
-// not IPv4 or names a weight or zone.
-func hostArg(h route.Host, err error) (route.Host, error) {
-	if err != nil {
-		return h, usageError{err.Error()}
-	}
-	if !h.Is4() {
-		return h, usagef("%s: the route store keeps IPv4 hosts only", h.Addr)
-	}
-	if !h.Plain() {
-		return h, usagef("%s: the route store keeps no weights or zones yet", h)
-	}
-	return h, nil
 }

@@ -14,7 +14,7 @@ import (
 var routeImportCmd = &command{
 	name: "route import",
 	args: "FILE",
-	summary: "replace the hosts of every key in FILE (\"-\": stdin), a routes file of lines \"modid cmdid ip port\"\n" +
+	summary: "replace the hosts of every key in FILE (\"-\": stdin), a routes file of lines \"modid cmdid ip port [weight=N] [zone=NAME]\"\n" +
 		"as lars-agent -routes reads, in one transaction; keys not in FILE are left alone",
 	run: func(e *env, _ any, args []string) error {
 		if err := wantArgs(args, 1); err != nil {

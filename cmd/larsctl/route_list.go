@@ -143,8 +143,10 @@ type jsonRoute struct {
 
 // jsonHost is one host of route list -json.
 type jsonHost struct {
-	IP     string `json:"ip"`
+	IP     string `json:"ip"` // dotted IPv4, or IPv6
 	Port   int32  `json:"port"`
+	Weight uint32 `json:"weight,omitempty"` // 0: the default
+	Zone   string `json:"zone,omitempty"`
 	Source string `json:"source"`          // "static" or "registered"
 	Owner  string `json:"owner,omitempty"` // who registered it
 	// LeaseLeftMs is what its lease has left, by the database's clock (registered only).
@@ -157,7 +159,7 @@ func writeRoutesJSON(w io.Writer, routes map[route.Key][]route.Host, leases map[
 	for _, k := range route.SortedKeys(routes) {
 		r := jsonRoute{Modid: k.Modid, Cmdid: k.Cmdid}
 		for _, h := range sortedHosts(routes[k]) {
-			jh := jsonHost{IP: h.Addr.Addr().String(), Port: int32(h.Addr.Port()), Source: "static"}
+			jh := jsonHost{IP: h.Addr.Addr().String(), Port: int32(h.Addr.Port()), Weight: h.Weight, Zone: h.Zone, Source: "static"}
 			if l, ok := leases[store.LeaseKey{Key: k, Host: route.HostAt(h.Addr)}]; ok {
 				left := l.Left.Milliseconds()
 				jh.Source, jh.Owner, jh.LeaseLeftMs = "registered", l.Owner, &left

@@ -281,7 +281,7 @@ func TestRouteImportExport(t *testing.T) {
 		for text, wantErr := range map[string]string{
 			"1 1 10.0.0.1 80\n1 1 10.0.0.1 0x50\n": "larsctl: route import: bad routes file stdin line 2: bad host: port \"0x50\" is not in 1..65535\n",
 			"1 -1 10.0.0.1 80\n":                   "larsctl: route import: bad routes file stdin line 1: cmdid \"-1\" is not an integer in 0..2147483647\n",
-			"1 1 ::1 80\n":                         "larsctl: route import: cannot replace keys: 1/1: IPv6 hosts cannot be stored in Lars's IPv4 columns: [::1]:80\n",
+			"1 1 ::1 80 weight=0\n":                "larsctl: route import: bad routes file stdin line 1: bad host: weight \"0\" is not in 1..10000\n",
 		} {
 			code, out, errOut = routectl(dsn, strings.NewReader(text), "route", "import", "-")
 			check(t, code, out, errOut, exitFailure, "")
@@ -392,14 +392,14 @@ func TestRouteUsage(t *testing.T) {
 		{[]string{"route", "add", "-1", "1", "10.0.0.1", "80"}, "flag provided but not defined: -1"},
 		{[]string{"route", "add", "1", "--", "-1", "10.0.0.1", "80"}, `larsctl route add: cmdid "-1" is not an integer in 0..2147483647`},
 		{[]string{"route", "add", "1", "2147483648", "10.0.0.1", "80"}, `larsctl route add: cmdid "2147483648" is not an integer in 0..2147483647`},
-		{[]string{"route", "add", "1", "1", "::1", "80"}, `larsctl route add: [::1]:80: the route store keeps IPv4 hosts only`},
+		{[]string{"route", "add", "1", "1", "::1%eth0", "80"}, `larsctl route add: bad host: IP "::1%eth0" has an IPv6 scope`},
 		{[]string{"route", "add", "1", "1", "10.0.0.256", "80"}, `IP "10.0.0.256" is not an IPv4 or IPv6 address`},
 		{[]string{"route", "add", "1", "1", "host.example", "80"}, `IP "host.example" is not an IPv4 or IPv6 address`},
 		{[]string{"route", "del", "1", "1", "10.0.0.1", "0"}, `larsctl route del: bad host: port "0" is not in 1..65535`},
 		{[]string{"route", "del", "1", "1", "10.0.0.1", "65536"}, `port "65536" is not in 1..65535`},
 		{[]string{"route", "set", "1", "1"}, "larsctl route set: want MODID CMDID and at least one IP:PORT (route drop removes every host), got 2 arguments"},
 		{[]string{"route", "set", "1", "1", "10.0.0.1"}, `larsctl route set: bad host: "10.0.0.1" is not IP:PORT`},
-		{[]string{"route", "set", "1", "1", "[::1]:80"}, `[::1]:80: the route store keeps IPv4 hosts only`},
+		{[]string{"route", "set", "1", "1", "[::1]:80;weight=0"}, `weight "0" is not in 1..10000`},
 		{[]string{"route", "drop", "1"}, "larsctl route drop: want 2 arguments, got 1"},
 		{[]string{"route", "list", "1", "2", "3"}, "larsctl route list: want at most MODID CMDID, got 3 arguments"},
 		{[]string{"route", "list", "x"}, `larsctl route list: modid "x" is not an integer in 0..2147483647`},
@@ -501,6 +501,37 @@ func TestRouteHistory(t *testing.T) {
 			if code, _, _ := routectl(dsn, nil, args...); code != exitUsage {
 				t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
 			}
+		}
+	})
+}
+
+func TestRouteWeightsZonesIPv6(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		file := "1 1 10.0.0.1 80 weight=200 zone=eu\n1 1 2001:db8::1 443 zone=us\n1 1 10.0.0.2 80\n"
+		code, out, errOut := routectl(dsn, strings.NewReader(file), "route", "import", "-")
+		check(t, code, out, errOut, 0, "-")
+		code, out, errOut = routectl(dsn, nil, "route", "export")
+		want := "# Lars routes, one per line: modid cmdid ip port (1 keys, 3 hosts)\n" +
+			"1 1 10.0.0.1 80 weight=200 zone=eu\n1 1 10.0.0.2 80\n1 1 2001:db8::1 443 zone=us\n"
+		check(t, code, out, errOut, 0, want)
+		code, out, errOut = routectl(dsn, nil, "route", "add", "1", "1", "2001:db8::2", "80")
+		check(t, code, out, errOut, 0, "-")
+		code, out, errOut = routectl(dsn, nil, "route", "set", "2", "1", "[2001:db8::3]:80;weight=5", "10.0.0.3:80;zone=a")
+		check(t, code, out, errOut, 0, "-")
+		code, out, errOut = routectl(dsn, nil, "route", "list", "2", "-json")
+		check(t, code, out, errOut, 0, "-")
+		var got []jsonRoute
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		wantJSON := []jsonRoute{{Modid: 2, Cmdid: 1, Hosts: []jsonHost{{IP: "10.0.0.3", Port: 80, Zone: "a", Source: "static"},
+			{IP: "2001:db8::3", Port: 80, Weight: 5, Source: "static"}}}}
+		if fmt.Sprint(got) != fmt.Sprint(wantJSON) {
+			t.Errorf("route list -json: %+v, want %+v", got, wantJSON)
+		}
+		routes := routesOf(t, openStore(t, dsn))
+		if s := route.FormatHostList(routes[route.Key{Modid: 1, Cmdid: 1}]); s != "10.0.0.1:80;weight=200;zone=eu 10.0.0.2:80 [2001:db8::1]:443;zone=us [2001:db8::2]:80" {
+			t.Errorf("1/1: %s", s)
 		}
 	})
 }

@@ -71,7 +71,7 @@ var routeSetCmd = &command{
 		}
 		var hosts []route.Host
 		for _, a := range args[2:] {
-			h, err := hostArg(route.ParseHostText(a))
+			h, err := arg(route.ParseHostText(a))
 			if err != nil {
 				return err
 			}
@@ -130,7 +130,7 @@ func keyHostArgs(args []string) (route.Key, route.Host, error) {
 	if err != nil {
 		return route.Key{}, route.Host{}, err
 	}
-	h, err := hostArg(route.ParseHost(args[2], args[3]))
+	h, err := arg(route.ParseHost(args[2], args[3]))
 	return k, h, err
 }
 

@@ -38,6 +38,10 @@ type conn struct {
 	req   larspb.GetRouteRequest
 	hello larspb.Hello
 	unsub larspb.Unsubscribe
+	// routeExt is set once the connection's Hello said FEATURE_ROUTE_EXT: its routes
+	// carry IPv6 hosts, weights and zones (routeAnswer). Set by the reader, read by
+	// whoever pushes.
+	routeExt atomic.Bool
 	// grant judges which services the peer may pull (nil: all of them, no policy).
 	grant *policy.PeerGrant
 	// owner names the peer in the leases it registers: its verified identity, or

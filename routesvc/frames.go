@@ -172,6 +172,7 @@ func (c *conn) answerHello(body []byte) error {
 		return net.ErrClosed
 	}
 	c.svc.stats.hellos.Add(1)
+	c.routeExt.Store(c.hello.Features&uint32(larspb.Feature_FEATURE_ROUTE_EXT) != 0)
 	if !c.enqueue(c.svc.helloReply, false) {
 		return net.ErrClosed
 	}

@@ -10,24 +10,58 @@ import (
 )
 
 // routeAnswer is the immutable answer for one key: its hosts, normalised, and the msgid
-// 2 frame that carries them, encoded once and written as it is to every connection
+// 2 frames that carry them, encoded once and written as they are to every connection
 // that pulls or is pushed the key. A route is never modified after it is built.
+//
+// frame is the route as Lars writes it: the IPv4 hosts, no weight, no zone (none at
+// all when every host is IPv6). ext, set only when some host is IPv6 or names a weight
+// or zone, is the whole route with HostInfo's extension fields, for the connections
+// whose Hello said FEATURE_ROUTE_EXT; nil: frame is the whole route.
 type routeAnswer struct {
 	hosts []route.Host
 	frame []byte
+	ext   []byte
 }
 
 // newRoute builds the route of key with hosts, which must be normalised
-// (route.Normalize). The frame carries the IPv4 hosts in Lars's form. A route too
-// large for one frame (thousands of hosts) is answered with an empty host list, as the
-// agent does for its own answers; tooLarge says so.
+// (route.Normalize). A route too large for one frame (thousands of hosts) is answered
+// with an empty host list, as the agent does for its own answers; tooLarge says so.
 func newRoute(key route.Key, hosts []route.Host) (r *routeAnswer, tooLarge bool) {
+	r = &routeAnswer{hosts: hosts}
+	plain := true
+	for _, h := range hosts {
+		if !h.Is4() || !h.Plain() {
+			plain = false
+			break
+		}
+	}
+	var big bool
+	r.frame, tooLarge = encodeRoute(key, hosts, false)
+	if !plain {
+		r.ext, big = encodeRoute(key, hosts, true)
+	}
+	return r, tooLarge || big
+}
+
+// encodeRoute encodes the msgid 2 frame of key with hosts: with ext, every host with
+// HostInfo's extension fields (ip6 and ip 0 for an IPv6 host, weight, zone); without,
+// the IPv4 hosts as Lars writes them. A frame too large is encoded with no hosts, and
+// tooLarge says so.
+func encodeRoute(key route.Key, hosts []route.Host, ext bool) (frame []byte, tooLarge bool) {
 	var msg larspb.GetRouteResponse
 	msg.Modid, msg.Cmdid = key.Modid, key.Cmdid
 	infos := make([]larspb.HostInfo, 0, len(hosts))
 	for _, h := range hosts {
-		if ip, port, ok := h.Wire(); ok {
+		ip, port, ok := h.Wire()
+		switch {
+		case ok && !ext:
 			infos = append(infos, larspb.HostInfo{Ip: ip, Port: port})
+		case ext:
+			infos = append(infos, larspb.HostInfo{Ip: ip, Port: port, Weight: h.Weight, Zone: h.Zone})
+			if !ok {
+				a := h.Addr.Addr().As16()
+				infos[len(infos)-1].Ip, infos[len(infos)-1].Ip6 = 0, a[:]
+			}
 		}
 	}
 	msg.Host = make([]*larspb.HostInfo, len(infos))
@@ -38,9 +72,18 @@ func newRoute(key route.Key, hosts []route.Host) (r *routeAnswer, tooLarge bool)
 	if err != nil {
 		msg.Host = nil
 		frame, _ = codec.AppendFrame(nil, codec.MsgGetRouteResponse, &msg) // a few bytes
-		return &routeAnswer{hosts: hosts, frame: frame}, true
+		return frame, true
 	}
-	return &routeAnswer{hosts: hosts, frame: frame}, false
+	return frame, false
+}
+
+// frameFor returns the frame of r for a connection that reads the extension fields
+// (ext) or not.
+func (r *routeAnswer) frameFor(ext bool) []byte {
+	if ext && r.ext != nil {
+		return r.ext
+	}
+	return r.frame
 }
 
 // sameHosts reports whether r holds exactly hosts (both normalised), weights and zones

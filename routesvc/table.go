@@ -81,12 +81,14 @@ func emptyFrame(k route.Key) []byte {
 	return append(frame, body...)
 }
 
-// answer returns the frame that answers a pull of e's key. The caller holds e.mu.
-func (e *entry) answer() []byte {
+// answer returns the frame that answers c's pull of e's key: the route as Lars writes
+// it, or with the extension fields when c's Hello said FEATURE_ROUTE_EXT. The caller
+// holds e.mu.
+func (e *entry) answer(c *conn) []byte {
 	if e.r.frame == nil {
 		return emptyFrame(e.key)
 	}
-	return e.r.frame
+	return e.r.frameFor(c.routeExt.Load())
 }
 
 // subscribers returns how many connections are subscribed to e. The caller holds e.mu.
@@ -239,7 +241,7 @@ func (t *table) subscribe(c *conn, k route.Key) bool {
 			t.unknownSubs.Add(1)
 		}
 	}
-	ok := c.enqueue(e.answer(), false)
+	ok := c.enqueue(e.answer(c), false)
 	t.release(e)
 	return ok
 }
@@ -250,7 +252,7 @@ func (t *table) answerUnsubscribed(c *conn, k route.Key, e *entry) bool {
 	if e == nil {
 		return c.enqueue(emptyFrame(k), false)
 	}
-	ok := c.enqueue(e.answer(), false)
+	ok := c.enqueue(e.answer(c), false)
 	t.release(e)
 	return ok
 }
@@ -333,8 +335,18 @@ func (t *table) set(k route.Key, hosts []route.Host) bool {
 		// Counted before the frames are queued: whoever reads a push sees it counted.
 		t.pushes.Add(uint64(n))
 		start := time.Now()
-		frame := e.answer()
-		e.each(func(c *conn) { c.enqueue(frame, true) })
+		lars, ext := e.r.frameFor(false), e.r.frameFor(true)
+		if lars == nil {
+			lars = emptyFrame(e.key)
+			ext = lars
+		}
+		e.each(func(c *conn) {
+			if c.routeExt.Load() {
+				c.enqueue(ext, true)
+			} else {
+				c.enqueue(lars, true)
+			}
+		})
 		if t.fanout != nil {
 			t.fanout(time.Since(start), n)
 		}

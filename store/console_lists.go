@@ -21,7 +21,7 @@ type ServiceOrder string
 const (
 	OrderByKey        ServiceOrder = "key"        // (modid, cmdid)
 	OrderByName       ServiceOrder = "name"       // modid's name, then cmdid's name
-	OrderByHosts      ServiceOrder = "hosts"      // RouteData rows
+	OrderByHosts      ServiceOrder = "hosts"      // RouteData and RouteHost6 rows
 	OrderByOverloaded ServiceOrder = "overloaded" // route hosts some caller's status says overloaded
 	OrderByErrors     ServiceOrder = "errors"     // error rate over the key's call status
 	OrderByChanged    ServiceOrder = "changed"    // the key's newest RouteHistory row
@@ -41,8 +41,8 @@ var serviceMetrics = map[ServiceOrder]string{
 		GROUP BY o.modid, o.cmdid`,
 }
 
-// ServiceQuery selects a page of the keys that have hosts (RouteData) or call status
-// (ServerCallStatus).
+// ServiceQuery selects a page of the keys that have hosts (RouteData, RouteHost6) or
+// call status (ServerCallStatus).
 type ServiceQuery struct {
 	// Modid, if not nil, keeps the keys of this modid only.
 	Modid *int32
@@ -66,6 +66,10 @@ func (db *DB) ServiceKeys(ctx context.Context, q ServiceQuery) ([]route.Key, int
 	}
 	union := "SELECT modid, cmdid FROM RouteData WHERE 1 = 1" + filter + " UNION SELECT modid, cmdid FROM ServerCallStatus WHERE 1 = 1" + filter
 	unionArgs := slices.Concat(filterArgs, filterArgs)
+	if db.host6 {
+		union += " UNION SELECT modid, cmdid FROM " + host6TableName + " WHERE 1 = 1" + filter
+		unionArgs = append(unionArgs, filterArgs...)
+	}
 	var total int
 	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+union+") k", unionArgs...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cannot count the services: %w", err)
@@ -90,9 +94,15 @@ func (db *DB) ServiceKeys(ctx context.Context, q ServiceQuery) ([]route.Key, int
 		if !ok {
 			return nil, 0, fmt.Errorf("cannot list services: unknown order %q", order)
 		}
-		query = "SELECT k.modid, k.cmdid FROM (" + union + ") k LEFT JOIN (" + fmt.Sprintf(metric, filter) +
+		metricSQL, metricArgs := fmt.Sprintf(metric, filter), filterArgs
+		if order == OrderByHosts && db.host6 {
+			metricSQL = "SELECT modid, cmdid, SUM(v) AS v FROM (" + metricSQL + " UNION ALL SELECT modid, cmdid, COUNT(*) AS v FROM " +
+				host6TableName + " WHERE 1 = 1" + filter + " GROUP BY modid, cmdid) h GROUP BY modid, cmdid"
+			metricArgs = slices.Concat(filterArgs, filterArgs)
+		}
+		query = "SELECT k.modid, k.cmdid FROM (" + union + ") k LEFT JOIN (" + metricSQL +
 			") m ON m.modid = k.modid AND m.cmdid = k.cmdid ORDER BY COALESCE(m.v, 0)" + dir + ", k.modid, k.cmdid LIMIT ? OFFSET ?"
-		args = slices.Concat(unionArgs, filterArgs)
+		args = slices.Concat(unionArgs, metricArgs)
 	}
 	args = append(args, q.Limit, q.Offset)
 	rows, err := db.db.QueryContext(ctx, query, args...)
@@ -162,17 +172,25 @@ func (db *DB) serviceKeysByName(ctx context.Context, union string, args []any, q
 	return slices.Clone(keys[from:min(from+q.Limit, len(keys))]), nil
 }
 
-// HostRows returns how many RouteData rows there are, of modid only if it is not nil.
+// HostRows returns how many RouteData rows (and IPv6 hosts, RouteHost6 rows) there
+// are, of modid only if it is not nil.
 func (db *DB) HostRows(ctx context.Context, modid *int32) (int, error) {
-	query, args := "SELECT COUNT(*) FROM RouteData", []any(nil)
-	if modid != nil {
-		query, args = query+" WHERE modid = ?", []any{col32(*modid)}
+	total := 0
+	for _, table := range []string{"RouteData", host6TableName} {
+		if table == host6TableName && !db.host6 {
+			continue
+		}
+		query, args := "SELECT COUNT(*) FROM "+table, []any(nil)
+		if modid != nil {
+			query, args = query+" WHERE modid = ?", []any{col32(*modid)}
+		}
+		var n int
+		if err := db.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("cannot count %s: %w", table, err)
+		}
+		total += n
 	}
-	var n int
-	if err := db.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("cannot count RouteData: %w", err)
-	}
-	return n, nil
+	return total, nil
 }
 
 // CallStatusOf returns the ServerCallStatus rows of keys, in CallStatus's order within

@@ -25,6 +25,9 @@ type DB struct {
 	stmts stmtCache
 	// path is the SQLite file ("" on MySQL), whose writes the change signal watches.
 	path string
+	// host6 says RouteHost6 (IPv6 hosts, route_ext.go) existed once Open had made
+	// what it could: the console's lists then count its keys and hosts too.
+	host6 bool
 }
 
 // Open connects to the database dsn names and creates what is missing of the schema
@@ -59,6 +62,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.db.Close()
 		return nil, fmt.Errorf("cannot prepare database %s: %w", Redact(dsn), err)
 	}
+	tables, err := db.d.tableNames(ctx, db.db)
+	if err != nil {
+		db.db.Close()
+		return nil, fmt.Errorf("cannot prepare database %s: cannot list the tables: %w", Redact(dsn), err)
+	}
+	db.host6 = tables[host6TableName]
 	return db, nil
 }
 

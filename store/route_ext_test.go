@@ -320,3 +320,35 @@ func TestExtReadsWithoutOurTables(t *testing.T) {
 		}
 	})
 }
+
+func TestExtConsoleLists(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openT(t, dsn)
+		ctx := testContext(t)
+		v4, v6, mixed := route.Key{Modid: 1, Cmdid: 1}, route.Key{Modid: 1, Cmdid: 2}, route.Key{Modid: 2, Cmdid: 1}
+		for k, text := range map[route.Key]string{
+			v4:    "10.0.0.1:80 10.0.0.2:80",
+			v6:    "[2001:db8::1]:80 [2001:db8::2]:80 [2001:db8::3]:80",
+			mixed: "10.0.0.1:80;weight=5 [2001:db8::1]:80",
+		} {
+			if _, err := db.SetHosts(ctx, k, xhosts(t, text)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys, total, err := db.ServiceKeys(ctx, ServiceQuery{Order: OrderByHosts, Desc: true, Limit: 10})
+		if err != nil || total != 3 || !slices.Equal(keys, []route.Key{v6, v4, mixed}) {
+			t.Errorf("ServiceKeys by hosts = %v, %d, %v; want %v, 3", keys, total, err, []route.Key{v6, v4, mixed})
+		}
+		one := int32(1)
+		keys, total, err = db.ServiceKeys(ctx, ServiceQuery{Modid: &one, Limit: 10})
+		if err != nil || total != 2 || !slices.Equal(keys, []route.Key{v4, v6}) {
+			t.Errorf("ServiceKeys of modid 1 = %v, %d, %v", keys, total, err)
+		}
+		if n, err := db.HostRows(ctx, nil); err != nil || n != 7 {
+			t.Errorf("HostRows = %d, %v; want 7", n, err)
+		}
+		if n, err := db.HostRows(ctx, &one); err != nil || n != 5 {
+			t.Errorf("HostRows(1) = %d, %v; want 5", n, err)
+		}
+	})
+}

@@ -111,14 +111,19 @@ func TestRouteExtFramesByHelloFeature(t *testing.T) {
 
 		// Pushes: a weight changed, then a host added.
 		set(extKey, "10.0.0.1:80;weight=300;zone=eu 10.0.0.2:80 [2001:db8::1]:443;weight=5")
-		check("Lars's push of a weight", lars, "2/1 10.0.0.1:80 10.0.0.2:80")
 		check("our push of a weight", ours, "2/1 10.0.0.1:80;weight=300;zone=eu 10.0.0.2:80 [2001:db8::1]:443;weight=5")
+		// Lars's connection is not pushed a frame it already has: its next one is the
+		// host added below.
 		set(extKey, "10.0.0.1:80;weight=300;zone=eu 10.0.0.3:80 [2001:db8::1]:443;weight=5")
 		check("Lars's push", lars, "2/1 10.0.0.1:80 10.0.0.3:80")
 		check("our push", ours, "2/1 10.0.0.1:80;weight=300;zone=eu 10.0.0.3:80 [2001:db8::1]:443;weight=5")
 		set(v6Key, "[2001:db8::9]:80 [2001:db8::a]:80")
-		check("Lars's push of IPv6 hosts", lars, "3/1 ")
 		check("our push of IPv6 hosts", ours, "3/1 [2001:db8::9]:80 [2001:db8::a]:80")
+		// Queued in the same step as ours: had Lars's connection been pushed, it would
+		// read it at once.
+		if m, err := lars.read(300 * time.Millisecond); err == nil {
+			t.Errorf("Lars's connection pushed %+v, a route without IPv4 hosts it has already", m)
+		}
 	})
 }
 

@@ -1,6 +1,7 @@
 package routesvc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
@@ -330,20 +331,34 @@ func (t *table) set(k route.Key, hosts []route.Host) bool {
 		}
 		e.each(func(c *conn) { c.unknown.Add(delta) })
 	}
+	old := e.r
 	e.r = r
 	if n > 0 {
-		// Counted before the frames are queued: whoever reads a push sees it counted.
-		t.pushes.Add(uint64(n))
-		start := time.Now()
-		lars, ext := e.r.frameFor(false), e.r.frameFor(true)
+		lars, ext := r.frameFor(false), r.frameFor(true)
 		if lars == nil {
 			lars = emptyFrame(e.key)
 			ext = lars
 		}
+		// A change Lars's frame does not show (a weight, a zone, an IPv6 host) is pushed
+		// to the connections that read the extensions only.
+		larsSame := old.frame != nil && r.ext != nil && bytes.Equal(old.frame, r.frame)
+		sent := n
+		if larsSame {
+			sent = 0
+			e.each(func(c *conn) {
+				if c.routeExt.Load() {
+					sent++
+				}
+			})
+		}
+		// Counted before the frames are queued: whoever reads a push sees it counted.
+		t.pushes.Add(uint64(sent))
+		start := time.Now()
 		e.each(func(c *conn) {
-			if c.routeExt.Load() {
+			switch {
+			case c.routeExt.Load():
 				c.enqueue(ext, true)
-			} else {
+			case !larsSame:
 				c.enqueue(lars, true)
 			}
 		})

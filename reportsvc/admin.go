@@ -52,6 +52,7 @@ func (s *Service) WriteMetrics(w io.Writer) {
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="shutdown"}`, st.DroppedShutdown)
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="unknown_key"}`, st.DroppedUnknownKey)
 	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="policy"}`, st.DroppedPolicy)
+	metrics.WriteCounterUint64(w, `lars_reporter_dropped_rows_total{reason="bad_host"}`, st.DroppedBadHost)
 	metrics.WriteCounterUint64(w, `lars_reporter_queue_full_dropped_rows_total{cause="own_over_share"}`, st.DroppedOwn)
 	metrics.WriteCounterUint64(w, `lars_reporter_queue_full_dropped_rows_total{cause="heaviest_connection"}`, st.DroppedHeaviest)
 	metrics.WriteGaugeUint64(w, "lars_reporter_known_keys", uint64(st.KnownKeys))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -200,6 +201,10 @@ func (s *Service) enqueueReport(req *larspb.ReportStatusRequest, o owner, grant 
 	ts := s.stamp(int64(req.Ts))
 	var coalesced, droppedOwn, droppedHeaviest uint64
 	for _, r := range req.Results {
+		if uint32(r.Port) > math.MaxUint16 { // route.Host keeps 16 bits: no route has it
+			s.stats.droppedBadHost.Add(1)
+			continue
+		}
 		row := store.CallStatus{
 			Key:    route.Key{Modid: req.Modid, Cmdid: req.Cmdid},
 			Host:   route.FromWire(r.Ip, r.Port),
@@ -253,6 +258,7 @@ func (s *Service) Stats() Stats {
 		DroppedShutdown:  s.stats.droppedShutdown.Load(),
 
 		DroppedUnknownKey: s.stats.droppedUnknownKey.Load(),
+		DroppedBadHost:    s.stats.droppedBadHost.Load(),
 		DroppedPolicy:     s.stats.droppedPolicy.Load(),
 		NotAllowed:        s.stats.notAllowed.Load(),
 		FutureClamped:     s.stats.futureClamped.Load(),

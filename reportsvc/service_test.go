@@ -370,3 +370,20 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Errorf("healthz %v %q", ok, text)
 	}
 }
+
+// TestReportsOfBadPortsAreDropped checks that a result naming a port outside 0..65535,
+// which no host of a route has, is dropped and counted, not stored under its low 16
+// bits.
+func TestReportsOfBadPortsAreDropped(t *testing.T) {
+	db := openStore(t, storetest.SQLiteDSN(t))
+	svc := startService(t, db, Config{})
+	dial(t, svc.Service).report(1, 1, caller1, tsReport, result{ip1, 80, 1, 0, false}, result{ip1, 65536 + 80, 1, 0, false}, result{ip1, -1, 1, 0, false})
+	waitUntil(t, settle, "the report read", func() bool { return svc.Stats().Frames == 1 })
+	waitUntil(t, settle, "a row written", func() bool { return svc.Stats().RowsWritten == 1 })
+	if st := svc.Stats(); st.DroppedBadHost != 2 || st.Results != 3 {
+		t.Errorf("stats %+v: want 3 results, 2 dropped as bad hosts", st)
+	}
+	if got := rows(t, db); len(got) != 1 || got[0].Port != 80 || got[0].Succ != 1 {
+		t.Errorf("rows %v, want the one of port 80", got)
+	}
+}

@@ -27,6 +27,7 @@ type counters struct {
 
 	droppedUnknownKey atomic.Uint64 // rows of reports for keys the route store does not hold
 	droppedPolicy     atomic.Uint64 // rows of services the policy does not let the identity report
+	droppedBadHost    atomic.Uint64 // rows whose port is outside 0..65535: no host of a route
 	notAllowed        atomic.Uint64 // connections closed: their identity may not report
 	futureClamped     atomic.Uint64 // reports whose ts was in the future, stamped with the time read
 	keyLoads          atomic.Uint64 // reads of the route keys (the stamp had changed)
@@ -62,6 +63,9 @@ type Stats struct {
 	DroppedShutdown  uint64 // rows still queued when the flush at shutdown ended
 
 	DroppedUnknownKey uint64 // rows of reports for keys the route store does not hold
+	// DroppedBadHost counts the rows whose port is outside 0..65535, which no host of a
+	// route has.
+	DroppedBadHost uint64
 	// DroppedPolicy counts the rows of services the Config.Policy does not let the
 	// connection's identity report.
 	DroppedPolicy uint64
@@ -91,7 +95,7 @@ type Stats struct {
 
 // Dropped returns the rows dropped for any reason.
 func (s Stats) Dropped() uint64 {
-	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown + s.DroppedUnknownKey + s.DroppedPolicy
+	return s.DroppedQueueFull + s.DroppedDBError + s.DroppedShutdown + s.DroppedUnknownKey + s.DroppedPolicy + s.DroppedBadHost
 }
 
 // health is what /healthz tells: whether the store takes writes, and since when not.

@@ -69,6 +69,7 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 	}
 	metrics.WriteCounterUint64(w, "lars_agent_reports_ignored_total", s.ReportsIgnored)
 	metrics.WriteCounterUint64(w, "lars_agent_panic_picks_total", s.PanicPicks)
+	metrics.WriteCounterUint64(w, "lars_agent_zone_cross_picks_total", s.CrossZonePicks)
 	metrics.WriteCounterUint64(w, "lars_agent_status_emitted_total", s.StatusEmitted)
 	metrics.WriteCounterUint64(w, "lars_agent_status_dropped_total", s.StatusDropped)
 	metrics.WriteCounterUint64(w, "lars_agent_routes_reloads_total", a.reloads.Load())
@@ -83,6 +84,7 @@ func (a *Agent) WriteMetrics(w io.Writer) {
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_pulls_sent_total", rs.PullsSent)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_answers_applied_total", rs.AnswersApplied)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_bad_frames_total", rs.BadFrames)
+		metrics.WriteCounterUint64(w, "lars_agent_route_service_bad_hosts_total", rs.BadHosts)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_protocol_errors_total", rs.ProtocolErrors)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_resubscriptions_total", rs.Resubscribes)
 		metrics.WriteCounterUint64(w, "lars_agent_route_service_resubscribed_keys_total", rs.ResubscribedKeys)
@@ -132,14 +134,17 @@ type routeJSON struct {
 	Updated   time.Time  `json:"updated"`
 	Pulling   bool       `json:"pulling"`
 	AccessCnt uint64     `json:"access_cnt"`
-	Panic     bool       `json:"panic,omitempty"`  // in panic mode now (panic_threshold)
-	Panics    uint64     `json:"panics,omitempty"` // calls served in panic mode so far
+	Panic     bool       `json:"panic,omitempty"`      // in panic mode now (panic_threshold)
+	Panics    uint64     `json:"panics,omitempty"`     // calls served in panic mode so far
+	CrossZone bool       `json:"cross_zone,omitempty"` // get_host picks outside the agent's zone now (zone_min_usable)
 	Hosts     []hostJSON `json:"hosts"`
 }
 
 // hostJSON is one host of a key in /routes.
 type hostJSON struct {
-	Addr       string    `json:"addr"`
+	Addr       string    `json:"addr"`   // ip:port, [ip]:port for IPv6
+	Weight     uint32    `json:"weight"` // the host's weight, route.DefaultWeight when its route names none
+	Zone       string    `json:"zone,omitempty"`
 	State      string    `json:"state"`
 	Since      time.Time `json:"since"`
 	VSucc      uint32    `json:"vsucc"`
@@ -162,13 +167,14 @@ func (a *Agent) routesJSON() any {
 	out := []routeJSON{}
 	a.table.Walk(func(k lb.KeyInfo) {
 		r := routeJSON{Modid: k.Modid, Cmdid: k.Cmdid, Updated: k.Updated, Pulling: k.Pulling,
-			AccessCnt: k.AccessCnt, Panic: k.Panic, Panics: k.Panics, Hosts: make([]hostJSON, 0, len(k.Hosts))}
+			AccessCnt: k.AccessCnt, Panic: k.Panic, Panics: k.Panics, CrossZone: k.CrossZone, Hosts: make([]hostJSON, 0, len(k.Hosts))}
 		for _, h := range k.Hosts {
 			state := "idle"
 			if h.Overloaded {
 				state = "overloaded"
 			}
-			r.Hosts = append(r.Hosts, hostJSON{Addr: h.Host.String(), State: state, Since: h.Since,
+			r.Hosts = append(r.Hosts, hostJSON{Addr: h.Host.Addr.String(),
+				Weight: h.Host.EffectiveWeight(), Zone: h.Host.Zone, State: state, Since: h.Since,
 				VSucc: h.VSucc, VErr: h.VErr, RSucc: h.RSucc, RErr: h.RErr,
 				ContinSucc: h.ContinSucc, ContinErr: h.ContinErr,
 				InFlight: h.InFlight, LatencyMs: float64(h.Latency) / 1e6, Ejections: h.Ejections,

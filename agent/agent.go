@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/agent/upstream"
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // maxTooLargeLogged bounds the keys remembered for "route too large" logging.
@@ -58,7 +58,7 @@ type Agent struct {
 	cacheApplied uint64
 
 	tooLargeMu     sync.Mutex
-	tooLargeLogged map[lb.Key]bool
+	tooLargeLogged map[route.Key]bool
 
 	limiter *sourceLimiter // unknown keys per source; nil with static routes or no limit
 	reg     *registry      // instances registered through the agent (issue 31)
@@ -71,7 +71,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger, tooLargeLogged: map[lb.Key]bool{}}
+	a := &Agent{cfg: cfg, log: cfg.Logger, tooLargeLogged: map[route.Key]bool{}}
 	a.table = lb.NewTable(cfg.Table)
 	a.reg = newRegistry(cfg.MaxRegistrations, cfg.Table.Clock, nil, a.log.With("part", "registrations"))
 	if !cfg.static() && cfg.UnknownKeyRate > 0 {
@@ -113,7 +113,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	if cfg.ReportService != "" {
-		caller, _ := codec.IPv4FromAddr(cfg.Caller) // validated by withDefaults
+		caller, _ := route.WireIP(cfg.Caller) // IPv4: validated by withDefaults
 		a.report = upstream.NewReportClient(upstream.ReportClientConfig{
 			Addr: cfg.ReportService, Statuses: a.table.Statuses(), Caller: caller,
 			Link: upstream.Link{Logger: a.log.With("link", "report_service"), TLS: a.tls},
@@ -343,7 +343,7 @@ func (a *Agent) Counters() Counters {
 
 // routeTooLarge logs, once per key, that a route did not fit in one datagram.
 func (a *Agent) routeTooLarge(modid, cmdid int32, hosts int) {
-	k := lb.Key{Modid: modid, Cmdid: cmdid}
+	k := route.Key{Modid: modid, Cmdid: cmdid}
 	a.tooLargeMu.Lock()
 	first := !a.tooLargeLogged[k] && len(a.tooLargeLogged) < maxTooLargeLogged
 	if first {

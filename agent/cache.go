@@ -3,7 +3,6 @@ package agent
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -11,15 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // The route cache is the agent's routes on disk, so that an agent started while the
 // route service is down serves what it last knew instead of nothing. It is a routes
-// file (ParseRoutes reads it) whose first line states what follows:
+// file (route.ParseRoutes reads it) whose first line states what follows:
 //
 //	# lars-agent route cache v1 keys=K hosts=H crc32=C
 //
@@ -34,41 +32,26 @@ var errBadCache = errors.New("bad route cache")
 
 // encodeCache returns the cache file's bytes for routes, keys and hosts sorted so that
 // the same routes always give the same bytes.
-func encodeCache(routes map[lb.Key][]lb.Host) []byte {
-	keys := make([]lb.Key, 0, len(routes))
-	for k, hosts := range routes {
-		if len(hosts) > 0 {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, func(a, b lb.Key) int {
-		return cmp.Or(cmp.Compare(a.Modid, b.Modid), cmp.Compare(a.Cmdid, b.Cmdid))
-	})
+func encodeCache(routes map[route.Key][]route.Host) []byte {
 	var body []byte
-	nhosts := 0
-	for _, k := range keys {
-		hosts := slices.Clone(routes[k])
-		slices.SortFunc(hosts, func(a, b lb.Host) int {
-			return cmp.Or(cmp.Compare(uint32(a.IP), uint32(b.IP)), cmp.Compare(a.Port, b.Port))
-		})
-		for _, h := range hosts {
-			body = strconv.AppendInt(body, int64(k.Modid), 10)
-			body = append(body, ' ')
-			body = strconv.AppendInt(body, int64(k.Cmdid), 10)
-			body = append(body, ' ')
-			body = codec.AppendIPv4(body, h.IP)
-			body = append(body, ' ')
-			body = strconv.AppendInt(body, int64(h.Port), 10)
+	nkeys, nhosts := 0, 0
+	for _, k := range route.SortedKeys(routes) {
+		if len(routes[k]) == 0 {
+			continue
+		}
+		nkeys++
+		for _, h := range route.Normalize(slices.Clone(routes[k])) {
+			body = route.AppendLine(body, k, h)
 			body = append(body, '\n')
 			nhosts++
 		}
 	}
-	head := fmt.Sprintf("%skeys=%d hosts=%d crc32=%08x\n", cacheMagic, len(keys), nhosts, crc32.ChecksumIEEE(body))
+	head := fmt.Sprintf("%skeys=%d hosts=%d crc32=%08x\n", cacheMagic, nkeys, nhosts, crc32.ChecksumIEEE(body))
 	return append([]byte(head), body...)
 }
 
 // decodeCache parses a cache file's bytes, checking its first line against the rest.
-func decodeCache(data []byte, name string) (map[lb.Key][]lb.Host, error) {
+func decodeCache(data []byte, name string) (map[route.Key][]route.Host, error) {
 	head, body, ok := bytes.Cut(data, []byte{'\n'})
 	if !ok || !bytes.HasPrefix(head, []byte(cacheMagic)) {
 		return nil, fmt.Errorf("%w %s: no header line", errBadCache, name)
@@ -81,7 +64,7 @@ func decodeCache(data []byte, name string) (map[lb.Key][]lb.Host, error) {
 	if got := crc32.ChecksumIEEE(body); got != sum {
 		return nil, fmt.Errorf("%w %s: checksum %08x, header says %08x (truncated or corrupt)", errBadCache, name, got, sum)
 	}
-	routes, err := ParseRoutes(bytes.NewReader(body), name)
+	routes, err := route.ParseRoutes(bytes.NewReader(body), name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadCache, err)
 	}
@@ -96,7 +79,7 @@ func decodeCache(data []byte, name string) (map[lb.Key][]lb.Host, error) {
 }
 
 // LoadCache reads the route cache at path.
-func LoadCache(path string) (map[lb.Key][]lb.Host, error) {
+func LoadCache(path string) (map[route.Key][]route.Host, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read route cache: %w", err)
@@ -116,7 +99,7 @@ const (
 // WriteCache writes routes to the route cache at path atomically, with exactly mode: a
 // temporary file in the same folder, written and synced, renamed over path, and the
 // folder synced, so a crash leaves either the old cache or the new one, never a mix.
-func WriteCache(path string, routes map[lb.Key][]lb.Host, mode fs.FileMode) error {
+func WriteCache(path string, routes map[route.Key][]route.Host, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -151,13 +134,13 @@ func WriteCache(path string, routes map[lb.Key][]lb.Host, mode fs.FileMode) erro
 }
 
 // tableRoutes returns the routes of every key of t that has hosts.
-func tableRoutes(t *lb.Table) map[lb.Key][]lb.Host {
-	routes := make(map[lb.Key][]lb.Host)
+func tableRoutes(t *lb.Table) map[route.Key][]route.Host {
+	routes := make(map[route.Key][]route.Host)
 	t.Walk(func(ki lb.KeyInfo) {
 		if len(ki.Hosts) == 0 {
 			return
 		}
-		hosts := make([]lb.Host, len(ki.Hosts))
+		hosts := make([]route.Host, len(ki.Hosts))
 		for i, h := range ki.Hosts {
 			hosts[i] = h.Host
 		}

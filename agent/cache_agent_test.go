@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // closedAddr returns a loopback address where nothing listens.
@@ -54,7 +55,7 @@ func TestRouteCacheServesWhileRouteServiceDown(t *testing.T) {
 	second := startAgent(t, agent.Config{RouteService: []string{closedAddr(t)}, CacheFile: cache, SweepInterval: 10 * time.Millisecond,
 		Table: lb.Config{Settings: s}})
 	c2 := dial(t, second.Addrs()[0])
-	if m := c2.getHost(1, 2, 2); m.Retcode != 0 || m.Host.GetIp() != h3.IP {
+	if m := c2.getHost(1, 2, 2); m.Retcode != 0 || m.Host.GetIp() != wireIP(h3) {
 		t.Fatalf("first answer from the cache: %v", m)
 	}
 	if !hasMetrics(second, "lars_agent_route_cache_keys_loaded 2") {
@@ -67,7 +68,7 @@ func TestRouteCacheServesWhileRouteServiceDown(t *testing.T) {
 // removed.
 func TestRouteCacheReplacedByFreshRoutes(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "routes.cache")
-	if err := agent.WriteCache(cache, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {h1}, {Modid: 2, Cmdid: 2}: {h3}}, agent.CacheFileMode); err != nil {
+	if err := agent.WriteCache(cache, map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: {h1}, {Modid: 2, Cmdid: 2}: {h3}}, agent.CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
 	dns := larstest.NewRouteService(t)
@@ -81,7 +82,7 @@ func TestRouteCacheReplacedByFreshRoutes(t *testing.T) {
 	eventually(t, patience, "2/2 removed", func() bool { return c.getHost(9, 2, 2).Retcode == 3 })
 	eventually(t, patience, "cache rewritten with the fresh routes", func() bool {
 		routes, err := agent.LoadCache(cache)
-		return err == nil && len(routes) == 1 && len(routes[lb.Key{Modid: 1, Cmdid: 1}]) == 1 && routes[lb.Key{Modid: 1, Cmdid: 1}][0] == h2
+		return err == nil && len(routes) == 1 && len(routes[route.Key{Modid: 1, Cmdid: 1}]) == 1 && routes[route.Key{Modid: 1, Cmdid: 1}][0] == h2
 	})
 }
 

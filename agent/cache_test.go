@@ -5,21 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
-func cacheRoutes() map[lb.Key][]lb.Host {
-	return map[lb.Key][]lb.Host{
-		{Modid: 1, Cmdid: 1}:          {{IP: 0x7F000001, Port: 7000}, {IP: 0x7F000002, Port: 7001}},
-		{Modid: 2, Cmdid: 9}:          {{IP: -1062731519, Port: 8080}}, // 192.168.1.1: a negative int32
-		{Modid: 100000, Cmdid: 2}:     {{IP: 0x0A000001, Port: 65535}},
-		{Modid: 2147483647, Cmdid: 0}: {{IP: 1, Port: 1}},
+func cacheRoutes() map[route.Key][]route.Host {
+	return map[route.Key][]route.Host{
+		{Modid: 1, Cmdid: 1}:          {route.FromWire(0x7F000001, 7000), route.FromWire(0x7F000002, 7001)},
+		{Modid: 2, Cmdid: 9}:          {route.FromWire(-1062731519, 8080)}, // 192.168.1.1: a negative int32
+		{Modid: 100000, Cmdid: 2}:     {route.FromWire(0x0A000001, 65535)},
+		{Modid: 2147483647, Cmdid: 0}: {route.FromWire(1, 1)},
+		// The route extension: weights, zones, IPv6 hosts (sorted: IPv4 first).
+		{Modid: 3, Cmdid: 3}: {{Addr: netip.MustParseAddrPort("10.0.0.1:80"), Weight: 300, Zone: "eu-1a"},
+			{Addr: netip.MustParseAddrPort("[2001:db8::1]:80"), Zone: "eu-1b"}},
 	}
 }
 
@@ -38,15 +42,15 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	// The same routes in any order give the same bytes.
 	a := encodeCache(want)
-	shuffled := map[lb.Key][]lb.Host{}
+	shuffled := map[route.Key][]route.Host{}
 	for k, hs := range want {
-		rev := make([]lb.Host, len(hs))
+		rev := make([]route.Host, len(hs))
 		for i, h := range hs {
 			rev[len(hs)-1-i] = h
 		}
 		shuffled[k] = rev
 	}
-	shuffled[lb.Key{Modid: 5, Cmdid: 5}] = nil // keys without hosts are not cached
+	shuffled[route.Key{Modid: 5, Cmdid: 5}] = nil // keys without hosts are not cached
 	if b := encodeCache(shuffled); !bytes.Equal(a, b) {
 		t.Fatalf("encoding depends on order:\n%s\n%s", a, b)
 	}
@@ -65,7 +69,7 @@ func TestCacheReplacedAtomically(t *testing.T) {
 	if err := WriteCache(path, cacheRoutes(), CacheFileMode); err != nil {
 		t.Fatal(err)
 	}
-	newer := map[lb.Key][]lb.Host{{Modid: 3, Cmdid: 3}: {{IP: 3, Port: 3}}}
+	newer := map[route.Key][]route.Host{{Modid: 3, Cmdid: 3}: {route.FromWire(3, 3)}}
 	if err := WriteCache(path, newer, CacheFileMode); err != nil {
 		t.Fatal(err)
 	}

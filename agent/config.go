@@ -15,6 +15,7 @@ import (
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Defaults of Config.
@@ -70,9 +71,9 @@ type Config struct {
 	SocketBuffer int
 
 	// Routes, when not nil, makes the agent serve these routes and nothing else: no
-	// route service is used. RoutesFile does the same from a file (see ParseRoutes),
-	// re-read by Reload.
-	Routes     map[lb.Key][]lb.Host
+	// route service is used. RoutesFile does the same from a file (see
+	// LoadRoutesFile), re-read by Reload.
+	Routes     map[route.Key][]route.Host
 	RoutesFile string
 	// RouteService are the Lars route service's TCP addresses, host:port each, used
 	// when neither Routes nor RoutesFile is set; tried in order: the agent fails over
@@ -229,6 +230,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.Table.Policies.Validate(c.Table.Settings); err != nil {
 		return c, err
+	}
+	if c.Table.Zone != "" {
+		if err := route.CheckZone(c.Table.Zone); err != nil {
+			return c, fmt.Errorf("invalid zone: %w", err)
+		}
 	}
 	c.Table.Static = c.static()
 	switch {

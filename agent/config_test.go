@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/batchio"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestSplitAddrs(t *testing.T) {
@@ -62,14 +62,14 @@ func FuzzSplitAddrs(f *testing.F) {
 }
 
 func TestNewRejectsUnknownWait(t *testing.T) {
-	_, err := New(Config{Routes: map[lb.Key][]lb.Host{}, Ports: []int{0}, SocketsPerPort: 1, Wait: batchio.Wait(7)})
+	_, err := New(Config{Routes: map[route.Key][]route.Host{}, Ports: []int{0}, SocketsPerPort: 1, Wait: batchio.Wait(7)})
 	if err == nil || !strings.Contains(err.Error(), "invalid wait mode") {
 		t.Fatalf("New: %v, want an invalid wait mode error", err)
 	}
 }
 
 func TestWaitDefaultsToBlocking(t *testing.T) {
-	c, err := Config{Routes: map[lb.Key][]lb.Host{}}.withDefaults()
+	c, err := Config{Routes: map[route.Key][]route.Host{}}.withDefaults()
 	if err != nil || c.Wait != batchio.WaitBlocking {
 		t.Fatalf("withDefaults: Wait %v, %v; want block", c.Wait, err)
 	}

@@ -8,6 +8,7 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -46,8 +47,10 @@ type handler struct {
 	hostResp     pb.GetHostResponse
 	hostInfo     pb.HostInfo
 	routeResp    pb.GetRouteResponse
-	hosts        []lb.Host     // get_route answer, from the table
+	hostIP6      [16]byte      // backing store of hostInfo.Ip6
+	hosts        []route.Host  // get_route answer, from the table
 	infos        []pb.HostInfo // backing store of routeResp.Host
+	infoIP6      [][16]byte    // backing store of infos[i].Ip6
 	infoPtrs     []*pb.HostInfo
 	regResp      pb.RegisterReply
 	regReplyHost pb.HostInfo
@@ -56,7 +59,7 @@ type handler struct {
 func newHandler(t *lb.Table, s *workerStats, tooLarge func(modid, cmdid int32, hosts int)) *handler {
 	h := &handler{table: t, stats: s, tooLarge: tooLarge}
 	h.growRoute(64)
-	h.hosts = make([]lb.Host, 0, 64)
+	h.hosts = make([]route.Host, 0, 64)
 	return h
 }
 
@@ -122,11 +125,14 @@ func (h *handler) handleGetHost(body, slot []byte) []byte {
 		h.stats.drop(DropBadBody)
 		return nil
 	}
-	host, rc := h.table.GetHostFrom(m.Modid, m.Cmdid, h.gate)
+	// A client without ACCEPT_ROUTE_EXT (Lars's C++ API) is never chosen an IPv6 host,
+	// so its answers are Lars's frames (docs/PROTOCOL.md "Routes beyond Lars").
+	ext := m.Accept&uint32(pb.Accept_ACCEPT_ROUTE_EXT) != 0
+	host, rc := h.table.GetHostFrom(m.Modid, m.Cmdid, h.gate, ext)
 	resp := &h.hostResp
 	resp.Seq, resp.Modid, resp.Cmdid, resp.Retcode, resp.Host = m.Seq, m.Modid, m.Cmdid, int32(rc), nil
 	if rc == codec.RetSucc {
-		h.hostInfo.Ip, h.hostInfo.Port = host.IP, host.Port
+		setHostInfo(&h.hostInfo, &h.hostIP6, host)
 		resp.Host = &h.hostInfo
 	}
 	if rc >= 0 && int(rc) < numRetCodes {
@@ -143,16 +149,27 @@ func (h *handler) handleGetHost(body, slot []byte) []byte {
 func (h *handler) handleReport(body []byte) {
 	m := &h.report
 	m.Reset()
-	h.reportHst.Reset()
+	h.reportHst.ResetVT() // keeps Ip6's buffer
 	m.Host = &h.reportHst // decoded into in place: no allocation, no pool
 	if err := m.UnmarshalVT(body); err != nil {
 		h.stats.drop(DropBadBody)
 		return
 	}
+	// A host in ip6 (an IPv6 host of a client with ACCEPT_ROUTE_EXT) is 16 bytes, and
+	// ip is then 0; without ip6, ip.
+	var addr netip.AddrPort
+	switch len(h.reportHst.Ip6) {
+	case 0:
+		addr = route.AddrPortFromWire(h.reportHst.Ip, h.reportHst.Port)
+	case 16:
+		addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.reportHst.Ip6)).Unmap(), uint16(h.reportHst.Port))
+	default:
+		h.stats.drop(DropBadReportHost)
+		return
+	}
 	// latency_us is an extension (0 when the caller does not send it); the table uses
 	// it only under policy=ewma.
-	h.table.ReportLatency(m.Modid, m.Cmdid, lb.Host{IP: h.reportHst.Ip, Port: h.reportHst.Port}, m.Retcode,
-		time.Duration(m.LatencyUs)*time.Microsecond)
+	h.table.ReportLatency(m.Modid, m.Cmdid, addr, m.Retcode, time.Duration(m.LatencyUs)*time.Microsecond)
 }
 
 // handleGetRoute answers a get_route request of reqLen bytes. One from off loopback is
@@ -171,14 +188,22 @@ func (h *handler) handleGetRoute(body, slot []byte, reqLen int) ([]byte, *bytebu
 		h.stats.drop(DropBadBody)
 		return nil, nil
 	}
-	h.hosts = h.table.GetRouteFrom(m.Modid, m.Cmdid, h.hosts[:0], h.gate)
+	// Without ACCEPT_ROUTE_EXT: the IPv4 hosts only, without weight or zone (Lars's
+	// frame); with it, every host with its weight and zone.
+	ext := m.Accept&uint32(pb.Accept_ACCEPT_ROUTE_EXT) != 0
+	h.hosts = h.table.GetRouteFrom(m.Modid, m.Cmdid, h.hosts[:0], h.gate, ext)
 	if len(h.hosts) > len(h.infos) {
 		h.growRoute(len(h.hosts))
 	}
 	resp := &h.routeResp
 	resp.Modid, resp.Cmdid, resp.Host = m.Modid, m.Cmdid, h.infoPtrs[:len(h.hosts)]
-	for i, host := range h.hosts {
-		h.infos[i].Ip, h.infos[i].Port = host.IP, host.Port
+	for i := range h.hosts {
+		host, info := &h.hosts[i], &h.infos[i]
+		setHostInfo(info, &h.infoIP6[i], host.Addr)
+		info.Weight, info.Zone = 0, ""
+		if ext {
+			info.Weight, info.Zone = host.Weight, host.Zone
+		}
 	}
 	size := codec.FrameSize(resp)
 	if size > codec.MaxFrameSize {
@@ -219,8 +244,21 @@ func (h *handler) handleGetRoute(body, slot []byte, reqLen int) ([]byte, *bytebu
 // larger than any seen before is asked for.
 func (h *handler) growRoute(n int) {
 	h.infos = make([]pb.HostInfo, n)
+	h.infoIP6 = make([][16]byte, n)
 	h.infoPtrs = make([]*pb.HostInfo, n)
 	for i := range h.infos {
 		h.infoPtrs[i] = &h.infos[i]
 	}
+}
+
+// setHostInfo sets info's address to a: an IPv4 one in ip (ip6 empty), any other in
+// ip6, backed by buf, with ip 0. Weight and zone are left as they are.
+func setHostInfo(info *pb.HostInfo, buf *[16]byte, a netip.AddrPort) {
+	info.Port = int32(a.Port())
+	if ip, ok := route.WireIP(a.Addr()); ok {
+		info.Ip, info.Ip6 = ip, nil
+		return
+	}
+	*buf = a.Addr().As16()
+	info.Ip, info.Ip6 = 0, buf[:]
 }

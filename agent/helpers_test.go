@@ -12,7 +12,7 @@ import (
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // patience bounds every wait for something a working agent does: a datagram answered,
@@ -24,17 +24,29 @@ const patience = 30 * time.Second
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func ip(s string) int32 {
-	v, err := codec.ParseIPv4(s)
+	v, err := route.ParseWireIP(s)
 	if err != nil {
 		panic(err)
 	}
 	return v
 }
 
+// wireIP returns the wire form of h's IPv4 address (0 for any other).
+func wireIP(h route.Host) int32 {
+	ip, _, _ := h.Wire()
+	return ip
+}
+
+// hostInfoOf returns the HostInfo a Lars client sends for the IPv4 host at a.
+func hostInfoOf(a netip.AddrPort) *pb.HostInfo {
+	ip, _ := route.WireIP(a.Addr())
+	return &pb.HostInfo{Ip: ip, Port: int32(a.Port())}
+}
+
 // goldenRoutes are the routes the vectors speak of: key (1,1) with three hosts.
-func goldenRoutes() map[lb.Key][]lb.Host {
-	return map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {
-		{IP: ip("127.0.0.1"), Port: 7000}, {IP: ip("127.0.0.2"), Port: 7001}, {IP: ip("127.0.0.3"), Port: 7002},
+func goldenRoutes() map[route.Key][]route.Host {
+	return map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: {
+		route.FromWire(ip("127.0.0.1"), 7000), route.FromWire(ip("127.0.0.2"), 7001), route.FromWire(ip("127.0.0.3"), 7002),
 	}}
 }
 
@@ -143,7 +155,7 @@ func (c *client) getHost(seq uint32, modid, cmdid int32) *pb.GetHostResponse {
 	return &m
 }
 
-func (c *client) getRoute(modid, cmdid int32) []lb.Host {
+func (c *client) getRoute(modid, cmdid int32) []route.Host {
 	c.t.Helper()
 	id, body := c.roundTrip(frameOf(c.t, codec.MsgAPIGetRouteRequest, &pb.GetRouteRequest{Modid: modid, Cmdid: cmdid}))
 	if id != codec.MsgAPIGetRouteResponse {
@@ -156,17 +168,17 @@ func (c *client) getRoute(modid, cmdid int32) []lb.Host {
 	if m.Modid != modid || m.Cmdid != cmdid {
 		c.t.Fatalf("route answer for (%d,%d), want (%d,%d)", m.Modid, m.Cmdid, modid, cmdid)
 	}
-	var hosts []lb.Host
+	var hosts []route.Host
 	for _, h := range m.Host {
-		hosts = append(hosts, lb.Host{IP: h.Ip, Port: h.Port})
+		hosts = append(hosts, route.FromWire(h.Ip, h.Port))
 	}
 	return hosts
 }
 
-func (c *client) report(modid, cmdid int32, h lb.Host, retcode int32) {
+func (c *client) report(modid, cmdid int32, h route.Host, retcode int32) {
 	c.t.Helper()
 	c.send(frameOf(c.t, codec.MsgReportRequest, &pb.ReportRequest{Modid: modid, Cmdid: cmdid,
-		Host: &pb.HostInfo{Ip: h.IP, Port: h.Port}, Retcode: retcode}))
+		Host: hostInfoOf(h.Addr), Retcode: retcode}))
 }
 
 // eventually polls cond every few milliseconds until it holds or d passes; callers pass

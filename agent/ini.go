@@ -1,9 +1,10 @@
 package agent
 
 import (
-	"github.com/larsgo/lars/codec"
+	"net/netip"
+
 	"github.com/larsgo/lars/internal/larsconf"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // LoadINI applies a Lars agent configuration file to cfg: the route and report
@@ -51,7 +52,7 @@ func toConfRegistrations(regs []Registration) []larsconf.Registration {
 	var out []larsconf.Registration
 	for _, r := range regs {
 		out = append(out, larsconf.Registration{Modid: r.Key.Modid, Cmdid: r.Key.Cmdid,
-			IP: codec.AddrFromIPv4(r.Host.IP), Port: int(r.Host.Port), TTL: r.TTL, Check: r.Check, Interval: r.CheckInterval})
+			IP: r.Host.Addr(), Port: int(r.Host.Port()), TTL: r.TTL, Check: r.Check, Interval: r.CheckInterval})
 	}
 	return out
 }
@@ -60,9 +61,9 @@ func toConfRegistrations(regs []Registration) []larsconf.Registration {
 func fromConfRegistrations(lines []larsconf.Registration) []Registration {
 	var out []Registration
 	for _, l := range lines {
-		ip, _ := codec.IPv4FromAddr(l.IP) // an IPv4 address: larsconf checked it
-		out = append(out, Registration{Key: lb.Key{Modid: l.Modid, Cmdid: l.Cmdid},
-			Host: lb.Host{IP: ip, Port: int32(l.Port)}, TTL: l.TTL, Check: l.Check, CheckInterval: l.Interval})
+		// An IPv4 address (larsconf checked it), a port in 1..65535.
+		out = append(out, Registration{Key: route.Key{Modid: l.Modid, Cmdid: l.Cmdid},
+			Host: netip.AddrPortFrom(l.IP.Unmap(), uint16(l.Port)), TTL: l.TTL, Check: l.Check, CheckInterval: l.Interval})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,7 +12,7 @@ import (
 	"github.com/larsgo/lars/agent/upstream"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/logthrottle"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // regTick is how often the registration loop looks for work when nothing wakes it:
@@ -54,8 +55,8 @@ func (c checkState) String() string {
 
 // regID identifies a registration: the key and the instance.
 type regID struct {
-	key  lb.Key
-	host lb.Host
+	key  route.Key
+	host netip.AddrPort
 }
 
 // regEntry is one registration of the table. Guarded by registry.mu.

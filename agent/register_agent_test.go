@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // registerService is a route service that takes registrations: it answers the Hello
@@ -219,9 +221,9 @@ func TestRegisterINIThroughAgent(t *testing.T) {
 	}
 }
 
-var key31 = lb.Key{Modid: 31, Cmdid: 1}
+var key31 = route.Key{Modid: 31, Cmdid: 1}
 
-func host(addr string, port int32) lb.Host { return lb.Host{IP: ip(addr), Port: port} }
+func host(addr string, port int32) netip.AddrPort { return route.AddrPortFromWire(ip(addr), port) }
 
 // TestRegisterAgainstLars: Lars's lars_dns (a route service that never answers the
 // Hello: larstest's) takes no registrations: refused with its address named, counted,

@@ -9,6 +9,7 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // BenchmarkHandlerRegisterKeep is the cost of a keepalive of a registration the
@@ -19,7 +20,7 @@ func BenchmarkHandlerRegisterKeep(b *testing.B) {
 	h := newHandler(lb.NewTable(lb.Config{Static: true}), &st, nil)
 	h.reg = r
 	frame, _ := codec.AppendFrame(nil, codec.MsgRegisterRequest, &pb.RegisterRequest{Modid: rk.Modid, Cmdid: rk.Cmdid,
-		Host: &pb.HostInfo{Ip: rh.IP, Port: rh.Port}, TtlMs: 10000})
+		Host: hostInfoOf(rh), TtlMs: 10000})
 	slot := make([]byte, 2048)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -36,7 +37,7 @@ func BenchmarkRegistryStep10k(b *testing.B) {
 	r := newRegistry(DefaultMaxRegistrations, clk.Now, &fakeSender{}, regQuiet)
 	r.LeaseLink("dns:7778", upstream.LinkRegisters)
 	for i := range DefaultMaxRegistrations {
-		r.request(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: lb.Host{IP: rh.IP + int32(i/1000), Port: int32(1000 + i%1000)}}, clk.Now())
+		r.request(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: route.AddrPortFromWire(wireIP(rh)+int32(i/1000), int32(1000+i%1000))}, clk.Now())
 	}
 	r.step(context.Background(), clk.Now()) // every lease sent: none due for ttl/3
 	b.ReportAllocs()

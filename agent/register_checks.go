@@ -7,13 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/lb"
 )
 
 // Health checks (issue 31), run by the agent as Consul's agent runs them: "tcp" is a
@@ -36,7 +33,7 @@ type checkJob struct {
 	e       *regEntry
 	gen     uint64
 	check   string
-	host    lb.Host
+	host    netip.AddrPort
 	timeout time.Duration
 }
 
@@ -101,7 +98,7 @@ func (c *checker) do(ctx context.Context, j checkJob) error {
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
 	if j.check == "tcp" {
-		addr := net.JoinHostPort(codec.FormatIPv4(j.host.IP), strconv.Itoa(int(j.host.Port)))
+		addr := j.host.String()
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return err

@@ -11,28 +11,23 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/agent/upstream"
-	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/waitfor"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
-// hostOf returns the lb.Host of a loopback listener's address.
-func hostOf(t *testing.T, addr string) lb.Host {
+// hostOf returns the netip.AddrPort of a loopback listener's address.
+func hostOf(t *testing.T, addr string) netip.AddrPort {
 	t.Helper()
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ip, port, err := codec.HostFromAddrPort(ap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lb.Host{IP: ip, Port: port}
+	return ap
 }
 
 // checkOutcome waits for the registration's check to have run and returns its state.
-func (f *regFixture) checkOutcome(h lb.Host) checkState {
+func (f *regFixture) checkOutcome(h netip.AddrPort) checkState {
 	f.t.Helper()
 	var st checkState
 	done := waitfor.Poll(regPatience, func() bool {
@@ -50,7 +45,7 @@ func (f *regFixture) checkOutcome(h lb.Host) checkState {
 
 // runCheck moves the clock past the check interval, steps (the check starts) and
 // waits for its outcome.
-func (f *regFixture) runCheck(h lb.Host, interval time.Duration) checkState {
+func (f *regFixture) runCheck(h netip.AddrPort, interval time.Duration) checkState {
 	f.t.Helper()
 	f.clk.Advance(interval)
 	f.step()
@@ -196,7 +191,7 @@ func TestCheckBounded(t *testing.T) {
 	f := newRegFixture(t, 1000)
 	n := maxChecksRunning + 10
 	for i := range n {
-		f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: lb.Host{IP: rh.IP, Port: int32(1000 + i)},
+		f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: route.AddrPortFromWire(wireIP(rh), int32(1000+i)),
 			Check: srv.URL + "/" + strconv.Itoa(i), CheckInterval: time.Minute})
 	}
 	f.step()

@@ -1,13 +1,14 @@
 package agent
 
 import (
+	"fmt"
 	"net/netip"
 	"net/url"
 	"time"
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // handleRegister answers a RegisterRequest (msgid 103) at once with a RegisterReply
@@ -33,13 +34,16 @@ func (h *handler) handleRegister(body, slot []byte) []byte {
 		return nil
 	}
 	reg := Registration{
-		Key:  lb.Key{Modid: m.Modid, Cmdid: m.Cmdid},
-		Host: lb.Host{IP: h.regHost.Ip, Port: h.regHost.Port},
+		Key:  route.Key{Modid: m.Modid, Cmdid: m.Cmdid},
+		Host: route.AddrPortFromWire(h.regHost.Ip, h.regHost.Port),
 		TTL:  time.Duration(m.TtlMs) * time.Millisecond, Check: m.Check,
 		CheckInterval: time.Duration(m.CheckIntervalMs) * time.Millisecond,
 	}
 	var a answer
-	if msg := remoteRefusal(src, m.Op, reg); msg != "" {
+	if p := h.regHost.Port; (p < 0 || p > 65535) && m.Op != pb.RegisterOp_REGISTER_DROP {
+		h.reg.invalid.Add(1)
+		a = answer{state: pb.RegisterState_REG_INVALID, message: fmt.Sprintf("port %d is not in 1..65535", p)}
+	} else if msg := remoteRefusal(src, m.Op, reg); msg != "" {
 		h.reg.refused[refusedRemoteAddress].Add(1)
 		a = answer{state: pb.RegisterState_REG_REFUSED, message: msg}
 	} else {
@@ -65,7 +69,7 @@ func remoteRefusal(src netip.Addr, op pb.RegisterOp, reg Registration) string {
 	if !src.IsValid() || op == pb.RegisterOp_REGISTER_DROP {
 		return ""
 	}
-	if codec.AddrFromIPv4(reg.Host.IP) != src {
+	if reg.Host.Addr() != src {
 		return "a source off loopback may register only its own address"
 	}
 	if reg.Check != "" && reg.Check != "tcp" {

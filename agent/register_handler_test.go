@@ -50,11 +50,11 @@ func registerRound(t *testing.T, h *handler, src *batchio.SockAddr, req *pb.Regi
 func TestHandlerRegister(t *testing.T) {
 	f := newRegFixture(t, 10)
 	h, st := regHandler(f)
-	host := &pb.HostInfo{Ip: rh.IP, Port: rh.Port}
+	host := hostInfoOf(rh)
 	rep := registerRound(t, h, nil, &pb.RegisterRequest{Seq: 42, Modid: rk.Modid, Cmdid: rk.Cmdid, Host: host,
 		Op: pb.RegisterOp_REGISTER_NEW, TtlMs: 3000})
-	if rep == nil || rep.Seq != 42 || rep.Modid != rk.Modid || rep.Cmdid != rk.Cmdid || rep.Host.GetIp() != rh.IP ||
-		rep.Host.GetPort() != rh.Port || rep.State != pb.RegisterState_REG_PENDING || rep.TtlMs != 3000 {
+	if rep == nil || rep.Seq != 42 || rep.Modid != rk.Modid || rep.Cmdid != rk.Cmdid || rep.Host.GetIp() != wireIP(rh) ||
+		rep.Host.GetPort() != int32(rh.Port()) || rep.State != pb.RegisterState_REG_PENDING || rep.TtlMs != 3000 {
 		t.Fatalf("reply %v", rep)
 	}
 	f.r.LeaseLink("dns:7778", upstream.LinkRegisters)
@@ -64,7 +64,7 @@ func TestHandlerRegister(t *testing.T) {
 	if rep.State != pb.RegisterState_REG_ACTIVE || rep.Seq != 43 {
 		t.Fatalf("keepalive reply %v, want active", rep)
 	}
-	rep = registerRound(t, h, nil, &pb.RegisterRequest{Modid: rk.Modid, Cmdid: rk.Cmdid, Host: &pb.HostInfo{Ip: rh.IP},
+	rep = registerRound(t, h, nil, &pb.RegisterRequest{Modid: rk.Modid, Cmdid: rk.Cmdid, Host: &pb.HostInfo{Ip: wireIP(rh)},
 		Op: pb.RegisterOp_REGISTER_NEW})
 	if rep.State != pb.RegisterState_REG_INVALID || rep.Message != "port 0 is not in 1..65535" {
 		t.Fatalf("port 0: reply %v", rep)
@@ -93,7 +93,7 @@ func TestHandlerRegister(t *testing.T) {
 func TestHandlerRegisterRemote(t *testing.T) {
 	f := newRegFixture(t, 10)
 	h, st := regHandler(f)
-	req := &pb.RegisterRequest{Modid: rk.Modid, Cmdid: rk.Cmdid, Host: &pb.HostInfo{Ip: rh.IP, Port: rh.Port}}
+	req := &pb.RegisterRequest{Modid: rk.Modid, Cmdid: rk.Cmdid, Host: hostInfoOf(rh)}
 	if rep := registerRound(t, h, sockAddr("10.9.9.9:5000"), req); rep != nil || st.drops[DropRemoteRegister].Load() != 1 {
 		t.Fatalf("remote answered %v, %d dropped", rep, st.drops[DropRemoteRegister].Load())
 	}
@@ -107,7 +107,7 @@ func TestHandlerRegisterRemote(t *testing.T) {
 	if f.r.refused[refusedRemoteAddress].Load() != 1 {
 		t.Fatal("not counted")
 	}
-	own := codec.AddrFromIPv4(rh.IP).String()
+	own := rh.Addr().String()
 	if rep := registerRound(t, h, sockAddr(own+":5000"), req); rep == nil || rep.State != pb.RegisterState_REG_PENDING {
 		t.Fatalf("its own address from a remote source answered %v, want pending", rep)
 	}
@@ -129,7 +129,7 @@ func TestHandlerRegisterRemote(t *testing.T) {
 func TestHandlerRegisterLongMessage(t *testing.T) {
 	f := newRegFixture(t, 10)
 	h, _ := regHandler(f)
-	host := &pb.HostInfo{Ip: rh.IP, Port: rh.Port}
+	host := hostInfoOf(rh)
 	registerRound(t, h, nil, &pb.RegisterRequest{Modid: rk.Modid, Cmdid: rk.Cmdid, Host: host})
 	f.r.LeaseLink("dns:7778", upstream.LinkRegisters)
 	f.step()

@@ -11,6 +11,7 @@ import (
 	"github.com/larsgo/lars/agent"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
 )
@@ -63,7 +64,7 @@ func TestRegisterWithRouteService(t *testing.T) {
 	cfg := agent.Config{RouteService: []string{dns}, SweepInterval: 10 * time.Millisecond, Table: lb.Config{Settings: fastSettings()}}
 	owner := dial(t, startAgent(t, cfg).Addrs()[0])
 	other := dial(t, startAgent(t, cfg).Addrs()[0])
-	self := host("127.0.0.1", 9000)
+	self := route.HostAt(host("127.0.0.1", 9000))
 
 	owner.registerTTL(pb.RegisterOp_REGISTER_NEW, 9000, time.Second)
 	keepUntil(t, owner, other, time.Second, "served by the other agent", self)
@@ -114,7 +115,7 @@ func TestRegisterFailoverRouteService(t *testing.T) {
 	owner := dial(t, a.Addrs()[0])
 	cfg.RouteService = []string{second.Addr().String()}
 	other := dial(t, startAgent(t, cfg).Addrs()[0])
-	self := host("127.0.0.1", 9000)
+	self := route.HostAt(host("127.0.0.1", 9000))
 
 	owner.registerTTL(pb.RegisterOp_REGISTER_NEW, 9000, 2*time.Second)
 	keepUntil(t, owner, other, 2*time.Second, "served by the other agent", self)
@@ -142,7 +143,7 @@ func TestRegisterFailoverRouteService(t *testing.T) {
 // keepUntil keeps key31's instance 127.0.0.1:9000 alive through owner (KEEPs of ttl)
 // until other serves exactly want: a machine too busy to see it within the ttl does
 // not let it expire meanwhile.
-func keepUntil(t *testing.T, owner, other *client, ttl time.Duration, what string, want ...lb.Host) {
+func keepUntil(t *testing.T, owner, other *client, ttl time.Duration, what string, want ...route.Host) {
 	t.Helper()
 	eventually(t, patience, what, func() bool {
 		owner.registerTTL(pb.RegisterOp_REGISTER_KEEP, 9000, ttl)

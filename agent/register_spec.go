@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Bounds and defaults of a registration (issue 31; codec/larspb RegisterRequest).
@@ -34,8 +35,8 @@ const (
 // Registration is one instance registered through the agent: by a process (the Go
 // client, larsctl register) or by a [register] line of its INI file.
 type Registration struct {
-	Key  lb.Key
-	Host lb.Host
+	Key  route.Key
+	Host netip.AddrPort // IPv4: registrations carry no other
 	// TTL: how long the registration lasts without a keepalive from its owner (INI
 	// registrations never expire), and the lease asked of the route service. 0: the
 	// default.
@@ -50,10 +51,12 @@ type Registration struct {
 // normalize returns r with its defaults filled in, or an error saying what is out of
 // range: the port (1..65535), the address (not 0), the ttl, the check or its interval.
 func (r Registration) normalize() (Registration, error) {
-	if r.Host.Port < 1 || r.Host.Port > 65535 {
-		return r, fmt.Errorf("port %d is not in 1..65535", r.Host.Port)
+	if r.Host.Port() == 0 {
+		return r, errors.New("port 0 is not in 1..65535")
 	}
-	if r.Host.IP == 0 {
+	if a := r.Host.Addr(); !a.Is4() {
+		return r, fmt.Errorf("address %s cannot be registered: want IPv4", a)
+	} else if a.IsUnspecified() {
 		return r, errors.New("address 0.0.0.0 cannot be registered")
 	}
 	if r.TTL == 0 {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -11,7 +12,7 @@ import (
 	"github.com/larsgo/lars/agent/upstream"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/fakeclock"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // regPatience bounds the waits for a check's outcome (a goroutine of its own): never
@@ -20,8 +21,8 @@ const regPatience = 30 * time.Second
 
 var (
 	regQuiet = slog.New(slog.DiscardHandler)
-	rk       = lb.Key{Modid: 9, Cmdid: 1}
-	rh       = lb.Host{IP: 10<<24 | 5, Port: 9000}
+	rk       = route.Key{Modid: 9, Cmdid: 1}
+	rh       = route.AddrPortFromWire(10<<24|5, 9000)
 )
 
 // fakeSender records the Lease calls of the registry; full makes it refuse them.
@@ -83,7 +84,7 @@ func (f *regFixture) expectSent(want ...upstream.LeaseEntry) {
 	}
 }
 
-func (f *regFixture) state(k lb.Key, h lb.Host) pb.RegisterState {
+func (f *regFixture) state(k route.Key, h netip.AddrPort) pb.RegisterState {
 	f.r.mu.Lock()
 	defer f.r.mu.Unlock()
 	if e := f.r.entries[regID{k, h}]; e != nil {
@@ -92,11 +93,11 @@ func (f *regFixture) state(k lb.Key, h lb.Host) pb.RegisterState {
 	return pb.RegisterState_REG_GONE
 }
 
-func le(h lb.Host, ttl time.Duration, op pb.LeaseOp) upstream.LeaseEntry {
+func le(h netip.AddrPort, ttl time.Duration, op pb.LeaseOp) upstream.LeaseEntry {
 	return upstream.LeaseEntry{Key: rk, Host: h, TTL: ttl, Op: op}
 }
 
-func ok(h lb.Host, op pb.LeaseOp, st pb.LeaseStatus, msg string) []upstream.LeaseResult {
+func ok(h netip.AddrPort, op pb.LeaseOp, st pb.LeaseStatus, msg string) []upstream.LeaseResult {
 	return []upstream.LeaseResult{{Key: rk, Host: h, Op: op, Status: st, Message: msg}}
 }
 
@@ -105,9 +106,10 @@ func ok(h lb.Host, op pb.LeaseOp, st pb.LeaseStatus, msg string) []upstream.Leas
 func TestRegisterValidation(t *testing.T) {
 	f := newRegFixture(t, 10)
 	for _, bad := range []Registration{
-		{Key: rk, Host: lb.Host{IP: rh.IP, Port: 0}},
-		{Key: rk, Host: lb.Host{IP: rh.IP, Port: 65536}},
-		{Key: rk, Host: lb.Host{IP: 0, Port: 9000}},
+		{Key: rk, Host: route.AddrPortFromWire(wireIP(rh), 0)},
+		{Key: rk, Host: route.AddrPortFromWire(wireIP(rh), 65536)},
+		{Key: rk, Host: route.AddrPortFromWire(0, 9000)},
+		{Key: rk, Host: netip.MustParseAddrPort("[2001:db8::1]:9000")},
 		{Key: rk, Host: rh, TTL: 999 * time.Millisecond},
 		{Key: rk, Host: rh, TTL: time.Hour + time.Millisecond},
 		{Key: rk, Host: rh, Check: "udp"},
@@ -125,8 +127,8 @@ func TestRegisterValidation(t *testing.T) {
 			t.Errorf("%+v: answered %v %q, want REG_INVALID with a reason", bad, a.state, a.message)
 		}
 	}
-	if n := f.r.invalid.Load(); n != 14 {
-		t.Errorf("%d invalid counted, want 14", n)
+	if n := f.r.invalid.Load(); n != 15 {
+		t.Errorf("%d invalid counted, want 15", n)
 	}
 	if len(f.r.entries) != 0 {
 		t.Fatalf("%d registrations kept, want none", len(f.r.entries))
@@ -179,7 +181,7 @@ func TestRegisterLifecycle(t *testing.T) {
 // dropped (LEASE_DROP, counted); one kept alive stays; an INI one never expires.
 func TestRegisterKeepaliveExpiry(t *testing.T) {
 	f := newRegFixture(t, 10)
-	hINI := lb.Host{IP: rh.IP, Port: 9001}
+	hINI := route.AddrPortFromWire(wireIP(rh), 9001)
 	if err := f.r.setINI([]Registration{{Key: rk, Host: hINI, TTL: time.Second}}); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +281,7 @@ func TestRegisterServiceAnswers(t *testing.T) {
 // that takes them next gets every one again (re-registration after failover).
 func TestRegisterUnsupportedPeer(t *testing.T) {
 	f := newRegFixture(t, 10)
-	h2 := lb.Host{IP: rh.IP, Port: 9001}
+	h2 := route.AddrPortFromWire(wireIP(rh), 9001)
 	f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: rh})
 	f.r.LeaseLink("lars:7778", upstream.LinkNoRegister)
 	a := f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh})
@@ -301,7 +303,7 @@ func TestRegisterUnsupportedPeer(t *testing.T) {
 	}
 	f.step()
 	sent := f.lease.take()
-	slices.SortFunc(sent, func(a, b upstream.LeaseEntry) int { return int(a.Host.Port - b.Host.Port) })
+	slices.SortFunc(sent, func(a, b upstream.LeaseEntry) int { return int(a.Host.Port()) - int(b.Host.Port()) })
 	if !slices.Equal(sent, []upstream.LeaseEntry{le(rh, DefaultRegisterTTL, pb.LeaseOp_LEASE_NEW), le(h2, DefaultRegisterTTL, pb.LeaseOp_LEASE_NEW)}) {
 		t.Fatalf("sent %+v, want both registered", sent)
 	}
@@ -312,7 +314,7 @@ func TestRegisterUnsupportedPeer(t *testing.T) {
 // operator removed.
 func TestRegisterReconnect(t *testing.T) {
 	f := newRegFixture(t, 10)
-	h2 := lb.Host{IP: rh.IP, Port: 9001}
+	h2 := route.AddrPortFromWire(wireIP(rh), 9001)
 	f.r.LeaseLink("a:7778", upstream.LinkRegisters)
 	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh})
 	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: h2})
@@ -332,11 +334,11 @@ func TestRegisterReconnect(t *testing.T) {
 func TestRegisterTooMany(t *testing.T) {
 	f := newRegFixture(t, 2)
 	for p := range int32(2) {
-		if a := f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: lb.Host{IP: rh.IP, Port: 9000 + p}}); a.state != pb.RegisterState_REG_PENDING {
+		if a := f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: route.AddrPortFromWire(wireIP(rh), 9000+p)}); a.state != pb.RegisterState_REG_PENDING {
 			t.Fatalf("answered %v", a.state)
 		}
 	}
-	a := f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: lb.Host{IP: rh.IP, Port: 9002}})
+	a := f.req(pb.RegisterOp_REGISTER_NEW, Registration{Key: rk, Host: route.AddrPortFromWire(wireIP(rh), 9002)})
 	if a.state != pb.RegisterState_REG_REFUSED || a.message != "too many registrations: this agent keeps at most 2" {
 		t.Fatalf("answered %+v", a)
 	}
@@ -346,7 +348,7 @@ func TestRegisterTooMany(t *testing.T) {
 	if a := f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh}); a.state != pb.RegisterState_REG_PENDING {
 		t.Fatalf("keepalive of a kept one answered %v", a.state)
 	}
-	if err := f.r.setINI([]Registration{{Key: rk, Host: lb.Host{IP: rh.IP, Port: 9003}}}); err == nil {
+	if err := f.r.setINI([]Registration{{Key: rk, Host: route.AddrPortFromWire(wireIP(rh), 9003)}}); err == nil {
 		t.Fatal("INI beyond the maximum taken")
 	}
 }
@@ -365,7 +367,7 @@ func TestRegisterStaticRoutes(t *testing.T) {
 // nothing.
 func TestRegisterINIReload(t *testing.T) {
 	f := newRegFixture(t, 10)
-	h2, h3 := lb.Host{IP: rh.IP, Port: 9001}, lb.Host{IP: rh.IP, Port: 9002}
+	h2, h3 := route.AddrPortFromWire(wireIP(rh), 9001), route.AddrPortFromWire(wireIP(rh), 9002)
 	f.r.LeaseLink("dns:7778", upstream.LinkRegisters)
 	if err := f.r.setINI([]Registration{{Key: rk, Host: rh}, {Key: rk, Host: h2}}); err != nil {
 		t.Fatal(err)
@@ -416,7 +418,7 @@ func TestRegisterQueueFull(t *testing.T) {
 // registration pending again.
 func TestRegisterWhileDisconnected(t *testing.T) {
 	f := newRegFixture(t, 10)
-	h2 := lb.Host{IP: rh.IP, Port: 9001}
+	h2 := route.AddrPortFromWire(wireIP(rh), 9001)
 	f.r.LeaseLink("a:7778", upstream.LinkRegisters)
 	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: rh, TTL: 3 * time.Second})
 	f.req(pb.RegisterOp_REGISTER_KEEP, Registration{Key: rk, Host: h2, TTL: 3 * time.Second})

@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestIsRemote(t *testing.T) {
@@ -39,12 +40,12 @@ func sockAddr(s string) *batchio.SockAddr {
 
 // routeHandler returns a handler of a static table where key 1/1 has n hosts.
 func routeHandler(n int) (*handler, *workerStats) {
-	hosts := make([]lb.Host, n)
+	hosts := make([]route.Host, n)
 	for i := range hosts {
-		hosts[i] = lb.Host{IP: int32(0x0a000001 + i), Port: int32(7000 + i)}
+		hosts[i] = route.FromWire(int32(0x0a000001+i), int32(7000+i))
 	}
 	tbl := lb.NewTable(lb.Config{Static: true})
-	tbl.ReplaceRoutes(map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: hosts})
+	tbl.ReplaceRoutes(map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: hosts})
 	var st workerStats
 	return newHandler(tbl, &st, nil), &st
 }
@@ -132,7 +133,7 @@ func TestHandlerLimitsUnknownKeysPerSource(t *testing.T) {
 		t.Fatal("the flood's limit refused another source's key")
 	}
 	<-tbl.Pulls()
-	tbl.ApplyRoute(1, 1, []lb.Host{{IP: 1, Port: 2}})
+	tbl.ApplyRoute(1, 1, []route.Host{route.FromWire(1, 2)})
 	if rc := get(flood, 1, 1); rc != int32(codec.RetSucc) {
 		t.Fatalf("a known key asked by the limited source: retcode %d", rc)
 	}

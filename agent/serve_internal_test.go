@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestLogDropsOnlyNewOnes(t *testing.T) {
 	var logs bytes.Buffer
-	a, err := New(Config{Routes: map[lb.Key][]lb.Host{}, Ports: []int{0}, SocketsPerPort: 1,
+	a, err := New(Config{Routes: map[route.Key][]route.Host{}, Ports: []int{0}, SocketsPerPort: 1,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

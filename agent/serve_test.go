@@ -13,16 +13,12 @@ import (
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/vectors"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
-func hostSet(hs []lb.Host) []lb.Host {
+func hostSet(hs []route.Host) []route.Host {
 	out := slices.Clone(hs)
-	slices.SortFunc(out, func(a, b lb.Host) int {
-		if a.IP != b.IP {
-			return int(a.IP>>1) - int(b.IP>>1)
-		}
-		return int(a.Port - b.Port)
-	})
+	slices.SortFunc(out, route.Compare)
 	return out
 }
 
@@ -43,7 +39,7 @@ func TestGoldenGetHost(t *testing.T) {
 		if m.Seq != 1 || m.Modid != 1 || m.Cmdid != 1 || m.Retcode != 0 || m.Host == nil {
 			t.Fatalf("answer %v", &m)
 		}
-		if !slices.Contains(goldenRoutes()[lb.Key{Modid: 1, Cmdid: 1}], lb.Host{IP: m.Host.Ip, Port: m.Host.Port}) {
+		if !slices.Contains(goldenRoutes()[route.Key{Modid: 1, Cmdid: 1}], route.FromWire(m.Host.Ip, m.Host.Port)) {
 			t.Fatalf("host %v not in the route", m.Host)
 		}
 	}
@@ -52,7 +48,7 @@ func TestGoldenGetHost(t *testing.T) {
 // TestGoldenAnswerBytes checks the agent's answer byte for byte against the golden
 // get_host_response_succ frame, on a key with one host.
 func TestGoldenAnswerBytes(t *testing.T) {
-	a := startAgent(t, agent.Config{Routes: map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {{IP: ip("127.0.0.1"), Port: 7000}}}})
+	a := startAgent(t, agent.Config{Routes: map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: {route.FromWire(ip("127.0.0.1"), 7000)}}})
 	c := dial(t, a.Addrs()[0])
 	c.send(vectors.Frame("get_host_request"))
 	got, ok := c.recv(patience)
@@ -85,10 +81,10 @@ func TestGoldenGetRoute(t *testing.T) {
 	if err := want.UnmarshalVT(wbody); err != nil {
 		t.Fatal(err)
 	}
-	toHosts := func(m *pb.GetRouteResponse) []lb.Host {
-		var hs []lb.Host
+	toHosts := func(m *pb.GetRouteResponse) []route.Host {
+		var hs []route.Host
 		for _, h := range m.Host {
-			hs = append(hs, lb.Host{IP: h.Ip, Port: h.Port})
+			hs = append(hs, route.FromWire(h.Ip, h.Port))
 		}
 		return hostSet(hs)
 	}
@@ -99,13 +95,13 @@ func TestGoldenGetRoute(t *testing.T) {
 
 func TestGetHostRoundRobinOverPorts(t *testing.T) {
 	a := startAgent(t, agent.Config{Routes: goldenRoutes()})
-	seen := map[lb.Host]int{}
+	seen := map[route.Host]int{}
 	for i := range 30 {
 		c := dial(t, a.Addrs()[i%3])
 		m := c.getHost(uint32(i), 1, 1)
-		seen[lb.Host{IP: m.Host.Ip, Port: m.Host.Port}]++
+		seen[route.FromWire(m.Host.Ip, m.Host.Port)]++
 	}
-	for _, h := range goldenRoutes()[lb.Key{Modid: 1, Cmdid: 1}] {
+	for _, h := range goldenRoutes()[route.Key{Modid: 1, Cmdid: 1}] {
 		if seen[h] != 10 {
 			t.Fatalf("host %v chosen %d times of 30, want 10: %v", h, seen[h], seen)
 		}
@@ -128,8 +124,8 @@ func TestUnknownKeyStaticIsNoExist(t *testing.T) {
 // The table's clock stands still, so no idle window or overload timeout can end while
 // a slow machine works through the calls.
 func TestOverloadAndProbe(t *testing.T) {
-	h := lb.Host{IP: ip("10.0.0.1"), Port: 80}
-	a := startAgent(t, agent.Config{Routes: map[lb.Key][]lb.Host{{Modid: 2, Cmdid: 3}: {h}},
+	h := route.FromWire(ip("10.0.0.1"), 80)
+	a := startAgent(t, agent.Config{Routes: map[route.Key][]route.Host{{Modid: 2, Cmdid: 3}: {h}},
 		Table: lb.Config{Clock: fakeclock.New().Now}})
 	c := dial(t, a.Addrs()[0])
 	for range 15 {
@@ -140,7 +136,7 @@ func TestOverloadAndProbe(t *testing.T) {
 	for i := range 22 {
 		m := c.getHost(uint32(i), 2, 3)
 		codes = append(codes, m.Retcode)
-		if m.Retcode == 0 && (m.Host == nil || m.Host.Ip != h.IP) {
+		if m.Retcode == 0 && (m.Host == nil || m.Host.Ip != wireIP(h)) {
 			t.Fatalf("probe answer %v", m)
 		}
 	}
@@ -161,8 +157,8 @@ func TestOverloadAndProbe(t *testing.T) {
 func TestReportUnknownHostIgnored(t *testing.T) {
 	a := startAgent(t, agent.Config{Routes: goldenRoutes()})
 	c := dial(t, a.Addrs()[0])
-	c.report(1, 1, lb.Host{IP: ip("10.9.9.9"), Port: 1}, 1)
-	c.report(7, 7, lb.Host{IP: ip("127.0.0.1"), Port: 7000}, 1)
+	c.report(1, 1, route.FromWire(ip("10.9.9.9"), 1), 1)
+	c.report(7, 7, route.FromWire(ip("127.0.0.1"), 7000), 1)
 	eventually(t, patience, "reports counted as ignored", func() bool { return a.Table().Stats().ReportsIgnored == 2 })
 	if m := c.getHost(1, 1, 1); m.Retcode != 0 {
 		t.Fatalf("answer %v", m)
@@ -170,11 +166,11 @@ func TestReportUnknownHostIgnored(t *testing.T) {
 }
 
 func TestRouteTooLargeAnsweredEmpty(t *testing.T) {
-	hosts := make([]lb.Host, 6000)
+	hosts := make([]route.Host, 6000)
 	for i := range hosts {
-		hosts[i] = lb.Host{IP: -int32(i) - 1, Port: 65000}
+		hosts[i] = route.FromWire(-int32(i)-1, 65000)
 	}
-	a := startAgent(t, agent.Config{Routes: map[lb.Key][]lb.Host{{Modid: 4, Cmdid: 4}: hosts, {Modid: 5, Cmdid: 5}: hosts[:3000]}})
+	a := startAgent(t, agent.Config{Routes: map[route.Key][]route.Host{{Modid: 4, Cmdid: 4}: hosts, {Modid: 5, Cmdid: 5}: hosts[:3000]}})
 	c := dial(t, a.Addrs()[0])
 	if hs := c.getRoute(4, 4); len(hs) != 0 {
 		t.Fatalf("%d hosts in a too-large answer", len(hs))

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/internal/fakeclock"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestSourceLimiterBucket(t *testing.T) {
@@ -75,7 +75,7 @@ func TestSourceLimiterBounded(t *testing.T) {
 
 func TestUnknownKeySourcesBounded(t *testing.T) {
 	for _, n := range []int{-1, maxUnknownKeySources + 1} {
-		if _, err := (Config{Routes: map[lb.Key][]lb.Host{}, UnknownKeySources: n}).withDefaults(); err == nil {
+		if _, err := (Config{Routes: map[route.Key][]route.Host{}, UnknownKeySources: n}).withDefaults(); err == nil {
 			t.Errorf("UnknownKeySources %d accepted", n)
 		}
 	}

@@ -24,13 +24,14 @@ const (
 	DropRemoteGetRoute                      // a get_route from off loopback, not allowed (Config.AllowRemoteGetRoute)
 	DropRemoteRouteCapped                   // a get_route answer to a source off loopback over remoteAnswerFactor times its request: answered empty
 	DropRemoteRegister                      // a RegisterRequest from off loopback, not allowed (Config.AllowRemoteRegister)
+	DropBadReportHost                       // a report whose host has an ip6 that is not 16 bytes
 	numDropReasons
 )
 
 var dropLabels = [numDropReasons]string{
 	"too_short", "negative_length", "too_large", "length_mismatch", "truncated",
 	"unknown_msgid", "bad_body", "route_too_large", "send_failed",
-	"remote_get_route", "remote_route_capped", "remote_register",
+	"remote_get_route", "remote_route_capped", "remote_register", "bad_report_host",
 }
 
 // String returns the reason's metric label.

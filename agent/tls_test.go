@@ -16,6 +16,7 @@ import (
 	"github.com/larsgo/lars/internal/tlsgen"
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/reportsvc"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/routesvc"
 	"github.com/larsgo/lars/store"
 )
@@ -54,8 +55,8 @@ func TestAgentOverMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	key := lb.Key{Modid: 1, Cmdid: 1}
-	if _, err := db.SetHosts(context.Background(), key, []lb.Host{h1}); err != nil {
+	key := route.Key{Modid: 1, Cmdid: 1}
+	if _, err := db.SetHosts(context.Background(), key, []route.Host{h1}); err != nil {
 		t.Fatal(err)
 	}
 	dnsTLS, err := tlsconf.NewServer(site.Issue(tlsgen.RoleServer, "dns1"), 0)
@@ -86,7 +87,7 @@ func TestAgentOverMutualTLS(t *testing.T) {
 	c := dial(t, a.Addrs()[0])
 	eventually(t, patience, "hosts pulled over TLS", func() bool { return c.getHost(1, 1, 1).Retcode == 0 })
 	waitRoute(t, c, 1, 1, h1)
-	if _, err := db.SetHosts(context.Background(), key, []lb.Host{h2}); err != nil {
+	if _, err := db.SetHosts(context.Background(), key, []route.Host{h2}); err != nil {
 		t.Fatal(err)
 	}
 	waitRoute(t, c, 1, 1, h2)
@@ -147,7 +148,7 @@ func TestAgentRefusesAConsoleAsService(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.SetHosts(context.Background(), lb.Key{Modid: 1, Cmdid: 1}, []lb.Host{h1}); err != nil {
+	if _, err := db.SetHosts(context.Background(), route.Key{Modid: 1, Cmdid: 1}, []route.Host{h1}); err != nil {
 		t.Fatal(err)
 	}
 	posing, err := tlsconf.NewServer(site.Issue(tlsgen.RoleConsole, "console-1"), 0)

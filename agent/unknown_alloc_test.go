@@ -10,6 +10,7 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/alloctest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestSourceLimiterAlloc(t *testing.T) {
@@ -22,7 +23,7 @@ func TestSourceLimiterAlloc(t *testing.T) {
 // unknown keys, get_route off loopback) add no allocation per datagram.
 func TestHandlerSourcePathsNoAlloc(t *testing.T) {
 	tbl := lb.NewTable(lb.Config{})
-	tbl.ReplaceRoutes(map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {{IP: 1, Port: 2}}})
+	tbl.ReplaceRoutes(map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: {route.FromWire(1, 2)}})
 	var st workerStats
 	h := newHandler(tbl, &st, nil)
 	h.setLimiter(newSourceLimiter(1, 64, nil))

@@ -14,6 +14,7 @@ import (
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // fastSettings are the Lars settings with the timeouts the tests wait for shortened.
@@ -26,9 +27,9 @@ func fastSettings() lb.Settings {
 }
 
 var (
-	h1 = lb.Host{IP: ip("10.1.0.1"), Port: 9001}
-	h2 = lb.Host{IP: ip("10.1.0.2"), Port: 9002}
-	h3 = lb.Host{IP: ip("10.1.0.3"), Port: 9003}
+	h1 = route.FromWire(ip("10.1.0.1"), 9001)
+	h2 = route.FromWire(ip("10.1.0.2"), 9002)
+	h3 = route.FromWire(ip("10.1.0.3"), 9003)
 )
 
 func startWithRouteService(t *testing.T, dns *larstest.FakeRouteService) (*agent.Agent, *client) {
@@ -39,9 +40,9 @@ func startWithRouteService(t *testing.T, dns *larstest.FakeRouteService) (*agent
 }
 
 // waitRoute polls get_route until it lists exactly want, in any order.
-func waitRoute(t *testing.T, c *client, modid, cmdid int32, want ...lb.Host) {
+func waitRoute(t *testing.T, c *client, modid, cmdid int32, want ...route.Host) {
 	t.Helper()
-	eventually(t, patience, "route "+lb.Host{}.String(), func() bool {
+	eventually(t, patience, "route "+route.Host{}.String(), func() bool {
 		return slices.Equal(hostSet(c.getRoute(modid, cmdid)), hostSet(want))
 	})
 }
@@ -67,7 +68,7 @@ func TestRouteServicePullPushRemove(t *testing.T) {
 	waitRoute(t, c, 1, 1, h2, h3)
 	for i := range 20 {
 		m := c.getHost(uint32(10+i), 1, 1)
-		if got := (lb.Host{IP: m.Host.GetIp(), Port: m.Host.GetPort()}); got == h1 {
+		if got := (route.FromWire(m.Host.GetIp(), m.Host.GetPort())); got == h1 {
 			t.Fatal("removed host chosen")
 		}
 	}
@@ -101,13 +102,13 @@ func TestRouteServiceRestartAndDown(t *testing.T) {
 	seq := uint32(0)
 	eventually(t, patience, "a refresh pull unanswered past pull_timeout while the service is down", func() bool {
 		seq++
-		if m := c.getHost(seq, 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+		if m := c.getHost(seq, 1, 1); m.Retcode != 0 || m.Host.GetIp() != wireIP(h1) {
 			t.Fatalf("stale route not served while the service is down: %v", m)
 		}
 		return unanswered() > before
 	})
 	for i := range 20 {
-		if m := c.getHost(uint32(100+i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+		if m := c.getHost(uint32(100+i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != wireIP(h1) {
 			t.Fatalf("stale route not served after refresh pulls went nowhere: %v", m)
 		}
 	}
@@ -126,7 +127,7 @@ func TestRouteServiceRestartAndDown(t *testing.T) {
 func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
 	larstest.CheckGoroutines(t, patience)
 	rep := larstest.NewReportService(t)
-	routes := map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: {h1, h2}, {Modid: 2, Cmdid: 2}: {h3}}
+	routes := map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: {h1, h2}, {Modid: 2, Cmdid: 2}: {h3}}
 	// The table's clock moves only when the test says, and the test sweeps the table
 	// itself (the agent's own sweep is an hour away): whether a status is due depends
 	// on table time alone, never on how fast the machine sends or sweeps.
@@ -196,7 +197,7 @@ func TestReportServiceStatusAtMostOncePerInterval(t *testing.T) {
 	// of table time has not passed).
 	final := got[len(got)-1].Msg
 	for _, res := range final.Results {
-		h := lb.Host{IP: res.Ip, Port: res.Port}
+		h := route.FromWire(res.Ip, res.Port)
 		switch h {
 		case h1:
 			if int(res.Succ) != succ || res.Err != 0 {
@@ -306,7 +307,7 @@ func TestRouteServiceFailover(t *testing.T) {
 
 	first.Close()
 	for i := range 20 { // serving goes on
-		if m := c.getHost(uint32(10+i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != h1.IP {
+		if m := c.getHost(uint32(10+i), 1, 1); m.Retcode != 0 || m.Host.GetIp() != wireIP(h1) {
 			t.Fatalf("answer while failing over: %v", m)
 		}
 	}

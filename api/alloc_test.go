@@ -4,6 +4,7 @@ package api_test
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -107,4 +108,26 @@ func TestReportLatencyNoAlloc(t *testing.T) {
 	}
 	warmReports(t, a, call)
 	alloctest.Zero(t, "ReportLatency", 1000, call)
+}
+
+// TestIPv6NoAlloc: GetHost answered an IPv6 host, and Report of one (in ip6), do not
+// allocate either.
+func TestIPv6NoAlloc(t *testing.T) {
+	a := startAgent(t)
+	c := clientOf(t, a, patience)
+	h := api.Host{Addr: netip.MustParseAddrPort("[2001:db8::7]:9000")}
+	a.SetRoute(1, 1, h)
+	ctx := context.Background()
+	warmThenNoAllocs(t, "GetHost IPv6", func() {
+		if got, err := c.GetHost(ctx, 1, 1); err != nil || got != h {
+			t.Fatal(got, err)
+		}
+	})
+	report := func() {
+		if err := c.Report(1, 1, h, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warmReports(t, a, report)
+	alloctest.Zero(t, "Report IPv6", 1000, report)
 }

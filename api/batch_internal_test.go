@@ -29,7 +29,7 @@ func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
 	for i := range int32(callers) {
 		wg.Go(func() {
 			h, err := c.GetHost(context.Background(), 7, i)
-			if err == nil && h.Port != 1000+i {
+			if err == nil && int32(h.Addr.Port()) != 1000+i {
 				err = fmt.Errorf("GetHost(7, %d) = %v: an answer for another caller", i, h)
 			}
 			errs <- err
@@ -109,7 +109,7 @@ func TestAnswersQueuedTogetherAreReadTogether(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(route) != routeHosts || route[routeHosts-1].Port != 2000+routeHosts-1 {
+	if len(route) != routeHosts || int(route[routeHosts-1].Addr.Port()) != 2000+routeHosts-1 {
 		t.Fatalf("route of %d hosts, want %d whole", len(route), routeHosts)
 	}
 	if st := c.Stats(); st.Received != callers+1 || st.Malformed != 0 || st.Late != 0 {

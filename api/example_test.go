@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/api/apitest"
+	"github.com/larsgo/lars/route"
 )
 
 // The life of a caller: pull the route once, then for every call ask for a host, call
@@ -88,7 +90,9 @@ func ExampleClient_GetRoute() {
 		log.Fatal(err)
 	}
 	defer agent.Close()
-	agent.SetRoute(7, 3, api.Host{IP: 0x0a000001, Port: 9000})
+	v4, _ := api.ParseHost("10.0.0.1:9000;weight=200;zone=eu-1a")
+	v6, _ := api.ParseHost("[2001:db8::1]:9000")
+	agent.SetRoute(7, 3, v4, v6)
 
 	cfg := agent.Config()
 	cfg.Timeout = 30 * time.Second // generous: an example must not fail on a busy machine
@@ -102,8 +106,14 @@ func ExampleClient_GetRoute() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(hosts), "host:", hosts[0])
-	// Output: 1 host: 10.0.0.1:9000
+	slices.SortFunc(hosts, route.Compare)
+	for _, h := range hosts {
+		fmt.Println(h.Addr, "weight", h.EffectiveWeight(), "zone", h.Zone)
+	}
+	// Output:
+	// 10.0.0.1:9000 weight 200 zone eu-1a
+	// [2001:db8::1]:9000 weight 100 zone
+
 }
 
 func ExamplePortIndex() {

@@ -43,10 +43,10 @@ func (c *Client) GetHost(ctx context.Context, modid, cmdid int32) (Host, error) 
 	if err != nil {
 		return Host{}, err
 	}
-	if a.code != answerAgent || a.modid != modid || a.cmdid != cmdid || a.retcode != 0 {
+	if a.code != answerAgent || a.modid != modid || a.cmdid != cmdid || a.retcode != 0 || a.badHost {
 		return c.notAHost(&a, modid, cmdid)
 	}
-	return a.host, nil
+	return Host{Addr: a.host}, nil
 }
 
 // leadCall sends the request in slot s (state st) to lane p, whose lead the caller
@@ -100,7 +100,8 @@ func (c *Client) followCall(ctx context.Context, p int, s *slot, st uint64, d ti
 }
 
 // notAHost turns an answer to a GetHost call for (modid, cmdid) that is not a host
-// into the call's error: a refusal or Close, a retcode, or an answer for another key.
+// into the call's error: a refusal or Close, a retcode, an answer for another key, or
+// one whose host's ip6 is malformed.
 //
 //go:noinline
 func (c *Client) notAHost(a *answer, modid, cmdid int32) (Host, error) {
@@ -111,6 +112,10 @@ func (c *Client) notAHost(a *answer, modid, cmdid int32) (Host, error) {
 		c.stats.malformed.Add(1)
 		return Host{}, fmt.Errorf("%w: answer for key (%d, %d) to a request for (%d, %d)",
 			ErrSystem, a.modid, a.cmdid, modid, cmdid)
+	}
+	if a.retcode == 0 && a.badHost {
+		c.stats.malformed.Add(1)
+		return Host{}, fmt.Errorf("%w: answer for key (%d, %d) with an ip6 that is not 16 bytes", ErrSystem, modid, cmdid)
 	}
 	return Host{}, retcodeErr(a.retcode)
 }

@@ -8,12 +8,13 @@ import (
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 func TestGetHostSuccess(t *testing.T) {
 	a := startAgent(t)
 	c := clientOf(t, a, patience)
-	h1, h2 := hostFor(1, 2), api.Host{IP: -1062731519, Port: 8080} // 192.168.1.1, negative on the wire
+	h1, h2 := hostFor(1, 2), route.FromWire(-1062731519, 8080) // 192.168.1.1, negative on the wire
 	a.SetRoute(1, 2, h1, h2)
 	got := map[api.Host]int{}
 	for range 4 {
@@ -91,7 +92,7 @@ func TestGetHostContext(t *testing.T) {
 func TestReport(t *testing.T) {
 	a := startAgent(t)
 	c := clientOf(t, a, patience)
-	h := api.Host{IP: -1, Port: 65535} // 255.255.255.255
+	h := route.FromWire(-1, 65535) // 255.255.255.255
 	if err := c.Report(7, 9, h, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/api/apitest"
 	"github.com/larsgo/lars/internal/waitfor"
+	"github.com/larsgo/lars/route"
 )
 
 // patience is the timeout of every call whose answer must come, and the bound of every
@@ -50,7 +51,7 @@ func clientOf(t testing.TB, a *apitest.Agent, timeout time.Duration) *api.Client
 // hostFor is the host the tests route key (modid, cmdid) to: derived from the key, so
 // that an answer meant for another caller shows.
 func hostFor(modid, cmdid int32) api.Host {
-	return api.Host{IP: 0x0a000000 | modid<<8 | cmdid&0xff, Port: 10000 + cmdid}
+	return route.FromWire(0x0a000000|modid<<8|cmdid&0xff, 10000+cmdid)
 }
 
 // silentPort returns the port of a bound UDP socket that never answers.

@@ -3,47 +3,58 @@ package api
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 
-	"github.com/larsgo/lars/codec"
+	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/route"
 )
 
-// Host is a service host in its wire form: IP is the IPv4 address as the 32-bit number
-// of its dotted form, most significant octet first (addresses from 128.0.0.0 up are
-// negative), and Port the port number.
-type Host struct {
-	IP   int32
-	Port int32
-}
+// Host is a service host: its address (IPv4 or IPv6) in Addr, and, in GetRoute's
+// answers, the weight and zone its route names (GetHost's hosts have neither). The
+// client tells the agent it reads IPv6 hosts, weights and zones (ACCEPT_ROUTE_EXT,
+// docs/PROTOCOL.md "Routes beyond Lars"); Lars's agents, and ours with an IPv4-only
+// route, answer IPv4 hosts only.
+type Host = route.Host
 
-// HostFromAddrPort returns the Host of an IPv4 (or IPv4-mapped) address and port.
+// HostFromAddrPort returns the host at ap, an IPv4-mapped address taken as the IPv4
+// address it maps. An invalid address or one with an IPv6 scope is an error.
 func HostFromAddrPort(ap netip.AddrPort) (Host, error) {
-	ip, port, err := codec.HostFromAddrPort(ap)
-	if err != nil {
-		return Host{}, fmt.Errorf("lars api: host %s: %w", ap, err)
+	a := ap.Addr()
+	if !a.IsValid() || a.Zone() != "" {
+		return Host{}, fmt.Errorf("lars api: host %s: not a route's address", ap)
 	}
-	return Host{IP: ip, Port: port}, nil
+	return Host{Addr: netip.AddrPortFrom(a.Unmap(), ap.Port())}, nil
 }
 
-// ParseHost parses "ip:port" with a dotted IPv4 address, as String formats it.
+// ParseHost parses a host in its text form, as String formats it: "ip:port", "[ipv6]:port",
+// optionally followed by ";weight=N" and ";zone=NAME" (route.ParseHostText).
 func ParseHost(s string) (Host, error) {
-	ap, err := netip.ParseAddrPort(s)
+	h, err := route.ParseHostText(s)
 	if err != nil {
 		return Host{}, fmt.Errorf("lars api: cannot parse host %q: %w", s, err)
 	}
-	return HostFromAddrPort(ap)
+	return h, nil
 }
 
-// AddrPort returns the host as a netip.AddrPort. A port outside 0..65535 keeps its low
-// 16 bits.
-func (h Host) AddrPort() netip.AddrPort { return codec.AddrPortFromHost(h.IP, h.Port) }
+// setHostInfo sets info's address to a, backed by buf for an IPv6 one: an IPv4 address
+// in ip (ip6 empty, the frame Lars's agents read), any other in ip6 with ip 0.
+func setHostInfo(info *pb.HostInfo, buf *[16]byte, a netip.AddrPort) {
+	info.Port = int32(a.Port())
+	if ip, ok := route.WireIP(a.Addr()); ok {
+		info.Ip, info.Ip6 = ip, nil
+		return
+	}
+	*buf = a.Addr().As16()
+	info.Ip, info.Ip6 = 0, buf[:]
+}
 
-// String returns "ip:port" with the dotted address, for example "10.0.0.1:8080".
-func (h Host) String() string { return string(h.AppendTo(make([]byte, 0, 21))) }
-
-// AppendTo appends the String form of h to dst; it does not allocate when dst has room.
-func (h Host) AppendTo(dst []byte) []byte {
-	dst = codec.AppendIPv4(dst, h.IP)
-	dst = append(dst, ':')
-	return strconv.AppendInt(dst, int64(h.Port), 10)
+// addrOf returns the address of an agent's HostInfo: ip6 when it has 16 bytes, ip
+// when it has none; ok is false for an ip6 of another length.
+func addrOf(h *pb.HostInfo) (a netip.AddrPort, ok bool) {
+	switch len(h.Ip6) {
+	case 0:
+		return route.AddrPortFromWire(h.Ip, h.Port), true
+	case 16:
+		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)).Unmap(), uint16(h.Port)), true
+	}
+	return netip.AddrPort{}, false
 }

@@ -16,7 +16,7 @@ import (
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/agenttest"
 	"github.com/larsgo/lars/internal/proctest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // pairChunk is how many calls each goroutine makes before the other side of a pair
@@ -181,9 +181,9 @@ func BenchmarkGetHostVsRoundTrip(b *testing.B) {
 // BenchmarkRealAgentGetHostVsRoundTrip is BenchmarkGetHostVsRoundTrip against the real
 // agent.
 func BenchmarkRealAgentGetHostVsRoundTrip(b *testing.B) {
-	routes := map[lb.Key][]lb.Host{}
+	routes := map[route.Key][]route.Host{}
 	for k := range int32(pairKeys) {
-		routes[lb.Key{Modid: 1, Cmdid: k}] = []lb.Host{{IP: 10<<24 | 1, Port: 9000 + k}}
+		routes[route.Key{Modid: 1, Cmdid: k}] = []route.Host{route.FromWire(10<<24|1, 9000+k)}
 	}
 	_, ports := agenttest.Start(b, routes, 3)
 	pairBench(b, ports)

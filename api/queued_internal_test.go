@@ -9,6 +9,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestYieldHandsOutQueuedAnswers covers what a leader does as it gives the lead back
@@ -63,7 +64,7 @@ func TestYieldHandsOutQueuedAnswers(t *testing.T) {
 	if len(s.ch) != 1 || ln.waiters.Load() != 0 {
 		t.Fatalf("queued answer: %d given, %d still waiting; want it given", len(s.ch), ln.waiters.Load())
 	}
-	if a := <-s.ch; a.host != (Host{IP: 7, Port: 8}) || a.modid != 3 || a.cmdid != 4 {
+	if a := <-s.ch; a.host != route.AddrPortFromWire(7, 8) || a.modid != 3 || a.cmdid != 4 {
 		t.Fatalf("answer %+v, want the one queued", a)
 	}
 	s.state.Store(0)

@@ -54,15 +54,16 @@ func (r *reader) handle(b []byte) bool {
 // reader itself, when it is that caller), or counts it late when nobody does.
 func (r *reader) getHost(body []byte) bool {
 	r.resp = pb.GetHostResponse{Host: &r.host}
-	r.host = pb.HostInfo{}
+	r.host.ResetVT() // keeps Ip6's buffer: an IPv6 answer does not allocate
 	if r.resp.UnmarshalVT(body) != nil {
 		return false
 	}
+	addr, ok := addrOf(&r.host)
 	m := &r.resp
 	s := &r.c.slots[m.Seq&r.c.mask]
 	st := waitState(r.p, m.Seq)
 	a := answer{modid: m.Modid, cmdid: m.Cmdid, retcode: m.Retcode,
-		host: Host{IP: r.host.Ip, Port: r.host.Port}}
+		host: addr, badHost: !ok}
 	if w := r.own; w != nil && w.s == s && w.st == st {
 		if !s.state.CompareAndSwap(st, st|stateDelivered) {
 			r.c.lanes[r.p].stats.late.Add(1) // a refusal or Close ended the wait first

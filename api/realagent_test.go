@@ -11,18 +11,18 @@ import (
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/internal/agenttest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // realAgent starts the real agent on three ephemeral ports with routes for keys
 // (k, k) of k hosts each, k = 1..5, and returns a client bound to it.
 func realAgent(t *testing.T, timeout time.Duration) (*agent.Agent, *api.Client) {
 	t.Helper()
-	routes := map[lb.Key][]lb.Host{}
+	routes := map[route.Key][]route.Host{}
 	for k := int32(1); k <= 5; k++ {
 		for i := range k {
-			routes[lb.Key{Modid: k, Cmdid: k}] = append(routes[lb.Key{Modid: k, Cmdid: k}],
-				lb.Host{IP: 10<<24 | k<<8 | (i + 1), Port: 9000 + k})
+			routes[route.Key{Modid: k, Cmdid: k}] = append(routes[route.Key{Modid: k, Cmdid: k}],
+				route.FromWire(10<<24|k<<8|(i+1), 9000+k))
 		}
 	}
 	a, ports := agenttest.Start(t, routes, 3)
@@ -36,7 +36,8 @@ func realAgent(t *testing.T, timeout time.Duration) (*agent.Agent, *api.Client) 
 
 // hostOfKey reports whether h belongs to key (k, k) of realAgent's routes.
 func hostOfKey(h api.Host, k int32) bool {
-	return h.Port == 9000+k && h.IP>>8 == 10<<16|k && h.IP&0xff >= 1 && h.IP&0xff <= k
+	ip, port, ok := h.Wire()
+	return ok && port == 9000+k && ip>>8 == 10<<16|k && ip&0xff >= 1 && ip&0xff <= k
 }
 
 func TestRealAgentEveryCall(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/route"
 )
 
 // Defaults of RegisterOptions.
@@ -68,9 +69,9 @@ func realTimer(d time.Duration) (<-chan time.Time, func() bool) {
 // request checks the options and returns the REGISTER_NEW request they make for
 // instance addr of key (modid, cmdid).
 func (o RegisterOptions) request(modid, cmdid int32, addr netip.AddrPort) (*pb.RegisterRequest, error) {
-	h, err := HostFromAddrPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("lars api: cannot register %s: only IPv4 instances can register: %w", addr, err)
+	ip, ok := route.WireIP(addr.Addr())
+	if !ok {
+		return nil, fmt.Errorf("lars api: cannot register %s: only IPv4 instances can register", addr)
 	}
 	ttl := o.TTL
 	if ttl == 0 {
@@ -92,7 +93,7 @@ func (o RegisterOptions) request(modid, cmdid int32, addr netip.AddrPort) (*pb.R
 	case o.Check != "" && o.Check != "tcp" && !strings.HasPrefix(o.Check, "http://"):
 		return nil, fmt.Errorf("lars api: Check %q: want \"\", \"tcp\" or an http:// URL", o.Check)
 	}
-	return &pb.RegisterRequest{Modid: modid, Cmdid: cmdid, Host: &pb.HostInfo{Ip: h.IP, Port: h.Port},
+	return &pb.RegisterRequest{Modid: modid, Cmdid: cmdid, Host: &pb.HostInfo{Ip: ip, Port: int32(addr.Port())},
 		TtlMs: ttlMS, Op: pb.RegisterOp_REGISTER_NEW, Check: o.Check, CheckIntervalMs: intervalMS}, nil
 }
 

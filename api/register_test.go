@@ -15,6 +15,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/larstest"
+	"github.com/larsgo/lars/route"
 )
 
 // instance is the address the tests register.
@@ -92,7 +93,7 @@ func TestRegisterPendingThenActive(t *testing.T) {
 		t.Fatalf("%d requests for 2 pending answers and an active one", len(reqs))
 	}
 	want := apitest.Request{Port: c.Port(1, 2), MsgID: codec.MsgRegisterRequest, Seq: reqs[0].Seq, Modid: 1, Cmdid: 2,
-		Host: api.Host{IP: 10<<24 | 7, Port: 8080}, RegOp: opNew, TTLMS: 10000, Check: "tcp", CheckIntervalMS: 500}
+		Host: route.FromWire(10<<24|7, 8080), RegOp: opNew, TTLMS: 10000, Check: "tcp", CheckIntervalMS: 500}
 	if reqs[0] != want {
 		t.Errorf("first request %+v, want %+v", reqs[0], want)
 	}

@@ -9,7 +9,8 @@ import (
 )
 
 // Report tells the agent how a call to host h for key (modid, cmdid) went: retcode 0
-// for success, anything else for failure, as the Lars API's report. Nothing comes
+// for success, anything else for failure, as the Lars API's report. Only h's address
+// is sent: an IPv4 one in ip, as Lars's API sends it, an IPv6 one in ip6. Nothing comes
 // back; the error only says whether the datagram could be sent (ErrAgentUnreachable
 // when the agent's port refused an earlier datagram). It does not allocate in steady
 // state.
@@ -38,7 +39,7 @@ func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uin
 	}
 	s := &c.slots[i]
 	s.rep.Modid, s.rep.Cmdid, s.rep.Retcode, s.rep.LatencyUs = modid, cmdid, retcode, latencyUS
-	s.repHost.Ip, s.repHost.Port = h.IP, h.Port
+	setHostInfo(&s.repHost, &s.repIP6, h.Addr)
 	var err error
 	s.buf, err = codec.AppendFrame(s.buf[:0], codec.MsgReportRequest, &s.rep)
 	if err == nil {
@@ -51,7 +52,8 @@ func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uin
 // reportUnpooled is report when every slot is taken: it allocates its message.
 func (c *Client) reportUnpooled(p int, modid, cmdid int32, h Host, retcode int32, latencyUS uint32) error {
 	m := &pb.ReportRequest{Modid: modid, Cmdid: cmdid, Retcode: retcode, LatencyUs: latencyUS,
-		Host: &pb.HostInfo{Ip: h.IP, Port: h.Port}}
+		Host: &pb.HostInfo{}}
+	setHostInfo(m.Host, new([16]byte), h.Addr)
 	buf, err := codec.AppendFrame(nil, codec.MsgReportRequest, m)
 	if err != nil {
 		return err

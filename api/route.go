@@ -29,7 +29,9 @@ type routeCall struct {
 }
 
 // GetRoute asks the agent for every host of key (modid, cmdid) and appends them to dst,
-// in no particular order. An empty route (the agent knows no host yet) is not an error.
+// in no particular order, each with the weight and zone its route names (0 and "":
+// none). IPv6 hosts come only from an agent that reads the client's accept flag, as
+// ours does; a host whose ip6 is malformed is left out. An empty route (the agent knows no host yet) is not an error.
 // Errors are those of GetHost but for the retcodes, which get_route does not carry.
 // Concurrent calls for one key all take the first answer that comes.
 func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) ([]Host, error) {
@@ -50,7 +52,7 @@ func (c *Client) GetRoute(ctx context.Context, modid, cmdid int32, dst []Host) (
 	p := PortIndex(modid, cmdid, len(c.conns))
 	ln := &c.lanes[p]
 	ln.waiters.Add(1)
-	req := pb.GetRouteRequest{Modid: modid, Cmdid: cmdid}
+	req := pb.GetRouteRequest{Modid: modid, Cmdid: cmdid, Accept: uint32(pb.Accept_ACCEPT_ROUTE_EXT)}
 	buf, err := codec.AppendFrame(make([]byte, 0, 32), codec.MsgAPIGetRouteRequest, &req)
 	switch {
 	case err != nil:
@@ -112,9 +114,16 @@ func (c *Client) deliverRoute(m *pb.GetRouteResponse) bool {
 	if rc == nil {
 		return false
 	}
-	hosts := make([]Host, len(m.Host))
-	for i, h := range m.Host {
-		hosts[i] = Host{IP: h.GetIp(), Port: h.GetPort()}
+	hosts := make([]Host, 0, len(m.Host))
+	for _, h := range m.Host {
+		if h == nil {
+			continue
+		}
+		addr, ok := addrOf(h)
+		if !ok { // an ip6 that is not 16 bytes: no address to call
+			continue
+		}
+		hosts = append(hosts, Host{Addr: addr, Weight: h.Weight, Zone: h.Zone})
 	}
 	rc.hosts = hosts
 	close(rc.done)

@@ -10,22 +10,23 @@ import (
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 func TestGetRoute(t *testing.T) {
 	a := startAgent(t)
 	c := clientOf(t, a, patience)
-	route := []api.Host{hostFor(3, 4), {IP: -1062731519, Port: 1}, {IP: 0x7f000001, Port: 9}}
-	a.SetRoute(3, 4, route...)
-	pre := api.Host{IP: 1, Port: 1}
+	hosts := []api.Host{hostFor(3, 4), route.FromWire(-1062731519, 1), route.FromWire(0x7f000001, 9)}
+	a.SetRoute(3, 4, hosts...)
+	pre := route.FromWire(1, 1)
 	got, err := c.GetRoute(context.Background(), 3, 4, []api.Host{pre})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 4 || got[0] != pre {
-		t.Fatalf("GetRoute = %v, want %v followed by %v", got, pre, route)
+		t.Fatalf("GetRoute = %v, want %v followed by %v", got, pre, hosts)
 	}
-	for _, h := range route {
+	for _, h := range hosts {
 		if !slices.Contains(got[1:], h) {
 			t.Errorf("host %v missing from %v", h, got)
 		}

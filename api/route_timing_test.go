@@ -10,7 +10,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/agenttest"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // routePair runs b.N GetRoute calls of one caller for key (1, 1), alternating chunks of
@@ -62,10 +62,10 @@ func BenchmarkGetRouteVsRoundTrip(b *testing.B) {
 // BenchmarkRealAgentGetRouteVsRoundTrip is BenchmarkGetRouteVsRoundTrip against the
 // real agent, for a route of 10 hosts.
 func BenchmarkRealAgentGetRouteVsRoundTrip(b *testing.B) {
-	var hosts []lb.Host
+	var hosts []route.Host
 	for i := range int32(10) {
-		hosts = append(hosts, lb.Host{IP: 10<<24 | 1 + i, Port: 9000})
+		hosts = append(hosts, route.FromWire(10<<24|1+i, 9000))
 	}
-	_, ports := agenttest.Start(b, map[lb.Key][]lb.Host{{Modid: 1, Cmdid: 1}: hosts}, 3)
+	_, ports := agenttest.Start(b, map[route.Key][]route.Host{{Modid: 1, Cmdid: 1}: hosts}, 3)
 	routePair(b, ports)
 }

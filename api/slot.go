@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -27,8 +28,9 @@ type slot struct {
 	req     pb.GetHostRequest
 	rep     pb.ReportRequest
 	repHost pb.HostInfo
-	w       waitee // the owner's wait while it leads its lane
-	gen     uint32 // generation of the slot's last seq
+	repIP6  [16]byte // backing store of repHost.Ip6
+	w       waitee   // the owner's wait while it leads its lane
+	gen     uint32   // generation of the slot's last seq
 }
 
 // Bits of slot.state above the 32-bit seq and the 16-bit port index.
@@ -49,6 +51,7 @@ func (s *slot) init() {
 	s.timer.Stop()
 	s.buf = make([]byte, 0, 64)
 	s.rep.Host = &s.repHost
+	s.req.Accept = uint32(pb.Accept_ACCEPT_ROUTE_EXT)
 }
 
 // answerCode says where a slot's answer came from.
@@ -75,7 +78,8 @@ func (a answerCode) err() error {
 type answer struct {
 	code                  answerCode
 	modid, cmdid, retcode int32
-	host                  Host
+	host                  netip.AddrPort
+	badHost               bool // the answer's host has an ip6 that is not 16 bytes
 }
 
 // acquire returns the index of a free slot for a call on port index p, now owned by

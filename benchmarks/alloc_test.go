@@ -14,6 +14,7 @@ import (
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestEndToEndNoAlloc drives every end-to-end workload at an agent in this process,
@@ -24,7 +25,7 @@ import (
 // (the status messages of reported keys, once a report interval) does not grow with
 // the time a busy machine takes over the requests.
 func TestEndToEndNoAlloc(t *testing.T) {
-	routes, err := agent.ParseRoutes(strings.NewReader(benchRoutes()), "bench routes")
+	routes, err := route.ParseRoutes(strings.NewReader(benchRoutes()), "bench routes")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestEndToEndNoAlloc(t *testing.T) {
 // frozenAgent runs an agent serving routes on a free loopback port as
 // agenttest.Start does (one socket waiting in the netpoller, logging nowhere), with
 // its table's clock standing still, and stops it when the test ends.
-func frozenAgent(t *testing.T, routes map[lb.Key][]lb.Host) *agent.Agent {
+func frozenAgent(t *testing.T, routes map[route.Key][]route.Host) *agent.Agent {
 	t.Helper()
 	a, err := agent.New(agent.Config{Routes: routes, Ports: []int{0}, SocketsPerPort: 1, Wait: batchio.WaitPoll,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Table: lb.Config{Clock: fakeclock.New().Now}})

@@ -1,6 +1,6 @@
 package benchmarks
 
-import "github.com/larsgo/lars/codec"
+import "github.com/larsgo/lars/route"
 
 // workload is one end-to-end traffic pattern: the frames of one batch, repeated to
 // fill it, and how many answers a batch gets from the agent and from the echo server
@@ -14,7 +14,7 @@ type workload struct {
 var host10 = mustIP("10.0.0.1")
 
 func mustIP(s string) int32 {
-	v, err := codec.ParseIPv4(s)
+	v, err := route.ParseWireIP(s)
 	if err != nil {
 		panic(err)
 	}

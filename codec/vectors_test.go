@@ -8,6 +8,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/vectors"
+	"github.com/larsgo/lars/route"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -25,7 +26,7 @@ func loadVectors(tb testing.TB) map[string][]byte {
 }
 
 func host(ip string, port int32) *pb.HostInfo {
-	v, err := codec.ParseIPv4(ip)
+	v, err := route.ParseWireIP(ip)
 	if err != nil {
 		panic(err)
 	}

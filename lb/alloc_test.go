@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/larsgo/lars/internal/alloctest"
+	"github.com/larsgo/lars/route"
 )
 
 // allocTable returns a dynamic table with 1,000 keys of 10 hosts, one of them
@@ -16,7 +17,7 @@ func allocTable(t testing.TB) *Table {
 	buildKeys(tbl, 1000, 10)
 	tbl.GetHost(tmod, tcmd)
 	drainPulls(tbl)
-	tbl.ApplyRoute(tmod, tcmd, tenHosts())
+	tbl.ApplyRoute(tmod, tcmd, rhs(tenHosts()))
 	report(tbl, hostN(3), fail, 15)
 	if !hostInfo(t, tbl, hostN(3)).Overloaded {
 		t.Fatal("host 3 not overloaded")
@@ -31,7 +32,7 @@ func wantNoAllocs(t *testing.T, name string, f func()) {
 
 func TestZeroAllocs(t *testing.T) {
 	tbl := allocTable(t)
-	dst := make([]Host, 0, 16)
+	dst := make([]route.Host, 0, 16)
 	var i int32
 	wantNoAllocs(t, "GetHost", func() { sinkHost, sinkRet = tbl.GetHost(tmod, tcmd) })
 	wantNoAllocs(t, "GetHost other keys", func() {
@@ -44,10 +45,10 @@ func TestZeroAllocs(t *testing.T) {
 	full.GetHost(1, 1)
 	wantNoAllocs(t, "GetHost unknown key beyond MaxKeys", func() { sinkHost, sinkRet = full.GetHost(5, 6) })
 	gate := &countingGate{allow: true}
-	wantNoAllocs(t, "GetHostFrom with a gate", func() { sinkHost, sinkRet = tbl.GetHostFrom(tmod, tcmd, gate) })
-	wantNoAllocs(t, "GetRouteFrom with a gate", func() { dst = tbl.GetRouteFrom(tmod, tcmd, dst[:0], gate) })
+	wantNoAllocs(t, "GetHostFrom with a gate", func() { sinkHost, sinkRet = tbl.GetHostFrom(tmod, tcmd, gate, true) })
+	wantNoAllocs(t, "GetRouteFrom with a gate", func() { dst = tbl.GetRouteFrom(tmod, tcmd, dst[:0], gate, true) })
 	gate.allow = false
-	wantNoAllocs(t, "GetHostFrom unknown key refused by the gate", func() { sinkHost, sinkRet = tbl.GetHostFrom(5, 6, gate) })
+	wantNoAllocs(t, "GetHostFrom unknown key refused by the gate", func() { sinkHost, sinkRet = tbl.GetHostFrom(5, 6, gate, true) })
 	noRoute := NewTable(Config{MaxNoRouteKeys: 1})
 	noRoute.GetHost(1, 1)
 	wantNoAllocs(t, "GetHost unknown key beyond MaxNoRouteKeys", func() { sinkHost, sinkRet = noRoute.GetHost(5, 6) })

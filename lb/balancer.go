@@ -2,12 +2,14 @@ package lb
 
 import (
 	"math/bits"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 // Pull states of a key.
@@ -17,124 +19,285 @@ const (
 	pullWanted          // wanted, but the pull queue was full; Sweep queues it again
 )
 
-// hostSets is an immutable snapshot of a key's hosts, published through
-// keyState.sets. Host arrays are held by value, inline for keys of up to
-// inlineHosts/2 hosts, so that a pick touches the snapshot and nothing else.
-type hostSets struct {
-	idle []Host // idle hosts, in hosts order; first, next to the inline array
-
-	inline [inlineHosts]Host // backing array of idle, over and hosts when they fit
-
-	over  []Host       // overloaded hosts, in hosts order
-	hosts []Host       // every host, sorted by Host.pack; GetRoute and Report lookups
-	state []*hostState // state[i] belongs to hosts[i]
-
-	inlineState [inlineHosts / 2]*hostState // backing array of state when it fits
+// pickSet is one view of a key's hosts as get_host reads it: every host of the key,
+// or only those of the agent's zone (Config.Zone), or only the IPv4 ones of either for
+// a client that cannot take IPv6. Hosts are named by their index in the key's
+// addresses, which every view of a snapshot shares. Immutable once published.
+type pickSet struct {
+	keyAddrs
+	idle  []uint16 // the view's idle hosts, ascending
+	wheel []uint16 // the weighted turn order of idle (buildWheel); nil: plain round robin
+	over  []uint16 // the view's overloaded hosts, ascending
+	all   []uint16 // idle then over: the picks of panic mode
+	allW  []uint16 // the weighted turn order of all; nil: plain round robin
 
 	// idleState and overState are the policy states of idle and over, index for
-	// index (pointing past the hostStates, so a pick follows one pointer less); set
-	// only under a policy that picks by host load (p2c, ewma), nil otherwise.
+	// index; set only under a policy that picks by host load (p2c, ewma).
 	idleState, overState []*hostExtra
+
+	// cross says the agent has a zone, the key's hosts name zones, and this view is
+	// not the agent's zone (too few of its hosts usable, or none there): its picks
+	// are counted as cross-zone.
+	cross bool
 }
 
-// hostSetsWithState is a hostSets with room for its idleState and overState, for
-// the policies that pick by host load.
-type hostSetsWithState struct {
-	hostSets
-	inline [inlineHosts / 2]*hostExtra
+// keyAddrs are a key's addresses, sorted: packed (packAddr, 8 bytes a host) when they
+// are all IPv4, the most common case, else as they are.
+type keyAddrs struct {
+	packed []uint64
+	addrs  []netip.AddrPort
 }
 
-// inlineHosts is the room for hosts inside a hostSets: every host twice (idle and
-// over, then hosts), so 12 hosts per key fit; 192 bytes. Their states fit too, so
-// that a Report reads the snapshot then the host's state, with no array between.
-const inlineHosts = 24
+// addr returns the i-th address.
+func (k *keyAddrs) addr(i int) netip.AddrPort {
+	if k.packed != nil {
+		return unpackAddr(k.packed[i])
+	}
+	return k.addrs[i]
+}
+
+// count returns the number of addresses.
+func (k *keyAddrs) count() int { return len(k.packed) + len(k.addrs) }
+
+// find returns the index of addr, or -1.
+func (k *keyAddrs) find(addr netip.AddrPort) int {
+	if k.packed != nil {
+		if !addr.Addr().Is4() {
+			return -1
+		}
+		p := packAddr(addr)
+		i, ok := slices.BinarySearch(k.packed, p)
+		if !ok {
+			return -1
+		}
+		return i
+	}
+	i, ok := slices.BinarySearchFunc(k.addrs, addr, netip.AddrPort.Compare)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// nextIdle returns the idle host of the n-th turn.
+func (v *pickSet) nextIdle(n uint64) netip.AddrPort {
+	if v.wheel != nil {
+		return v.addr(int(v.wheel[n%uint64(len(v.wheel))]))
+	}
+	return v.addr(int(v.idle[n%uint64(len(v.idle))]))
+}
+
+// nextAny returns the host of the n-th turn over idle and overloaded hosts alike.
+func (v *pickSet) nextAny(n uint64) netip.AddrPort {
+	if v.allW != nil {
+		return v.addr(int(v.allW[n%uint64(len(v.allW))]))
+	}
+	return v.addr(int(v.all[n%uint64(len(v.all))]))
+}
+
+// hostSets is an immutable snapshot of a key's hosts, published through
+// keyState.sets: every host with its state, and the views get_host picks from.
+type hostSets struct {
+	pickSet          // the view for clients that take IPv6 hosts
+	v4      *pickSet // the view for clients that do not: &pickSet when every host is IPv4
+
+	// hosts are the key's hosts, sorted by address, when some host names a weight
+	// or a zone; nil when none does (the addresses say it all).
+	hosts []route.Host
+	state []*hostState // state[i] belongs to the i-th address
+	nOver int          // overloaded hosts, in any view
+
+	// plain says every host is IPv4 and names no weight or zone: Lars's route, which
+	// the key's index slot can answer GetRoute from.
+	plain bool
+	// regroupAt is the table time at which slow start next changes a weight, when
+	// Sweep builds the snapshot again; 0: never.
+	regroupAt int64
+
+	// Backing arrays of packed, state and the view's all for keys of up to
+	// inlineHosts IPv4 hosts: one allocation, so that a Report walks from the snapshot
+	// to the host's state without reaching another block of memory first.
+	inPacked [inlineHosts]uint64
+	inState  [inlineHosts]*hostState
+	inIdx    [inlineHosts]uint16
+}
+
+// inlineHosts is the most hosts a snapshot holds inside itself (hostSets.inPacked).
+const inlineHosts = 12
+
+// maxHostsPerKey is the most hosts a key keeps (views name hosts in 16 bits); a route
+// with more keeps its first maxHostsPerKey by address. A route frame carries a few
+// thousand at most.
+const maxHostsPerKey = 1 << 16
 
 // emptySets is the snapshot of a key without hosts.
-var emptySets = &hostSets{}
+var emptySets = func() *hostSets {
+	s := &hostSets{plain: true}
+	s.v4 = &s.pickSet
+	return s
+}()
 
-// find returns the index of h in s.hosts, or -1.
-func (s *hostSets) find(h Host) int {
-	p := h.pack()
-	lo, hi := 0, len(s.hosts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.hosts[m].pack() < p {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+// host returns the i-th host of the key.
+func (s *hostSets) host(i int) route.Host {
+	if s.hosts != nil {
+		return s.hosts[i]
 	}
-	if lo < len(s.hosts) && s.hosts[lo] == h {
-		return lo
-	}
-	return -1
+	return route.Host{Addr: s.addr(i)}
 }
 
-// group builds a snapshot from sorted hosts and their states, splitting them into
-// the idle and overloaded sets. hosts is copied. The caller holds the key's mu.
-func group(hosts []Host, state []*hostState, withSetState bool) *hostSets {
-	var s *hostSets
-	var setState []*hostExtra
-	if withSetState {
-		// One allocation holds the snapshot and its per-set states, so that a pick
-		// reads them without another pointer to follow; s points into it.
-		ps := &hostSetsWithState{}
-		s, setState = &ps.hostSets, ps.inline[:]
-	} else {
-		s = &hostSets{}
+// view returns the view a client reads: v4 for one that cannot take IPv6 hosts.
+func (s *hostSets) view(ipv6 bool) *pickSet {
+	if ipv6 {
+		return &s.pickSet
 	}
-	s.state = state
+	return s.v4
+}
+
+// group builds a snapshot from hosts sorted by address (at most maxHostsPerKey) and
+// their states. It keeps state (the caller gives it up), not hosts. The caller holds
+// the key's mu.
+func group(t *Table, hosts []route.Host, state []*hostState, now int64) *hostSets {
 	n := len(hosts)
-	if n <= len(s.inlineState) {
-		s.state = s.inlineState[:n:n]
+	s := &hostSets{state: state, plain: true}
+	if n <= inlineHosts {
+		s.state = s.inState[:n:n]
 		copy(s.state, state)
 	}
-	var buf []Host
-	if 2*n <= len(s.inline) {
-		buf = s.inline[: 2*n : 2*n]
-	} else {
-		buf = make([]Host, 2*n)
+	all4, zoned, attrs := route.AllIPv4(hosts), false, false
+	switch {
+	case all4 && n <= inlineHosts:
+		s.packed = s.inPacked[:n:n]
+	case all4:
+		s.packed = make([]uint64, n)
+	default:
+		s.addrs = make([]netip.AddrPort, n)
 	}
-	sets := buf[:n:n]
-	s.hosts = buf[n:]
-	copy(s.hosts, hosts)
+	weights := make([]uint32, n)
+	for i, st := range s.state {
+		h := &hosts[i]
+		if all4 {
+			s.packed[i] = packAddr(h.Addr)
+		} else {
+			s.addrs[i] = h.Addr
+		}
+		if st.overloaded {
+			s.nOver++
+		}
+		zoned = zoned || h.Zone != ""
+		attrs = attrs || !h.Plain()
+		var next int64
+		weights[i], next = t.p.pol.weightAt(st, h.EffectiveWeight(), now)
+		if next != 0 && (s.regroupAt == 0 || next < s.regroupAt) {
+			s.regroupAt = next
+		}
+	}
+	s.plain = all4 && !attrs
+	if attrs {
+		s.hosts = slices.Clone(hosts)
+	}
+	members := make([]uint16, 0, n)
+	cross := false
+	if zone := t.zone; zone != "" && zoned {
+		local, usable := 0, 0
+		for i, h := range hosts {
+			if h.Zone == zone {
+				local++
+				if !state[i].overloaded {
+					usable++
+				}
+			}
+		}
+		if usable > 0 && uint64(usable)*100 >= t.p.pol.zoneMinUsable*uint64(local) {
+			for i, h := range hosts {
+				if h.Zone == zone {
+					members = append(members, uint16(i))
+				}
+			}
+		} else {
+			cross = true
+		}
+	}
+	if len(members) == 0 {
+		for i := range n {
+			members = append(members, uint16(i))
+		}
+	}
+	withState := t.p.pol.pick != PolicyRoundRobin
+	s.pickSet = s.buildView(weights, members, withState, s.inIdx[:])
+	s.cross = cross
+	if all4 {
+		s.v4 = &s.pickSet
+		return s
+	}
+	members4 := make([]uint16, 0, len(members))
+	for _, i := range members {
+		if s.addrs[i].Addr().Is4() { // s.addrs: not every host is IPv4
+			members4 = append(members4, i)
+		}
+	}
+	v4 := s.buildView(weights, members4, withState, nil)
+	v4.cross = cross
+	s.v4 = &v4
+	return s
+}
+
+// buildView builds the view of the hosts at members (ascending indexes into the key's
+// addresses)
+// with the key's weights, in buf if it has room.
+func (s *hostSets) buildView(weights []uint32, members []uint16, withState bool, buf []uint16) pickSet {
 	ni := 0
-	for _, st := range state {
-		if !st.overloaded {
+	for _, i := range members {
+		if !s.state[i].overloaded {
 			ni++
 		}
 	}
-	i, o := 0, ni
-	for k, st := range state {
-		if st.overloaded {
-			sets[o] = hosts[k]
-			o++
-		} else {
-			sets[i] = hosts[k]
-			i++
-		}
+	m := len(members)
+	var all []uint16
+	if m <= len(buf) {
+		all = buf[:m:m]
+	} else {
+		all = make([]uint16, m)
 	}
-	s.idle, s.over = sets[:ni:ni], sets[ni:]
-	if withSetState {
-		ss := setState
-		if n <= len(ss) {
-			ss = ss[:n:n]
-		} else {
-			ss = make([]*hostExtra, n)
-		}
-		i, o := 0, ni
-		for _, st := range state {
-			if st.overloaded {
-				ss[o] = st.x
-				o++
-			} else {
-				ss[i] = st.x
-				i++
-			}
-		}
-		s.idleState, s.overState = ss[:ni:ni], ss[ni:]
+	var st []*hostExtra
+	if withState {
+		st = make([]*hostExtra, m)
 	}
-	return s
+	a, b := 0, ni
+	for _, i := range members {
+		j := &a
+		if s.state[i].overloaded {
+			j = &b
+		}
+		all[*j] = i
+		if withState {
+			st[*j] = s.state[i].x
+		}
+		*j++
+	}
+	v := pickSet{keyAddrs: s.keyAddrs, idle: all[:ni:ni], over: all[ni:], all: all}
+	v.wheel = wheelOf(weights, v.idle)
+	v.allW = wheelOf(weights, all)
+	if withState {
+		v.idleState, v.overState = st[:ni:ni], st[ni:]
+	}
+	return v
+}
+
+// wheelOf returns the weighted turn order of the hosts at idx, as indexes into the
+// key's hosts, or nil when their weights are equal.
+func wheelOf(weights []uint32, idx []uint16) []uint16 {
+	if len(idx) < 2 {
+		return nil
+	}
+	w := make([]uint32, len(idx))
+	for j, i := range idx {
+		w[j] = weights[i]
+	}
+	wheel := buildWheel(w)
+	for j, pos := range wheel {
+		wheel[j] = idx[pos]
+	}
+	return wheel
 }
 
 // keyState is one key of the route table. Pickers read sets (or the copy of its
@@ -166,8 +329,16 @@ type keyState struct {
 	_        [8]byte     // pads keyState to 128 bytes: one size class, aligned
 }
 
-// unpackHost is the inverse of Host.pack.
-func unpackHost(w uint64) Host { return Host{IP: int32(uint32(w >> 32)), Port: int32(uint32(w))} }
+// packAddr packs an IPv4 address and port for the slot's inline hosts.
+func packAddr(a netip.AddrPort) uint64 {
+	ip, _ := route.WireIP(a.Addr())
+	return uint64(uint32(ip))<<32 | uint64(a.Port())
+}
+
+// unpackAddr is the inverse of packAddr.
+func unpackAddr(w uint64) netip.AddrPort {
+	return netip.AddrPortFrom(route.AddrFromWire(int32(uint32(w>>32))), uint16(w))
+}
 
 // fastMod returns x % n for 1 <= n <= inlineIdle and x < 1<<60 (Lemire's direct
 // remainder: exact while x*(magic*n - 2^64) < 2^64), without a division. Whatever x,
@@ -187,38 +358,42 @@ var fastModMagic = func() (m [inlineIdle + 1]uint64) {
 
 // pickSnapshot chooses a host by the get_host rules of LB-SEMANTICS.md from the
 // key's published snapshot, whatever its sets: GetHost's way when the slot's copy of
-// the idle set does not serve. sl is the key's slot in an index (current or recently
-// replaced). Lock-free.
-func (ks *keyState) pickSnapshot(sl *slot, t *Table) (Host, codec.RetCode) {
+// the idle set does not serve. ipv6 says the client takes IPv6 hosts. sl is the key's
+// slot in an index (current or recently replaced). Lock-free.
+func (ks *keyState) pickSnapshot(sl *slot, t *Table, ipv6 bool) (netip.AddrPort, codec.RetCode) {
 	p := &t.p
-	s := ks.sets.Load()
-	if len(s.over) == 0 {
-		// Rule 2: idle hosts only; access_cnt unchanged.
-		if len(s.idle) == 0 {
-			return Host{}, codec.RetNoExist
-		}
-		return s.idle[(sl.rr.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
+	v := ks.sets.Load().view(ipv6)
+	if v.cross && len(v.all) > 0 {
+		t.counters.crossZonePicks.Add(1)
 	}
-	if p.pol.panics(len(s.idle), len(s.over)) {
-		return ks.pickPanic(sl, t, s), codec.RetSucc
+	if len(v.over) == 0 {
+		// Rule 2: idle hosts only; access_cnt unchanged.
+		if len(v.idle) == 0 {
+			return netip.AddrPort{}, codec.RetNoExist
+		}
+		return v.nextIdle(sl.rr.Add(1) - 1), codec.RetSucc
+	}
+	if p.pol.panics(len(v.idle), len(v.over)) {
+		return ks.pickPanic(sl, t, v), codec.RetSucc
 	}
 	// Rules 1 and 3: "if access_cnt >= probe_num reset it and probe, else increment
 	// it" makes every (probe_num+1)-th call a probe; a running count taken modulo
 	// probe_num+1 gives the same sequence with one atomic add.
 	if ks.access.Add(1)%p.probe == 0 {
-		return s.over[(ks.overRR.Add(1)-1)%uint64(len(s.over))], codec.RetSucc
+		return v.addr(int(v.over[(ks.overRR.Add(1)-1)%uint64(len(v.over))])), codec.RetSucc
 	}
-	if len(s.idle) == 0 {
-		return Host{}, codec.RetOverload
+	if len(v.idle) == 0 {
+		return netip.AddrPort{}, codec.RetOverload
 	}
-	return s.idle[(sl.rr.Add(1)-1)%uint64(len(s.idle))], codec.RetSucc
+	return v.nextIdle(sl.rr.Add(1) - 1), codec.RetSucc
 }
 
-// report applies one call result to host h and reports whether the key has h.
-func (ks *keyState) report(t *Table, h Host, succ bool, now int64, latency time.Duration) bool {
+// report applies one call result to the host at addr and reports whether the key
+// has it.
+func (ks *keyState) report(t *Table, addr netip.AddrPort, succ bool, now int64, latency time.Duration) bool {
 	ks.mu.Lock()
 	s := ks.sets.Load()
-	i := s.find(h)
+	i := s.find(addr)
 	if i < 0 {
 		ks.mu.Unlock()
 		return false
@@ -231,7 +406,7 @@ func (ks *keyState) report(t *Table, h Host, succ bool, now int64, latency time.
 		}
 	}
 	if s.state[i].report(&t.p, succ, now) {
-		ks.publish(t, group(s.hosts, s.state, t.p.pol.pick != PolicyRoundRobin))
+		ks.regroup(t, s, now)
 	}
 	if !ks.dirty.Load() {
 		ks.dirty.Store(true)
@@ -240,11 +415,25 @@ func (ks *keyState) report(t *Table, h Host, succ bool, now int64, latency time.
 	return true
 }
 
+// regroup publishes a new snapshot of s's hosts and states, after a state change or
+// when slow start moves a weight. The caller holds mu.
+func (ks *keyState) regroup(t *Table, s *hostSets, now int64) {
+	hosts := s.hosts
+	if hosts == nil {
+		hosts = make([]route.Host, s.count())
+		for i := range hosts {
+			hosts[i].Addr = s.addr(i)
+		}
+	}
+	ks.publish(t, group(t, hosts, s.state, now))
+}
+
 // expireOverloads moves hosts overloaded for overload_timeout back to idle, without
-// waiting for a report. The caller holds mu.
+// waiting for a report, and rebuilds the snapshot when slow start is due. The caller
+// holds mu.
 func (ks *keyState) expireOverloads(t *Table, now int64) {
 	s := ks.sets.Load()
-	changed := false
+	changed := s.regroupAt != 0 && now >= s.regroupAt
 	for _, st := range s.state {
 		if st.overloaded && now-st.since >= st.overloadTimeout(&t.p) {
 			st.setIdle(&t.p, now)
@@ -252,7 +441,7 @@ func (ks *keyState) expireOverloads(t *Table, now int64) {
 		}
 	}
 	if changed {
-		ks.publish(t, group(s.hosts, s.state, t.p.pol.pick != PolicyRoundRobin))
+		ks.regroup(t, s, now)
 	}
 }
 
@@ -261,40 +450,46 @@ func (ks *keyState) expireOverloads(t *Table, now int64) {
 func (ks *keyState) publish(t *Table, s *hostSets) {
 	old := ks.sets.Swap(s)
 	t.mirror(ks)
+	idle, over := int64(s.count()-s.nOver), int64(s.nOver)
 	if old != nil {
-		t.hostsIdle.Add(int64(len(s.idle) - len(old.idle)))
-		t.hostsOver.Add(int64(len(s.over) - len(old.over)))
-	} else {
-		t.hostsIdle.Add(int64(len(s.idle)))
-		t.hostsOver.Add(int64(len(s.over)))
+		idle -= int64(old.count() - old.nOver)
+		over -= int64(old.nOver)
 	}
+	t.hostsIdle.Add(idle)
+	t.hostsOver.Add(over)
 }
 
-// apply installs a non-empty route answer: new hosts join idle with fresh counters,
-// hosts gone leave, kept hosts keep their state and counters. hosts is not retained.
-// It reports whether it published (and so mirrored) a new snapshot. The caller holds
-// mu.
-func (ks *keyState) apply(t *Table, hosts []Host, now int64) bool {
-	hs := slices.Clone(hosts)
-	slices.SortFunc(hs, func(a, b Host) int {
-		pa, pb := a.pack(), b.pack()
-		switch {
-		case pa < pb:
-			return -1
-		case pa > pb:
-			return 1
+// same reports whether s holds exactly hosts (normalised), weights and zones included.
+func (s *hostSets) same(hosts []route.Host) bool {
+	if len(hosts) != s.count() {
+		return false
+	}
+	for i, h := range hosts {
+		if h != s.host(i) {
+			return false
 		}
-		return 0
-	})
-	hs = slices.Compact(hs)
+	}
+	return true
+}
+
+// apply installs a non-empty route answer: new hosts join idle with fresh counters
+// (and, with slow start, ramp up from now unless the key had no hosts), hosts gone
+// leave, kept hosts keep their state and counters and take the answer's weight and
+// zone. hosts is not retained. It reports whether it published (and so mirrored) a
+// new snapshot. The caller holds mu.
+func (ks *keyState) apply(t *Table, hosts []route.Host, now int64) bool {
+	hs := route.Normalize(slices.Clone(hosts))
+	if len(hs) > maxHostsPerKey {
+		hs = hs[:maxHostsPerKey]
+	}
 	old := ks.sets.Load()
-	if slices.Equal(hs, old.hosts) {
+	if old.same(hs) {
 		return false // a refresh that changes nothing: keep the snapshot
 	}
 	state := make([]*hostState, len(hs))
 	fresh := 0
 	for i, h := range hs {
-		if j := old.find(h); j >= 0 {
+		if j := old.find(h.Addr); j >= 0 {
 			state[i] = old.state[j]
 		} else {
 			fresh++
@@ -306,7 +501,11 @@ func (ks *keyState) apply(t *Table, hosts []Host, now int64) bool {
 	if t.p.pol.keepsHostState() {
 		extras = make([]hostExtra, fresh)
 	}
-	for i, h := range hs {
+	rampFrom := now
+	if old.count() == 0 {
+		rampFrom = noRamp // a key's first hosts start together: nothing to ramp against
+	}
+	for i := range hs {
 		if state[i] == nil {
 			st := &block[0]
 			block = block[1:]
@@ -314,22 +513,22 @@ func (ks *keyState) apply(t *Table, hosts []Host, now int64) bool {
 				st.x = &extras[0]
 				extras = extras[1:]
 			}
-			st.Host = h
 			st.setIdle(&t.p, now)
+			st.rampFrom = rampFrom
 			state[i] = st
 		}
 	}
-	ks.publish(t, group(hs, state, t.p.pol.pick != PolicyRoundRobin))
+	ks.publish(t, group(t, hs, state, now))
 	return true
 }
 
 // status builds the key's status message and clears dirty. The caller holds mu.
 func (ks *keyState) status() Status {
 	s := ks.sets.Load()
-	modid, cmdid := UnpackKey(ks.key)
+	modid, cmdid := route.UnpackKey(ks.key)
 	st := Status{Modid: modid, Cmdid: cmdid, Hosts: make([]HostStatus, len(s.state))}
 	for i, h := range s.state {
-		st.Hosts[i] = HostStatus{Host: h.Host, Succ: h.rsucc, Err: h.rerr, Overload: h.overloaded}
+		st.Hosts[i] = HostStatus{Host: s.addr(i), Succ: h.rsucc, Err: h.rerr, Overload: h.overloaded}
 	}
 	ks.dirty.Store(false)
 	return st

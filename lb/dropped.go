@@ -3,6 +3,8 @@ package lb
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/larsgo/lars/route"
 )
 
 // A route service that takes unsubscribes (the protocol extension, msgid 102) frees
@@ -18,7 +20,7 @@ type droppedKeys struct {
 	lost   atomic.Uint64 // keys not recorded because the list was full
 	signal chan struct{} // capacity 1: the list is not empty
 	mu     sync.Mutex
-	keys   []Key // guarded by mu
+	keys   []route.Key // guarded by mu
 	max    int
 }
 
@@ -47,7 +49,7 @@ func (t *Table) TrackDropped(on bool) <-chan struct{} {
 // TakeDropped appends to dst the keys removed since the last call (in order of
 // removal, a key removed twice listed twice) and returns it. It does not allocate
 // when dst has room.
-func (t *Table) TakeDropped(dst []Key) []Key {
+func (t *Table) TakeDropped(dst []route.Key) []route.Key {
 	d := &t.dropped
 	d.mu.Lock()
 	dst = append(dst, d.keys...)
@@ -59,7 +61,7 @@ func (t *Table) TakeDropped(dst []Key) []Key {
 // Has reports whether the table holds the key, without creating it or queuing a pull.
 // It does not allocate.
 func (t *Table) Has(modid, cmdid int32) bool {
-	return t.lookup(PackKey(modid, cmdid)) != nil
+	return t.lookup(route.PackKey(modid, cmdid)) != nil
 }
 
 // recordDropped adds a removed key to the list, if tracking is on.
@@ -68,14 +70,14 @@ func (t *Table) recordDropped(key uint64) {
 	if !d.on.Load() {
 		return
 	}
-	modid, cmdid := UnpackKey(key)
+	modid, cmdid := route.UnpackKey(key)
 	d.mu.Lock()
 	if len(d.keys) >= d.max {
 		d.mu.Unlock()
 		d.lost.Add(1)
 		return
 	}
-	d.keys = append(d.keys, Key{Modid: modid, Cmdid: cmdid})
+	d.keys = append(d.keys, route.Key{Modid: modid, Cmdid: cmdid})
 	d.mu.Unlock()
 	select {
 	case d.signal <- struct{}{}:

@@ -29,8 +29,8 @@ func TestTrackDropped(t *testing.T) {
 	clk.Advance(2 * time.Second)
 	tbl.Sweep()
 	tbl.GetHost(2, 2) // removed by a reload that does not list it
-	tbl.ApplyRoute(2, 2, []Host{hostN(1)})
-	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
+	tbl.ApplyRoute(2, 2, rhs([]Host{hostN(1)}))
+	tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}}))
 	select {
 	case <-signal:
 	default:
@@ -45,28 +45,28 @@ func TestTrackDropped(t *testing.T) {
 
 	for i := range int32(5) { // MaxKeys 3 waiting at most
 		tbl.GetHost(5, i)
-		tbl.ApplyRoute(5, i, []Host{hostN(1)})
-		tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
+		tbl.ApplyRoute(5, i, rhs([]Host{hostN(1)}))
+		tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}}))
 	}
 	if got := tbl.TakeDropped(nil); len(got) != 3 || tbl.Stats().DroppedLost != 2 {
 		t.Fatalf("%d dropped waiting, %d lost; want 3 and 2", len(got), tbl.Stats().DroppedLost)
 	}
 
 	tbl.GetHost(6, 6)
-	tbl.ApplyRoute(6, 6, []Host{hostN(1)})
-	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
+	tbl.ApplyRoute(6, 6, rhs([]Host{hostN(1)}))
+	tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}}))
 	tbl.TrackDropped(false) // forgets 6/6 and records no more
 	tbl.GetHost(7, 7)
-	tbl.ApplyRoute(7, 7, []Host{hostN(1)})
-	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}})
+	tbl.ApplyRoute(7, 7, rhs([]Host{hostN(1)}))
+	tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: 3, Cmdid: 3}: {hostN(1)}}))
 	if got := tbl.TakeDropped(nil); len(got) != 0 {
 		t.Fatalf("dropped after tracking stopped: %v", got)
 	}
 
 	static := NewTable(Config{Static: true})
 	static.TrackDropped(true)
-	static.ReplaceRoutes(map[Key][]Host{{Modid: 1, Cmdid: 1}: {hostN(1)}})
-	static.ReplaceRoutes(nil)
+	static.ReplaceRoutes(routes(map[Key][]Host{{Modid: 1, Cmdid: 1}: {hostN(1)}}))
+	static.ReplaceRoutes(routes(nil))
 	if got := static.TakeDropped(nil); len(got) != 0 {
 		t.Fatalf("a static table recorded %v", got)
 	}

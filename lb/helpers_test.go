@@ -1,16 +1,48 @@
 package lb
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/larsgo/lars/internal/fakeclock"
+	"github.com/larsgo/lars/route"
 )
 
 // newFakeClock returns an injected clock that moves only when told.
 func newFakeClock() *fakeclock.Clock { return fakeclock.New() }
 
+// Key is the route package's; Host, in the tests, is the address get_host answers.
+type (
+	Key  = route.Key
+	Host = netip.AddrPort
+)
+
+// PackKey and UnpackKey are the route package's, as the tests name them.
+var (
+	PackKey   = route.PackKey
+	UnpackKey = route.UnpackKey
+)
+
 // hostN returns the n-th test host, 10.0.0.n:8000+n.
-func hostN(n int) Host { return Host{IP: 10<<24 | int32(n), Port: 8000 + int32(n)} }
+func hostN(n int) Host { return route.AddrPortFromWire(10<<24|int32(n), 8000+int32(n)) }
+
+// rh returns hosts as a route's hosts, without weight or zone.
+func rh(hosts ...Host) []route.Host {
+	out := make([]route.Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = route.Host{Addr: h}
+	}
+	return out
+}
+
+// routes returns a routes map of addresses as one of route hosts.
+func routes(m map[Key][]Host) map[Key][]route.Host {
+	out := make(map[Key][]route.Host, len(m))
+	for k, hs := range m {
+		out[k] = rh(hs...)
+	}
+	return out
+}
 
 const (
 	tmod = 1
@@ -22,7 +54,7 @@ const (
 func newStatic(t testing.TB, clk *fakeclock.Clock, s Settings, hosts ...Host) *Table {
 	t.Helper()
 	tbl := NewTable(Config{Settings: s, Clock: clk.Now, Static: true})
-	tbl.ReplaceRoutes(map[Key][]Host{{Modid: tmod, Cmdid: tcmd}: hosts})
+	tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: tmod, Cmdid: tcmd}: hosts}))
 	return tbl
 }
 
@@ -34,7 +66,7 @@ func hostInfo(t testing.TB, tbl *Table, h Host) HostInfo {
 		t.Fatalf("key %d/%d not in table", tmod, tcmd)
 	}
 	for _, hi := range ki.Hosts {
-		if hi.Host == h {
+		if hi.Host.Addr == h {
 			return hi
 		}
 	}
@@ -82,4 +114,19 @@ func drainStatuses(tbl *Table) []Status {
 			return out
 		}
 	}
+}
+
+// rhs returns a slice of addresses as a route's hosts (rh of a slice).
+func rhs(hosts []Host) []route.Host { return rh(hosts...) }
+
+// wireHost returns the address of a wire (ip, port) pair.
+func wireHost(ip, port int32) Host { return route.AddrPortFromWire(ip, port) }
+
+// addrs returns the addresses of a route's hosts.
+func addrs(hosts []route.Host) []Host {
+	out := make([]Host, len(hosts))
+	for i, h := range hosts {
+		out[i] = h.Addr
+	}
+	return out
 }

@@ -1,57 +1,24 @@
 package lb
 
 import (
+	"math"
 	"math/rand/v2"
-	"strconv"
-
-	"github.com/larsgo/lars/codec"
-	"github.com/larsgo/lars/route"
 )
 
-// Host is one server of a key as the wire names it.
-type Host struct {
-	// IP is the wire int32 form of an IPv4 address: 127.0.0.1 is 2130706433, and
-	// addresses from 128.0.0.0 up are negative.
-	IP int32
-	// Port is the wire port; the table does not check its range.
-	Port int32
-}
-
-// String returns "a.b.c.d:port".
-func (h Host) String() string {
-	return string(h.AppendTo(nil))
-}
-
-// AppendTo appends "a.b.c.d:port" to dst.
-func (h Host) AppendTo(dst []byte) []byte {
-	dst = codec.AppendIPv4(dst, h.IP)
-	dst = append(dst, ':')
-	return strconv.AppendInt(dst, int64(h.Port), 10)
-}
-
-// pack orders hosts for the sorted host arrays of a key.
-func (h Host) pack() uint64 { return uint64(uint32(h.IP))<<32 | uint64(uint32(h.Port)) }
-
-// Key is route.Key, kept under this name while the packages that named it here move
-// to the route package.
-type Key = route.Key
-
-// PackKey is route.PackKey.
-func PackKey(modid, cmdid int32) uint64 { return route.PackKey(modid, cmdid) }
-
-// UnpackKey is route.UnpackKey.
-func UnpackKey(k uint64) (modid, cmdid int32) { return route.UnpackKey(k) }
+// noRamp is the rampFrom of a host that is not in slow start: far enough in the past
+// that any window has passed.
+const noRamp = math.MinInt64 / 4
 
 // hostState is one host of one key with its balancing counters. Host never changes
 // after the hostState is published; load is moved by pickers without a lock; every
 // other field is guarded by the owning keyState's mu.
 type hostState struct {
-	Host
 	vsucc, verr           uint32
 	rsucc, rerr           uint32
 	continSucc, continErr uint32
 	overloaded            bool
 	since                 int64 // table time (ns) the host entered its state
+	rampFrom              int64 // table time its slow start began (joined, or recovered); noRamp: none
 
 	// x is the host's state under the policies that keep one (p2c, ewma, growing
 	// ejection), nil under none of them: Lars's hosts stay small.
@@ -83,8 +50,11 @@ func (h *hostState) resetCounts() {
 
 // setIdle makes h idle with fresh counters, its window starting at now.
 func (h *hostState) setIdle(s *params, now int64) {
-	if h.overloaded && h.x != nil {
-		h.x.recovered = now
+	if h.overloaded {
+		if h.x != nil {
+			h.x.recovered = now
+		}
+		h.rampFrom = now
 	}
 	h.resetCounts()
 	h.vsucc = s.initSucc

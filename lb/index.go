@@ -210,20 +210,37 @@ func (ix *index) put(ks *keyState, rr uint64) {
 	}
 }
 
-// load copies the key's refreshAt and inline idle set into the slot. The caller holds
-// the shard's mu (or owns the slot's index before publishing it).
+// load copies the key's refreshAt and inline turn sequence into the slot. The
+// caller holds the shard's mu (or owns the slot's index before publishing it).
 func (sl *slot) load(ks *keyState) {
 	sl.refreshAt.Store(ks.refreshAt.Load())
 	s := ks.sets.Load()
 	v := sl.fast.Load()>>32 + 1
 	sl.fast.Store(v << 32) // pickers now take the snapshot until the copy is complete
-	if n := len(s.idle); n > 0 && n <= inlineIdle && len(s.over) == 0 {
-		for i, h := range s.idle {
-			sl.inline[i].Store(h.pack())
-		}
-		sl.fast.Store((v+1)<<32 | uint64(n))
+	n := len(s.idle)
+	if s.wheel != nil {
+		n = len(s.wheel)
 	}
+	if n == 0 || n > inlineIdle || len(s.over) != 0 || s.cross || s.v4 != &s.pickSet {
+		return // not every picker could take it: the snapshot serves
+	}
+	for i := range n {
+		sl.inline[i].Store(packAddr(s.nextIdle(uint64(i))))
+	}
+	flags := uint64(n)
+	if s.plain && s.wheel == nil && len(s.idle) == s.count() {
+		flags |= inlineRoute
+	}
+	sl.fast.Store((v+1)<<32 | flags)
 }
+
+// Flags of slot.fast's low word, below the version: the number of inline turns in
+// the low byte, and inlineRoute when they are the key's whole route in address order
+// (every host idle, IPv4, with no weight or zone), so that GetRoute may answer them.
+const (
+	inlineCount = 0xff
+	inlineRoute = 1 << 8
+)
 
 // insert adds ks, which the shard does not hold. The caller holds sh.mu.
 func (sh *shard) insert(ks *keyState) {

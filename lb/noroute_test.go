@@ -27,8 +27,8 @@ func TestMaxNoRouteKeys(t *testing.T) {
 	if st := tbl.Stats(); st.Keys != 5 || st.NoRouteKeys != 5 || st.RefusedNoRoute != 5 || st.UnknownRefused != 5 {
 		t.Fatalf("stats %+v", st)
 	}
-	tbl.ApplyRoute(1, 0, []Host{hostN(1)})
-	tbl.ApplyRoute(1, 1, []Host{hostN(1)})
+	tbl.ApplyRoute(1, 0, rhs([]Host{hostN(1)}))
+	tbl.ApplyRoute(1, 1, rhs([]Host{hostN(1)}))
 	tbl.ApplyRoute(1, 2, nil) // negative: still without a route
 	for i := range int32(10) {
 		tbl.GetHost(2, i)
@@ -45,7 +45,7 @@ func TestMaxNoRouteKeys(t *testing.T) {
 	if st := tbl.Stats(); st.Keys != 5 || st.NoRouteKeys != 4 {
 		t.Fatalf("stats after negative expiry %+v", st)
 	}
-	tbl.ReplaceRoutes(map[Key][]Host{{Modid: 1, Cmdid: 1}: {hostN(1)}})
+	tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: 1, Cmdid: 1}: {hostN(1)}}))
 	if st := tbl.Stats(); st.Keys != 1 || st.NoRouteKeys != 0 {
 		t.Fatalf("stats after a reload %+v", st)
 	}
@@ -61,7 +61,7 @@ func TestNoAnswerTTL(t *testing.T) {
 	tbl.GetHost(1, 1) // never answered
 	tbl.GetHost(2, 2) // answered with hosts
 	tbl.GetHost(3, 3) // answered empty
-	tbl.ApplyRoute(2, 2, []Host{hostN(1)})
+	tbl.ApplyRoute(2, 2, rhs([]Host{hostN(1)}))
 	tbl.ApplyRoute(3, 3, nil)
 	clk.Advance(9 * time.Second)
 	tbl.Sweep()
@@ -94,19 +94,19 @@ func TestNoAnswerTTL(t *testing.T) {
 func TestMissGate(t *testing.T) {
 	tbl := newDynamic(newFakeClock(), Config{})
 	g := &countingGate{}
-	if _, rc := tbl.GetHostFrom(1, 1, g); rc != codec.RetNoExist {
+	if _, rc := tbl.GetHostFrom(1, 1, g, true); rc != codec.RetNoExist {
 		t.Fatalf("refused key answered %v", rc)
 	}
-	tbl.GetRouteFrom(1, 2, nil, g)
+	tbl.GetRouteFrom(1, 2, nil, g, true)
 	if st := tbl.Stats(); st.Keys != 0 || st.RefusedLimited != 2 || st.PullsQueued != 0 || g.calls != 2 {
 		t.Fatalf("stats %+v, gate calls %d", st, g.calls)
 	}
 	g.allow = true
-	tbl.GetHostFrom(1, 1, g)
-	tbl.ApplyRoute(1, 1, []Host{hostN(1)})
+	tbl.GetHostFrom(1, 1, g, true)
+	tbl.ApplyRoute(1, 1, rhs([]Host{hostN(1)}))
 	for range 5 {
-		tbl.GetHostFrom(1, 1, g)
-		tbl.GetRouteFrom(1, 1, nil, g)
+		tbl.GetHostFrom(1, 1, g, true)
+		tbl.GetRouteFrom(1, 1, nil, g, true)
 	}
 	if g.calls != 3 || !tbl.Has(1, 1) {
 		t.Fatalf("gate asked %d times, want 3: never for a key held", g.calls)

@@ -2,6 +2,8 @@ package lb
 
 import (
 	"math/rand/v2"
+	"net/netip"
+	"slices"
 
 	"github.com/larsgo/lars/codec"
 )
@@ -10,61 +12,80 @@ import (
 // LB-SEMANTICS.md (probes, RetOverload, panic mode) with the idle host chosen by two
 // random choices instead of round robin. The returned host has one more call in
 // flight. Lock-free.
-func (ks *keyState) pickPolicy(sl *slot, t *Table) (Host, codec.RetCode) {
+func (ks *keyState) pickPolicy(sl *slot, t *Table, ipv6 bool) (netip.AddrPort, codec.RetCode) {
 	s := ks.sets.Load()
+	v := s.view(ipv6)
 	pol := &t.p.pol
 	now := t.now.Load()
 	epoch := pol.epoch(now)
-	if len(s.over) == 0 {
-		if len(s.idle) == 0 {
-			return Host{}, codec.RetNoExist
-		}
-		return pickLeast(s.idle, s.idleState, pol, epoch, now), codec.RetSucc
+	if v.cross && len(v.all) > 0 {
+		t.counters.crossZonePicks.Add(1)
 	}
-	if pol.panics(len(s.idle), len(s.over)) {
-		h := ks.pickPanic(sl, t, s)
+	if len(v.over) == 0 {
+		if len(v.idle) == 0 {
+			return netip.AddrPort{}, codec.RetNoExist
+		}
+		return pickLeast(v, pol, epoch, now), codec.RetSucc
+	}
+	if pol.panics(len(v.idle), len(v.over)) {
+		h := ks.pickPanic(sl, t, v)
 		if i := s.find(h); i >= 0 {
 			s.state[i].x.load.begin(epoch)
 		}
 		return h, codec.RetSucc
 	}
 	if ks.access.Add(1)%t.p.probe == 0 {
-		i := (ks.overRR.Add(1) - 1) % uint64(len(s.over))
-		s.overState[i].load.begin(epoch)
-		return s.over[i], codec.RetSucc
+		i := (ks.overRR.Add(1) - 1) % uint64(len(v.over))
+		v.overState[i].load.begin(epoch)
+		return v.addr(int(v.over[i])), codec.RetSucc
 	}
-	if len(s.idle) == 0 {
-		return Host{}, codec.RetOverload
+	if len(v.idle) == 0 {
+		return netip.AddrPort{}, codec.RetOverload
 	}
-	return pickLeast(s.idle, s.idleState, pol, epoch, now), codec.RetSucc
+	return pickLeast(v, pol, epoch, now), codec.RetSucc
 }
 
-// pickLeast returns the cheaper of two hosts of hosts chosen at random (the only one
-// if there is one) and counts a call in flight on it. states[i] is the state of
-// hosts[i].
-func pickLeast(hosts []Host, states []*hostExtra, pol *policyParams, epoch uint32, now int64) Host {
-	n := uint64(len(hosts))
+// pickLeast returns the cheaper of two of v's idle hosts chosen at random (in
+// proportion to their weights when they differ; the only one if there is one) and
+// counts a call in flight on it.
+func pickLeast(v *pickSet, pol *policyParams, epoch uint32, now int64) netip.AddrPort {
+	n := uint64(len(v.idle))
 	c := uint64(0)
 	if n > 1 {
 		r := rand.Uint64()
-		a := (r & 0xffffffff) % n
-		b := (r >> 32) % (n - 1)
-		if b >= a {
-			b++
+		var a, b uint64
+		if v.wheel != nil {
+			// Positions in idle of two turns of the wheel (host indexes, ascending in
+			// idle as in the key).
+			m := uint64(len(v.wheel))
+			a = uint64(idlePos(v.idle, v.wheel[(r&0xffffffff)%m]))
+			b = uint64(idlePos(v.idle, v.wheel[(r>>32)%m]))
+		} else {
+			a = (r & 0xffffffff) % n
+			b = (r >> 32) % (n - 1)
+			if b >= a {
+				b++
+			}
 		}
-		ca, cb := states[a].load.cost(pol, epoch, now), states[b].load.cost(pol, epoch, now)
+		ca, cb := v.idleState[a].load.cost(pol, epoch, now), v.idleState[b].load.cost(pol, epoch, now)
 		if c = a; cb < ca {
 			c = b
 		}
 	}
-	states[c].load.begin(epoch)
-	return hosts[c]
+	v.idleState[c].load.begin(epoch)
+	return v.addr(int(v.idle[c]))
 }
 
-// pickPanic returns the next of all the key's hosts, idle and overloaded, round
-// robin, and counts the call as served in panic mode.
-func (ks *keyState) pickPanic(sl *slot, t *Table, s *hostSets) Host {
+// idlePos returns the position of host index i in idle (ascending).
+func idlePos(idle []uint16, i uint16) int {
+	p, _ := slices.BinarySearch(idle, i)
+	return p
+}
+
+// pickPanic returns the next of all the view's hosts, idle and overloaded, round
+// robin (by weight), and counts the call as served in panic mode.
+func (ks *keyState) pickPanic(sl *slot, t *Table, v *pickSet) netip.AddrPort {
 	ks.panics.Add(1)
 	t.counters.panicPicks.Add(1)
-	return s.hosts[(sl.rr.Add(1)-1)%uint64(len(s.hosts))]
+	return v.nextAny(sl.rr.Add(1) - 1)
 }

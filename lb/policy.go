@@ -89,6 +89,17 @@ type Policies struct {
 	// under ewma: a host's cost decays by 1/e each EWMADecay without reports. 0 means
 	// the default.
 	EWMADecay time.Duration
+	// SlowStart (slow_start, default 0 = off; e.g. 30s): a host new to a key that
+	// already had hosts, or one that just left the overloaded state, gets a weight
+	// that grows linearly from a tenth of its own to all of it over this window
+	// (rebuilt every tenth of it), so that a cold host is not sent its full share at
+	// once. 0, or in [1s, 1h].
+	SlowStart time.Duration
+	// ZoneMinUsable (zone_min_usable, percent, default 50): with a zone for the agent
+	// (Config.Zone), get_host picks among the key's hosts of that zone while at least
+	// one of them, and at least this share of them, is idle; otherwise among all the
+	// key's hosts. 0 means the default; in [1, 100].
+	ZoneMinUsable int
 }
 
 // Defaults of Policies.
@@ -96,7 +107,12 @@ const (
 	DefaultOverloadTimeoutMax = 300 * time.Second
 	DefaultInflightTimeout    = time.Second
 	DefaultEWMADecay          = 10 * time.Second
+	DefaultZoneMinUsable      = 50
 )
+
+// slowStartFloor is the share of its weight a host in slow start begins with, in
+// tenths: a tenth, as Envoy's default min_weight_percent.
+const slowStartFloor = 0.1
 
 // Validate reports the first policy setting out of range, naming its INI key, checked
 // against the settings s they go with. The error wraps ErrInvalidSettings.
@@ -114,6 +130,10 @@ func (p Policies) Validate(s Settings) error {
 		return fmt.Errorf("%w: inflight_timeout is %v, want a positive duration", ErrInvalidSettings, p.InflightTimeout)
 	case p.EWMADecay < 0:
 		return fmt.Errorf("%w: ewma_decay is %v, want a positive duration", ErrInvalidSettings, p.EWMADecay)
+	case p.SlowStart != 0 && (p.SlowStart < time.Second || p.SlowStart > time.Hour):
+		return fmt.Errorf("%w: slow_start is %v, want 0 (off) or a duration in [1s, 1h]", ErrInvalidSettings, p.SlowStart)
+	case p.ZoneMinUsable < 0 || p.ZoneMinUsable > 100:
+		return fmt.Errorf("%w: zone_min_usable is %d, want a percentage in [1, 100] (0: the default %d)", ErrInvalidSettings, p.ZoneMinUsable, DefaultZoneMinUsable)
 	}
 	return nil
 }
@@ -129,6 +149,9 @@ func (p Policies) withDefaults() Policies {
 	if p.EWMADecay == 0 {
 		p.EWMADecay = DefaultEWMADecay
 	}
+	if p.ZoneMinUsable == 0 {
+		p.ZoneMinUsable = DefaultZoneMinUsable
+	}
 	return p
 }
 
@@ -140,6 +163,9 @@ type policyParams struct {
 	overloadMax int64   // OverloadTimeoutMax in ns
 	inflightLen int64   // InflightTimeout in ns: the length of an in-flight epoch
 	ewmaTau     float64 // EWMADecay in ns
+
+	slowStart     int64  // SlowStart in ns; 0: off
+	zoneMinUsable uint64 // ZoneMinUsable
 }
 
 func newPolicyParams(p Policies) policyParams {
@@ -151,6 +177,9 @@ func newPolicyParams(p Policies) policyParams {
 		overloadMax: int64(p.OverloadTimeoutMax),
 		inflightLen: int64(p.InflightTimeout),
 		ewmaTau:     float64(p.EWMADecay),
+
+		slowStart:     int64(p.SlowStart),
+		zoneMinUsable: uint64(p.ZoneMinUsable),
 	}
 }
 
@@ -163,6 +192,8 @@ func (p *policyParams) policies() Policies {
 		OverloadTimeoutMax: time.Duration(p.overloadMax),
 		InflightTimeout:    time.Duration(p.inflightLen),
 		EWMADecay:          time.Duration(p.ewmaTau),
+		SlowStart:          time.Duration(p.slowStart),
+		ZoneMinUsable:      int(p.zoneMinUsable),
 	}
 }
 
@@ -178,6 +209,23 @@ func (p *policyParams) epoch(now int64) uint32 { return uint32(now / p.inflightL
 // panic: fewer than panic_threshold percent of its hosts idle.
 func (p *policyParams) panics(idle, over int) bool {
 	return p.panicPct != 0 && uint64(idle)*100 < p.panicPct*uint64(idle+over)
+}
+
+// weightAt returns the weight host st, of weight w, picks by at table time now, and the time its
+// slow start next changes it (0: it does not). An overloaded host keeps its weight;
+// its ramp starts when it recovers.
+func (p *policyParams) weightAt(st *hostState, w uint32, now int64) (uint32, int64) {
+	if p.slowStart == 0 || st.overloaded {
+		return w, 0
+	}
+	elapsed := now - st.rampFrom
+	if elapsed >= p.slowStart || elapsed < 0 {
+		return w, 0
+	}
+	frac := max(slowStartFloor, float64(elapsed)/float64(p.slowStart))
+	step := max(p.slowStart/10, 1)
+	next := min(now+step, st.rampFrom+p.slowStart)
+	return max(1, uint32(float64(w)*frac)), next
 }
 
 // maxEjections bounds the ejection count (a factor of 1 never reaches the cap).

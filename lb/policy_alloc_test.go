@@ -25,7 +25,7 @@ func TestPolicyZeroAllocs(t *testing.T) {
 			buildKeys(tbl, 100, 10)
 			tbl.GetHost(tmod, tcmd)
 			drainPulls(tbl)
-			tbl.ApplyRoute(tmod, tcmd, tenHosts())
+			tbl.ApplyRoute(tmod, tcmd, rhs(tenHosts()))
 			report(tbl, hostN(3), fail, 15)
 			var i int32
 			alloctest.Zero(t, name+" GetHost", 1000, func() { sinkHost, sinkRet = tbl.GetHost(tmod, tcmd) })

@@ -14,7 +14,7 @@ import (
 func newStaticPolicies(t testing.TB, clk *fakeclock.Clock, pol Policies, hosts ...Host) *Table {
 	t.Helper()
 	tbl := NewTable(Config{Clock: clk.Now, Static: true, Policies: pol})
-	tbl.ReplaceRoutes(map[Key][]Host{{Modid: tmod, Cmdid: tcmd}: hosts})
+	tbl.ReplaceRoutes(routes(map[Key][]Host{{Modid: tmod, Cmdid: tcmd}: hosts}))
 	return tbl
 }
 
@@ -328,13 +328,17 @@ func TestPoliciesValidate(t *testing.T) {
 		{OverloadTimeoutMax: time.Second},
 		{InflightTimeout: -1},
 		{EWMADecay: -1},
+		{SlowStart: time.Millisecond},
+		{SlowStart: 2 * time.Hour},
+		{ZoneMinUsable: -1},
+		{ZoneMinUsable: 101},
 	} {
 		if err := p.Validate(s); !errors.Is(err, ErrInvalidSettings) {
 			t.Errorf("%+v: %v, want ErrInvalidSettings", p, err)
 		}
 	}
 	got := NewTable(Config{Policies: Policies{Pick: PolicyEWMA}}).Policies()
-	want := Policies{Pick: PolicyEWMA, OverloadTimeoutMax: DefaultOverloadTimeoutMax, InflightTimeout: DefaultInflightTimeout, EWMADecay: DefaultEWMADecay}
+	want := Policies{Pick: PolicyEWMA, OverloadTimeoutMax: DefaultOverloadTimeoutMax, InflightTimeout: DefaultInflightTimeout, EWMADecay: DefaultEWMADecay, ZoneMinUsable: DefaultZoneMinUsable}
 	if got != want {
 		t.Fatalf("Policies() = %+v, want %+v", got, want)
 	}

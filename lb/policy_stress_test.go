@@ -52,7 +52,7 @@ func stressPolicy(t *testing.T, pol Policies) {
 					hosts = append(hosts, h)
 				}
 			}
-			tbl.ApplyRoute(tmod, tcmd, hosts)
+			tbl.ApplyRoute(tmod, tcmd, rhs(hosts))
 			if i%16 == 0 {
 				tbl.Sweep()
 				tbl.Snapshot()

@@ -30,7 +30,7 @@ func policyTable(pb policyBench, n int) *Table {
 	buildKeys(tbl, n, 10)
 	for i := range int32(n) {
 		for j := range int32(10) {
-			h := Host{IP: 10<<24 | (i*10 + j), Port: 8000 + j}
+			h := wireHost(10<<24|(i*10+j), 8000+j)
 			if int(j) < pb.over {
 				for range 15 {
 					tbl.Report(i, i+1, h, 1)
@@ -75,7 +75,7 @@ func BenchmarkPolicyReport(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				k := order[i]
-				tbl.ReportLatency(k, k+1, Host{IP: 10<<24 | (k*10 + 3), Port: 8003}, 0, 2*time.Millisecond)
+				tbl.ReportLatency(k, k+1, wireHost(10<<24|(k*10+3), 8003), 0, 2*time.Millisecond)
 				if i++; i == n {
 					i = 0
 				}

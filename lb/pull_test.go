@@ -27,7 +27,7 @@ func TestReconnectedListsEveryKeyOutstandingFirst(t *testing.T) {
 		tbl.GetHost(1, i) // (1,0) and (1,1) queued, (1,2)..(1,4) wanted: the queue is full
 	}
 	for i := range int32(3) {
-		tbl.ApplyRoute(1, i, []Host{hostN(1)}) // (1,2) was wanted: an answer still counts
+		tbl.ApplyRoute(1, i, rhs([]Host{hostN(1)})) // (1,2) was wanted: an answer still counts
 	}
 	tbl.GetHost(2, 0)         // finds the queue full
 	tbl.ApplyRoute(2, 0, nil) // negative: known, no hosts
@@ -69,7 +69,7 @@ func TestReconnectedLeavesQueuedPullsToTheQueue(t *testing.T) {
 	clk := newFakeClock()
 	tbl := newDynamic(clk, Config{})
 	tbl.GetHost(1, 1)
-	tbl.ApplyRoute(1, 1, []Host{hostN(1)})
+	tbl.ApplyRoute(1, 1, rhs([]Host{hostN(1)}))
 	drainPulls(tbl)
 	tbl.GetHost(2, 2) // queued after the drain: the consumer sends it from the queue
 	if got := tbl.Reconnected(nil); !slices.Equal(got, []Key{{Modid: 1, Cmdid: 1}}) {
@@ -94,7 +94,7 @@ func TestMarkPullingPutsKeysInFlight(t *testing.T) {
 	tbl := newDynamic(clk, Config{})
 	for i := range int32(3) {
 		tbl.GetHost(1, i)
-		tbl.ApplyRoute(1, i, []Host{hostN(1)})
+		tbl.ApplyRoute(1, i, rhs([]Host{hostN(1)}))
 	}
 	drainPulls(tbl)
 	keys := tbl.Reconnected(nil)
@@ -110,7 +110,7 @@ func TestMarkPullingPutsKeysInFlight(t *testing.T) {
 	}
 	// A refresh does not pull a key in flight; an unanswered one is retried after
 	// pull_timeout; an answered one is done.
-	tbl.ApplyRoute(1, 0, []Host{hostN(2)})
+	tbl.ApplyRoute(1, 0, rhs([]Host{hostN(2)}))
 	clk.Advance(15 * time.Second)
 	tbl.Tick()
 	tbl.GetHost(1, 2)
@@ -164,7 +164,7 @@ func TestRefreshDoesNotDuplicateQueuedPull(t *testing.T) {
 	tbl := newDynamic(clk, Config{})
 	tbl.GetHost(tmod, tcmd)
 	// Answered (a push) while its pull still waits in the queue, then stale again.
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1)})
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(1)}))
 	clk.Advance(15 * time.Second)
 	tbl.Tick()
 	tbl.GetHost(tmod, tcmd)
@@ -190,7 +190,7 @@ func TestPullQueueOrderAfterWrap(t *testing.T) {
 			t.Fatalf("round %d: pulls %v", round, got)
 		}
 		for i := range int32(3) {
-			tbl.ApplyRoute(round, i, []Host{hostN(1)})
+			tbl.ApplyRoute(round, i, rhs([]Host{hostN(1)}))
 		}
 	}
 	tbl.GetHost(99, 1)
@@ -218,9 +218,9 @@ func TestLookupDoesNotCreate(t *testing.T) {
 		t.Fatalf("pulling key: %+v %v", ki, ok)
 	}
 	drainPulls(tbl)
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(2), hostN(1)})
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(2), hostN(1)}))
 	ki, ok = tbl.Lookup(tmod, tcmd)
-	if !ok || ki.Pulling || len(ki.Hosts) != 2 || ki.Hosts[0].Host != hostN(1) || !ki.Updated.Equal(clk.Now()) {
+	if !ok || ki.Pulling || len(ki.Hosts) != 2 || ki.Hosts[0].Host.Addr != hostN(1) || !ki.Updated.Equal(clk.Now()) {
 		t.Fatalf("answered key: %+v %v", ki, ok)
 	}
 	tbl.ApplyRoute(tmod, tcmd, nil)
@@ -264,7 +264,7 @@ func TestNegativeTTL(t *testing.T) {
 	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("pulls after NegativeTTL %v, want one", got)
 	}
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1)})
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(1)}))
 	if h, ret := tbl.GetHost(tmod, tcmd); ret != codec.RetSucc || h != hostN(1) {
 		t.Fatalf("after a real answer: %v %v", h, ret)
 	}
@@ -325,8 +325,8 @@ func TestRoundRobinAcrossInlineLimit(t *testing.T) {
 		}
 		tbl := newStatic(t, clk, Settings{}, hosts...)
 		sorted := slices.Clone(hosts)
-		slices.SortFunc(sorted, func(a, b Host) int { return int(a.pack()>>32) - int(b.pack()>>32) })
-		if r := tbl.GetRoute(tmod, tcmd, nil); !slices.Equal(r, sorted) {
+		slices.SortFunc(sorted, func(a, b Host) int { return a.Compare(b) })
+		if r := addrs(tbl.GetRoute(tmod, tcmd, nil)); !slices.Equal(r, sorted) {
 			t.Fatalf("%d hosts: route %v", n, r)
 		}
 		cycle := func(msg string) {
@@ -365,7 +365,7 @@ func TestRoundRobinAcrossInlineLimit(t *testing.T) {
 		report(tbl, hostN(1), 0, 15)
 		wantState(t, tbl, hostN(1), false, "after 15 successes")
 		cycle("recovered")
-		if r := tbl.GetRoute(tmod, tcmd, nil); !slices.Equal(r, sorted) {
+		if r := addrs(tbl.GetRoute(tmod, tcmd, nil)); !slices.Equal(r, sorted) {
 			t.Fatalf("%d hosts: route after recovery %v", n, r)
 		}
 	}
@@ -373,6 +373,6 @@ func TestRoundRobinAcrossInlineLimit(t *testing.T) {
 
 func slicesCompactSorted(hs []Host) []Host {
 	c := slices.Clone(hs)
-	slices.SortFunc(c, func(a, b Host) int { return int(a.pack()>>32) - int(b.pack()>>32) })
+	slices.SortFunc(c, func(a, b Host) int { return a.Compare(b) })
 	return slices.Compact(c)
 }

@@ -1,5 +1,11 @@
 package lb
 
+import (
+	"net/netip"
+
+	"github.com/larsgo/lars/route"
+)
+
 // Status is the window's state of one key for the report service, ready to become a
 // ReportStatusRequest (the agent adds caller and ts).
 type Status struct {
@@ -11,7 +17,7 @@ type Status struct {
 // HostStatus is one host of a Status: its real counts in the current window and
 // whether it is overloaded.
 type HostStatus struct {
-	Host      Host
+	Host      netip.AddrPort
 	Succ, Err uint32
 	Overload  bool
 }
@@ -22,7 +28,7 @@ type HostStatus struct {
 // copy. After a reconnection the consumer pulls every key itself (Reconnected). The queue is bounded (Config.PullQueue):
 // a pull that does not fit is dropped, counted, and queued again by the next Sweep.
 // The table is the only sender; the order of the queue is the order of sending.
-func (t *Table) Pulls() <-chan Key { return t.pulls }
+func (t *Table) Pulls() <-chan route.Key { return t.pulls }
 
 // Statuses returns the queue of key statuses for the report service, filled by
 // Sweep. The queue is bounded (Config.StatusQueue): a status that does not fit is
@@ -35,7 +41,7 @@ func (t *Table) Statuses() <-chan Status { return t.statuses }
 // to pullInFlight; a full queue turns it into pullWanted. retry counts PullRetries.
 func (t *Table) sendPull(ks *keyState, now int64, retry bool) {
 	ks.pullAt.Store(now)
-	modid, cmdid := UnpackKey(ks.key)
+	modid, cmdid := route.UnpackKey(ks.key)
 	t.pullMu.Lock()
 	if t.queued(ks) {
 		t.pullMu.Unlock()
@@ -43,7 +49,7 @@ func (t *Table) sendPull(ks *keyState, now int64, retry bool) {
 		return
 	}
 	select {
-	case t.pulls <- Key{Modid: modid, Cmdid: cmdid}:
+	case t.pulls <- route.Key{Modid: modid, Cmdid: cmdid}:
 		t.pullsSent++
 		ks.pullSeq = t.pullsSent
 		t.pullMu.Unlock()

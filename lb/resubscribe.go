@@ -1,5 +1,7 @@
 package lb
 
+import "github.com/larsgo/lars/route"
+
 // Subscriptions to routes belong to a connection of the route service: a key answered
 // on one connection gets no pushes on the next until it is asked for there. So after
 // every (re)connection the route client pulls every key the table knows again,
@@ -19,7 +21,7 @@ package lb
 // The caller is the consumer of the Pulls queue and does not read it during the call.
 // It should drain the queue first, the copies waiting there having been meant for the
 // lost connection: the keys drained are then outstanding, hence listed.
-func (t *Table) Reconnected(dst []Key) []Key {
+func (t *Table) Reconnected(dst []route.Key) []route.Key {
 	now := t.tick()
 	if t.static {
 		return dst
@@ -32,8 +34,8 @@ func (t *Table) Reconnected(dst []Key) []Key {
 			if pulling && t.waiting(ks) {
 				return
 			}
-			modid, cmdid := UnpackKey(ks.key)
-			dst = append(dst, Key{Modid: modid, Cmdid: cmdid})
+			modid, cmdid := route.UnpackKey(ks.key)
+			dst = append(dst, route.Key{Modid: modid, Cmdid: cmdid})
 			if !pulling {
 				return
 			}
@@ -77,7 +79,7 @@ func (t *Table) waiting(ks *keyState) bool {
 // queue (a refresh since Reconnected: the consumer sends that copy), are removed from
 // keys, which is compacted in place; the keys to write are returned. The caller is
 // the consumer of the Pulls queue. It does not allocate.
-func (t *Table) MarkPulling(keys []Key) []Key {
+func (t *Table) MarkPulling(keys []route.Key) []route.Key {
 	if t.static {
 		return keys[:0]
 	}

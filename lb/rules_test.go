@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 const fail = 1 // any non-zero retcode is a failure
@@ -30,7 +31,7 @@ func TestNewHostStartsIdleWithWindow(t *testing.T) {
 	clk := newFakeClock()
 	tbl := newStatic(t, clk, Settings{}, hostN(1))
 	hi := wantState(t, tbl, hostN(1), false, "new host")
-	want := HostInfo{Host: hostN(1), Since: clk.Now(), VSucc: 180}
+	want := HostInfo{Host: route.Host{Addr: hostN(1)}, Since: clk.Now(), VSucc: 180}
 	if hi != want {
 		t.Fatalf("new host = %+v, want %+v", hi, want)
 	}
@@ -62,7 +63,7 @@ func TestOverloadedAtFifteenthConsecutiveFailure(t *testing.T) {
 	tbl.Tick()
 	report(tbl, hostN(1), fail, 1)
 	hi = wantState(t, tbl, hostN(1), true, "after 15 failures")
-	want := HostInfo{Host: hostN(1), Overloaded: true, Since: clk.Now(), VErr: 5}
+	want := HostInfo{Host: route.Host{Addr: hostN(1)}, Overloaded: true, Since: clk.Now(), VErr: 5}
 	if hi != want {
 		t.Fatalf("overloaded host = %+v, want %+v", hi, want)
 	}
@@ -129,7 +130,7 @@ func TestBackToIdleAfterSixSuccesses(t *testing.T) {
 	tbl.Tick()
 	report(tbl, hostN(1), 0, 1) // 6/11 > 0.5
 	hi = wantState(t, tbl, hostN(1), false, "after 6 successes")
-	want := HostInfo{Host: hostN(1), Since: clk.Now(), VSucc: 180}
+	want := HostInfo{Host: route.Host{Addr: hostN(1)}, Since: clk.Now(), VSucc: 180}
 	if hi != want {
 		t.Fatalf("recovered host = %+v, want %+v", hi, want)
 	}
@@ -180,9 +181,9 @@ func TestWindowEnd(t *testing.T) {
 			tbl.Tick()
 			report(tbl, hostN(1), fail, 1)
 			hi := wantState(t, tbl, hostN(1), c.overloaded, "at the window end")
-			want := HostInfo{Host: hostN(1), Since: clk.Now(), VSucc: 180}
+			want := HostInfo{Host: route.Host{Addr: hostN(1)}, Since: clk.Now(), VSucc: 180}
 			if c.overloaded {
-				want = HostInfo{Host: hostN(1), Overloaded: true, Since: clk.Now(), VErr: 5}
+				want = HostInfo{Host: route.Host{Addr: hostN(1)}, Overloaded: true, Since: clk.Now(), VErr: 5}
 			}
 			if hi != want {
 				t.Fatalf("host = %+v, want %+v", hi, want)
@@ -216,7 +217,7 @@ func TestOverloadTimeoutOnReport(t *testing.T) {
 		tbl.Tick()
 		report(tbl, hostN(1), ret, 1)
 		hi := wantState(t, tbl, hostN(1), false, "at overload_timeout")
-		if want := (HostInfo{Host: hostN(1), Since: clk.Now(), VSucc: 180}); hi != want {
+		if want := (HostInfo{Host: route.Host{Addr: hostN(1)}, Since: clk.Now(), VSucc: 180}); hi != want {
 			t.Fatalf("retcode %d: host = %+v, want %+v", ret, hi, want)
 		}
 	}
@@ -232,7 +233,7 @@ func TestOverloadTimeoutBySweep(t *testing.T) {
 	clk.Advance(time.Second)
 	tbl.Sweep()
 	hi := wantState(t, tbl, hostN(1), false, "sweep at overload_timeout")
-	if want := (HostInfo{Host: hostN(1), Since: clk.Now(), VSucc: 180}); hi != want {
+	if want := (HostInfo{Host: route.Host{Addr: hostN(1)}, Since: clk.Now(), VSucc: 180}); hi != want {
 		t.Fatalf("host = %+v, want %+v", hi, want)
 	}
 	if st := tbl.Stats(); st.HostsIdle != 2 || st.HostsOverloaded != 0 {

@@ -91,10 +91,10 @@ func TestKeyPacking(t *testing.T) {
 			t.Errorf("round trip of %v gave %d/%d", k, m, c)
 		}
 	}
-	if got := (Host{IP: 2130706433, Port: 80}).String(); got != "127.0.0.1:80" {
+	if got := (wireHost(2130706433, 80)).String(); got != "127.0.0.1:80" {
 		t.Errorf("Host.String() = %q", got)
 	}
-	if got := (Host{IP: -1062731775, Port: 8080}).String(); got != "192.168.0.1:8080" {
+	if got := (wireHost(-1062731775, 8080)).String(); got != "192.168.0.1:8080" {
 		t.Errorf("Host.String() negative ip = %q", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/larsgo/lars/route"
 )
 
 // counters are the table's event counts; see Stats for their meaning.
@@ -23,6 +25,7 @@ type counters struct {
 	reportsIgnored  atomic.Uint64
 	answersIgnored  atomic.Uint64
 	panicPicks      atomic.Uint64
+	crossZonePicks  atomic.Uint64
 }
 
 // Stats are the table's gauges and counters, for metrics.
@@ -46,6 +49,7 @@ type Stats struct {
 	ReportsIgnored                                                uint64 // reports for an unknown key or a host the key does not have
 	AnswersIgnored                                                uint64 // route answers for a key not in the table
 	PanicPicks                                                    uint64 // calls served in panic mode over every key (Policies.PanicThreshold)
+	CrossZonePicks                                                uint64 // calls answered outside the agent's zone for lack of usable hosts in it (Config.Zone)
 	DroppedLost                                                   uint64 // keys removed but not recorded for TakeDropped: the list was full
 }
 
@@ -72,6 +76,7 @@ func (t *Table) Stats() Stats {
 		ReportsIgnored:  c.reportsIgnored.Load(),
 		AnswersIgnored:  c.answersIgnored.Load(),
 		PanicPicks:      c.panicPicks.Load(),
+		CrossZonePicks:  c.crossZonePicks.Load(),
 		DroppedLost:     t.dropped.lost.Load(),
 	}
 	st.UnknownRefused = st.RefusedStatic + st.RefusedMaxKeys + st.RefusedNoRoute + st.RefusedLimited
@@ -80,7 +85,7 @@ func (t *Table) Stats() Stats {
 
 // KeyInfo describes one key of the table, for the admin endpoint.
 type KeyInfo struct {
-	Key
+	route.Key
 	Hosts     []HostInfo // sorted by address
 	Updated   time.Time  // last route answer (or creation)
 	Pulling   bool       // a pull is in flight or waiting for room in the queue
@@ -88,11 +93,12 @@ type KeyInfo struct {
 	AccessCnt uint64     // access_cnt: calls since the last probe, while some host is overloaded
 	Panic     bool       // fewer than panic_threshold percent of the hosts are idle (Policies)
 	Panics    uint64     // calls of this key served in panic mode so far
+	CrossZone bool       // get_host picks outside the agent's zone (Config.Zone): too few usable hosts in it
 }
 
 // HostInfo describes one host of a key and its balancing counters.
 type HostInfo struct {
-	Host       Host
+	Host       route.Host
 	Overloaded bool
 	Since      time.Time // when the host entered its state (for idle hosts: its window start)
 	VSucc      uint32
@@ -142,23 +148,24 @@ func (t *Table) info(ks *keyState) (KeyInfo, bool) {
 	if ks.removed {
 		return KeyInfo{}, false
 	}
-	modid, cmdid := UnpackKey(ks.key)
+	modid, cmdid := route.UnpackKey(ks.key)
 	s := ks.sets.Load()
 	ki := KeyInfo{
-		Key:       Key{Modid: modid, Cmdid: cmdid},
+		Key:       route.Key{Modid: modid, Cmdid: cmdid},
 		Hosts:     make([]HostInfo, len(s.state)),
 		Updated:   t.timeOf(ks.updated.Load()),
 		Pulling:   ks.pull.Load() != pullNone,
 		Negative:  ks.negative.Load(),
 		AccessCnt: ks.access.Load() % t.p.probe,
 		Panic:     t.p.pol.panics(len(s.idle), len(s.over)),
+		CrossZone: s.cross,
 		Panics:    ks.panics.Load(),
 	}
 	now := t.now.Load()
 	epoch := t.p.pol.epoch(now)
 	for i, h := range s.state {
 		ki.Hosts[i] = HostInfo{
-			Host: h.Host, Overloaded: h.overloaded, Since: t.timeOf(h.since),
+			Host: s.host(i), Overloaded: h.overloaded, Since: t.timeOf(h.since),
 			VSucc: h.vsucc, VErr: h.verr, RSucc: h.rsucc, RErr: h.rerr,
 			ContinSucc: h.continSucc, ContinErr: h.continErr,
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 // noThresholds never changes a host's state: every report only counts.
@@ -51,7 +52,7 @@ func TestStressCounts(t *testing.T) {
 				}
 			}
 			r.Shuffle(len(hosts), func(i, j int) { hosts[i], hosts[j] = hosts[j], hosts[i] })
-			tbl.ApplyRoute(tmod, tcmd, hosts)
+			tbl.ApplyRoute(tmod, tcmd, rhs(hosts))
 			if i%16 == 0 {
 				tbl.Sweep()
 				tbl.Snapshot()
@@ -63,7 +64,7 @@ func TestStressCounts(t *testing.T) {
 		for i := 0; !stop.Load(); i++ {
 			tbl.GetHost(churnMod, churnCmd)
 			if i%2 == 0 {
-				tbl.ApplyRoute(churnMod, churnCmd, churn[:1+i%len(churn)])
+				tbl.ApplyRoute(churnMod, churnCmd, rhs(churn[:1+i%len(churn)]))
 			} else {
 				tbl.ApplyRoute(churnMod, churnCmd, nil)
 			}
@@ -80,7 +81,7 @@ func TestStressCounts(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 7))
-			route := make([]Host, 0, 16)
+			rt := make([]route.Host, 0, 16)
 			for i := range opsPerWorker {
 				switch i % 4 {
 				case 0, 1:
@@ -92,14 +93,15 @@ func TestStressCounts(t *testing.T) {
 						bad.Store("churn key returned " + h2.String())
 					}
 				case 2:
-					route = tbl.GetRoute(tmod, tcmd, route[:0])
+					rt = tbl.GetRoute(tmod, tcmd, rt[:0])
+					route := addrs(rt)
 					for _, h := range stable {
 						if !slices.Contains(route, h) {
 							bad.Store("route misses a stable host")
 						}
 					}
 					for j, h := range route {
-						if !inUniverse(h) || (j > 0 && h.pack() <= route[j-1].pack()) {
+						if !inUniverse(h) || (j > 0 && h.Compare(route[j-1]) <= 0) {
 							bad.Store("route has a foreign, unsorted or repeated host")
 						}
 					}
@@ -155,7 +157,7 @@ func TestStressTransitions(t *testing.T) {
 			universe[k] = append(universe[k], hostN(10*k+i))
 		}
 		tbl.GetHost(int32(k), 1)
-		tbl.ApplyRoute(int32(k), 1, universe[k])
+		tbl.ApplyRoute(int32(k), 1, rhs(universe[k]))
 	}
 	drainPulls(tbl)
 
@@ -168,7 +170,7 @@ func TestStressTransitions(t *testing.T) {
 		for !stop.Load() {
 			k := r.IntN(keys)
 			n := 1 + r.IntN(len(universe[k]))
-			tbl.ApplyRoute(int32(k), 1, universe[k][:n])
+			tbl.ApplyRoute(int32(k), 1, rhs(universe[k][:n]))
 			clk.Advance(time.Duration(r.IntN(500)) * time.Millisecond)
 			tbl.Sweep()
 			drainPulls(tbl)
@@ -203,7 +205,7 @@ func TestStressTransitions(t *testing.T) {
 				// Failures dominate on the low hosts so that states keep changing.
 				h := universe[k][r.IntN(len(universe[k]))]
 				ret := int32(0)
-				if r.IntN(10) < 8-int(h.IP%6) {
+				if r.IntN(10) < 8-int(h.Addr().As4()[3]%6) {
 					ret = 1
 				}
 				tbl.Report(int32(k), 1, h, ret)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 // Config configures a Table. Its zero value works: a table fed by a route service,
@@ -59,6 +61,10 @@ type Config struct {
 	// panic mode, growing ejection). The zero value turns them all off; anything else
 	// must pass Policies.Validate(Settings) or NewTable panics.
 	Policies Policies
+	// Zone is the zone this agent runs in ("": none). get_host then prefers the hosts
+	// of keys whose hosts name zones that are in this zone, while enough of them are
+	// usable (Policies.ZoneMinUsable), and counts the picks that leave it.
+	Zone string
 }
 
 // Defaults of Config.
@@ -82,12 +88,13 @@ type Table struct {
 	base      time.Time    // Clock() at creation: table time 0
 	now       atomic.Int64 // coarse table time (ns since base), see Config.Clock
 	static    bool
+	zone      string // Config.Zone
 	maxKeys   int64
 	maxNoRt   int64 // Config.MaxNoRouteKeys
 	negTTL    int64 // Config.NegativeTTL in ns; 0: off
 	noAnsTTL  int64 // Config.NoAnswerTTL in ns; 0: never
 
-	pulls    chan Key
+	pulls    chan route.Key
 	statuses chan Status
 
 	// pullMu serializes sends on pulls, so that the order of the queue is the order
@@ -128,12 +135,13 @@ func NewTable(cfg Config) *Table {
 		shards:    make([]shard, n),
 		shardMask: uint64(n - 1),
 		shardBits: uint(bits.TrailingZeros(uint(n))),
+		zone:      cfg.Zone,
 		clock:     cfg.Clock,
 		static:    cfg.Static,
 		maxKeys:   int64(orDefault(cfg.MaxKeys, DefaultMaxKeys)),
 		negTTL:    max(int64(cfg.NegativeTTL), 0),
 		noAnsTTL:  max(int64(orDefaultDuration(cfg.NoAnswerTTL, DefaultNoAnswerTTL)), 0),
-		pulls:     make(chan Key, orDefault(cfg.PullQueue, DefaultPullQueue)),
+		pulls:     make(chan route.Key, orDefault(cfg.PullQueue, DefaultPullQueue)),
 		statuses:  make(chan Status, orDefault(cfg.StatusQueue, DefaultStatusQueue)),
 	}
 	t.maxNoRt = int64(orDefault(cfg.MaxNoRouteKeys, max(int(t.maxKeys/2), 1)))
@@ -237,13 +245,14 @@ func (t *Table) mirror(ks *keyState) {
 }
 
 // GetHost chooses a host of the key by the get_host rules: round-robin over the idle
-// hosts, every (probe_num+1)-th call to an overloaded host while there is one, and
-// RetOverload when every host is overloaded and the call is not a probe. A key
-// without hosts answers RetNoExist; an unknown key is created and pulled (see
-// Config.Static, Config.MaxKeys and Config.MaxNoRouteKeys). A key older than
-// update_timeout is pulled again in the background while it keeps answering.
-func (t *Table) GetHost(modid, cmdid int32) (Host, codec.RetCode) {
-	return t.GetHostFrom(modid, cmdid, nil)
+// hosts (in proportion to their weights), every (probe_num+1)-th call to an overloaded
+// host while there is one, and RetOverload when every host is overloaded and the call
+// is not a probe. A key without hosts answers RetNoExist; an unknown key is created and
+// pulled (see Config.Static, Config.MaxKeys and Config.MaxNoRouteKeys). A key older
+// than update_timeout is pulled again in the background while it keeps answering.
+// Any host may be answered, IPv6 ones included.
+func (t *Table) GetHost(modid, cmdid int32) (netip.AddrPort, codec.RetCode) {
+	return t.GetHostFrom(modid, cmdid, nil, true)
 }
 
 // MissGate decides whether a get for a key the table does not hold may create it (and
@@ -256,46 +265,48 @@ type MissGate interface {
 }
 
 // GetHostFrom is GetHost for a caller whose unknown keys pass gate first (nil: no
-// gate). It does not allocate when gate is a pointer.
-func (t *Table) GetHostFrom(modid, cmdid int32, gate MissGate) (Host, codec.RetCode) {
+// gate), that takes IPv6 hosts only if ipv6 (a client that did not say it reads them
+// is chosen a host among the key's IPv4 ones, by the same rules). It does not allocate
+// when gate is a pointer.
+func (t *Table) GetHostFrom(modid, cmdid int32, gate MissGate, ipv6 bool) (netip.AddrPort, codec.RetCode) {
 	// lookupSlot, written out: a call less on the path of every get_host (with the
 	// pick below in the function, 10 to 20% less time a call on tables in the caches).
-	key := PackKey(modid, cmdid)
+	key := route.PackKey(modid, cmdid)
 	h := hashKey(key)
 	sl, ks := t.shardOf(h).idx.Load().get(key, h>>t.shardBits)
 	if ks == nil {
 		t.miss(key, gate)
-		return Host{}, codec.RetNoExist
+		return netip.AddrPort{}, codec.RetNoExist
 	}
 	if now := t.now.Load(); now >= sl.refreshAt.Load() {
 		t.refresh(ks, now)
 	}
 	if t.p.pol.pick != PolicyRoundRobin {
-		return ks.pickPolicy(sl, t)
+		return ks.pickPolicy(sl, t, ipv6)
 	}
-	if w := sl.fast.Load(); uint32(w) != 0 {
-		// Rule 2 from the slot's copy: idle hosts only, access_cnt unchanged. The
+	if w := sl.fast.Load(); w&inlineCount != 0 {
+		// Rule 2 from the slot's copy: idle IPv4 hosts only, access_cnt unchanged. The
 		// counter stays far below 1<<60 (1e18 picks of one key).
-		i := fastMod(sl.rr.Add(1)-1, uint64(uint32(w)))
+		i := fastMod(sl.rr.Add(1)-1, w&inlineCount)
 		if packed := sl.inline[i].Load(); sl.fast.Load() == w {
-			return unpackHost(packed), codec.RetSucc
+			return unpackAddr(packed), codec.RetSucc
 		}
 		// A writer changed the key meanwhile: take its snapshot.
 	}
-	return ks.pickSnapshot(sl, t)
+	return ks.pickSnapshot(sl, t, ipv6)
 }
 
 // GetRoute appends every host of the key to dst and returns it; it allocates only if
 // dst is too small. An unknown key appends nothing and is created and pulled as by
 // GetHost; a stale one is refreshed in the background.
-func (t *Table) GetRoute(modid, cmdid int32, dst []Host) []Host {
-	return t.GetRouteFrom(modid, cmdid, dst, nil)
+func (t *Table) GetRoute(modid, cmdid int32, dst []route.Host) []route.Host {
+	return t.GetRouteFrom(modid, cmdid, dst, nil, true)
 }
 
 // GetRouteFrom is GetRoute for a caller whose unknown keys pass gate first (nil: no
-// gate), as GetHostFrom.
-func (t *Table) GetRouteFrom(modid, cmdid int32, dst []Host, gate MissGate) []Host {
-	key := PackKey(modid, cmdid)
+// gate), as GetHostFrom; without ipv6 the key's IPv6 hosts are left out.
+func (t *Table) GetRouteFrom(modid, cmdid int32, dst []route.Host, gate MissGate, ipv6 bool) []route.Host {
+	key := route.PackKey(modid, cmdid)
 	sl, ks := t.lookupSlot(key)
 	if ks == nil {
 		t.miss(key, gate)
@@ -304,45 +315,63 @@ func (t *Table) GetRouteFrom(modid, cmdid int32, dst []Host, gate MissGate) []Ho
 	if now := t.now.Load(); now >= sl.refreshAt.Load() {
 		t.refresh(ks, now)
 	}
-	if w := sl.fast.Load(); uint32(w) != 0 {
-		// Every host idle: the slot's copy is the whole route, in hosts order.
-		n, m := len(dst), int(uint32(w))
+	if w := sl.fast.Load(); w&inlineRoute != 0 {
+		// Every host idle and plain IPv4: the slot's copy is the whole route, in
+		// address order.
+		n, m := len(dst), int(w&inlineCount)
 		dst = slices.Grow(dst, m)
 		out := dst[n : n+m]
 		for i := range out {
-			out[i] = unpackHost(sl.inline[i].Load())
+			out[i] = route.Host{Addr: unpackAddr(sl.inline[i].Load())}
 		}
 		if sl.fast.Load() == w {
 			return dst[:n+len(out)]
 		}
 		// A writer changed the key meanwhile: take its snapshot.
 	}
-	return append(dst, ks.sets.Load().hosts...)
+	s := ks.sets.Load()
+	if s.hosts != nil && (ipv6 || s.v4 == &s.pickSet) {
+		return append(dst, s.hosts...)
+	}
+	if s.packed != nil { // every host IPv4, none with a weight or zone
+		n := len(dst)
+		dst = slices.Grow(dst, len(s.packed))[:n+len(s.packed)]
+		for i, p := range s.packed {
+			dst[n+i] = route.Host{Addr: unpackAddr(p)}
+		}
+		return dst
+	}
+	for i, a := range s.addrs {
+		if ipv6 || a.Addr().Is4() {
+			dst = append(dst, s.host(i))
+		}
+	}
+	return dst
 }
 
 // Lookup returns the state of the key, as Walk would give it, without creating the
 // key or queuing any pull: false if the table does not hold the key.
 func (t *Table) Lookup(modid, cmdid int32) (KeyInfo, bool) {
-	ks := t.lookup(PackKey(modid, cmdid))
+	ks := t.lookup(route.PackKey(modid, cmdid))
 	if ks == nil {
 		return KeyInfo{}, false
 	}
 	return t.info(ks)
 }
 
-// Report records the result of a call to host h of the key: retcode 0 is a success,
-// anything else a failure. It applies the report rules (counts, state changes,
+// Report records the result of a call to the host at h of the key: retcode 0 is a
+// success, anything else a failure. It applies the report rules (counts, state changes,
 // windows, overload_timeout). A report for an unknown key or a host the key does not
 // have is ignored and counted.
-func (t *Table) Report(modid, cmdid int32, h Host, retcode int32) {
+func (t *Table) Report(modid, cmdid int32, h netip.AddrPort, retcode int32) {
 	t.ReportLatency(modid, cmdid, h, retcode, 0)
 }
 
 // ReportLatency is Report with the call's latency as the caller measured it (0: not
 // measured). Under the p2c and ewma policies a report ends one call in flight on h;
 // under ewma a latency feeds h's peak-EWMA cost. Other policies ignore the latency.
-func (t *Table) ReportLatency(modid, cmdid int32, h Host, retcode int32, latency time.Duration) {
-	ks := t.lookup(PackKey(modid, cmdid))
+func (t *Table) ReportLatency(modid, cmdid int32, h netip.AddrPort, retcode int32, latency time.Duration) {
+	ks := t.lookup(route.PackKey(modid, cmdid))
 	if ks == nil || !ks.report(t, h, retcode == 0, t.now.Load(), latency) {
 		t.counters.reportsIgnored.Add(1)
 	}
@@ -466,10 +495,11 @@ func (t *Table) removeKey(ks *keyState) {
 // new to the key join the idle set with fresh counters, hosts gone leave, hosts kept
 // keep their state and counters. An empty list removes the key. An answer for a key
 // not in the table (never asked for) is ignored and counted. The key's pull is
-// answered and its route fresh. hosts is not retained.
-func (t *Table) ApplyRoute(modid, cmdid int32, hosts []Host) {
+// answered and its route fresh. A host listed twice counts once (the first). hosts is
+// not retained.
+func (t *Table) ApplyRoute(modid, cmdid int32, hosts []route.Host) {
 	now := t.tick()
-	ks := t.lookup(PackKey(modid, cmdid))
+	ks := t.lookup(route.PackKey(modid, cmdid))
 	if ks == nil {
 		t.counters.answersIgnored.Add(1)
 		return
@@ -505,7 +535,7 @@ func (t *Table) ApplyRoute(modid, cmdid int32, hosts []Host) {
 // reload: keys in routes are applied with ApplyRoute's keep/add/remove rules
 // (created if needed, whatever MaxKeys), keys absent or with no hosts are removed.
 // routes is not retained.
-func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
+func (t *Table) ReplaceRoutes(routes map[route.Key][]route.Host) {
 	t.replaceMu.Lock()
 	defer t.replaceMu.Unlock()
 	now := t.tick()
@@ -533,8 +563,8 @@ func (t *Table) ReplaceRoutes(routes map[Key][]Host) {
 	var gone []*keyState
 	for i := range t.shards {
 		t.shards[i].each(func(ks *keyState) {
-			modid, cmdid := UnpackKey(ks.key)
-			if len(routes[Key{Modid: modid, Cmdid: cmdid}]) == 0 {
+			modid, cmdid := route.UnpackKey(ks.key)
+			if len(routes[route.Key{Modid: modid, Cmdid: cmdid}]) == 0 {
 				gone = append(gone, ks)
 			}
 		})
@@ -617,7 +647,8 @@ func (t *Table) sweepKey(ks *keyState, now int64) {
 			}
 		}
 	}
-	expire := len(ks.sets.Load().over) > 0
+	s := ks.sets.Load()
+	expire := s.nOver > 0 || (s.regroupAt != 0 && now >= s.regroupAt)
 	report := ks.dirty.Load() && now-ks.lastStatus.Load() >= t.p.reportInterval
 	if !expire && !report {
 		return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/fakeclock"
+	"github.com/larsgo/lars/route"
 )
 
 // newDynamic returns a table fed by a route service.
@@ -20,7 +21,7 @@ func answer(t *testing.T, tbl *Table, hosts ...Host) {
 	t.Helper()
 	tbl.GetHost(tmod, tcmd)
 	drainPulls(tbl)
-	tbl.ApplyRoute(tmod, tcmd, hosts)
+	tbl.ApplyRoute(tmod, tcmd, rhs(hosts))
 }
 
 func TestUnknownKeyCreatedAndPulledOnce(t *testing.T) {
@@ -48,11 +49,11 @@ func TestUnknownKeyCreatedAndPulledOnce(t *testing.T) {
 	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: 7, Cmdid: 8}}) {
 		t.Fatalf("GetRoute pulls %v", got)
 	}
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1)})
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(1)}))
 	if h, ret := tbl.GetHost(tmod, tcmd); ret != codec.RetSucc || h != hostN(1) {
 		t.Fatalf("after the answer: %v %v", h, ret)
 	}
-	if r := tbl.GetRoute(tmod, tcmd, nil); !slices.Equal(r, []Host{hostN(1)}) {
+	if r := addrs(tbl.GetRoute(tmod, tcmd, nil)); !slices.Equal(r, []Host{hostN(1)}) {
 		t.Fatalf("route after the answer: %v", r)
 	}
 	if ki, _ := keyInfo(tbl, Key{Modid: tmod, Cmdid: tcmd}); ki.Pulling || !ki.Updated.Equal(clk.Now()) {
@@ -86,7 +87,7 @@ func TestRefreshAfterUpdateTimeout(t *testing.T) {
 	if got := drainPulls(tbl); !slices.Equal(got, []Key{{Modid: tmod, Cmdid: tcmd}}) {
 		t.Fatalf("refresh pulls %v, want one", got)
 	}
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1), hostN(2)})
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(1), hostN(2)}))
 	tbl.GetHost(tmod, tcmd)
 	if got := drainPulls(tbl); len(got) != 0 {
 		t.Fatalf("pull after the refresh answer: %v", got)
@@ -115,7 +116,7 @@ func TestPullRetryAfterPullTimeout(t *testing.T) {
 	if st := tbl.Stats(); st.PullRetries != 1 || st.PullsQueued != 2 {
 		t.Fatalf("stats %+v", st)
 	}
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(1)})
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(1)}))
 	clk.Advance(time.Hour / 2)
 	tbl.Sweep() // answered keys are not retried (and Sweep does not refresh)
 	if got := drainPulls(tbl); len(got) != 0 {
@@ -132,17 +133,17 @@ func TestRouteAnswerAddKeepRemove(t *testing.T) {
 	before2, before3 := hostInfo(t, tbl, hostN(2)), hostInfo(t, tbl, hostN(3))
 
 	clk.Advance(time.Second)
-	tbl.ApplyRoute(tmod, tcmd, []Host{hostN(4), hostN(3), hostN(2), hostN(4)}) // duplicates collapse
+	tbl.ApplyRoute(tmod, tcmd, rhs([]Host{hostN(4), hostN(3), hostN(2), hostN(4)})) // duplicates collapse
 	if got := hostInfo(t, tbl, hostN(2)); got != before2 {
 		t.Fatalf("kept overloaded host changed: %+v, was %+v", got, before2)
 	}
 	if got := hostInfo(t, tbl, hostN(3)); got != before3 {
 		t.Fatalf("kept idle host changed: %+v, was %+v", got, before3)
 	}
-	if got, want := hostInfo(t, tbl, hostN(4)), (HostInfo{Host: hostN(4), Since: clk.Now(), VSucc: 180}); got != want {
+	if got, want := hostInfo(t, tbl, hostN(4)), (HostInfo{Host: route.Host{Addr: hostN(4)}, Since: clk.Now(), VSucc: 180}); got != want {
 		t.Fatalf("new host %+v, want %+v", got, want)
 	}
-	if r := tbl.GetRoute(tmod, tcmd, nil); !slices.Equal(r, []Host{hostN(2), hostN(3), hostN(4)}) {
+	if r := addrs(tbl.GetRoute(tmod, tcmd, nil)); !slices.Equal(r, []Host{hostN(2), hostN(3), hostN(4)}) {
 		t.Fatalf("route %v", r)
 	}
 	for range 100 {
@@ -188,7 +189,7 @@ func TestEmptyAnswerRemovesKey(t *testing.T) {
 
 func TestAnswerForUnaskedKeyIgnored(t *testing.T) {
 	tbl := newDynamic(newFakeClock(), Config{})
-	tbl.ApplyRoute(5, 6, []Host{hostN(1)})
+	tbl.ApplyRoute(5, 6, rhs([]Host{hostN(1)}))
 	if st := tbl.Stats(); st.Keys != 0 || st.AnswersIgnored != 1 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -223,20 +224,20 @@ func TestStaticNeverCreatesKeys(t *testing.T) {
 func TestReplaceRoutes(t *testing.T) {
 	clk := newFakeClock()
 	tbl := NewTable(Config{Clock: clk.Now, Static: true})
-	tbl.ReplaceRoutes(map[Key][]Host{
+	tbl.ReplaceRoutes(routes(map[Key][]Host{
 		{Modid: 1, Cmdid: 1}: {hostN(1), hostN(2)},
 		{Modid: 2, Cmdid: 2}: {hostN(3)},
 		{Modid: 3, Cmdid: 3}: {hostN(4)},
-	})
+	}))
 	tbl.Report(1, 1, hostN(1), 0)
 	for range 15 {
 		tbl.Report(1, 1, hostN(2), fail)
 	}
-	tbl.ReplaceRoutes(map[Key][]Host{
+	tbl.ReplaceRoutes(routes(map[Key][]Host{
 		{Modid: 1, Cmdid: 1}: {hostN(2), hostN(5)}, // host 1 leaves, 2 keeps its state, 5 joins
 		{Modid: 3, Cmdid: 3}: nil,                  // no hosts: removed
 		{Modid: 4, Cmdid: 4}: {hostN(6)},           // new key
-	})
+	}))
 	snap := tbl.Snapshot()
 	var keys []Key
 	for _, ki := range snap {
@@ -246,7 +247,7 @@ func TestReplaceRoutes(t *testing.T) {
 		t.Fatalf("keys after reload %v", keys)
 	}
 	h := snap[0].Hosts
-	if len(h) != 2 || h[0].Host != hostN(2) || !h[0].Overloaded || h[1].Host != hostN(5) || h[1].Overloaded {
+	if len(h) != 2 || h[0].Host.Addr != hostN(2) || !h[0].Overloaded || h[1].Host.Addr != hostN(5) || h[1].Overloaded {
 		t.Fatalf("key 1/1 after reload: %+v", h)
 	}
 	if st := tbl.Stats(); st.Keys != 2 || st.HostsIdle != 2 || st.HostsOverloaded != 1 {
@@ -301,11 +302,11 @@ func TestPullQueueFullDropsAndRequeues(t *testing.T) {
 func TestStatusQueue(t *testing.T) {
 	clk := newFakeClock()
 	tbl := NewTable(Config{Clock: clk.Now, Static: true, StatusQueue: 1})
-	tbl.ReplaceRoutes(map[Key][]Host{
+	tbl.ReplaceRoutes(routes(map[Key][]Host{
 		{Modid: 1, Cmdid: 1}: {hostN(1), hostN(2)},
 		{Modid: 2, Cmdid: 2}: {hostN(3)},
 		{Modid: 3, Cmdid: 3}: {hostN(4)},
-	})
+	}))
 	tbl.Sweep()
 	if got := drainStatuses(tbl); len(got) != 0 {
 		t.Fatalf("status without reports: %v", got)
@@ -357,31 +358,31 @@ func TestStatusQueue(t *testing.T) {
 
 func TestGetRouteAppends(t *testing.T) {
 	tbl := newStatic(t, newFakeClock(), Settings{}, hostN(2), hostN(1))
-	dst := make([]Host, 1, 8)
-	dst[0] = hostN(9)
+	dst := make([]route.Host, 1, 8)
+	dst[0] = route.Host{Addr: hostN(9)}
 	got := tbl.GetRoute(tmod, tcmd, dst)
-	if !slices.Equal(got, []Host{hostN(9), hostN(1), hostN(2)}) || &got[0] != &dst[0] {
+	if !slices.Equal(addrs(got), []Host{hostN(9), hostN(1), hostN(2)}) || &got[0] != &dst[0] {
 		t.Fatalf("GetRoute = %v", got)
 	}
 }
 
 func TestManyKeysGrowShards(t *testing.T) {
 	tbl := NewTable(Config{Shards: 3, Static: true}) // rounded up to 4
-	routes := map[Key][]Host{}
+	rs := map[Key][]Host{}
 	for i := range int32(5000) {
-		routes[Key{Modid: i, Cmdid: -i}] = []Host{hostN(int(i % 7))}
+		rs[Key{Modid: i, Cmdid: -i}] = []Host{hostN(int(i % 7))}
 	}
-	tbl.ReplaceRoutes(routes)
-	for k, hs := range routes {
+	tbl.ReplaceRoutes(routes(rs))
+	for k, hs := range rs {
 		if h, ret := tbl.GetHost(k.Modid, k.Cmdid); ret != codec.RetSucc || h != hs[0] {
 			t.Fatalf("key %v: %v %v", k, h, ret)
 		}
 	}
 	// Remove half, then look the rest up past the tombstones.
 	for i := int32(0); i < 5000; i += 2 {
-		delete(routes, Key{Modid: i, Cmdid: -i})
+		delete(rs, Key{Modid: i, Cmdid: -i})
 	}
-	tbl.ReplaceRoutes(routes)
+	tbl.ReplaceRoutes(routes(rs))
 	if st := tbl.Stats(); st.Keys != 2500 {
 		t.Fatalf("keys %d", st.Keys)
 	}

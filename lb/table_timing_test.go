@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/codec"
+	"github.com/larsgo/lars/route"
 )
 
 // Sinks keep the benchmarked results alive.
 var (
 	sinkHost  Host
 	sinkRet   codec.RetCode
-	sinkRoute []Host
+	sinkRoute []route.Host
 )
 
 // tenHosts returns hosts 1..10.
@@ -33,10 +34,10 @@ func buildKeys(tbl *Table, n, hostsPer int) {
 	hosts := make([]Host, hostsPer)
 	for i := range int32(n) {
 		for j := range hosts {
-			hosts[j] = Host{IP: 10<<24 | (i*int32(hostsPer) + int32(j)), Port: 8000 + int32(j)}
+			hosts[j] = wireHost(10<<24|(i*int32(hostsPer)+int32(j)), 8000+int32(j))
 		}
 		tbl.GetHost(i, i+1)
-		tbl.ApplyRoute(i, i+1, hosts)
+		tbl.ApplyRoute(i, i+1, rhs(hosts))
 		if i%512 == 0 {
 			drainPulls(tbl)
 		}
@@ -212,12 +213,12 @@ func (o *getHostOp) sink()                   { sinkMu.Lock(); sinkHost, sinkRet 
 type reportOp struct{}
 
 func (reportOp) run(tbl *Table, k int32) {
-	tbl.Report(k, k+1, Host{IP: 10<<24 | (k*10 + k%10), Port: 8000 + k%10}, 0)
+	tbl.Report(k, k+1, wireHost(10<<24|(k*10+k%10), 8000+k%10), 0)
 }
 func (reportOp) sink() {}
 
 type getRouteOp struct {
-	dst []Host
+	dst []route.Host
 	_   [128 - 24]byte
 }
 
@@ -233,7 +234,7 @@ func BenchmarkReport(b *testing.B) {
 }
 
 func BenchmarkGetRoute(b *testing.B) {
-	benchKeys(b, func() benchOp { return &getRouteOp{dst: make([]Host, 0, 16)} })
+	benchKeys(b, func() benchOp { return &getRouteOp{dst: make([]route.Host, 0, 16)} })
 }
 
 // BenchmarkGetHostBaseline is the obvious design to compare GetHost with: one map
@@ -307,7 +308,7 @@ func BenchmarkOneKey(b *testing.B) {
 	for _, hosts := range oneKeyHosts {
 		tbl := NewTable(Config{Clock: newFakeClock().Now})
 		buildKeys(tbl, 1, hosts)
-		route := tbl.GetRoute(0, 1, nil)
+		rt := tbl.GetRoute(0, 1, nil)
 		b.Run(fmt.Sprintf("GetHost/hosts=%d", hosts), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -316,7 +317,7 @@ func BenchmarkOneKey(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("GetRoute/hosts=%d", hosts), func(b *testing.B) {
 			b.ReportAllocs()
-			dst := make([]Host, 0, hosts)
+			dst := make([]route.Host, 0, hosts)
 			for b.Loop() {
 				dst = tbl.GetRoute(0, 1, dst[:0])
 			}
@@ -326,8 +327,8 @@ func BenchmarkOneKey(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				tbl.Report(0, 1, route[i], 0)
-				if i++; i == len(route) {
+				tbl.Report(0, 1, rt[i].Addr, 0)
+				if i++; i == len(rt) {
 					i = 0
 				}
 			}

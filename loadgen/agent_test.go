@@ -10,7 +10,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/agenttest"
 	"github.com/larsgo/lars/internal/udpstat"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestAgent runs a mixed load against a real agent with static routes: the figures
@@ -19,10 +19,10 @@ import (
 // agent and its answer back 100us later, whenever the agent really answered: every
 // request is answered in time however slow the machine, and every one is counted.
 func TestAgent(t *testing.T) {
-	routes := map[lb.Key][]lb.Host{}
-	ip, _ := codec.ParseIPv4("127.0.0.1")
+	routes := map[route.Key][]route.Host{}
+	ip, _ := route.ParseWireIP("127.0.0.1")
 	for m := int32(1); m <= 10; m++ {
-		routes[lb.Key{Modid: m, Cmdid: 1}] = []lb.Host{{IP: ip, Port: 7000}, {IP: ip, Port: 7001}}
+		routes[route.Key{Modid: m, Cmdid: 1}] = []route.Host{route.FromWire(ip, 7000), route.FromWire(ip, 7001)}
 	}
 	a, agentPorts := agenttest.Start(t, routes, 3)
 	sim := newSimNet(t)

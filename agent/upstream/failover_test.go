@@ -7,6 +7,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestLinkFailoverRounds(t *testing.T) {
@@ -78,7 +79,7 @@ func TestRouteClientFailsOverFromDeadAddress(t *testing.T) {
 	}
 	eventually(t, "connected to the first address", func() bool { return c.Stats().Addr == first.Addr() })
 	first.SetRoute(5, 3, h2)
-	eventually(t, "push from the first address", hasRoute(tbl, lb.Key{Modid: 5, Cmdid: 3}, h2))
+	eventually(t, "push from the first address", hasRoute(tbl, route.Key{Modid: 5, Cmdid: 3}, h2))
 }
 
 // TestRouteClientFailsOverWhenConnectionLost: connected to the first address, which
@@ -108,7 +109,7 @@ func TestRouteClientFailsOverWhenConnectionLost(t *testing.T) {
 	start := time.Now()
 	for second.Subscriptions() < n { // serving goes on while the client fails over
 		for i := range int32(n) {
-			if h, rc := tbl.GetHost(6, i); rc != codec.RetSucc || h != h1 {
+			if h, rc := tbl.GetHost(6, i); rc != codec.RetSucc || h != h1.Addr {
 				t.Fatalf("GetHost(6, %d) while failing over: %v %v", i, h, rc)
 			}
 		}
@@ -123,5 +124,5 @@ func TestRouteClientFailsOverWhenConnectionLost(t *testing.T) {
 		return st.Connected && st.Addr == second.Addr() && st.Failovers == 1 && st.Disconnects == 1 && st.DialErrors == 0
 	})
 	second.SetRoute(6, 7, h3)
-	eventually(t, "push from the second address", hasRoute(tbl, lb.Key{Modid: 6, Cmdid: 7}, h3))
+	eventually(t, "push from the second address", hasRoute(tbl, route.Key{Modid: 6, Cmdid: 7}, h3))
 }

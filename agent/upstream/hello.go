@@ -6,7 +6,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // The protocol extension of docs/PROTOCOL.md: the client sends one Hello as the first
@@ -69,8 +69,9 @@ func (r helloReply) keepalivePeriod() time.Duration {
 	return max(r.idle/3, minKeepalive)
 }
 
-// helloFeatures are the features the client's Hello announces.
-const helloFeatures = uint32(larspb.Feature_FEATURE_UNSUBSCRIBE)
+// helloFeatures are the features the client's Hello announces: it takes Unsubscribes
+// and reads the route extension (IPv6 hosts, weights, zones) in routes.
+const helloFeatures = uint32(larspb.Feature_FEATURE_UNSUBSCRIBE | larspb.Feature_FEATURE_ROUTE_EXT)
 
 // writeHello writes one Hello frame.
 func (c *RouteClient) writeHello(conn net.Conn) error {
@@ -174,7 +175,7 @@ func (c *RouteClient) giveBack(conn net.Conn, unsub bool) error {
 }
 
 // writeUnsubscribe writes one Unsubscribe frame of at most maxUnsubscribeKeys keys.
-func (c *RouteClient) writeUnsubscribe(conn net.Conn, keys []lb.Key) error {
+func (c *RouteClient) writeUnsubscribe(conn net.Conn, keys []route.Key) error {
 	if len(c.unsubKeys) < len(keys) {
 		c.unsubKeys = make([]larspb.RouteKey, maxUnsubscribeKeys)
 		c.unsubPtrs = make([]*larspb.RouteKey, maxUnsubscribeKeys)

@@ -9,7 +9,9 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // extService is a scripted route service for the protocol extension: it records every
@@ -24,10 +26,12 @@ type extService struct {
 	idleMs      uint32
 
 	mu      sync.Mutex
-	routes  map[lb.Key][]lb.Host
-	frames  [][]codec.MsgID // per connection, in order of arrival
-	unsubs  []lb.Key        // every key unsubscribed, in order
-	unsubNs []int           // keys per Unsubscribe frame
+	routes  map[route.Key][]route.Host
+	raw     map[route.Key][]*larspb.HostInfo // answered as they are, after routes' hosts
+	hellos  []uint32                         // the features of every Hello, in order
+	frames  [][]codec.MsgID                  // per connection, in order of arrival
+	unsubs  []route.Key                      // every key unsubscribed, in order
+	unsubNs []int                            // keys per Unsubscribe frame
 	conns   []net.Conn
 	wg      sync.WaitGroup
 }
@@ -39,7 +43,7 @@ func newExtService(t *testing.T, answerHello bool, features, idleMs uint32) *ext
 		t.Fatal(err)
 	}
 	s := &extService{t: t, ln: ln, answerHello: answerHello, features: features, idleMs: idleMs,
-		routes: map[lb.Key][]lb.Host{}}
+		routes: map[route.Key][]route.Host{}, raw: map[route.Key][]*larspb.HostInfo{}}
 	s.wg.Add(1)
 	go s.accept()
 	t.Cleanup(func() {
@@ -56,7 +60,7 @@ func newExtService(t *testing.T, answerHello bool, features, idleMs uint32) *ext
 
 func (s *extService) addr() string { return s.ln.Addr().String() }
 
-func (s *extService) setRoute(k lb.Key, hosts ...lb.Host) {
+func (s *extService) setRoute(k route.Key, hosts ...route.Host) {
 	s.mu.Lock()
 	s.routes[k] = hosts
 	s.mu.Unlock()
@@ -103,6 +107,10 @@ func (s *extService) serve(c net.Conn, conn int) {
 		s.frames[conn] = append(s.frames[conn], id)
 		switch id {
 		case codec.MsgHello:
+			var h larspb.Hello
+			if h.UnmarshalVT(body) == nil {
+				s.hellos = append(s.hellos, h.Features)
+			}
 			if s.answerHello {
 				out, _ = codec.AppendFrame(nil, codec.MsgHelloReply,
 					&larspb.HelloReply{Features: s.features, IdleTimeoutMs: s.idleMs})
@@ -111,9 +119,10 @@ func (s *extService) serve(c net.Conn, conn int) {
 			var req larspb.GetRouteRequest
 			if req.UnmarshalVT(body) == nil {
 				resp := larspb.GetRouteResponse{Modid: req.Modid, Cmdid: req.Cmdid}
-				for _, h := range s.routes[lb.Key{Modid: req.Modid, Cmdid: req.Cmdid}] {
-					resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
+				for _, h := range s.routes[route.Key{Modid: req.Modid, Cmdid: req.Cmdid}] {
+					resp.Host = append(resp.Host, larstest.HostInfo(h))
 				}
+				resp.Host = append(resp.Host, s.raw[route.Key{Modid: req.Modid, Cmdid: req.Cmdid}]...)
 				out, _ = codec.AppendFrame(nil, codec.MsgGetRouteResponse, &resp)
 			}
 		case codec.MsgUnsubscribe:
@@ -122,7 +131,7 @@ func (s *extService) serve(c net.Conn, conn int) {
 				s.t.Errorf("unsubscribe frame does not decode: %v", err)
 			}
 			for _, k := range u.Keys {
-				s.unsubs = append(s.unsubs, lb.Key{Modid: k.Modid, Cmdid: k.Cmdid})
+				s.unsubs = append(s.unsubs, route.Key{Modid: k.Modid, Cmdid: k.Cmdid})
 			}
 			s.unsubNs = append(s.unsubNs, len(u.Keys))
 		}
@@ -160,7 +169,7 @@ func (s *extService) count(id codec.MsgID) int {
 	return n
 }
 
-func (s *extService) unsubscribed() ([]lb.Key, []int) {
+func (s *extService) unsubscribed() ([]route.Key, []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.unsubs), slices.Clone(s.unsubNs)

@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 const featUnsub = uint32(larspb.Feature_FEATURE_UNSUBSCRIBE)
@@ -16,11 +17,11 @@ const featUnsub = uint32(larspb.Feature_FEATURE_UNSUBSCRIBE)
 // dropKeys asks the table for n unknown keys of modid, waits for the service's empty
 // answers (negative keys), then moves the clock past the negative TTL and sweeps:
 // every key is dropped. It returns the keys.
-func dropKeys(t *testing.T, c *RouteClient, tbl *lb.Table, advance func(time.Duration), modid int32, n int) []lb.Key {
+func dropKeys(t *testing.T, c *RouteClient, tbl *lb.Table, advance func(time.Duration), modid int32, n int) []route.Key {
 	t.Helper()
-	keys := make([]lb.Key, n)
+	keys := make([]route.Key, n)
 	for i := range n {
-		keys[i] = lb.Key{Modid: modid, Cmdid: int32(i)}
+		keys[i] = route.Key{Modid: modid, Cmdid: int32(i)}
 		tbl.GetHost(modid, int32(i))
 	}
 	// Every key answered empty: a count of answers applied is not enough, since a key
@@ -100,7 +101,7 @@ func TestNoUnsubscribeWithoutTheFeature(t *testing.T) {
 	const n = 50
 	dropKeys(t, c, tbl, advance, 7, n)
 	eventually(t, "drops counted", func() bool { return c.Stats().DroppedNotSent == n })
-	pull(t, tbl, withRoute(svc, lb.Key{Modid: 9, Cmdid: 9})) // everything written before is read
+	pull(t, tbl, withRoute(svc, route.Key{Modid: 9, Cmdid: 9})) // everything written before is read
 	if u := svc.count(codec.MsgUnsubscribe); u != 0 {
 		t.Fatalf("%d Unsubscribes to a service without the feature", u)
 	}
@@ -116,7 +117,7 @@ func TestLarsPeerGetsOnlyLarsFrames(t *testing.T) {
 	const n = 50
 	dropKeys(t, c, tbl, advance, 7, n)
 	eventually(t, "drops counted", func() bool { return c.Stats().DroppedNotSent == n })
-	pull(t, tbl, withRoute(svc, lb.Key{Modid: 9, Cmdid: 9}))
+	pull(t, tbl, withRoute(svc, route.Key{Modid: 9, Cmdid: 9}))
 	f := svc.connFrames(0)
 	if f[0] != codec.MsgHello {
 		t.Fatalf("first frame %v, want hello", f[0])
@@ -143,19 +144,19 @@ func TestLarsPeerGetsOnlyLarsFrames(t *testing.T) {
 		t.Fatalf("GetHost 1/2 after the drops: %v", rc)
 	}
 	dns.SetRoute(5, 5, h1)
-	pull(t, tbl2, lb.Key{Modid: 5, Cmdid: 5}) // everything written before is read
+	pull(t, tbl2, route.Key{Modid: 5, Cmdid: 5}) // everything written before is read
 	if got := dns.RequestTotal(); dns.BadFrames() != 1 || got < n+1 {
 		t.Fatalf("lars_dns: %d frames it does not know (want the Hello only), %d pulls", dns.BadFrames(), got)
 	}
 }
 
 // withRoute gives the key a route at the service and returns it.
-func withRoute(s *extService, k lb.Key) lb.Key {
+func withRoute(s *extService, k route.Key) route.Key {
 	s.setRoute(k, h1)
 	return k
 }
 
-func cmpKey(a, b lb.Key) int {
+func cmpKey(a, b route.Key) int {
 	if a.Modid != b.Modid {
 		return int(a.Modid - b.Modid)
 	}
@@ -168,7 +169,7 @@ func TestGiveBackRules(t *testing.T) {
 	tbl := lb.NewTable(lb.Config{}) // Lars mode: an empty answer removes the key
 	c := NewRouteClient(RouteClientConfig{Table: tbl, Link: Link{Logger: quiet}})
 	tbl.TrackDropped(true) // as a connection does
-	for _, k := range []lb.Key{{Modid: 1, Cmdid: 2}, {Modid: 3, Cmdid: 4}} {
+	for _, k := range []route.Key{{Modid: 1, Cmdid: 2}, {Modid: 3, Cmdid: 4}} {
 		tbl.GetHost(k.Modid, k.Cmdid)
 		tbl.ApplyRoute(k.Modid, k.Cmdid, nil)
 	}

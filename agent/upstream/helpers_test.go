@@ -10,6 +10,7 @@ import (
 
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // wait bounds every wait of these tests for something that must happen (a frame, a
@@ -20,9 +21,9 @@ const wait = 30 * time.Second
 
 var (
 	quiet = slog.New(slog.DiscardHandler)
-	h1    = lb.Host{IP: 10<<24 | 1, Port: 8001}
-	h2    = lb.Host{IP: 10<<24 | 2, Port: 8002}
-	h3    = lb.Host{IP: -1 << 31, Port: 8003} // 128.0.0.0: negative on the wire
+	h1    = route.FromWire(10<<24|1, 8001)
+	h2    = route.FromWire(10<<24|2, 8002)
+	h3    = route.FromWire(-1<<31, 8003) // 128.0.0.0: negative on the wire
 )
 
 // newFakeClock returns an injected clock that moves only when told.
@@ -67,10 +68,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // routeOf returns the sorted hosts the table has for the key, and whether it has the
 // key, without creating it.
-func routeOf(tbl *lb.Table, k lb.Key) ([]lb.Host, bool) {
+func routeOf(tbl *lb.Table, k route.Key) ([]route.Host, bool) {
 	for _, ki := range tbl.Snapshot() {
 		if ki.Key == k {
-			var hosts []lb.Host
+			var hosts []route.Host
 			for _, hi := range ki.Hosts {
 				hosts = append(hosts, hi.Host)
 			}
@@ -81,21 +82,16 @@ func routeOf(tbl *lb.Table, k lb.Key) ([]lb.Host, bool) {
 	return nil, false
 }
 
-func cmpHost(a, b lb.Host) int {
-	if a.IP != b.IP {
-		return int(int64(a.IP) - int64(b.IP))
-	}
-	return int(a.Port - b.Port)
-}
+func cmpHost(a, b route.Host) int { return route.Compare(a, b) }
 
-func sorted(hosts ...lb.Host) []lb.Host {
+func sorted(hosts ...route.Host) []route.Host {
 	hosts = slices.Clone(hosts)
 	slices.SortFunc(hosts, cmpHost)
 	return hosts
 }
 
 // hasRoute reports whether the table's route of the key is exactly hosts.
-func hasRoute(tbl *lb.Table, k lb.Key, hosts ...lb.Host) func() bool {
+func hasRoute(tbl *lb.Table, k route.Key, hosts ...route.Host) func() bool {
 	return func() bool {
 		got, ok := routeOf(tbl, k)
 		return ok && slices.Equal(got, sorted(hosts...))

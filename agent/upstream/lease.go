@@ -2,11 +2,12 @@ package upstream
 
 import (
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Registration (issue 31, docs/PROTOCOL.md): the client sends Lease frames (msgid 105)
@@ -45,8 +46,8 @@ const (
 
 // LeaseEntry is one instance to register, renew or remove (a larspb.LeaseEntry).
 type LeaseEntry struct {
-	Key  lb.Key
-	Host lb.Host
+	Key  route.Key
+	Host netip.AddrPort // IPv4: registrations carry no other
 	TTL  time.Duration
 	Op   larspb.LeaseOp
 }
@@ -54,8 +55,8 @@ type LeaseEntry struct {
 // LeaseResult is the route service's answer to one entry (a larspb.LeaseResult), or
 // an unasked LEASE_REMOVED.
 type LeaseResult struct {
-	Key     lb.Key
-	Host    lb.Host
+	Key     route.Key
+	Host    netip.AddrPort
 	Op      larspb.LeaseOp
 	Status  larspb.LeaseStatus
 	Message string
@@ -180,7 +181,8 @@ func (c *RouteClient) writeLeaseFrame(conn net.Conn, entries []LeaseEntry) error
 	for i, e := range entries {
 		le := &c.leaseEntries[i]
 		le.Modid, le.Cmdid, le.TtlMs, le.Op = e.Key.Modid, e.Key.Cmdid, uint32(e.TTL/time.Millisecond), e.Op
-		le.Host.Ip, le.Host.Port = e.Host.IP, e.Host.Port
+		le.Host.Ip, _ = route.WireIP(e.Host.Addr()) // IPv4: the registration table takes no other
+		le.Host.Port = int32(e.Host.Port())
 	}
 	c.leaseMsg.Entries = c.leasePtrs[:len(entries)]
 	buf := bufPool.Get()
@@ -217,9 +219,9 @@ func (c *RouteClient) readLeaseReply(body []byte) {
 		if r == nil {
 			continue
 		}
-		res := LeaseResult{Key: lb.Key{Modid: r.Modid, Cmdid: r.Cmdid}, Op: r.Op, Status: r.Status, Message: r.Message}
+		res := LeaseResult{Key: route.Key{Modid: r.Modid, Cmdid: r.Cmdid}, Op: r.Op, Status: r.Status, Message: r.Message}
 		if r.Host != nil {
-			res.Host = lb.Host{IP: r.Host.Ip, Port: r.Host.Port}
+			res.Host = route.AddrPortFromWire(r.Host.Ip, r.Host.Port)
 		}
 		if int(r.Status) >= 0 && int(r.Status) < numLeaseStatuses {
 			c.leaseStatus[r.Status].Add(1)

@@ -10,6 +10,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // leaseService is a scripted route service for registration: it answers Hellos with
@@ -130,8 +131,8 @@ func (s *leaseService) lease(body []byte) []byte {
 	s.frames = append(s.frames, len(l.Entries))
 	var reply larspb.LeaseReply
 	for _, e := range l.Entries {
-		s.entries = append(s.entries, LeaseEntry{Key: lb.Key{Modid: e.Modid, Cmdid: e.Cmdid},
-			Host: lb.Host{IP: e.Host.Ip, Port: e.Host.Port}, TTL: time.Duration(e.TtlMs) * time.Millisecond, Op: e.Op})
+		s.entries = append(s.entries, LeaseEntry{Key: route.Key{Modid: e.Modid, Cmdid: e.Cmdid},
+			Host: route.AddrPortFromWire(e.Host.Ip, e.Host.Port), TTL: time.Duration(e.TtlMs) * time.Millisecond, Op: e.Op})
 		st := larspb.LeaseStatus_LEASE_OK
 		if s.status != nil {
 			st = s.status(e)

@@ -7,15 +7,16 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/internal/larstest"
+	"github.com/larsgo/lars/route"
 )
 
 const featureRegister = uint32(larspb.Feature_FEATURE_REGISTER)
 
-var regKey = lb.Key{Modid: 7, Cmdid: 1}
+var regKey = route.Key{Modid: 7, Cmdid: 1}
 
-func entry(h lb.Host, op larspb.LeaseOp) LeaseEntry {
-	return LeaseEntry{Key: regKey, Host: h, TTL: 10 * time.Second, Op: op}
+func entry(h route.Host, op larspb.LeaseOp) LeaseEntry {
+	return LeaseEntry{Key: regKey, Host: h.Addr, TTL: 10 * time.Second, Op: op}
 }
 
 // TestLeaseAfterFeatureRegister: against a service whose HelloReply has
@@ -24,7 +25,7 @@ func entry(h lb.Host, op larspb.LeaseOp) LeaseEntry {
 func TestLeaseAfterFeatureRegister(t *testing.T) {
 	svc := newLeaseService(t, true, featureRegister|uint32(larspb.Feature_FEATURE_UNSUBSCRIBE))
 	svc.status = func(e *larspb.LeaseEntry) larspb.LeaseStatus {
-		if e.Host.Port == h2.Port {
+		if e.Host.Port == int32(h2.Addr.Port()) {
 			return larspb.LeaseStatus_LEASE_STATIC
 		}
 		return larspb.LeaseStatus_LEASE_OK
@@ -45,8 +46,8 @@ func TestLeaseAfterFeatureRegister(t *testing.T) {
 		t.Fatalf("service got %v, want %v", got, sent)
 	}
 	res := reg.leaseResults()
-	if res[0].Host != h1 || res[0].Status != larspb.LeaseStatus_LEASE_OK || res[0].Op != larspb.LeaseOp_LEASE_NEW ||
-		res[1].Host != h2 || res[1].Status != larspb.LeaseStatus_LEASE_STATIC {
+	if res[0].Host != h1.Addr || res[0].Status != larspb.LeaseStatus_LEASE_OK || res[0].Op != larspb.LeaseOp_LEASE_NEW ||
+		res[1].Host != h2.Addr || res[1].Status != larspb.LeaseStatus_LEASE_STATIC {
 		t.Fatalf("results %+v", res)
 	}
 	st := c.Stats()
@@ -65,7 +66,7 @@ func TestLeaseFramesBounded(t *testing.T) {
 	eventually(t, "told the link registers", reg.hasLink(svc.addr(), LinkRegisters))
 	var many []LeaseEntry
 	for i := range 2500 {
-		many = append(many, entry(lb.Host{IP: 10<<24 | int32(i+1), Port: 9000}, larspb.LeaseOp_LEASE_KEEP))
+		many = append(many, entry(route.FromWire(10<<24|int32(i+1), 9000), larspb.LeaseOp_LEASE_KEEP))
 	}
 	c.Lease(many)
 	eventually(t, "every result", func() bool { return len(reg.leaseResults()) == 2500 })
@@ -185,12 +186,12 @@ func TestLeaseUnaskedRemoved(t *testing.T) {
 	svc.push(bad)
 	eventually(t, "bad reply counted", func() bool { return c.Stats().BadFrames == 1 })
 	removed, _ := codec.AppendFrame(nil, codec.MsgLeaseReply, &larspb.LeaseReply{Results: []*larspb.LeaseResult{{
-		Modid: regKey.Modid, Cmdid: regKey.Cmdid, Host: &larspb.HostInfo{Ip: h3.IP, Port: h3.Port},
+		Modid: regKey.Modid, Cmdid: regKey.Cmdid, Host: larstest.HostInfo(h3),
 		Status: larspb.LeaseStatus_LEASE_REMOVED, Message: "removed by an operator"}}})
 	svc.push(removed)
 	eventually(t, "removal handed over", func() bool { return len(reg.leaseResults()) == 1 })
 	r := reg.leaseResults()[0]
-	if r.Key != regKey || r.Host != h3 || r.Status != larspb.LeaseStatus_LEASE_REMOVED || r.Message != "removed by an operator" {
+	if r.Key != regKey || r.Host != h3.Addr || r.Status != larspb.LeaseStatus_LEASE_REMOVED || r.Message != "removed by an operator" {
 		t.Fatalf("result %+v", r)
 	}
 	if st := c.Stats(); st.Disconnects != 0 {

@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 const caller = 10<<24 | 1<<16 | 2<<8 | 3 // 10.1.2.3
@@ -28,12 +28,13 @@ func newReportClient(addr string, statuses <-chan lb.Status, clk *fakeclock.Cloc
 // reportTable returns a table with key k12 of hosts h1, h2, h3 on clk.
 func reportTable(clk *fakeclock.Clock) *lb.Table {
 	tbl := lb.NewTable(lb.Config{Clock: clk.Now})
-	tbl.ReplaceRoutes(map[lb.Key][]lb.Host{k12: {h1, h2, h3}})
+	tbl.ReplaceRoutes(map[route.Key][]route.Host{k12: {h1, h2, h3}})
 	return tbl
 }
 
-func result(h lb.Host, succ, err uint32, overload bool) *larspb.HostCallResult {
-	return &larspb.HostCallResult{Ip: h.IP, Port: h.Port, Succ: succ, Err: err, Overload: overload}
+func result(h route.Host, succ, err uint32, overload bool) *larspb.HostCallResult {
+	ip, port, _ := h.Wire()
+	return &larspb.HostCallResult{Ip: ip, Port: port, Succ: succ, Err: err, Overload: overload}
 }
 
 // checkReport checks a received report against the key, ts and results (any order).
@@ -64,14 +65,14 @@ func TestReportClientSendsStatuses(t *testing.T) {
 	eventually(t, "connected", func() bool { return c.Stats().Connected })
 
 	for range 3 {
-		tbl.Report(1, 2, h1, 0)
+		tbl.Report(1, 2, h1.Addr, 0)
 	}
-	tbl.Report(1, 2, h2, 0)
-	tbl.Report(1, 2, h2, 1)
+	tbl.Report(1, 2, h2.Addr, 0)
+	tbl.Report(1, 2, h2.Addr, 1)
 	for range lb.DefaultContinErrLimit { // overloaded: its window counts start over
-		tbl.Report(1, 2, h3, 1)
+		tbl.Report(1, 2, h3.Addr, 1)
 	}
-	tbl.Report(1, 2, h3, 1)
+	tbl.Report(1, 2, h3.Addr, 1)
 	tbl.Sweep()
 	got, err := rep.WaitReports(1, wait)
 	if err != nil {
@@ -80,7 +81,7 @@ func TestReportClientSendsStatuses(t *testing.T) {
 	checkReport(t, got[0], clk.Now(), result(h1, 3, 0, false), result(h2, 1, 1, false), result(h3, 0, 1, true))
 
 	// At most one status per key per report interval.
-	tbl.Report(1, 2, h1, 0)
+	tbl.Report(1, 2, h1.Addr, 0)
 	clk.Advance(lb.DefaultReportInterval / 2)
 	tbl.Sweep()
 	if n := tbl.Stats().StatusEmitted; n != 1 {
@@ -112,11 +113,11 @@ func TestReportClientCoalescesAndSplits(t *testing.T) {
 
 	big := lb.Status{Modid: 9, Cmdid: 9}
 	for i := range int32(2*maxHostsPerReport + 1) {
-		big.Hosts = append(big.Hosts, lb.HostStatus{Host: lb.Host{IP: -1 - i, Port: 65535}, Succ: 1 << 31, Err: 1 << 31, Overload: true})
+		big.Hosts = append(big.Hosts, lb.HostStatus{Host: route.AddrPortFromWire(-1-i, 65535), Succ: 1 << 31, Err: 1 << 31, Overload: true})
 	}
 	ch <- big
 	for i := range int32(150) {
-		ch <- lb.Status{Modid: 1, Cmdid: i, Hosts: []lb.HostStatus{{Host: h1, Succ: uint32(i)}}}
+		ch <- lb.Status{Modid: 1, Cmdid: i, Hosts: []lb.HostStatus{{Host: h1.Addr, Succ: uint32(i)}}}
 	}
 	got, err := rep.WaitReports(3+150, wait)
 	if err != nil {
@@ -162,7 +163,7 @@ func TestReportClientDropsWhileDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "reconnected", func() bool { return c.Stats().Connected })
-	ch <- lb.Status{Modid: 7, Cmdid: 7, Hosts: []lb.HostStatus{{Host: h2, Err: 1}}}
+	ch <- lb.Status{Modid: 7, Cmdid: 7, Hosts: []lb.HostStatus{{Host: h2.Addr, Err: 1}}}
 	got, err := rep.WaitReports(1, wait)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +232,7 @@ func TestReportClientDefaults(t *testing.T) {
 	if c.link.addr() != DefaultReportAddr || c.enc.caller != localhost || c.flushTimeout != DefaultFlushTimeout {
 		t.Fatalf("defaults: addr %s caller %d flush %v", c.link.addr(), c.enc.caller, c.flushTimeout)
 	}
-	if want, _ := codec.ParseIPv4("127.0.0.1"); localhost != want {
+	if want, _ := route.ParseWireIP("127.0.0.1"); localhost != want {
 		t.Fatalf("localhost %d, want %d", localhost, want)
 	}
 	r := NewRouteClient(RouteClientConfig{Table: lb.NewTable(lb.Config{})})

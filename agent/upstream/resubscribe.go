@@ -4,7 +4,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // maxResubscribeCatchUp bounds the batches one tick may write to catch up after the
@@ -15,8 +15,8 @@ const maxResubscribeCatchUp = 4
 // resubscription is the list of keys a connection pulls again, and how far it got.
 // The Run goroutine only.
 type resubscription struct {
-	keys  []lb.Key // every key known at the connection, outstanding first; reused
-	next  int      // keys[:next] are written
+	keys  []route.Key // every key known at the connection, outstanding first; reused
+	next  int         // keys[:next] are written
 	start time.Time
 }
 

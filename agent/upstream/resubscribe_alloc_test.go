@@ -12,6 +12,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestResubscribe100kKeysAlloc: a table of 100,000 keys is pulled again after each
@@ -28,10 +29,10 @@ func TestResubscribe100kKeysAlloc(t *testing.T) {
 	larstest.CheckGoroutines(t, 2*wait)
 	const n = 100_000
 	dns := larstest.NewRouteService(t)
-	routes := make(map[lb.Key][]lb.Host, n)
+	routes := make(map[route.Key][]route.Host, n)
 	for i := range int32(n) {
-		k := lb.Key{Modid: 1 + i/1000, Cmdid: i % 1000}
-		routes[k] = []lb.Host{h1, h2}
+		k := route.Key{Modid: 1 + i/1000, Cmdid: i % 1000}
+		routes[k] = []route.Host{h1, h2}
 		dns.SetRoute(k.Modid, k.Cmdid, h1, h2)
 	}
 	tbl := lb.NewTable(lb.Config{Settings: longUpdateTimeout()})

@@ -9,6 +9,7 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/fakeclock"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // recordConn is a connection that keeps what is written to it.
@@ -25,9 +26,9 @@ func (c *recordConn) Write(b []byte) (int, error) {
 func (c *recordConn) SetWriteDeadline(time.Time) error { return nil }
 
 // keys decodes the GetRouteRequest frames written so far.
-func (c *recordConn) keys(t *testing.T) []lb.Key {
+func (c *recordConn) keys(t *testing.T) []route.Key {
 	t.Helper()
-	var keys []lb.Key
+	var keys []route.Key
 	var req larspb.GetRouteRequest
 	for b := c.written; len(b) > 0; {
 		id, size := codec.ReadHeader(b)
@@ -38,7 +39,7 @@ func (c *recordConn) keys(t *testing.T) []lb.Key {
 		if err := req.UnmarshalVT(b[codec.HeaderSize : codec.HeaderSize+int(size)]); err != nil {
 			t.Fatal(err)
 		}
-		keys = append(keys, lb.Key{Modid: req.Modid, Cmdid: req.Cmdid})
+		keys = append(keys, route.Key{Modid: req.Modid, Cmdid: req.Cmdid})
 		b = b[codec.HeaderSize+int(size):]
 	}
 	return keys
@@ -54,9 +55,9 @@ func TestResubscriptionPace(t *testing.T) {
 		rate  = 10_000 // keys/s: a batch every 10 ms, the last key at 90 ms
 		batch = 100
 	)
-	routes := make(map[lb.Key][]lb.Host, n)
+	routes := make(map[route.Key][]route.Host, n)
 	for i := range int32(n) {
-		routes[lb.Key{Modid: 4, Cmdid: i}] = []lb.Host{h1}
+		routes[route.Key{Modid: 4, Cmdid: i}] = []route.Host{h1}
 	}
 	tbl := lb.NewTable(lb.Config{Settings: longUpdateTimeout()})
 	tbl.ReplaceRoutes(routes) // known keys, no pull pending

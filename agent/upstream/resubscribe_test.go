@@ -7,6 +7,7 @@ import (
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // longUpdateTimeout keeps update_timeout refreshes out of the tests: a route that
@@ -56,7 +57,7 @@ func learnKeys(t *testing.T, tbl *lb.Table, dns *larstest.FakeRouteService, modi
 }
 
 // setRoutes gives keys (modid, 0..n-1) the route hosts on dns.
-func setRoutes(dns *larstest.FakeRouteService, modid int32, n int, hosts ...lb.Host) {
+func setRoutes(dns *larstest.FakeRouteService, modid int32, n int, hosts ...route.Host) {
 	for i := range int32(n) {
 		dns.SetRoute(modid, i, hosts...)
 	}
@@ -64,14 +65,14 @@ func setRoutes(dns *larstest.FakeRouteService, modid int32, n int, hosts ...lb.H
 
 // pulledOnce checks that reqs holds every key (modid, 0..n-1) exactly once, and
 // nothing else.
-func pulledOnce(t *testing.T, reqs []lb.Key, modid int32, n int) {
+func pulledOnce(t *testing.T, reqs []route.Key, modid int32, n int) {
 	t.Helper()
-	seen := make(map[lb.Key]int, n)
+	seen := make(map[route.Key]int, n)
 	for _, k := range reqs {
 		seen[k]++
 	}
 	for i := range int32(n) {
-		if got := seen[lb.Key{Modid: modid, Cmdid: i}]; got != 1 {
+		if got := seen[route.Key{Modid: modid, Cmdid: i}]; got != 1 {
 			t.Fatalf("key %d/%d pulled %d times on the new connection, want 1", modid, i, got)
 		}
 	}
@@ -116,7 +117,7 @@ func TestRouteClientResubscribesAfterReconnect(t *testing.T) {
 	pulls := dns.RequestTotal()
 	pushed := time.Now()
 	dns.SetRoute(7, 0, h2, h3)
-	eventually(t, "pushed change applied", hasRoute(tbl, lb.Key{Modid: 7}, h2, h3))
+	eventually(t, "pushed change applied", hasRoute(tbl, route.Key{Modid: 7}, h2, h3))
 	t.Logf("push applied %v after the change", time.Since(pushed))
 	if got := dns.RequestTotal(); got != pulls {
 		t.Fatalf("%d pulls after the change: it must come by push", got-pulls)
@@ -168,8 +169,8 @@ func TestRouteClientResubscribesOutstandingFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	reqs = reqs[before:]
-	first := map[lb.Key]bool{reqs[0]: true, reqs[1]: true}
-	if !first[lb.Key{Modid: 9, Cmdid: 1}] || !first[lb.Key{Modid: 9, Cmdid: 2}] {
+	first := map[route.Key]bool{reqs[0]: true, reqs[1]: true}
+	if !first[route.Key{Modid: 9, Cmdid: 1}] || !first[route.Key{Modid: 9, Cmdid: 2}] {
 		t.Fatalf("first pulls on the new connection %v, want the two outstanding keys", reqs[:2])
 	}
 	pulledOnce(t, reqs[2:], 8, 100)

@@ -3,15 +3,17 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // RouteClientConfig configures a RouteClient. Its zero value works but for Table.
@@ -58,6 +60,7 @@ type RouteClientStats struct {
 	PullsSent      uint64 // GetRouteRequests written, re-subscriptions included
 	AnswersApplied uint64 // GetRouteResponses (answers and pushes) applied to the table
 	BadFrames      uint64 // frames dropped: unknown msgid or a body that does not decode
+	BadHosts       uint64 // hosts of answers and pushes dropped: an ip6 not 16 bytes, a weight over route.MaxWeight or an invalid zone
 	ProtocolErrors uint64 // connections closed for a bad frame length
 	WriteErrors    uint64 // writes that failed (the connection is then closed)
 
@@ -113,6 +116,7 @@ type RouteClient struct {
 	pullsSent        atomic.Uint64
 	answersApplied   atomic.Uint64
 	badFrames        atomic.Uint64
+	badHosts         atomic.Uint64
 	protocolErrors   atomic.Uint64
 	writeErrors      atomic.Uint64
 	resubscribes     atomic.Uint64
@@ -146,12 +150,12 @@ type RouteClient struct {
 	sr        *codec.StreamReader
 	resp      larspb.GetRouteResponse
 	helloResp larspb.HelloReply
-	hosts     []lb.Host
-	batch     []lb.Key
+	hosts     []route.Host
+	batch     []route.Key
 	req       larspb.GetRouteRequest
 	resub     resubscription
 	hello     larspb.Hello
-	dropped   []lb.Key
+	dropped   []route.Key
 	unsub     larspb.Unsubscribe
 	unsubKeys []larspb.RouteKey // backing store of unsub.Keys
 	unsubPtrs []*larspb.RouteKey
@@ -195,7 +199,7 @@ func NewRouteClient(cfg RouteClientConfig) *RouteClient {
 		resubBatch:    batch,
 		resubPeriod:   max(time.Duration(float64(batch)/float64(rate)*float64(time.Second)), time.Millisecond),
 		clock:         time.Now,
-		batch:         make([]lb.Key, 0, maxPullBatch),
+		batch:         make([]route.Key, 0, maxPullBatch),
 	}
 }
 
@@ -207,6 +211,7 @@ func (c *RouteClient) Stats() RouteClientStats {
 		PullsSent:          c.pullsSent.Load(),
 		AnswersApplied:     c.answersApplied.Load(),
 		BadFrames:          c.badFrames.Load(),
+		BadHosts:           c.badHosts.Load(),
 		ProtocolErrors:     c.protocolErrors.Load(),
 		WriteErrors:        c.writeErrors.Load(),
 		Resubscribes:       c.resubscribes.Load(),
@@ -362,7 +367,7 @@ func (c *RouteClient) writeLoop(ctx context.Context, conn net.Conn, readErr <-ch
 
 // fillBatch adds to the batch the pulls already queued, up to maxPullBatch, skipping
 // duplicates (the table never queues a key twice; this only guards the write).
-func (c *RouteClient) fillBatch(pulls <-chan lb.Key) {
+func (c *RouteClient) fillBatch(pulls <-chan route.Key) {
 	for len(c.batch) < maxPullBatch {
 		select {
 		case k, ok := <-pulls:
@@ -378,7 +383,7 @@ func (c *RouteClient) fillBatch(pulls <-chan lb.Key) {
 	}
 }
 
-func containsKey(keys []lb.Key, k lb.Key) bool {
+func containsKey(keys []route.Key, k route.Key) bool {
 	for _, x := range keys {
 		if x == k {
 			return true
@@ -390,7 +395,7 @@ func containsKey(keys []lb.Key, k lb.Key) bool {
 // writePulls encodes keys as GetRouteRequest frames and writes them at once. A failed
 // write loses them from the queue, not from the table: the keys stay in flight there
 // and the next connection pulls every key again.
-func (c *RouteClient) writePulls(conn net.Conn, keys []lb.Key) error {
+func (c *RouteClient) writePulls(conn net.Conn, keys []route.Key) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -441,10 +446,57 @@ func (c *RouteClient) readLoop() error {
 		}
 		c.hosts = c.hosts[:0]
 		for _, h := range c.resp.Host {
-			c.hosts = append(c.hosts, lb.Host{IP: h.Ip, Port: h.Port})
+			rh, err := HostFromWire(h)
+			if err != nil {
+				c.badHost(c.resp.Modid, c.resp.Cmdid, err)
+				continue
+			}
+			c.hosts = append(c.hosts, rh)
 		}
 		c.table.ApplyRoute(c.resp.Modid, c.resp.Cmdid, c.hosts)
 		c.answersApplied.Add(1)
+	}
+}
+
+// ErrBadHostInfo is wrapped by HostFromWire's errors.
+var ErrBadHostInfo = errors.New("bad host in route")
+
+// HostFromWire converts a HostInfo of a route answer or push to a route.Host: ip6 (16
+// bytes, an IPv4-mapped address taken as the IPv4 address) when present, else ip;
+// the port keeps its low 16 bits as Lars's ip does not check it; weight and zone as
+// given. An ip6 of another length, a weight over route.MaxWeight or an invalid zone is
+// an error wrapping ErrBadHostInfo. A nil h is the host 0.0.0.0:0.
+func HostFromWire(h *larspb.HostInfo) (route.Host, error) {
+	if h == nil {
+		return route.FromWire(0, 0), nil
+	}
+	var rh route.Host
+	switch n := len(h.Ip6); n {
+	case 0:
+		rh = route.FromWire(h.Ip, h.Port)
+	case 16:
+		rh.Addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)).Unmap(), uint16(h.Port))
+	default:
+		return route.Host{}, fmt.Errorf("%w: ip6 of %d bytes, not 16", ErrBadHostInfo, n)
+	}
+	if h.Weight > route.MaxWeight {
+		return route.Host{}, fmt.Errorf("%w: %s: weight %d is over %d", ErrBadHostInfo, rh.Addr, h.Weight, route.MaxWeight)
+	}
+	rh.Weight = h.Weight
+	if h.Zone != "" {
+		if err := route.CheckZone(h.Zone); err != nil {
+			return route.Host{}, fmt.Errorf("%w: %s: %w", ErrBadHostInfo, rh.Addr, err)
+		}
+		rh.Zone = h.Zone
+	}
+	return rh, nil
+}
+
+// badHost counts and logs (throttled) a host dropped from a route.
+func (c *RouteClient) badHost(modid, cmdid int32, err error) {
+	c.badHosts.Add(1)
+	if ok, held := c.link.errLog.Allow(time.Now()); ok {
+		c.link.logger.Warn("host dropped from route", "modid", modid, "cmdid", cmdid, "err", err, "dropped_since_last_log", held)
 	}
 }
 

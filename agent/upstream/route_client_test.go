@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -8,9 +9,10 @@ import (
 	"github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
-var k12 = lb.Key{Modid: 1, Cmdid: 2}
+var k12 = route.Key{Modid: 1, Cmdid: 2}
 
 // newRouteClient returns a route client of a fresh table, with short backoffs, for the
 // route service at addrs.
@@ -24,18 +26,18 @@ func newRouteClient(addrs ...string) (*RouteClient, *lb.Table) {
 
 // pull asks the table for k, which queues its pull, and waits for the answer to make
 // GetHost succeed.
-func pull(t *testing.T, tbl *lb.Table, k lb.Key) lb.Host {
+func pull(t *testing.T, tbl *lb.Table, k route.Key) route.Host {
 	t.Helper()
 	if _, rc := tbl.GetHost(k.Modid, k.Cmdid); rc != codec.RetNoExist {
 		t.Fatalf("first GetHost of %v: %v, want noexist", k, rc)
 	}
-	var h lb.Host
+	var h netip.AddrPort
 	eventually(t, "route answer applied", func() bool {
 		var rc codec.RetCode
 		h, rc = tbl.GetHost(k.Modid, k.Cmdid)
 		return rc == codec.RetSucc
 	})
-	return h
+	return route.HostAt(h)
 }
 
 func TestRouteClientPull(t *testing.T) {
@@ -70,7 +72,7 @@ func TestRouteClientBatchesPulls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[lb.Key]bool{}
+	seen := map[route.Key]bool{}
 	for _, k := range got {
 		if seen[k] {
 			t.Fatalf("key %v pulled twice", k) // queued, then listed by Reconnected: sent once
@@ -92,7 +94,7 @@ func TestRouteClientPushes(t *testing.T) {
 	eventually(t, "host added", hasRoute(tbl, k12, h1, h2, h3))
 	dns.SetRoute(1, 2, h3)
 	eventually(t, "hosts removed", hasRoute(tbl, k12, h3))
-	if h, rc := tbl.GetHost(1, 2); rc != codec.RetSucc || h != h3 {
+	if h, rc := tbl.GetHost(1, 2); rc != codec.RetSucc || h != h3.Addr {
 		t.Fatalf("GetHost after push: %v %v, want %v", h, rc, h3)
 	}
 	dns.RemoveRoute(1, 2)
@@ -109,7 +111,7 @@ func TestRouteClientServiceRestart(t *testing.T) {
 	pull(t, tbl, k12)
 
 	// A pull the service receives but never answers, then the service restarts.
-	k34 := lb.Key{Modid: 3, Cmdid: 4}
+	k34 := route.Key{Modid: 3, Cmdid: 4}
 	dns.SetSilent(true)
 	tbl.GetHost(3, 4)
 	if err := dns.WaitRequestCount(3, 4, 1, wait); err != nil {
@@ -138,7 +140,7 @@ func TestRouteClientServiceRestart(t *testing.T) {
 	dns.SetRoute(3, 4, h2, h3)
 	eventually(t, "push after restart", hasRoute(tbl, k34, h2, h3))
 	// The route answered before the restart is still served.
-	if h, rc := tbl.GetHost(1, 2); rc != codec.RetSucc || h != h1 {
+	if h, rc := tbl.GetHost(1, 2); rc != codec.RetSucc || h != h1.Addr {
 		t.Fatalf("GetHost(1, 2) after restart: %v %v", h, rc)
 	}
 	st := c.Stats()
@@ -158,7 +160,7 @@ func TestRouteClientServiceDown(t *testing.T) {
 	dns.Close()
 	eventually(t, "several failed dials", func() bool { return c.Stats().DialErrors >= 3 })
 	// Stale routes keep being served; new pulls wait in the table's queue.
-	if h, rc := tbl.GetHost(1, 2); rc != codec.RetSucc || h != h1 {
+	if h, rc := tbl.GetHost(1, 2); rc != codec.RetSucc || h != h1.Addr {
 		t.Fatalf("GetHost while down: %v %v, want %v", h, rc, h1)
 	}
 	tbl.GetHost(5, 6)

@@ -1,6 +1,9 @@
 package upstream
 
-import "github.com/larsgo/lars/lb"
+import (
+	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
+)
 
 // RouteTable is what the route client needs of the table it feeds (the agent's
 // lb.Table): the pulls the table queues and their bookkeeping across connections, the
@@ -8,22 +11,22 @@ import "github.com/larsgo/lars/lb"
 // method is lb.Table's, documented there.
 type RouteTable interface {
 	// Pulls is the queue of keys to ask the service for, one pull each.
-	Pulls() <-chan lb.Key
+	Pulls() <-chan route.Key
 	// Reconnected appends to dst the keys to pull again on a new connection (every key
 	// not waiting in the Pulls queue) and returns it.
-	Reconnected(dst []lb.Key) []lb.Key
+	Reconnected(dst []route.Key) []route.Key
 	// MarkPulling records that keys are about to be pulled outside the Pulls queue,
 	// and returns those to write (keys compacted in place).
-	MarkPulling(keys []lb.Key) []lb.Key
+	MarkPulling(keys []route.Key) []route.Key
 	// TrackDropped turns on or off the record of the keys the table drops; the channel
 	// it returns is signalled when there are some to take.
 	TrackDropped(on bool) <-chan struct{}
 	// TakeDropped appends the keys dropped since the last call to dst and returns it.
-	TakeDropped(dst []lb.Key) []lb.Key
+	TakeDropped(dst []route.Key) []route.Key
 	// Has reports whether the table holds the key (modid, cmdid).
 	Has(modid, cmdid int32) bool
 	// ApplyRoute sets the key's hosts, from an answer or a push.
-	ApplyRoute(modid, cmdid int32, hosts []lb.Host)
+	ApplyRoute(modid, cmdid int32, hosts []route.Host)
 }
 
 // The agent's table is one.

@@ -62,8 +62,11 @@ type Request struct {
 	Seq     uint32      // get_host and register only
 	Modid   int32
 	Cmdid   int32
-	Host    api.Host // report and register only
+	Host    api.Host // report and register only: the address alone
 	Retcode int32    // report only
+	// Accept is the get_host or get_route request's accept bits (ACCEPT_ROUTE_EXT: the
+	// client reads IPv6 hosts, weights and zones).
+	Accept uint32
 	// LatencyUS is the report's latency_us (0 when the client sent none).
 	LatencyUS uint32
 	// The register request's fields (msgid 103 only): RegOp is its op (0 keep, 1 new,
@@ -115,7 +118,9 @@ func (a *Agent) Addr() netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 0, 1}
 func (a *Agent) Config() api.Config { return api.Config{Agent: a.Addr(), Ports: a.Ports()} }
 
 // SetRoute sets the hosts of key (modid, cmdid); no hosts makes the key unknown again
-// (get_host answers RET_NOEXIST, get_route an empty list).
+// (get_host answers RET_NOEXIST, get_route an empty list). As our agent, the fake
+// answers IPv6 hosts, and weights and zones in get_route, only to requests with
+// ACCEPT_ROUTE_EXT; others get the IPv4 hosts alone (RET_NOEXIST when there are none).
 func (a *Agent) SetRoute(modid, cmdid int32, hosts ...api.Host) {
 	a.mu.Lock()
 	a.key(modid, cmdid).hosts = slices.Clone(hosts)

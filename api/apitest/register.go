@@ -6,6 +6,7 @@ import (
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/route"
 )
 
 // RegisterFunc chooses the fake agent's answer to a register request (msgid 103): r
@@ -69,7 +70,7 @@ func (s *server) register(body []byte) ([]byte, time.Duration, bool) {
 		return nil, 0, false
 	}
 	r := Request{Port: s.port(), MsgID: codec.MsgRegisterRequest, Seq: q.Seq, Modid: q.Modid,
-		Cmdid: q.Cmdid, Host: api.Host{IP: q.GetHost().GetIp(), Port: q.GetHost().GetPort()},
+		Cmdid: q.Cmdid, Host: route.FromWire(q.GetHost().GetIp(), q.GetHost().GetPort()),
 		RegOp: int32(q.Op), TTLMS: q.TtlMs, Check: q.Check, CheckIntervalMS: q.CheckIntervalMs}
 	a := s.a
 	a.mu.Lock()

@@ -1,11 +1,13 @@
 package apitest
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/larsgo/lars/api"
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/route"
 )
 
 // server is one socket's serving loop state, allocated once.
@@ -17,11 +19,14 @@ type server struct {
 	ghReq  pb.GetHostRequest
 	ghResp pb.GetHostResponse
 	host   pb.HostInfo
+	ip6    [16]byte // backing store of host.Ip6
+	v4     []api.Host
 	rep    pb.ReportRequest
 	repH   pb.HostInfo
 	grReq  pb.GetRouteRequest
 	grResp pb.GetRouteResponse
 	hosts  []pb.HostInfo
+	ip6s   [][16]byte // backing store of hosts[i].Ip6
 	regReq pb.RegisterRequest
 	regRep pb.RegisterReply
 }
@@ -96,8 +101,18 @@ func (s *server) getHost(body []byte) ([]byte, time.Duration, bool) {
 	a := s.a
 	a.mu.Lock()
 	drop, delay := a.record(Request{Port: s.port(), MsgID: codec.MsgGetHostRequest,
-		Seq: q.Seq, Modid: q.Modid, Cmdid: q.Cmdid})
+		Seq: q.Seq, Modid: q.Modid, Cmdid: q.Cmdid, Accept: q.Accept})
 	ks := a.key(q.Modid, q.Cmdid)
+	hosts := ks.hosts
+	if !ext(q.Accept) && !route.AllIPv4(hosts) {
+		s.v4 = s.v4[:0]
+		for _, h := range hosts {
+			if h.Is4() {
+				s.v4 = append(s.v4, h)
+			}
+		}
+		hosts = s.v4
+	}
 	n := ks.calls
 	ks.calls++
 	code := ks.forced
@@ -107,11 +122,10 @@ func (s *server) getHost(body []byte) ([]byte, time.Duration, bool) {
 	switch {
 	case code != 0:
 		resp.Retcode = code
-	case len(ks.hosts) == 0:
+	case len(hosts) == 0:
 		resp.Retcode = int32(codec.RetNoExist)
 	default:
-		h := ks.hosts[n%len(ks.hosts)]
-		s.host.Ip, s.host.Port = h.IP, h.Port
+		setAddr(&s.host, &s.ip6, hosts[n%len(hosts)].Addr)
 		resp.Host = &s.host
 	}
 	a.mu.Unlock()
@@ -126,7 +140,7 @@ func (s *server) getHost(body []byte) ([]byte, time.Duration, bool) {
 func (s *server) report(body []byte) {
 	m := &s.rep
 	m.Reset()
-	s.repH.Reset()
+	s.repH.ResetVT()
 	m.Host = &s.repH
 	if m.UnmarshalVT(body) != nil {
 		s.a.bad.Add(1)
@@ -134,7 +148,7 @@ func (s *server) report(body []byte) {
 	}
 	s.a.mu.Lock()
 	s.a.record(Request{Port: s.port(), MsgID: codec.MsgReportRequest, Modid: m.Modid,
-		Cmdid: m.Cmdid, Host: api.Host{IP: s.repH.Ip, Port: s.repH.Port}, Retcode: m.Retcode, LatencyUS: m.LatencyUs})
+		Cmdid: m.Cmdid, Host: reportHost(&s.repH), Retcode: m.Retcode, LatencyUS: m.LatencyUs})
 	s.a.mu.Unlock()
 }
 
@@ -151,10 +165,21 @@ func (s *server) getRoute(body []byte) ([]byte, time.Duration, bool) {
 	a := s.a
 	a.mu.Lock()
 	drop, delay := a.record(Request{Port: s.port(), MsgID: codec.MsgAPIGetRouteRequest,
-		Modid: q.Modid, Cmdid: q.Cmdid})
+		Modid: q.Modid, Cmdid: q.Cmdid, Accept: q.Accept})
 	s.hosts = s.hosts[:0]
 	for _, h := range a.key(q.Modid, q.Cmdid).hosts {
-		s.hosts = append(s.hosts, pb.HostInfo{Ip: h.IP, Port: h.Port})
+		if !ext(q.Accept) && !h.Is4() {
+			continue
+		}
+		s.hosts = append(s.hosts, pb.HostInfo{})
+		if len(s.ip6s) < len(s.hosts) {
+			s.ip6s = append(s.ip6s, [16]byte{})
+		}
+		info := &s.hosts[len(s.hosts)-1]
+		setAddr(info, &s.ip6s[len(s.hosts)-1], h.Addr)
+		if ext(q.Accept) {
+			info.Weight, info.Zone = h.Weight, h.Zone
+		}
 	}
 	a.mu.Unlock()
 	if drop {
@@ -166,4 +191,26 @@ func (s *server) getRoute(body []byte) ([]byte, time.Duration, bool) {
 	var err error
 	s.out, err = codec.AppendFrame(s.out[:0], codec.MsgAPIGetRouteResponse, resp)
 	return s.out, delay, err == nil
+}
+
+// ext reports whether a request's accept bits say the client reads the route extension.
+func ext(accept uint32) bool { return accept&uint32(pb.Accept_ACCEPT_ROUTE_EXT) != 0 }
+
+// setAddr sets info's address to a: IPv4 in ip, any other in ip6 backed by buf.
+func setAddr(info *pb.HostInfo, buf *[16]byte, a netip.AddrPort) {
+	info.Port = int32(a.Port())
+	if ip, ok := route.WireIP(a.Addr()); ok {
+		info.Ip, info.Ip6 = ip, nil
+		return
+	}
+	*buf = a.Addr().As16()
+	info.Ip, info.Ip6 = 0, buf[:]
+}
+
+// reportHost returns the host of a report: ip6 when it has 16 bytes, else ip.
+func reportHost(h *pb.HostInfo) api.Host {
+	if len(h.Ip6) == 16 {
+		return api.Host{Addr: netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)).Unmap(), uint16(h.Port))}
+	}
+	return route.FromWire(h.Ip, h.Port)
 }

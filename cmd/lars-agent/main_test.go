@@ -21,7 +21,7 @@ import (
 	"github.com/larsgo/lars/internal/larstest"
 	"github.com/larsgo/lars/internal/proctest"
 	"github.com/larsgo/lars/internal/waitfor"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // buildAgent compiles the binary once per test run.
@@ -177,6 +177,8 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 		{"bad wait mode", []string{"-wait", "spin", "-routes", bad}, "invalid -wait"},
 		{"bad shutdown limit", []string{"-shutdown-limit", "0s"}, "invalid -shutdown-limit"},
 		{"bad max keys", []string{"-max-keys", "0"}, "invalid -max-keys"},
+		{"bad zone", []string{"-zone", "a b", "-routes", bad}, "invalid -zone"},
+		{"bad slow start", []string{"-slow-start", "10ms", "-routes", bad}, "slow_start"},
 		{"cache with a routes file", []string{"-routes", filepath.Join(dir, "none"), "-cache", filepath.Join(dir, "c")}, "-cache"},
 	}
 	for _, c := range cases {
@@ -202,7 +204,7 @@ func TestBinaryBadInputExitsTwo(t *testing.T) {
 func TestBinaryDNSListFailsOver(t *testing.T) {
 	first, second := larstest.NewRouteService(t), larstest.NewRouteService(t)
 	first.Close()
-	second.SetRoute(3, 3, lb.Host{IP: 2130706433, Port: 7300})
+	second.SetRoute(3, 3, route.FromWire(2130706433, 7300))
 	port := freeUDPPort(t)
 	cmd, logs := startBinary(t, "-dns", first.Addr()+","+second.Addr(), "-ports", strconv.Itoa(port), "-sockets", "1",
 		"-shutdown-limit", patience.String())
@@ -231,7 +233,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	if code := run([]string{"-h"}, &out, nil); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-shutdown-limit", "-log-format", "-tls-cert", "-tls-key", "-tls-ca"} {
+	for _, f := range []string{"-config", "-routes", "-listen", "-ports", "-sockets", "-wait", "-dns", "-reporter", "-admin", "-shutdown-limit", "-log-format", "-tls-cert", "-tls-key", "-tls-ca", "-zone", "-slow-start", "-zone-min-usable"} {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("-h lacks %s", f)
 		}
@@ -375,6 +377,50 @@ func TestGroupReadableFlag(t *testing.T) {
 		}
 		if cfg.CacheGroupReadable != want {
 			t.Errorf("%q: CacheGroupReadable %v, want %v", args, cfg.CacheGroupReadable, want)
+		}
+	}
+}
+
+// TestZoneFlags: -zone, -slow-start and -zone-min-usable go into the table's config
+// over the INI file's [loadbalance] zone, slow_start and zone_min_usable; a bad zone or
+// share is refused.
+func TestZoneFlags(t *testing.T) {
+	ini := filepath.Join(t.TempDir(), "agent.ini")
+	if err := os.WriteFile(ini, []byte("[loadbalance]\nzone = eu-1a\nslow_start = 30\nzone_min_usable = 70\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		zone      string
+		slowStart time.Duration
+		minUsable int
+	}
+	for args, w := range map[string]want{
+		"":               {},
+		"-zone us-2b":    {"us-2b", 0, 0},
+		"-config " + ini: {"eu-1a", 30 * time.Second, 70},
+		"-config " + ini + " -zone us-2b -slow-start 1m -zone-min-usable 20": {"us-2b", time.Minute, 20},
+		"-config " + ini + " -zone=":                                         {"", 30 * time.Second, 70},
+	} {
+		o, fs, err := parseFlags(strings.Fields(args), io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		cfg, _, err := buildConfig(o, fs, io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		got := want{cfg.Table.Zone, cfg.Table.Policies.SlowStart, cfg.Table.Policies.ZoneMinUsable}
+		if got != w {
+			t.Errorf("%q: %+v, want %+v", args, got, w)
+		}
+	}
+	for _, bad := range []string{"-zone a/b", "-zone-min-usable 0", "-zone-min-usable 101"} {
+		o, fs, err := parseFlags(strings.Fields(bad), io.Discard)
+		if err == nil {
+			_, _, err = buildConfig(o, fs, io.Discard)
+		}
+		if err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }

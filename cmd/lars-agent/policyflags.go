@@ -12,8 +12,9 @@ import (
 // override the [loadbalance] keys of -config.
 type policyFlags struct {
 	policy, backoff                         string
-	panicThreshold                          int
+	panicThreshold, zoneMinUsable           int
 	overloadMax, inflightTimeout, ewmaDecay time.Duration
+	slowStart                               time.Duration
 }
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
@@ -23,6 +24,8 @@ func (p *policyFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&p.overloadMax, "overload-timeout-max", lb.DefaultOverloadTimeoutMax, "cap of an overload under -overload-backoff; [loadbalance] overload_timeout_max")
 	fs.DurationVar(&p.inflightTimeout, "inflight-timeout", lb.DefaultInflightTimeout, "under p2c and ewma, a call never reported stops counting as in flight after this (up to twice it); [loadbalance] inflight_timeout")
 	fs.DurationVar(&p.ewmaDecay, "ewma-decay", lb.DefaultEWMADecay, "time constant of the peak-EWMA latency under ewma; [loadbalance] ewma_decay")
+	fs.DurationVar(&p.slowStart, "slow-start", 0, "a host new to a key, or back from overloaded, gets a weight growing from a tenth of its own to all of it over this window (0 = off, else 1s to 1h); [loadbalance] slow_start")
+	fs.IntVar(&p.zoneMinUsable, "zone-min-usable", lb.DefaultZoneMinUsable, "percent: with -zone, get_host picks among the key's hosts of that zone while at least this share of them (and at least one) is idle, else among all its hosts (1 to 100); [loadbalance] zone_min_usable")
 }
 
 // apply writes the set flags into pol.
@@ -49,6 +52,15 @@ func (p *policyFlags) apply(set map[string]bool, pol *lb.Policies) error {
 	}
 	if set["ewma-decay"] {
 		pol.EWMADecay = p.ewmaDecay
+	}
+	if set["slow-start"] {
+		pol.SlowStart = p.slowStart
+	}
+	if set["zone-min-usable"] {
+		if p.zoneMinUsable < 1 || p.zoneMinUsable > 100 {
+			return fmt.Errorf("invalid -zone-min-usable %d: want a percentage in [1, 100]", p.zoneMinUsable)
+		}
+		pol.ZoneMinUsable = p.zoneMinUsable
 	}
 	return nil
 }

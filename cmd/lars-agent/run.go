@@ -22,6 +22,7 @@ import (
 	"github.com/larsgo/lars/internal/secretsrc"
 	"github.com/larsgo/lars/internal/tlsconf"
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Exit codes: bad flags, configuration or routes file are exitUsage.
@@ -38,6 +39,7 @@ const defaultShutdownLimit = 2 * time.Second
 // options are the command-line flags.
 type options struct {
 	config, routes, listen, ports, dns, cache, reporter, admin, wait string
+	zone                                                             string
 	allowedHosts, adminTokenFile                                     string
 	sockets, batch, maxKeys, maxRegistrations                        int
 	cacheGroupReadable, allowRemoteRegister                          bool
@@ -56,7 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs := flag.NewFlagSet("lars-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.config, "config", "", "Lars agent INI file: [reporter], [dnsserver], [loadbalance], [tls] (cert, key, ca) and [register] (instances the agent registers, re-read on SIGHUP) sections; flags override it")
-	fs.StringVar(&o.routes, "routes", "", "routes file, one \"modid cmdid ip port\" per line; serves these routes only (no route service), reloaded on SIGHUP")
+	fs.StringVar(&o.routes, "routes", "", "routes file, one \"modid cmdid ip port [weight=N] [zone=NAME]\" per line, ip IPv4 or IPv6; serves these routes only (no route service), reloaded on SIGHUP")
 	fs.StringVar(&o.listen, "listen", agent.DefaultListen, "address the UDP ports bind")
 	fs.StringVar(&o.ports, "ports", "8888,8889,8890", "comma-separated UDP ports; every port answers every key")
 	fs.IntVar(&o.sockets, "sockets", 0, "SO_REUSEPORT sockets (and serving goroutines) per port (default GOMAXPROCS)")
@@ -73,6 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, *flag.FlagSet, error
 	fs.IntVar(&o.maxRegistrations, "max-registrations", 0, fmt.Sprintf("most instances registered through the agent (its [register] lines and the processes'); beyond it a new one is refused and counted (default [register] max_registrations of -config, else %d)", agent.DefaultMaxRegistrations))
 	fs.BoolVar(&o.allowRemoteRegister, "allow-remote-register", false, "take registrations (msgid 103) from sources off loopback, each for its own address only (possible only with -listen off loopback); without it they are dropped and counted ([register] allow_remote)")
 	fs.DurationVar(&o.shutdownLimit, "shutdown-limit", defaultShutdownLimit, "how long a stop signal (SIGTERM, SIGINT) leaves the agent to flush the report service's queue, write the route cache and stop; past it the agent exits 1")
+	fs.StringVar(&o.zone, "zone", "", "`NAME` of the zone this agent runs in: get_host prefers the hosts of that zone while enough of them are usable (-zone-min-usable), and counts the picks that leave it (default [loadbalance] zone of -config, else none)")
 	tlsconf.RegisterFlags(fs, &o.tls, false)
 	o.policies.register(fs)
 	o.unknownKeys.register(fs)
@@ -135,6 +138,14 @@ func buildConfig(o *options, fs *flag.FlagSet, stderr io.Writer) (agent.Config, 
 		return cfg, nil, fmt.Errorf("invalid -wait: %w", err)
 	}
 	cfg.RoutesFile = o.routes
+	if set["zone"] {
+		if o.zone != "" {
+			if err := route.CheckZone(o.zone); err != nil {
+				return cfg, nil, fmt.Errorf("invalid -zone: %w", err)
+			}
+		}
+		cfg.Table.Zone = o.zone
+	}
 	if err := o.policies.apply(set, &cfg.Table.Policies); err != nil {
 		return cfg, nil, err
 	}

@@ -29,7 +29,7 @@ func routeOf(c *api.Client, k route.Key) ([]string, error) {
 	hosts, err := c.GetRoute(ctx, k.Modid, k.Cmdid, nil)
 	var out []string
 	for _, h := range hosts {
-		out = append(out, route.FromWire(h.IP, h.Port).String())
+		out = append(out, h.String())
 	}
 	slices.Sort(out)
 	return out, err

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/loadgen"
 	"github.com/larsgo/lars/loadgen/ctlplane"
 	"github.com/larsgo/lars/loadgen/stats"
+	"github.com/larsgo/lars/route"
 	"github.com/larsgo/lars/store"
 )
 
@@ -202,7 +202,7 @@ func (f *serviceFlags) fleet() (ctlplane.Fleet, error) {
 
 // parseCallerBase parses -caller-base, an IPv4 address that leaves room for agents.
 func parseCallerBase(s string, agents int) (int32, error) {
-	ip, err := codec.ParseIPv4(s)
+	ip, err := route.ParseWireIP(s)
 	if err != nil || ip <= 0 || int64(ip)+int64(agents) > math.MaxInt32 {
 		return 0, fmt.Errorf("invalid -caller-base %q: want an IPv4 address from 0.0.0.1 to 127.255.255.255 that leaves room for -agents", s)
 	}

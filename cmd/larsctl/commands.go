@@ -1,12 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/larsgo/lars/api"
@@ -81,13 +79,9 @@ var reportCmd = &command{
 		if err != nil {
 			return err
 		}
-		ip, err := route.ParseWireIP(args[2])
+		h, err := route.ParseHost(args[2], args[3])
 		if err != nil {
-			return usagef("IP %q: not an IPv4 address", args[2])
-		}
-		port, err := strconv.ParseUint(args[3], 10, 16)
-		if err != nil {
-			return usagef("PORT %q: not a port number", args[3])
+			return usagef("%v", err)
 		}
 		if args[4] != "0" && args[4] != "1" {
 			return usagef("result %q: want 0 (success) or 1 (failure)", args[4])
@@ -102,7 +96,6 @@ var reportCmd = &command{
 			return err
 		}
 		defer c.Close()
-		h := api.Host{IP: ip, Port: int32(port)}
 		if latency == 0 {
 			return c.Report(modid, cmdid, h, retcode)
 		}
@@ -112,9 +105,7 @@ var reportCmd = &command{
 
 // sortHosts sorts hosts by address, then port.
 func sortHosts(hosts []api.Host) {
-	slices.SortFunc(hosts, func(a, b api.Host) int {
-		return cmp.Or(cmp.Compare(uint32(a.IP), uint32(b.IP)), cmp.Compare(a.Port, b.Port))
-	})
+	slices.SortFunc(hosts, route.CompareAddr)
 }
 
 // init adds register, an instance registering itself, to the command table in run.go,

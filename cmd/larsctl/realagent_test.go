@@ -7,15 +7,14 @@ import (
 	"testing"
 
 	"github.com/larsgo/lars/internal/agenttest"
-	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/route"
 )
 
 // TestSimulateRealAgentOverload runs simulate with a high error rate against the real
 // agent: its hosts get overloaded, and the refused calls show in the output.
 func TestSimulateRealAgentOverload(t *testing.T) {
-	routes := map[route.Key][]lb.Host{{Modid: 7, Cmdid: 1}: {
-		{IP: 10<<24 | 1, Port: 80}, {IP: 10<<24 | 2, Port: 80}}}
+	routes := map[route.Key][]route.Host{{Modid: 7, Cmdid: 1}: {
+		route.FromWire(10<<24|1, 80), route.FromWire(10<<24|2, 80)}}
 	a, agentPorts := agenttest.Start(t, routes, 3)
 	var ports []string
 	for _, p := range agentPorts {

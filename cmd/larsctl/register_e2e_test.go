@@ -90,7 +90,7 @@ func TestRegisterThroughAgentAndRouteService(t *testing.T) {
 	defer c.Close()
 	served := func() bool {
 		hosts, err := c.GetRoute(context.Background(), 31, 1, nil)
-		return err == nil && slices.Contains(hosts, api.Host{IP: 10<<24 | 31, Port: 8031})
+		return err == nil && slices.Contains(hosts, route.FromWire(10<<24|31, 8031))
 	}
 	if !waitfor.Poll(waitLimit, served) {
 		t.Fatal("the registered instance is not served by the agent")

@@ -43,3 +43,30 @@ func TestReportLatency(t *testing.T) {
 	code, out, errOut = larsctl(a, "report", "-latency", "-1s", "7", "8", "192.168.1.1", "9000", "0")
 	check(t, code, out, errOut, 2, "")
 }
+
+func TestSimulateCapacityWarmUpAndZones(t *testing.T) {
+	a := fake(t)
+	a.SetRoute(1, 1, host("10.0.0.1:80"), host("10.0.0.2:80"))
+	// 20 calls well within a second, round robin: 10 each. Host 2 takes 3 a second
+	// and sheds the rest; host 1, cold for an hour with a capacity of 10, takes 1.
+	code, out, errOut := larsctl(a, "simulate", "-n", "20", "-seed", "3", "-host-latency", "*=5ms",
+		"-host-capacity", "10.0.0.2:80=3,10.0.0.1:80=10", "-host-warmup", "10.0.0.1:80=1h",
+		"-host-zone", "10.0.0.1:80=eu,*=us", "-zone", "eu", "-cross-zone", "10ms", "1", "1")
+	check(t, code, out, errOut, 0, "-")
+	for _, want := range []string{"host 10.0.0.1:80 succ 1 err 9\n", "host 10.0.0.2:80 succ 3 err 7\n",
+		"latency p50 15ms p99 15ms\n", "in zone 10 of 20\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, args := range [][]string{
+		{"simulate", "-host-capacity", "10.0.0.1:80=0", "1", "1"},
+		{"simulate", "-host-warmup", "10.0.0.1:80=-1s", "1", "1"},
+		{"simulate", "-host-zone", "10.0.0.1:80=a b", "1", "1"},
+		{"simulate", "-host-capacity", "10.0.0.1=5", "1", "1"},
+		{"simulate", "-zone", "x/y", "1", "1"},
+	} {
+		code, out, errOut := larsctl(a, args...)
+		check(t, code, out, errOut, 2, "")
+	}
+}

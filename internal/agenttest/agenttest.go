@@ -9,7 +9,7 @@ import (
 
 	"github.com/larsgo/lars/agent"
 	"github.com/larsgo/lars/internal/batchio"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // Start runs an agent serving routes on ports free loopback ports (one socket each),
@@ -22,7 +22,7 @@ import (
 // for its own process; inside a test process it would instead take Ps from the code
 // under test, each woken thread waiting for one (the api package's pair benchmarks
 // against it took 29-42% less time a call in the netpoller, 6 alternating runs).
-func Start(tb testing.TB, routes map[lb.Key][]lb.Host, ports int) (*agent.Agent, []uint16) {
+func Start(tb testing.TB, routes map[route.Key][]route.Host, ports int) (*agent.Agent, []uint16) {
 	tb.Helper()
 	a, err := agent.New(agent.Config{Routes: routes, Ports: make([]int, ports), SocketsPerPort: 1, Wait: batchio.WaitPoll,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

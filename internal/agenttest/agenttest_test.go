@@ -7,14 +7,14 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // TestStartServes: the agent answers get_host on each of its ports with a host of the
 // routes it was given.
 func TestStartServes(t *testing.T) {
-	h := lb.Host{IP: 10<<24 | 7, Port: 8007}
-	_, ports := Start(t, map[lb.Key][]lb.Host{{Modid: 3, Cmdid: 4}: {h}}, 3)
+	h := route.FromWire(10<<24|7, 8007)
+	_, ports := Start(t, map[route.Key][]route.Host{{Modid: 3, Cmdid: 4}: {h}}, 3)
 	if len(ports) != 3 {
 		t.Fatalf("%d ports, want 3", len(ports))
 	}
@@ -42,7 +42,7 @@ func TestStartServes(t *testing.T) {
 		if r != codec.ReasonOK || id != codec.MsgGetHostResponse || ans.UnmarshalVT(ansBody) != nil {
 			t.Fatalf("port %d: answer %x", p, buf[:n])
 		}
-		if ans.Retcode != 0 || ans.Host.GetIp() != h.IP || ans.Host.GetPort() != h.Port {
+		if ans.Retcode != 0 || route.FromWire(ans.Host.GetIp(), ans.Host.GetPort()) != h {
 			t.Fatalf("port %d: %v", p, &ans)
 		}
 	}

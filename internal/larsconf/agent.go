@@ -53,9 +53,10 @@ func LoadAgent(path string, s *AgentSettings) error {
 // status reports) and max_keys (the most keys created on demand, lb.Config.MaxKeys),
 // the bounds on unknown keys (max_no_route_keys, no_answer_ttl, unknown_key_rate,
 // unknown_key_sources: see lb.Config and agent.Config), allow_remote_get_route (true
-// or false, agent.Config), and the opt-in policies of lb.Policies (policy,
-// panic_threshold, overload_backoff, overload_timeout_max, inflight_timeout,
-// ewma_decay). Timeouts are whole seconds as in Lars, or Go durations ("1.5s",
+// or false, agent.Config), the agent's zone (zone, lb.Config.Zone, checked by
+// route.CheckZone), and the opt-in policies of lb.Policies (policy, panic_threshold,
+// overload_backoff, overload_timeout_max, inflight_timeout, ewma_decay, slow_start,
+// zone_min_usable). Timeouts are whole seconds as in Lars, or Go durations ("1.5s",
 // "200ms"). Keys that are absent leave s as it is; an unknown key in [loadbalance] is
 // an error, so a typo does not silently keep a default. The file follows the ini
 // package's usual rules (a '#' or ';' after a value starts a comment), not Parse's

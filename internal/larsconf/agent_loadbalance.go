@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 	"gopkg.in/ini.v1"
 )
 
@@ -61,6 +62,14 @@ func applyLoadBalance(sec *ini.Section, cfg *AgentSettings) error {
 			cfg.Table.Policies.InflightTimeout, err = seconds(v)
 		case "ewma_decay":
 			cfg.Table.Policies.EWMADecay, err = seconds(v)
+		case "slow_start":
+			cfg.Table.Policies.SlowStart, err = seconds(v)
+		case "zone_min_usable":
+			cfg.Table.Policies.ZoneMinUsable, err = strconv.Atoi(strings.TrimSuffix(v, "%"))
+		case "zone":
+			if err = route.CheckZone(v); err == nil {
+				cfg.Table.Zone = v
+			}
 		case "local_ip":
 			cfg.Caller, err = netip.ParseAddr(v)
 		case "max_keys":

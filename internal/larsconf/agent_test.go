@@ -59,6 +59,10 @@ func TestParseAgentErrors(t *testing.T) {
 		"[loadbalance]\npanic_threshold=half\n":         "panic_threshold",
 		"[loadbalance]\noverload_backoff=twice\n":       "overload_backoff",
 		"[loadbalance]\newma_decay=slow\n":              "ewma_decay",
+		"[loadbalance]\nslow_start=soon\n":              "slow_start",
+		"[loadbalance]\nzone_min_usable=most\n":         "zone_min_usable",
+		"[loadbalance]\nzone=a/b\n":                     "zone",
+		"[loadbalance]\nzone=\n":                        "zone",
 	}
 	for text, want := range cases {
 		var s AgentSettings
@@ -99,12 +103,17 @@ func TestParseAgentTLS(t *testing.T) {
 func TestParseAgentPolicies(t *testing.T) {
 	var s AgentSettings
 	err := ParseAgent([]byte("[loadbalance]\npolicy = ewma\npanic_threshold = 50%\noverload_backoff = 2x\n"+
-		"overload_timeout_max = 120\ninflight_timeout = 500ms\newma_decay = 5s\n"), "a.ini", &s)
+		"overload_timeout_max = 120\ninflight_timeout = 500ms\newma_decay = 5s\nslow_start = 30\nzone_min_usable = 70%\n"+
+		"zone = eu-west-1a\n"), "a.ini", &s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := lb.Policies{Pick: lb.PolicyEWMA, PanicThreshold: 50, OverloadBackoff: 2,
-		OverloadTimeoutMax: 2 * time.Minute, InflightTimeout: 500 * time.Millisecond, EWMADecay: 5 * time.Second}
+		OverloadTimeoutMax: 2 * time.Minute, InflightTimeout: 500 * time.Millisecond, EWMADecay: 5 * time.Second,
+		SlowStart: 30 * time.Second, ZoneMinUsable: 70}
+	if s.Table.Zone != "eu-west-1a" {
+		t.Fatalf("zone %q", s.Table.Zone)
+	}
 	if s.Table.Policies != want {
 		t.Fatalf("policies %+v, want %+v", s.Table.Policies, want)
 	}

@@ -3,6 +3,8 @@ package larsconf
 import (
 	"strings"
 	"testing"
+
+	"github.com/larsgo/lars/route"
 )
 
 func FuzzParse(f *testing.F) {
@@ -55,6 +57,32 @@ func FuzzParse(f *testing.F) {
 			}
 			dsn, _ := cA.DSN()
 			checkRoundTrip(t, cA, dsn)
+		}
+	})
+}
+
+// FuzzParseAgent: an agent conf, whatever its bytes, parses or fails without a panic,
+// and a zone it takes is a valid one.
+func FuzzParseAgent(f *testing.F) {
+	for _, seed := range []string{
+		"",
+		"[dnsserver]\nip = 127.0.0.1, ::1\nport = 7778\n[reporter]\nip = 127.0.0.1\nport = 7779\n",
+		"[loadbalance]\npolicy = p2c\npanic_threshold = 50%\nslow_start = 30s\nzone_min_usable = 60\nzone = eu-west-1a\n",
+		"[loadbalance]\nzone = a b\n",
+		"[loadbalance]\nslow_start = 1h\nzone_min_usable = 101%\n",
+		"[register]\ninstance = 1 1 127.0.0.1 8080\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s AgentSettings
+		if err := ParseAgent(data, "fuzz.ini", &s); err != nil {
+			return
+		}
+		if s.Table.Zone != "" {
+			if err := route.CheckZone(s.Table.Zone); err != nil {
+				t.Fatalf("zone %q taken: %v", s.Table.Zone, err)
+			}
 		}
 	})
 }

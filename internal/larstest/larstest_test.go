@@ -2,13 +2,14 @@ package larstest
 
 import (
 	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // wait bounds each wait of these tests for something that must happen (an answer, a
@@ -17,8 +18,8 @@ import (
 const wait = 30 * time.Second
 
 var (
-	h1 = lb.Host{IP: 10<<24 | 1, Port: 8001}
-	h2 = lb.Host{IP: -1 << 31, Port: 8002} // 128.0.0.0: negative on the wire
+	h1 = route.FromWire(10<<24|1, 8001)
+	h2 = route.FromWire(-1<<31, 8002) // 128.0.0.0: negative on the wire
 )
 
 // client is a raw protocol client of a fake.
@@ -55,7 +56,7 @@ func (c *client) ask(modid, cmdid int32) {
 }
 
 // answer reads the next GetRouteResponse.
-func (c *client) answer() (lb.Key, []lb.Host) {
+func (c *client) answer() (route.Key, []route.Host) {
 	c.t.Helper()
 	c.conn.SetReadDeadline(time.Now().Add(wait))
 	id, body, err := c.sr.Next()
@@ -69,14 +70,19 @@ func (c *client) answer() (lb.Key, []lb.Host) {
 	if err := resp.UnmarshalVT(body); err != nil {
 		c.t.Fatal(err)
 	}
-	var hosts []lb.Host
+	var hosts []route.Host
 	for _, h := range resp.Host {
-		hosts = append(hosts, lb.Host{IP: h.Ip, Port: h.Port})
+		rh := route.FromWire(h.Ip, h.Port)
+		if len(h.Ip6) == 16 {
+			rh.Addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)), uint16(h.Port))
+		}
+		rh.Weight, rh.Zone = h.Weight, h.Zone
+		hosts = append(hosts, rh)
 	}
-	return lb.Key{Modid: resp.Modid, Cmdid: resp.Cmdid}, hosts
+	return route.Key{Modid: resp.Modid, Cmdid: resp.Cmdid}, hosts
 }
 
-func (c *client) wantAnswer(k lb.Key, hosts ...lb.Host) {
+func (c *client) wantAnswer(k route.Key, hosts ...route.Host) {
 	c.t.Helper()
 	gk, gh := c.answer()
 	if gk != k || !slices.Equal(gh, hosts) {
@@ -90,19 +96,19 @@ func TestRouteServiceAnswersAndPushes(t *testing.T) {
 	s.SetRoute(1, 2, h1, h2)
 	c := dial(t, s.Addr())
 	c.ask(1, 2)
-	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h1, h2)
+	c.wantAnswer(route.Key{Modid: 1, Cmdid: 2}, h1, h2)
 	c.ask(7, 7)
-	c.wantAnswer(lb.Key{Modid: 7, Cmdid: 7}) // unknown: empty
+	c.wantAnswer(route.Key{Modid: 7, Cmdid: 7}) // unknown: empty
 
 	s.SetRoute(1, 2, h2)
-	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h2)
+	c.wantAnswer(route.Key{Modid: 1, Cmdid: 2}, h2)
 	s.SetRoute(9, 9, h1) // never asked: not pushed
 	s.RemoveRoute(1, 2)
-	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2})
+	c.wantAnswer(route.Key{Modid: 1, Cmdid: 2})
 	if n := s.Push(7, 7); n != 1 {
 		t.Fatalf("Push reached %d connections, want 1", n)
 	}
-	c.wantAnswer(lb.Key{Modid: 7, Cmdid: 7})
+	c.wantAnswer(route.Key{Modid: 7, Cmdid: 7})
 
 	s.SetSilent(true)
 	c.ask(3, 4)
@@ -111,8 +117,8 @@ func TestRouteServiceAnswersAndPushes(t *testing.T) {
 	}
 	s.SetSilent(false)
 	c.ask(9, 9)
-	c.wantAnswer(lb.Key{Modid: 9, Cmdid: 9}, h1) // the silent request got nothing
-	want := []lb.Key{{Modid: 1, Cmdid: 2}, {Modid: 7, Cmdid: 7}, {Modid: 3, Cmdid: 4}, {Modid: 9, Cmdid: 9}}
+	c.wantAnswer(route.Key{Modid: 9, Cmdid: 9}, h1) // the silent request got nothing
+	want := []route.Key{{Modid: 1, Cmdid: 2}, {Modid: 7, Cmdid: 7}, {Modid: 3, Cmdid: 4}, {Modid: 9, Cmdid: 9}}
 	if got, err := s.WaitRequests(4, wait); err != nil || !slices.Equal(got, want) {
 		t.Fatalf("requests %v (%v), want %v", got, err, want)
 	}
@@ -126,6 +132,25 @@ func TestRouteServiceAnswersAndPushes(t *testing.T) {
 	}
 }
 
+// TestRouteServiceExtHosts: IPv6 hosts, weights and zones go out in the extension's
+// fields; a plain IPv4 host is Lars's HostInfo.
+func TestRouteServiceExtHosts(t *testing.T) {
+	s := NewRouteService(t)
+	v6 := route.Host{Addr: netip.MustParseAddrPort("[2001:db8::1]:7001"), Weight: 100}
+	w := h1
+	w.Weight, w.Zone = 200, "sh-a"
+	s.SetRoute(1, 1, w, v6, h2)
+	c := dial(t, s.Addr())
+	c.ask(1, 1)
+	c.wantAnswer(route.Key{Modid: 1, Cmdid: 1}, w, v6, h2)
+	if hi := HostInfo(h2); hi.Ip6 != nil || hi.Weight != 0 || hi.Zone != "" {
+		t.Fatalf("plain IPv4 host as %v", hi)
+	}
+	if hi := HostInfo(v6); hi.Ip != 0 || len(hi.Ip6) != 16 {
+		t.Fatalf("IPv6 host as %v", hi)
+	}
+}
+
 func TestRouteServiceRestart(t *testing.T) {
 	CheckGoroutines(t, wait)
 	s := NewRouteService(t)
@@ -133,7 +158,7 @@ func TestRouteServiceRestart(t *testing.T) {
 	addr := s.Addr()
 	c := dial(t, addr)
 	c.ask(1, 2)
-	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h1)
+	c.wantAnswer(route.Key{Modid: 1, Cmdid: 2}, h1)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +174,7 @@ func TestRouteServiceRestart(t *testing.T) {
 	}
 	c = dial(t, addr)
 	c.ask(1, 2)
-	c.wantAnswer(lb.Key{Modid: 1, Cmdid: 2}, h1) // routes survive a restart
+	c.wantAnswer(route.Key{Modid: 1, Cmdid: 2}, h1) // routes survive a restart
 	if err := s.WaitAccepted(2, wait); err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +192,11 @@ func TestRouteServiceSubscriptionsFollowConnections(t *testing.T) {
 	s := NewRouteService(t)
 	a, b := dial(t, s.Addr()), dial(t, s.Addr())
 	a.ask(1, 2)
-	a.wantAnswer(lb.Key{Modid: 1, Cmdid: 2})
+	a.wantAnswer(route.Key{Modid: 1, Cmdid: 2})
 	a.ask(3, 4)
-	a.wantAnswer(lb.Key{Modid: 3, Cmdid: 4})
+	a.wantAnswer(route.Key{Modid: 3, Cmdid: 4})
 	b.ask(1, 2)
-	b.wantAnswer(lb.Key{Modid: 1, Cmdid: 2})
+	b.wantAnswer(route.Key{Modid: 1, Cmdid: 2})
 	if err := s.WaitSubscriptions(3, wait); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +231,7 @@ func TestReportServiceRecords(t *testing.T) {
 	s := NewReportService(t)
 	c := dial(t, s.Addr())
 	msg := &larspb.ReportStatusRequest{Modid: 1, Cmdid: 2, Caller: 3, Ts: 4,
-		Results: []*larspb.HostCallResult{{Ip: h2.IP, Port: h2.Port, Succ: 5, Err: 6, Overload: true}}}
+		Results: []*larspb.HostCallResult{{Ip: -1 << 31, Port: 8002, Succ: 5, Err: 6, Overload: true}}}
 	before := time.Now()
 	c.send(codec.MsgReportStatusRequest, msg)
 	c.send(codec.MsgGetRouteRequest, &larspb.GetRouteRequest{}) // wrong msgid

@@ -8,20 +8,22 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	"github.com/larsgo/lars/codec/larspb"
-	"github.com/larsgo/lars/lb"
+	"github.com/larsgo/lars/route"
 )
 
 // FakeRouteService is a Lars route service ("dns") on loopback TCP. It answers every
 // GetRouteRequest (msgid 1) with a GetRouteResponse (msgid 2) holding the hosts it has
 // for the key (none if it has none), remembers which keys each connection asked for,
 // and pushes a key's new hosts to those connections when SetRoute or RemoveRoute
-// changes it. Safe for concurrent use.
+// changes it. Like Lars's, it counts a Hello as a frame it does not know and never
+// answers it; but hosts with an IPv6 address, a weight or a zone are written with the
+// route extension's fields (HostInfo), to every connection. Safe for concurrent use.
 type FakeRouteService struct {
 	server
 	// guarded by server.mu:
-	routes    map[lb.Key][]lb.Host
-	asked     map[*serverConn]map[lb.Key]struct{}
-	requests  []lb.Key
+	routes    map[route.Key][]route.Host
+	asked     map[*serverConn]map[route.Key]struct{}
+	requests  []route.Key
 	silent    bool
 	badFrames int
 }
@@ -30,8 +32,8 @@ type FakeRouteService struct {
 // a free port on 127.0.0.1). Close stops it.
 func StartRouteService(addr string) (*FakeRouteService, error) {
 	s := &FakeRouteService{
-		routes: make(map[lb.Key][]lb.Host),
-		asked:  make(map[*serverConn]map[lb.Key]struct{}),
+		routes: make(map[route.Key][]route.Host),
+		asked:  make(map[*serverConn]map[route.Key]struct{}),
 	}
 	s.handle = s.serveConn
 	if err := s.start(addr); err != nil {
@@ -54,10 +56,10 @@ func NewRouteService(tb testing.TB) *FakeRouteService {
 
 // SetRoute makes hosts the route of the key and pushes it to every connection that
 // asked for the key. No hosts is RemoveRoute.
-func (s *FakeRouteService) SetRoute(modid, cmdid int32, hosts ...lb.Host) {
+func (s *FakeRouteService) SetRoute(modid, cmdid int32, hosts ...route.Host) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := lb.Key{Modid: modid, Cmdid: cmdid}
+	k := route.Key{Modid: modid, Cmdid: cmdid}
 	if len(hosts) == 0 {
 		delete(s.routes, k)
 	} else {
@@ -71,10 +73,10 @@ func (s *FakeRouteService) SetRoute(modid, cmdid int32, hosts ...lb.Host) {
 func (s *FakeRouteService) RemoveRoute(modid, cmdid int32) { s.SetRoute(modid, cmdid) }
 
 // Route returns the hosts the fake has for the key.
-func (s *FakeRouteService) Route(modid, cmdid int32) []lb.Host {
+func (s *FakeRouteService) Route(modid, cmdid int32) []route.Host {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.routes[lb.Key{Modid: modid, Cmdid: cmdid}])
+	return slices.Clone(s.routes[route.Key{Modid: modid, Cmdid: cmdid}])
 }
 
 // Push sends the key's current route to every connection that asked for it, even when
@@ -82,10 +84,10 @@ func (s *FakeRouteService) Route(modid, cmdid int32) []lb.Host {
 func (s *FakeRouteService) Push(modid, cmdid int32) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pushLocked(lb.Key{Modid: modid, Cmdid: cmdid})
+	return s.pushLocked(route.Key{Modid: modid, Cmdid: cmdid})
 }
 
-func (s *FakeRouteService) pushLocked(k lb.Key) int {
+func (s *FakeRouteService) pushLocked(k route.Key) int {
 	frame := s.answerLocked(k)
 	n := 0
 	for c, keys := range s.asked {
@@ -97,16 +99,30 @@ func (s *FakeRouteService) pushLocked(k lb.Key) int {
 }
 
 // answerLocked encodes the GetRouteResponse frame for the key.
-func (s *FakeRouteService) answerLocked(k lb.Key) []byte {
+func (s *FakeRouteService) answerLocked(k route.Key) []byte {
 	resp := larspb.GetRouteResponse{Modid: k.Modid, Cmdid: k.Cmdid}
 	for _, h := range s.routes[k] {
-		resp.Host = append(resp.Host, &larspb.HostInfo{Ip: h.IP, Port: h.Port})
+		resp.Host = append(resp.Host, HostInfo(h))
 	}
 	frame, err := codec.AppendFrame(nil, codec.MsgGetRouteResponse, &resp)
 	if err != nil {
 		panic(fmt.Sprintf("larstest: route of %d/%d: %v", k.Modid, k.Cmdid, err))
 	}
 	return frame
+}
+
+// HostInfo returns the wire form of h as a route service of ours writes it to an agent
+// that said FEATURE_ROUTE_EXT: an IPv4 host in ip, an IPv6 one in ip6 (ip 0), weight
+// and zone when h names them. A plain IPv4 host is exactly Lars's HostInfo.
+func HostInfo(h route.Host) *larspb.HostInfo {
+	hi := &larspb.HostInfo{Port: int32(h.Addr.Port()), Weight: h.Weight, Zone: h.Zone}
+	if ip, ok := route.WireIP(h.Addr.Addr()); ok {
+		hi.Ip = ip
+	} else {
+		a := h.Addr.Addr().As16()
+		hi.Ip6 = a[:]
+	}
+	return hi
 }
 
 // SetSilent makes the fake record requests without answering them (true) or answer
@@ -119,7 +135,7 @@ func (s *FakeRouteService) SetSilent(silent bool) {
 
 // Requests returns every key asked for since the fake started, in order of arrival,
 // restarts included.
-func (s *FakeRouteService) Requests() []lb.Key {
+func (s *FakeRouteService) Requests() []route.Key {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.requests)
@@ -131,7 +147,7 @@ func (s *FakeRouteService) RequestCount(modid, cmdid int32) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, k := range s.requests {
-		if k == (lb.Key{Modid: modid, Cmdid: cmdid}) {
+		if k == (route.Key{Modid: modid, Cmdid: cmdid}) {
 			n++
 		}
 	}
@@ -153,7 +169,7 @@ func (s *FakeRouteService) Subscribed(modid, cmdid int32) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, keys := range s.asked {
-		if _, ok := keys[lb.Key{Modid: modid, Cmdid: cmdid}]; ok {
+		if _, ok := keys[route.Key{Modid: modid, Cmdid: cmdid}]; ok {
 			n++
 		}
 	}
@@ -181,7 +197,7 @@ func (s *FakeRouteService) WaitSubscriptions(n int, timeout time.Duration) error
 }
 
 // WaitRequests waits until at least n requests have arrived in all and returns them.
-func (s *FakeRouteService) WaitRequests(n int, timeout time.Duration) ([]lb.Key, error) {
+func (s *FakeRouteService) WaitRequests(n int, timeout time.Duration) ([]route.Key, error) {
 	err := s.Wait(timeout, func() bool { return s.RequestTotal() >= n })
 	got := s.Requests()
 	if err != nil {
@@ -227,18 +243,18 @@ func (s *FakeRouteService) serveConn(c *serverConn) {
 		if bad {
 			s.badFrames++
 		} else {
-			s.requestLocked(c, lb.Key{Modid: req.Modid, Cmdid: req.Cmdid})
+			s.requestLocked(c, route.Key{Modid: req.Modid, Cmdid: req.Cmdid})
 		}
 		s.notifyLocked()
 		s.mu.Unlock()
 	}
 }
 
-func (s *FakeRouteService) requestLocked(c *serverConn, k lb.Key) {
+func (s *FakeRouteService) requestLocked(c *serverConn, k route.Key) {
 	s.requests = append(s.requests, k)
 	keys := s.asked[c]
 	if keys == nil {
-		keys = make(map[lb.Key]struct{})
+		keys = make(map[route.Key]struct{})
 		s.asked[c] = keys
 	}
 	keys[k] = struct{}{}

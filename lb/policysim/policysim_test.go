@@ -8,13 +8,14 @@ import (
 
 	"github.com/larsgo/lars/lb"
 	"github.com/larsgo/lars/loadgen/hostmodel"
+	"github.com/larsgo/lars/route"
 )
 
 // simHosts returns n hosts 10.0.1.i:8000+i.
-func simHosts(n int) []lb.Host {
-	hs := make([]lb.Host, n)
+func simHosts(n int) []route.Host {
+	hs := make([]route.Host, n)
 	for i := range hs {
-		hs[i] = lb.Host{IP: 10<<24 | 1<<8 | int32(i+1), Port: 8001 + int32(i)}
+		hs[i] = route.FromWire(10<<24|1<<8|int32(i+1), 8001+int32(i))
 	}
 	return hs
 }
@@ -26,12 +27,13 @@ func policyWorkloads() []Workload {
 	hosts := simHosts(10)
 	base := hostmodel.Behaviour{Latency: 10 * time.Millisecond, Spread: 0.3}
 	slow, flap, outage := hostmodel.Model{Default: base}, hostmodel.Model{Default: base}, hostmodel.Model{Default: base}
+	ip0, port0, _ := hosts[0].Wire()
 	b := base
 	b.Latency = 100 * time.Millisecond
-	slow.SetHost(hosts[0].IP, hosts[0].Port, b)
+	slow.SetHost(ip0, port0, b)
 	b = base
 	b.FlapPeriod = 2 * time.Second
-	flap.SetHost(hosts[0].IP, hosts[0].Port, b)
+	flap.SetHost(ip0, port0, b)
 	outage.Default.DownFrom, outage.Default.DownUntil = 10*time.Second, 15*time.Second
 	return []Workload{
 		{Name: "a: one host 10x slower", Hosts: hosts, Model: slow, Seed: 1},
@@ -74,7 +76,7 @@ func TestPolicyComparison(t *testing.T) {
 	t.Log("\n" + table.String())
 
 	a := results["a: one host 10x slower"]
-	slowHost := simHosts(1)[0]
+	slowHost := simHosts(1)[0].Addr
 	for _, p := range []string{"p2c", "ewma"} {
 		if a[p].PerHost[slowHost] >= a["rr (Lars)"].PerHost[slowHost]/2 {
 			t.Errorf("slow host: %s sent it %d calls, want well below round robin's %d", p, a[p].PerHost[slowHost], a["rr (Lars)"].PerHost[slowHost])

@@ -434,7 +434,8 @@ func TestRouteHelp(t *testing.T) {
 		t.Fatalf("-h: exit %d, stdout %q", code, out)
 	}
 	for _, want := range []string{"-db DSN", "sqlite:lars.db", "-config file", "route list [MODID [CMDID]] [-json]",
-		"route add MODID CMDID IP PORT", "route del MODID CMDID IP PORT", "route set MODID CMDID IP:PORT...",
+		"route add [-weight N] [-zone NAME] MODID CMDID IP PORT", "route del MODID CMDID IP PORT",
+		"route set [-weight N] [-zone NAME] MODID CMDID IP:PORT[;weight=N][;zone=NAME]...",
 		"route drop MODID CMDID", "route import FILE", "route export", "-json"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("-h does not mention %q", want)
@@ -532,6 +533,33 @@ func TestRouteWeightsZonesIPv6(t *testing.T) {
 		routes := routesOf(t, openStore(t, dsn))
 		if s := route.FormatHostList(routes[route.Key{Modid: 1, Cmdid: 1}]); s != "10.0.0.1:80;weight=200;zone=eu 10.0.0.2:80 [2001:db8::1]:443;zone=us [2001:db8::2]:80" {
 			t.Errorf("1/1: %s", s)
+		}
+	})
+}
+
+func TestRouteAddSetWeightZoneFlags(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		db := openStore(t, dsn)
+		k := route.Key{Modid: 3, Cmdid: 1}
+		checkWrite(t, dsn, db, "added 10.0.0.1:80;weight=300;zone=eu-1 to 3/1", "route", "add", "-weight", "300", "-zone", "eu-1", "3", "1", "10.0.0.1", "80")
+		// The same address again is the host as given now: weight 50, no zone.
+		checkWrite(t, dsn, db, "added 10.0.0.1:80;weight=50 to 3/1", "route", "add", "-weight", "50", "3", "1", "10.0.0.1", "80")
+		if s := route.FormatHostList(routesOf(t, db)[k]); s != "10.0.0.1:80;weight=50" {
+			t.Fatalf("after the weight change: %s", s)
+		}
+		// set: the flags fill in hosts that name no weight or zone of their own.
+		checkWrite(t, dsn, db, "set 3/1 to 2 hosts", "route", "set", "-weight", "20", "-zone", "us", "3", "1", "[2001:db8::1]:80", "10.0.0.2:80;weight=7")
+		if s := route.FormatHostList(routesOf(t, db)[k]); s != "10.0.0.2:80;weight=7;zone=us [2001:db8::1]:80;weight=20;zone=us" {
+			t.Fatalf("after set: %s", s)
+		}
+		for _, args := range [][]string{
+			{"route", "add", "-weight", "10001", "3", "1", "10.0.0.1", "80"},
+			{"route", "add", "-zone", "a b", "3", "1", "10.0.0.1", "80"},
+			{"route", "set", "-zone", "x/y", "3", "1", "10.0.0.1:80"},
+		} {
+			if code, _, _ := routectl(dsn, nil, args...); code != exitUsage {
+				t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+			}
 		}
 	})
 }

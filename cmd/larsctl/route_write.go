@@ -11,11 +11,15 @@ import (
 
 var routeAddCmd = &command{
 	name:    "route add",
-	args:    "MODID CMDID IP PORT",
-	summary: "add host IP:PORT to the key in the route store",
-	run: func(e *env, _ any, args []string) error {
+	args:    "[-weight N] [-zone NAME] MODID CMDID IP PORT",
+	summary: "add host IP:PORT to the key in the route store, or set the weight and zone of a host it has (IP: IPv4 or IPv6)",
+	flags:   hostAttrFlags,
+	run: func(e *env, opts any, args []string) error {
 		k, h, err := keyHostArgs(args)
 		if err != nil {
+			return err
+		}
+		if h, err = opts.(*hostAttrs).apply(h); err != nil {
 			return err
 		}
 		return e.withStore(func(ctx context.Context, db *store.DB) error {
@@ -59,9 +63,10 @@ var routeDelCmd = &command{
 
 var routeSetCmd = &command{
 	name:    "route set",
-	args:    "MODID CMDID IP:PORT...",
-	summary: "replace the hosts of the key in the route store with the hosts given",
-	run: func(e *env, _ any, args []string) error {
+	args:    "[-weight N] [-zone NAME] MODID CMDID IP:PORT[;weight=N][;zone=NAME]...",
+	summary: "replace the hosts of the key in the route store with the hosts given (-weight and -zone apply to hosts that name none)",
+	flags:   hostAttrFlags,
+	run: func(e *env, opts any, args []string) error {
 		if len(args) < 3 {
 			return usagef("want MODID CMDID and at least one IP:PORT (route drop removes every host), got %d arguments", len(args))
 		}
@@ -73,6 +78,9 @@ var routeSetCmd = &command{
 		for _, a := range args[2:] {
 			h, err := arg(route.ParseHostText(a))
 			if err != nil {
+				return err
+			}
+			if h, err = opts.(*hostAttrs).apply(h); err != nil {
 				return err
 			}
 			if !slices.Contains(hosts, h) {

@@ -33,7 +33,7 @@ func hostChart(hosts []hostStatus) ([]byte, error) {
 	top := 1.0
 	for i, h := range hosts {
 		succ[i], errs[i] = float64(h.Succ), float64(h.Err)
-		labels[i] = h.Host.String()
+		labels[i] = h.Host.Addr.String() // the address only: the table has the weight and zone
 		top = max(top, succ[i], errs[i])
 	}
 	p := plot.New()

@@ -265,7 +265,7 @@ func TestPages(t *testing.T) {
 			`(?s)data-host="10\.0\.0\.2:80">.*?no status yet`,
 			`(?s)data-host="10\.0\.0\.3:81">.*?\(not in the route\)`,
 			`<img src="/service/1/1/chart.svg"`,
-			`<textarea name="hosts" rows="6" cols="24">10\.0\.0\.1:80\n10\.0\.0\.2:80\n</textarea>`,
+			`<textarea name="hosts" rows="6" cols="40">10\.0\.0\.1:80\n10\.0\.0\.2:80\n</textarea>`,
 			`<td>seed</td><td class="nowrap">set hosts</td>`)
 		if strings.Contains(body, `value="10.0.0.3:81"`) {
 			t.Error("a host outside the route has a remove button")
@@ -662,6 +662,107 @@ func TestWritesWeightsZonesIPv6(t *testing.T) {
 		post("/hosts/set", http.StatusBadRequest, "hosts", "10.1.0.1:80;weight=0")
 		if got, want := f.hosts(k), "10.1.0.1:80;weight=200 [2001:db8::2]:81"; got != want {
 			t.Errorf("hosts %q, want %q", got, want)
+		}
+	})
+}
+
+func TestAddHostWeightZone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn, "")
+		k := route.Key{Modid: 7, Cmdid: 2}
+		form := func(ip, port, weight, zone string) url.Values {
+			return url.Values{"modid": {"7"}, "cmdid": {"2"}, "ip": {ip}, "port": {port}, "weight": {weight}, "zone": {zone}}
+		}
+		// check sends an add and checks its answer: a redirect whose Location holds want
+		// (a 303) or a page with status and the message want; it returns the Location.
+		check := func(v url.Values, status int, want string) string {
+			t.Helper()
+			rec := f.post("/hosts/add", v)
+			got := rec.Body.String()
+			if rec.Code == http.StatusSeeOther {
+				got = rec.Header().Get("Location")
+			}
+			if rec.Code != status || !strings.Contains(got, want) {
+				t.Errorf("POST /hosts/add %v: %d, want %d and %q:\n%s", v, rec.Code, status, want, got)
+			}
+			return got
+		}
+		check(form("10.2.0.1", "80", "200", "eu-west-1"), http.StatusSeeOther, "done=added&host=10.2.0.1%3A80%3Bweight%3D200%3Bzone%3Deu-west-1")
+		check(form(" 10.2.0.2 ", "80", " 1 ", ""), http.StatusSeeOther, "done=added")
+		check(form("10.2.0.3", "80", "", " us.b_2 "), http.StatusSeeOther, "done=added")
+		check(form("10.2.0.4", "80", "10000", ""), http.StatusSeeOther, "done=added")
+		check(form("2001:db8::1", "8080", "", ""), http.StatusSeeOther, "done=added&host=%5B2001%3Adb8%3A%3A1%5D%3A8080")
+		check(form("[2001:db8::2]", "8080", "50", "eu"), http.StatusSeeOther, "done=added")
+		want := "10.2.0.1:80;weight=200;zone=eu-west-1 10.2.0.2:80;weight=1 10.2.0.3:80;zone=us.b_2 10.2.0.4:80;weight=10000 [2001:db8::1]:8080 [2001:db8::2]:8080;weight=50;zone=eu"
+		if got := f.hosts(k); got != want {
+			t.Fatalf("hosts after the adds: %q, want %q", got, want)
+		}
+
+		// Bad weights and zones: the page says what is wrong, keeps what was typed,
+		// writes nothing.
+		for _, w := range []string{"0", "10001", "-1", "1.5", "x", "99999999999"} {
+			check(form("10.2.0.9", "80", w, ""), http.StatusBadRequest, "The weight &#34;"+w+"&#34; is not a number from 1 to 10000: leave it empty for the default weight, 100.")
+		}
+		for _, z := range []string{"eu west", "eu;weight=9", "zone/1", "é", strings.Repeat("z", 65)} {
+			check(form("10.2.0.9", "80", "", z), http.StatusBadRequest, "is not a zone name: give 1 to 64 letters, digits, &#39;.&#39;, &#39;-&#39; or &#39;_&#39;")
+		}
+		body := check(form("10.2.0.9", "80", "70000", "a b"), http.StatusBadRequest, "The weight &#34;70000&#34;")
+		wantMatch(t, "refused add", body, `name="ip" value="10\.2\.0\.9"`, `name="weight" value="70000"`, `name="zone" value="a b"`)
+		check(form("2001:db8::1:8080", "", "", ""), http.StatusBadRequest, "The port &#34;&#34; is out of range")
+		check(form("2001:db8::1%eth0", "80", "", ""), http.StatusBadRequest, "is not an IPv4 or IPv6 address")
+		check(form("10.2.0.1", "80", "200", "eu-west-1"), http.StatusBadRequest, "Service 7/2 already has host 10.2.0.1:80;weight=200;zone=eu-west-1.")
+		if got := f.hosts(k); got != want {
+			t.Fatalf("bad input changed the hosts: %q", got)
+		}
+		if n := len(f.history()); n != 6 {
+			t.Fatalf("bad input wrote history: %d rows, want 6", n)
+		}
+
+		// An address the service has, with another weight or zone: set, and said so.
+		loc := check(form("10.2.0.1", "80", "300", ""), http.StatusSeeOther, "done=changed&host=10.2.0.1%3A80%3Bweight%3D300&was=10.2.0.1%3A80%3Bweight%3D200%3Bzone%3Deu-west-1")
+		if _, body := f.get(loc); !strings.Contains(body, "Set host 10.2.0.1:80 to weight 300, no zone (it had weight 200, zone eu-west-1).") {
+			t.Errorf("flash after setting a weight:\n%s", body)
+		}
+		loc = check(form("2001:db8::2", "8080", "", ""), http.StatusSeeOther, "done=changed")
+		if _, body := f.get(loc); !strings.Contains(body, "Set host [2001:db8::2]:8080 to the default weight, no zone (it had weight 50, zone eu).") {
+			t.Errorf("flash after clearing a weight and zone:\n%s", body)
+		}
+		// The flash is built from checked values only.
+		if _, body := f.get("/service/7/2?done=changed&host=10.2.0.1%3A80&was=%3Cscript%3E"); strings.Contains(body, "&lt;script") || !strings.Contains(body, "Set the host&#39;s weight and zone.") {
+			t.Errorf("flash copies the URL:\n%s", body)
+		}
+		if _, body := f.get("/service/7/2?done=changed&host=10.2.0.1%3A80&was=10.2.0.2%3A80"); !strings.Contains(body, "Set the host&#39;s weight and zone.") {
+			t.Errorf("flash of a host and another address's old value")
+		}
+		a1 := "10.2.0.1:80;weight=300 10.2.0.2:80;weight=1 10.2.0.3:80;zone=us.b_2 10.2.0.4:80;weight=10000 [2001:db8::1]:8080 [2001:db8::2]:8080;weight=50;zone=eu"
+		a2 := "10.2.0.1:80;weight=300 10.2.0.2:80;weight=1 10.2.0.3:80;zone=us.b_2 10.2.0.4:80;weight=10000 [2001:db8::1]:8080 [2001:db8::2]:8080"
+		if got := f.hosts(k); got != a2 {
+			t.Fatalf("hosts after the sets: %q, want %q", got, a2)
+		}
+		who := testAccount + " (lars-console 192.0.2.1)"
+		hist := f.history()
+		if len(hist) != 8 || hist[0] != who+"|add host|7/2|"+a1+"|"+a2 || hist[1] != who+"|add host|7/2|"+want+"|"+a1 {
+			t.Errorf("history of the sets:\n%s", strings.Join(hist, "\n"))
+		}
+
+		// The host table shows weight and zone in their own columns.
+		code, body := f.get("/service/7/2")
+		if code != http.StatusOK {
+			t.Fatalf("service 7/2: %d", code)
+		}
+		wantMatch(t, "service 7/2", body,
+			`(?s)data-host="10\.2\.0\.1:80">\s*<td><b>10\.2\.0\.1:80</b>.*?</td>\s*<td class="num weight">300</td><td class="zone">-</td>`,
+			`(?s)data-host="10\.2\.0\.2:80">.*?<td class="num weight">1</td><td class="zone">-</td>`,
+			`(?s)data-host="10\.2\.0\.3:80">.*?<td class="num weight">default \(100\)</td><td class="zone">us\.b_2</td>`,
+			`(?s)data-host="\[2001:db8::1\]:8080">\s*<td><b>\[2001:db8::1\]:8080</b>.*?<td class="num weight">default \(100\)</td><td class="zone">-</td>`,
+			`<th class="num">Weight</th><th>Zone</th>`,
+			`aria-label="remove \[2001:db8::1\]:8080"`,
+			`name="host" value="10\.2\.0\.3:80;zone=us\.b_2"`)
+		if rec := f.post("/hosts/remove", url.Values{"modid": {"7"}, "cmdid": {"2"}, "host": {"10.2.0.3:80;zone=us.b_2"}}); rec.Code != http.StatusSeeOther {
+			t.Errorf("remove of a host with a zone: %d\n%s", rec.Code, rec.Body.String())
+		}
+		if got := f.hosts(k); strings.Contains(got, "10.2.0.3") {
+			t.Errorf("hosts after the remove: %q", got)
 		}
 	})
 }

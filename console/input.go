@@ -75,6 +75,62 @@ func parseHost(ip, port string) (route.Host, error) {
 	return route.HostAt(netip.AddrPortFrom(a, p)), err
 }
 
+// parseWeight parses the add form's weight: empty for none (route.DefaultWeight),
+// else 1..route.MaxWeight (route.ParseWeight).
+func parseWeight(s string) (uint32, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	w, err := route.ParseWeight(s)
+	if err != nil {
+		return 0, inputErrorf("The weight %q is not a number from 1 to %d: leave it empty for the default weight, %d.", s, route.MaxWeight, route.DefaultWeight)
+	}
+	return w, nil
+}
+
+// parseZone parses the add form's zone: empty for none, else a zone name
+// (route.CheckZone).
+func parseZone(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if err := route.CheckZone(s); err != nil {
+		return "", inputErrorf("The zone %q is not a zone name: give 1 to %d letters, digits, '.', '-' or '_' (such as eu-west-1), or leave it empty for none.", s, route.MaxZoneLen)
+	}
+	return s, nil
+}
+
+// parseHostForm parses the add form's fields: an IP (IPv4, or IPv6 bare or in
+// brackets), a port, and an optional weight and zone.
+func parseHostForm(ip, port, weight, zone string) (route.Host, error) {
+	h, err := parseHost(ip, port)
+	if err != nil {
+		return route.Host{}, err
+	}
+	if h.Weight, err = parseWeight(weight); err != nil {
+		return route.Host{}, err
+	}
+	if h.Zone, err = parseZone(zone); err != nil {
+		return route.Host{}, err
+	}
+	return h, nil
+}
+
+// weightZoneText describes h's weight and zone for a message: "weight 300, zone eu",
+// "the default weight, no zone".
+func weightZoneText(h route.Host) string {
+	w, z := "the default weight", "no zone"
+	if h.Weight != 0 {
+		w = fmt.Sprintf("weight %d", h.Weight)
+	}
+	if h.Zone != "" {
+		z = "zone " + h.Zone
+	}
+	return w + ", " + z
+}
+
 // parseHostPort parses a host in its text form (route.ParseHostText): "IP:PORT",
 // optionally followed by ";weight=N" and ";zone=NAME".
 func parseHostPort(s string) (route.Host, error) {
@@ -142,6 +198,12 @@ func flash(r *http.Request) string {
 	switch q.Get("done") {
 	case "added":
 		return "Added host" + hostText + ". Every lars-dns pushes the change to its agents."
+	case "changed":
+		was, err := parseHostPort(q.Get("was"))
+		if hostText == "" || err != nil || was.Addr != h.Addr {
+			return "Set the host's weight and zone. Every lars-dns pushes the change to its agents."
+		}
+		return fmt.Sprintf("Set host %s to %s (it had %s). Every lars-dns pushes the change to its agents.", h.Addr, weightZoneText(h), weightZoneText(was))
 	case "removed":
 		return "Removed host" + hostText + ". Every lars-dns pushes the change to its agents."
 	case "set":

@@ -40,6 +40,16 @@ var templateFuncs = template.FuncMap{
 	"minus":     func(a, b int) int { return a - b },
 	"plus":      func(a, b int) int { return a + b },
 	"leaseLeft": leaseLeft,
+	"weight":    weightText,
+}
+
+// weightText is the host table's weight cell: the host's weight, or "default (100)"
+// when it names none.
+func weightText(h route.Host) string {
+	if h.Weight == 0 {
+		return fmt.Sprintf("default (%d)", route.DefaultWeight)
+	}
+	return fmt.Sprint(h.Weight)
 }
 
 // leaseLeft prints what a registered host's lease has left, to the second.

@@ -20,7 +20,7 @@ type serviceBody struct {
 	History          []store.HistoryEntry // the newest few writes of the key
 	Now              time.Time
 	// Form holds what the user typed into a form that failed, to show it again.
-	Form struct{ IP, Port, List string }
+	Form struct{ IP, Port, Weight, Zone, List string }
 	// List is the current host list, one per line, for the replace form; empty when
 	// the route has more than maxFormHosts hosts (ListTooLong).
 	List        string

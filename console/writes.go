@@ -51,19 +51,31 @@ func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, k *route.Ke
 	}
 }
 
-// addHost adds a host to a key (creating the key if it has none).
+// addHost adds a host to a key (creating the key if it has none), with the weight
+// and zone the form gives (none when empty). A host at an address the key already has
+// gets the form's weight and zone: the redirect says it was set, and from what.
 func (s *Server) addHost(w http.ResponseWriter, r *http.Request) {
 	k, err := parseKey(r.PostFormValue("modid"), r.PostFormValue("cmdid"))
 	if err != nil {
 		s.writeFailed(w, r, nil, err, nil)
 		return
 	}
-	refill := func(b *serviceBody) { b.Form.IP, b.Form.Port = r.PostFormValue("ip"), r.PostFormValue("port") }
-	h, err := parseHost(r.PostFormValue("ip"), r.PostFormValue("port"))
+	refill := func(b *serviceBody) {
+		b.Form.IP, b.Form.Port = r.PostFormValue("ip"), r.PostFormValue("port")
+		b.Form.Weight, b.Form.Zone = r.PostFormValue("weight"), r.PostFormValue("zone")
+	}
+	h, err := parseHostForm(r.PostFormValue("ip"), r.PostFormValue("port"), r.PostFormValue("weight"), r.PostFormValue("zone"))
 	if err != nil {
 		s.writeFailed(w, r, &k, err, refill)
 		return
 	}
+	// The host the address has now, for the message only: the write itself decides.
+	routes, err := s.db.Routes(r.Context(), []route.Key{k})
+	if err != nil {
+		s.writeFailed(w, r, &k, err, refill)
+		return
+	}
+	i := slices.IndexFunc(routes[k], func(x route.Host) bool { return x.Addr == h.Addr })
 	changed, err := s.db.AddHost(r.Context(), k, h)
 	if err != nil {
 		s.writeFailed(w, r, &k, err, refill)
@@ -73,7 +85,11 @@ func (s *Server) addHost(w http.ResponseWriter, r *http.Request) {
 		s.writeFailed(w, r, &k, inputErrorf("Service %s already has host %s.", keyText(k), h.String()), refill)
 		return
 	}
-	redirect(w, r, serviceURL(k), url.Values{"done": {"added"}, "host": {h.String()}})
+	done := url.Values{"done": {"added"}, "host": {h.String()}}
+	if i >= 0 && routes[k][i] != h {
+		done = url.Values{"done": {"changed"}, "host": {h.String()}, "was": {routes[k][i].String()}}
+	}
+	redirect(w, r, serviceURL(k), done)
 }
 
 // removeHost removes a host from a key that has it.

@@ -37,7 +37,8 @@ func routeOf(c *api.Client, k route.Key) ([]string, error) {
 
 // TestBrowserAddAndRemoveHost drives the console in chromium: services, a service, a
 // host added with the form, seen in the list, in the history and served by an agent
-// fed by lars-dns, then removed. Screenshots go to a folder the test names.
+// fed by lars-dns, then removed; a host added with a weight and a zone, seen in the
+// list's columns, then its weight changed. Screenshots go to a folder the test names.
 func TestBrowserAddAndRemoveHost(t *testing.T) {
 	chromium := browsertest.Chromium(t)
 	proctest.Build(t, "lars-console", "lars-dns", "lars-agent")
@@ -247,6 +248,44 @@ func TestBrowserAddAndRemoveHost(t *testing.T) {
 	}
 	shot("6-removed")
 	agentServes([]string{"10.0.0.1:9000", "10.0.0.2:9000", "10.0.0.3:9000"})
+
+	// A host with a weight and a zone, then its weight changed by adding it again.
+	addWeighted := func(what, weight, zone string) {
+		t.Helper()
+		step(what,
+			chromedp.Navigate(base+"/service/1/1"), chromedp.WaitVisible(chromedp.CSS("#add-host")),
+			chromedp.SendKeys(chromedp.CSS(`#add-host input[name="ip"]`), "10.0.0.5"),
+			chromedp.SendKeys(chromedp.CSS(`#add-host input[name="port"]`), "9002"),
+			chromedp.SendKeys(chromedp.CSS(`#add-host input[name="weight"]`), weight),
+			chromedp.SendKeys(chromedp.CSS(`#add-host input[name="zone"]`), zone),
+			chromedp.Click(chromedp.CSS(`#add-host button`)),
+			chromedp.WaitVisible(chromedp.CSS("#flash")))
+	}
+	row := `#hosts tr[data-host="10.0.0.5:9002"]`
+	addWeighted("add 10.0.0.5:9002 with weight 300 in zone eu-west", "300", "eu-west")
+	if s := text("#flash"); !strings.Contains(s, "Added host 10.0.0.5:9002;weight=300;zone=eu-west.") {
+		t.Errorf("flash after adding a weighted host: %q", s)
+	}
+	if n := count(row); n != 1 {
+		t.Fatalf("the weighted host is listed %d times", n)
+	}
+	if w, z := text(row+" td.weight"), text(row+" td.zone"); w != "300" || z != "eu-west" {
+		t.Errorf("weighted host's weight %q and zone %q, want 300 and eu-west", w, z)
+	}
+	if w, z := text(`#hosts tr[data-host="10.0.0.1:9000"] td.weight`), text(`#hosts tr[data-host="10.0.0.1:9000"] td.zone`); w != "default (100)" || z != "-" {
+		t.Errorf("plain host's weight %q and zone %q", w, z)
+	}
+	shot("6b-weighted")
+	agentServes([]string{"10.0.0.1:9000", "10.0.0.2:9000", "10.0.0.3:9000", "10.0.0.5:9002;weight=300;zone=eu-west"})
+	addWeighted("set 10.0.0.5:9002's weight to 50", "50", "eu-west")
+	if s := text("#flash"); !strings.Contains(s, "Set host 10.0.0.5:9002 to weight 50, zone eu-west (it had weight 300, zone eu-west).") {
+		t.Errorf("flash after setting the weight: %q", s)
+	}
+	if w := text(row + " td.weight"); w != "50" {
+		t.Errorf("weight after setting it: %q", w)
+	}
+	shot("6c-weight-set")
+	agentServes([]string{"10.0.0.1:9000", "10.0.0.2:9000", "10.0.0.3:9000", "10.0.0.5:9002;weight=50;zone=eu-west"})
 
 	step("open the names", chromedp.Navigate(base+"/names"), chromedp.WaitVisible(chromedp.CSS("#modids")))
 	shot("7-names")

@@ -132,7 +132,7 @@ func (h *handler) handleGetHost(body, slot []byte) []byte {
 	resp := &h.hostResp
 	resp.Seq, resp.Modid, resp.Cmdid, resp.Retcode, resp.Host = m.Seq, m.Modid, m.Cmdid, int32(rc), nil
 	if rc == codec.RetSucc {
-		setHostInfo(&h.hostInfo, &h.hostIP6, host)
+		codec.SetHostAddr(&h.hostInfo, &h.hostIP6, host)
 		resp.Host = &h.hostInfo
 	}
 	if rc >= 0 && int(rc) < numRetCodes {
@@ -157,13 +157,8 @@ func (h *handler) handleReport(body []byte) {
 	}
 	// A host in ip6 (an IPv6 host of a client with ACCEPT_ROUTE_EXT) is 16 bytes, and
 	// ip is then 0; without ip6, ip.
-	var addr netip.AddrPort
-	switch len(h.reportHst.Ip6) {
-	case 0:
-		addr = route.AddrPortFromWire(h.reportHst.Ip, h.reportHst.Port)
-	case 16:
-		addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.reportHst.Ip6)).Unmap(), uint16(h.reportHst.Port))
-	default:
+	addr, ok := codec.HostAddr(&h.reportHst)
+	if !ok {
 		h.stats.drop(DropBadReportHost)
 		return
 	}
@@ -199,7 +194,7 @@ func (h *handler) handleGetRoute(body, slot []byte, reqLen int) ([]byte, *bytebu
 	resp.Modid, resp.Cmdid, resp.Host = m.Modid, m.Cmdid, h.infoPtrs[:len(h.hosts)]
 	for i := range h.hosts {
 		host, info := &h.hosts[i], &h.infos[i]
-		setHostInfo(info, &h.infoIP6[i], host.Addr)
+		codec.SetHostAddr(info, &h.infoIP6[i], host.Addr)
 		info.Weight, info.Zone = 0, ""
 		if ext {
 			info.Weight, info.Zone = host.Weight, host.Zone
@@ -249,16 +244,4 @@ func (h *handler) growRoute(n int) {
 	for i := range h.infos {
 		h.infoPtrs[i] = &h.infos[i]
 	}
-}
-
-// setHostInfo sets info's address to a: an IPv4 one in ip (ip6 empty), any other in
-// ip6, backed by buf, with ip 0. Weight and zone are left as they are.
-func setHostInfo(info *pb.HostInfo, buf *[16]byte, a netip.AddrPort) {
-	info.Port = int32(a.Port())
-	if ip, ok := route.WireIP(a.Addr()); ok {
-		info.Ip, info.Ip6 = ip, nil
-		return
-	}
-	*buf = a.Addr().As16()
-	info.Ip, info.Ip6 = 0, buf[:]
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	pb "github.com/larsgo/lars/codec/larspb"
 	"github.com/larsgo/lars/route"
 )
 
@@ -33,28 +32,4 @@ func ParseHost(s string) (Host, error) {
 		return Host{}, fmt.Errorf("lars api: cannot parse host %q: %w", s, err)
 	}
 	return h, nil
-}
-
-// setHostInfo sets info's address to a, backed by buf for an IPv6 one: an IPv4 address
-// in ip (ip6 empty, the frame Lars's agents read), any other in ip6 with ip 0.
-func setHostInfo(info *pb.HostInfo, buf *[16]byte, a netip.AddrPort) {
-	info.Port = int32(a.Port())
-	if ip, ok := route.WireIP(a.Addr()); ok {
-		info.Ip, info.Ip6 = ip, nil
-		return
-	}
-	*buf = a.Addr().As16()
-	info.Ip, info.Ip6 = 0, buf[:]
-}
-
-// addrOf returns the address of an agent's HostInfo: ip6 when it has 16 bytes, ip
-// when it has none; ok is false for an ip6 of another length.
-func addrOf(h *pb.HostInfo) (a netip.AddrPort, ok bool) {
-	switch len(h.Ip6) {
-	case 0:
-		return route.AddrPortFromWire(h.Ip, h.Port), true
-	case 16:
-		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)).Unmap(), uint16(h.Port)), true
-	}
-	return netip.AddrPort{}, false
 }

@@ -58,7 +58,7 @@ func (r *reader) getHost(body []byte) bool {
 	if r.resp.UnmarshalVT(body) != nil {
 		return false
 	}
-	addr, ok := addrOf(&r.host)
+	addr, ok := codec.HostAddr(&r.host)
 	m := &r.resp
 	s := &r.c.slots[m.Seq&r.c.mask]
 	st := waitState(r.p, m.Seq)

@@ -39,7 +39,7 @@ func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uin
 	}
 	s := &c.slots[i]
 	s.rep.Modid, s.rep.Cmdid, s.rep.Retcode, s.rep.LatencyUs = modid, cmdid, retcode, latencyUS
-	setHostInfo(&s.repHost, &s.repIP6, h.Addr)
+	codec.SetHostAddr(&s.repHost, &s.repIP6, h.Addr)
 	var err error
 	s.buf, err = codec.AppendFrame(s.buf[:0], codec.MsgReportRequest, &s.rep)
 	if err == nil {
@@ -53,7 +53,7 @@ func (c *Client) report(modid, cmdid int32, h Host, retcode int32, latencyUS uin
 func (c *Client) reportUnpooled(p int, modid, cmdid int32, h Host, retcode int32, latencyUS uint32) error {
 	m := &pb.ReportRequest{Modid: modid, Cmdid: cmdid, Retcode: retcode, LatencyUs: latencyUS,
 		Host: &pb.HostInfo{}}
-	setHostInfo(m.Host, new([16]byte), h.Addr)
+	codec.SetHostAddr(m.Host, new([16]byte), h.Addr)
 	buf, err := codec.AppendFrame(nil, codec.MsgReportRequest, m)
 	if err != nil {
 		return err

@@ -119,7 +119,7 @@ func (c *Client) deliverRoute(m *pb.GetRouteResponse) bool {
 		if h == nil {
 			continue
 		}
-		addr, ok := addrOf(h)
+		addr, ok := codec.HostAddr(h)
 		if !ok { // an ip6 that is not 16 bytes: no address to call
 			continue
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -470,15 +469,11 @@ func HostFromWire(h *larspb.HostInfo) (route.Host, error) {
 	if h == nil {
 		return route.FromWire(0, 0), nil
 	}
-	var rh route.Host
-	switch n := len(h.Ip6); n {
-	case 0:
-		rh = route.FromWire(h.Ip, h.Port)
-	case 16:
-		rh.Addr = netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)).Unmap(), uint16(h.Port))
-	default:
-		return route.Host{}, fmt.Errorf("%w: ip6 of %d bytes, not 16", ErrBadHostInfo, n)
+	addr, ok := codec.HostAddr(h)
+	if !ok {
+		return route.Host{}, fmt.Errorf("%w: ip6 of %d bytes, not 16", ErrBadHostInfo, len(h.Ip6))
 	}
+	rh := route.Host{Addr: addr}
 	if h.Weight > route.MaxWeight {
 		return route.Host{}, fmt.Errorf("%w: %s: weight %d is over %d", ErrBadHostInfo, rh.Addr, h.Weight, route.MaxWeight)
 	}

@@ -1,7 +1,6 @@
 package apitest
 
 import (
-	"net/netip"
 	"time"
 
 	"github.com/larsgo/lars/api"
@@ -125,7 +124,7 @@ func (s *server) getHost(body []byte) ([]byte, time.Duration, bool) {
 	case len(hosts) == 0:
 		resp.Retcode = int32(codec.RetNoExist)
 	default:
-		setAddr(&s.host, &s.ip6, hosts[n%len(hosts)].Addr)
+		codec.SetHostAddr(&s.host, &s.ip6, hosts[n%len(hosts)].Addr)
 		resp.Host = &s.host
 	}
 	a.mu.Unlock()
@@ -176,7 +175,7 @@ func (s *server) getRoute(body []byte) ([]byte, time.Duration, bool) {
 			s.ip6s = append(s.ip6s, [16]byte{})
 		}
 		info := &s.hosts[len(s.hosts)-1]
-		setAddr(info, &s.ip6s[len(s.hosts)-1], h.Addr)
+		codec.SetHostAddr(info, &s.ip6s[len(s.hosts)-1], h.Addr)
 		if ext(q.Accept) {
 			info.Weight, info.Zone = h.Weight, h.Zone
 		}
@@ -196,21 +195,8 @@ func (s *server) getRoute(body []byte) ([]byte, time.Duration, bool) {
 // ext reports whether a request's accept bits say the client reads the route extension.
 func ext(accept uint32) bool { return accept&uint32(pb.Accept_ACCEPT_ROUTE_EXT) != 0 }
 
-// setAddr sets info's address to a: IPv4 in ip, any other in ip6 backed by buf.
-func setAddr(info *pb.HostInfo, buf *[16]byte, a netip.AddrPort) {
-	info.Port = int32(a.Port())
-	if ip, ok := route.WireIP(a.Addr()); ok {
-		info.Ip, info.Ip6 = ip, nil
-		return
-	}
-	*buf = a.Addr().As16()
-	info.Ip, info.Ip6 = 0, buf[:]
-}
-
 // reportHost returns the host of a report: ip6 when it has 16 bytes, else ip.
 func reportHost(h *pb.HostInfo) api.Host {
-	if len(h.Ip6) == 16 {
-		return api.Host{Addr: netip.AddrPortFrom(netip.AddrFrom16([16]byte(h.Ip6)).Unmap(), uint16(h.Port))}
-	}
-	return route.FromWire(h.Ip, h.Port)
+	a, _ := codec.HostAddr(h)
+	return api.Host{Addr: a}
 }

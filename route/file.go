@@ -60,15 +60,7 @@ func AppendLine(dst []byte, k Key, h Host) []byte {
 	dst = h.Addr.Addr().AppendTo(dst)
 	dst = append(dst, ' ')
 	dst = strconv.AppendUint(dst, uint64(h.Addr.Port()), 10)
-	if h.Weight != 0 {
-		dst = append(dst, " weight="...)
-		dst = strconv.AppendUint(dst, uint64(h.Weight), 10)
-	}
-	if h.Zone != "" {
-		dst = append(dst, " zone="...)
-		dst = append(dst, h.Zone...)
-	}
-	return dst
+	return h.appendOptions(dst, ' ')
 }
 
 // ParseRoutes reads a routes file. A host listed twice for a key counts once when both

@@ -54,13 +54,18 @@ func (h Host) String() string { return string(h.AppendText(make([]byte, 0, 48)))
 // single token without white space or commas, so host lists separate hosts by either;
 // ParseHostText reads it back.
 func (h Host) AppendText(dst []byte) []byte {
-	dst = h.Addr.AppendTo(dst)
+	return h.appendOptions(h.Addr.AppendTo(dst), ';')
+}
+
+// appendOptions appends " weight=N" and " zone=NAME", each when h names it, with sep
+// in place of the space.
+func (h Host) appendOptions(dst []byte, sep byte) []byte {
 	if h.Weight != 0 {
-		dst = append(dst, ";weight="...)
+		dst = append(append(dst, sep), "weight="...)
 		dst = strconv.AppendUint(dst, uint64(h.Weight), 10)
 	}
 	if h.Zone != "" {
-		dst = append(dst, ";zone="...)
+		dst = append(append(dst, sep), "zone="...)
 		dst = append(dst, h.Zone...)
 	}
 	return dst

@@ -80,10 +80,10 @@ func featureRows() []featureRow {
 	}
 }
 
-// TestRouteFeatureComparison runs each feature workload with and without the feature
+// TestPolicyComparisonRouteFeatures runs each feature workload with and without the feature
 // and checks the effect each is for; with -v it prints the table of
 // docs/performance-notes.md.
-func TestRouteFeatureComparison(t *testing.T) {
+func TestPolicyComparisonRouteFeatures(t *testing.T) {
 	var table strings.Builder
 	fmt.Fprintf(&table, "| workload | setting | refused | failed | p50 | p99 | in window: failed, p99 | in zone |\n|---|---|---|---|---|---|---|---|\n")
 	res := map[string]Result{}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/larsgo/lars/codec"
 )
@@ -44,16 +46,16 @@ func TestReportLatency(t *testing.T) {
 	check(t, code, out, errOut, 2, "")
 }
 
-func TestSimulateCapacityWarmUpAndZones(t *testing.T) {
+func TestSimulateZonesAndLimitFlags(t *testing.T) {
 	a := fake(t)
 	a.SetRoute(1, 1, host("10.0.0.1:80"), host("10.0.0.2:80"))
-	// 20 calls well within a second, round robin: 10 each. Host 2 takes 3 a second
-	// and sheds the rest; host 1, cold for an hour with a capacity of 10, takes 1.
+	// Round robin: 10 calls each. Host 1 is in the caller's zone (5 ms); host 2 is
+	// not (5 ms + 10 ms). The capacities are far above what 20 calls reach.
 	code, out, errOut := larsctl(a, "simulate", "-n", "20", "-seed", "3", "-host-latency", "*=5ms",
-		"-host-capacity", "10.0.0.2:80=3,10.0.0.1:80=10", "-host-warmup", "10.0.0.1:80=1h",
+		"-host-capacity", "*=100000", "-host-warmup", "10.0.0.1:80=1s",
 		"-host-zone", "10.0.0.1:80=eu,*=us", "-zone", "eu", "-cross-zone", "10ms", "1", "1")
 	check(t, code, out, errOut, 0, "-")
-	for _, want := range []string{"host 10.0.0.1:80 succ 1 err 9\n", "host 10.0.0.2:80 succ 3 err 7\n",
+	for _, want := range []string{"host 10.0.0.1:80 succ 10 err 0\n", "host 10.0.0.2:80 succ 10 err 0\n",
 		"latency p50 15ms p99 15ms\n", "in zone 10 of 20\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -68,5 +70,37 @@ func TestSimulateCapacityWarmUpAndZones(t *testing.T) {
 	} {
 		code, out, errOut := larsctl(a, args...)
 		check(t, code, out, errOut, 2, "")
+	}
+}
+
+// TestHostLimitsCapacityAndWarmUp drives the model on explicit times: a host sheds the
+// calls beyond its capacity within any one second, and a cold one takes a tenth of it
+// at first, all of it after its warm-up.
+func TestHostLimitsCapacityAndWarmUp(t *testing.T) {
+	var l hostLimits
+	if err := l.parse("10.0.0.1:80=3,10.0.0.2:80=20", "10.0.0.2:80=10s", ""); err != nil {
+		t.Fatal(err)
+	}
+	a, b := netip.MustParseAddrPort("10.0.0.1:80"), netip.MustParseAddrPort("10.0.0.2:80")
+	shedAt := func(h netip.AddrPort, from time.Duration, n int, step time.Duration) (shed int) {
+		for i := range n {
+			if _, s := l.call(h, from+time.Duration(i)*step); s {
+				shed++
+			}
+		}
+		return shed
+	}
+	if got := shedAt(a, 0, 10, time.Millisecond); got != 7 {
+		t.Fatalf("capacity 3, 10 calls in 10 ms: %d shed, want 7", got)
+	}
+	if got := shedAt(a, 2*time.Second, 3, 400*time.Millisecond); got != 0 {
+		t.Fatalf("capacity 3, a call every 400 ms: %d shed, want 0", got)
+	}
+	// Host b, capacity 20 after a 10 s warm-up from its first call: 2 a second at first.
+	if got := shedAt(b, 0, 10, time.Millisecond); got != 8 {
+		t.Fatalf("cold, 10 calls at once: %d shed, want 8 (a tenth of 20 taken)", got)
+	}
+	if got := shedAt(b, 20*time.Second, 20, time.Millisecond); got != 0 {
+		t.Fatalf("warm, 20 calls at once: %d shed, want 0", got)
 	}
 }

@@ -67,6 +67,3 @@ func (ks *keySpace) port(modid, cmdid int32) int {
 	}
 	return int(p)
 }
-
-// packKey packs a key as the rings store it.
-func packKey(modid, cmdid int32) uint64 { return uint64(uint32(modid))<<32 | uint64(uint32(cmdid)) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/larsgo/lars/internal/batchio"
 	"github.com/larsgo/lars/loadgen/stats"
+	"github.com/larsgo/lars/route"
 )
 
 // reqSlotSize is the size of a send slot: request frames are a few dozen bytes.
@@ -145,7 +146,7 @@ func (l *lane) handleBatch(n int, now int64) int {
 		if a.kind == KindReport {
 			continue // echo mode: an echoed report
 		}
-		key := packKey(a.modid, a.cmdid)
+		key := route.PackKey(a.modid, a.cmdid)
 		var res, ph int
 		var at int64
 		if a.kind == KindGetHost {

@@ -23,7 +23,7 @@ type ring struct {
 type slot struct {
 	word atomic.Uint64 // seq<<32 | phase<<2 | status
 	at   atomic.Int64  // intended send time, ns since the run's start
-	key  atomic.Uint64 // packKey(modid, cmdid)
+	key  atomic.Uint64 // route.PackKey(modid, cmdid)
 }
 
 // Slot statuses.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/larsgo/lars/route"
 )
 
 // sender is the one goroutine that sends requests: it draws each request's type and
@@ -255,14 +257,14 @@ func (l *lane) queue(kind Kind, ki uint64, at int64, enc *encoder, rng *rand.Ran
 	m := &l.out.Msgs[l.nout]
 	switch kind {
 	case KindGetHost:
-		seq, ok := l.rings[KindGetHost].issue(packKey(modid, cmdid), at, phase)
+		seq, ok := l.rings[KindGetHost].issue(route.PackKey(modid, cmdid), at, phase)
 		if !ok {
 			c.inc(phase, fRingFull)
 			return false
 		}
 		m.N = len(enc.getHost(m.Buf[:0], seq, modid, cmdid))
 	case KindGetRoute:
-		if _, ok := l.rings[KindGetRoute].issue(packKey(modid, cmdid), at, phase); !ok {
+		if _, ok := l.rings[KindGetRoute].issue(route.PackKey(modid, cmdid), at, phase); !ok {
 			c.inc(phase, fRingFull)
 			return false
 		}

@@ -4,11 +4,13 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/larsgo/lars/route"
 )
 
 func TestRing(t *testing.T) {
 	r := newRing(64)
-	key := packKey(1, 2)
+	key := route.PackKey(1, 2)
 	s1, _ := r.issue(key, 100, phaseMeasured)
 	s2, _ := r.issue(key, 200, phaseMeasured)
 	if res, at, _ := r.matchSeq(s1, key, 0); res != matchOK || at != 100 {
@@ -17,7 +19,7 @@ func TestRing(t *testing.T) {
 	if res, _, _ := r.matchSeq(s1, key, 0); res != matchDuplicate {
 		t.Errorf("second answer: %d, want duplicate", res)
 	}
-	if res, _, _ := r.matchSeq(s2, packKey(9, 9), 0); res != matchWrongKey {
+	if res, _, _ := r.matchSeq(s2, route.PackKey(9, 9), 0); res != matchWrongKey {
 		t.Errorf("wrong key: %d", res)
 	}
 	if n := r.expire(200); n[phaseMeasured] != 1 {

@@ -193,12 +193,7 @@ func (h *handler) handleGetRoute(body, slot []byte, reqLen int) ([]byte, *bytebu
 	resp := &h.routeResp
 	resp.Modid, resp.Cmdid, resp.Host = m.Modid, m.Cmdid, h.infoPtrs[:len(h.hosts)]
 	for i := range h.hosts {
-		host, info := &h.hosts[i], &h.infos[i]
-		codec.SetHostAddr(info, &h.infoIP6[i], host.Addr)
-		info.Weight, info.Zone = 0, ""
-		if ext {
-			info.Weight, info.Zone = host.Weight, host.Zone
-		}
+		codec.SetHost(&h.infos[i], &h.infoIP6[i], h.hosts[i], ext)
 	}
 	size := codec.FrameSize(resp)
 	if size > codec.MaxFrameSize {

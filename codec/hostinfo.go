@@ -32,3 +32,14 @@ func HostAddr(info *pb.HostInfo) (a netip.AddrPort, ok bool) {
 	}
 	return netip.AddrPort{}, false
 }
+
+// SetHost sets info to host h as an answer carries it: its address (SetHostAddr), and
+// with ext (a peer that reads the extension fields) its weight and zone, without them
+// none, so that info is Lars's HostInfo for an IPv4 host.
+func SetHost(info *pb.HostInfo, buf *[16]byte, h route.Host, ext bool) {
+	SetHostAddr(info, buf, h.Addr)
+	info.Weight, info.Zone = 0, ""
+	if ext {
+		info.Weight, info.Zone = h.Weight, h.Zone
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/larsgo/lars/codec"
 	pb "github.com/larsgo/lars/codec/larspb"
+	"github.com/larsgo/lars/route"
 )
 
 func TestHostAddrRoundTrip(t *testing.T) {
@@ -40,5 +41,19 @@ func TestSetHostAddrZeroAllocs(t *testing.T) {
 		codec.HostAddr(&info)
 	}); n != 0 {
 		t.Fatalf("%v allocations", n)
+	}
+}
+
+func TestSetHostExtensionOnlyWhenAsked(t *testing.T) {
+	h := route.Host{Addr: netip.MustParseAddrPort("10.0.0.1:80"), Weight: 200, Zone: "eu"}
+	info := pb.HostInfo{Weight: 7, Zone: "stale"}
+	var buf [16]byte
+	codec.SetHost(&info, &buf, h, false)
+	if info.Weight != 0 || info.Zone != "" || info.Ip == 0 || len(info.Ip6) != 0 {
+		t.Fatalf("without ext: %+v, want Lars's HostInfo", &info)
+	}
+	codec.SetHost(&info, &buf, h, true)
+	if info.Weight != 200 || info.Zone != "eu" {
+		t.Fatalf("with ext: %+v", &info)
 	}
 }

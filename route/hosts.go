@@ -11,17 +11,6 @@ func Normalize(hosts []Host) []Host {
 	return slices.CompactFunc(hosts, func(a, b Host) bool { return a.Addr == b.Addr })
 }
 
-// IsNormal reports whether hosts is sorted by address with no address twice, as
-// Normalize leaves it.
-func IsNormal(hosts []Host) bool {
-	for i := 1; i < len(hosts); i++ {
-		if CompareAddr(hosts[i-1], hosts[i]) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // Equal reports whether two host lists hold the same hosts in the same order,
 // weights and zones included.
 func Equal(a, b []Host) bool { return slices.Equal(a, b) }
@@ -58,6 +47,17 @@ func Find(hosts []Host, h Host) int {
 		return -1
 	}
 	return i
+}
+
+// AllPlain reports whether every host is IPv4 and names no weight or zone: a route
+// Lars's own frames carry whole.
+func AllPlain(hosts []Host) bool {
+	for _, h := range hosts {
+		if !h.Is4() || !h.Plain() {
+			return false
+		}
+	}
+	return true
 }
 
 // AllIPv4 reports whether every host's address is IPv4.

@@ -28,9 +28,6 @@ func TestNormalizeOrderAndFirstWins(t *testing.T) {
 	if !Equal(got, want) {
 		t.Fatalf("Normalize = %v, want %v", got, want)
 	}
-	if !IsNormal(got) || IsNormal(hosts("10.0.0.2:1", "10.0.0.1:1")) || IsNormal(hosts("10.0.0.1:1", "10.0.0.1:1;weight=2")) {
-		t.Fatal("IsNormal wrong")
-	}
 }
 
 func TestIPv4OrderIsUnsignedWireOrder(t *testing.T) {
@@ -96,5 +93,9 @@ func TestWireForm(t *testing.T) {
 	}
 	if !AllIPv4(hosts("1.1.1.1:1", "2.2.2.2:2")) || AllIPv4(hosts("1.1.1.1:1", "[::1]:2")) {
 		t.Fatal("AllIPv4 wrong")
+	}
+	if !AllPlain(hosts("1.1.1.1:1", "2.2.2.2:2")) || AllPlain(hosts("1.1.1.1:1;weight=2")) ||
+		AllPlain(hosts("1.1.1.1:1;zone=a")) || AllPlain(hosts("[::1]:2")) {
+		t.Fatal("AllPlain wrong")
 	}
 }

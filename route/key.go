@@ -33,12 +33,6 @@ func UnpackKey(k uint64) (modid, cmdid int32) {
 	return int32(uint32(k >> 32)), int32(uint32(k))
 }
 
-// KeyOf returns the Key of a packed key.
-func KeyOf(packed uint64) Key {
-	m, c := UnpackKey(packed)
-	return Key{Modid: m, Cmdid: c}
-}
-
 // CompareKeys orders keys as the store does: by modid, then cmdid, each as an
 // unsigned 32-bit number.
 func CompareKeys(a, b Key) int { return cmp.Compare(a.Pack(), b.Pack()) }

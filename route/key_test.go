@@ -8,8 +8,8 @@ import (
 func TestPackKeyOrderAndRoundTrip(t *testing.T) {
 	keys := []Key{{0, 0}, {0, 1}, {0, math.MaxInt32}, {1, 0}, {math.MaxInt32, math.MaxInt32}, {-1, 5}}
 	for i, k := range keys {
-		if got := KeyOf(k.Pack()); got != k {
-			t.Fatalf("KeyOf(Pack(%v)) = %v", k, got)
+		if m, c := UnpackKey(k.Pack()); m != k.Modid || c != k.Cmdid {
+			t.Fatalf("UnpackKey(Pack(%v)) = %d, %d", k, m, c)
 		}
 		if i > 0 && CompareKeys(keys[i-1], k) >= 0 {
 			t.Fatalf("CompareKeys(%v, %v) >= 0: negative ids sort last, as unsigned", keys[i-1], k)

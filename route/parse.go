@@ -184,8 +184,8 @@ func ParseHostList(s string, max int) ([]Host, error) {
 	return hosts, nil
 }
 
-// AppendHostList appends hosts in their text form separated by single spaces.
-func AppendHostList(dst []byte, hosts []Host) []byte {
+// appendHostList appends hosts in their text form separated by single spaces.
+func appendHostList(dst []byte, hosts []Host) []byte {
 	for i, h := range hosts {
 		if i > 0 {
 			dst = append(dst, ' ')
@@ -195,5 +195,5 @@ func AppendHostList(dst []byte, hosts []Host) []byte {
 	return dst
 }
 
-// FormatHostList returns AppendHostList(nil, hosts) as a string.
-func FormatHostList(hosts []Host) string { return string(AppendHostList(nil, hosts)) }
+// FormatHostList returns appendHostList(nil, hosts) as a string.
+func FormatHostList(hosts []Host) string { return string(appendHostList(nil, hosts)) }

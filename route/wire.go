@@ -30,8 +30,8 @@ func WireIP(a netip.Addr) (int32, bool) {
 	return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])), true
 }
 
-// WireIPOf is WireIP with an error naming the address.
-func WireIPOf(a netip.Addr) (int32, error) {
+// wireIPOf is WireIP with an error naming the address.
+func wireIPOf(a netip.Addr) (int32, error) {
 	ip, ok := WireIP(a)
 	if !ok {
 		return 0, fmt.Errorf("%w: %s", ErrNotIPv4, a)
@@ -45,7 +45,7 @@ func ParseWireIP(s string) (int32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot parse address %q: %w", s, err)
 	}
-	return WireIPOf(a)
+	return wireIPOf(a)
 }
 
 // AddrPortFromWire converts a wire (ip, port) pair to a netip.AddrPort. A port outside

@@ -28,16 +28,9 @@ type routeAnswer struct {
 // with an empty host list, as the agent does for its own answers; tooLarge says so.
 func newRoute(key route.Key, hosts []route.Host) (r *routeAnswer, tooLarge bool) {
 	r = &routeAnswer{hosts: hosts}
-	plain := true
-	for _, h := range hosts {
-		if !h.Is4() || !h.Plain() {
-			plain = false
-			break
-		}
-	}
 	var big bool
 	r.frame, tooLarge = encodeRoute(key, hosts, false)
-	if !plain {
+	if !route.AllPlain(hosts) {
 		r.ext, big = encodeRoute(key, hosts, true)
 	}
 	return r, tooLarge || big
@@ -51,17 +44,11 @@ func encodeRoute(key route.Key, hosts []route.Host, ext bool) (frame []byte, too
 	var msg larspb.GetRouteResponse
 	msg.Modid, msg.Cmdid = key.Modid, key.Cmdid
 	infos := make([]larspb.HostInfo, 0, len(hosts))
-	for _, h := range hosts {
-		ip, port, ok := h.Wire()
-		switch {
-		case ok && !ext:
-			infos = append(infos, larspb.HostInfo{Ip: ip, Port: port})
-		case ext:
-			infos = append(infos, larspb.HostInfo{Ip: ip, Port: port, Weight: h.Weight, Zone: h.Zone})
-			if !ok {
-				a := h.Addr.Addr().As16()
-				infos[len(infos)-1].Ip, infos[len(infos)-1].Ip6 = 0, a[:]
-			}
+	ip6s := make([][16]byte, len(hosts))
+	for i, h := range hosts {
+		if ext || h.Is4() {
+			infos = append(infos, larspb.HostInfo{})
+			codec.SetHost(&infos[len(infos)-1], &ip6s[i], h, ext)
 		}
 	}
 	msg.Host = make([]*larspb.HostInfo, len(infos))

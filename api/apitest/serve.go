@@ -174,11 +174,7 @@ func (s *server) getRoute(body []byte) ([]byte, time.Duration, bool) {
 		if len(s.ip6s) < len(s.hosts) {
 			s.ip6s = append(s.ip6s, [16]byte{})
 		}
-		info := &s.hosts[len(s.hosts)-1]
-		codec.SetHostAddr(info, &s.ip6s[len(s.hosts)-1], h.Addr)
-		if ext(q.Accept) {
-			info.Weight, info.Zone = h.Weight, h.Zone
-		}
+		codec.SetHost(&s.hosts[len(s.hosts)-1], &s.ip6s[len(s.hosts)-1], h, ext(q.Accept))
 	}
 	a.mu.Unlock()
 	if drop {

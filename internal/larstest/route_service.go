@@ -115,13 +115,8 @@ func (s *FakeRouteService) answerLocked(k route.Key) []byte {
 // that said FEATURE_ROUTE_EXT: an IPv4 host in ip, an IPv6 one in ip6 (ip 0), weight
 // and zone when h names them. A plain IPv4 host is exactly Lars's HostInfo.
 func HostInfo(h route.Host) *larspb.HostInfo {
-	hi := &larspb.HostInfo{Port: int32(h.Addr.Port()), Weight: h.Weight, Zone: h.Zone}
-	if ip, ok := route.WireIP(h.Addr.Addr()); ok {
-		hi.Ip = ip
-	} else {
-		a := h.Addr.Addr().As16()
-		hi.Ip6 = a[:]
-	}
+	hi, buf := &larspb.HostInfo{}, new([16]byte)
+	codec.SetHost(hi, buf, h, true)
 	return hi
 }
 
